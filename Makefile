@@ -1,0 +1,51 @@
+# tradecast: two commands from a fresh clone.
+#   make run   - set up .venv if needed, then run the main job on embedded data
+#   make test  - same set-up, then the test suite
+# Set-up is re-done whenever pyproject.toml changes (the stamp below is older).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.tradecast-installed
+# Where a machine without a GPU gets the CPU build of torch when no local wheel is found.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+PYTEST_ARGS ?=
+
+.PHONY: run test install data bench clean help
+
+help:
+	@echo "make run    - run the main job on the embedded S&P 500 (creates .venv if needed)"
+	@echo "make test   - run the test suite (creates .venv if needed)"
+	@echo "make clean  - remove .venv and caches"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "tradecast needs Python >= 3.11; set PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A machine without a GPU gets the CPU build of torch first: the default
+	@# resolution would pull a multi-GB CUDA build. A local wheel store wins;
+	@# otherwise PyTorch's CPU index.
+	@if ! $(PY) -c 'import torch' >/dev/null 2>&1 && ! nvidia-smi >/dev/null 2>&1; then \
+	  echo "no GPU found: installing the CPU build of torch"; \
+	  $(PIP) install --quiet --no-index --no-deps 'torch>=2.3' 2>/dev/null \
+	  || $(PIP) install --quiet 'torch>=2.3' --index-url $(TORCH_CPU_INDEX) --extra-index-url https://pypi.org/simple; \
+	fi
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/tradecast run
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@ls benchmarks/*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,118 @@
+"""The ``tradecast`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.config import ConfigError, RunConfig, load_config
+from signals.errors import DataError, DataWarning
+
+__all__ = ["main", "build_parser"]
+
+_EPILOG = """\
+examples:
+  tradecast data embedded:sp500                 summary of the S&P 500 shipped with arch
+  tradecast data yfinance:AAPL,MSFT --start 2015-01-01
+  tradecast data csv:prices.csv --fill ffill    your own file, gaps carried forward
+  tradecast run                                 the default job (configs/sp500.toml)
+  tradecast run configs/nasdaq.toml
+
+Run 'tradecast COMMAND --help' for a command's options.
+"""
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from engine.data import load
+    from engine.summary import format_summary
+
+    bars = load(
+        args.source,
+        start=args.start,
+        end=args.end,
+        fill=args.fill,
+        auto_adjust=not args.no_adjust,
+        cache_dir=args.cache_dir,
+        refresh=args.refresh,
+    )
+    print(format_summary(bars))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from engine.job import describe, prepare
+
+    config = load_config(args.config) if args.config else RunConfig()
+    print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)"))
+    prepared = prepare(config)
+    print(describe(prepared))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(
+        prog="tradecast",
+        description="Turn volatility and return forecasts into trades, honestly: walk-forward forecasts, "
+        "vectorbt backtests, one HTML report.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tradecast {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "data",
+        help="load a data source, validate it and print a summary",
+        description="Load a source, validate it (a clear error for bad data, never a silent fix) and print rows, "
+        "dates, symbols, gaps and annualised volatility by realized-variance estimator.",
+        epilog="examples:\n  tradecast data embedded:nasdaq\n  tradecast data yfinance:SPY --start 2010-01-01\n"
+        "  tradecast data csv:~/data/universe.csv --fill ffill\n\nsources: embedded:sp500, embedded:nasdaq, "
+        "embedded:vix, yfinance:TICKER[,TICKER...], csv:PATH, parquet:PATH",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", help="e.g. embedded:sp500, yfinance:SPY, csv:PATH, parquet:PATH")
+    p.add_argument("--start", help="first date kept (inclusive), e.g. 2008-01-01")
+    p.add_argument("--end", help="last date kept (inclusive)")
+    p.add_argument("--fill", choices=["error", "ffill"], default="error", help="missing values inside the data: refuse (default) or carry the previous close forward")
+    p.add_argument("--no-adjust", action="store_true", help="keep unadjusted prices (default: split/dividend adjusted)")
+    p.add_argument("--cache-dir", help="yfinance cache folder (default ~/.cache/tradecast/yfinance)")
+    p.add_argument("--refresh", action="store_true", help="download again even if the yfinance cache has a copy")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser(
+        "run",
+        help="run a job from a TOML config (default: embedded S&P 500)",
+        description="Run the job described by a TOML config. Without a config, the built-in default job, "
+        "identical to configs/sp500.toml: embedded S&P 500, Garman-Klass variance target.",
+        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("config", nargs="?", help="path to a TOML config (default: the built-in sp500 job)")
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tradecast`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    with warnings.catch_warnings():
+        # DataWarnings are part of what a user must see: print them plainly.
+        warnings.simplefilter("always", DataWarning)
+        warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
+        try:
+            return args.func(args)
+        except (DataError, ConfigError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

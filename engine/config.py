@@ -1,0 +1,207 @@
+"""Run configuration: TOML files into frozen dataclasses, strictly.
+
+Every section is a frozen dataclass with concrete defaults, so a config file
+only states what differs from the default job (``configs/sp500.toml``, which a
+test keeps equal to ``RunConfig()``). Unknown keys, wrong types and values
+outside an option set are refused with :class:`ConfigError` naming the key,
+the value, the rule and the valid choices.
+
+Example
+-------
+.. code-block:: toml
+
+    name = "nasdaq"
+
+    [data]
+    source = "embedded:nasdaq"
+    start = "2000-01-01"
+
+    [features]
+    target = "yang_zhang"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from engine.data import Fill
+from signals.features import Estimator
+
+__all__ = ["ConfigError", "DataConfig", "FeaturesConfig", "RunConfig", "load_config", "from_dict", "to_dict"]
+
+
+class ConfigError(ValueError):
+    """A configuration that tradecast refuses: unknown key, wrong type or value."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """``[data]``: where the bars come from (see :func:`engine.data.load`).
+
+    Attributes
+    ----------
+    source : str
+        ``embedded:sp500``, ``yfinance:SPY``, ``csv:PATH``, ...
+    start, end : str, optional
+        ISO dates, inclusive.
+    fill : {"error", "ffill"}
+    auto_adjust : bool
+    cache_dir : str, optional
+        yfinance cache folder.
+    vix : str, optional
+        A source whose close is joined as the ``vix`` feature; ``""`` for none.
+    """
+
+    source: str = "embedded:sp500"
+    start: str | None = None
+    end: str | None = None
+    fill: Fill = "error"
+    auto_adjust: bool = True
+    cache_dir: str | None = None
+    vix: str = "embedded:vix"
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """``[features]``: the realized-variance target and feature windows
+    (see :func:`signals.features.feature_frame`)."""
+
+    target: Estimator = "garman_klass"
+    overnight: bool = False
+    har_lags: tuple[int, ...] = (1, 5, 22)
+    volume_window: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.har_lags or any(k < 1 for k in self.har_lags):
+            raise ConfigError(f"features.har_lags must be a non-empty list of positive integers; got {list(self.har_lags)}. Hint: [1, 5, 22].")
+        if self.volume_window < 1:
+            raise ConfigError(f"features.volume_window must be >= 1; got {self.volume_window}.")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run: a name and one dataclass per section."""
+
+    name: str = "sp500"
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+
+
+def _type_name(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(hint))
+    return getattr(hint, "__name__", str(hint))
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    if origin is Literal:
+        if value not in get_args(hint):
+            close = difflib.get_close_matches(str(value), [str(a) for a in get_args(hint)], n=1)
+            hint_txt = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{key} = {value!r} is not allowed; choose one of {', '.join(repr(a) for a in get_args(hint))}.{hint_txt}")
+        return value
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if value is None and len(args) < len(get_args(hint)):
+            return None
+        errors = []
+        for a in args:
+            try:
+                return _coerce(value, a, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{key} = {value!r} matches none of the allowed types: " + "; ".join(errors))
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list; got {value!r} ({type(value).__name__}).")
+        item = get_args(hint)[0]
+        return tuple(_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false; got {value!r}.")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer; got {value!r} ({type(value).__name__}).")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number; got {value!r} ({type(value).__name__}).")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string; got {value!r} ({type(value).__name__}). Hint: quote it in TOML.")
+        return value
+    raise TypeError(f"config field {key} has an unsupported type {hint!r}")  # a bug in tradecast, not in the file
+
+
+def _build(cls: type, mapping: Any, where: str) -> Any:
+    section = f"[{where}]" if where else "the top level"
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{where or 'config'} must be a table (a [section] in TOML); got {mapping!r}.")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in mapping if k not in fields]
+    if unknown:
+        k = unknown[0]
+        close = difflib.get_close_matches(k, list(fields), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown key {k!r} in {section}; valid keys are: {', '.join(fields)}.{hint}")
+    kwargs = {name: _coerce(value, hints[name], f"{where}.{name}" if where else name) for name, value in mapping.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{section}: {exc}") from exc
+
+
+def from_dict(mapping: dict[str, Any]) -> RunConfig:
+    """A :class:`RunConfig` from a parsed TOML mapping; missing keys take defaults."""
+    return _build(RunConfig, mapping, "")
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read a TOML file into a :class:`RunConfig`.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, or holds an unknown key, a
+        wrong type or a value outside its option set.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}. Hint: try configs/sp500.toml, or run without a config for the default job.")
+    try:
+        mapping = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        return from_dict(mapping)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """The config as plain data (TOML/JSON-friendly: tuples become lists, None is left out)."""
+    out = {}
+    for f in dataclasses.fields(config):
+        v = getattr(config, f.name)
+        if dataclasses.is_dataclass(v):
+            v = to_dict(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        if v is not None:
+            out[f.name] = v
+    return out

@@ -1,0 +1,644 @@
+"""Market data in: one entry point, :func:`load`, returning validated daily OHLCV bars.
+
+Sources
+-------
+``embedded:sp500``, ``embedded:nasdaq``
+    Daily OHLCV 1999-01-04 to 2018-12-31, shipped inside the ``arch`` package.
+``embedded:vix``
+    VIX close 2014-01-03 to 2019-01-03 (close only), shipped inside ``arch``.
+``yfinance:SPY`` or ``yfinance:AAPL,MSFT``
+    Downloaded with yfinance and cached as parquet (see :mod:`engine.yahoo`).
+``csv:PATH`` and ``parquet:PATH``
+    Your own file: one symbol, or many in *long* form (a ``symbol``/``ticker``
+    column), in *wide* form (two-level columns ``(symbol, field)`` or
+    ``(field, symbol)``, as yfinance writes them), or wide close-only (a date
+    column and one price column per symbol). Column names are matched
+    case-insensitively (``Adj Close``, ``adj_close`` and ``adjclose`` are the
+    same). Close alone is enough; estimators that need OHLC refuse it clearly.
+
+What comes back
+---------------
+One symbol: a DataFrame indexed by ``date`` (tz-naive, sorted, unique) with
+float columns among ``open, high, low, close, volume`` (``close`` always).
+A universe: the same fields under two-level columns ``(symbol, field)``,
+aligned on the union of the symbols' dates; a symbol's rows before its first
+or after its last bar are NaN (not listed yet, or delisted). ``frame.attrs``
+records the source, symbols, rows filled and trimmed, and the adjustment.
+
+Validation
+----------
+Bad input raises :class:`DataError` naming what was found, where and how to
+fix it; nothing is repaired silently. ``fill="ffill"`` is the one opt-in
+repair: a missing bar becomes the flattest bar consistent with what is known
+(prices at the previous close, volume 0), and the count is reported in
+``frame.attrs["filled_rows"]`` and by a :class:`DataWarning`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import warnings
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from signals.errors import DataError, DataWarning
+
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "Fill",
+    "FIELDS",
+    "SOURCES",
+    "load",
+    "validate",
+    "symbols",
+    "by_symbol",
+]
+
+Fill = Literal["error", "ffill"]
+FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+PRICES: tuple[str, ...] = ("open", "high", "low", "close")
+_KNOWN = frozenset(FIELDS) | {"adj_close"}
+SOURCES = ("embedded:sp500", "embedded:nasdaq", "embedded:vix", "yfinance:TICKER[,TICKER...]", "csv:PATH", "parquet:PATH")
+_EMBEDDED = {"sp500": ("arch.data.sp500", "SP500"), "nasdaq": ("arch.data.nasdaq", "NASDAQ"), "vix": ("arch.data.vix", "VIX")}
+#: Relative tolerance of the high/low consistency checks: vendors round
+#: adjusted prices, and a 1e-6 relative excursion is rounding, not bad data.
+OHLC_RTOL = 1e-6
+
+_ALIASES = {
+    "adj close": "adj_close",
+    "adjclose": "adj_close",
+    "adjusted close": "adj_close",
+    "vol": "volume",
+    "datetime": "date",
+    "timestamp": "date",
+    "time": "date",
+    "day": "date",
+    "ticker": "symbol",
+    "asset": "symbol",
+    "instrument": "symbol",
+}
+
+
+def _canon(name: object) -> str:
+    s = re.sub(r"[\s_\-.]+", " ", str(name).strip().lower()).strip()
+    return _ALIASES.get(s, s)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _parse_source(source: str) -> tuple[str, str]:
+    if not isinstance(source, str) or not source.strip():
+        raise DataError(f"source must be a string such as 'embedded:sp500'; got {source!r}. Valid forms: {', '.join(SOURCES)}.")
+    source = source.strip()
+    scheme, sep, rest = source.partition(":")
+    scheme = scheme.lower()
+    if sep and scheme in ("embedded", "yfinance", "csv", "parquet"):
+        if not rest.strip():
+            raise DataError(f"source {source!r} names no {'path' if scheme in ('csv', 'parquet') else 'dataset'}. Valid forms: {', '.join(SOURCES)}.")
+        return scheme, rest.strip()
+    suffix = Path(source).suffix.lower()
+    if suffix in (".csv", ".parquet", ".pq"):
+        return ("csv" if suffix == ".csv" else "parquet"), source
+    raise DataError(
+        f"source {source!r} is not recognised. Valid forms: {', '.join(SOURCES)}. "
+        f"Hint: a file path needs the prefix 'csv:' or 'parquet:' unless it ends in .csv or .parquet."
+    )
+
+
+def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    key = name.lower()
+    if key not in _EMBEDDED:
+        raise DataError(f"embedded dataset {name!r} does not exist; choose one of {', '.join('embedded:' + k for k in _EMBEDDED)}.")
+    module, symbol = _EMBEDDED[key]
+    raw = importlib.import_module(module).load()
+    notes: list[str] = []
+    if key == "vix":
+        # arch's VIX file lists US market holidays as empty rows: they are not
+        # trading days, so they are dropped (and said so), not filled.
+        empty = raw["vix"].isna()
+        raw = raw.loc[~empty].rename(columns={"vix": "close"})
+        notes.append(f"dropped {int(empty.sum())} market-holiday rows with no VIX value")
+    return {symbol: raw}, notes
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    with open(path, encoding="utf-8-sig") as fh:
+        head = [fh.readline() for _ in range(3)]
+    first = [line.split(",")[0].strip().strip('"').lower() for line in head]
+    if first[:2] in (["price", "ticker"], ["ticker", "price"]):
+        # yfinance's DataFrame.to_csv layout: two header rows, then a "Date" row.
+        skip = [2] if first[2] == "date" else []
+        return pd.read_csv(path, header=[0, 1], index_col=0, skiprows=skip)
+    return pd.read_csv(path)
+
+
+def _read_file(scheme: str, path_text: str) -> pd.DataFrame:
+    path = Path(os.path.expanduser(path_text))
+    if not path.is_file():
+        raise DataError(f"{scheme} file not found: {path} (from source '{scheme}:{path_text}'). Hint: check the path; relative paths are resolved from {Path.cwd()}.")
+    try:
+        raw = _read_csv(path) if scheme == "csv" else pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: no header and no rows. Hint: the file needs a date column and at least a close column.") from None
+    except Exception as exc:
+        raise DataError(f"could not read {path} as {scheme}: {type(exc).__name__}: {exc}") from exc
+    return raw
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
+    if isinstance(values, pd.DatetimeIndex):
+        return values
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.DatetimeIndex(values)
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise DataError(
+            f"{where} has no dates: the row labels are {values.dtype} values such as {values[0]!r}. "
+            f"Hint: name the date column 'date' (any case), or index the frame by date."
+        )
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", utc=False, format="mixed")
+    bad = parsed.isna().to_numpy() & pd.Series(values, dtype=object).notna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(
+            f"{where}: {int(bad.sum())} date(s) cannot be parsed, the first {values[i]!r} at row {i}. "
+            f"Hint: use ISO dates such as 2020-01-31."
+        )
+    if parsed.isna().any():
+        i = int(np.argmax(parsed.isna().to_numpy()))
+        raise DataError(f"{where}: the date is missing at row {i}. Hint: every row needs a date.")
+    return pd.DatetimeIndex(parsed)
+
+
+def _date_indexed(raw: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Move a date column (any case) into the index, or parse the index."""
+    cols = [c for c in raw.columns if not isinstance(c, tuple) and _canon(c) == "date"]
+    if cols:
+        raw = raw.set_index(cols[0])
+    out = raw.copy()
+    out.index = _parse_dates(raw.index, where)
+    return out
+
+
+def _split_layout(raw: pd.DataFrame, default_symbol: str, where: str) -> dict[str, pd.DataFrame]:
+    """Per-symbol frames with canonical column names, from any supported layout."""
+    if isinstance(raw.columns, pd.MultiIndex):
+        if raw.columns.nlevels != 2:
+            raise DataError(f"{where}: columns have {raw.columns.nlevels} levels; expected 2, (symbol, field) or (field, symbol).")
+        levels = [{_canon(v) for v in raw.columns.get_level_values(i)} for i in range(2)]
+        if levels[1] <= _KNOWN:
+            sym_level = 0
+        elif levels[0] <= _KNOWN:
+            sym_level = 1
+        else:
+            raise DataError(
+                f"{where}: neither column level holds only OHLCV field names (found {sorted(levels[0])} and "
+                f"{sorted(levels[1])}). Hint: fields are open, high, low, close, adj close, volume."
+            )
+        raw = _date_indexed(raw, where)
+        out = {}
+        for sym in dict.fromkeys(raw.columns.get_level_values(sym_level)):
+            sub = raw.xs(sym, axis=1, level=sym_level)
+            sub.columns = [_canon(c) for c in sub.columns]
+            out[str(sym)] = sub
+        return out
+
+    canon = {c: _canon(c) for c in raw.columns}
+    sym_cols = [c for c, k in canon.items() if k == "symbol"]
+    if sym_cols:
+        sym_col = sym_cols[0]
+        if raw[sym_col].isna().any():
+            i = int(np.argmax(raw[sym_col].isna().to_numpy()))
+            raise DataError(f"{where}: column {sym_col!r} has no symbol at row {i}. Hint: every row of long data needs a symbol.")
+        out = {}
+        for sym, sub in raw.groupby(sym_col, sort=False):
+            sub = sub.drop(columns=sym_col)
+            sub.columns = [canon[c] for c in sub.columns]
+            out[str(sym)] = _date_indexed(sub, f"{where} (symbol {sym})")
+        return out
+
+    frame = _date_indexed(raw, where)
+    fields = [_canon(c) for c in frame.columns]
+    if set(fields) & _KNOWN:
+        frame.columns = fields
+        return {default_symbol: frame}
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if frame.shape[1] and len(numeric) == frame.shape[1]:
+        # Wide close-only: one price column per symbol.
+        return {str(c): frame[[c]].set_axis(["close"], axis=1) for c in frame.columns}
+    raise DataError(
+        f"{where}: cannot find price columns among {list(raw.columns)}. Expected a 'close' column "
+        f"(open, high, low, volume optional), a 'symbol' column for long data, or one numeric column "
+        f"per symbol for wide close-only data."
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _first_date(index: pd.DatetimeIndex, mask: np.ndarray) -> str:
+    return str(index[int(np.argmax(mask))].date())
+
+
+def _check_index(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | None]:
+    """Datetime, tz-naive, sorted, unique. Returns the frame and the tz it had."""
+    if len(frame) == 0:
+        raise DataError(f"{symbol}: the data is empty (no rows). Hint: check the source, and the start/end dates.")
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError(
+            f"{symbol}: the index must hold dates (a DatetimeIndex); found a {type(frame.index).__name__} "
+            f"of {frame.index.dtype} such as {frame.index[0]!r}. Hint: frame.index = pd.to_datetime(frame.index)."
+        )
+    tz = None
+    if frame.index.tz is not None:
+        # A daily bar belongs to its exchange's local date: keep the wall time, drop the zone.
+        tz = str(frame.index.tz)
+        frame = frame.copy()
+        frame.index = frame.index.tz_localize(None)
+    if frame.index.hasnans:
+        raise DataError(f"{symbol}: the index has a missing date (NaT) at row {int(np.argmax(frame.index.isna()))}. Hint: drop rows without a date.")
+    values = frame.index.asi8
+    back = np.flatnonzero(np.diff(values) < 0)
+    if back.size:
+        i = int(back[0])
+        raise DataError(
+            f"{symbol}: dates are not sorted: {frame.index[i + 1].date()} comes after {frame.index[i].date()} "
+            f"(row {i + 1}; {back.size} such place(s)). Hint: sort by date first, e.g. frame.sort_index()."
+        )
+    dup = frame.index.duplicated()
+    if dup.any():
+        raise DataError(
+            f"{symbol}: {int(dup.sum())} duplicate date(s), the first {_first_date(frame.index, dup)}. "
+            f"Hint: keep one bar per day (tradecast works on daily bars; resample intraday data first)."
+        )
+    frame = frame.copy() if tz is None else frame
+    # No freq: the same bars must compare equal whether fresh or read back from a cache.
+    frame.index = pd.DatetimeIndex(frame.index.normalize(), freq=None)
+    if frame.index.duplicated().any():
+        raise DataError(f"{symbol}: several bars fall on the same day {_first_date(frame.index, frame.index.duplicated())}. Hint: resample intraday data to daily bars first.")
+    frame.index.name = "date"
+    return frame, tz
+
+
+def _numeric(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        num = pd.to_numeric(col, errors="coerce").astype(float)
+        bad = num.isna().to_numpy() & col.notna().to_numpy()
+        if bad.any():
+            raise DataError(
+                f"{symbol}: column {c!r} holds non-numeric values, the first {col.iloc[int(np.argmax(bad))]!r} "
+                f"on {_first_date(frame.index, bad)}. Hint: clean the file so the column holds numbers only."
+            )
+        out[c] = num
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _select_fields(frame: pd.DataFrame, symbol: str, auto_adjust: bool) -> tuple[pd.DataFrame, list[str]]:
+    notes: list[str] = []
+    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if dupes:
+        raise DataError(f"{symbol}: column(s) {dupes} appear more than once (after matching names case-insensitively). Hint: keep one of each.")
+    cols = set(frame.columns)
+    if "close" not in cols and "adj_close" in cols and not cols & {"open", "high", "low"}:
+        frame = frame.rename(columns={"adj_close": "close"})
+        cols = set(frame.columns)
+        notes.append("used 'adj close' as the close")
+    if "close" not in cols:
+        raise DataError(
+            f"{symbol}: missing column 'close' (found {sorted(map(str, cols))}). Hint: every source needs a close; "
+            f"open, high, low and volume are optional."
+        )
+    partial = [c for c in ("open", "high", "low") if c in cols]
+    if partial and len(partial) < 3:
+        missing = [c for c in ("open", "high", "low") if c not in cols]
+        raise DataError(
+            f"{symbol}: has {', '.join(partial)} but is missing {', '.join(missing)}. Hint: provide all of open, high, "
+            f"low with close, or only close."
+        )
+    ignored = sorted(str(c) for c in cols - _KNOWN)
+    if ignored:
+        notes.append(f"ignored column(s) {', '.join(ignored)}")
+    frame = _numeric(frame[[c for c in frame.columns if c in _KNOWN]], symbol)
+    if "adj_close" in frame.columns:
+        factor = frame["adj_close"] / frame["close"]
+        if auto_adjust and not np.allclose(factor.dropna(), 1.0, rtol=0, atol=1e-12):
+            for c in PRICES:
+                if c in frame.columns:
+                    frame[c] = frame[c] * factor
+            notes.append("prices adjusted by adj close / close")
+        frame = frame.drop(columns="adj_close")
+    return frame[[c for c in FIELDS if c in frame.columns]], notes
+
+
+def _fill_gaps(frame: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
+    """The flattest bar consistent with what is known: prices at the previous close, volume 0."""
+    out = frame.copy()
+    close = out["close"].ffill()
+    prev_close = close.shift(1)
+    out["close"] = close
+    if "open" in out.columns:
+        out["open"] = out["open"].fillna(prev_close)
+        body_hi = np.fmax(out["open"], out["close"])
+        body_lo = np.fmin(out["open"], out["close"])
+        out.loc[gap, "high"] = np.fmax(out["high"], body_hi)[gap]
+        out.loc[gap, "low"] = np.fmin(out["low"], body_lo)[gap]
+    if "volume" in out.columns:
+        out["volume"] = out["volume"].fillna(0.0)
+    return out
+
+
+def _check_values(
+    frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool
+) -> tuple[pd.DataFrame, int, int]:
+    """Gaps, positivity, OHLC consistency, volume. Returns (frame, filled, trimmed)."""
+    isna = frame.isna().to_numpy()
+    empty = isna.all(axis=1)
+    if empty.all():
+        raise DataError(f"{symbol}: every row is empty (all values missing). Hint: check the source and the date range.")
+    first, last = int(np.argmax(~empty)), len(empty) - int(np.argmax(~empty[::-1]))
+    trimmed = first + (len(empty) - last)
+    listed = frame.iloc[first:last]
+    gap = listed.isna().to_numpy().any(axis=1)
+    filled = 0
+    if gap.any():
+        n, dates = int(gap.sum()), ", ".join(str(d.date()) for d in listed.index[gap][:3])
+        if fill == "error":
+            missing_cols = [c for c in listed.columns if listed[c].isna().any()]
+            raise DataError(
+                f"{symbol}: {n} row(s) with missing values inside the data (columns {', '.join(missing_cols)}), "
+                f"first on {dates}. Hint: pass fill='ffill' to carry the previous close forward (the count "
+                f"is reported), or repair the source."
+            )
+        listed = _fill_gaps(listed, gap)
+        still = listed.isna().to_numpy().any(axis=1)
+        if still.any():
+            raise DataError(f"{symbol}: the bar on {_first_date(listed.index, still)} cannot be filled: no earlier close to carry forward. Hint: start the data one day later.")
+        filled = n
+    prices = [c for c in PRICES if c in listed.columns]
+    vals = listed[prices].to_numpy()
+    bad = ~np.isfinite(vals) | (vals <= 0)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(
+            f"{symbol}: non-positive or infinite price {float(vals[r, c]):g} in column {prices[c]!r} on "
+            f"{listed.index[r].date()} ({int(bad.any(axis=1).sum())} such row(s)). Hint: prices must be "
+            f"positive; remove or repair these rows."
+        )
+    if "open" in listed.columns:
+        o, h, l, c = (listed[k].to_numpy() for k in PRICES)
+        body_hi, body_lo = np.maximum(o, c), np.minimum(o, c)
+        for name, mask, rule in (
+            ("high", h < body_hi * (1 - OHLC_RTOL), "high below max(open, close)"),
+            ("low", l > body_lo * (1 + OHLC_RTOL), "low above min(open, close)"),
+        ):
+            if mask.any():
+                i = int(np.argmax(mask))
+                raise DataError(
+                    f"{symbol}: {rule} on {listed.index[i].date()} (open={o[i]:g}, high={h[i]:g}, low={l[i]:g}, "
+                    f"close={c[i]:g}; {int(mask.sum())} such row(s)). Hint: the bar is inconsistent; repair the "
+                    f"source or drop the {name} column set (open, high, low) to use close only."
+                )
+    if "volume" in listed.columns:
+        v = listed["volume"].to_numpy()
+        neg = ~np.isfinite(v) | (v < 0)
+        if neg.any():
+            i = int(np.argmax(neg))
+            raise DataError(f"{symbol}: negative or infinite volume {float(v[i]):g} on {listed.index[i].date()}. Hint: volume must be >= 0.")
+    if trim:
+        return listed, filled, trimmed
+    out = frame.copy()
+    out.iloc[first:last] = listed.to_numpy()
+    return out, filled, 0
+
+
+def validate(
+    frame: pd.DataFrame,
+    *,
+    symbol: str = "series",
+    fill: Fill = "error",
+    auto_adjust: bool = True,
+    min_rows: int | None = None,
+) -> pd.DataFrame:
+    """Validate one symbol's bars held in memory; the checks :func:`load` applies.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n_dates, n_fields)
+        Indexed by date; columns named open/high/low/close/volume in any case
+        (``adj close`` too).
+    symbol : str
+        Used in messages and in ``attrs["symbols"]``.
+    fill, auto_adjust, min_rows
+        As in :func:`load`.
+
+    Returns
+    -------
+    DataFrame with float columns among ``open, high, low, close, volume``.
+    """
+    _check_option("fill", fill, get_args(Fill))
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"frame must be a DataFrame; got {type(frame).__name__}.")
+    frame, tz = _check_index(frame.rename(columns=_canon), symbol)
+    return _finish({symbol: frame}, source=f"frame:{symbol}", fill=fill, auto_adjust=auto_adjust, min_rows=min_rows, tz={symbol: tz}, notes=[])
+
+
+def _check_option(name: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise DataError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
+
+
+def _finish(
+    frames: dict[str, pd.DataFrame],
+    *,
+    source: str,
+    fill: Fill,
+    auto_adjust: bool,
+    min_rows: int | None,
+    tz: dict[str, str | None],
+    notes: list[str],
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    universe = len(frames) > 1
+    selected: dict[str, pd.DataFrame] = {}
+    for sym, f in frames.items():
+        f, sym_notes = _select_fields(f, sym, auto_adjust)
+        notes += [f"{sym}: {n}" for n in sym_notes]
+        f = f.loc[start:end]
+        if len(f) == 0:
+            raise DataError(f"{sym}: no rows between start={start and start.date()} and end={end and end.date()}. Hint: widen the date range.")
+        selected[sym] = f
+    if universe:
+        # Align on the union calendar so that a day one symbol lacks inside its
+        # listed span is a gap, whatever layout the data came in.
+        union = selected[next(iter(selected))].index
+        for f in selected.values():
+            union = union.union(f.index)
+        selected = {s: f.reindex(union) for s, f in selected.items()}
+    out: dict[str, pd.DataFrame] = {}
+    filled: dict[str, int] = {}
+    trimmed: dict[str, int] = {}
+    for sym, f in selected.items():
+        out[sym], filled[sym], trimmed[sym] = _check_values(f, sym, fill, trim=not universe)
+        if min_rows is not None:
+            listed = int(out[sym]["close"].notna().sum())
+            if listed < min_rows:
+                raise DataError(
+                    f"{sym}: too few rows: {listed} bars, but at least {min_rows} are required for the requested "
+                    f"windows. Hint: load a longer history (earlier start) or use shorter windows."
+                )
+    if any(filled.values()):
+        warnings.warn(
+            "fill='ffill' filled " + ", ".join(f"{n} row(s) of {s}" for s, n in filled.items() if n)
+            + " with the previous close.",
+            DataWarning,
+            stacklevel=3,
+        )
+    if universe:
+        result = pd.concat(out, axis=1, names=["symbol", "field"])
+    else:
+        result = next(iter(out.values()))
+        result.columns.name = "field"
+    result.index.name = "date"
+    result.attrs = {
+        "source": source,
+        "symbols": list(out),
+        "filled_rows": filled,
+        "trimmed_rows": trimmed,
+        "timezone": {s: z for s, z in tz.items() if z},
+        "auto_adjust": auto_adjust,
+        "notes": notes,
+    }
+    return result
+
+
+def _to_timestamp(value: object, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{name} must be a date such as '2008-01-01'; got {value!r}.") from None
+
+
+def load(
+    source: str,
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    fill: Fill = "error",
+    auto_adjust: bool = True,
+    min_rows: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    refresh: bool = False,
+) -> pd.DataFrame:
+    """Load and validate daily OHLCV bars for one symbol or a universe.
+
+    Parameters
+    ----------
+    source : str
+        ``embedded:sp500``, ``embedded:nasdaq``, ``embedded:vix``,
+        ``yfinance:SPY`` or ``yfinance:AAPL,MSFT``, ``csv:PATH``, ``parquet:PATH``.
+    start, end : date-like, optional
+        Keep bars on or after ``start`` and on or before ``end`` (both inclusive).
+    fill : {"error", "ffill"}, default "error"
+        What to do with missing values inside the data: refuse, or carry the
+        previous close forward (reported in ``attrs["filled_rows"]``).
+    auto_adjust : bool, default True
+        Use split- and dividend-adjusted prices: passed to yfinance, and for
+        files with an ``adj close`` column, scales open/high/low/close by
+        ``adj close / close``. With False the unadjusted prices are kept.
+    min_rows : int, optional
+        Refuse data with fewer bars per symbol (say, the longest feature window).
+    cache_dir : path, optional
+        yfinance cache folder (default ``~/.cache/tradecast/yfinance`` or
+        ``$TRADECAST_CACHE/yfinance``).
+    refresh : bool, default False
+        Download again even when the yfinance cache holds a copy.
+
+    Returns
+    -------
+    DataFrame
+        One symbol: columns among ``open, high, low, close, volume``. A universe:
+        columns ``(symbol, field)``. Indexed by ``date``.
+
+    Raises
+    ------
+    DataError
+        Unknown source, unreadable or inconsistent data; the message says what,
+        where and how to fix it.
+
+    Examples
+    --------
+    >>> bars = load("embedded:sp500", start="2005-01-01")
+    >>> bars.columns.tolist()
+    ['open', 'high', 'low', 'close', 'volume']
+    """
+    _check_option("fill", fill, get_args(Fill))
+    if min_rows is not None and (isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1):
+        raise DataError(f"min_rows must be a positive integer or None; got {min_rows!r}.")
+    start_ts, end_ts = _to_timestamp(start, "start"), _to_timestamp(end, "end")
+    if start_ts is not None and end_ts is not None and start_ts > end_ts:
+        raise DataError(f"start={start_ts.date()} is after end={end_ts.date()}. Hint: swap them.")
+    scheme, rest = _parse_source(source)
+    notes: list[str] = []
+    if scheme == "embedded":
+        frames, notes = _load_embedded(rest)
+    elif scheme == "yfinance":
+        from engine import yahoo
+
+        tickers = list(dict.fromkeys(t.strip().upper() for t in rest.split(",") if t.strip()))
+        if not tickers:
+            raise DataError(f"source {source!r} names no ticker. Hint: 'yfinance:SPY' or 'yfinance:AAPL,MSFT'.")
+        raw = yahoo.fetch(
+            tickers,
+            start=None if start_ts is None else str(start_ts.date()),
+            # yfinance's end is exclusive; ours is inclusive.
+            end=None if end_ts is None else str((end_ts + timedelta(days=1)).date()),
+            auto_adjust=auto_adjust,
+            cache_dir=cache_dir,
+            refresh=refresh,
+        )
+        frames = {t: _date_indexed(f, f"yfinance {t}").rename(columns=_canon) for t, f in raw.items()}
+    else:
+        raw = _read_file(scheme, rest)
+        stem = Path(rest).stem
+        frames = _split_layout(raw, stem, f"{scheme} file {rest}")
+    checked: dict[str, pd.DataFrame] = {}
+    tz: dict[str, str | None] = {}
+    for sym, f in frames.items():
+        checked[sym], tz[sym] = _check_index(f.rename(columns=_canon), sym)
+    return _finish(checked, source=source, fill=fill, auto_adjust=auto_adjust, min_rows=min_rows, tz=tz, notes=notes, start=start_ts, end=end_ts)
+
+
+def symbols(frame: pd.DataFrame) -> list[str]:
+    """The symbols in a frame from :func:`load`, in order."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        return [str(s) for s in frame.columns.get_level_values(0).unique()]
+    return [str(s) for s in frame.attrs.get("symbols", ["series"])]
+
+
+def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One bars frame per symbol, each over its own listed span (no leading or
+    trailing empty rows), with ``attrs["symbols"]`` set."""
+    if not isinstance(frame.columns, pd.MultiIndex):
+        return {symbols(frame)[0]: frame}
+    out = {}
+    for sym in symbols(frame):
+        sub = frame[sym].dropna(how="all")
+        sub.columns.name = "field"
+        sub.attrs = {**{k: v for k, v in frame.attrs.items() if k != "symbols"}, "symbols": [sym]}
+        out[sym] = sub
+    return out

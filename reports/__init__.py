@@ -1,0 +1,1 @@
+"""Forecast evaluation and HTML rendering (see the reports issue)."""

@@ -1,0 +1,1 @@
+"""Features and forecasters: everything that produces a forecast."""

@@ -1,0 +1,22 @@
+"""Errors and warnings shared by every tradecast package.
+
+They live in ``signals`` because it is the lowest layer: ``engine`` imports
+``signals``, never the other way round, and both raise these.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DataError", "DataWarning"]
+
+
+class DataError(ValueError):
+    """Input data that tradecast refuses to use as it is.
+
+    Every message says what was found, where (symbol, date, column) and how to
+    fix it. Nothing is ever repaired silently: a repair is always opt-in.
+    """
+
+
+class DataWarning(UserWarning):
+    """Something about the data that a user should know but that is not fatal,
+    such as rows filled by an opt-in ``fill="ffill"``."""

@@ -1,0 +1,355 @@
+"""Features from validated OHLCV bars: returns, realized variance, HAR terms, lags.
+
+Every function takes pandas objects indexed by trading date, as returned by
+:func:`engine.data.load`, and returns pandas objects on the same index. A value
+labelled ``t`` uses bars up to and including ``t``: it is known at the close
+of ``t`` and may feed a forecast for ``t + 1``, never one for ``t``.
+
+Variance is daily, in log-return units squared (annualise only for display).
+The NumPy kernels behind the estimators are in :mod:`signals.realized`.
+
+Examples
+--------
+>>> from engine.data import load
+>>> bars = load("embedded:sp500")
+>>> rv = realized_variance(bars, "garman_klass")            # daily estimate
+>>> rv22 = realized_variance(bars, "yang_zhang", window=22)  # 22-day estimate
+>>> frame = feature_frame(bars, target="garman_klass")      # model-ready frame
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from signals import realized
+from signals.errors import DataError
+
+__all__ = [
+    "Estimator",
+    "ESTIMATORS",
+    "OHLC_ESTIMATORS",
+    "log_returns",
+    "realized_variance",
+    "har_terms",
+    "lagged",
+    "volume_ratio",
+    "join_vix",
+    "feature_frame",
+]
+
+Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"]
+ESTIMATORS: tuple[str, ...] = get_args(Estimator)
+#: Estimators that need open, high and low as well as the close.
+OHLC_ESTIMATORS: frozenset[str] = frozenset(ESTIMATORS) - {"close_to_close"}
+#: Estimators that already cover the overnight move, so ``overnight=True`` means nothing for them.
+_COVER_OVERNIGHT = frozenset({"close_to_close", "yang_zhang"})
+
+
+def _symbol(obj: pd.Series | pd.DataFrame) -> str:
+    symbols = obj.attrs.get("symbols")
+    if symbols and len(symbols) == 1:
+        return str(symbols[0])
+    return str(obj.name) if isinstance(obj, pd.Series) and obj.name is not None else "the series"
+
+
+def _is_universe(bars: pd.DataFrame) -> bool:
+    return isinstance(bars.columns, pd.MultiIndex)
+
+
+def _check_index(obj: pd.Series | pd.DataFrame, name: str) -> None:
+    if not isinstance(obj.index, pd.DatetimeIndex):
+        raise DataError(
+            f"{name} must be indexed by trading date (a DatetimeIndex); found a "
+            f"{type(obj.index).__name__}. Hint: load data with engine.data.load, or set "
+            f"the index with pd.to_datetime(...)."
+        )
+
+
+def _check_positive_int(value: object, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise DataError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _check_rows(n_rows: int, needed: int, what: str, symbol: str) -> None:
+    if n_rows < needed:
+        raise DataError(
+            f"too few rows for {what}: it needs at least {needed} bars, but {symbol} has "
+            f"{n_rows}. Hint: load a longer history (an earlier start date) or use a shorter window."
+        )
+
+
+def _per_symbol(bars: pd.DataFrame, fn) -> pd.DataFrame:
+    """Apply ``fn`` to each symbol's bars over its listed span; one column per symbol."""
+    out = {}
+    for sym in bars.columns.get_level_values(0).unique():
+        sub = bars[sym].dropna(how="all")
+        sub.attrs = {"symbols": [sym]}
+        out[sym] = fn(sub)
+    return pd.DataFrame(out).reindex(bars.index)
+
+
+def log_returns(close: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    r"""Daily log returns :math:`r_t = \ln(C_t / C_{t-1})`.
+
+    Parameters
+    ----------
+    close : Series or DataFrame, shape (n_dates,) or (n_dates, n_symbols)
+        Close prices indexed by date. A bars frame is accepted too: its
+        ``close`` column (or ``close`` field per symbol) is used.
+
+    Returns
+    -------
+    Series or DataFrame, same shape; the first row is NaN. Named ``return``.
+    """
+    if isinstance(close, pd.DataFrame):
+        if _is_universe(close):
+            close = close.xs("close", axis=1, level=-1)
+        elif "close" in close.columns:
+            close = close["close"]
+    _check_index(close, "close")
+    out = np.log(close).diff()
+    if isinstance(out, pd.Series):
+        out = out.rename("return")
+    return out
+
+
+def _arrays(bars: pd.DataFrame, estimator: str, symbol: str) -> dict[str, np.ndarray]:
+    needed = ["open", "high", "low", "close"] if estimator in OHLC_ESTIMATORS else ["close"]
+    missing = [c for c in needed if c not in bars.columns]
+    if missing:
+        have = ", ".join(c for c in ("open", "high", "low", "close") if c in bars.columns) or "none"
+        raise DataError(
+            f"estimator={estimator!r} needs {', '.join(needed)}; the data for {symbol} lacks "
+            f"{', '.join(missing)} (has {have}). Hint: use estimator='close_to_close' for "
+            f"close-only data, or load OHLC bars."
+        )
+    return {c: bars[c].to_numpy(dtype=float) for c in needed}
+
+
+def realized_variance(
+    bars: pd.DataFrame,
+    estimator: Estimator = "garman_klass",
+    *,
+    window: int = 1,
+    overnight: bool = False,
+) -> pd.Series | pd.DataFrame:
+    r"""Realized daily variance from OHLC bars.
+
+    Parameters
+    ----------
+    bars : DataFrame, shape (n_dates, n_fields)
+        Validated bars from :func:`engine.data.load`: columns ``open``, ``high``,
+        ``low``, ``close`` (close alone is enough for ``close_to_close``). A
+        universe frame (columns ``(symbol, field)``) gives one column per symbol.
+    estimator : {"close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"}
+        See :mod:`signals.realized` for each formula.
+    window : int, default 1
+        1 gives the daily estimate. ``k > 1`` gives the k-day estimate ending at
+        each date, in daily units: the mean of the daily estimates over the
+        window, except Yang–Zhang which uses its own k-day formula
+        (:func:`signals.realized.yang_zhang_rolling`).
+    overnight : bool, default False
+        Add the squared overnight return :math:`\ln(O_t/C_{t-1})^2` to a range
+        estimator (Parkinson, Garman–Klass, Rogers–Satchell) so that it covers
+        the whole close-to-close day. Refused for estimators that already do.
+
+    Returns
+    -------
+    Series of daily variance (log-return units squared), named after the
+    estimator (``garman_klass`` or ``garman_klass_22d``); or a DataFrame with
+    one column per symbol for a universe.
+    """
+    if estimator not in ESTIMATORS:
+        raise DataError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}.")
+    window = _check_positive_int(window, "window")
+    if overnight and estimator in _COVER_OVERNIGHT:
+        raise DataError(
+            f"overnight=True adds the overnight return to a range estimator, but "
+            f"estimator={estimator!r} already covers the overnight move. Hint: drop overnight=True."
+        )
+    if not isinstance(bars, pd.DataFrame):
+        raise DataError(f"bars must be a DataFrame of OHLC bars; got {type(bars).__name__}.")
+    _check_index(bars, "bars")
+    if _is_universe(bars):
+        return _per_symbol(bars, lambda b: realized_variance(b, estimator, window=window, overnight=overnight))
+
+    symbol = _symbol(bars)
+    a = _arrays(bars, estimator, symbol)
+    needs_prev = estimator in ("close_to_close", "yang_zhang") or overnight
+    _check_rows(len(bars), window + int(needs_prev), f"estimator={estimator!r} with window={window}", symbol)
+
+    if estimator == "close_to_close":
+        daily = realized.close_to_close(a["close"])
+    elif estimator == "parkinson":
+        daily = realized.parkinson(a["high"], a["low"])
+    elif estimator == "garman_klass":
+        daily = realized.garman_klass(a["open"], a["high"], a["low"], a["close"])
+    elif estimator == "rogers_satchell":
+        daily = realized.rogers_satchell(a["open"], a["high"], a["low"], a["close"])
+    else:
+        daily = realized.yang_zhang(a["open"], a["high"], a["low"], a["close"])
+    if overnight:
+        daily = daily + realized.overnight_returns(a["open"], a["close"]) ** 2
+
+    if window == 1:
+        values = daily
+    elif estimator == "yang_zhang":
+        values = realized.yang_zhang_rolling(a["open"], a["high"], a["low"], a["close"], window)
+    else:
+        values = realized.rolling_mean(daily, window)
+    name = estimator if window == 1 else f"{estimator}_{window}d"
+    return pd.Series(values, index=bars.index, name=name)
+
+
+def har_terms(rv: pd.Series, lags: Sequence[int] = (1, 5, 22)) -> pd.DataFrame:
+    r"""HAR aggregates of a daily variance series (Corsi, 2009).
+
+    .. math:: RV^{(k)}_t = \frac1k \sum_{j=0}^{k-1} RV_{t-j}
+
+    Parameters
+    ----------
+    rv : Series, shape (n_dates,)
+        Daily realized variance.
+    lags : sequence of int, default (1, 5, 22)
+        Averaging horizons in trading days (day, week, month).
+
+    Returns
+    -------
+    DataFrame, shape (n_dates, len(lags)), columns ``har_1``, ``har_5``, ``har_22``;
+    the first ``k - 1`` rows of ``har_k`` are NaN.
+    """
+    _check_index(rv, "rv")
+    if len(lags) == 0:
+        raise DataError("lags must name at least one horizon, e.g. (1, 5, 22); got ().")
+    lags = [_check_positive_int(k, "lags") for k in lags]
+    if len(set(lags)) != len(lags):
+        raise DataError(f"lags must not repeat a horizon; got {tuple(lags)}.")
+    _check_rows(int(rv.notna().sum()), max(lags), f"HAR terms with lags={tuple(lags)}", _symbol(rv))
+    x = rv.to_numpy(dtype=float)
+    return pd.DataFrame({f"har_{k}": realized.rolling_mean(x, k) for k in lags}, index=rv.index)
+
+
+def lagged(x: pd.Series | pd.DataFrame, lags: Sequence[int]) -> pd.DataFrame:
+    """Lagged copies: column ``{name}_lag{k}`` at date t holds the value at t - k rows.
+
+    Parameters
+    ----------
+    x : Series or DataFrame, shape (n_dates,) or (n_dates, n_columns)
+    lags : sequence of int >= 1
+
+    Returns
+    -------
+    DataFrame, shape (n_dates, n_columns * len(lags)).
+    """
+    _check_index(x, "x")
+    lags = [_check_positive_int(k, "lags") for k in lags]
+    frame = x.to_frame(name=x.name if x.name is not None else "x") if isinstance(x, pd.Series) else x
+    cols = {f"{c}_lag{k}": frame[c].shift(k) for c in frame.columns for k in lags}
+    return pd.DataFrame(cols, index=frame.index)
+
+
+def volume_ratio(volume: pd.Series, window: int = 20) -> pd.Series:
+    r"""Volume over its trailing mean, :math:`V_t / \frac1w\sum_{j=0}^{w-1} V_{t-j}`.
+
+    Above 1 means heavier trading than usual. NaN for the first ``window - 1``
+    rows and where the trailing mean is zero.
+
+    Parameters
+    ----------
+    volume : Series, shape (n_dates,)
+    window : int, default 20
+    """
+    _check_index(volume, "volume")
+    window = _check_positive_int(window, "window")
+    _check_rows(len(volume), window, f"volume_ratio with window={window}", _symbol(volume))
+    v = volume.to_numpy(dtype=float)
+    mean = realized.rolling_mean(v, window)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(mean > 0, v / mean, np.nan)
+    return pd.Series(ratio, index=volume.index, name="volume_ratio")
+
+
+def join_vix(frame: pd.DataFrame, vix: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """Join the VIX close onto ``frame`` by date, as a ``vix`` column.
+
+    Dates that the VIX series lacks stay NaN (the embedded VIX covers 2014–2018
+    only); nothing is filled. ``frame.attrs["vix_coverage"]`` records the share
+    of rows with a value.
+
+    Parameters
+    ----------
+    frame : DataFrame indexed by date
+    vix : Series, or a frame from ``load("embedded:vix")`` (its ``close`` column)
+    """
+    _check_index(frame, "frame")
+    if isinstance(vix, pd.DataFrame):
+        if "close" not in vix.columns:
+            raise DataError(
+                f"vix must be a Series or a frame with a 'close' column; found columns {list(vix.columns)}. "
+                f"Hint: vix = engine.data.load('embedded:vix')."
+            )
+        vix = vix["close"]
+    _check_index(vix, "vix")
+    out = frame.copy()
+    out["vix"] = vix.reindex(frame.index).to_numpy(dtype=float)
+    out.attrs = {**frame.attrs, "vix_coverage": float(out["vix"].notna().mean()) if len(out) else 0.0}
+    return out
+
+
+def feature_frame(
+    bars: pd.DataFrame,
+    *,
+    target: Estimator = "garman_klass",
+    overnight: bool = False,
+    har_lags: Sequence[int] = (1, 5, 22),
+    volume_window: int = 20,
+    vix: pd.Series | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Model-ready features for one symbol, one row per trading date.
+
+    Columns: ``return`` (log return), ``rv`` (the daily realized variance given
+    by ``target``), the HAR terms of ``rv`` (``har_1``, ``har_5``, ``har_22``),
+    ``volume_ratio`` when the bars carry volume, and ``vix`` when given. Row
+    ``t`` is known at the close of ``t``. Warm-up rows keep their NaNs so that
+    the caller decides what to drop.
+
+    Parameters
+    ----------
+    bars : DataFrame, shape (n_dates, n_fields)
+        One symbol's validated bars (for a universe, pass ``bars[symbol]``).
+    target : Estimator, default "garman_klass"
+        Realized-variance estimator for ``rv``.
+    overnight : bool, default False
+        See :func:`realized_variance`.
+    har_lags : sequence of int, default (1, 5, 22)
+    volume_window : int, default 20
+    vix : Series or DataFrame, optional
+        Joined by date, see :func:`join_vix`.
+    """
+    if not isinstance(bars, pd.DataFrame):
+        raise DataError(f"bars must be a DataFrame of OHLC bars; got {type(bars).__name__}.")
+    if _is_universe(bars):
+        symbols = list(bars.columns.get_level_values(0).unique())
+        raise DataError(
+            f"feature_frame takes one symbol's bars; got a universe of {len(symbols)} symbols "
+            f"({', '.join(map(str, symbols[:5]))}). Hint: feature_frame(bars[{symbols[0]!r}])."
+        )
+    out = pd.DataFrame(index=bars.index)
+    out["return"] = log_returns(bars["close"] if "close" in bars.columns else bars)
+    rv = realized_variance(bars, target, overnight=overnight).rename("rv")
+    rv.attrs = bars.attrs
+    out["rv"] = rv
+    out = out.join(har_terms(rv, har_lags))
+    if "volume" in bars.columns:
+        vol = bars["volume"].copy()
+        vol.attrs = bars.attrs
+        out["volume_ratio"] = volume_ratio(vol, volume_window)
+    out.attrs = {**bars.attrs, "target": target, "overnight": overnight}
+    if vix is not None:
+        out = join_vix(out, vix)
+    return out

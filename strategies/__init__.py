@@ -1,0 +1,1 @@
+"""Forecasts to target weights to vectorbt portfolios (see the strategies issue)."""

@@ -1,0 +1,65 @@
+"""The tradecast command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import build_parser, main
+
+
+def test_data_command_prints_summary(capsys):
+    assert main(["data", "embedded:nasdaq"]) == 0
+    out = capsys.readouterr().out
+    assert "NASDAQ" in out and "rows            5031" in out and "1999-01-04 to 2018-12-31" in out
+    assert "garman_klass" in out
+
+
+def test_data_command_options(capsys):
+    assert main(["data", "embedded:sp500", "--start", "2008-01-01", "--end", "2008-12-31"]) == 0
+    assert "2008-01-02 to 2008-12-31" in capsys.readouterr().out
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(capsys):
+    assert main(["data", "embedded:dax"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: embedded dataset 'dax' does not exist")
+
+
+def test_run_prints_data_and_feature_summary(capsys):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "run 'sp500'" in out and "features for SP500 (target: garman_klass)" in out and "usable rows" in out
+
+
+def test_run_rejects_bad_config(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\nsorce = "x"\n')
+    assert main(["run", str(cfg)]) == 1
+    assert "unknown key 'sorce' in [data]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["data"], ["run"]])
+def test_help_is_useful(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out
+
+
+def test_help_lists_every_subcommand():
+    text = build_parser().format_help()
+    for sub in ("data", "run"):
+        assert f"    {sub} " in text
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("tradecast")
+    assert exe.exists(), "pip install -e . installs the tradecast console script"
+    out = subprocess.run([str(exe), "data", "embedded:nasdaq"], capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
+    assert "NASDAQ" in out.stdout

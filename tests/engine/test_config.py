@@ -1,0 +1,71 @@
+"""engine.config: strict TOML into frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from engine.config import ConfigError, DataConfig, FeaturesConfig, RunConfig, from_dict, load_config, to_dict
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_default_config_file_is_the_builtin_default():
+    assert load_config(CONFIGS / "sp500.toml") == RunConfig()
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads(path):
+    assert isinstance(load_config(path), RunConfig)
+
+
+def test_sections_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RunConfig().data.source = "x"  # type: ignore[misc]
+
+
+def test_partial_config_takes_defaults():
+    cfg = from_dict({"name": "n", "data": {"source": "embedded:nasdaq"}})
+    assert cfg.data == DataConfig(source="embedded:nasdaq") and cfg.features == FeaturesConfig()
+
+
+def test_roundtrip_through_plain_data():
+    cfg = from_dict({"data": {"start": "2005-01-01"}, "features": {"har_lags": [1, 10]}})
+    assert from_dict(to_dict(cfg)) == cfg
+    assert to_dict(cfg)["features"]["har_lags"] == [1, 10]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "match"),
+    [
+        ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features. Did you mean 'name'\?"),
+        ({"data": {"fil": "ffill"}}, r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix. Did you mean 'fill'\?"),
+        ({"data": {"fill": "bfill"}}, r"data.fill = 'bfill' is not allowed; choose one of 'error', 'ffill'. Did you mean 'ffill'\?"),
+        ({"features": {"target": "gk"}}, r"features.target = 'gk' is not allowed; choose one of 'close_to_close'"),
+        ({"data": {"auto_adjust": "yes"}}, r"data.auto_adjust must be true or false; got 'yes'"),
+        ({"features": {"volume_window": 2.5}}, r"features.volume_window must be an integer; got 2.5"),
+        ({"features": {"har_lags": 5}}, r"features.har_lags must be a list; got 5"),
+        ({"features": {"har_lags": [1, "w"]}}, r"features.har_lags\[1\] must be an integer; got 'w'"),
+        ({"features": {"har_lags": [0, 5]}}, r"features.har_lags must be a non-empty list of positive integers; got \[0, 5\]"),
+        ({"data": {"start": 2008}}, r"data.start must be a string; got 2008 \(int\). Hint: quote it in TOML"),
+        ({"data": "embedded:sp500"}, r"data must be a table"),
+    ],
+)
+def test_bad_configs_are_refused_by_name(mapping, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict(mapping)
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match=r"config file not found: .*nope.toml"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[data\nsource = 1\n")
+    with pytest.raises(ConfigError, match=r"bad.toml is not valid TOML"):
+        load_config(bad)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('[data]\nsorce = "embedded:sp500"\n')
+    with pytest.raises(ConfigError, match=r"unknown.toml: unknown key 'sorce' in \[data\]"):
+        load_config(unknown)

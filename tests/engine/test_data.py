@@ -1,0 +1,328 @@
+"""engine.data: sources, layouts and every validation error."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.data import DataError, DataWarning, by_symbol, load, symbols, validate
+
+
+def make_bars(n: int = 30, start: str = "2020-01-01", seed: int = 0, upper: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = close * np.exp(rng.normal(0, 0.002, n))
+    high = np.maximum(open_, close) * 1.01
+    low = np.minimum(open_, close) * 0.99
+    frame = pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": rng.integers(100, 1000, n).astype(float)},
+        index=pd.bdate_range(start, periods=n, name="date"),
+    )
+    if upper:
+        frame.columns = [c.capitalize() for c in frame.columns]
+    return frame
+
+
+# --------------------------------------------------------------------------- embedded
+
+
+@pytest.mark.parametrize(("name", "symbol"), [("sp500", "SP500"), ("nasdaq", "NASDAQ")])
+def test_embedded_index_data(name, symbol):
+    bars = load(f"embedded:{name}")
+    assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
+    assert bars.index[0] == pd.Timestamp("1999-01-04") and bars.index[-1] == pd.Timestamp("2018-12-31")
+    assert len(bars) == 5031 and bars.index.name == "date"
+    assert bars.attrs["symbols"] == [symbol] and symbols(bars) == [symbol]
+    assert bars.dtypes.eq(float).all()
+
+
+def test_embedded_vix_drops_holiday_rows_and_says_so():
+    vix = load("embedded:vix")
+    assert list(vix.columns) == ["close"]
+    assert vix["close"].notna().all() and len(vix) == 1305 - 46
+    assert any("46 market-holiday rows" in n for n in vix.attrs["notes"])
+
+
+def test_start_end_are_inclusive():
+    bars = load("embedded:sp500", start="2008-01-02", end="2008-12-31")
+    assert bars.index[0] == pd.Timestamp("2008-01-02") and bars.index[-1] == pd.Timestamp("2008-12-31")
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ("embedded:dax", r"embedded dataset 'dax' does not exist; choose one of embedded:sp500"),
+        ("ftp:prices", r"source 'ftp:prices' is not recognised. Valid forms: embedded:sp500"),
+        ("csv:", r"source 'csv:' names no path"),
+        ("", r"source must be a string"),
+        ("csv:/nonexistent/prices.csv", r"csv file not found: /nonexistent/prices.csv"),
+    ],
+)
+def test_bad_sources(source, match):
+    with pytest.raises(DataError, match=match):
+        load(source)
+
+
+def test_bad_options():
+    with pytest.raises(DataError, match=r"fill must be one of 'error', 'ffill'; got 'bfill'"):
+        load("embedded:sp500", fill="bfill")
+    with pytest.raises(DataError, match=r"start=2010-01-01 is after end=2009-01-01"):
+        load("embedded:sp500", start="2010-01-01", end="2009-01-01")
+    with pytest.raises(DataError, match=r"start must be a date such as '2008-01-01'; got 'soon'"):
+        load("embedded:sp500", start="soon")
+    with pytest.raises(DataError, match=r"no rows between start=2030-01-01"):
+        load("embedded:sp500", start="2030-01-01")
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_csv_single_symbol_case_insensitive(tmp_path):
+    frame = make_bars(upper=True)
+    frame.index.name = "DATE"
+    frame = frame.rename(columns={"Volume": "VOLUME", "Low": "low"})
+    path = tmp_path / "spy.csv"
+    frame.to_csv(path)
+    bars = load(f"csv:{path}")
+    assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
+    assert bars.attrs["symbols"] == ["spy"]
+    np.testing.assert_allclose(bars["close"], frame["Close"])
+    # A path ending in .csv needs no prefix.
+    pd.testing.assert_frame_equal(load(str(path)), bars)
+
+
+def test_csv_adj_close_adjusts_ohlc(tmp_path):
+    frame = make_bars(5)
+    frame["Adj Close"] = frame["close"] * 0.5
+    path = tmp_path / "x.csv"
+    frame.to_csv(path)
+    adjusted = load(f"csv:{path}")
+    np.testing.assert_allclose(adjusted["close"], frame["close"] * 0.5)
+    np.testing.assert_allclose(adjusted["high"], frame["high"] * 0.5)
+    assert "adj_close" not in adjusted.columns
+    raw = load(f"csv:{path}", auto_adjust=False)
+    np.testing.assert_allclose(raw["close"], frame["close"])
+
+
+def test_csv_long_universe(tmp_path):
+    a, b = make_bars(20, seed=1), make_bars(15, start="2020-01-08", seed=2)
+    long = pd.concat([a.assign(Ticker="AAA"), b.assign(Ticker="BBB")]).reset_index().rename(columns={"date": "Date"})
+    path = tmp_path / "universe.csv"
+    long.to_csv(path, index=False)
+    uni = load(f"csv:{path}")
+    assert uni.columns.names == ["symbol", "field"]
+    assert symbols(uni) == ["AAA", "BBB"]
+    # BBB starts later: its rows before listing are NaN, not a gap.
+    assert uni["BBB"].loc[: "2020-01-07"].isna().all().all()
+    parts = by_symbol(uni)
+    np.testing.assert_allclose(parts["BBB"]["close"], b["close"])
+    assert parts["BBB"].attrs["symbols"] == ["BBB"]
+
+
+def test_csv_wide_yfinance_layout(tmp_path):
+    from tests.engine import yf_frames
+
+    dates = pd.bdate_range("2021-01-04", periods=12)
+    raw = yf_frames.download(["MSFT", "AAPL"], dates)
+    path = tmp_path / "yf.csv"
+    raw.to_csv(path)  # three header rows: Price, Ticker, Date
+    uni = load(f"csv:{path}")
+    assert symbols(uni) == ["AAPL", "MSFT"]
+    np.testing.assert_allclose(uni[("MSFT", "close")], raw[("Close", "MSFT")])
+
+
+def test_csv_wide_close_only(tmp_path):
+    dates = pd.bdate_range("2021-01-04", periods=10)
+    wide = pd.DataFrame({"date": dates, "AAA": np.linspace(10, 11, 10), "BBB": np.linspace(20, 19, 10)})
+    path = tmp_path / "closes.csv"
+    wide.to_csv(path, index=False)
+    uni = load(f"csv:{path}")
+    assert symbols(uni) == ["AAA", "BBB"]
+    assert list(uni["AAA"].columns) == ["close"]
+
+
+def test_parquet_single_and_wide(tmp_path):
+    single = make_bars()
+    single.to_parquet(tmp_path / "one.parquet")
+    pd.testing.assert_frame_equal(load(f"parquet:{tmp_path / 'one.parquet'}"), single, check_names=False, check_freq=False)
+    wide = pd.concat({"X": make_bars(seed=3), "Y": make_bars(seed=4)}, axis=1)
+    wide.to_parquet(tmp_path / "two.parquet")
+    uni = load(f"parquet:{tmp_path / 'two.parquet'}")
+    assert symbols(uni) == ["X", "Y"]
+    np.testing.assert_allclose(uni[("Y", "close")], wide[("Y", "close")])
+
+
+def test_close_only_data_loads(tmp_path):
+    frame = make_bars()[["close"]]
+    frame.to_csv(tmp_path / "c.csv")
+    assert list(load(f"csv:{tmp_path / 'c.csv'}").columns) == ["close"]
+
+
+def test_unreadable_layouts(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match=r"empty.csv is empty: no header and no rows"):
+        load(f"csv:{tmp_path / 'empty.csv'}")
+    (tmp_path / "text.csv").write_text("date,name,comment\n2020-01-01,a,b\n")
+    with pytest.raises(DataError, match=r"cannot find price columns among \['date', 'name', 'comment'\]"):
+        load(f"csv:{tmp_path / 'text.csv'}")
+    (tmp_path / "nodate.csv").write_text("close\n1.0\n2.0\n")
+    with pytest.raises(DataError, match=r"has no dates: the row labels are int64 values.*name the date column 'date'"):
+        load(f"csv:{tmp_path / 'nodate.csv'}")
+    (tmp_path / "baddate.csv").write_text("date,close\n2020-01-01,1.0\nnot a date,2.0\n")
+    with pytest.raises(DataError, match=r"1 date\(s\) cannot be parsed, the first 'not a date' at row 1"):
+        load(f"csv:{tmp_path / 'baddate.csv'}")
+    (tmp_path / "text_price.csv").write_text("date,close\n2020-01-01,1.0\n2020-01-02,n/a?\n")
+    with pytest.raises(DataError, match=r"column 'close' holds non-numeric values, the first 'n/a\?' on 2020-01-02"):
+        load(f"csv:{tmp_path / 'text_price.csv'}")
+
+
+# --------------------------------------------------------------------------- validation errors
+
+
+def test_empty_data():
+    with pytest.raises(DataError, match=r"demo: the data is empty \(no rows\)"):
+        validate(make_bars().iloc[:0], symbol="demo")
+
+
+def test_non_datetime_index():
+    with pytest.raises(DataError, match=r"demo: the index must hold dates \(a DatetimeIndex\); found a RangeIndex"):
+        validate(make_bars().reset_index(drop=True), symbol="demo")
+
+
+def test_unsorted_index():
+    frame = make_bars()
+    frame = frame.iloc[[0, 2, 1] + list(range(3, len(frame)))]
+    with pytest.raises(DataError, match=r"demo: dates are not sorted: 2020-01-02 comes after 2020-01-03 \(row 2; 1 such place\(s\)\).*sort_index"):
+        validate(frame, symbol="demo")
+
+
+def test_duplicate_dates():
+    frame = make_bars()
+    frame = pd.concat([frame.iloc[:5], frame.iloc[4:]])
+    with pytest.raises(DataError, match=r"demo: 1 duplicate date\(s\), the first 2020-01-07"):
+        validate(frame, symbol="demo")
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, np.inf])
+def test_non_positive_prices(value):
+    frame = make_bars()
+    frame.iloc[3, frame.columns.get_loc("low")] = value
+    with pytest.raises(DataError, match=r"demo: non-positive or infinite price .* in column 'low' on 2020-01-06"):
+        validate(frame, symbol="demo")
+
+
+def test_high_below_body():
+    frame = make_bars()
+    frame.iloc[4, frame.columns.get_loc("high")] = frame["close"].iloc[4] * 0.98
+    with pytest.raises(DataError, match=r"demo: high below max\(open, close\) on 2020-01-07 \(open=.*1 such row"):
+        validate(frame, symbol="demo")
+
+
+def test_low_above_body():
+    frame = make_bars()
+    frame.iloc[6, frame.columns.get_loc("low")] = frame[["open", "close"]].iloc[6].max() * 1.001
+    with pytest.raises(DataError, match=r"demo: low above min\(open, close\) on 2020-01-09"):
+        validate(frame, symbol="demo")
+
+
+def test_rounding_sized_excursion_is_accepted():
+    frame = make_bars()
+    frame.iloc[4, frame.columns.get_loc("high")] = frame[["open", "close"]].iloc[4].max() * (1 - 1e-9)
+    assert len(validate(frame, symbol="demo")) == len(frame)
+
+
+def test_negative_volume():
+    frame = make_bars()
+    frame.iloc[2, frame.columns.get_loc("volume")] = -5.0
+    with pytest.raises(DataError, match=r"demo: negative or infinite volume -5 on 2020-01-03"):
+        validate(frame, symbol="demo")
+
+
+def test_nan_gap_is_an_error_by_default():
+    frame = make_bars()
+    frame.iloc[5] = np.nan
+    with pytest.raises(DataError, match=r"demo: 1 row\(s\) with missing values inside the data \(columns open, high, low, close, volume\), first on 2020-01-08. Hint: pass fill='ffill'"):
+        validate(frame, symbol="demo")
+
+
+def test_ffill_fills_flat_bar_and_reports_count():
+    frame = make_bars()
+    frame.iloc[5] = np.nan
+    frame.iloc[9, frame.columns.get_loc("open")] = np.nan
+    with pytest.warns(DataWarning, match=r"fill='ffill' filled 2 row\(s\) of demo"):
+        out = validate(frame, symbol="demo", fill="ffill")
+    assert out.attrs["filled_rows"] == {"demo": 2}
+    prev_close = frame["close"].iloc[4]
+    assert out.iloc[5][["open", "high", "low", "close"]].tolist() == [prev_close] * 4
+    assert out["volume"].iloc[5] == 0.0
+    # a partly missing bar keeps what is known and stays consistent
+    assert out["open"].iloc[9] == frame["close"].iloc[8]
+    assert out["high"].iloc[9] >= max(out["open"].iloc[9], out["close"].iloc[9])
+    assert out["low"].iloc[9] <= min(out["open"].iloc[9], out["close"].iloc[9])
+
+
+def test_ffill_cannot_fill_first_row():
+    frame = make_bars()
+    frame.iloc[0, frame.columns.get_loc("open")] = np.nan
+    with pytest.raises(DataError, match=r"demo: the bar on 2020-01-01 cannot be filled: no earlier close"):
+        validate(frame, symbol="demo", fill="ffill")
+
+
+def test_leading_and_trailing_empty_rows_are_trimmed_and_counted():
+    frame = make_bars()
+    frame.iloc[:2] = np.nan
+    frame.iloc[-1] = np.nan
+    out = validate(frame, symbol="demo")
+    assert len(out) == len(frame) - 3 and out.attrs["trimmed_rows"] == {"demo": 3}
+
+
+@pytest.mark.parametrize(
+    ("columns", "match"),
+    [
+        (["open", "close", "volume"], r"demo: has open but is missing high, low"),
+        (["open", "high", "low", "volume"], r"demo: missing column 'close' \(found \['high', 'low', 'open', 'volume'\]\)"),
+    ],
+)
+def test_missing_columns_are_named(columns, match):
+    with pytest.raises(DataError, match=match):
+        validate(make_bars()[columns], symbol="demo")
+
+
+def test_too_few_rows_for_windows():
+    with pytest.raises(DataError, match=r"demo: too few rows: 30 bars, but at least 100 are required"):
+        validate(make_bars(), symbol="demo", min_rows=100)
+    with pytest.raises(DataError, match=r"min_rows must be a positive integer or None; got 0"):
+        load("embedded:sp500", min_rows=0)
+
+
+def test_tz_aware_index_keeps_local_dates():
+    frame = make_bars()
+    frame.index = frame.index.tz_localize("America/New_York")
+    out = validate(frame, symbol="demo")
+    assert out.index.tz is None and out.index[0] == pd.Timestamp("2020-01-01")
+    assert out.attrs["timezone"] == {"demo": "America/New_York"}
+
+
+def test_intraday_rows_are_refused():
+    frame = make_bars(4)
+    frame.index = pd.DatetimeIndex(["2020-01-02 10:00", "2020-01-02 11:00", "2020-01-03 10:00", "2020-01-06 10:00"])
+    with pytest.raises(DataError, match=r"several bars fall on the same day 2020-01-02.*resample intraday"):
+        validate(frame, symbol="demo")
+
+
+def test_universe_missing_day_inside_span_is_a_gap(tmp_path):
+    a, b = make_bars(20, seed=1), make_bars(20, seed=2)
+    b = b.drop(index=b.index[7])
+    long = pd.concat([a.assign(symbol="A"), b.assign(symbol="B")]).reset_index()
+    path = tmp_path / "u.csv"
+    long.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"B: 1 row\(s\) with missing values inside the data .* first on 2020-01-10"):
+        load(f"csv:{path}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        uni = load(f"csv:{path}", fill="ffill")
+    assert uni.attrs["filled_rows"] == {"A": 0, "B": 1}
+    assert uni[("B", "close")].iloc[7] == uni[("B", "close")].iloc[6]
