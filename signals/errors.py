@@ -6,7 +6,7 @@ They live in ``signals`` because it is the lowest layer: ``engine`` imports
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning"]
+__all__ = ["DataError", "DataWarning", "ConvergenceWarning"]
 
 
 class DataError(ValueError):
@@ -20,3 +20,7 @@ class DataError(ValueError):
 class DataWarning(UserWarning):
     """Something about the data that a user should know but that is not fatal,
     such as rows filled by an opt-in ``fill="ffill"``."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser stopped without converging; the fitted object carries ``converged_ = False``."""

@@ -312,7 +312,7 @@ def feature_frame(
 ) -> pd.DataFrame:
     """Model-ready features for one symbol, one row per trading date.
 
-    Columns: ``return`` (log return), ``rv`` (the daily realized variance given
+    Columns: ``close``, ``return`` (log return), ``rv`` (the daily realized variance given
     by ``target``), the HAR terms of ``rv`` (``har_1``, ``har_5``, ``har_22``),
     ``volume_ratio`` when the bars carry volume, and ``vix`` when given. Row
     ``t`` is known at the close of ``t``. Warm-up rows keep their NaNs so that
@@ -340,7 +340,8 @@ def feature_frame(
             f"({', '.join(map(str, symbols[:5]))}). Hint: feature_frame(bars[{symbols[0]!r}])."
         )
     out = pd.DataFrame(index=bars.index)
-    out["return"] = log_returns(bars["close"] if "close" in bars.columns else bars)
+    out["close"] = bars["close"]
+    out["return"] = log_returns(bars["close"])
     rv = realized_variance(bars, target, overnight=overnight).rename("rv")
     rv.attrs = bars.attrs
     out["rv"] = rv

@@ -1,0 +1,183 @@
+r"""Return baselines on lagged features: a linear autoregression and an MLP.
+
+Both regress the next :math:`h`-day log return on the last ``lags`` values of
+each input column, known at the origin :math:`s`:
+
+.. math:: r_{s+1:s+h} = f(x_s, x_{s-1}, \dots, x_{s-L+1}) + u
+
+The linear model is least squares (an AR(L) when the only input is the return);
+the MLP is scikit-learn's ``MLPRegressor`` on inputs standardised with the
+training rows' mean and deviation. They are the baselines that a neural return
+forecaster has to beat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from signals.base import BaseForecaster, ParameterError, Target
+
+__all__ = ["ArForecaster", "MlpForecaster", "lag_matrix"]
+
+
+def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
+    """Row ``s`` holds ``values[s], values[s-1], ..., values[s-lags+1]`` for every
+    column; shape (n, n_columns * lags), NaN where the history is too short."""
+    values = values.reshape(len(values), -1)
+    n, k = values.shape
+    out = np.full((n, k * lags), np.nan)
+    for j in range(lags):
+        out[j:, j * k : (j + 1) * k] = values[: n - j]
+    return out
+
+
+def _check_int(owner: str, name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ParameterError(f"{owner}: {name} must be an integer >= {low}; got {value!r}.")
+
+
+class _LaggedRegressor(BaseForecaster):
+    supported_targets = ("return", "price")
+
+    def _columns(self) -> list[str]:
+        return list(self.features)
+
+    def _check_features(self) -> None:
+        if isinstance(self.features, str) or not self.features:
+            raise ParameterError(f"{type(self).__name__}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('return',).")
+
+    def _design(self, frame: pd.DataFrame) -> np.ndarray:
+        return lag_matrix(frame[list(self.features)].to_numpy(dtype=float), self.lags)
+
+    def _training_rows(self, frame: pd.DataFrame, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        X, target = self._design(frame), y.to_numpy(dtype=float)
+        ok = np.isfinite(X).all(axis=1) & np.isfinite(target)
+        if ok.sum() < X.shape[1] + 10:
+            raise ParameterError(f"{type(self).__name__}: only {int(ok.sum())} usable training rows for {X.shape[1]} inputs. Hint: a longer training window or fewer lags.")
+        return X[ok], target[ok]
+
+
+class ArForecaster(_LaggedRegressor):
+    """Linear autoregression of the ``h``-day return on lagged inputs, by least squares.
+
+    Parameters
+    ----------
+    lags : int, default 5
+    features : tuple of str, default ("return",)
+        Frame columns whose lags are the regressors.
+    target : {"return", "price"}, default "return"
+    horizon : int, default 1
+
+    Attributes
+    ----------
+    coef_ : Series, ``const`` then ``{column}_lag{j}`` (lag 0 is the origin's value).
+    """
+
+    def __init__(self, *, lags: int = 5, features: tuple[str, ...] = ("return",), target: Target = "return", horizon: int = 1) -> None:
+        self.lags = lags
+        self.features = features
+        self.target = target
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return f"ar{self.lags}"
+
+    def _check_params(self) -> None:
+        _check_int("ArForecaster", "lags", self.lags, 1)
+        self._check_features()
+
+    def _fit(self, frame, y) -> None:
+        X, target = self._training_rows(frame, y)
+        X1 = np.column_stack([np.ones(len(X)), X])
+        beta, *_ = np.linalg.lstsq(X1, target, rcond=None)
+        names = [f"{c}_lag{j}" for j in range(self.lags) for c in self.features]
+        self.coef_ = pd.Series(beta, index=["const"] + names)
+
+    def _forecast(self, frame, origins):
+        X = self._design(frame)[origins]
+        return self.coef_.iloc[0] + X @ self.coef_.to_numpy()[1:]
+
+
+class MlpForecaster(_LaggedRegressor):
+    """Multi-layer perceptron on lagged inputs (scikit-learn ``MLPRegressor``).
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (32, 16)
+        Units per hidden layer.
+    lags : int, default 10
+    features : tuple of str, default ("return",)
+    alpha : float, default 1e-3
+        L2 penalty.
+    max_iter : int, default 300
+    seed : int, default 0
+    target : {"return", "price"}, default "return"
+    horizon : int, default 1
+
+    Attributes
+    ----------
+    model_ : the fitted ``MLPRegressor``
+    x_mean_, x_std_ : ndarray, input scaling from the training rows only
+    y_scale_ : float, the training target's standard deviation
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden: tuple[int, ...] = (32, 16),
+        lags: int = 10,
+        features: tuple[str, ...] = ("return",),
+        alpha: float = 1e-3,
+        max_iter: int = 300,
+        seed: int = 0,
+        target: Target = "return",
+        horizon: int = 1,
+    ) -> None:
+        self.hidden = hidden
+        self.lags = lags
+        self.features = features
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.seed = seed
+        self.target = target
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return "mlp"
+
+    def _check_params(self) -> None:
+        _check_int("MlpForecaster", "lags", self.lags, 1)
+        _check_int("MlpForecaster", "max_iter", self.max_iter, 1)
+        self._check_features()
+        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in self.hidden):
+            raise ParameterError(f"MlpForecaster: hidden must be a non-empty tuple of positive layer sizes; got {self.hidden!r}. Hint: (32, 16).")
+
+    def _fit(self, frame, y) -> None:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.neural_network import MLPRegressor
+
+        X, target = self._training_rows(frame, y)
+        self.x_mean_, self.x_std_ = X.mean(axis=0), X.std(axis=0)
+        self.x_std_[self.x_std_ == 0] = 1.0
+        self.y_scale_ = float(target.std()) or 1.0
+        self.model_ = MLPRegressor(
+            hidden_layer_sizes=tuple(self.hidden), alpha=self.alpha, max_iter=self.max_iter,
+            random_state=self.seed, early_stopping=True, validation_fraction=0.2, shuffle=False,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkConvergenceWarning)
+            self.model_.fit((X - self.x_mean_) / self.x_std_, target / self.y_scale_)
+        self.converged_ = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
+
+    def _forecast(self, frame, origins):
+        X = self._design(frame)[origins]
+        out = np.full(len(origins), np.nan)
+        ok = np.isfinite(X).all(axis=1)
+        if ok.any():
+            out[ok] = self.model_.predict((X[ok] - self.x_mean_) / self.x_std_) * self.y_scale_
+        return out

@@ -1,0 +1,258 @@
+r"""The forecaster contract, and what every forecaster shares.
+
+A forecaster follows the scikit-learn estimator contract: explicit keyword
+hyperparameters stored as given, validation in :meth:`~BaseForecaster.fit`,
+``fit`` returns ``self``, learned state in trailing-underscore attributes.
+
+Frames and dates
+----------------
+``frame`` is a feature frame (:func:`signals.features.feature_frame`): one row
+per trading date, the values in row ``s`` known at the close of ``s``.
+
+``predict(frame, index)`` returns one forecast per date ``t`` in ``index``,
+**labelled by the date it forecasts**, made at the close of the *origin*: the
+last row of ``frame`` strictly before ``t``. So it uses only rows before ``t``,
+and ``t`` may lie beyond the frame's last row (tomorrow's forecast).
+
+Targets
+-------
+With horizon :math:`h`, the forecast labelled :math:`t` is for the days
+:math:`t, \dots, t+h-1` (the next :math:`h` rows after the origin :math:`s`):
+
+* ``"variance"``: the mean daily realized variance
+  :math:`\frac1h \sum_{j=1}^{h} RV_{s+j}` (the ``rv`` column);
+* ``"return"``: the :math:`h`-day log return :math:`\sum_{j=1}^{h} r_{s+j}`;
+* ``"price"``: the close :math:`C_{s+h} = C_s \exp(\hat r)`, from a return
+  forecast :math:`\hat r`. Price levels are dominated by persistence and flatter
+  any model; judge it by its return metrics (see :func:`realized_target`).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from signals.errors import DataError
+
+__all__ = [
+    "Target",
+    "TARGETS",
+    "Forecaster",
+    "BaseForecaster",
+    "ParameterError",
+    "NotFittedError",
+    "realized_target",
+    "origins_for",
+]
+
+Target = Literal["variance", "return", "price"]
+TARGETS: tuple[str, ...] = get_args(Target)
+
+
+class ParameterError(ValueError):
+    """A hyperparameter outside its rule; the message names it, its value and the rule."""
+
+
+class NotFittedError(RuntimeError):
+    """``predict`` before ``fit``."""
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What the walk-forward engine needs of a forecaster."""
+
+    target: Target
+    horizon: int
+
+    def fit(self, frame: pd.DataFrame) -> Self: ...
+
+    def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series: ...
+
+
+def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd.Series:
+    r"""The realised value each forecast is judged against, labelled like forecasts.
+
+    Value at row :math:`t` (date :math:`t`): ``variance`` is the mean of ``rv``
+    over rows :math:`t .. t+h-1`; ``return`` the sum of ``return`` over them;
+    ``price`` the ``close`` at row :math:`t+h-1`. NaN where the window runs past
+    the frame.
+
+    Parameters
+    ----------
+    frame : DataFrame, feature frame with ``rv``, ``return`` (and ``close`` for prices)
+    target : {"variance", "return", "price"}
+    horizon : int, default 1
+    """
+    if target not in TARGETS:
+        raise ParameterError(f"target must be one of {', '.join(TARGETS)}; got {target!r}.")
+    column = {"variance": "rv", "return": "return", "price": "close"}[target]
+    _require(frame, [column], "realized_target")
+    x = frame[column]
+    if target == "price":
+        out = x.shift(-(horizon - 1))
+    else:
+        agg = x.rolling(horizon, min_periods=horizon).sum() if target == "return" else x.rolling(horizon, min_periods=horizon).mean()
+        out = agg.shift(-(horizon - 1))
+    return out.rename(f"{target}_h{horizon}")
+
+
+def origins_for(frame_index: pd.DatetimeIndex, index: pd.DatetimeIndex) -> np.ndarray:
+    """Row position of each forecast's origin: the last row strictly before each date."""
+    return frame_index.searchsorted(index, side="left") - 1
+
+
+def _require(frame: pd.DataFrame, columns: list[str], who: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{who}: frame must be a feature DataFrame; got {type(frame).__name__}.")
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError(f"{who}: frame must be indexed by date (a DatetimeIndex); got {type(frame.index).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{who}: the frame lacks column(s) {', '.join(missing)} (has {', '.join(map(str, frame.columns))}). "
+            f"Hint: build it with signals.features.feature_frame, which provides return, rv, har_*, volume_ratio and close."
+        )
+
+
+class BaseForecaster:
+    """Shared machinery: parameters, validation, origin bookkeeping, targets.
+
+    Subclasses define ``__init__`` with explicit keyword hyperparameters stored
+    under the same names, and implement:
+
+    ``_columns()``
+        The frame columns the model reads.
+    ``_fit(frame, y)``
+        Learn from ``frame`` (rows up to the last usable origin) and ``y``, the
+        model target per origin row (NaN where unknown). Variance models get the
+        mean future ``rv``; return and price models the future ``h``-day return.
+    ``_forecast(frame, origins)``
+        An array with one forecast per origin row position (variance, or
+        ``h``-day return for return and price targets), using rows ``<= origin``.
+    """
+
+    #: The targets a subclass can forecast.
+    supported_targets: tuple[str, ...] = ("variance",)
+    #: Rows before the first origin that the model needs (e.g. a window).
+    target: Target = "variance"
+    horizon: int = 1
+
+    # -- parameters ---------------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters as given to ``__init__``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyperparameters by name; unknown names are refused."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ParameterError(f"{type(self).__name__} has no parameter {name!r}; valid: {', '.join(valid)}.")
+            setattr(self, name, value)
+        return self
+
+    def clone(self) -> Self:
+        """An unfitted copy with the same hyperparameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = {k: v for k, v in self.get_params().items() if defaults.get(k, inspect.Parameter.empty) != v}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    @property
+    def name(self) -> str:
+        """A short label for tables and plots."""
+        return type(self).__name__.removesuffix("Forecaster").lower()
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _check_common(self) -> None:
+        if self.target not in self.supported_targets:
+            raise ParameterError(
+                f"{type(self).__name__}: target={self.target!r} is not supported; it forecasts "
+                f"{' or '.join(repr(t) for t in self.supported_targets)}."
+            )
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 1:
+            raise ParameterError(f"{type(self).__name__}: horizon must be an integer >= 1; got {self.horizon!r}. Hint: 1, 5 or 22.")
+
+    def _check_params(self) -> None:
+        """Subclass hook: validate hyperparameters (raise ParameterError)."""
+
+    def _columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def _model_target(self, frame: pd.DataFrame) -> pd.Series:
+        """Per origin row s: the value to learn (future mean rv, or future h-day return)."""
+        kind = "variance" if self.target == "variance" else "return"
+        return realized_target(frame, kind, self.horizon).shift(-1)
+
+    # -- contract -------------------------------------------------------------------
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Fit on every row of ``frame`` (targets that run past its end are unknown and unused).
+
+        Parameters
+        ----------
+        frame : DataFrame, feature frame indexed by date
+
+        Returns
+        -------
+        self
+        """
+        self._check_common()
+        self._check_params()
+        cols = self._columns() + (["close"] if self.target == "price" else [])
+        _require(frame, cols, type(self).__name__)
+        y = self._model_target(frame)
+        self._fit(frame, y)
+        self.fit_end_ = frame.index[-1]
+        self.n_train_ = int(y.notna().sum())
+        return self
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+        raise NotImplementedError
+
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
+        """One forecast per date in ``index``, using only rows of ``frame`` before it.
+
+        Parameters
+        ----------
+        frame : DataFrame, feature frame indexed by date (normally the whole history)
+        index : DatetimeIndex, the dates to forecast
+
+        Returns
+        -------
+        Series indexed by ``index``, named after the model: daily variance
+        (return units squared), ``h``-day log return, or price. NaN where the
+        history before a date is too short for the model.
+        """
+        if not hasattr(self, "fit_end_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(frame) first.")
+        cols = self._columns() + (["close"] if self.target == "price" else [])
+        _require(frame, cols, f"{type(self).__name__}.predict")
+        index = pd.DatetimeIndex(index)
+        origins = origins_for(frame.index, index)
+        if (origins < 0).any():
+            first = index[int(np.argmax(origins < 0))]
+            raise DataError(
+                f"{type(self).__name__}.predict: no row of the frame lies before {first.date()}, so nothing is known "
+                f"to forecast it from (the frame starts {frame.index[0].date()}). Hint: forecast later dates, or pass a longer history."
+            )
+        values = np.asarray(self._forecast(frame, origins), dtype=float)
+        if self.target == "price":
+            values = frame["close"].to_numpy(dtype=float)[origins] * np.exp(values)
+        return pd.Series(values, index=index, name=self.name)

@@ -1,0 +1,212 @@
+r"""GARCH, GJR-GARCH and EGARCH variance forecasters on ``arch``.
+
+Parameters are estimated by ``arch`` (maximum likelihood on percent returns,
+since ``arch`` wants returns scaled near unit variance); forecasts come from
+:mod:`signals.recursions`, which reproduces ``arch``'s recursions with the
+pre-sample *backcast* frozen at fit time. So the forecast for a date depends on
+earlier rows only, and equals ``arch``'s own forecast on the same data.
+
+``kind`` picks the variance equation (see :mod:`signals.recursions`):
+``"garch"`` (o = 0), ``"gjr"`` (o = p asymmetric terms) or ``"egarch"``
+(o = p). The conditional mean is a constant (or zero) and the shocks follow
+``dist``. Forecasts are daily variances in log-return units squared; for
+``horizon > 1`` the mean of the next ``h`` daily variances (analytic for GARCH
+and GJR, simulated with fixed shocks for EGARCH, as ``arch`` does).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from signals import recursions
+from signals.base import BaseForecaster, ParameterError
+from signals.errors import ConvergenceWarning
+
+__all__ = ["GarchForecaster"]
+
+Kind = Literal["garch", "gjr", "egarch"]
+Dist = Literal["normal", "t", "skewt"]
+Mean = Literal["constant", "zero"]
+
+#: arch wants percent returns: variance in arch's units is 1e4 times ours.
+_SCALE = 100.0
+
+
+class GarchForecaster(BaseForecaster):
+    """GARCH-family next-day variance of returns.
+
+    Parameters
+    ----------
+    kind : {"garch", "gjr", "egarch"}, default "garch"
+    p, q : int, default 1
+        ARCH and GARCH orders (GJR and EGARCH get ``o = p`` asymmetric terms).
+    dist : {"normal", "t", "skewt"}, default "normal"
+    mean : {"constant", "zero"}, default "constant"
+    horizon : int, default 1
+    simulations : int, default 1000
+        Paths for EGARCH forecasts beyond one step.
+    seed : int, default 0
+        Seeds those simulations.
+    max_iter : int, default 500
+        Optimiser iterations; a fit that stops without converging warns
+        :class:`~signals.errors.ConvergenceWarning` and sets ``converged_ = False``.
+
+    Attributes
+    ----------
+    params_ : Series
+        ``arch``'s estimates (mean, variance and distribution parameters) in
+        percent units.
+    backcast_ : float
+        Pre-sample variance (log variance for EGARCH) used by every forecast.
+    converged_ : bool
+    result_ : arch result object of the fit (for summaries).
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: Kind = "garch",
+        p: int = 1,
+        q: int = 1,
+        dist: Dist = "normal",
+        mean: Mean = "constant",
+        horizon: int = 1,
+        simulations: int = 1000,
+        seed: int = 0,
+        max_iter: int = 500,
+    ) -> None:
+        self.kind = kind
+        self.p = p
+        self.q = q
+        self.dist = dist
+        self.mean = mean
+        self.horizon = horizon
+        self.simulations = simulations
+        self.seed = seed
+        self.max_iter = max_iter
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.dist == "normal" else f"{self.kind}-{self.dist}"
+
+    def _check_params(self) -> None:
+        who = "GarchForecaster"
+        for option, allowed in (("kind", ("garch", "gjr", "egarch")), ("dist", ("normal", "t", "skewt")), ("mean", ("constant", "zero"))):
+            if getattr(self, option) not in allowed:
+                raise ParameterError(f"{who}: {option} must be one of {', '.join(map(repr, allowed))}; got {getattr(self, option)!r}.")
+        for option, low in (("p", 1), ("q", 0), ("simulations", 1), ("max_iter", 1)):
+            v = getattr(self, option)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(f"{who}: {option} must be an integer >= {low}; got {v!r}.")
+
+    def _columns(self) -> list[str]:
+        return ["return"]
+
+    @property
+    def _o(self) -> int:
+        return 0 if self.kind == "garch" else self.p
+
+    def arch_model(self, returns: pd.Series):
+        """The ``arch`` model this forecaster fits, on log returns (scaled to percent here)."""
+        from arch import arch_model
+
+        return arch_model(
+            _SCALE * returns,
+            mean="Constant" if self.mean == "constant" else "Zero",
+            vol="EGARCH" if self.kind == "egarch" else "GARCH",
+            p=self.p,
+            o=self._o,
+            q=self.q,
+            dist=self.dist,
+            rescale=False,
+        )
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+        r = frame["return"].dropna()
+        if len(r) < 50:
+            raise ParameterError(f"GarchForecaster: needs at least 50 returns to fit; the frame has {len(r)}. Hint: a longer training window.")
+        model = self.arch_model(r)
+        # arch's own warning is replaced by ours below, which names the window and sets a flag.
+        res = model.fit(disp="off", show_warning=False, options={"maxiter": self.max_iter})
+        self.result_ = res
+        self.params_ = res.params.copy()
+        self.converged_ = bool(res.convergence_flag == 0)
+        if not self.converged_:
+            warnings.warn(
+                f"GarchForecaster({self.name}) did not converge on {len(r)} returns ending {r.index[-1].date()} "
+                f"(optimizer: {res.optimization_result.message}); its forecasts may be poor. Hint: a longer window, "
+                f"dist='normal', or more max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        y_pct = model.y
+        resid0 = y_pct - y_pct.mean() if self.mean == "constant" else y_pct
+        # arch's fit starts its recursion from this value (its own choice of residuals).
+        self.backcast_ = float(model.volatility.backcast(np.asarray(resid0)))
+
+    def _parts(self):
+        v = self.params_
+        mu = float(v["mu"]) if self.mean == "constant" else 0.0
+        omega = float(v["omega"])
+        alpha = np.array([v[f"alpha[{i + 1}]"] for i in range(self.p)], dtype=float)
+        gamma = np.array([v[f"gamma[{i + 1}]"] for i in range(self._o)], dtype=float)
+        beta = np.array([v[f"beta[{i + 1}]"] for i in range(self.q)], dtype=float)
+        return mu, omega, alpha, gamma, beta
+
+    def conditional_variance(self, frame: pd.DataFrame) -> pd.Series:
+        """Variance of each row's return given the rows before it (daily, units squared)."""
+        s2, first = self._filter(frame)
+        out = np.full(len(frame), np.nan)
+        out[first:] = s2[:-1] / _SCALE**2
+        return pd.Series(out, index=frame.index, name=self.name)
+
+    def _filter(self, frame: pd.DataFrame) -> tuple[np.ndarray, int]:
+        r = frame["return"].to_numpy(dtype=float)
+        finite = np.isfinite(r)
+        first = int(np.argmax(finite)) if finite.any() else len(r)
+        if not finite[first:].all():
+            bad = frame.index[first + int(np.argmax(~finite[first:]))]
+            raise ParameterError(f"GarchForecaster: the return on {bad.date()} is missing; the variance recursion needs every return after the first.")
+        mu, omega, alpha, gamma, beta = self._parts()
+        eps = _SCALE * r[first:] - mu
+        if self.kind == "egarch":
+            s2 = recursions.egarch_filter(eps, omega, alpha, gamma, beta, self.backcast_)
+        else:
+            s2 = recursions.gjr_filter(eps, omega, alpha, gamma, beta, self.backcast_)
+        return s2, first
+
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        s2, first = self._filter(frame)
+        out = np.full(len(origins), np.nan)
+        ok = origins >= first - 1
+        pos = origins[ok] - first  # origin in filter coordinates (-1: before the first return)
+        if self.horizon == 1:
+            out[ok] = s2[pos + 1] / _SCALE**2
+            return out
+        mu, omega, alpha, gamma, beta = self._parts()
+        eps = _SCALE * frame["return"].to_numpy(dtype=float)[first:] - mu
+        if self.kind == "egarch":
+            shocks = self._shocks()
+            # Blocks of origins keep the (origins x simulations x horizon) paths small.
+            paths = np.concatenate([
+                recursions.egarch_forecast(eps, s2, pos[i : i + 128], self.horizon, omega, alpha, gamma, beta, self.backcast_, shocks)
+                for i in range(0, len(pos), 128)
+            ]) if len(pos) else np.empty((0, self.horizon))
+        else:
+            paths = recursions.gjr_forecast(eps, s2, pos, self.horizon, omega, alpha, gamma, beta, self.backcast_)
+        out[ok] = paths.mean(axis=1) / _SCALE**2
+        return out
+
+    def _shocks(self) -> np.ndarray:
+        """Standardised draws of the fitted distribution, shape (simulations, horizon)."""
+        from arch.univariate import Normal, SkewStudent, StudentsT
+
+        dist_cls = {"normal": Normal, "t": StudentsT, "skewt": SkewStudent}[self.dist]
+        dist = dist_cls(seed=np.random.default_rng(self.seed))
+        names = {"normal": [], "t": ["nu"], "skewt": ["eta", "lambda"]}[self.dist]
+        draw = dist.simulate([float(self.params_[n]) for n in names])
+        return np.asarray(draw((self.simulations, self.horizon)), dtype=float)

@@ -1,0 +1,111 @@
+r"""HAR and log-HAR realized-variance forecasters (Corsi, 2009).
+
+.. math::
+
+    RV^{(h)}_{s+1} = \beta_0 + \sum_{k \in \text{lags}} \beta_k RV^{(k)}_s + u_{s+1},
+    \qquad RV^{(k)}_s = \frac1k \sum_{j=0}^{k-1} RV_{s-j}
+
+where :math:`RV^{(h)}_{s+1}` is the mean realized variance over the next
+:math:`h` days. Fitted by ordinary least squares. The log form regresses
+:math:`\ln RV^{(h)}` on :math:`\ln RV^{(k)}`; since
+:math:`E[RV] \ne \exp E[\ln RV]`, its forecasts are multiplied by Duan's (1983)
+smearing factor :math:`\frac1n\sum_i e^{\hat u_i}`, which corrects the
+retransformation bias without assuming normal residuals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from signals import realized
+from signals.base import BaseForecaster, ParameterError
+
+__all__ = ["HarForecaster", "har_design"]
+
+
+def har_design(rv: np.ndarray, lags: Sequence[int], log: bool, floor: float) -> np.ndarray:
+    """Regressors per row: a constant and the trailing ``k``-day means of ``rv``
+    (logs of them, with ``rv`` floored at ``floor``, when ``log``); shape (n, 1 + len(lags))."""
+    x = np.maximum(rv, floor) if log else rv
+    cols = [realized.rolling_mean(x, k) for k in lags]
+    if log:
+        cols = [np.log(c) for c in cols]
+    return np.column_stack([np.ones_like(rv)] + cols)
+
+
+class HarForecaster(BaseForecaster):
+    """HAR regression on the realized-variance column ``rv``.
+
+    Parameters
+    ----------
+    lags : tuple of int, default (1, 5, 22)
+        Averaging horizons (day, week, month).
+    log : bool, default False
+        Log-HAR with Duan's smearing correction.
+    horizon : int, default 1
+
+    Attributes
+    ----------
+    coef_ : Series
+        ``const`` and one coefficient per lag (``har_1``, ``har_5``, ...).
+    smearing_ : float
+        Retransformation factor (1.0 unless ``log``).
+    floor_ : float
+        Smallest positive ``rv`` in training: zeros are raised to it before
+        taking logs (a zero variance has no logarithm), and linear forecasts
+        below it are raised to it.
+    """
+
+    def __init__(self, *, lags: tuple[int, ...] = (1, 5, 22), log: bool = False, horizon: int = 1) -> None:
+        self.lags = lags
+        self.log = log
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return "loghar" if self.log else "har"
+
+    def _check_params(self) -> None:
+        lags = self.lags
+        if not isinstance(lags, (tuple, list)) or not lags or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in lags):
+            raise ParameterError(f"HarForecaster: lags must be a non-empty tuple of integers >= 1; got {lags!r}. Hint: (1, 5, 22).")
+        if len(set(lags)) != len(lags):
+            raise ParameterError(f"HarForecaster: lags must not repeat; got {tuple(lags)}.")
+        if not isinstance(self.log, bool):
+            raise ParameterError(f"HarForecaster: log must be True or False; got {self.log!r}.")
+
+    def _columns(self) -> list[str]:
+        return ["rv"]
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+        rv = frame["rv"].to_numpy(dtype=float)
+        positive = rv[np.isfinite(rv) & (rv > 0)]
+        if positive.size == 0:
+            raise ParameterError("HarForecaster: the training rv has no positive value; nothing to fit.")
+        self.floor_ = float(positive.min())
+        X = har_design(rv, self.lags, self.log, self.floor_)
+        target = y.to_numpy(dtype=float)
+        if self.log:
+            target = np.log(np.maximum(target, self.floor_))
+        ok = np.isfinite(X).all(axis=1) & np.isfinite(target)
+        n_coef = X.shape[1]
+        if ok.sum() < 2 * n_coef:
+            raise ParameterError(
+                f"HarForecaster: only {int(ok.sum())} usable training rows for {n_coef} coefficients "
+                f"(lags={tuple(self.lags)}, horizon={self.horizon}). Hint: a longer training window."
+            )
+        beta, *_ = np.linalg.lstsq(X[ok], target[ok], rcond=None)
+        resid = target[ok] - X[ok] @ beta
+        self.coef_ = pd.Series(beta, index=["const"] + [f"har_{k}" for k in self.lags])
+        self.smearing_ = float(np.mean(np.exp(resid))) if self.log else 1.0
+        self.resid_std_ = float(resid.std(ddof=n_coef))
+
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        X = har_design(frame["rv"].to_numpy(dtype=float), self.lags, self.log, self.floor_)[origins]
+        fit = X @ self.coef_.to_numpy()
+        # A linear HAR can extrapolate below zero; a variance cannot be, so the
+        # floor applies (rarely: after extreme drops in rv).
+        return np.exp(fit) * self.smearing_ if self.log else np.maximum(fit, self.floor_)

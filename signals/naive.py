@@ -1,0 +1,180 @@
+r"""Naive baselines that any forecaster has to beat.
+
+Variance: a rolling (or the unconditional, training-sample) mean and the
+RiskMetrics EWMA. Returns: zero and a rolling mean. All forecasts made at the
+close of origin :math:`s` use rows up to :math:`s` only; for horizons
+:math:`h > 1` the variance forecasts are flat (the same daily variance for each
+day) and the return forecasts add up :math:`h` daily means.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from signals import realized
+from signals.base import BaseForecaster, ParameterError, Target
+
+__all__ = ["ZeroForecaster", "RollingMeanForecaster", "RollingVarianceForecaster", "EwmaForecaster"]
+
+Source = Literal["return", "rv"]
+
+
+def _variance_input(frame: pd.DataFrame, source: Source) -> np.ndarray:
+    """Squared returns or the realized variance column, as the series to smooth."""
+    return frame["return"].to_numpy(dtype=float) ** 2 if source == "return" else frame["rv"].to_numpy(dtype=float)
+
+
+def _check_window(owner: str, window: int | None, allow_none: bool) -> None:
+    if window is None and allow_none:
+        return
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        rule = "an integer >= 1" + (" or None" if allow_none else "")
+        raise ParameterError(f"{owner}: window must be {rule}; got {window!r}.")
+
+
+class ZeroForecaster(BaseForecaster):
+    """Forecasts a zero return: the random-walk benchmark for return models."""
+
+    supported_targets = ("return", "price")
+
+    def __init__(self, *, target: Target = "return", horizon: int = 1) -> None:
+        self.target = target
+        self.horizon = horizon
+
+    def _columns(self) -> list[str]:
+        return ["return"]
+
+    def _fit(self, frame, y) -> None:
+        pass
+
+    def _forecast(self, frame, origins):
+        return np.zeros(len(origins))
+
+
+class RollingMeanForecaster(BaseForecaster):
+    r"""Mean daily return over the last ``window`` days, times the horizon.
+
+    .. math:: \hat r_{s+1:s+h} = h \cdot \frac1w \sum_{j=0}^{w-1} r_{s-j}
+
+    Parameters
+    ----------
+    window : int, default 252
+    target : {"return", "price"}, default "return"
+    horizon : int, default 1
+    """
+
+    supported_targets = ("return", "price")
+
+    def __init__(self, *, window: int = 252, target: Target = "return", horizon: int = 1) -> None:
+        self.window = window
+        self.target = target
+        self.horizon = horizon
+
+    def _check_params(self) -> None:
+        _check_window(type(self).__name__, self.window, allow_none=False)
+
+    def _columns(self) -> list[str]:
+        return ["return"]
+
+    def _fit(self, frame, y) -> None:
+        pass
+
+    def _forecast(self, frame, origins):
+        means = realized.rolling_mean(frame["return"].to_numpy(dtype=float), self.window)
+        return self.horizon * means[origins]
+
+
+class RollingVarianceForecaster(BaseForecaster):
+    r"""Historical variance: the mean of squared returns (or ``rv``) over a window.
+
+    .. math:: \hat\sigma^2_{s+1} = \frac1w \sum_{j=0}^{w-1} x_{s-j}
+
+    With ``window=None`` the forecast is the training-sample mean, a constant:
+    the *unconditional variance* benchmark.
+
+    Parameters
+    ----------
+    window : int or None, default 252
+    source : {"return", "rv"}, default "return"
+        Average squared log returns, or the realized-variance column ``rv``.
+    horizon : int, default 1
+    """
+
+    def __init__(self, *, window: int | None = 252, source: Source = "return", horizon: int = 1) -> None:
+        self.window = window
+        self.source = source
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return "unconditional" if self.window is None else f"rolling{self.window}"
+
+    def _check_params(self) -> None:
+        _check_window(type(self).__name__, self.window, allow_none=True)
+        if self.source not in ("return", "rv"):
+            raise ParameterError(f"{type(self).__name__}: source must be 'return' or 'rv'; got {self.source!r}.")
+
+    def _columns(self) -> list[str]:
+        return ["return" if self.source == "return" else "rv"]
+
+    def _fit(self, frame, y) -> None:
+        x = _variance_input(frame, self.source)
+        self.mean_ = float(np.nanmean(x))
+
+    def _forecast(self, frame, origins):
+        if self.window is None:
+            return np.full(len(origins), self.mean_)
+        return realized.rolling_mean(_variance_input(frame, self.source), self.window)[origins]
+
+
+class EwmaForecaster(BaseForecaster):
+    r"""RiskMetrics exponentially weighted variance.
+
+    .. math:: \hat\sigma^2_{s+1} = \lambda \hat\sigma^2_s + (1 - \lambda) x_s
+
+    with :math:`x_s = r_s^2` (or ``rv``). The recursion starts from the mean of
+    :math:`x` over the training rows (``init_``); forecasts are flat across the
+    horizon, as in RiskMetrics.
+
+    Parameters
+    ----------
+    lam : float, default 0.94
+        Decay, in (0, 1): RiskMetrics' daily value.
+    source : {"return", "rv"}, default "return"
+    horizon : int, default 1
+    """
+
+    def __init__(self, *, lam: float = 0.94, source: Source = "return", horizon: int = 1) -> None:
+        self.lam = lam
+        self.source = source
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return "ewma"
+
+    def _check_params(self) -> None:
+        if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
+            raise ParameterError(f"EwmaForecaster: lam must be a number in (0, 1); got {self.lam!r}. Hint: RiskMetrics uses 0.94 for daily data.")
+        if self.source not in ("return", "rv"):
+            raise ParameterError(f"EwmaForecaster: source must be 'return' or 'rv'; got {self.source!r}.")
+
+    def _columns(self) -> list[str]:
+        return ["return" if self.source == "return" else "rv"]
+
+    def _fit(self, frame, y) -> None:
+        self.init_ = float(np.nanmean(_variance_input(frame, self.source)))
+
+    def _forecast(self, frame, origins):
+        x = _variance_input(frame, self.source)
+        out = np.full(x.shape, np.nan)
+        valid = np.flatnonzero(np.isfinite(x))
+        if valid.size:
+            start = valid[0]
+            # y_s = lam * y_{s-1} + (1 - lam) * x_s, with y_{start-1} = init_
+            out[start:] = lfilter([1 - self.lam], [1.0, -self.lam], x[start:], zi=[self.lam * self.init_])[0]
+        return out[origins]

@@ -1,0 +1,395 @@
+r"""LSTM and GRU forecasters of realized variance or returns (PyTorch).
+
+The network reads the last ``seq_len`` rows of the input features up to the
+origin :math:`s` and forecasts the target for the next ``horizon`` days:
+
+.. math::
+
+    h_s = \mathrm{RNN}(x_{s-L+1}, \dots, x_s), \qquad
+    \hat\sigma^2_{s+1} = c \cdot \exp(w^\top h_s + b)
+
+for variance (positive by construction; :math:`c` is the training mean of the
+target, so an untrained head starts at the unconditional variance), and
+:math:`\hat r = c \cdot (w^\top h_s + b)` for returns (:math:`c` the training
+standard deviation). With ``attention=True``, :math:`h_s` is replaced by
+:math:`\sum_t a_t h_t` with learned weights :math:`a_t` over the time steps.
+
+Honesty rules built in:
+
+* inputs are transformed (log of variances and ratios) and standardised with
+  the mean and deviation of the **training rows only**;
+* early stopping and learning-rate reduction watch a validation tail of the
+  training samples, separated from them by ``horizon`` samples so that no
+  training target overlaps the validation period; the best weights are kept;
+* a bidirectional network is refused: it would read days after the origin;
+* the same ``seed`` gives the same forecasts on the CPU.
+
+Pin torch to one thread in worker processes (see :func:`signals.threads.configure_threads`):
+small recurrent networks are latency-bound and oversubscribed threads are ruinous.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from signals.base import BaseForecaster, ParameterError, Target
+from signals.errors import DataError
+
+__all__ = ["RnnForecaster"]
+
+Cell = Literal["lstm", "gru"]
+RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
+Device = Literal["auto", "cpu", "cuda"]
+
+#: Inputs that are variances or positive ratios enter the network as logs.
+_LOG_INPUTS = ("rv", "har_", "vix", "garman", "parkinson", "rogers", "yang", "close_to_close")
+
+
+def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
+    if name == "volume_ratio":
+        return np.log1p(np.maximum(x, 0.0))
+    if name.startswith(_LOG_INPUTS):
+        return np.log(np.maximum(x, floor))
+    return x
+
+
+def _build_net(n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool):
+    import torch
+    from torch import nn
+
+    rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
+
+    class RnnNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            sizes = (n_inputs, *hidden)
+            self.layers = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden)))
+            self.drop = nn.Dropout(dropout)
+            if attention:
+                self.att_proj = nn.Linear(hidden[-1], hidden[-1])
+                self.att_score = nn.Linear(hidden[-1], 1, bias=False)
+            self.head = nn.Linear(hidden[-1], 1)
+            nn.init.zeros_(self.head.bias)
+
+        def forward(self, x):
+            for i, layer in enumerate(self.layers):
+                x, _ = layer(x)
+                if i < len(self.layers) - 1:
+                    x = self.drop(x)
+            weights = None
+            if attention:
+                scores = self.att_score(torch.tanh(self.att_proj(x))).squeeze(-1)
+                weights = torch.softmax(scores, dim=1)
+                ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
+            else:
+                ctx = x[:, -1]
+            return self.head(self.drop(ctx)).squeeze(-1), weights
+
+    return RnnNet()
+
+
+class RnnForecaster(BaseForecaster):
+    """Recurrent network forecaster (LSTM or GRU), stacked, with optional attention.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru"}, default "lstm"
+    hidden : tuple of int, default (64, 32)
+        Units per stacked layer, first to last (funnels like (128, 64, 32) allowed).
+    dropout : float, default 0.0
+        Between layers and before the head, in [0, 1).
+    attention : bool, default False
+        Learn weights over time steps; see ``attention_weights_``.
+    seq_len : int, default 20
+        Rows of history the network reads per forecast.
+    target : {"variance", "return", "price"}, default "variance"
+    horizon : int, default 1
+    features : tuple of str, default ("rv", "return", "volume_ratio")
+        Frame columns fed to the network (``har_5``, ``vix`` and others too).
+        Variances, VIX and volume ratios enter as logs.
+    loss : {"auto", "qlike", "logmse", "mse"}, default "auto"
+        Training loss: "auto" is QLIKE for variance and MSE for returns.
+        QLIKE and log-MSE are defined for variance only.
+    epochs : int, default 60
+    patience : int, default 8
+        Epochs without validation improvement before stopping; the learning
+        rate halves after ``max(1, patience // 2)`` such epochs.
+    lr : float, default 1e-3
+    weight_decay : float, default 0.0
+    grad_clip : float or None, default 1.0
+        Maximum gradient norm.
+    batch_size : int, default 64
+    val_fraction : float, default 0.2
+        Share of training samples (the latest) used for validation.
+    seed : int, default 0
+    device : {"auto", "cpu", "cuda"}, default "auto"
+    bidirectional : bool, default False
+        Refused when True: a bidirectional network reads the days after the origin.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module, the trained network (best validation epoch)
+    history_ : DataFrame, per epoch: train_loss, val_loss, lr
+    best_epoch_ : int
+    attention_weights_ : Series or None
+        Mean attention per lag over the training samples (lag 0 = the origin
+        day), when ``attention=True``.
+    x_mean_, x_std_ : ndarray, input standardisation from training rows
+    y_scale_ : float
+    """
+
+    supported_targets = ("variance", "return", "price")
+
+    def __init__(
+        self,
+        *,
+        cell: Cell = "lstm",
+        hidden: tuple[int, ...] = (64, 32),
+        dropout: float = 0.0,
+        attention: bool = False,
+        seq_len: int = 20,
+        target: Target = "variance",
+        horizon: int = 1,
+        features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
+        loss: RnnLoss = "auto",
+        epochs: int = 60,
+        patience: int = 8,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        grad_clip: float | None = 1.0,
+        batch_size: int = 64,
+        val_fraction: float = 0.2,
+        seed: int = 0,
+        device: Device = "auto",
+        bidirectional: bool = False,
+    ) -> None:
+        self.cell = cell
+        self.hidden = hidden
+        self.dropout = dropout
+        self.attention = attention
+        self.seq_len = seq_len
+        self.target = target
+        self.horizon = horizon
+        self.features = features
+        self.loss = loss
+        self.epochs = epochs
+        self.patience = patience
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.batch_size = batch_size
+        self.val_fraction = val_fraction
+        self.seed = seed
+        self.device = device
+        self.bidirectional = bidirectional
+
+    @property
+    def name(self) -> str:
+        return self.cell + ("-att" if self.attention else "")
+
+    # -- validation -------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        who = "RnnForecaster"
+        if self.bidirectional:
+            raise ParameterError(
+                f"{who}: bidirectional=True is refused: a bidirectional network also reads the sequence backwards, "
+                f"so its state at a day depends on the days after it, and in a forecast that is the future. "
+                f"Hint: more layers or attention=True look further back without looking ahead."
+            )
+        if self.cell not in ("lstm", "gru"):
+            raise ParameterError(f"{who}: cell must be 'lstm' or 'gru'; got {self.cell!r}.")
+        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in self.hidden):
+            raise ParameterError(f"{who}: hidden must be a non-empty tuple of positive layer sizes; got {self.hidden!r}. Hint: (64, 32).")
+        for name, low in (("seq_len", 1), ("epochs", 1), ("patience", 1), ("batch_size", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(f"{who}: {name} must be an integer >= {low}; got {v!r}.")
+        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ParameterError(f"{who}: dropout must be in [0, 1); got {self.dropout!r}.")
+        if not isinstance(self.val_fraction, (int, float)) or not 0 < self.val_fraction < 1:
+            raise ParameterError(f"{who}: val_fraction must be in (0, 1); got {self.val_fraction!r}.")
+        for name in ("lr", "weight_decay"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (name == "lr" and v == 0):
+                raise ParameterError(f"{who}: {name} must be a {'positive' if name == 'lr' else 'non-negative'} number; got {v!r}.")
+        if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):
+            raise ParameterError(f"{who}: grad_clip must be a positive number or None; got {self.grad_clip!r}.")
+        if self.loss not in ("auto", "qlike", "logmse", "mse"):
+            raise ParameterError(f"{who}: loss must be one of 'auto', 'qlike', 'logmse', 'mse'; got {self.loss!r}.")
+        if self.target != "variance" and self.loss in ("qlike", "logmse"):
+            raise ParameterError(f"{who}: loss={self.loss!r} is defined for variance only; target={self.target!r} needs loss='mse' (or 'auto').")
+        if isinstance(self.features, str) or not self.features:
+            raise ParameterError(f"{who}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('rv', 'return').")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ParameterError(f"{who}: device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}.")
+        if self.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ParameterError(f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU.")
+
+    def _columns(self) -> list[str]:
+        cols = list(self.features)
+        source = "rv" if self.target == "variance" else "return"
+        return cols if source in cols else [*cols, source]
+
+    @property
+    def _loss_name(self) -> str:
+        if self.loss != "auto":
+            return self.loss
+        return "qlike" if self.target == "variance" else "mse"
+
+    # -- data -------------------------------------------------------------------------
+
+    def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """Transformed, standardised inputs, shape (n_rows, n_features)."""
+        cols = [_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features]
+        return (np.column_stack(cols) - self.x_mean_) / self.x_std_
+
+    def _windows(self, x: np.ndarray, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Windows ending at each origin, shape (m, seq_len, k); and which are complete."""
+        L = self.seq_len
+        out = np.full((len(origins), L, x.shape[1]), np.nan)
+        ok = origins >= L - 1
+        if len(x) >= L and ok.any():
+            win = sliding_window_view(x, L, axis=0)  # (n-L+1, k, L)
+            out[ok] = np.transpose(win[origins[ok] - (L - 1)], (0, 2, 1))
+        ok &= np.isfinite(out).all(axis=(1, 2))
+        return out, ok
+
+    def _device(self):
+        import torch
+
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    # -- fit --------------------------------------------------------------------------
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+        import torch
+
+        from signals.losses import torch_loss
+
+        n = len(frame)
+        if n < self.seq_len + self.horizon + 10:
+            raise ParameterError(
+                f"RnnForecaster: seq_len={self.seq_len} is too long for {n} training rows (with horizon={self.horizon}, "
+                f"at least seq_len + horizon + 10 = {self.seq_len + self.horizon + 10} rows are needed). Hint: a shorter seq_len or more history."
+            )
+        rv = frame["rv"].to_numpy(dtype=float) if "rv" in frame.columns else np.array([1.0])
+        pos = rv[np.isfinite(rv) & (rv > 0)]
+        self.floor_ = float(pos.min()) if pos.size else 1e-12
+        raw = np.column_stack([_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features])
+        for j, c in enumerate(self.features):
+            if not np.isfinite(raw[:, j]).any():
+                raise DataError(f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from features.")
+        self.x_mean_ = np.nanmean(raw, axis=0)
+        self.x_std_ = np.nanstd(raw, axis=0)
+        self.x_std_[~(self.x_std_ > 0)] = 1.0
+        x = (raw - self.x_mean_) / self.x_std_
+
+        target = y.to_numpy(dtype=float)
+        origins = np.arange(n)
+        X, ok = self._windows(x, origins)
+        ok &= np.isfinite(target)
+        X, target = X[ok], target[ok]
+        if self.target == "variance":
+            target = np.maximum(target, self.floor_)
+            self.y_scale_ = float(target.mean())
+        else:
+            self.y_scale_ = float(target.std()) or 1.0
+        yt = target / self.y_scale_
+
+        m = len(X)
+        n_val = max(1, int(round(self.val_fraction * m)))
+        n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period
+        if n_train < max(10, self.batch_size // 4):
+            raise ParameterError(
+                f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
+                f"too few to split off a validation tail. Hint: more history or a shorter seq_len."
+            )
+        device = self._device()
+        torch.manual_seed(self.seed)
+        net = _build_net(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
+        Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
+        Yt = torch.as_tensor(yt, dtype=torch.float32, device=device)
+        tr, va = slice(0, n_train), slice(m - n_val, m)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, self.patience // 2))
+        gen = torch.Generator().manual_seed(self.seed)
+        loss_name, variance = self._loss_name, self.target == "variance"
+
+        def batch_loss(xb, yb):
+            z, _ = net(xb)
+            if variance:
+                return torch_loss(loss_name, yb, torch.exp(z), log_f=z)
+            return torch_loss("mse", yb, z)
+
+        best, best_state, bad, rows = math.inf, copy.deepcopy(net.state_dict()), 0, []
+        for epoch in range(1, self.epochs + 1):
+            net.train()
+            perm = torch.randperm(n_train, generator=gen).to(device)
+            total = 0.0
+            for i in range(0, n_train, self.batch_size):
+                idx = perm[i : i + self.batch_size]
+                opt.zero_grad()
+                lb = batch_loss(Xt[tr][idx], Yt[tr][idx])
+                lb.backward()
+                if self.grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), self.grad_clip)
+                opt.step()
+                total += float(lb.detach()) * len(idx)
+            net.eval()
+            with torch.no_grad():
+                val = float(batch_loss(Xt[va], Yt[va]))
+            rows.append((epoch, total / n_train, val, opt.param_groups[0]["lr"]))
+            sched.step(val)
+            if val < best - 1e-7:
+                best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    break
+        net.load_state_dict(best_state)
+        net.eval()
+        self.net_ = net
+        self._net64 = None
+        self.history_ = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr"]).set_index("epoch")
+        self.best_epoch_ = int(self.history_["val_loss"].idxmin())
+        self.attention_weights_ = None
+        if self.attention:
+            with torch.no_grad():
+                _, w = net(Xt)
+            mean_w = w.mean(dim=0).cpu().numpy()[::-1]  # reverse: lag 0 is the origin day
+            self.attention_weights_ = pd.Series(mean_w, index=pd.RangeIndex(self.seq_len, name="lag"), name="attention")
+
+    # -- predict ----------------------------------------------------------------------
+
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        import torch
+
+        X, ok = self._windows(self._inputs(frame), origins)
+        out = np.full(len(origins), np.nan)
+        if ok.any():
+            # Inference in float64: float32 kernels round differently with the batch's
+            # size, so the same window could get a forecast differing in the 8th digit
+            # depending on which other dates were asked for.
+            if getattr(self, "_net64", None) is None:
+                self._net64 = copy.deepcopy(self.net_).double().eval()
+            device = next(self._net64.parameters()).device
+            zs = []
+            with torch.no_grad():
+                xs = torch.as_tensor(X[ok], dtype=torch.float64, device=device)
+                for i in range(0, len(xs), 4096):
+                    zs.append(self._net64(xs[i : i + 4096])[0].cpu().numpy())
+            z = np.concatenate(zs).astype(float)
+            out[ok] = self.y_scale_ * (np.exp(z) if self.target == "variance" else z)
+        return out

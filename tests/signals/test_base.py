@@ -1,0 +1,130 @@
+"""The forecaster contract: labels, origins, targets, parameters, causality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from signals.audit import CausalityError, check_causality
+from signals.autoreg import ArForecaster, MlpForecaster
+from signals.base import BaseForecaster, Forecaster, NotFittedError, ParameterError, realized_target
+from signals.errors import DataError
+from signals.garch import GarchForecaster
+from signals.har import HarForecaster
+from signals.naive import EwmaForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
+from signals.rnn import RnnForecaster
+from tests.signals.frames import sp500
+
+TINY_RNN = dict(hidden=(8,), seq_len=10, epochs=2, batch_size=128)
+
+ALL = [
+    GarchForecaster(),
+    GarchForecaster(kind="gjr", dist="t", horizon=5),
+    GarchForecaster(kind="egarch", horizon=5, simulations=200),
+    HarForecaster(),
+    HarForecaster(log=True, horizon=22),
+    EwmaForecaster(),
+    EwmaForecaster(source="rv", horizon=5),
+    RollingVarianceForecaster(),
+    RollingVarianceForecaster(window=None),
+    ZeroForecaster(),
+    RollingMeanForecaster(target="price"),
+    ArForecaster(lags=3, horizon=5),
+    ArForecaster(target="price"),
+    MlpForecaster(hidden=(4,), lags=3, max_iter=20),
+    RnnForecaster(**TINY_RNN),
+    RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN),
+    RnnForecaster(target="return", **TINY_RNN),
+]
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return sp500()
+
+
+@pytest.mark.parametrize("model", ALL, ids=repr)
+def test_every_forecaster_is_causal(frame, model):
+    import warnings
+
+    train = frame.loc[:"2006-12-31"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tiny networks do not converge; causality is what is tested
+        fitted = model.clone().fit(train)
+    assert isinstance(fitted, Forecaster)
+    index = frame.loc["2007-01-01":"2008-12-31"].index
+    cuts = pd.DatetimeIndex(np.random.default_rng(0).choice(index, 3, replace=False)).sort_values()
+    cuts = cuts.append(index[:1])  # the first test day: the cut right after training
+    assert check_causality(fitted, frame, index, cuts) > 0
+
+
+class Leaky(BaseForecaster):
+    """Forecasts tomorrow's variance with tomorrow's rv: the bug the check exists for."""
+
+    def __init__(self, *, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def _columns(self):
+        return ["rv"]
+
+    def _fit(self, frame, y):
+        pass
+
+    def _forecast(self, frame, origins):
+        rv = frame["rv"].to_numpy()
+        nxt = np.minimum(origins + 1, len(rv) - 1)
+        return rv[nxt]
+
+
+def test_a_leaky_forecaster_is_caught(frame):
+    leaky = Leaky().fit(frame.loc[:"2006-12-31"])
+    index = frame.loc["2007-01-01":"2007-12-31"].index
+    with pytest.raises(CausalityError, match=r"leaky: the forecast for 2007-0\d-\d\d changed .* when rows on or after 2007-0\d-\d\d were (deleted|changed)"):
+        check_causality(leaky, frame, index, [index[100]])
+
+
+def test_forecasts_are_labelled_by_the_date_they_forecast(frame):
+    m = EwmaForecaster(source="rv", lam=0.5).fit(frame)
+    day = pd.Timestamp("2008-10-10")
+    # made at the close of the previous trading day: rv of that day enters, the day's own does not
+    prev = frame.index[frame.index.get_loc(day) - 1]
+    before = m.predict(frame, pd.DatetimeIndex([prev])).iloc[0]
+    want = 0.5 * before + 0.5 * frame.loc[prev, "rv"]
+    got = m.predict(frame, pd.DatetimeIndex([day]))
+    assert got.index[0] == day and got.iloc[0] == pytest.approx(want)
+    # a weekend date is forecast from the Friday close, like the next Monday
+    sat = m.predict(frame, pd.DatetimeIndex(["2008-10-11"])).iloc[0]
+    mon = m.predict(frame, pd.DatetimeIndex(["2008-10-13"])).iloc[0]
+    assert sat == mon
+
+
+def test_realized_target_windows():
+    idx = pd.bdate_range("2020-01-01", periods=5)
+    f = pd.DataFrame({"rv": [1.0, 2.0, 3.0, 4.0, 5.0], "return": [0.1, 0.2, 0.3, 0.4, 0.5], "close": [10.0, 11, 12, 13, 14]}, index=idx)
+    np.testing.assert_allclose(realized_target(f, "variance", 2).to_numpy(), [1.5, 2.5, 3.5, 4.5, np.nan])
+    np.testing.assert_allclose(realized_target(f, "return", 3).to_numpy(), [0.6, 0.9, 1.2, np.nan, np.nan])
+    np.testing.assert_allclose(realized_target(f, "price", 2).to_numpy(), [11, 12, 13, 14, np.nan])
+
+
+def test_parameters_clone_and_repr():
+    m = HarForecaster(log=True, horizon=5)
+    assert m.get_params() == {"lags": (1, 5, 22), "log": True, "horizon": 5}
+    c = m.clone()
+    assert c is not m and c.get_params() == m.get_params() and not hasattr(c, "coef_")
+    assert repr(m) == "HarForecaster(log=True, horizon=5)"
+    with pytest.raises(ParameterError, match=r"HarForecaster has no parameter 'lag'; valid: lags, log, horizon"):
+        m.set_params(lag=3)
+
+
+def test_predict_before_fit_and_too_early_dates(frame):
+    with pytest.raises(NotFittedError, match=r"HarForecaster is not fitted yet; call fit\(frame\) first"):
+        HarForecaster().predict(frame, frame.index[-5:])
+    m = HarForecaster().fit(frame)
+    with pytest.raises(DataError, match=r"no row of the frame lies before 2003-01-02"):
+        m.predict(frame, frame.index[:3])
+
+
+def test_missing_columns_are_named(frame):
+    with pytest.raises(DataError, match=r"GarchForecaster: the frame lacks column\(s\) return"):
+        GarchForecaster().fit(frame.drop(columns="return"))

@@ -1,0 +1,81 @@
+"""HarForecaster against an independent least-squares solution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+
+from signals.base import ParameterError
+from signals.har import HarForecaster
+from tests.signals.frames import sp500
+
+
+@pytest.fixture(scope="module")
+def train():
+    return sp500().loc[:"2007-12-31"]
+
+
+def _independent_design(rv: pd.Series, lags, horizon, log):
+    """HAR regressors and target with pandas, written separately from signals.har."""
+    x = pd.DataFrame({f"har_{k}": rv.rolling(k).mean() for k in lags})
+    y = rv.rolling(horizon).mean().shift(-horizon)  # mean of rv over the next h days, at the origin
+    if log:
+        x, y = np.log(x), np.log(y)
+    ok = x.notna().all(axis=1) & y.notna()
+    return x[ok], y[ok]
+
+
+@pytest.mark.parametrize("horizon", [1, 5, 22])
+@pytest.mark.parametrize("log", [False, True])
+def test_coefficients_equal_least_squares(train, log, horizon):
+    har = HarForecaster(log=log, horizon=horizon).fit(train)
+    x, y = _independent_design(train["rv"], (1, 5, 22), horizon, log)
+    ref = LinearRegression().fit(x.to_numpy(), y.to_numpy())
+    np.testing.assert_allclose(har.coef_.iloc[1:].to_numpy(), ref.coef_, rtol=1e-8)
+    assert har.coef_["const"] == pytest.approx(ref.intercept_, rel=1e-8)
+    if log:
+        resid = y.to_numpy() - ref.predict(x.to_numpy())
+        assert har.smearing_ == pytest.approx(np.mean(np.exp(resid)), rel=1e-8)
+        assert har.smearing_ > 1  # Jensen: exp(E[log]) understates E[.]
+
+
+def test_forecast_is_the_fitted_equation(train):
+    frame = sp500()
+    har = HarForecaster().fit(train)
+    day = frame.loc["2008-03-03":].index[:1]
+    origin = frame.index[frame.index.get_loc(day[0]) - 1]
+    rv = frame["rv"].loc[:origin]
+    x = [1.0, rv.iloc[-1], rv.iloc[-5:].mean(), rv.iloc[-22:].mean()]
+    assert har.predict(frame, day).iloc[0] == pytest.approx(float(np.dot(har.coef_, x)), rel=1e-12)
+
+
+def test_log_har_smearing_removes_retransformation_bias(train):
+    # In sample, Duan's factor makes the mean forecast match the mean target far
+    # better than the naive exp(fitted log).
+    har = HarForecaster(log=True).fit(train)
+    fc = har.predict(train, train.index[30:])
+    y = train["rv"].reindex(fc.index)
+    naive = fc / har.smearing_
+    assert abs(fc.mean() / y.mean() - 1) < abs(naive.mean() / y.mean() - 1)
+    assert abs(fc.mean() / y.mean() - 1) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"lags": ()}, r"lags must be a non-empty tuple of integers >= 1; got \(\)"),
+        ({"lags": (1, -5)}, r"lags must be a non-empty tuple of integers >= 1; got \(1, -5\)"),
+        ({"lags": (5, 5)}, r"lags must not repeat; got \(5, 5\)"),
+        ({"log": "yes"}, r"log must be True or False; got 'yes'"),
+    ],
+)
+def test_bad_hyperparameters(train, params, match):
+    with pytest.raises(ParameterError, match=match):
+        HarForecaster(**params).fit(train)
+
+
+def test_too_short_training(train):
+    with pytest.raises(ParameterError, match=r"only \d+ usable training rows for 4 coefficients"):
+        HarForecaster().fit(train.iloc[:25])

@@ -1,0 +1,117 @@
+"""RnnForecaster: small networks, few epochs; behaviour, reproducibility, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from signals.base import ParameterError
+from signals.errors import DataError
+from signals.losses import qlike
+from signals.naive import RollingVarianceForecaster
+from signals.rnn import RnnForecaster
+from tests.signals.frames import simulate_garch, sp500
+
+TINY = dict(hidden=(8,), seq_len=10, epochs=4, patience=3, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def garch_data():
+    # alpha + beta = 0.97: persistent clustering that a network can learn
+    return simulate_garch(2600, omega=3e-6, alpha=0.1, beta=0.87, seed=2)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return sp500().loc[:"2006-12-31"]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_beats_unconditional_variance_on_simulated_garch(garch_data, cell):
+    frame, true_var = garch_data
+    train, test = frame.iloc[:2000], frame.index[2000:]
+    net = RnnForecaster(cell=cell, hidden=(16,), seq_len=20, epochs=25, patience=6, features=("rv", "return"), seed=1).fit(train)
+    base = RollingVarianceForecaster(window=None).fit(train)
+    y = true_var.reindex(test).to_numpy()
+    q_net = qlike(y, net.predict(frame, test).to_numpy())
+    q_base = qlike(y, base.predict(frame, test).to_numpy())
+    # QLIKE against the true conditional variance; the GARCH dynamics are strong
+    # enough that learning them cuts the loss well below the constant's.
+    assert q_net < 0.8 * q_base, (q_net, q_base)
+
+
+def test_same_seed_same_forecasts(frame):
+    train, test = frame.loc[:"2005-12-31"], frame.loc["2006-01-01":].index
+    a = RnnForecaster(**TINY, seed=3).fit(train).predict(frame, test)
+    b = RnnForecaster(**TINY, seed=3).fit(train).predict(frame, test)
+    c = RnnForecaster(**TINY, seed=4).fit(train).predict(frame, test)
+    pd.testing.assert_series_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_variance_is_positive_and_history_kept(frame):
+    m = RnnForecaster(**TINY).fit(frame)
+    p = m.predict(frame, frame.index[40:])  # volume_ratio needs 20 rows, then seq_len more
+    assert p.notna().all() and (p > 0).all()
+    assert list(m.history_.columns) == ["train_loss", "val_loss", "lr"]
+    assert 1 <= len(m.history_) <= 4 and m.best_epoch_ == m.history_["val_loss"].idxmin()
+    assert np.isnan(m.predict(frame, frame.index[1:5])).all()  # fewer than seq_len rows of history
+
+
+def test_funnel_stack_attention_and_weights(frame):
+    m = RnnForecaster(cell="gru", hidden=(16, 8, 4), attention=True, dropout=0.1, seq_len=10, epochs=2, features=("rv", "return", "volume_ratio", "har_5")).fit(frame)
+    w = m.attention_weights_
+    assert w.index.name == "lag" and len(w) == 10
+    assert w.sum() == pytest.approx(1.0, rel=1e-5) and (w > 0).all()
+    assert m.name == "gru-att"
+    assert [layer.hidden_size for layer in m.net_.layers] == [16, 8, 4]
+
+
+def test_return_target(frame):
+    m = RnnForecaster(**TINY, target="return").fit(frame)
+    p = m.predict(frame, frame.index[-30:])
+    assert p.notna().all() and p.std() > 0
+    # a return forecast is a few basis points, not a variance-sized or price-sized number
+    assert p.abs().max() < 0.05
+    assert m._loss_name == "mse"
+
+
+def test_early_stopping_restores_best_weights(frame):
+    m = RnnForecaster(hidden=(8,), seq_len=10, epochs=30, patience=2, lr=0.05, seed=0).fit(frame)
+    h = m.history_
+    assert len(h) < 30, "stopped early"
+    assert len(h) - m.best_epoch_ == 2, "patience epochs after the best"
+    # the kept network scores the best validation loss (re-computed)
+    assert h["val_loss"].min() == h.loc[m.best_epoch_, "val_loss"]
+
+
+def test_bidirectional_is_refused_with_reason(frame):
+    with pytest.raises(ParameterError, match=r"bidirectional=True is refused: .* depends on the days after it, and in a forecast that is the future"):
+        RnnForecaster(bidirectional=True).fit(frame)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"cell": "rnn"}, r"cell must be 'lstm' or 'gru'; got 'rnn'"),
+        ({"hidden": (32, -4)}, r"hidden must be a non-empty tuple of positive layer sizes; got \(32, -4\)"),
+        ({"hidden": ()}, r"hidden must be a non-empty tuple"),
+        ({"loss": "huber"}, r"loss must be one of 'auto', 'qlike', 'logmse', 'mse'; got 'huber'"),
+        ({"loss": "qlike", "target": "return"}, r"loss='qlike' is defined for variance only; target='return' needs loss='mse'"),
+        ({"seq_len": 0}, r"seq_len must be an integer >= 1; got 0"),
+        ({"seq_len": 5000}, r"seq_len=5000 is too long for \d+ training rows"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\); got 1.0"),
+        ({"lr": 0}, r"lr must be a positive number; got 0"),
+        ({"device": "tpu"}, r"device must be 'auto', 'cpu' or 'cuda'; got 'tpu'"),
+        ({"horizon": -1}, r"horizon must be an integer >= 1; got -1"),
+    ],
+)
+def test_bad_hyperparameters(frame, params, match):
+    with pytest.raises(ParameterError, match=match):
+        RnnForecaster(**params).fit(frame)
+
+
+def test_missing_feature_is_named(frame):
+    with pytest.raises(DataError, match=r"RnnForecaster: the frame lacks column\(s\) vix"):
+        RnnForecaster(features=("rv", "vix")).fit(frame)
