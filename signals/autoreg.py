@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from signals.base import BaseForecaster, ParameterError, Target
+from signals.base import BaseForecaster, Target
+from signals.checks import check_int, check_sizes
+from signals.errors import ParameterError
 
 __all__ = ["ArForecaster", "MlpForecaster", "lag_matrix"]
 
@@ -30,11 +32,6 @@ def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
     for j in range(lags):
         out[j:, j * k : (j + 1) * k] = values[: n - j]
     return out
-
-
-def _check_int(owner: str, name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ParameterError(f"{owner}: {name} must be an integer >= {low}; got {value!r}.")
 
 
 class _LaggedRegressor(BaseForecaster):
@@ -85,7 +82,7 @@ class ArForecaster(_LaggedRegressor):
         return f"ar{self.lags}"
 
     def _check_params(self) -> None:
-        _check_int("ArForecaster", "lags", self.lags, 1)
+        check_int("ArForecaster", "lags", self.lags, 1)
         self._check_features()
 
     def _fit(self, frame, y) -> None:
@@ -149,11 +146,10 @@ class MlpForecaster(_LaggedRegressor):
         return "mlp"
 
     def _check_params(self) -> None:
-        _check_int("MlpForecaster", "lags", self.lags, 1)
-        _check_int("MlpForecaster", "max_iter", self.max_iter, 1)
+        check_int("MlpForecaster", "lags", self.lags, 1)
+        check_int("MlpForecaster", "max_iter", self.max_iter, 1)
         self._check_features()
-        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in self.hidden):
-            raise ParameterError(f"MlpForecaster: hidden must be a non-empty tuple of positive layer sizes; got {self.hidden!r}. Hint: (32, 16).")
+        check_sizes("MlpForecaster", "hidden", self.hidden, hint="(32, 16).")
 
     def _fit(self, frame, y) -> None:
         import warnings

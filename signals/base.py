@@ -36,7 +36,8 @@ from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from signals.errors import DataError
+from signals.checks import check_int
+from signals.errors import DataError, ParameterError
 
 __all__ = [
     "Target",
@@ -51,10 +52,6 @@ __all__ = [
 
 Target = Literal["variance", "return", "price"]
 TARGETS: tuple[str, ...] = get_args(Target)
-
-
-class ParameterError(ValueError):
-    """A hyperparameter outside its rule; the message names it, its value and the rule."""
 
 
 class NotFittedError(RuntimeError):
@@ -137,7 +134,7 @@ class BaseForecaster:
 
     #: The targets a subclass can forecast.
     supported_targets: tuple[str, ...] = ("variance",)
-    #: Rows before the first origin that the model needs (e.g. a window).
+    #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1
 
@@ -183,8 +180,7 @@ class BaseForecaster:
                 f"{type(self).__name__}: target={self.target!r} is not supported; it forecasts "
                 f"{' or '.join(repr(t) for t in self.supported_targets)}."
             )
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 1:
-            raise ParameterError(f"{type(self).__name__}: horizon must be an integer >= 1; got {self.horizon!r}. Hint: 1, 5 or 22.")
+        check_int(type(self).__name__, "horizon", self.horizon, 1, hint="1, 5 or 22.")
 
     def _check_params(self) -> None:
         """Subclass hook: validate hyperparameters (raise ParameterError)."""

@@ -6,7 +6,7 @@ They live in ``signals`` because it is the lowest layer: ``engine`` imports
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning", "ConvergenceWarning"]
+__all__ = ["DataError", "DataWarning", "ConvergenceWarning", "ParameterError"]
 
 
 class DataError(ValueError):
@@ -24,3 +24,7 @@ class DataWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """An optimiser stopped without converging; the fitted object carries ``converged_ = False``."""
+
+
+class ParameterError(ValueError):
+    """A hyperparameter outside its rule; the message names it, its value and the rule."""

@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from signals import recursions
-from signals.base import BaseForecaster, ParameterError
+from signals.base import BaseForecaster
+from signals.checks import check_choice, check_int
+from signals.errors import ParameterError
 from signals.errors import ConvergenceWarning
 
 __all__ = ["GarchForecaster"]
@@ -96,12 +98,9 @@ class GarchForecaster(BaseForecaster):
     def _check_params(self) -> None:
         who = "GarchForecaster"
         for option, allowed in (("kind", ("garch", "gjr", "egarch")), ("dist", ("normal", "t", "skewt")), ("mean", ("constant", "zero"))):
-            if getattr(self, option) not in allowed:
-                raise ParameterError(f"{who}: {option} must be one of {', '.join(map(repr, allowed))}; got {getattr(self, option)!r}.")
+            check_choice(who, option, getattr(self, option), allowed)
         for option, low in (("p", 1), ("q", 0), ("simulations", 1), ("max_iter", 1)):
-            v = getattr(self, option)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{who}: {option} must be an integer >= {low}; got {v!r}.")
+            check_int(who, option, getattr(self, option), low)
 
     def _columns(self) -> list[str]:
         return ["return"]

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from signals import realized
-from signals.base import BaseForecaster, ParameterError
+from signals.base import BaseForecaster
+from signals.checks import check_sizes
+from signals.errors import ParameterError
 
 __all__ = ["HarForecaster", "har_design"]
 
@@ -69,11 +71,7 @@ class HarForecaster(BaseForecaster):
         return "loghar" if self.log else "har"
 
     def _check_params(self) -> None:
-        lags = self.lags
-        if not isinstance(lags, (tuple, list)) or not lags or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in lags):
-            raise ParameterError(f"HarForecaster: lags must be a non-empty tuple of integers >= 1; got {lags!r}. Hint: (1, 5, 22).")
-        if len(set(lags)) != len(lags):
-            raise ParameterError(f"HarForecaster: lags must not repeat; got {tuple(lags)}.")
+        check_sizes("HarForecaster", "lags", self.lags, unique=True, hint="(1, 5, 22).")
         if not isinstance(self.log, bool):
             raise ParameterError(f"HarForecaster: log must be True or False; got {self.log!r}.")
 

@@ -16,7 +16,8 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from signals import realized
-from signals.base import BaseForecaster, ParameterError, Target
+from signals.base import BaseForecaster, Target
+from signals.checks import check_choice, check_int, check_number
 
 __all__ = ["ZeroForecaster", "RollingMeanForecaster", "RollingVarianceForecaster", "EwmaForecaster"]
 
@@ -26,14 +27,6 @@ Source = Literal["return", "rv"]
 def _variance_input(frame: pd.DataFrame, source: Source) -> np.ndarray:
     """Squared returns or the realized variance column, as the series to smooth."""
     return frame["return"].to_numpy(dtype=float) ** 2 if source == "return" else frame["rv"].to_numpy(dtype=float)
-
-
-def _check_window(owner: str, window: int | None, allow_none: bool) -> None:
-    if window is None and allow_none:
-        return
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        rule = "an integer >= 1" + (" or None" if allow_none else "")
-        raise ParameterError(f"{owner}: window must be {rule}; got {window!r}.")
 
 
 class ZeroForecaster(BaseForecaster):
@@ -75,7 +68,7 @@ class RollingMeanForecaster(BaseForecaster):
         self.horizon = horizon
 
     def _check_params(self) -> None:
-        _check_window(type(self).__name__, self.window, allow_none=False)
+        check_int(type(self).__name__, "window", self.window, 1)
 
     def _columns(self) -> list[str]:
         return ["return"]
@@ -114,9 +107,8 @@ class RollingVarianceForecaster(BaseForecaster):
         return "unconditional" if self.window is None else f"rolling{self.window}"
 
     def _check_params(self) -> None:
-        _check_window(type(self).__name__, self.window, allow_none=True)
-        if self.source not in ("return", "rv"):
-            raise ParameterError(f"{type(self).__name__}: source must be 'return' or 'rv'; got {self.source!r}.")
+        check_int(type(self).__name__, "window", self.window, 1, allow_none=True)
+        check_choice(type(self).__name__, "source", self.source, ("return", "rv"))
 
     def _columns(self) -> list[str]:
         return ["return" if self.source == "return" else "rv"]
@@ -158,10 +150,8 @@ class EwmaForecaster(BaseForecaster):
         return "ewma"
 
     def _check_params(self) -> None:
-        if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
-            raise ParameterError(f"EwmaForecaster: lam must be a number in (0, 1); got {self.lam!r}. Hint: RiskMetrics uses 0.94 for daily data.")
-        if self.source not in ("return", "rv"):
-            raise ParameterError(f"EwmaForecaster: source must be 'return' or 'rv'; got {self.source!r}.")
+        check_number("EwmaForecaster", "lam", self.lam, lambda v: 0 < v < 1, "a number in (0, 1)", hint="RiskMetrics uses 0.94 for daily data.")
+        check_choice("EwmaForecaster", "source", self.source, ("return", "rv"))
 
     def _columns(self) -> list[str]:
         return ["return" if self.source == "return" else "rv"]

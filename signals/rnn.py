@@ -38,8 +38,9 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from signals.base import BaseForecaster, ParameterError, Target
-from signals.errors import DataError
+from signals.base import BaseForecaster, Target
+from signals.checks import check_choice, check_int, check_number, check_sizes
+from signals.errors import DataError, ParameterError
 
 __all__ = ["RnnForecaster"]
 
@@ -203,32 +204,22 @@ class RnnForecaster(BaseForecaster):
                 f"so its state at a day depends on the days after it, and in a forecast that is the future. "
                 f"Hint: more layers or attention=True look further back without looking ahead."
             )
-        if self.cell not in ("lstm", "gru"):
-            raise ParameterError(f"{who}: cell must be 'lstm' or 'gru'; got {self.cell!r}.")
-        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in self.hidden):
-            raise ParameterError(f"{who}: hidden must be a non-empty tuple of positive layer sizes; got {self.hidden!r}. Hint: (64, 32).")
-        for name, low in (("seq_len", 1), ("epochs", 1), ("patience", 1), ("batch_size", 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{who}: {name} must be an integer >= {low}; got {v!r}.")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ParameterError(f"{who}: dropout must be in [0, 1); got {self.dropout!r}.")
-        if not isinstance(self.val_fraction, (int, float)) or not 0 < self.val_fraction < 1:
-            raise ParameterError(f"{who}: val_fraction must be in (0, 1); got {self.val_fraction!r}.")
-        for name in ("lr", "weight_decay"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (name == "lr" and v == 0):
-                raise ParameterError(f"{who}: {name} must be a {'positive' if name == 'lr' else 'non-negative'} number; got {v!r}.")
-        if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):
-            raise ParameterError(f"{who}: grad_clip must be a positive number or None; got {self.grad_clip!r}.")
-        if self.loss not in ("auto", "qlike", "logmse", "mse"):
-            raise ParameterError(f"{who}: loss must be one of 'auto', 'qlike', 'logmse', 'mse'; got {self.loss!r}.")
+        check_choice(who, "cell", self.cell, ("lstm", "gru"))
+        check_sizes(who, "hidden", self.hidden, hint="(64, 32).")
+        for name in ("seq_len", "epochs", "patience", "batch_size"):
+            check_int(who, name, getattr(self, name), 1)
+        check_number(who, "dropout", self.dropout, lambda v: 0 <= v < 1, "in [0, 1)")
+        check_number(who, "val_fraction", self.val_fraction, lambda v: 0 < v < 1, "in (0, 1)")
+        check_number(who, "lr", self.lr, lambda v: v > 0, "a positive number")
+        check_number(who, "weight_decay", self.weight_decay, lambda v: v >= 0, "a non-negative number")
+        if self.grad_clip is not None:
+            check_number(who, "grad_clip", self.grad_clip, lambda v: v > 0, "a positive number or None")
+        check_choice(who, "loss", self.loss, ("auto", "qlike", "logmse", "mse"))
         if self.target != "variance" and self.loss in ("qlike", "logmse"):
             raise ParameterError(f"{who}: loss={self.loss!r} is defined for variance only; target={self.target!r} needs loss='mse' (or 'auto').")
         if isinstance(self.features, str) or not self.features:
             raise ParameterError(f"{who}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('rv', 'return').")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ParameterError(f"{who}: device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}.")
+        check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
         if self.device == "cuda":
             import torch
 

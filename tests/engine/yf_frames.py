@@ -58,7 +58,7 @@ def download(
             frame = frame.drop(index=pd.DatetimeIndex(drop).tz_localize(frame.index.tz))
         dfs[t] = frame
     if ignore_tz:
-        for t, df in dfs.items():
+        for df in dfs.values():
             if df.shape[0] > 0:
                 df.index = df.index.tz_localize(None)
     idx = None

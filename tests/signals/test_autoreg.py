@@ -57,7 +57,7 @@ def test_mlp_is_reproducible_and_learns_ar1(ar1):
     [
         (lambda: ArForecaster(lags=0), r"ArForecaster: lags must be an integer >= 1; got 0"),
         (lambda: ArForecaster(features="return"), r"features must be a non-empty tuple of column names; got 'return'"),
-        (lambda: MlpForecaster(hidden=(8, -1)), r"hidden must be a non-empty tuple of positive layer sizes; got \(8, -1\)"),
+        (lambda: MlpForecaster(hidden=(8, -1)), r"hidden must be a non-empty tuple of integers >= 1; got \(8, -1\). Hint: \(32, 16\)"),
         (lambda: ArForecaster(target="variance"), r"target='variance' is not supported"),
     ],
 )

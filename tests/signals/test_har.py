@@ -67,7 +67,7 @@ def test_log_har_smearing_removes_retransformation_bias(train):
     [
         ({"lags": ()}, r"lags must be a non-empty tuple of integers >= 1; got \(\)"),
         ({"lags": (1, -5)}, r"lags must be a non-empty tuple of integers >= 1; got \(1, -5\)"),
-        ({"lags": (5, 5)}, r"lags must not repeat; got \(5, 5\)"),
+        ({"lags": (5, 5)}, r"lags must not repeat a value; got \(5, 5\)"),
         ({"log": "yes"}, r"log must be True or False; got 'yes'"),
     ],
 )

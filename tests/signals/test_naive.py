@@ -59,7 +59,7 @@ def test_price_target_is_close_times_exp_return(tiny):
     ("make", "match"),
     [
         (lambda: EwmaForecaster(lam=1.2), r"lam must be a number in \(0, 1\); got 1.2"),
-        (lambda: EwmaForecaster(source="close"), r"source must be 'return' or 'rv'; got 'close'"),
+        (lambda: EwmaForecaster(source="close"), r"source must be one of 'return', 'rv'; got 'close'"),
         (lambda: RollingVarianceForecaster(window=0), r"window must be an integer >= 1 or None; got 0"),
         (lambda: RollingMeanForecaster(window=None), r"window must be an integer >= 1; got None"),
         (lambda: ZeroForecaster(target="variance"), r"target='variance' is not supported; it forecasts 'return' or 'price'"),

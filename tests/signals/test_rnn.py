@@ -94,8 +94,8 @@ def test_bidirectional_is_refused_with_reason(frame):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"cell": "rnn"}, r"cell must be 'lstm' or 'gru'; got 'rnn'"),
-        ({"hidden": (32, -4)}, r"hidden must be a non-empty tuple of positive layer sizes; got \(32, -4\)"),
+        ({"cell": "rnn"}, r"cell must be one of 'lstm', 'gru'; got 'rnn'"),
+        ({"hidden": (32, -4)}, r"hidden must be a non-empty tuple of integers >= 1; got \(32, -4\)"),
         ({"hidden": ()}, r"hidden must be a non-empty tuple"),
         ({"loss": "huber"}, r"loss must be one of 'auto', 'qlike', 'logmse', 'mse'; got 'huber'"),
         ({"loss": "qlike", "target": "return"}, r"loss='qlike' is defined for variance only; target='return' needs loss='mse'"),
@@ -103,7 +103,7 @@ def test_bidirectional_is_refused_with_reason(frame):
         ({"seq_len": 5000}, r"seq_len=5000 is too long for \d+ training rows"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\); got 1.0"),
         ({"lr": 0}, r"lr must be a positive number; got 0"),
-        ({"device": "tpu"}, r"device must be 'auto', 'cpu' or 'cuda'; got 'tpu'"),
+        ({"device": "tpu"}, r"device must be one of 'auto', 'cpu', 'cuda'; got 'tpu'"),
         ({"horizon": -1}, r"horizon must be an integer >= 1; got -1"),
     ],
 )
