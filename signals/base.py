@@ -134,6 +134,8 @@ class BaseForecaster:
 
     #: The targets a subclass can forecast.
     supported_targets: tuple[str, ...] = ("variance",)
+    #: Whether ``fit(frame, warm_start=previous)`` can start from a fitted model.
+    supports_warm_start: bool = False
     #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1
@@ -195,12 +197,15 @@ class BaseForecaster:
 
     # -- contract -------------------------------------------------------------------
 
-    def fit(self, frame: pd.DataFrame) -> Self:
+    def fit(self, frame: pd.DataFrame, *, warm_start: BaseForecaster | None = None) -> Self:
         """Fit on every row of ``frame`` (targets that run past its end are unknown and unused).
 
         Parameters
         ----------
         frame : DataFrame, feature frame indexed by date
+        warm_start : fitted forecaster of the same class, optional
+            Start from its state (a network's weights, GARCH's parameters) instead
+            of from scratch; only for classes with ``supports_warm_start``.
 
         Returns
         -------
@@ -210,8 +215,14 @@ class BaseForecaster:
         self._check_params()
         cols = self._columns() + (["close"] if self.target == "price" else [])
         _require(frame, cols, type(self).__name__)
+        if warm_start is not None:
+            if not self.supports_warm_start:
+                raise ParameterError(f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None).")
+            if type(warm_start) is not type(self) or not hasattr(warm_start, "fit_end_"):
+                raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
+        self.warm_started_ = warm_start is not None
         y = self._model_target(frame)
-        self._fit(frame, y)
+        self._fit(frame, y, warm_start) if self.supports_warm_start else self._fit(frame, y)
         self.fit_end_ = frame.index[-1]
         self.n_train_ = int(y.notna().sum())
         return self

@@ -124,13 +124,16 @@ class GarchForecaster(BaseForecaster):
             rescale=False,
         )
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    supports_warm_start = True
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()
         if len(r) < 50:
             raise ParameterError(f"GarchForecaster: needs at least 50 returns to fit; the frame has {len(r)}. Hint: a longer training window.")
         model = self.arch_model(r)
         # arch's own warning is replaced by ours below, which names the window and sets a flag.
-        res = model.fit(disp="off", show_warning=False, options={"maxiter": self.max_iter})
+        start = None if warm_start is None else warm_start.params_.to_numpy()
+        res = model.fit(disp="off", show_warning=False, starting_values=start, options={"maxiter": self.max_iter})
         self.result_ = res
         self.params_ = res.params.copy()
         self.converged_ = bool(res.convergence_flag == 0)

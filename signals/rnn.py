@@ -118,6 +118,8 @@ class RnnForecaster(BaseForecaster):
         Training loss: "auto" is QLIKE for variance and MSE for returns.
         QLIKE and log-MSE are defined for variance only.
     epochs : int, default 60
+    warm_epochs : int, default 15
+        Epoch budget when warm-started from a previous fit's weights.
     patience : int, default 8
         Epochs without validation improvement before stopping; the learning
         rate halves after ``max(1, patience // 2)`` such epochs.
@@ -146,6 +148,7 @@ class RnnForecaster(BaseForecaster):
     """
 
     supported_targets = ("variance", "return", "price")
+    supports_warm_start = True
 
     def __init__(
         self,
@@ -160,6 +163,7 @@ class RnnForecaster(BaseForecaster):
         features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
         loss: RnnLoss = "auto",
         epochs: int = 60,
+        warm_epochs: int = 15,
         patience: int = 8,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -180,6 +184,7 @@ class RnnForecaster(BaseForecaster):
         self.features = features
         self.loss = loss
         self.epochs = epochs
+        self.warm_epochs = warm_epochs
         self.patience = patience
         self.lr = lr
         self.weight_decay = weight_decay
@@ -206,7 +211,7 @@ class RnnForecaster(BaseForecaster):
             )
         check_choice(who, "cell", self.cell, ("lstm", "gru"))
         check_sizes(who, "hidden", self.hidden, hint="(64, 32).")
-        for name in ("seq_len", "epochs", "patience", "batch_size"):
+        for name in ("seq_len", "epochs", "warm_epochs", "patience", "batch_size"):
             check_int(who, name, getattr(self, name), 1)
         check_number(who, "dropout", self.dropout, lambda v: 0 <= v < 1, "in [0, 1)")
         check_number(who, "val_fraction", self.val_fraction, lambda v: 0 < v < 1, "in (0, 1)")
@@ -264,7 +269,7 @@ class RnnForecaster(BaseForecaster):
 
     # -- fit --------------------------------------------------------------------------
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: RnnForecaster | None = None) -> None:
         import torch
 
         from signals.losses import torch_loss
@@ -310,6 +315,14 @@ class RnnForecaster(BaseForecaster):
         device = self._device()
         torch.manual_seed(self.seed)
         net = _build_net(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
+        epochs = self.epochs
+        if warm_start is not None:
+            same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention) == (
+                self.cell, tuple(self.hidden), tuple(self.features), self.attention)
+            if not same:
+                raise ParameterError("RnnForecaster: warm_start must have the same cell, hidden, features and attention as this network.")
+            net.load_state_dict(warm_start.net_.state_dict())
+            epochs = self.warm_epochs
         Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
         Yt = torch.as_tensor(yt, dtype=torch.float32, device=device)
         tr, va = slice(0, n_train), slice(m - n_val, m)
@@ -325,7 +338,7 @@ class RnnForecaster(BaseForecaster):
             return torch_loss("mse", yb, z)
 
         best, best_state, bad, rows = math.inf, copy.deepcopy(net.state_dict()), 0, []
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(1, epochs + 1):
             net.train()
             perm = torch.randperm(n_train, generator=gen).to(device)
             total = 0.0

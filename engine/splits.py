@@ -1,0 +1,170 @@
+"""Walk-forward folds: train on the past, test on the next block, move on.
+
+Example
+-------
+Yearly refits from 2008 on daily data, expanding window::
+
+    >>> import pandas as pd
+    >>> from engine.splits import WalkForward
+    >>> dates = pd.bdate_range("2005-01-03", "2010-12-31")
+    >>> for fold in WalkForward(start="2008-01-01", refit_every="year").split(dates):
+    ...     print(fold)
+    fold 0: train 2005-01-03..2007-12-31 (781 rows) | test 2008-01-01..2008-12-31 (262 rows)
+    fold 1: train 2005-01-03..2008-12-31 (1043 rows) | test 2009-01-01..2009-12-31 (261 rows)
+    fold 2: train 2005-01-03..2009-12-31 (1304 rows) | test 2010-01-01..2010-12-31 (261 rows)
+
+Test blocks are contiguous, disjoint and cover every date from ``start`` to the
+end. A fold's model sees only its training rows.
+
+Embargo
+-------
+A forecaster builds its training targets inside the rows it is given: the
+target of origin ``s`` at horizon ``h`` uses rows ``s+1 .. s+h``, so the last
+``h`` training rows carry no target and no training target reaches the test
+block. That is the horizon's embargo, and it is always in force.
+``embargo=k`` (default 0) additionally drops the ``k`` rows just before each
+test block from training, for features that themselves span several days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from signals.checks import check_choice, check_int, is_int
+from signals.errors import ParameterError
+
+__all__ = ["Fold", "WalkForward", "Window", "Rule"]
+
+Window = Literal["expanding", "rolling"]
+Rule = Literal["month", "quarter", "year"]
+_PERIOD = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold, as row positions (half-open ``[start, stop)``) and dates.
+
+    Attributes
+    ----------
+    id : int
+    train : slice, rows given to ``fit``
+    test : slice, rows whose dates are forecast
+    train_dates, test_dates : (first, last) dates
+    """
+
+    id: int
+    train: slice
+    test: slice
+    train_dates: tuple[pd.Timestamp, pd.Timestamp]
+    test_dates: tuple[pd.Timestamp, pd.Timestamp]
+
+    @property
+    def n_train(self) -> int:
+        return self.train.stop - self.train.start
+
+    @property
+    def n_test(self) -> int:
+        return self.test.stop - self.test.start
+
+    def __str__(self) -> str:
+        (a, b), (c, d) = self.train_dates, self.test_dates
+        return (
+            f"fold {self.id}: train {a.date()}..{b.date()} ({self.n_train} rows) | "
+            f"test {c.date()}..{d.date()} ({self.n_test} rows)"
+        )
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """Walk-forward splitter.
+
+    Parameters
+    ----------
+    start : date-like or int
+        First test date (the first trading date on or after it), or the row
+        position of the first test row.
+    refit_every : int or {"month", "quarter", "year"}, default "year"
+        Rows per test block, or a calendar period per test block.
+    window : {"expanding", "rolling"}, default "expanding"
+        Train on all rows before the block, or on the last ``train_length``.
+    train_length : int, optional
+        Rows in a rolling window (required for ``window="rolling"``).
+    min_train : int, default 252
+        Fewest training rows accepted for a fold.
+    embargo : int, default 0
+        Extra rows dropped between the training rows and each test block (the
+        horizon's own embargo is built in; see the module docstring).
+    """
+
+    start: str | pd.Timestamp | int
+    refit_every: int | Rule = "year"
+    window: Window = "expanding"
+    train_length: int | None = None
+    min_train: int = 252
+    embargo: int = 0
+
+    def _check(self) -> None:
+        who = "WalkForward"
+        check_choice(who, "window", self.window, ("expanding", "rolling"))
+        if is_int(self.refit_every):
+            check_int(who, "refit_every", self.refit_every, 1)
+        else:
+            check_choice(who, "refit_every", self.refit_every, ("month", "quarter", "year"))
+        check_int(who, "min_train", self.min_train, 1)
+        check_int(who, "embargo", self.embargo, 0)
+        if self.window == "rolling":
+            check_int(who, "train_length", self.train_length, 1, hint="window='rolling' needs train_length, e.g. 1000 rows.")
+        elif self.train_length is not None:
+            raise ParameterError(f"{who}: train_length={self.train_length!r} applies to window='rolling' only; got window='expanding'. Hint: drop train_length or set window='rolling'.")
+
+    def _first_test_row(self, index: pd.DatetimeIndex) -> int:
+        if is_int(self.start):
+            if not 0 < self.start < len(index):
+                raise ParameterError(f"WalkForward: start={self.start} must be a row inside the data (1..{len(index) - 1}).")
+            return int(self.start)
+        try:
+            ts = pd.Timestamp(self.start)
+        except (TypeError, ValueError):
+            raise ParameterError(f"WalkForward: start must be a date such as '2008-01-01' or a row number; got {self.start!r}.") from None
+        pos = int(index.searchsorted(ts, side="left"))
+        if pos >= len(index):
+            raise ParameterError(f"WalkForward: start={ts.date()} is after the last date {index[-1].date()}. Hint: an earlier start.")
+        return pos
+
+    def split(self, index: pd.DatetimeIndex) -> list[Fold]:
+        """The folds for a sorted date index.
+
+        Raises
+        ------
+        ParameterError
+            Bad settings, or a fold with fewer than ``min_train`` training rows.
+        """
+        self._check()
+        index = pd.DatetimeIndex(index)
+        first = self._first_test_row(index)
+        n = len(index)
+        if is_int(self.refit_every):
+            bounds = list(range(first, n, int(self.refit_every))) + [n]
+        else:
+            periods = index[first:].to_period(_PERIOD[self.refit_every]).asi8
+            changes = np.flatnonzero(np.diff(periods)) + 1
+            bounds = [first, *(first + changes).tolist(), n]
+        folds = []
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            stop = a - self.embargo
+            lo = 0 if self.window == "expanding" else max(0, stop - int(self.train_length))
+            if stop - lo < self.min_train:
+                raise ParameterError(
+                    f"WalkForward: fold {k} (test from {index[a].date()}) has {max(stop - lo, 0)} training rows, fewer "
+                    f"than min_train={self.min_train}. Hint: a later start, a smaller min_train or a smaller embargo."
+                )
+            folds.append(Fold(k, slice(lo, stop), slice(a, b), (index[lo], index[stop - 1]), (index[a], index[b - 1])))
+        return folds
+
+    def describe(self, index: pd.DatetimeIndex) -> str:
+        """The folds, one line each."""
+        return "\n".join(str(f) for f in self.split(index))

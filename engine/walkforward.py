@@ -1,0 +1,470 @@
+"""The walk-forward loop: fit each forecaster on each fold's past, forecast the fold.
+
+>>> from engine.walkforward import walk_forward
+>>> result = walk_forward(frame, {"har": HarForecaster(), "lstm": RnnForecaster()},
+...                       WalkForward(start="2008-01-01", refit_every="year"))
+>>> result.for_symbol().head()          # forecasts by target date, one column per model
+>>> result.score()                      # out-of-sample QLIKE / MSE per model
+
+What it guarantees:
+
+* a model is fitted on its fold's training rows only (scalers included: they
+  live inside the forecaster), and its forecast for a date equals fitting a
+  clone on those rows by hand and calling ``predict`` for that date;
+* the output is identical whatever ``n_jobs`` and ``executor``;
+* with ``run_dir``, every finished fold is written atomically, keyed by a hash
+  of the forecaster's configuration, the data and the package version: a re-run
+  (after a crash, a Ctrl-C or a kill) skips the folds already done;
+* ``audit=True`` re-forecasts each fold from data cut at random dates inside it
+  and fails, naming the model and date, if an earlier forecast moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from engine import __version__
+from engine.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_parquet_atomic
+from engine.executors import Executor, make_executor
+from engine.splits import Fold, WalkForward
+from signals.audit import CausalityError, check_causality
+from signals.base import BaseForecaster, realized_target
+from signals.checks import check_choice, check_int
+from signals.errors import ParameterError
+from signals.losses import loss as loss_fn
+from signals.threads import configure_threads
+
+__all__ = ["walk_forward", "WalkForwardResult", "FoldResult", "WarmStart", "task_key", "run_task"]
+
+WarmStart = Literal["cold", "warm"]
+
+
+@dataclass
+class FoldResult:
+    """What one (symbol, model, fold) task produced."""
+
+    symbol: str
+    model: str
+    fold: int
+    forecast: pd.Series
+    fit_seconds: float
+    predict_seconds: float
+    n_train: int
+    converged: bool | None = None
+    best_epoch: int | None = None
+    warm: bool = False
+    history: pd.DataFrame | None = None
+    attention: pd.Series | None = None
+    cached: bool = False
+    fitted: BaseForecaster | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class _Task:
+    symbol: str
+    model: str
+    forecaster: BaseForecaster
+    frame: pd.DataFrame  # rows [train.start, test.stop) of the symbol's frame
+    fold: Fold
+    warm_from: BaseForecaster | None
+    audit_cuts: tuple[pd.Timestamp, ...]
+    cache: Path | None
+    key: str
+    keep_fitted: bool
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def task_key(forecaster: BaseForecaster, frame: pd.DataFrame, n_train: int, warm_key: str | None) -> str:
+    """Hash of what determines a fold's result: the forecaster's class and
+    hyperparameters, the data it sees, the training cut, the warm-start chain
+    and the tradecast version."""
+    payload = {
+        "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
+        "params": _jsonable(forecaster.get_params()),
+        "data": frame_digest(frame),
+        "n_train": n_train,
+        "warm": warm_key,
+        "version": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _cache_path(run_dir: Path, symbol: str, model: str, fold: int, key: str) -> Path:
+    safe = lambda s: "".join(c if c.isalnum() or c in "-_." else "_" for c in s)  # noqa: E731
+    return run_dir / "folds" / safe(symbol) / safe(model) / f"fold{fold:03d}-{key[:20]}.parquet"
+
+
+def _write_pickle_atomic(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            data = pickle.dumps(obj)
+            fh.write(zlib.crc32(data).to_bytes(4, "little") + data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_pickle_checked(path: Path) -> Any:
+    raw = path.read_bytes()
+    if len(raw) < 4 or zlib.crc32(raw[4:]).to_bytes(4, "little") != raw[:4]:
+        raise CorruptFileError(f"{path}: checksum mismatch")
+    return pickle.loads(raw[4:])
+
+
+def _save(result: FoldResult, path: Path, key: str) -> None:
+    if result.fitted is not None:
+        # the model first: a result file on disk always has its model beside it
+        _write_pickle_atomic(result.fitted, path.with_suffix(".model.pkl"))
+    meta = {
+        "key": key,
+        "symbol": result.symbol,
+        "model": result.model,
+        "fold": result.fold,
+        "fit_seconds": result.fit_seconds,
+        "predict_seconds": result.predict_seconds,
+        "n_train": result.n_train,
+        "converged": result.converged,
+        "best_epoch": result.best_epoch,
+        "warm": result.warm,
+        "history": None if result.history is None else result.history.reset_index().to_dict(orient="list"),
+        "attention": None if result.attention is None else result.attention.tolist(),
+    }
+    write_parquet_atomic(result.forecast.to_frame("forecast"), path, meta)
+
+
+def _load(path: Path, need_fitted: bool) -> FoldResult | None:
+    try:
+        frame, meta = read_parquet_checked(path)
+        fitted = _read_pickle_checked(path.with_suffix(".model.pkl")) if need_fitted else None
+    except (FileNotFoundError, CorruptFileError, pickle.UnpicklingError, EOFError):
+        return None
+    history = None
+    if meta.get("history") is not None:
+        history = pd.DataFrame(meta["history"]).set_index("epoch")
+    attention = None
+    if meta.get("attention") is not None:
+        attention = pd.Series(meta["attention"], index=pd.RangeIndex(len(meta["attention"]), name="lag"), name="attention")
+    forecast = frame["forecast"].rename(meta["model"])
+    forecast.index.name = None
+    return FoldResult(
+        symbol=meta["symbol"], model=meta["model"], fold=meta["fold"], forecast=forecast,
+        fit_seconds=meta["fit_seconds"], predict_seconds=meta["predict_seconds"], n_train=meta["n_train"],
+        converged=meta["converged"], best_epoch=meta["best_epoch"], warm=meta["warm"], history=history,
+        attention=attention, cached=True, fitted=fitted,
+    )
+
+
+def run_task(task: _Task) -> FoldResult:
+    """Fit on the fold's training rows, forecast its test dates (run in a worker)."""
+    configure_threads()
+    n_train = task.fold.n_train
+    offset = task.fold.test.start - task.fold.train.start
+    model = task.forecaster.clone()
+    t0 = time.perf_counter()
+    if task.warm_from is not None:
+        model.fit(task.frame.iloc[:n_train], warm_start=task.warm_from)
+    else:
+        model.fit(task.frame.iloc[:n_train])
+    t1 = time.perf_counter()
+    dates = task.frame.index[offset:]
+    forecast = model.predict(task.frame, dates).rename(task.model)
+    t2 = time.perf_counter()
+    if task.audit_cuts:
+        try:
+            check_causality(model, task.frame, dates, task.audit_cuts)
+        except CausalityError as exc:
+            raise CausalityError(f"audit of {task.model!r} on {task.symbol}, fold {task.fold.id}: {exc}") from None
+    result = FoldResult(
+        symbol=task.symbol, model=task.model, fold=task.fold.id, forecast=forecast,
+        fit_seconds=t1 - t0, predict_seconds=t2 - t1, n_train=int(getattr(model, "n_train_", n_train)),
+        converged=getattr(model, "converged_", None), best_epoch=getattr(model, "best_epoch_", None),
+        warm=task.warm_from is not None, history=getattr(model, "history_", None),
+        attention=getattr(model, "attention_weights_", None), fitted=model if task.keep_fitted else None,
+    )
+    if task.cache is not None:
+        _save(result, task.cache, task.key)
+    return result
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    """Out-of-sample forecasts and what it took to make them.
+
+    Attributes
+    ----------
+    forecasts : DataFrame
+        Indexed by (``symbol``, ``date``), the date being the target date; one
+        column per model, plus ``fold``.
+    fits : DataFrame
+        Indexed by (``symbol``, ``model``, ``fold``): ``fit_seconds``,
+        ``predict_seconds``, ``n_train``, ``converged``, ``best_epoch``,
+        ``warm``, ``cached``.
+    histories : dict
+        Training curves of networks, by (symbol, model, fold).
+    attention : dict
+        Attention weights by lag, by (symbol, model, fold), for attention models.
+    folds : dict of symbol to list of Fold
+    frames : dict of symbol to the feature frame used
+    models : dict of name to the (unfitted) forecaster
+    """
+
+    forecasts: pd.DataFrame
+    fits: pd.DataFrame
+    histories: dict
+    attention: dict
+    folds: dict
+    frames: dict
+    models: dict
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.frames)
+
+    def for_symbol(self, symbol: str | None = None) -> pd.DataFrame:
+        """Forecasts of one symbol (the only one by default), indexed by date."""
+        symbol = self._symbol(symbol)
+        return self.forecasts.xs(symbol, level="symbol")
+
+    def _symbol(self, symbol: str | None) -> str:
+        if symbol is None:
+            if len(self.frames) != 1:
+                raise ParameterError(f"several symbols ({', '.join(self.frames)}); name one of them.")
+            return next(iter(self.frames))
+        if symbol not in self.frames:
+            raise ParameterError(f"symbol {symbol!r} is not in this result; symbols: {', '.join(self.frames)}.")
+        return symbol
+
+    def realized(self, model: str, symbol: str | None = None) -> pd.Series:
+        """The realised target of ``model`` on its forecast dates."""
+        symbol = self._symbol(symbol)
+        m = self.models[model]
+        target = "return" if m.target == "price" else m.target
+        return realized_target(self.frames[symbol], m.target, m.horizon).reindex(self.for_symbol(symbol).index).rename(f"realized_{target}")
+
+    def score(self, losses: Sequence[str] = ("qlike", "mse")) -> pd.DataFrame:
+        """Out-of-sample loss per (symbol, model): variance models by the given
+        losses (pairs with a non-positive realised variance are left out of
+        QLIKE and log-MSE), return and price models by MSE."""
+        rows = {}
+        for sym in self.frames:
+            fc = self.for_symbol(sym)
+            for name, m in self.models.items():
+                y = self.realized(name, sym).to_numpy()
+                f = fc[name].to_numpy()
+                ok = np.isfinite(y) & np.isfinite(f)
+                row = {"n": int(ok.sum())}
+                for ln in losses if m.target == "variance" else ("mse",):
+                    use = ok & (y > 0) & (f > 0) if ln in ("qlike", "logmse") else ok
+                    row[ln] = loss_fn(ln, y[use], f[use]) if use.any() else np.nan
+                rows[(sym, name)] = row
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.index = pd.MultiIndex.from_tuples(out.index, names=["symbol", "model"])
+        return out
+
+
+def _frames(data: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    if isinstance(data, pd.DataFrame):
+        symbols = data.attrs.get("symbols") or ["series"]
+        return {str(symbols[0]) if len(symbols) == 1 else "series": data}
+    if isinstance(data, Mapping) and data and all(isinstance(v, pd.DataFrame) for v in data.values()):
+        return {str(k): v for k, v in data.items()}
+    raise ParameterError(f"walk_forward: data must be a feature frame or a dict of symbol to feature frame; got {type(data).__name__}.")
+
+
+def _models(forecasters) -> dict[str, BaseForecaster]:
+    if isinstance(forecasters, Mapping):
+        models = dict(forecasters)
+    elif isinstance(forecasters, Sequence) and not isinstance(forecasters, str):
+        models = {}
+        for f in forecasters:
+            name = getattr(f, "name", type(f).__name__)
+            if name in models:
+                raise ParameterError(f"walk_forward: two forecasters are named {name!r}; pass a dict to name them, e.g. {{'{name}-a': ..., '{name}-b': ...}}.")
+            models[name] = f
+    else:
+        raise ParameterError(f"walk_forward: forecasters must be a dict of name to forecaster or a list; got {type(forecasters).__name__}.")
+    if not models:
+        raise ParameterError("walk_forward: no forecasters given.")
+    for name, f in models.items():
+        if not all(hasattr(f, a) for a in ("fit", "predict", "clone", "get_params")):
+            raise ParameterError(f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster (it needs fit, predict, clone, get_params).")
+    return models
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def walk_forward(
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    forecasters: Mapping[str, BaseForecaster] | Sequence[BaseForecaster],
+    splitter: WalkForward,
+    *,
+    n_jobs: int = 1,
+    executor: Executor = "process",
+    warm_start: WarmStart = "cold",
+    run_dir: str | os.PathLike | None = None,
+    audit: bool = False,
+    audit_cuts: int = 2,
+    seed: int = 0,
+    progress: bool | None = None,
+    ray_address: str | None = None,
+) -> WalkForwardResult:
+    """Walk-forward out-of-sample forecasts for every (symbol, model, fold).
+
+    Parameters
+    ----------
+    data : DataFrame or dict of symbol to DataFrame
+        Feature frames (:func:`signals.features.feature_frame`), one per asset;
+        one model is fitted per asset.
+    forecasters : dict of name to forecaster, or a list (named by ``.name``)
+    splitter : WalkForward
+    n_jobs : int, default 1
+        Worker processes (or Ray CPUs); folds, models and assets run in parallel.
+    executor : {"process", "ray"}, default "process"
+    warm_start : {"cold", "warm"}, default "cold"
+        "warm": networks start from the previous fold's weights (with their
+        ``warm_epochs`` budget), GARCH from the previous fold's parameters;
+        models without state are fitted cold either way.
+    run_dir : path, optional
+        Folder where finished folds are kept; a re-run skips them.
+    audit : bool, default False
+        Check causality at ``audit_cuts`` random dates inside every fold.
+    audit_cuts : int, default 2
+    seed : int, default 0
+        Seeds the audit's cut dates.
+    progress : bool, optional
+        Progress bar; by default shown on a terminal and hidden under CI.
+    ray_address : str, optional
+        Address of a Ray cluster for ``executor="ray"``.
+    """
+    from tqdm.auto import tqdm
+
+    frames = _frames(data)
+    models = _models(forecasters)
+    check_choice("walk_forward", "warm_start", warm_start, ("cold", "warm"))
+    check_int("walk_forward", "audit_cuts", audit_cuts, 1)
+    if not isinstance(splitter, WalkForward):
+        raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
+    folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
+    root = Path(run_dir) if run_dir is not None else None
+    rng = np.random.default_rng(seed)
+
+    chains = [(sym, name) for sym in frames for name in models]
+    warm_chain = {(s, n): warm_start == "warm" and getattr(models[n], "supports_warm_start", False) for s, n in chains}
+    audit_plan = {}
+    for sym, name in chains:
+        for fold in folds[sym]:
+            dates = frames[sym].index[fold.test]
+            audit_plan[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(rng.choice(dates, min(audit_cuts, len(dates)), replace=False)).sort_values()) if audit else ()
+
+    def make_task(sym: str, name: str, k: int, warm_from: FoldResult | None) -> _Task:
+        fold = folds[sym][k]
+        frame = frames[sym].iloc[fold.train.start : fold.test.stop]
+        warm_key = getattr(warm_from, "key", None) if warm_from is not None else None
+        key = task_key(models[name], frame, fold.n_train, warm_key)
+        cache = _cache_path(root, sym, name, k, key) if root is not None else None
+        return _Task(sym, name, models[name], frame, fold, None if warm_from is None else warm_from.fitted,
+                     audit_plan[(sym, name, k)], cache, key, warm_chain[(sym, name)])
+
+    results: dict[tuple[str, str, int], FoldResult] = {}
+    n_tasks = sum(len(folds[s]) for s, _ in chains)
+    bar = tqdm(total=n_tasks, desc="walk-forward", unit="fold", disable=not _show_progress(progress), file=sys.stderr)
+    pool = make_executor(n_jobs, executor, ray_address)
+    pending: dict[Any, tuple[str, str, int, str]] = {}
+
+    def start(sym: str, name: str, k: int, warm_from: FoldResult | None) -> None:
+        """Submit fold k of a chain, or take it from the cache (and go on along a warm chain)."""
+        while k < len(folds[sym]):
+            task = make_task(sym, name, k, warm_from)
+            cached = _load(task.cache, task.keep_fitted) if task.cache is not None and task.cache.exists() else None
+            if cached is None:
+                pending[pool.submit(run_task, task)] = (sym, name, k, task.key)
+                return
+            cached.key = task.key  # type: ignore[attr-defined]
+            results[(sym, name, k)] = cached
+            bar.update(1)
+            if not warm_chain[(sym, name)]:
+                return
+            warm_from, k = cached, k + 1
+
+    try:
+        for sym, name in chains:
+            if warm_chain[(sym, name)]:
+                start(sym, name, 0, None)
+            else:
+                for k in range(len(folds[sym])):
+                    start(sym, name, k, None)
+        while pending:
+            done, _ = pool.wait(list(pending))
+            for handle in done:
+                sym, name, k, key = pending.pop(handle)
+                res = pool.result(handle)
+                res.key = key  # type: ignore[attr-defined]
+                results[(sym, name, k)] = res
+                bar.set_postfix_str(f"{sym} {name} fold {k}", refresh=False)
+                bar.update(1)
+                if warm_chain[(sym, name)]:
+                    start(sym, name, k + 1, res)
+    finally:
+        bar.close()
+        pool.close()
+    return _assemble(results, frames, folds, models)
+
+
+def _assemble(results, frames, folds, models) -> WalkForwardResult:
+    blocks = []
+    for sym, frame in frames.items():
+        cols = {}
+        for name in models:
+            cols[name] = pd.concat([results[(sym, name, f.id)].forecast for f in folds[sym]])
+        block = pd.DataFrame(cols)
+        fold_id = np.concatenate([np.full(f.n_test, f.id) for f in folds[sym]])
+        block["fold"] = fold_id
+        block.index = pd.MultiIndex.from_arrays([np.full(len(block), sym, dtype=object), block.index], names=["symbol", "date"])
+        blocks.append(block)
+    forecasts = pd.concat(blocks)
+    fit_rows = {
+        key: {
+            "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds, "n_train": r.n_train,
+            "converged": r.converged, "best_epoch": r.best_epoch, "warm": r.warm, "cached": r.cached,
+        }
+        for key, r in sorted(results.items())
+    }
+    fits = pd.DataFrame.from_dict(fit_rows, orient="index")
+    fits.index = pd.MultiIndex.from_tuples(fits.index, names=["symbol", "model", "fold"])
+    histories = {k: r.history for k, r in results.items() if r.history is not None}
+    attention = {k: r.attention for k, r in results.items() if r.attention is not None}
+    return WalkForwardResult(forecasts, fits, histories, attention, folds, frames, dict(models))
