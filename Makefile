@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 	  $(PIP) install --quiet --no-index --no-deps 'torch>=2.3' 2>/dev/null \
 	  || $(PIP) install --quiet 'torch>=2.3' --index-url $(TORCH_CPU_INDEX) --extra-index-url https://pypi.org/simple; \
 	fi
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,ray]'
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -36,7 +36,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import torch
 from numpy.lib.stride_tricks import sliding_window_view
+from torch import nn
 
 from signals.base import BaseForecaster, Target
 from signals.checks import check_choice, check_int, check_number, check_sizes
@@ -60,39 +62,35 @@ def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
     return x
 
 
-def _build_net(n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool):
-    import torch
-    from torch import nn
+class _RnnNet(nn.Module):
+    """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
 
-    rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
+    def __init__(self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool) -> None:
+        super().__init__()
+        rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
+        sizes = (n_inputs, *hidden)
+        self.layers = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden)))
+        self.drop = nn.Dropout(dropout)
+        self.attention = attention
+        if attention:
+            self.att_proj = nn.Linear(hidden[-1], hidden[-1])
+            self.att_score = nn.Linear(hidden[-1], 1, bias=False)
+        self.head = nn.Linear(hidden[-1], 1)
+        nn.init.zeros_(self.head.bias)
 
-    class RnnNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            sizes = (n_inputs, *hidden)
-            self.layers = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden)))
-            self.drop = nn.Dropout(dropout)
-            if attention:
-                self.att_proj = nn.Linear(hidden[-1], hidden[-1])
-                self.att_score = nn.Linear(hidden[-1], 1, bias=False)
-            self.head = nn.Linear(hidden[-1], 1)
-            nn.init.zeros_(self.head.bias)
-
-        def forward(self, x):
-            for i, layer in enumerate(self.layers):
-                x, _ = layer(x)
-                if i < len(self.layers) - 1:
-                    x = self.drop(x)
-            weights = None
-            if attention:
-                scores = self.att_score(torch.tanh(self.att_proj(x))).squeeze(-1)
-                weights = torch.softmax(scores, dim=1)
-                ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
-            else:
-                ctx = x[:, -1]
-            return self.head(self.drop(ctx)).squeeze(-1), weights
-
-    return RnnNet()
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x, _ = layer(x)
+            if i < len(self.layers) - 1:
+                x = self.drop(x)
+        weights = None
+        if self.attention:
+            scores = self.att_score(torch.tanh(self.att_proj(x))).squeeze(-1)
+            weights = torch.softmax(scores, dim=1)
+            ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
+        else:
+            ctx = x[:, -1]
+        return self.head(self.drop(ctx)).squeeze(-1), weights
 
 
 class RnnForecaster(BaseForecaster):
@@ -226,8 +224,6 @@ class RnnForecaster(BaseForecaster):
             raise ParameterError(f"{who}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('rv', 'return').")
         check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
         if self.device == "cuda":
-            import torch
-
             if not torch.cuda.is_available():
                 raise ParameterError(f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU.")
 
@@ -261,8 +257,6 @@ class RnnForecaster(BaseForecaster):
         return out, ok
 
     def _device(self):
-        import torch
-
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
@@ -270,8 +264,6 @@ class RnnForecaster(BaseForecaster):
     # -- fit --------------------------------------------------------------------------
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: RnnForecaster | None = None) -> None:
-        import torch
-
         from signals.losses import torch_loss
 
         n = len(frame)
@@ -314,7 +306,7 @@ class RnnForecaster(BaseForecaster):
             )
         device = self._device()
         torch.manual_seed(self.seed)
-        net = _build_net(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
+        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
         epochs = self.epochs
         if warm_start is not None:
             same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention) == (
@@ -378,8 +370,6 @@ class RnnForecaster(BaseForecaster):
     # -- predict ----------------------------------------------------------------------
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        import torch
-
         X, ok = self._windows(self._inputs(frame), origins)
         out = np.full(len(origins), np.nan)
         if ok.any():

@@ -1,0 +1,17 @@
+"""A walk-forward run in its own process, for the kill-and-resume test.
+
+usage: python -m tests.engine.wf_script RUN_DIR OUT_PARQUET
+"""
+
+import sys
+
+from engine.splits import WalkForward
+from engine.walkforward import walk_forward
+from tests.engine.slow_models import LoggedHar
+from tests.signals.frames import sp500
+
+if __name__ == "__main__":
+    run_dir, out = sys.argv[1], sys.argv[2]
+    frame = sp500()
+    result = walk_forward(frame, {"slow": LoggedHar(delay=0.25)}, WalkForward(start="2008-01-01", refit_every=63), run_dir=run_dir)
+    result.forecasts.to_parquet(out)
