@@ -43,12 +43,26 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from engine.job import describe, prepare
+    import time
+
+    import pandas as pd
+
+    from engine.job import describe, forecast, leaderboard, prepare
 
     config = load_config(args.config) if args.config else RunConfig()
     print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)"))
+    t0 = time.perf_counter()
     prepared = prepare(config)
     print(describe(prepared))
+    wf = config.walkforward
+    n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
+    print(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, out of sample from {wf.start}, refit every {wf.refit_every}, {wf.warm_start} starts, n_jobs={wf.n_jobs}")
+    result = forecast(prepared, run_dir=args.run_dir)
+    table = leaderboard(result)
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
+        print("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
+        print(table.to_string())
+    print(f"\ndone in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -86,12 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="run a job from a TOML config (default: embedded S&P 500)",
-        description="Run the job described by a TOML config. Without a config, the built-in default job, "
-        "identical to configs/sp500.toml: embedded S&P 500, Garman-Klass variance target.",
-        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml",
+        description="Run the job described by a TOML config: load and validate the data, build features, "
+        "forecast walk-forward out of sample and print the loss table. Without a config, the built-in default "
+        "job, identical to configs/sp500.toml: embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, "
+        "GJR, HAR, log-HAR, EWMA, LSTM and GRU, yearly refits from 2008.",
+        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --run-dir runs/sp500   (resumable)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", nargs="?", help="path to a TOML config (default: the built-in sp500 job)")
+    p.add_argument("--run-dir", help="keep finished folds here; re-running with the same folder skips them (resume)")
     p.set_defaults(func=_cmd_run)
     return parser
 

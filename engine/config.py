@@ -32,9 +32,26 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from engine.data import Fill
+from engine.executors import Executor
+from engine.splits import Rule, WalkForward, Window
+from engine.walkforward import WarmStart
+from signals.base import BaseForecaster
+from signals.errors import ParameterError
 from signals.features import Estimator
+from signals.registry import FORECASTERS
 
-__all__ = ["ConfigError", "DataConfig", "FeaturesConfig", "RunConfig", "load_config", "from_dict", "to_dict"]
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "FeaturesConfig",
+    "WalkForwardConfig",
+    "ForecasterConfig",
+    "DEFAULT_FORECASTERS",
+    "RunConfig",
+    "load_config",
+    "from_dict",
+    "to_dict",
+]
 
 
 class ConfigError(ValueError):
@@ -86,12 +103,103 @@ class FeaturesConfig:
 
 
 @dataclass(frozen=True)
+class WalkForwardConfig:
+    """``[walkforward]``: folds and how to run them (see :class:`engine.splits.WalkForward`
+    and :func:`engine.walkforward.walk_forward`)."""
+
+    start: str = "2008-01-01"
+    refit_every: int | Rule = "year"
+    window: Window = "expanding"
+    train_length: int | None = None
+    min_train: int = 252
+    embargo: int = 0
+    n_jobs: int = 1
+    executor: Executor = "process"
+    warm_start: WarmStart = "cold"
+    audit: bool = False
+
+    def splitter(self) -> WalkForward:
+        return WalkForward(
+            start=self.start, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
+            min_train=self.min_train, embargo=self.embargo,
+        )
+
+
+@dataclass(frozen=True)
+class ForecasterConfig:
+    """One ``[[forecasters]]`` table: ``name``, ``type`` (a key of
+    :data:`signals.registry.FORECASTERS`) and that class's hyperparameters."""
+
+    name: str
+    type: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def from_mapping(cls, mapping: Any, where: str) -> ForecasterConfig:
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{where} must be a table with name, type and parameters; got {mapping!r}.")
+        for required in ("name", "type"):
+            if not isinstance(mapping.get(required), str):
+                raise ConfigError(f"{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = \"lstm\", type = \"rnn\".")
+        kind = mapping["type"]
+        if kind not in FORECASTERS:
+            close = difflib.get_close_matches(kind, list(FORECASTERS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}")
+        valid = FORECASTERS[kind]._param_names()
+        params = {k: v for k, v in mapping.items() if k not in ("name", "type")}
+        for k in params:
+            if k not in valid:
+                close = difflib.get_close_matches(k, valid, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: {', '.join(valid)}.{hint}")
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()))
+        try:
+            spec.build().validate_params()
+        except ParameterError as exc:
+            raise ConfigError(f"{where} ({mapping['name']!r}): {exc}") from None
+        return spec
+
+    def build(self) -> BaseForecaster:
+        """A new, unfitted forecaster."""
+        return FORECASTERS[self.type](**dict(self.params))
+
+
+def _forecaster(name: str, type_: str, /, **params: Any) -> ForecasterConfig:
+    return ForecasterConfig(name=name, type=type_, params=tuple(params.items()))
+
+
+#: The default job's models: the GARCH family, HAR and log-HAR, EWMA, an LSTM and a GRU.
+DEFAULT_FORECASTERS: tuple[ForecasterConfig, ...] = (
+    _forecaster("garch", "garch", kind="garch"),
+    _forecaster("egarch", "garch", kind="egarch"),
+    _forecaster("gjr", "garch", kind="gjr"),
+    _forecaster("har", "har"),
+    _forecaster("loghar", "har", log=True),
+    _forecaster("ewma", "ewma"),
+    _forecaster("lstm", "rnn", cell="lstm", hidden=(32,), epochs=30, patience=5),
+    _forecaster("gru", "rnn", cell="gru", hidden=(32,), epochs=30, patience=5),
+)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole run: a name and one dataclass per section."""
 
     name: str = "sp500"
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    walkforward: WalkForwardConfig = field(default_factory=WalkForwardConfig)
+    forecasters: tuple[ForecasterConfig, ...] = DEFAULT_FORECASTERS
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.forecasters]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(f"forecaster names must be unique; {', '.join(map(repr, dupes))} appear more than once.")
+        if not names:
+            raise ConfigError("a run needs at least one [[forecasters]] table.")
 
 
 def _type_name(hint: Any) -> str:
@@ -102,6 +210,8 @@ def _type_name(hint: Any) -> str:
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = get_origin(hint)
+    if hint is ForecasterConfig:
+        return ForecasterConfig.from_mapping(value, key)
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, key)
     if origin is Literal:
@@ -195,13 +305,15 @@ def load_config(path: str | Path) -> RunConfig:
 
 def to_dict(config: Any) -> dict[str, Any]:
     """The config as plain data (TOML/JSON-friendly: tuples become lists, None is left out)."""
+    if isinstance(config, ForecasterConfig):
+        return {"name": config.name, "type": config.type, **{k: list(v) if isinstance(v, tuple) else v for k, v in config.params}}
     out = {}
     for f in dataclasses.fields(config):
         v = getattr(config, f.name)
         if dataclasses.is_dataclass(v):
             v = to_dict(v)
         elif isinstance(v, tuple):
-            v = list(v)
+            v = [to_dict(x) if dataclasses.is_dataclass(x) else x for x in v]
         if v is not None:
             out[f.name] = v
     return out

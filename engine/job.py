@@ -1,4 +1,4 @@
-"""The main job, stage by stage: config -> bars -> features (-> walk-forward, later).
+"""The main job, stage by stage: config -> bars -> features -> walk-forward forecasts.
 
 Each stage is a plain function so that scripts and notebooks can run the same
 steps as ``tradecast run``.
@@ -13,9 +13,10 @@ import pandas as pd
 from engine.config import RunConfig
 from engine.data import by_symbol, load
 from engine.summary import format_summary
+from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import feature_frame
 
-__all__ = ["Prepared", "prepare", "describe"]
+__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,25 @@ def describe(prepared: Prepared) -> str:
             f"(annualised vol of the mean {100 * (252 * desc['mean']) ** 0.5:.1f} %)"
         )
     return "\n".join(lines)
+
+
+def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) -> WalkForwardResult:
+    """Walk-forward forecasts of every configured forecaster on every symbol."""
+    wf = prepared.config.walkforward
+    models = {f.name: f.build() for f in prepared.config.forecasters}
+    return walk_forward(
+        prepared.features, models, wf.splitter(), n_jobs=wf.n_jobs, executor=wf.executor,
+        warm_start=wf.warm_start, audit=wf.audit, run_dir=run_dir, progress=progress,
+    )
+
+
+def leaderboard(result: WalkForwardResult, baseline: str = "loghar") -> pd.DataFrame:
+    """Out-of-sample losses per symbol and model, best QLIKE first, with the
+    ratio to ``baseline`` where it is among the models."""
+    score = result.score()
+    if "qlike" in score.columns and baseline in result.models:
+        base = score.xs(baseline, level="model")["qlike"]
+        score["qlike_vs_" + baseline] = score["qlike"] / base.reindex(score.index.get_level_values("symbol")).to_numpy()
+    fit = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum()
+    score["fit_seconds"] = fit.reindex(score.index).to_numpy()
+    return score.sort_values(["symbol", "qlike" if "qlike" in score.columns else "mse"])

@@ -187,6 +187,11 @@ class BaseForecaster:
     def _check_params(self) -> None:
         """Subclass hook: validate hyperparameters (raise ParameterError)."""
 
+    def validate_params(self) -> None:
+        """Check every hyperparameter now (``fit`` does too); raises :class:`ParameterError`."""
+        self._check_common()
+        self._check_params()
+
     def _columns(self) -> list[str]:
         raise NotImplementedError
 
@@ -211,8 +216,7 @@ class BaseForecaster:
         -------
         self
         """
-        self._check_common()
-        self._check_params()
+        self.validate_params()
         cols = self._columns() + (["close"] if self.target == "price" else [])
         _require(frame, cols, type(self).__name__)
         if warm_start is not None:
@@ -222,7 +226,10 @@ class BaseForecaster:
                 raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
         self.warm_started_ = warm_start is not None
         y = self._model_target(frame)
-        self._fit(frame, y, warm_start) if self.supports_warm_start else self._fit(frame, y)
+        if self.supports_warm_start:
+            self._fit(frame, y, warm_start)
+        else:
+            self._fit(frame, y)
         self.fit_end_ = frame.index[-1]
         self.n_train_ = int(y.notna().sum())
         return self

@@ -17,9 +17,17 @@ WORKER_THREADS = 1
 
 
 def configure_threads(n: int = WORKER_THREADS) -> None:
-    """Pin torch (and, for libraries loaded later, OpenMP/BLAS) to ``n`` threads."""
+    """Pin torch and the BLAS/OpenMP pools to ``n`` threads, in this process.
+
+    Besides speed, this makes results reproducible across executors: a BLAS
+    with another thread count sums in another order, and an optimiser (GARCH's
+    SLSQP) then drifts in the sixth digit between a worker and the main process.
+    """
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(n))
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)  # pools already loaded (numpy's BLAS) ignore the variables
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency, but threads matter without it too

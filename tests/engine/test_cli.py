@@ -30,10 +30,30 @@ def test_bad_input_is_a_clear_error_not_a_traceback(capsys):
     assert err.startswith("error: embedded dataset 'dax' does not exist")
 
 
-def test_run_prints_data_and_feature_summary(capsys):
-    assert main(["run"]) == 0
+FAST_RUN = """
+name = "quick"
+[walkforward]
+start = "2016-01-01"
+[[forecasters]]
+name = "loghar"
+type = "har"
+log = true
+[[forecasters]]
+name = "ewma"
+type = "ewma"
+"""
+
+
+def test_run_prints_summary_and_loss_table(tmp_path, capsys):
+    cfg = tmp_path / "quick.toml"
+    cfg.write_text(FAST_RUN)
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
-    assert "run 'sp500'" in out and "features for SP500 (target: garman_klass)" in out and "usable rows" in out
+    assert "run 'quick'" in out and "features for SP500 (target: garman_klass)" in out
+    assert "walk-forward: 2 models x 3 folds, out of sample from 2016-01-01" in out
+    table = out[out.index("out-of-sample losses"):]
+    assert "loghar" in table and "ewma" in table and "qlike_vs_loghar" in table
+    assert list((tmp_path / "run" / "folds" / "SP500").iterdir()), "finished folds are kept in --run-dir"
 
 
 def test_run_rejects_bad_config(tmp_path, capsys):

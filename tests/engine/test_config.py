@@ -31,8 +31,23 @@ def test_partial_config_takes_defaults():
     assert cfg.data == DataConfig(source="embedded:nasdaq") and cfg.features == FeaturesConfig()
 
 
+def test_forecasters_build_what_they_say():
+    cfg = from_dict({"forecasters": [{"name": "net", "type": "rnn", "cell": "gru", "hidden": [16, 8]}]})
+    (spec,) = cfg.forecasters
+    model = spec.build()
+    assert type(model).__name__ == "RnnForecaster" and model.cell == "gru" and model.hidden == (16, 8)
+    assert spec.build() is not model  # a new, unfitted forecaster each time
+    assert [f.name for f in RunConfig().forecasters] == ["garch", "egarch", "gjr", "har", "loghar", "ewma", "lstm", "gru"]
+
+
+def test_walkforward_section_makes_the_splitter():
+    cfg = from_dict({"walkforward": {"start": "2010-01-01", "refit_every": 126, "window": "rolling", "train_length": 1000}})
+    sp = cfg.walkforward.splitter()
+    assert (sp.start, sp.refit_every, sp.window, sp.train_length) == ("2010-01-01", 126, "rolling", 1000)
+
+
 def test_roundtrip_through_plain_data():
-    cfg = from_dict({"data": {"start": "2005-01-01"}, "features": {"har_lags": [1, 10]}})
+    cfg = from_dict({"data": {"start": "2005-01-01"}, "features": {"har_lags": [1, 10]}, "forecasters": [{"name": "n", "type": "rnn", "hidden": [4, 2]}]})
     assert from_dict(to_dict(cfg)) == cfg
     assert to_dict(cfg)["features"]["har_lags"] == [1, 10]
 
@@ -40,7 +55,15 @@ def test_roundtrip_through_plain_data():
 @pytest.mark.parametrize(
     ("mapping", "match"),
     [
-        ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features. Did you mean 'name'\?"),
+        ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, forecasters. Did you mean 'name'\?"),
+        ({"walkforward": {"refit_every": "week"}}, r"walkforward.refit_every = 'week' matches none of the allowed types"),
+        ({"walkforward": {"warm_start": "hot"}}, r"walkforward.warm_start = 'hot' is not allowed; choose one of 'cold', 'warm'"),
+        ({"forecasters": [{"name": "x", "type": "lstm"}]}, r"forecasters\[0\].type = 'lstm' is not a forecaster; choose one of garch, har"),
+        ({"forecasters": [{"name": "x", "type": "rnn", "hiden": [8]}]}, r"unknown parameter 'hiden' in forecasters\[0\] \(type 'rnn'\); valid parameters are: cell, hidden.*Did you mean 'hidden'\?"),
+        ({"forecasters": [{"name": "x", "type": "rnn", "hidden": [8, -1]}]}, r"forecasters\[0\] \('x'\): RnnForecaster: hidden must be a non-empty tuple of integers >= 1; got \(8, -1\)"),
+        ({"forecasters": [{"type": "har"}]}, r"forecasters\[0\].name must be a string; got None"),
+        ({"forecasters": [{"name": "a", "type": "har"}, {"name": "a", "type": "ewma"}]}, r"forecaster names must be unique; 'a' appear"),
+        ({"forecasters": []}, r"a run needs at least one \[\[forecasters\]\] table"),
         ({"data": {"fil": "ffill"}}, r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix. Did you mean 'fill'\?"),
         ({"data": {"fill": "bfill"}}, r"data.fill = 'bfill' is not allowed; choose one of 'error', 'ffill'. Did you mean 'ffill'\?"),
         ({"features": {"target": "gk"}}, r"features.target = 'gk' is not allowed; choose one of 'close_to_close'"),
