@@ -116,6 +116,7 @@ class WalkForwardConfig:
     n_jobs: int = 1
     executor: Executor = "process"
     warm_start: WarmStart = "cold"
+    pooled: bool = False
     audit: bool = False
 
     def splitter(self) -> WalkForward:

@@ -73,7 +73,7 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
     models = {f.name: f.build() for f in prepared.config.forecasters}
     return walk_forward(
         prepared.features, models, wf.splitter(), n_jobs=wf.n_jobs, executor=wf.executor,
-        warm_start=wf.warm_start, audit=wf.audit, run_dir=run_dir, progress=progress,
+        warm_start=wf.warm_start, pooled=wf.pooled, audit=wf.audit, run_dir=run_dir, progress=progress,
     )
 
 

@@ -75,16 +75,18 @@ class FoldResult:
 
 @dataclass(frozen=True)
 class _Task:
-    symbol: str
+    """One model on one fold: one symbol, or several for a pooled model."""
+
     model: str
     forecaster: BaseForecaster
-    frame: pd.DataFrame  # rows [train.start, test.stop) of the symbol's frame
-    fold: Fold
+    frames: dict[str, pd.DataFrame]  # per symbol: rows [train.start, test.stop)
+    folds: dict[str, Fold]
     warm_from: BaseForecaster | None
-    audit_cuts: tuple[pd.Timestamp, ...]
-    cache: Path | None
+    audit_cuts: dict[str, tuple[pd.Timestamp, ...]]
+    caches: dict[str, Path] | None
     key: str
     keep_fitted: bool
+    pooled: bool
 
 
 def _jsonable(value: Any) -> Any:
@@ -99,15 +101,15 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def task_key(forecaster: BaseForecaster, frame: pd.DataFrame, n_train: int, warm_key: str | None) -> str:
+def task_key(forecaster: BaseForecaster, frames: Mapping[str, pd.DataFrame], n_train: Mapping[str, int], warm_key: str | None) -> str:
     """Hash of what determines a fold's result: the forecaster's class and
-    hyperparameters, the data it sees, the training cut, the warm-start chain
-    and the tradecast version."""
+    hyperparameters, the data it sees (every symbol's, for a pooled model), the
+    training cut, the warm-start chain and the tradecast version."""
     payload = {
         "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
         "params": _jsonable(forecaster.get_params()),
-        "data": frame_digest(frame),
-        "n_train": n_train,
+        "data": {sym: frame_digest(f) for sym, f in frames.items()},
+        "n_train": dict(n_train),
         "warm": warm_key,
         "version": __version__,
     }
@@ -184,36 +186,45 @@ def _load(path: Path, need_fitted: bool) -> FoldResult | None:
     )
 
 
-def run_task(task: _Task) -> FoldResult:
-    """Fit on the fold's training rows, forecast its test dates (run in a worker)."""
+def run_task(task: _Task) -> list[FoldResult]:
+    """Fit on the fold's training rows, forecast its test dates (run in a worker).
+
+    Returns one :class:`FoldResult` per symbol of the task.
+    """
     configure_threads()
-    n_train = task.fold.n_train
-    offset = task.fold.test.start - task.fold.train.start
     model = task.forecaster.clone()
+    train = {sym: f.iloc[: task.folds[sym].n_train] for sym, f in task.frames.items()}
+    warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
     t0 = time.perf_counter()
-    if task.warm_from is not None:
-        model.fit(task.frame.iloc[:n_train], warm_start=task.warm_from)
+    if task.pooled:
+        model.fit_pooled(train, **warm)
     else:
-        model.fit(task.frame.iloc[:n_train])
-    t1 = time.perf_counter()
-    dates = task.frame.index[offset:]
-    forecast = model.predict(task.frame, dates).rename(task.model)
-    t2 = time.perf_counter()
-    if task.audit_cuts:
-        try:
-            check_causality(model, task.frame, dates, task.audit_cuts)
-        except CausalityError as exc:
-            raise CausalityError(f"audit of {task.model!r} on {task.symbol}, fold {task.fold.id}: {exc}") from None
-    result = FoldResult(
-        symbol=task.symbol, model=task.model, fold=task.fold.id, forecast=forecast,
-        fit_seconds=t1 - t0, predict_seconds=t2 - t1, n_train=int(getattr(model, "n_train_", n_train)),
-        converged=getattr(model, "converged_", None), best_epoch=getattr(model, "best_epoch_", None),
-        warm=task.warm_from is not None, history=getattr(model, "history_", None),
-        attention=getattr(model, "attention_weights_", None), fitted=model if task.keep_fitted else None,
-    )
-    if task.cache is not None:
-        _save(result, task.cache, task.key)
-    return result
+        (frame,) = train.values()
+        model.fit(frame, **warm)
+    fit_seconds = time.perf_counter() - t0
+    results = []
+    for sym, frame in task.frames.items():
+        fold = task.folds[sym]
+        dates = frame.index[fold.test.start - fold.train.start :]
+        t1 = time.perf_counter()
+        forecast = model.predict(frame, dates).rename(task.model)
+        predict_seconds = time.perf_counter() - t1
+        if task.audit_cuts.get(sym):
+            try:
+                check_causality(model, frame, dates, task.audit_cuts[sym])
+            except CausalityError as exc:
+                raise CausalityError(f"audit of {task.model!r} on {sym}, fold {fold.id}: {exc}") from None
+        result = FoldResult(
+            symbol=sym, model=task.model, fold=fold.id, forecast=forecast,
+            fit_seconds=fit_seconds, predict_seconds=predict_seconds, n_train=int(getattr(model, "n_train_", fold.n_train)),
+            converged=getattr(model, "converged_", None), best_epoch=getattr(model, "best_epoch_", None),
+            warm=task.warm_from is not None, history=getattr(model, "history_", None),
+            attention=getattr(model, "attention_weights_", None), fitted=model if task.keep_fitted else None,
+        )
+        if task.caches is not None:
+            _save(result, task.caches[sym], task.key)
+        results.append(result)
+    return results
 
 
 @dataclass(frozen=True)
@@ -336,6 +347,7 @@ def walk_forward(
     executor: Executor = "process",
     warm_start: WarmStart = "cold",
     run_dir: str | os.PathLike | None = None,
+    pooled: bool = False,
     audit: bool = False,
     audit_cuts: int = 2,
     seed: int = 0,
@@ -360,6 +372,10 @@ def walk_forward(
         models without state are fitted cold either way.
     run_dir : path, optional
         Folder where finished folds are kept; a re-run skips them.
+    pooled : bool, default False
+        For a universe: fit one model across all assets (``fit_pooled``) for
+        forecasters that support it (``supports_pooling``), instead of one per
+        asset; the others stay per asset. The assets must share trading dates.
     audit : bool, default False
         Check causality at ``audit_cuts`` random dates inside every fold.
     audit_cuts : int, default 2
@@ -382,66 +398,96 @@ def walk_forward(
     root = Path(run_dir) if run_dir is not None else None
     rng = np.random.default_rng(seed)
 
-    chains = [(sym, name) for sym in frames for name in models]
-    warm_chain = {(s, n): warm_start == "warm" and getattr(models[n], "supports_warm_start", False) for s, n in chains}
+    pool_names = {n for n, m in models.items() if pooled and len(frames) > 1 and getattr(m, "supports_pooling", False)}
+    if pool_names:
+        _check_shared_folds(frames, folds)
+    # A chain is the run of folds one model goes through: per symbol, or across all for a pooled model.
+    chains = [(tuple(frames), n) for n in models if n in pool_names] + [((sym,), n) for sym in frames for n in models if n not in pool_names]
+    n_folds = {chain: len(folds[chain[0][0]]) for chain in chains}
+    warm_chain = {c: warm_start == "warm" and getattr(models[c[1]], "supports_warm_start", False) for c in chains}
     audit_plan = {}
-    for sym, name in chains:
-        for fold in folds[sym]:
-            dates = frames[sym].index[fold.test]
-            audit_plan[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(rng.choice(dates, min(audit_cuts, len(dates)), replace=False)).sort_values()) if audit else ()
+    for syms, name in chains:
+        for sym in syms:
+            for fold in folds[sym]:
+                dates = frames[sym].index[fold.test]
+                cuts = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
+                audit_plan[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
 
-    def make_task(sym: str, name: str, k: int, warm_from: FoldResult | None) -> _Task:
-        fold = folds[sym][k]
-        frame = frames[sym].iloc[fold.train.start : fold.test.stop]
-        warm_key = getattr(warm_from, "key", None) if warm_from is not None else None
-        key = task_key(models[name], frame, fold.n_train, warm_key)
-        cache = _cache_path(root, sym, name, k, key) if root is not None else None
-        return _Task(sym, name, models[name], frame, fold, None if warm_from is None else warm_from.fitted,
-                     audit_plan[(sym, name, k)], cache, key, warm_chain[(sym, name)])
+    def make_task(chain: tuple[tuple[str, ...], str], k: int, warm_from: list[FoldResult] | None) -> _Task:
+        syms, name = chain
+        fs = {sym: folds[sym][k] for sym in syms}
+        sub = {sym: frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop] for sym in syms}
+        warm_key = warm_from[0].key if warm_from else None  # type: ignore[attr-defined]
+        key = task_key(models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_key)
+        caches = {sym: _cache_path(root, sym, name, k, key) for sym in syms} if root is not None else None
+        return _Task(name, models[name], sub, fs, None if not warm_from else warm_from[0].fitted,
+                     {sym: audit_plan[(sym, name, k)] for sym in syms}, caches, key, warm_chain[chain], name in pool_names)
 
     results: dict[tuple[str, str, int], FoldResult] = {}
-    n_tasks = sum(len(folds[s]) for s, _ in chains)
+    n_tasks = sum(n_folds[c] for c in chains)
     bar = tqdm(total=n_tasks, desc="walk-forward", unit="fold", disable=not _show_progress(progress), file=sys.stderr)
     pool = make_executor(n_jobs, executor, ray_address)
-    pending: dict[Any, tuple[str, str, int, str]] = {}
+    pending: dict[Any, tuple[tuple[tuple[str, ...], str], int, str]] = {}
 
-    def start(sym: str, name: str, k: int, warm_from: FoldResult | None) -> None:
+    def record(chain, k: int, res: list[FoldResult], key: str) -> None:
+        for r in res:
+            r.key = key  # type: ignore[attr-defined]
+            results[(r.symbol, chain[1], k)] = r
+        bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
+        bar.update(1)
+
+    def start(chain, k: int, warm_from: list[FoldResult] | None) -> None:
         """Submit fold k of a chain, or take it from the cache (and go on along a warm chain)."""
-        while k < len(folds[sym]):
-            task = make_task(sym, name, k, warm_from)
-            cached = _load(task.cache, task.keep_fitted) if task.cache is not None and task.cache.exists() else None
+        while k < n_folds[chain]:
+            task = make_task(chain, k, warm_from)
+            cached = None
+            if task.caches is not None and all(p.exists() for p in task.caches.values()):
+                loaded = [_load(p, task.keep_fitted) for p in task.caches.values()]
+                cached = None if any(r is None for r in loaded) else loaded
             if cached is None:
-                pending[pool.submit(run_task, task)] = (sym, name, k, task.key)
+                pending[pool.submit(run_task, task)] = (chain, k, task.key)
                 return
-            cached.key = task.key  # type: ignore[attr-defined]
-            results[(sym, name, k)] = cached
-            bar.update(1)
-            if not warm_chain[(sym, name)]:
+            record(chain, k, cached, task.key)
+            if not warm_chain[chain]:
                 return
             warm_from, k = cached, k + 1
 
     try:
-        for sym, name in chains:
-            if warm_chain[(sym, name)]:
-                start(sym, name, 0, None)
+        for chain in chains:
+            if warm_chain[chain]:
+                start(chain, 0, None)
             else:
-                for k in range(len(folds[sym])):
-                    start(sym, name, k, None)
+                for k in range(n_folds[chain]):
+                    start(chain, k, None)
         while pending:
             done, _ = pool.wait(list(pending))
             for handle in done:
-                sym, name, k, key = pending.pop(handle)
+                chain, k, key = pending.pop(handle)
                 res = pool.result(handle)
-                res.key = key  # type: ignore[attr-defined]
-                results[(sym, name, k)] = res
-                bar.set_postfix_str(f"{sym} {name} fold {k}", refresh=False)
-                bar.update(1)
-                if warm_chain[(sym, name)]:
-                    start(sym, name, k + 1, res)
+                record(chain, k, res, key)
+                if warm_chain[chain]:
+                    start(chain, k + 1, res)
     finally:
         bar.close()
         pool.close()
     return _assemble(results, frames, folds, models)
+
+
+def _check_shared_folds(frames: dict[str, pd.DataFrame], folds: dict[str, list[Fold]]) -> None:
+    """A pooled model fits all assets on the same dates: their test dates must match."""
+    def test_dates(sym: str) -> list[pd.DatetimeIndex]:
+        return [frames[sym].index[f.test] for f in folds[sym]]
+
+    ref_sym, *others = list(folds)
+    ref = test_dates(ref_sym)
+    for sym in others:
+        mine = test_dates(sym)
+        if len(mine) != len(ref) or any(not a.equals(b) for a, b in zip(mine, ref, strict=False)):
+            raise ParameterError(
+                f"walk_forward: pooled=True needs the assets to share trading dates, but the folds of {sym} and "
+                f"{ref_sym} differ. Hint: align the universe on one calendar (engine.data.load does, with fill='ffill' "
+                f"for gaps), or use pooled=False."
+            )
 
 
 def _assemble(results, frames, folds, models) -> WalkForwardResult:

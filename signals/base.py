@@ -136,6 +136,8 @@ class BaseForecaster:
     supported_targets: tuple[str, ...] = ("variance",)
     #: Whether ``fit(frame, warm_start=previous)`` can start from a fitted model.
     supports_warm_start: bool = False
+    #: Whether ``fit_pooled(frames)`` fits one model across several assets.
+    supports_pooling: bool = False
     #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
-from signals.base import BaseForecaster, Target
+from signals.base import BaseForecaster, Target, _require
 from signals.checks import check_choice, check_int, check_number, check_sizes
 from signals.errors import DataError, ParameterError
 
@@ -147,6 +148,7 @@ class RnnForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
     supports_warm_start = True
+    supports_pooling = True
 
     def __init__(
         self,
@@ -264,46 +266,92 @@ class RnnForecaster(BaseForecaster):
     # -- fit --------------------------------------------------------------------------
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: RnnForecaster | None = None) -> None:
-        from signals.losses import torch_loss
+        self._fit_frames([(frame, y)], warm_start)
 
-        n = len(frame)
-        if n < self.seq_len + self.horizon + 10:
-            raise ParameterError(
-                f"RnnForecaster: seq_len={self.seq_len} is too long for {n} training rows (with horizon={self.horizon}, "
-                f"at least seq_len + horizon + 10 = {self.seq_len + self.horizon + 10} rows are needed). Hint: a shorter seq_len or more history."
-            )
-        rv = frame["rv"].to_numpy(dtype=float) if "rv" in frame.columns else np.array([1.0])
+    def fit_pooled(self, frames: Mapping[str, pd.DataFrame], *, warm_start: RnnForecaster | None = None) -> Self:
+        """Fit one network on several assets' training rows at once.
+
+        Inputs are standardised with one mean and deviation over all assets'
+        training rows (so level differences between assets stay visible to the
+        network); each asset's latest samples form its part of the validation
+        tail, purged by ``horizon`` samples as in :meth:`fit`. ``predict`` then
+        works on any one asset's frame.
+
+        Parameters
+        ----------
+        frames : dict of symbol to feature frame (training rows only)
+        warm_start : fitted RnnForecaster, optional
+        """
+        self.validate_params()
+        if not isinstance(frames, Mapping) or not frames:
+            raise ParameterError(f"RnnForecaster.fit_pooled: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}.")
+        pairs = []
+        for sym, frame in frames.items():
+            _require(frame, self._columns(), f"RnnForecaster.fit_pooled ({sym})")
+            pairs.append((frame, self._model_target(frame)))
+        self.warm_started_ = warm_start is not None
+        self._fit_frames(pairs, warm_start)
+        self.fit_end_ = max(f.index[-1] for f in frames.values())
+        self.n_train_ = int(sum(y.notna().sum() for _, y in pairs))
+        self.pooled_symbols_ = list(frames)
+        return self
+
+    def _fit_frames(self, pairs: list[tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
+        """Scalers from every frame's rows, windows per frame, a per-frame validation tail, then training."""
+        need = self.seq_len + self.horizon + 10
+        for frame, _ in pairs:
+            if len(frame) < need:
+                raise ParameterError(
+                    f"RnnForecaster: seq_len={self.seq_len} is too long for {len(frame)} training rows (with horizon={self.horizon}, "
+                    f"at least seq_len + horizon + 10 = {need} rows are needed). Hint: a shorter seq_len or more history."
+                )
+        rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
         pos = rv[np.isfinite(rv) & (rv > 0)]
         self.floor_ = float(pos.min()) if pos.size else 1e-12
-        raw = np.column_stack([_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features])
+        raws = [np.column_stack([_transform(c, f[c].to_numpy(dtype=float), self.floor_) for c in self.features]) for f, _ in pairs]
+        stacked = np.vstack(raws)
         for j, c in enumerate(self.features):
-            if not np.isfinite(raw[:, j]).any():
+            if not np.isfinite(stacked[:, j]).any():
                 raise DataError(f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from features.")
-        self.x_mean_ = np.nanmean(raw, axis=0)
-        self.x_std_ = np.nanstd(raw, axis=0)
+        self.x_mean_ = np.nanmean(stacked, axis=0)
+        self.x_std_ = np.nanstd(stacked, axis=0)
         self.x_std_[~(self.x_std_ > 0)] = 1.0
-        x = (raw - self.x_mean_) / self.x_std_
 
-        target = y.to_numpy(dtype=float)
-        origins = np.arange(n)
-        X, ok = self._windows(x, origins)
-        ok &= np.isfinite(target)
-        X, target = X[ok], target[ok]
-        if self.target == "variance":
-            target = np.maximum(target, self.floor_)
-            self.y_scale_ = float(target.mean())
-        else:
-            self.y_scale_ = float(target.std()) or 1.0
-        yt = target / self.y_scale_
-
-        m = len(X)
-        n_val = max(1, int(round(self.val_fraction * m)))
-        n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period
-        if n_train < max(10, self.batch_size // 4):
+        parts_tr, parts_va = [], []
+        for raw, (_, y) in zip(raws, pairs, strict=True):
+            X, ok = self._windows((raw - self.x_mean_) / self.x_std_, np.arange(len(raw)))
+            target = y.to_numpy(dtype=float)
+            ok &= np.isfinite(target)
+            X, target = X[ok], target[ok]
+            m = len(X)
+            n_val = max(1, int(round(self.val_fraction * m)))
+            n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period
+            if n_train < 1:
+                raise ParameterError(
+                    f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
+                    f"too few to split off a validation tail. Hint: more history or a shorter seq_len."
+                )
+            parts_tr.append((X[:n_train], target[:n_train]))
+            parts_va.append((X[m - n_val :], target[m - n_val :]))
+        Xtr, ytr = (np.concatenate(a) for a in zip(*parts_tr, strict=True))
+        Xva, yva = (np.concatenate(a) for a in zip(*parts_va, strict=True))
+        if len(Xtr) < max(10, self.batch_size // 4):
             raise ParameterError(
-                f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
+                f"RnnForecaster: only {len(Xtr) + len(Xva)} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
                 f"too few to split off a validation tail. Hint: more history or a shorter seq_len."
             )
+        both = np.concatenate([ytr, yva])
+        if self.target == "variance":
+            ytr, yva, both = (np.maximum(a, self.floor_) for a in (ytr, yva, both))
+            self.y_scale_ = float(both.mean())
+        else:
+            self.y_scale_ = float(both.std()) or 1.0
+        self._train(Xtr, ytr / self.y_scale_, Xva, yva / self.y_scale_, warm_start)
+
+    def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
+        """Adam with early stopping on the validation samples; keeps the best weights."""
+        from signals.losses import torch_loss
+
         device = self._device()
         torch.manual_seed(self.seed)
         net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
@@ -315,8 +363,11 @@ class RnnForecaster(BaseForecaster):
                 raise ParameterError("RnnForecaster: warm_start must have the same cell, hidden, features and attention as this network.")
             net.load_state_dict(warm_start.net_.state_dict())
             epochs = self.warm_epochs
+        n_train = len(Xtr)
+        X = np.concatenate([Xtr, Xva])
+        m, n_val = len(X), len(Xva)
         Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
-        Yt = torch.as_tensor(yt, dtype=torch.float32, device=device)
+        Yt = torch.as_tensor(np.concatenate([ytr, yva]), dtype=torch.float32, device=device)
         tr, va = slice(0, n_train), slice(m - n_val, m)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, self.patience // 2))

@@ -22,7 +22,7 @@ from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
 from signals.rnn import RnnForecaster
 from tests.engine.slow_models import Leaky, LoggedHar
-from tests.signals.frames import sp500
+from tests.signals.frames import nasdaq, sp500
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT = WalkForward(start="2008-01-01", refit_every="year")
@@ -109,6 +109,29 @@ def test_universe_fits_one_model_per_asset(frame):
     # doubling rv doubles a linear HAR's forecasts: a separate model was fitted on B
     np.testing.assert_allclose(res.for_symbol("B")["har"], 2 * res.for_symbol("A")["har"], rtol=1e-9)
     assert res.score().index.get_level_values("symbol").tolist() == ["A", "B"]
+
+
+def test_pooled_network_is_one_fit_across_assets(frame, tmp_path):
+    frames = {"SPX": frame, "NDX": nasdaq()}
+    models = {"lstm": RnnForecaster(**TINY_RNN), "har": HarForecaster()}
+    res = walk_forward(frames, models, SPLIT, pooled=True, run_dir=tmp_path)
+    for fold in res.folds["SPX"]:
+        by_hand = RnnForecaster(**TINY_RNN).fit_pooled({s: f.iloc[fold.train] for s, f in frames.items()})
+        for sym, f in frames.items():
+            dates = f.index[fold.test]
+            np.testing.assert_allclose(res.for_symbol(sym).loc[dates, "lstm"], by_hand.predict(f, dates), rtol=1e-12)
+    # HAR cannot pool: it stays one model per asset
+    har_b = HarForecaster().fit(frames["NDX"].iloc[res.folds["NDX"][0].train]).predict(frames["NDX"], frames["NDX"].index[res.folds["NDX"][0].test])
+    np.testing.assert_allclose(res.for_symbol("NDX").loc[har_b.index, "har"], har_b, rtol=1e-12)
+    again = walk_forward(frames, models, SPLIT, pooled=True, run_dir=tmp_path)
+    assert again.fits["cached"].all()
+    pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
+
+
+def test_pooling_needs_a_shared_calendar(frame):
+    other = nasdaq().drop(index=pd.Timestamp("2009-06-01"))
+    with pytest.raises(ParameterError, match=r"pooled=True needs the assets to share trading dates, but the folds of NDX and SPX differ"):
+        walk_forward({"SPX": frame, "NDX": other}, {"lstm": RnnForecaster(**TINY_RNN)}, SPLIT, pooled=True)
 
 
 def test_rerun_reads_finished_folds_from_run_dir(frame, tmp_path, monkeypatch):

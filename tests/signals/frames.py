@@ -21,6 +21,16 @@ def sp500() -> pd.DataFrame:
     return _sp500().copy()
 
 
+@lru_cache(maxsize=1)
+def _nasdaq() -> pd.DataFrame:
+    return feature_frame(load("embedded:nasdaq", start="2003-01-01", end="2010-12-31"))
+
+
+def nasdaq() -> pd.DataFrame:
+    """NASDAQ feature frame on the same dates as :func:`sp500`."""
+    return _nasdaq().copy()
+
+
 def simulate_garch(n: int, omega: float, alpha: float, beta: float, seed: int, mu: float = 0.0) -> tuple[pd.DataFrame, pd.Series]:
     """GARCH(1,1) daily log returns with normal shocks, as a feature frame.
 
