@@ -1,0 +1,64 @@
+"""Every forecaster's forecasts through the standard strategies, in one table."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from strategies.backtest import BacktestResult, backtest
+from strategies.threshold import regime_weights
+from strategies.vol_target import vol_target_weights
+
+__all__ = ["strategy_table"]
+
+
+def strategy_table(
+    close: pd.Series,
+    variance_forecasts: pd.DataFrame,
+    *,
+    target: float = 0.10,
+    max_leverage: float = 2.0,
+    regime_quantile: float = 0.8,
+    regime_lookback: int = 252,
+    fees_bps: float = 2.0,
+) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
+    """Vol-targeting and a volatility-regime strategy for each variance forecaster.
+
+    Parameters
+    ----------
+    close : Series, the asset's close prices
+    variance_forecasts : DataFrame, one column of daily variance forecasts per model,
+        labelled by target date (``WalkForwardResult.for_symbol()``)
+    target, max_leverage : vol-targeting settings
+    regime_quantile, regime_lookback : invested while forecast volatility is below
+        its trailing quantile
+    fees_bps : float
+
+    Returns
+    -------
+    (table, results): one row per (model, strategy) plus buy and hold, with Sharpe,
+    max drawdown, annual turnover, realised and target volatility; and the backtests.
+    """
+    rows, results = {}, {}
+    bench = None
+    for model in variance_forecasts.columns:
+        fc = variance_forecasts[model].dropna()
+        for strategy, weights, tv in (
+            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage), target),
+            ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
+        ):
+            res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)
+            results[(model, strategy)] = res
+            s = res.stats.iloc[0]
+            rows[(model, strategy)] = {
+                "sharpe": s["sharpe"], "max_drawdown": s["max_drawdown"], "annual_return": s["annual_return"],
+                "realised_vol": s["annual_vol"], "target_vol": tv, "turnover_per_year": s["turnover_per_year"],
+                "costs_per_year": s["costs_per_year"],
+            }
+            if bench is None:
+                b = res.stats.loc["buy_and_hold"]
+                bench = {"sharpe": b["sharpe"], "max_drawdown": b["max_drawdown"], "annual_return": b["annual_return"],
+                         "realised_vol": b["annual_vol"], "target_vol": None, "turnover_per_year": 0.0, "costs_per_year": 0.0}
+    rows[("buy_and_hold", "-")] = bench
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "strategy"])
+    return table, results

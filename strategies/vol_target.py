@@ -1,0 +1,107 @@
+r"""Volatility targeting: size positions so that forecast risk meets a target.
+
+.. math:: w_t = \min\left(\frac{\sigma^*}{\hat\sigma_t},\ L\right)
+
+with :math:`\hat\sigma_t = \sqrt{252\,\hat v_t}` the annualised forecast for day
+:math:`t` (made at the close of :math:`t-1`), :math:`\sigma^*` the annual target
+and :math:`L` the leverage cap. Weights are labelled by the day they are held.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from signals.checks import check_choice, check_number
+from strategies.timing import annual_vol
+
+__all__ = ["vol_target_weights", "apply_band", "Budget"]
+
+Budget = Literal["per_asset", "equal_risk"]
+
+
+def apply_band(weights: np.ndarray, band: float) -> np.ndarray:
+    """Hold the previous weight while the new one is within ``band`` of it.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (n_dates,) or (n_dates, n_assets); NaN = no position decided
+    band : float >= 0, in weight units (0.1 = ten percentage points)
+
+    Returns
+    -------
+    ndarray, same shape: piecewise-constant weights that change only when a new
+    target leaves the band around the weight held.
+    """
+    w = np.array(weights, dtype=float, copy=True)
+    flat = w.reshape(len(w), -1)
+    for j in range(flat.shape[1]):
+        held = np.nan
+        for t in range(flat.shape[0]):
+            x = flat[t, j]
+            if np.isnan(x):
+                held = np.nan
+            elif np.isnan(held) or abs(x - held) > band:
+                held = x
+            flat[t, j] = held
+    return flat.reshape(w.shape)
+
+
+def vol_target_weights(
+    variance_forecast: pd.Series | pd.DataFrame,
+    *,
+    target: float = 0.10,
+    max_leverage: float = 2.0,
+    direction: pd.Series | pd.DataFrame | None = None,
+    long_only: bool = True,
+    band: float = 0.0,
+    budget: Budget = "per_asset",
+) -> pd.Series | pd.DataFrame:
+    """Weights that aim the forecast volatility at ``target``.
+
+    Parameters
+    ----------
+    variance_forecast : Series or DataFrame (dates x assets)
+        Daily variance forecasts labelled by the date forecast (from a
+        forecaster or :func:`engine.walkforward.walk_forward`).
+    target : float, default 0.10
+        Annual volatility target (0.10 = 10 %).
+    max_leverage : float, default 2.0
+        Cap on each asset's weight and on the gross weight of a universe.
+    direction : Series or DataFrame, optional
+        Sign of the position per date (a return forecast, say); long by default.
+    long_only : bool, default True
+        Clip short weights to zero (matters only with ``direction``).
+    band : float, default 0.0
+        Rebalance band: keep the weight held while the new one is within
+        ``band`` of it (see :func:`apply_band`).
+    budget : {"per_asset", "equal_risk"}, default "per_asset"
+        Universe: every asset aims at ``target`` on its own, or each gets an
+        equal share ``target / n`` of the risk budget.
+
+    Returns
+    -------
+    Weights labelled by the date they are held; NaN where no forecast exists.
+    """
+    who = "vol_target_weights"
+    check_number(who, "target", target, lambda v: v > 0, "a positive annual volatility such as 0.10")
+    check_number(who, "max_leverage", max_leverage, lambda v: v > 0, "a positive number")
+    check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
+    check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
+    vol = annual_vol(variance_forecast.where(variance_forecast > 0))
+    n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
+    share = target / n_assets if budget == "equal_risk" else target
+    w = (share / vol).clip(upper=max_leverage)
+    if direction is not None:
+        w = w * np.sign(direction.reindex(w.index))
+        if long_only:
+            w = w.clip(lower=0.0)
+    if isinstance(w, pd.DataFrame):
+        gross = w.abs().sum(axis=1, min_count=1)
+        w = w.mul((max_leverage / gross).clip(upper=1.0), axis=0)
+    if band > 0:
+        w = w.copy()
+        w.loc[:] = apply_band(w.to_numpy(), band)
+    return w.rename("vol_target") if isinstance(w, pd.Series) else w
