@@ -47,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from engine.job import describe, forecast, leaderboard, prepare
+    from engine.job import describe, forecast, leaderboard, prepare, trade
 
     config = load_config(args.config) if args.config else RunConfig()
     print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)"))
@@ -62,6 +62,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
         print(table.to_string())
+    st = config.strategy
+    for sym, strat in trade(prepared, result).items():
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
+            print(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}) and a regime rule "
+                  f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
+            print(strat.to_string())
     print(f"\ndone in {time.perf_counter() - t0:.1f} s")
     return 0
 

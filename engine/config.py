@@ -45,6 +45,7 @@ __all__ = [
     "DataConfig",
     "FeaturesConfig",
     "WalkForwardConfig",
+    "StrategyConfig",
     "ForecasterConfig",
     "DEFAULT_FORECASTERS",
     "RunConfig",
@@ -127,6 +128,24 @@ class WalkForwardConfig:
 
 
 @dataclass(frozen=True)
+class StrategyConfig:
+    """``[strategy]``: the strategies every variance forecaster is traded with
+    (see :func:`strategies.evaluate.strategy_table`)."""
+
+    target_vol: float = 0.10
+    max_leverage: float = 2.0
+    regime_quantile: float = 0.8
+    regime_lookback: int = 252
+    fees_bps: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.target_vol > 0 or not self.max_leverage > 0 or self.fees_bps < 0:
+            raise ConfigError(f"strategy: target_vol and max_leverage must be positive and fees_bps >= 0; got {self.target_vol}, {self.max_leverage}, {self.fees_bps}.")
+        if not 0 < self.regime_quantile < 1 or self.regime_lookback < 2:
+            raise ConfigError(f"strategy: regime_quantile must be in (0, 1) and regime_lookback >= 2; got {self.regime_quantile}, {self.regime_lookback}.")
+
+
+@dataclass(frozen=True)
 class ForecasterConfig:
     """One ``[[forecasters]]`` table: ``name``, ``type`` (a key of
     :data:`signals.registry.FORECASTERS`) and that class's hyperparameters."""
@@ -192,6 +211,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     walkforward: WalkForwardConfig = field(default_factory=WalkForwardConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
     forecasters: tuple[ForecasterConfig, ...] = DEFAULT_FORECASTERS
 
     def __post_init__(self) -> None:

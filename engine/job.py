@@ -16,7 +16,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard"]
+__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard", "trade"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,21 @@ def leaderboard(result: WalkForwardResult, baseline: str = "loghar") -> pd.DataF
     fit = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum()
     score["fit_seconds"] = fit.reindex(score.index).to_numpy()
     return score.sort_values(["symbol", "qlike" if "qlike" in score.columns else "mse"])
+
+
+def trade(prepared: Prepared, result: WalkForwardResult) -> dict[str, pd.DataFrame]:
+    """The configured strategies on every variance forecaster, per symbol."""
+    from strategies.evaluate import strategy_table
+
+    st = prepared.config.strategy
+    tables = {}
+    for sym in result.symbols:
+        fc = result.for_symbol(sym)
+        variance_models = [m for m, f in result.models.items() if f.target == "variance"]
+        if not variance_models:
+            continue
+        tables[sym], _ = strategy_table(
+            prepared.features[sym]["close"], fc[variance_models], target=st.target_vol, max_leverage=st.max_leverage,
+            regime_quantile=st.regime_quantile, regime_lookback=st.regime_lookback, fees_bps=st.fees_bps,
+        )
+    return tables

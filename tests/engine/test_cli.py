@@ -34,6 +34,8 @@ FAST_RUN = """
 name = "quick"
 [walkforward]
 start = "2016-01-01"
+[strategy]
+regime_lookback = 60
 [[forecasters]]
 name = "loghar"
 type = "har"
@@ -54,6 +56,8 @@ def test_run_prints_summary_and_loss_table(tmp_path, capsys):
     table = out[out.index("out-of-sample losses"):]
     assert "loghar" in table and "ewma" in table and "qlike_vs_loghar" in table
     assert list((tmp_path / "run" / "folds" / "SP500").iterdir()), "finished folds are kept in --run-dir"
+    strat = out[out.index("strategies on SP500"):]
+    assert "vol_target" in strat and "regime" in strat and "buy_and_hold" in strat
 
 
 def test_run_rejects_bad_config(tmp_path, capsys):
