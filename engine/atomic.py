@@ -58,6 +58,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike, metadata:
             pq.write_table(table, fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; keep the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

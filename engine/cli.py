@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 import warnings
 from collections.abc import Sequence
 
@@ -47,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from engine.job import describe, forecast, leaderboard, prepare, trade
+    from engine.job import describe, forecast, leaderboard, prepare, report, trade
 
     config = load_config(args.config) if args.config else RunConfig()
     print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)"))
@@ -57,17 +58,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     wf = config.walkforward
     n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
     print(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, out of sample from {wf.start}, refit every {wf.refit_every}, {wf.warm_start} starts, n_jobs={wf.n_jobs}")
-    result = forecast(prepared, run_dir=args.run_dir)
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = forecast(prepared, run_dir=run_dir)
     table = leaderboard(result)
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
         print(table.to_string())
     st = config.strategy
-    for sym, strat in trade(prepared, result).items():
+    tables, backtests = trade(prepared, result)
+    for sym, strat in tables.items():
         with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
             print(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}) and a regime rule "
                   f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
             print(strat.to_string())
+    path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=not args.no_tearsheets)
+    print(f"\nreport: {path.resolve()}")
     print(f"\ndone in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -114,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", nargs="?", help="path to a TOML config (default: the built-in sp500 job)")
-    p.add_argument("--run-dir", help="keep finished folds here; re-running with the same folder skips them (resume)")
+    p.add_argument("--run-dir", help="the run's folder (default runs/NAME-TIMESTAMP): finished folds and report.html; re-running with the same folder skips finished folds (resume)")
+    p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out of the report (faster, smaller)")
     p.set_defaults(func=_cmd_run)
     return parser
 

@@ -7,6 +7,7 @@ steps as ``tradecast run``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard", "trade"]
+__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard", "trade", "run_summary", "report"]
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,73 @@ def leaderboard(result: WalkForwardResult, baseline: str = "loghar") -> pd.DataF
     return score.sort_values(["symbol", "qlike" if "qlike" in score.columns else "mse"])
 
 
-def trade(prepared: Prepared, result: WalkForwardResult) -> dict[str, pd.DataFrame]:
-    """The configured strategies on every variance forecaster, per symbol."""
+def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """The configured strategies on every variance forecaster, per symbol.
+
+    Returns the strategy tables and the backtests, both by symbol.
+    """
     from strategies.evaluate import strategy_table
 
     st = prepared.config.strategy
-    tables = {}
+    tables, backtests = {}, {}
     for sym in result.symbols:
         fc = result.for_symbol(sym)
         variance_models = [m for m, f in result.models.items() if f.target == "variance"]
         if not variance_models:
             continue
-        tables[sym], _ = strategy_table(
+        tables[sym], backtests[sym] = strategy_table(
             prepared.features[sym]["close"], fc[variance_models], target=st.target_vol, max_leverage=st.max_leverage,
             regime_quantile=st.regime_quantile, regime_lookback=st.regime_lookback, fees_bps=st.fees_bps,
         )
-    return tables
+    return tables, backtests
+
+
+def run_summary(prepared: Prepared) -> dict[str, str]:
+    """What a reader needs to reproduce a run: config, data, versions, hashes."""
+    import json
+    import platform
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    from engine import __version__
+    from engine.atomic import frame_digest
+    from engine.config import to_dict
+
+    bars = prepared.bars
+    versions = []
+    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats"):
+        try:
+            versions.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            pass
+    try:
+        here = Path(__file__).resolve().parent  # the checkout tradecast runs from, not the user's folder
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    wf = prepared.config.walkforward
+    return {
+        "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to {bars.index[-1].date()} ({len(bars)} rows)",
+        "target": f"daily {prepared.config.features.target} realized variance",
+        "walk-forward": f"out of sample from {wf.start}, refit every {wf.refit_every}, {wf.window} window, {wf.warm_start} starts",
+        "models": ", ".join(f.name for f in prepared.config.forecasters),
+        "data hash": frame_digest(bars)[:16],
+        "tradecast": f"{__version__} (git {commit})",
+        "packages": f"Python {platform.python_version()}; " + ", ".join(versions),
+        "config": json.dumps(to_dict(prepared.config), separators=(", ", ": ")),
+    }
+
+
+def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True):
+    """Write the HTML report of a run to ``path``."""
+    from reports.html import ReportInputs, write_report
+
+    vix = None
+    if prepared.config.data.vix:
+        first = next(iter(prepared.features.values()))
+        vix = first["vix"] if "vix" in first.columns else None
+    inputs = ReportInputs(
+        title=f"tradecast: {prepared.config.name}", summary=run_summary(prepared), result=result,
+        vix=vix, strategies=backtests, strategy_tables=tables, tearsheets=tearsheets,
+    )
+    return write_report(inputs, path)

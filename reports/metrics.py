@@ -85,3 +85,200 @@ def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int =
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index = pd.MultiIndex.from_tuples(out.index, names=["level", "model"])
     return out
+
+
+# --------------------------------------------------------------------------- forecast evaluation
+
+def _variance_losses(y: np.ndarray, f: np.ndarray) -> dict[str, float]:
+    from signals.losses import log_mse, mse, qlike
+
+    pos = (y > 0) & (f > 0)
+    return {"qlike": qlike(y[pos], f[pos]) if pos.any() else np.nan,
+            "mse": mse(y, f), "logmse": log_mse(y[pos], f[pos]) if pos.any() else np.nan}
+
+
+def mincer_zarnowitz(y, f) -> dict[str, float]:
+    r"""Mincer–Zarnowitz regression :math:`y_t = a + b f_t + e_t` by least squares.
+
+    An unbiased forecast has :math:`a = 0, b = 1`; returns ``mz_intercept``,
+    ``mz_slope`` and ``mz_r2``.
+    """
+    y, f = np.asarray(y, float), np.asarray(f, float)
+    ok = np.isfinite(y) & np.isfinite(f)
+    y, f = y[ok], f[ok]
+    if len(y) < 3 or np.std(f) == 0:
+        return {"mz_intercept": np.nan, "mz_slope": np.nan, "mz_r2": np.nan}
+    X = np.column_stack([np.ones_like(f), f])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    return {"mz_intercept": float(beta[0]), "mz_slope": float(beta[1]), "mz_r2": float(1 - resid.var() / y.var())}
+
+
+def newey_west_variance(d: np.ndarray, lags: int | None = None) -> float:
+    r"""Newey–West long-run variance of a series with Bartlett weights.
+
+    .. math:: \hat\Omega = \hat\gamma_0 + 2\sum_{j=1}^{L}\left(1 - \frac{j}{L+1}\right)\hat\gamma_j
+
+    with autocovariances normalised by :math:`T`, and by default
+    :math:`L = \lfloor 4 (T/100)^{2/9} \rfloor`.
+    """
+    d = np.asarray(d, float)
+    T = len(d)
+    L = int(np.floor(4 * (T / 100) ** (2 / 9))) if lags is None else lags
+    u = d - d.mean()
+    omega = u @ u / T
+    for j in range(1, L + 1):
+        omega += 2 * (1 - j / (L + 1)) * (u[j:] @ u[:-j]) / T
+    return float(omega)
+
+
+def diebold_mariano(loss_model, loss_base, lags: int | None = None) -> dict[str, float]:
+    r"""Diebold–Mariano test of equal predictive accuracy.
+
+    With loss differential :math:`d_t = L^{model}_t - L^{base}_t`,
+    :math:`DM = \bar d / \sqrt{\hat\Omega / T}` (Newey–West :math:`\hat\Omega`),
+    asymptotically standard normal. Negative means the model's losses are lower.
+
+    Returns ``dm_stat`` and the two-sided ``dm_pvalue``.
+    """
+    from scipy import stats as sps
+
+    d = np.asarray(loss_model, float) - np.asarray(loss_base, float)
+    d = d[np.isfinite(d)]
+    if len(d) < 10:
+        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
+    omega = newey_west_variance(d, lags)
+    if omega <= 0:
+        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
+    stat = d.mean() / np.sqrt(omega / len(d))
+    return {"dm_stat": float(stat), "dm_pvalue": float(2 * sps.norm.sf(abs(stat)))}
+
+
+def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1000, seed: int = 0) -> pd.Series:
+    """Hansen, Lunde and Nason's model confidence set (``arch.bootstrap.MCS``).
+
+    Parameters
+    ----------
+    losses : DataFrame, one column of per-date losses per model (rows with a NaN are dropped)
+    size : float, default 0.10, the test size
+    reps : int, bootstrap replications
+    seed : int
+
+    Returns
+    -------
+    Series of the MCS p-value per model; models with p-value >= ``size`` are in the set.
+    """
+    from arch.bootstrap import MCS
+
+    clean = losses.dropna()
+    if clean.shape[1] < 2:
+        return pd.Series(1.0, index=losses.columns, name="mcs_pvalue")
+    mcs = MCS(clean, size=size, reps=reps, method="R", seed=seed)
+    mcs.compute()
+    return mcs.pvalues["Pvalue"].reindex(losses.columns).rename("mcs_pvalue")
+
+
+def forecast_table(
+    forecasts: pd.DataFrame,
+    realized: pd.Series,
+    *,
+    target: str = "variance",
+    baseline: str | None = None,
+    mcs_size: float = 0.10,
+    mcs_reps: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The leaderboard: one row per model.
+
+    Variance targets get QLIKE, MSE and log-MSE; both targets get MAE, RMSE, R²,
+    direction accuracy (for variance: did the forecast call the move of realised
+    variance from the day before), Mincer–Zarnowitz, a Diebold–Mariano test
+    against ``baseline`` (on QLIKE for variance, squared error for returns) and the
+    model confidence set p-value on the same loss.
+
+    Parameters
+    ----------
+    forecasts : DataFrame, one column per model, labelled by target date
+    realized : Series, the realised target on those dates
+    target : {"variance", "return"}
+    baseline : str, optional, a column of ``forecasts``
+    """
+    from signals.losses import loss as loss_fn
+
+    y_all = realized.reindex(forecasts.index)
+    prev = realized.shift(1).reindex(forecasts.index) if target == "variance" else pd.Series(0.0, index=forecasts.index)
+    main = "qlike" if target == "variance" else "mse"
+    per_date = {}
+    rows = {}
+    for m in forecasts.columns:
+        f = forecasts[m].to_numpy(float)
+        y = y_all.to_numpy(float)
+        ok = np.isfinite(f) & np.isfinite(y)
+        if target == "variance":
+            ok &= (f > 0) & (y > 0)
+        row = {"n": int(ok.sum())}
+        if target == "variance":
+            row.update(_variance_losses(y[ok], f[ok]))
+        pm = point_metrics(y[ok], f[ok])
+        row.update({k: pm[k] for k in ("mae", "rmse", "r2")})
+        ref = prev.to_numpy(float)[ok]
+        moves = np.isfinite(ref) & (y[ok] != ref) & (f[ok] != ref)
+        row["direction"] = float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
+        row.update(mincer_zarnowitz(y[ok], f[ok]))
+        rows[m] = row
+        series = np.full(len(f), np.nan)
+        series[ok] = loss_fn(main, y[ok], f[ok], reduce=False)
+        per_date[m] = series
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    losses = pd.DataFrame(per_date, index=forecasts.index)
+    if baseline is not None:
+        if baseline not in forecasts.columns:
+            raise ValueError(f"forecast_table: baseline={baseline!r} is not among the models ({', '.join(forecasts.columns)}).")
+        dm = {m: diebold_mariano(losses[m], losses[baseline]) if m != baseline else {"dm_stat": np.nan, "dm_pvalue": np.nan} for m in forecasts.columns}
+        table = table.join(pd.DataFrame.from_dict(dm, orient="index"))
+        table[f"{main}_vs_{baseline}"] = table[main] / table.loc[baseline, main]
+    table = table.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
+    table["in_mcs"] = table["mcs_pvalue"] >= mcs_size
+    return table.sort_values(main)
+
+
+def split_table(forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series, *, target: str = "variance") -> pd.DataFrame:
+    """The main loss (QLIKE for variance, MSE for returns) per model within each group
+    (a regime label or a fold id per date); columns are models, rows groups, plus ``n``."""
+    from signals.losses import loss as loss_fn
+
+    main = "qlike" if target == "variance" else "mse"
+    y = realized.reindex(forecasts.index)
+    g = groups.reindex(forecasts.index)
+    out = {}
+    for label in pd.unique(g.dropna()):
+        sel = (g == label).to_numpy()
+        row = {}
+        for m in forecasts.columns:
+            f, yy = forecasts[m].to_numpy(float)[sel], y.to_numpy(float)[sel]
+            ok = np.isfinite(f) & np.isfinite(yy) & ((f > 0) & (yy > 0) if main == "qlike" else True)
+            row[m] = loss_fn(main, yy[ok], f[ok]) if ok.any() else np.nan
+        row["n"] = int(sel.sum())
+        out[label] = row
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def regimes(index: pd.DatetimeIndex, *, vix: pd.Series | None = None, rv: pd.Series | None = None, vix_level: float = 20.0) -> pd.Series:
+    """Calm or crisis per date.
+
+    With VIX (the close before each date, as known when forecasting): crisis when
+    above ``vix_level``. Otherwise from ``rv``: crisis when the trailing 22-day mean
+    realised variance up to the day before is above its expanding median.
+    Dates without either are left out (NaN).
+    """
+    label = pd.Series(np.nan, index=index, dtype=object)
+    if vix is not None:
+        v = vix.shift(1).reindex(index)
+        label[v.notna()] = np.where(v[v.notna()] > vix_level, "crisis", "calm")
+    if rv is not None:
+        m = rv.rolling(22).mean().shift(1)
+        med = m.expanding().median()
+        known = m.notna() & med.notna()
+        alt = pd.Series(np.where(m > med, "crisis", "calm"), index=rv.index).where(known).reindex(index)
+        label = label.where(label.notna(), alt)
+    return label.rename("regime")

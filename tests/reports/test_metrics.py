@@ -35,3 +35,70 @@ def test_price_levels_flatter_and_returns_tell_the_truth():
     prev = frame["close"].shift(1).reindex(test)
     ret_fc = ArForecaster(lags=5).fit(train).predict(frame, test)
     np.testing.assert_allclose(np.log(fc / prev), ret_fc, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- forecast evaluation
+
+from reports.metrics import diebold_mariano, forecast_table, mincer_zarnowitz, model_confidence_set, newey_west_variance, regimes, split_table  # noqa: E402
+
+
+def test_forecast_table_losses_by_hand():
+    idx = pd.bdate_range("2020-01-01", periods=3)
+    y = pd.Series([1.0, 2.0, 4.0], index=idx)
+    fc = pd.DataFrame({"a": [1.0, 1.0, 2.0], "b": [2.0, 2.0, 4.0]}, index=idx)
+    t = forecast_table(fc, y, mcs_reps=50)
+    # a: ratios y/f = 1, 2, 2 -> QLIKE = (0 + (1 - ln 2) + (1 - ln 2)) / 3 ; MSE = (0 + 1 + 4) / 3
+    assert t.loc["a", "qlike"] == pytest.approx(2 * (1 - np.log(2)) / 3)
+    assert t.loc["a", "mse"] == pytest.approx(5 / 3)
+    # b: ratios 0.5, 1, 1 -> QLIKE = (0.5 + ln 2 - 1) / 3 ; MSE = 1 / 3
+    assert t.loc["b", "qlike"] == pytest.approx((0.5 + np.log(2) - 1) / 3)
+    assert t.loc["b", "mse"] == pytest.approx(1 / 3)
+    assert list(t.index) == ["b", "a"]  # best QLIKE first
+
+
+def test_diebold_mariano_equals_hac_regression_on_a_constant():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=900)
+    d = np.convolve(e, [1.0, 0.6, 0.3], "same") + 0.08  # autocorrelated loss differential
+    lags = 6
+    ols = sm.OLS(d, np.ones_like(d)).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False})
+    dm = diebold_mariano(d, np.zeros_like(d), lags=lags)
+    assert dm["dm_stat"] == pytest.approx(ols.tvalues[0], rel=1e-10)
+    assert dm["dm_pvalue"] == pytest.approx(ols.pvalues[0], rel=1e-8)
+
+
+def test_mincer_zarnowitz_by_hand():
+    f = np.array([1.0, 2.0, 3.0, 4.0])
+    mz = mincer_zarnowitz(0.5 + 2 * f, f)  # exact line
+    assert mz["mz_intercept"] == pytest.approx(0.5) and mz["mz_slope"] == pytest.approx(2.0) and mz["mz_r2"] == pytest.approx(1.0)
+
+
+def test_mcs_keeps_the_true_model():
+    # Realised variance = true variance x chi2(1); the true variance is the best forecast,
+    # the others are it distorted by 30 %, 60 % and a constant.
+    rng = np.random.default_rng(7)
+    n = 1500
+    true = 1e-4 * np.exp(np.cumsum(rng.normal(0, 0.05, n)))
+    y = true * rng.chisquare(1, n)
+    idx = pd.bdate_range("2010-01-01", periods=n)
+    fc = pd.DataFrame({"true": true, "high": 1.3 * true, "low": 0.6 * true, "const": np.full(n, true.mean())}, index=idx)
+    t = forecast_table(fc, pd.Series(y, index=idx), baseline="const", mcs_reps=300)
+    assert bool(t.loc["true", "in_mcs"])
+    assert not bool(t.loc["const", "in_mcs"]) and not bool(t.loc["low", "in_mcs"])
+    assert t.loc["true", "dm_stat"] < 0 and t.loc["true", "dm_pvalue"] < 0.05
+    p = model_confidence_set(pd.DataFrame({"x": [1.0, 2.0]}))
+    assert p["x"] == 1.0  # a single model is its own confidence set
+
+
+def test_regimes_and_split_tables():
+    idx = pd.bdate_range("2020-01-01", periods=4)
+    vix = pd.Series([15.0, 25.0, 18.0, 30.0], index=idx)
+    lab = regimes(idx, vix=vix)
+    # the regime of a day is set by the VIX close before it
+    assert lab.tolist()[1:] == ["calm", "crisis", "calm"] and pd.isna(lab.iloc[0])
+    y = pd.Series([1.0, 1.0, 2.0, 2.0], index=idx)
+    fc = pd.DataFrame({"m": [1.0, 2.0, 2.0, 2.0]}, index=idx)
+    tab = split_table(fc, y, lab)
+    assert tab.loc["calm", "m"] == pytest.approx(((0.5 - np.log(0.5) - 1) + 0) / 2)
+    assert tab.loc["crisis", "m"] == pytest.approx(0.0) and tab.loc["crisis", "n"] == 1

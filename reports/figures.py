@@ -1,0 +1,163 @@
+"""Report figures: matplotlib, rendered to inline PNG data so that the report is one file.
+
+Each function returns a ``data:image/png;base64,...`` string (or None when
+there is nothing to draw). Volatility is annualised for display only.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: figures are files
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+__all__ = [
+    "to_data_uri",
+    "forecast_vs_realized",
+    "cumulative_loss_difference",
+    "loss_by_fold",
+    "training_curves",
+    "attention_by_lag",
+    "equity_and_drawdown",
+    "weights_and_turnover",
+    "realized_vs_target_vol",
+]
+
+_STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def to_data_uri(fig) -> str:
+    """PNG bytes of a figure as a data URI; the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _ann(v):
+    return np.sqrt(252 * v) * 100
+
+
+def forecast_vs_realized(forecasts: pd.DataFrame, realized: pd.Series, models: list[str]) -> str:
+    """Forecast annualised volatility of ``models`` against the realised (22-day mean)."""
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.6))
+        ax.plot(realized.index, _ann(realized.rolling(22, min_periods=5).mean()), color="black", lw=1.2, label="realised (22-day mean)")
+        for m in models:
+            ax.plot(forecasts.index, _ann(forecasts[m]), lw=0.8, label=m, alpha=0.85)
+        ax.set_ylabel("annualised volatility, %")
+        ax.legend(ncol=min(5, len(models) + 1), fontsize=8, loc="upper right")
+        return to_data_uri(fig)
+
+
+def cumulative_loss_difference(losses: pd.DataFrame, baseline: str) -> str | None:
+    """Cumulative loss of each model minus the baseline's: falling lines beat it."""
+    if baseline not in losses.columns or losses.shape[1] < 2:
+        return None
+    diff = losses.drop(columns=baseline).sub(losses[baseline], axis=0).fillna(0.0).cumsum()
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        for m in diff.columns:
+            ax.plot(diff.index, diff[m], lw=1.0, label=m)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel(f"cumulative loss minus {baseline}")
+        ax.legend(ncol=4, fontsize=8)
+        return to_data_uri(fig)
+
+
+def loss_by_fold(table: pd.DataFrame) -> str:
+    """Grouped bars: the loss of each model in each fold."""
+    data = table.drop(columns="n", errors="ignore")
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        width = 0.8 / max(1, data.shape[1])
+        x = np.arange(len(data))
+        for i, m in enumerate(data.columns):
+            ax.bar(x + i * width, data[m].to_numpy(), width, label=m)
+        ax.set_xticks(x + 0.4 - width / 2, [str(i) for i in data.index])
+        ax.set_xlabel("fold")
+        ax.set_ylabel("loss")
+        ax.legend(ncol=4, fontsize=8)
+        return to_data_uri(fig)
+
+
+def training_curves(histories: dict) -> str | None:
+    """Train and validation loss per epoch, one panel per network, every fold."""
+    models = sorted({k[1] for k in histories})
+    if not models:
+        return None
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3), squeeze=False)
+        for ax, m in zip(axes[0], models, strict=True):
+            for (_, model, fold), h in sorted(histories.items()):
+                if model != m:
+                    continue
+                ax.plot(h.index, h["val_loss"], lw=0.9, label=f"fold {fold}")
+                ax.plot(h.index, h["train_loss"], lw=0.6, ls="--", color=ax.lines[-1].get_color())
+            ax.set_title(f"{m}: validation (solid) and training (dashed) loss")
+            ax.set_xlabel("epoch")
+        return to_data_uri(fig)
+
+
+def attention_by_lag(attention: dict) -> str | None:
+    """Mean attention weight per lag (0 = the day before the forecast), per model."""
+    if not attention:
+        return None
+    by_model: dict[str, list[pd.Series]] = {}
+    for (_, model, _), w in attention.items():
+        by_model.setdefault(model, []).append(w)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3))
+        for m, ws in by_model.items():
+            mean = pd.concat(ws, axis=1).mean(axis=1)
+            ax.plot(mean.index, mean.to_numpy(), marker="o", ms=3, label=m)
+        ax.set_xlabel("lag (days before the origin)")
+        ax.set_ylabel("attention weight")
+        ax.legend(fontsize=8)
+        return to_data_uri(fig)
+
+
+def equity_and_drawdown(strategies: dict[str, pd.Series], benchmark: pd.Series) -> str:
+    """Growth of one unit and drawdown, strategies against buy and hold."""
+    with plt.rc_context(_STYLE):
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+        for name, r in {**strategies, "buy and hold": benchmark}.items():
+            eq = (1 + r.fillna(0)).cumprod()
+            style = {"color": "black", "lw": 1.2} if name == "buy and hold" else {"lw": 1.0}
+            a1.plot(eq.index, eq, label=name, **style)
+            a2.plot(eq.index, 100 * (eq / eq.cummax() - 1), **style)
+        a1.set_ylabel("growth of 1")
+        a1.legend(fontsize=8)
+        a2.set_ylabel("drawdown, %")
+        return to_data_uri(fig)
+
+
+def weights_and_turnover(weights: dict[str, pd.Series], turnover: dict[str, pd.Series]) -> str:
+    """Weight held each day, and turnover summed by month."""
+    with plt.rc_context(_STYLE):
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
+        for name, w in weights.items():
+            a1.plot(w.index, w, lw=0.8, label=name)
+        a1.set_ylabel("weight")
+        a1.legend(fontsize=8)
+        for name, t in turnover.items():
+            monthly = t.resample("ME").sum()
+            a2.plot(monthly.index, monthly, lw=0.9, label=name)
+        a2.set_ylabel("turnover per month")
+        return to_data_uri(fig)
+
+
+def realized_vs_target_vol(returns: pd.Series, target: float) -> str:
+    """Rolling 63-day realised volatility of a vol-targeting strategy against its target."""
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 2.8))
+        ax.plot(returns.index, returns.rolling(63).std() * np.sqrt(252) * 100, lw=1.0, label="realised, 63 days")
+        ax.axhline(100 * target, color="black", ls="--", lw=1.0, label=f"target {100 * target:g} %")
+        ax.set_ylabel("annualised volatility, %")
+        ax.legend(fontsize=8)
+        return to_data_uri(fig)

@@ -1,0 +1,210 @@
+"""One self-contained HTML report: CSS inline, figures as data URIs, tear sheets in
+``srcdoc`` frames. It opens offline from disk and can be mailed as one file.
+
+Sections, in reading order: run summary, forecast leaderboard (with
+significance marks), losses by regime and by fold, forecast figures, training
+curves and attention, strategies, tear sheets.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reports import figures
+from reports.metrics import forecast_table, regimes, split_table
+from reports.tearsheet import tearsheet_html
+from signals.base import realized_target
+from signals.losses import loss as loss_fn
+
+__all__ = ["ReportInputs", "render", "SECTIONS", "write_report"]
+
+#: Section ids, in order; the browser test checks each is present.
+SECTIONS = ("summary", "leaderboard", "regimes", "folds", "forecasts", "training", "strategies", "tearsheets")
+
+_CSS = """
+body { font: 14px/1.45 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; color: #1c2430; background: #f6f7f9; }
+header { background: #14213d; color: #fff; padding: 18px 32px; }
+header h1 { margin: 0 0 4px 0; font-size: 22px; }
+header p { margin: 0; opacity: .85; }
+nav { background: #fff; border-bottom: 1px solid #dde1e7; padding: 8px 32px; position: sticky; top: 0; z-index: 2; }
+nav a { margin-right: 16px; color: #14213d; text-decoration: none; font-weight: 600; }
+main { padding: 8px 32px 40px 32px; max-width: 1200px; }
+section { background: #fff; border: 1px solid #dde1e7; border-radius: 6px; padding: 14px 20px; margin-top: 18px; }
+h2 { font-size: 18px; margin: 4px 0 10px 0; }
+h3 { font-size: 15px; margin: 14px 0 6px 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px 0; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ee; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f0f2f5; }
+.best { background: #e8f5e9; font-weight: 600; }
+.note { color: #55606e; font-size: 12.5px; }
+figure { margin: 10px 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eef0f3; }
+figcaption { color: #55606e; font-size: 12.5px; }
+iframe.tearsheet { width: 100%; height: 900px; border: 1px solid #dde1e7; }
+dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
+dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
+"""
+
+
+@dataclass
+class ReportInputs:
+    """What a report is made of (computed by the caller; reports never train a model).
+
+    Attributes
+    ----------
+    title : str
+    summary : dict of label to text (config, data source and dates, versions, data hash)
+    result : WalkForwardResult
+    baseline : str, the model every other is tested against
+    vix : Series, optional, VIX close by date, for the regime split
+    strategies : dict of (model, strategy) to BacktestResult, per symbol
+    strategy_tables : dict of symbol to the strategy table
+    tearsheets : bool, include quantstats tear sheets
+    """
+
+    title: str
+    summary: Mapping[str, str]
+    result: object
+    baseline: str = "loghar"
+    vix: pd.Series | None = None
+    strategies: Mapping[str, Mapping[tuple[str, str], object]] = field(default_factory=dict)
+    strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    tearsheets: bool = True
+
+
+def _table(df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}") -> str:
+    out = df.copy()
+    best = out[highlight_min].idxmin() if highlight_min and highlight_min in out and out[highlight_min].notna().any() else None
+    body = out.to_html(float_format=lambda v: floatfmt.format(v), na_rep="–", border=0, escape=True)
+    if best is not None:
+        body = body.replace(f"<th>{html.escape(str(best))}</th>", f'<th class="best">{html.escape(str(best))}</th>', 1)
+    return f'<div class="scroll">{body}</div>'
+
+
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def _figure(uri: str | None, caption: str) -> str:
+    if uri is None:
+        return f'<p class="note">{html.escape(caption)}: nothing to show for this run.</p>'
+    return f'<figure><img src="{uri}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+
+
+def _srcdoc(doc: str) -> str:
+    return html.escape(doc, quote=True)
+
+
+def render(inputs: ReportInputs) -> str:
+    """The report as one HTML string."""
+    res = inputs.result
+    parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
+    parts["summary"].append('<dl class="kv">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.summary.items()) + "</dl>")
+
+    variance_models = [m for m, f in res.models.items() if f.target == "variance"]
+    for sym in res.symbols:
+        frame = res.frames[sym]
+        fc_all = res.for_symbol(sym)
+        fc = fc_all[variance_models]
+        realized = realized_target(frame, "variance")
+        y = realized.reindex(fc.index)
+        base = inputs.baseline if inputs.baseline in fc.columns else None
+        head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
+
+        board = forecast_table(fc, realized, baseline=base)
+        shown = board[[c for c in ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue") if c in board]].copy()
+        if base is not None:
+            shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
+            shown.insert(3, "sig", [_stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else "" for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)])
+        shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"], "✓", ""))
+        parts["leaderboard"].append(head + _table(shown, highlight_min="qlike"))
+        parts["leaderboard"].append(
+            '<p class="note">QLIKE, MSE and log-MSE against the realised variance of each target date; lower is better. '
+            + (f"sig: Diebold–Mariano test against {html.escape(base)} on QLIKE with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
+            + "in_mcs: in the 90 % model confidence set (Hansen, Lunde and Nason). direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
+        )
+
+        vix = inputs.vix
+        labels = regimes(fc.index, vix=vix, rv=frame["rv"])
+        rv_rule = "trailing 22-day realised variance above its median to date"
+        source = f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}" if vix is not None and vix.reindex(fc.index).notna().any() else rv_rule
+        reg = split_table(fc, realized, labels)
+        parts["regimes"].append(head + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>')
+        folds = split_table(fc, realized, fc_all["fold"])
+        folds.index.name = "fold"
+        parts["folds"].append(head + _table(folds) + '<p class="note">QLIKE per walk-forward fold (one refit each).</p>')
+
+        top = list(board.index[:3])
+        if base and base not in top:
+            top.append(base)
+        parts["forecasts"].append(head + _figure(figures.forecast_vs_realized(fc, y, top), "Forecast against realised volatility (annualised): the three best models by QLIKE and the baseline"))
+        losses = pd.DataFrame({m: pd.Series(np.where((fc[m] > 0) & (y > 0), loss_fn("qlike", np.where(y > 0, y, 1.0), np.where(fc[m] > 0, fc[m], 1.0), reduce=False), np.nan), index=fc.index) for m in fc.columns})
+        if base:
+            parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, base), f"Cumulative QLIKE minus {base}'s: a falling line beats the baseline"))
+        parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
+
+        hist = {k: v for k, v in res.histories.items() if k[0] == sym}
+        att = {k: v for k, v in res.attention.items() if k[0] == sym}
+        parts["training"].append(head + _figure(figures.training_curves(hist), "Training curves of the networks, every fold"))
+        if att:
+            parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds"))
+
+        strat = inputs.strategies.get(sym, {})
+        if strat:
+            table = inputs.strategy_tables.get(sym)
+            if table is not None:
+                parts["strategies"].append(head + _table(table, floatfmt="{:.3f}"))
+            best = board.index[0]
+            chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
+            bench = next(iter(strat.values())).benchmark
+            parts["strategies"].append(_figure(figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench), f"Equity and drawdown against buy and hold ({best} and {base})"))
+            parts["strategies"].append(_figure(figures.weights_and_turnover({k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}), "Weights held and monthly turnover"))
+            vt = strat.get((best, "vol_target"))
+            if vt is not None and vt.target_vol:
+                parts["strategies"].append(_figure(figures.realized_vs_target_vol(vt.returns, vt.target_vol), f"Realised against target volatility, {best} vol-targeting"))
+            if inputs.tearsheets:
+                for (m, s), r in strat.items():
+                    if m != best:
+                        continue
+                    doc = tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}")
+                    parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {m} / {s}')}</h3><iframe class=\"tearsheet\" title=\"{html.escape(m)} {html.escape(s)} tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
+    for s in SECTIONS:
+        if not parts[s]:
+            parts[s].append('<p class="note">Nothing in this run for this section.</p>')
+
+    titles = {"summary": "Run summary", "leaderboard": "Forecast leaderboard", "regimes": "Losses by regime", "folds": "Losses by fold",
+              "forecasts": "Forecasts", "training": "Training", "strategies": "Strategies", "tearsheets": "Tear sheets"}
+    nav = "".join(f'<a href="#{s}">{titles[s]}</a>' for s in SECTIONS)
+    body = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
+    sub = html.escape(inputs.summary.get("data", ""))
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(inputs.title)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>"
+    )
+
+
+def write_report(inputs: ReportInputs, path: str | Path) -> Path:
+    """Render and write atomically (temporary file, then rename)."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render(inputs)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for sharing
+    os.replace(tmp, path)
+    return path

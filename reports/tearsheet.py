@@ -1,0 +1,56 @@
+"""quantstats' HTML tear sheet of a strategy, quietly, as a string.
+
+The benchmark is always passed as a return series (quantstats never downloads
+anything), and the noise quantstats makes under pandas 3 and a font-poor
+machine (deprecation warnings, "findfont: Font family 'Arial' not found") is
+silenced here rather than shown to the user. Two flaws of quantstats 0.0.86's
+template are mended so that the sheet works offline: its ``<body
+onload="save()">`` calls a function the page never defines (a console error in
+every browser), and its favicon is fetched from the web.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["tearsheet_html"]
+
+
+def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> str:
+    """The quantstats HTML report for ``returns`` against ``benchmark``.
+
+    Parameters
+    ----------
+    returns, benchmark : Series of daily simple returns, indexed by date
+    title : str
+
+    Returns
+    -------
+    str, a complete HTML document (figures inline as SVG).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import quantstats as qs
+
+    font_logger = logging.getLogger("matplotlib.font_manager")
+    level = font_logger.level
+    font_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
+            warnings.simplefilter("ignore")
+            out = Path(tmp) / "tearsheet.html"
+            r = returns.dropna().rename("Strategy")
+            b = benchmark.reindex(r.index).fillna(0.0).rename("Benchmark")
+            qs.reports.html(r, benchmark=b, output=str(out), title=title, periods_per_year=252)
+            doc = out.read_text(encoding="utf-8")
+    finally:
+        font_logger.setLevel(level)
+    doc = doc.replace(' onload="save()"', "")
+    return re.sub(r'<link[^>]+rel="shortcut icon"[^>]*>', "", doc)

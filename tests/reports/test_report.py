@@ -1,0 +1,98 @@
+"""The HTML report: built from a small real run, checked as text and in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.config import from_dict
+from engine.job import forecast, prepare, report, trade
+from reports.html import SECTIONS
+
+SMALL = {
+    "name": "small",
+    "walkforward": {"start": "2015-01-01"},
+    "strategy": {"regime_lookback": 60},
+    "forecasters": [
+        {"name": "loghar", "type": "har", "log": True},
+        {"name": "ewma", "type": "ewma"},
+        {"name": "gru", "type": "rnn", "cell": "gru", "hidden": [8], "epochs": 3, "seq_len": 10, "attention": True},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory) -> Path:
+    prepared = prepare(from_dict(SMALL))
+    result = forecast(prepared, progress=False)
+    tables, backtests = trade(prepared, result)
+    return report(prepared, result, backtests, tables, tmp_path_factory.mktemp("run") / "report.html")
+
+
+def test_report_is_one_self_contained_file(report_path):
+    text = report_path.read_text(encoding="utf-8")
+    for s in SECTIONS:
+        assert f'<section id="{s}">' in text
+    # nothing fetched from elsewhere: no remote src/href, images inline
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert text.count('<img src="data:image/png;base64,') >= 6
+    assert text.count('<iframe class="tearsheet"') == 2  # vol target and regime of the best model
+    assert "embedded:sp500" in text and "data hash" in text and "in_mcs" in text
+    assert os.stat(report_path).st_mode & 0o044, "readable by others: reports are for sharing"
+
+
+def _chromium() -> str | None:
+    return os.environ.get("TRADECAST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_in_a_real_browser(report_path, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true but no Chromium found: .ci/run installs Debian's chromium package before the tests.")
+        pytest.skip("no Chromium on this machine (apt-get install chromium); CI runs this check")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=exe,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report_path.resolve().as_uri(), wait_until="load")
+        for s in SECTIONS:
+            assert page.locator(f"section#{s}").count() == 1, s
+            assert page.locator(f"section#{s} h2").inner_text()
+        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+        assert sizes and all(n > 0 and w > 0 and h > 0 for n, w, h in sizes), sizes
+        frames = page.eval_on_selector_all("iframe.tearsheet", "els => els.map(e => e.getBoundingClientRect().height)")
+        assert len(frames) == 2 and all(h > 100 for h in frames)
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    assert shot.stat().st_size > 10_000
+    assert errors == [], errors
+    out = os.environ.get("TRADECAST_ARTIFACTS")
+    if out:
+        shutil.copy(shot, Path(out) / "report.png")
+
+
+def test_tearsheet_is_quiet_and_offline(caplog, capfd):
+    import numpy as np
+    import pandas as pd
+
+    from reports.tearsheet import tearsheet_html
+
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    rng = np.random.default_rng(0)
+    doc = tearsheet_html(pd.Series(rng.normal(0, 0.01, 300), index=idx), pd.Series(rng.normal(0, 0.01, 300), index=idx), title="t")
+    assert "<html" in doc.lower() and 'onload="save()"' not in doc and "shortcut icon" not in doc
+    out = capfd.readouterr()
+    assert "findfont" not in out.err + out.out
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
