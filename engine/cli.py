@@ -19,8 +19,12 @@ examples:
   tradecast data embedded:sp500                 summary of the S&P 500 shipped with arch
   tradecast data yfinance:AAPL,MSFT --start 2015-01-01
   tradecast data csv:prices.csv --fill ffill    your own file, gaps carried forward
-  tradecast run                                 the default job (configs/sp500.toml)
+  tradecast run                                 the default job (configs/sp500.toml) into runs/
   tradecast run configs/nasdaq.toml
+  tradecast run --resume runs/sp500-20261123-101500
+  tradecast report runs/sp500-20261123-101500   re-render a finished run's report
+  tradecast list                                the runs under runs/
+  tradecast compare RUN_A RUN_B                 config and metric differences
 
 Run 'tradecast COMMAND --help' for a command's options.
 """
@@ -46,34 +50,77 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
+    from engine import store
+    from engine.job import run_job
+
+    t0 = time.perf_counter()
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.toml").exists():
+            raise ConfigError(f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs.")
+        if args.config:
+            raise ConfigError("--resume takes the run's own config.toml; do not pass a CONFIG as well.")
+        config = load_config(run_dir / "config.toml")
+        print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
+    else:
+        config = load_config(args.config) if args.config else RunConfig()
+        run_dir = Path(args.run_dir) if args.run_dir else store.new_run_dir(config.name, args.root)
+        print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)") + f" in {run_dir}")
+    try:
+        path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished folds are kept. Resume with: tradecast run --resume {run_dir}", file=sys.stderr)
+        return 130
+    print(f"\nreport: {path.resolve()}")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from engine import store
+    from engine.job import run_job
+
+    run_dir = Path(args.run_dir)
+    manifest = run_dir / "manifest.json"
+    if not manifest.exists():
+        raise ConfigError(f"{run_dir} is not a run folder (no manifest.json). Hint: tradecast list shows the runs.")
+    if store.read_json(manifest).get("status") != "complete":
+        raise ConfigError(f"{run_dir} did not finish; finish it with: tradecast run --resume {run_dir}")
+    config = load_config(run_dir / "config.toml")
+    path = run_job(config, run_dir, tearsheets=not args.no_tearsheets, echo=lambda *_: None)
+    print(f"report: {path.resolve()}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from engine.job import describe, forecast, leaderboard, prepare, report, trade
+    from engine.store import list_runs
 
-    config = load_config(args.config) if args.config else RunConfig()
-    print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)"))
-    t0 = time.perf_counter()
-    prepared = prepare(config)
-    print(describe(prepared))
-    wf = config.walkforward
-    n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
-    print(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, out of sample from {wf.start}, refit every {wf.refit_every}, {wf.warm_start} starts, n_jobs={wf.n_jobs}")
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = forecast(prepared, run_dir=run_dir)
-    table = leaderboard(result)
-    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
-        print("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
-        print(table.to_string())
-    st = config.strategy
-    tables, backtests = trade(prepared, result)
-    for sym, strat in tables.items():
-        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
-            print(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}) and a regime rule "
-                  f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
-            print(strat.to_string())
-    path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=not args.no_tearsheets)
-    print(f"\nreport: {path.resolve()}")
-    print(f"\ndone in {time.perf_counter() - t0:.1f} s")
+    runs = list_runs(args.root)
+    if runs.empty:
+        print(f"no runs under {Path(args.root).resolve()}; start one with: tradecast run")
+        return 0
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(runs.to_string(index=False))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from engine.store import compare_runs
+
+    try:
+        diff, metrics = compare_runs(args.run_a, args.run_b)
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from None
+    with pd.option_context("display.width", 160, "display.max_colwidth", 50, "display.float_format", "{:.4g}".format):
+        print("config: " + ("identical" if diff.empty else f"{len(diff)} difference(s)"))
+        if not diff.empty:
+            print(diff.to_string())
+        print("\nout-of-sample QLIKE")
+        print(metrics.to_string() if len(metrics) else "(no metrics in one of the runs)")
     return 0
 
 
@@ -110,18 +157,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        help="run a job from a TOML config (default: embedded S&P 500)",
+        help="run a job from a TOML config (default: embedded S&P 500) into a run folder",
         description="Run the job described by a TOML config: load and validate the data, build features, "
-        "forecast walk-forward out of sample and print the loss table. Without a config, the built-in default "
-        "job, identical to configs/sp500.toml: embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, "
-        "GJR, HAR, log-HAR, EWMA, LSTM and GRU, yearly refits from 2008.",
-        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --run-dir runs/sp500   (resumable)",
+        "forecast walk-forward out of sample, trade the forecasts and write the HTML report into "
+        "runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to configs/sp500.toml: "
+        "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM and GRU, "
+        "yearly refits from 2008, a 10%% vol target and a regime strategy.",
+        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", nargs="?", help="path to a TOML config (default: the built-in sp500 job)")
-    p.add_argument("--run-dir", help="the run's folder (default runs/NAME-TIMESTAMP): finished folds and report.html; re-running with the same folder skips finished folds (resume)")
+    p.add_argument("--run-dir", help="the run's folder (default: ROOT/NAME-TIMESTAMP)")
+    p.add_argument("--root", default="runs", help="where new run folders go (default: runs)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run; finished folds are not fitted again")
     p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out of the report (faster, smaller)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "report",
+        help="re-render a finished run's report from its stored folds",
+        description="Render RUN_DIR/report.html again from the run's config and stored folds (no model is refitted).",
+        epilog="example:\n  tradecast report runs/sp500-20261123-101500",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "list",
+        help="list the runs in a folder",
+        description="One line per run: name, status (complete, running, interrupted), start time, models, best model by QLIKE.",
+        epilog="example:\n  tradecast list\n  tradecast list --root ~/research/runs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--root", default="runs", help="the folder holding run folders (default: runs)")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser(
+        "compare",
+        help="show what differs between two runs: config and metrics",
+        description="Print the config keys whose values differ between two runs, and each model's out-of-sample QLIKE side by side.",
+        epilog="example:\n  tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -111,11 +111,22 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
     return tables, backtests
 
 
+def git_commit() -> str:
+    """The commit of the tradecast checkout in use ("unknown" outside a git checkout)."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent  # the checkout tradecast runs from, not the user's folder
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
 def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
     import json
     import platform
-    import subprocess
     from importlib.metadata import PackageNotFoundError, version
 
     from engine import __version__
@@ -129,11 +140,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
             versions.append(f"{pkg} {version(pkg)}")
         except PackageNotFoundError:
             pass
-    try:
-        here = Path(__file__).resolve().parent  # the checkout tradecast runs from, not the user's folder
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    commit = git_commit()
     wf = prepared.config.walkforward
     return {
         "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to {bars.index[-1].date()} ({len(bars)} rows)",
@@ -160,3 +167,89 @@ def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, table
         vix=vix, strategies=backtests, strategy_tables=tables, tearsheets=tearsheets,
     )
     return write_report(inputs, path)
+
+
+def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bool | None = None, echo=print):
+    """The whole job into a run folder (see :mod:`engine.store`); returns the report path.
+
+    Safe to interrupt: finished folds stay in ``run_dir/folds`` and calling this
+    again with the same folder (``tradecast run --resume``) fits only the rest.
+    """
+    import time
+    from importlib.metadata import PackageNotFoundError, version
+
+    from engine import __version__, store
+    from engine.config import to_dict
+    from reports.metrics import forecast_table
+    from signals.base import realized_target
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.toml").write_text(store.to_toml(to_dict(config)), encoding="utf-8")
+    packages = {}
+    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats", "pyarrow"):
+        try:
+            packages[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    seeds = {f.name: dict(f.params).get("seed", 0) for f in config.forecasters if "seed" in f.build().get_params()}
+    previous = store.read_json(run_dir / "manifest.json") if (run_dir / "manifest.json").exists() else {}
+    store.write_manifest(
+        run_dir, name=config.name, status="running", started=previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%S")),
+        tradecast=__version__, git=git_commit(), packages=packages, models=[f.name for f in config.forecasters], seeds=seeds,
+    )
+    timings = {}
+    try:
+        t = time.perf_counter()
+        prepared = prepare(config)
+        timings["data_and_features"] = time.perf_counter() - t
+        summary = run_summary(prepared)
+        store.write_manifest(run_dir, data=summary["data"], data_hash=summary["data hash"])
+        echo(describe(prepared))
+        wf = config.walkforward
+        n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
+        echo(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, out of sample from {wf.start}, refit every "
+             f"{wf.refit_every}, {wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}")
+        t = time.perf_counter()
+        result = forecast(prepared, run_dir=run_dir, progress=progress)
+        timings["walk_forward"] = time.perf_counter() - t
+        result.forecasts.to_parquet(run_dir / "forecasts.parquet")
+
+        t = time.perf_counter()
+        board = leaderboard(result)
+        rows = []
+        variance_models = [m for m, f in result.models.items() if f.target == "variance"]
+        for sym in result.symbols:
+            if not variance_models:
+                continue
+            base = "loghar" if "loghar" in variance_models else None
+            full = forecast_table(result.for_symbol(sym)[variance_models], realized_target(prepared.features[sym], "variance"), baseline=base)
+            rows += [{"symbol": sym, "model": m, **r} for m, r in full.to_dict(orient="index").items()]
+        tables, backtests = trade(prepared, result)
+        timings["metrics_and_strategies"] = time.perf_counter() - t
+        strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
+        store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows})
+        weights = {f"{sym}/{m}/{s}": r.weights for sym, bt in backtests.items() for (m, s), r in bt.items()}
+        rets = {f"{sym}/{m}/{s}": r.returns for sym, bt in backtests.items() for (m, s), r in bt.items()}
+        rets.update({f"{sym}/buy_and_hold": next(iter(bt.values())).benchmark for sym, bt in backtests.items() if bt})
+        if weights:
+            pd.DataFrame(weights).to_parquet(run_dir / "weights.parquet")
+            pd.DataFrame(rets).to_parquet(run_dir / "returns.parquet")
+
+        with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
+            echo("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
+            echo(board.to_string())
+        st = config.strategy
+        for sym, strat in tables.items():
+            with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
+                echo(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}) and a regime rule "
+                     f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
+                echo(strat.to_string())
+        t = time.perf_counter()
+        path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=tearsheets)
+        timings["report"] = time.perf_counter() - t
+    except KeyboardInterrupt:
+        store.write_manifest(run_dir, status="interrupted", timings=timings)
+        raise
+    store.write_manifest(run_dir, status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
+    return path

@@ -49,7 +49,7 @@ type = "ewma"
 def test_run_prints_summary_and_loss_table(tmp_path, capsys):
     cfg = tmp_path / "quick.toml"
     cfg.write_text(FAST_RUN)
-    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run")]) == 0
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--no-tearsheets"]) == 0
     out = capsys.readouterr().out
     assert "run 'quick'" in out and "features for SP500 (target: garman_klass)" in out
     assert "walk-forward: 2 models x 3 folds, out of sample from 2016-01-01" in out
@@ -67,19 +67,20 @@ def test_run_rejects_bad_config(tmp_path, capsys):
     assert "unknown key 'sorce' in [data]" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["data"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["data"], ["run"], ["report"], ["list"], ["compare"]])
 def test_help_is_useful(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([*command, "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert "examples:" in out
+    assert "example" in out and "tradecast " in out[out.index("example"):]
 
 
 def test_help_lists_every_subcommand():
     text = build_parser().format_help()
-    for sub in ("data", "run"):
+    for sub in ("data", "run", "report", "list", "compare"):
         assert f"    {sub} " in text
+        assert f"tradecast {sub}" in text, f"the main help shows an example of {sub}"
 
 
 def test_console_script_is_installed():
