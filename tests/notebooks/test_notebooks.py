@@ -1,0 +1,29 @@
+"""The research notebook and the example script run on a small configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_volatility_showdown_notebook_runs(monkeypatch):
+    monkeypatch.setenv("TRADECAST_NOTEBOOK_SMALL", "1")
+    nb = nbformat.read(ROOT / "notebooks" / "volatility_showdown.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "qlike_vs_loghar" in text and "crisis" in text and "validation QLIKE" in text
+
+
+def test_example_script_runs_quick():
+    out = subprocess.run([sys.executable, "examples/walk_forward_backtest.py", "--quick"], cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
+    assert "qlike_vs_loghar" in out.stdout and "buy_and_hold" in out.stdout
+    assert len((ROOT / "examples" / "walk_forward_backtest.py").read_text().splitlines()) < 60
