@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["CorruptFileError", "frame_digest", "write_parquet_atomic", "read_parquet_checked"]
+__all__ = ["CorruptFileError", "frame_digest", "write_bytes_atomic", "write_parquet_atomic", "read_parquet_checked"]
 
 _META_KEY = b"tradecast"
 
@@ -38,6 +38,25 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder,
+    flushed to disk, then renamed over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; keep the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
     """Write ``frame`` to ``path`` atomically, with ``metadata`` and a content digest.
 
@@ -47,23 +66,12 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike, metadata:
     path : path of the parquet file; its folder is created if needed.
     metadata : JSON-serialisable dict stored beside the digest.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"digest": frame_digest(frame), **(metadata or {})}
     table = pa.Table.from_pandas(frame, preserve_index=True)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(table, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; keep the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    return write_bytes_atomic(path, buf.getvalue().to_pybytes())
 
 
 def read_parquet_checked(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -111,6 +111,19 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
     return tables, backtests
 
 
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide a run's numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats", "pyarrow"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
 def git_commit() -> str:
     """The commit of the tradecast checkout in use ("unknown" outside a git checkout)."""
     import subprocess
@@ -127,19 +140,13 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
     import json
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     from engine import __version__
     from engine.atomic import frame_digest
     from engine.config import to_dict
 
     bars = prepared.bars
-    versions = []
-    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats"):
-        try:
-            versions.append(f"{pkg} {version(pkg)}")
-        except PackageNotFoundError:
-            pass
+    versions = [f"{pkg} {v}" for pkg, v in package_versions().items()]
     commit = git_commit()
     wf = prepared.config.walkforward
     return {
@@ -176,22 +183,17 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     again with the same folder (``tradecast run --resume``) fits only the rest.
     """
     import time
-    from importlib.metadata import PackageNotFoundError, version
 
     from engine import __version__, store
+    from engine.atomic import write_bytes_atomic
     from engine.config import to_dict
     from reports.metrics import forecast_table
     from signals.base import realized_target
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.toml").write_text(store.to_toml(to_dict(config)), encoding="utf-8")
-    packages = {}
-    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats", "pyarrow"):
-        try:
-            packages[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
+    write_bytes_atomic(run_dir / "config.toml", store.to_toml(to_dict(config)).encode("utf-8"))
+    packages = package_versions()
     seeds = {f.name: dict(f.params).get("seed", 0) for f in config.forecasters if "seed" in f.build().get_params()}
     previous = store.read_json(run_dir / "manifest.json") if (run_dir / "manifest.json").exists() else {}
     store.write_manifest(

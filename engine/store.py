@@ -19,13 +19,13 @@ the finished folds instead of fitting them again.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from engine.atomic import write_bytes_atomic
 
 __all__ = ["new_run_dir", "to_toml", "write_json", "read_json", "write_manifest", "list_runs", "compare_runs", "flatten"]
 
@@ -65,18 +65,9 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, data: Any) -> None:
     """Atomic JSON write (NaN becomes null)."""
-    _write_text_atomic(path, json.dumps(_clean(data), indent=2, default=str) + "\n")
+    write_bytes_atomic(path, (json.dumps(_clean(data), indent=2, default=str) + "\n").encode("utf-8"))
 
 
 def read_json(path: Path) -> Any:

@@ -26,7 +26,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from engine import __version__
-from engine.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_parquet_atomic
+from engine.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_bytes_atomic, write_parquet_atomic
 from engine.executors import Executor, make_executor
 from engine.splits import Fold, WalkForward
 from signals.audit import CausalityError, check_causality
@@ -122,18 +121,9 @@ def _cache_path(run_dir: Path, symbol: str, model: str, fold: int, key: str) -> 
 
 
 def _write_pickle_atomic(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            data = pickle.dumps(obj)
-            fh.write(zlib.crc32(data).to_bytes(4, "little") + data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """A pickle behind a CRC32, so that a damaged model file is detected, not loaded."""
+    data = pickle.dumps(obj)
+    write_bytes_atomic(path, zlib.crc32(data).to_bytes(4, "little") + data)
 
 
 def _read_pickle_checked(path: Path) -> Any:
@@ -492,7 +482,7 @@ def _check_shared_folds(frames: dict[str, pd.DataFrame], folds: dict[str, list[F
 
 def _assemble(results, frames, folds, models) -> WalkForwardResult:
     blocks = []
-    for sym, frame in frames.items():
+    for sym in frames:
         cols = {}
         for name in models:
             cols[name] = pd.concat([results[(sym, name, f.id)].forecast for f in folds[sym]])

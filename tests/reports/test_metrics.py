@@ -39,7 +39,7 @@ def test_price_levels_flatter_and_returns_tell_the_truth():
 
 # --------------------------------------------------------------------------- forecast evaluation
 
-from reports.metrics import diebold_mariano, forecast_table, mincer_zarnowitz, model_confidence_set, newey_west_variance, regimes, split_table  # noqa: E402
+from reports.metrics import diebold_mariano, forecast_table, mincer_zarnowitz, model_confidence_set, regimes, split_table  # noqa: E402
 
 
 def test_forecast_table_losses_by_hand():
