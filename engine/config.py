@@ -137,6 +137,7 @@ class StrategyConfig:
     regime_quantile: float = 0.8
     regime_lookback: int = 252
     fees_bps: float = 2.0
+    calibrate: bool = False
 
     def __post_init__(self) -> None:
         if not self.target_vol > 0 or not self.max_leverage > 0 or self.fees_bps < 0:

@@ -443,11 +443,14 @@ def walk_forward(
             warm_from, k = cached, k + 1
 
     try:
-        for chain in chains:
+        # Longest first: costly models, and within a model the folds with the most
+        # training rows, so that workers finish together. Results do not depend on order.
+        by_cost = sorted(chains, key=lambda c: -getattr(models[c[1]], "relative_cost", 1.0))
+        for chain in by_cost:
             if warm_chain[chain]:
                 start(chain, 0, None)
             else:
-                for k in range(n_folds[chain]):
+                for k in reversed(range(n_folds[chain])):
                     start(chain, k, None)
         while pending:
             done, _ = pool.wait(list(pending))

@@ -98,6 +98,8 @@ class ArForecaster(_LaggedRegressor):
 
 
 class MlpForecaster(_LaggedRegressor):
+    relative_cost = 100.0
+
     """Multi-layer perceptron on lagged inputs (scikit-learn ``MLPRegressor``).
 
     Parameters

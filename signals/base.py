@@ -138,6 +138,9 @@ class BaseForecaster:
     supports_warm_start: bool = False
     #: Whether ``fit_pooled(frames)`` fits one model across several assets.
     supports_pooling: bool = False
+    #: Rough fit cost relative to a closed-form regression; the engine starts
+    #: expensive fits first so that parallel workers finish together.
+    relative_cost: float = 1.0
     #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1

@@ -125,6 +125,7 @@ class GarchForecaster(BaseForecaster):
         )
 
     supports_warm_start = True
+    relative_cost = 20.0
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()

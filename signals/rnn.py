@@ -149,6 +149,7 @@ class RnnForecaster(BaseForecaster):
     supported_targets = ("variance", "return", "price")
     supports_warm_start = True
     supports_pooling = True
+    relative_cost = 1000.0
 
     def __init__(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from strategies.backtest import BacktestResult, backtest
@@ -20,6 +21,7 @@ def strategy_table(
     regime_quantile: float = 0.8,
     regime_lookback: int = 252,
     fees_bps: float = 2.0,
+    calibrate: bool = False,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
     """Vol-targeting and a volatility-regime strategy for each variance forecaster.
 
@@ -32,6 +34,10 @@ def strategy_table(
     regime_quantile, regime_lookback : invested while forecast volatility is below
         its trailing quantile
     fees_bps : float
+    calibrate : bool, default False
+        Scale each variance forecast to the squared returns of the past year
+        before vol-targeting (see ``calibrate_with`` in
+        :func:`strategies.vol_target.vol_target_weights`).
 
     Returns
     -------
@@ -40,10 +46,11 @@ def strategy_table(
     """
     rows, results = {}, {}
     bench = None
+    returns = np.log(close).diff() if calibrate else None
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
         for strategy, weights, tv in (
-            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage), target),
+            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage, calibrate_with=returns), target),
             ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
         ):
             res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)

@@ -128,3 +128,16 @@ def test_predict_before_fit_and_too_early_dates(frame):
 def test_missing_columns_are_named(frame):
     with pytest.raises(DataError, match=r"GarchForecaster: the frame lacks column\(s\) return"):
         GarchForecaster().fit(frame.drop(columns="return"))
+
+
+def test_ensemble_is_the_mean_of_its_members(frame):
+    from signals.ensemble import EnsembleForecaster
+
+    members = [HarForecaster(), HarForecaster(log=True), EwmaForecaster(source="rv")]
+    train, dates = frame.loc[:"2006-12-31"], frame.loc["2007-01-01":].index
+    ens = EnsembleForecaster(members=members).fit(train)
+    by_hand = np.mean([m.clone().fit(train).predict(frame, dates).to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(ens.predict(frame, dates).to_numpy(), by_hand, rtol=1e-12)
+    assert check_causality(ens, frame, dates[:300], [dates[150]]) > 0
+    with pytest.raises(ParameterError, match=r"members must share target and horizon"):
+        EnsembleForecaster(members=[HarForecaster(), HarForecaster(horizon=5)]).fit(train)

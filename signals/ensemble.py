@@ -1,0 +1,80 @@
+"""Average of several forecasters: seeds of one network, or different cells and models.
+
+.. math:: \\hat y_t = \\frac1M \\sum_{m=1}^{M} \\hat y^{(m)}_t
+
+Each member is fitted on the same rows; the forecast for a date is the mean of
+the members' forecasts for it (NaN where any member has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from signals.base import BaseForecaster, Target
+from signals.errors import ParameterError
+
+__all__ = ["EnsembleForecaster"]
+
+
+class EnsembleForecaster(BaseForecaster):
+    """Equal-weight ensemble of forecasters with one target and horizon.
+
+    Parameters
+    ----------
+    members : sequence of forecasters
+        Unfitted; each is cloned at fit time.
+    name : str, default "ensemble"
+
+    Attributes
+    ----------
+    members_ : list of the fitted members
+    """
+
+    supported_targets = ("variance", "return", "price")
+
+    def __init__(self, *, members: Sequence[BaseForecaster] = (), name: str = "ensemble") -> None:
+        self.members = members
+        self.name_ = name
+
+    @property
+    def name(self) -> str:
+        return self.name_
+
+    @property
+    def target(self) -> Target:  # type: ignore[override]
+        return self.members[0].target if self.members else "variance"
+
+    @property
+    def horizon(self) -> int:  # type: ignore[override]
+        return self.members[0].horizon if self.members else 1
+
+    @property
+    def relative_cost(self) -> float:  # type: ignore[override]
+        return float(sum(getattr(m, "relative_cost", 1.0) for m in self.members))
+
+    def get_params(self) -> dict:
+        return {"members": [(type(m).__name__, m.get_params()) for m in self.members], "name": self.name_}
+
+    def clone(self) -> EnsembleForecaster:
+        return EnsembleForecaster(members=[m.clone() for m in self.members], name=self.name_)
+
+    def _check_params(self) -> None:
+        if not self.members:
+            raise ParameterError("EnsembleForecaster: members must hold at least one forecaster.")
+        kinds = {(m.target, m.horizon) for m in self.members}
+        if len(kinds) > 1:
+            raise ParameterError(f"EnsembleForecaster: members must share target and horizon; got {sorted(kinds)}.")
+        for m in self.members:
+            m.validate_params()
+
+    def _columns(self) -> list[str]:
+        return sorted({c for m in self.members for c in m._columns()})
+
+    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+        self.members_ = [m.clone().fit(frame) for m in self.members]
+
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        return np.mean([m._forecast(frame, origins) for m in self.members_], axis=0)
