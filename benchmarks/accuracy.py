@@ -41,8 +41,8 @@ MODELS = {
     "gru_attention": ("GRU with attention over lags", RnnForecaster(cell="gru", attention=True, **NET)),
     "gru_seq60": ("GRU reading 60 days instead of 20", RnnForecaster(cell="gru", seq_len=60, **NET)),
     "gru_logmse": ("GRU trained on log-MSE instead of QLIKE", RnnForecaster(cell="gru", loss="logmse", **NET)),
-    "gru_3seeds": ("mean of 3 GRU seeds", EnsembleForecaster(members=[RnnForecaster(cell="gru", seed=s, **NET) for s in range(3)], name="gru_3seeds")),
-    "hybrid": ("mean of LSTM, GRU and log-HAR", EnsembleForecaster(members=[RnnForecaster(cell="lstm", **NET), RnnForecaster(cell="gru", **NET), HarForecaster(log=True)], name="hybrid")),
+    "gru_3seeds": ("mean of 3 GRU seeds", EnsembleForecaster(members=[RnnForecaster(cell="gru", seed=s, **NET) for s in range(3)], label="gru_3seeds")),
+    "hybrid": ("mean of LSTM, GRU and log-HAR", EnsembleForecaster(members=[RnnForecaster(cell="lstm", **NET), RnnForecaster(cell="gru", **NET), HarForecaster(log=True)], label="hybrid")),
 }
 
 

@@ -26,7 +26,8 @@ class EnsembleForecaster(BaseForecaster):
     ----------
     members : sequence of forecasters
         Unfitted; each is cloned at fit time.
-    name : str, default "ensemble"
+    label : str, default "ensemble"
+        The ensemble's name in tables.
 
     Attributes
     ----------
@@ -35,13 +36,13 @@ class EnsembleForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
 
-    def __init__(self, *, members: Sequence[BaseForecaster] = (), name: str = "ensemble") -> None:
+    def __init__(self, *, members: Sequence[BaseForecaster] = (), label: str = "ensemble") -> None:
         self.members = members
-        self.name_ = name
+        self.label = label
 
     @property
     def name(self) -> str:
-        return self.name_
+        return self.label
 
     @property
     def target(self) -> Target:  # type: ignore[override]
@@ -54,12 +55,6 @@ class EnsembleForecaster(BaseForecaster):
     @property
     def relative_cost(self) -> float:  # type: ignore[override]
         return float(sum(getattr(m, "relative_cost", 1.0) for m in self.members))
-
-    def get_params(self) -> dict:
-        return {"members": [(type(m).__name__, m.get_params()) for m in self.members], "name": self.name_}
-
-    def clone(self) -> EnsembleForecaster:
-        return EnsembleForecaster(members=[m.clone() for m in self.members], name=self.name_)
 
     def _check_params(self) -> None:
         if not self.members:
