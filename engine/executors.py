@@ -45,7 +45,7 @@ class SerialExecutor:
         first, *rest = handles
         try:
             first.outcome = (True, first.fn(first.arg))
-        except BaseException as exc:  # delivered by result(), like a pool would
+        except Exception as exc:  # delivered by result(), like a pool would; Ctrl-C goes straight up
             first.outcome = (False, exc)
         return [first], rest
 
@@ -60,22 +60,63 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """A local pool of ``n_jobs`` spawned processes (spawn: safe with torch's threads)."""
+    """``n_jobs - 1`` spawned worker processes plus this process.
+
+    The main process would otherwise sit idle waiting; here it runs tasks too,
+    and it starts at once while the workers are still importing torch (about
+    2.5 s each with spawn, the safe start method with torch's threads). The
+    pool is kept fed with one task per worker; the rest wait in a local queue
+    that the main process works through in submission order (longest first).
+    """
 
     def __init__(self, n_jobs: int) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"), initializer=configure_threads)
+        configure_threads()
+        self._workers = n_jobs - 1
+        self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=configure_threads)
+        self._queue: list[_Deferred] = []
+        self._in_pool: dict[_Deferred, Future] = {}
 
-    def submit(self, fn: Callable, arg: Any) -> Future:
-        return self._pool.submit(fn, arg)
+    def _feed(self) -> None:
+        while self._queue and len(self._in_pool) < self._workers:
+            task = self._queue.pop(0)
+            self._in_pool[task] = self._pool.submit(task.fn, task.arg)
 
-    def wait(self, handles: Iterable[Future]) -> tuple[list, list]:
-        done, pending = futures_wait(list(handles), return_when=FIRST_COMPLETED)
-        return list(done), list(pending)
+    def submit(self, fn: Callable, arg: Any) -> _Deferred:
+        task = _Deferred(fn, arg)
+        self._queue.append(task)
+        self._feed()
+        return task
 
-    def result(self, handle: Future) -> Any:
-        return handle.result()
+    def wait(self, handles: Iterable[_Deferred]) -> tuple[list, list]:
+        handles = list(handles)
+        while True:
+            done = [h for h in handles if h.outcome is not None]
+            for h, fut in list(self._in_pool.items()):
+                if fut.done():
+                    del self._in_pool[h]
+                    exc = fut.exception()
+                    h.outcome = (True, fut.result()) if exc is None else (False, exc)
+                    done.append(h)
+            self._feed()
+            if done:
+                return done, [h for h in handles if h not in done]
+            if self._queue:
+                task = self._queue.pop(0)  # the main process takes the next task itself
+                try:
+                    task.outcome = (True, task.fn(task.arg))
+                except Exception as exc:  # delivered by result(), like the pool does; Ctrl-C goes straight up
+                    task.outcome = (False, exc)
+                continue
+            futures_wait(list(self._in_pool.values()), return_when=FIRST_COMPLETED)
+
+    def result(self, handle: _Deferred) -> Any:
+        ok, value = handle.outcome
+        if not ok:
+            raise value
+        return value
 
     def close(self) -> None:
+        self._queue.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
