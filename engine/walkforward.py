@@ -70,6 +70,7 @@ class FoldResult:
     attention: pd.Series | None = None
     cached: bool = False
     fitted: BaseForecaster | None = field(default=None, repr=False)
+    key: str = ""  # the cache key of the task that made it (a warm chain's next key builds on it)
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,7 @@ def walk_forward(
         syms, name = chain
         fs = {sym: folds[sym][k] for sym in syms}
         sub = {sym: frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop] for sym in syms}
-        warm_key = warm_from[0].key if warm_from else None  # type: ignore[attr-defined]
+        warm_key = warm_from[0].key if warm_from else None
         key = task_key(models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_key)
         caches = {sym: _cache_path(root, sym, name, k, key) for sym in syms} if root is not None else None
         return _Task(name, models[name], sub, fs, None if not warm_from else warm_from[0].fitted,
@@ -421,7 +422,7 @@ def walk_forward(
 
     def record(chain, k: int, res: list[FoldResult], key: str) -> None:
         for r in res:
-            r.key = key  # type: ignore[attr-defined]
+            r.key = key
             results[(r.symbol, chain[1], k)] = r
         bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
         bar.update(1)
