@@ -15,7 +15,7 @@ from engine.config import RunConfig
 from engine.data import by_symbol, load
 from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
-from signals.features import feature_frame
+from signals.features import annual_vol, feature_frame
 
 __all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard", "trade", "run_summary", "report"]
 
@@ -63,7 +63,7 @@ def describe(prepared: Prepared) -> str:
         desc = frame["rv"].describe()
         lines.append(
             f"  daily variance  mean {desc['mean']:.3g}, median {desc['50%']:.3g}, max {desc['max']:.3g} "
-            f"(annualised vol of the mean {100 * (252 * desc['mean']) ** 0.5:.1f} %)"
+            f"(annualised vol of the mean {100 * annual_vol(desc['mean']):.1f} %)"
         )
     return "\n".join(lines)
 

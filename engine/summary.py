@@ -8,12 +8,9 @@ import numpy as np
 import pandas as pd
 
 from engine.data import by_symbol
-from signals.features import ESTIMATORS, OHLC_ESTIMATORS, realized_variance
+from signals.features import ESTIMATORS, OHLC_ESTIMATORS, TRADING_DAYS, annual_vol, realized_variance
 
 __all__ = ["SymbolSummary", "summarize", "format_summary", "TRADING_DAYS"]
-
-#: Trading days per year, used to annualise daily variance for display only.
-TRADING_DAYS = 252
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def summarize(bars: pd.DataFrame) -> list[SymbolSummary]:
         for est in ESTIMATORS:
             if est in OHLC_ESTIMATORS and not ohlc or len(b) < 2:
                 continue
-            vols[est] = float(np.sqrt(TRADING_DAYS * realized_variance(b, est).mean()))
+            vols[est] = float(annual_vol(realized_variance(b, est).mean()))
         gaps = np.diff(b.index.values).astype("timedelta64[D]").astype(int) if len(b) > 1 else np.array([0])
         i = int(np.argmax(gaps))
         out.append(

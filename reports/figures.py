@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from signals.features import annual_vol  # noqa: E402
+
 __all__ = [
     "to_data_uri",
     "forecast_vs_realized",
@@ -40,7 +42,8 @@ def to_data_uri(fig) -> str:
 
 
 def _ann(v):
-    return np.sqrt(252 * v) * 100
+    """Daily variance to annualised volatility in percent."""
+    return 100 * annual_vol(v)
 
 
 def forecast_vs_realized(forecasts: pd.DataFrame, realized: pd.Series, models: list[str]) -> str:
@@ -156,7 +159,7 @@ def realized_vs_target_vol(returns: pd.Series, target: float) -> str:
     """Rolling 63-day realised volatility of a vol-targeting strategy against its target."""
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 2.8))
-        ax.plot(returns.index, returns.rolling(63).std() * np.sqrt(252) * 100, lw=1.0, label="realised, 63 days")
+        ax.plot(returns.index, _ann(returns.rolling(63).var()), lw=1.0, label="realised, 63 days")
         ax.axhline(100 * target, color="black", ls="--", lw=1.0, label=f"target {100 * target:g} %")
         ax.set_ylabel("annualised volatility, %")
         ax.legend(fontsize=8)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from signals.features import TRADING_DAYS
+
 __all__ = ["tearsheet_html"]
 
 
@@ -48,7 +50,7 @@ def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> s
             out = Path(tmp) / "tearsheet.html"
             r = returns.dropna().rename("Strategy")
             b = benchmark.reindex(r.index).fillna(0.0).rename("Benchmark")
-            qs.reports.html(r, benchmark=b, output=str(out), title=title, periods_per_year=252)
+            qs.reports.html(r, benchmark=b, output=str(out), title=title, periods_per_year=TRADING_DAYS)
             doc = out.read_text(encoding="utf-8")
     finally:
         font_logger.setLevel(level)

@@ -39,7 +39,13 @@ __all__ = [
     "volume_ratio",
     "join_vix",
     "feature_frame",
+    "TRADING_DAYS",
+    "annual_vol",
 ]
+
+#: Trading days per year: the one annualisation factor, for display and for
+#: annual targets (variance stays daily everywhere else).
+TRADING_DAYS = 252
 
 Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"]
 ESTIMATORS: tuple[str, ...] = get_args(Estimator)
@@ -47,6 +53,11 @@ ESTIMATORS: tuple[str, ...] = get_args(Estimator)
 OHLC_ESTIMATORS: frozenset[str] = frozenset(ESTIMATORS) - {"close_to_close"}
 #: Estimators that already cover the overnight move, so ``overnight=True`` means nothing for them.
 _COVER_OVERNIGHT = frozenset({"close_to_close", "yang_zhang"})
+
+
+def annual_vol(variance):
+    r"""Daily variance to annualised volatility, :math:`\sqrt{252\,\sigma^2}` (a fraction)."""
+    return np.sqrt(TRADING_DAYS * variance)
 
 
 def _symbol(obj: pd.Series | pd.DataFrame) -> str:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from signals.checks import check_choice, check_number
 from signals.errors import ParameterError
-from strategies.performance import performance
+from strategies.performance import TRADING_DAYS, performance
 
 __all__ = ["BacktestResult", "backtest", "order_sizes", "run_orders"]
 
@@ -186,7 +186,7 @@ def backtest(
     label = name or (weights.name if isinstance(weights, pd.Series) and weights.name else "strategy")
     rows = {label: performance(returns), "buy_and_hold": performance(benchmark)}
     stats = pd.DataFrame.from_dict(rows, orient="index")
-    years = len(returns) / 252
+    years = len(returns) / TRADING_DAYS
     stats["turnover_per_year"] = [turnover.sum() / years, 0.0]
     stats["costs_per_year"] = [costs.sum() / years, 0.0]
     if target_vol is not None:

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-__all__ = ["performance", "max_drawdown", "deflated_sharpe", "TRADING_DAYS"]
+from signals.features import TRADING_DAYS
 
-TRADING_DAYS = 252
+__all__ = ["performance", "max_drawdown", "deflated_sharpe", "TRADING_DAYS"]
 _EULER = 0.5772156649015329
 
 

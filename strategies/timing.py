@@ -22,18 +22,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AlignmentError", "check_alignment", "annual_vol", "TRADING_DAYS"]
+from signals.features import TRADING_DAYS, annual_vol
 
-TRADING_DAYS = 252
+__all__ = ["AlignmentError", "check_alignment", "annual_vol", "TRADING_DAYS"]
 
 
 class AlignmentError(ValueError):
     """A forecast that looks labelled by its origin date rather than its target date."""
-
-
-def annual_vol(variance: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
-    r"""Daily variance to annualised volatility, :math:`\sqrt{252\,\sigma^2}`."""
-    return np.sqrt(TRADING_DAYS * variance)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
