@@ -17,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboard", "trade", "run_summary", "report"]
+__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboards", "loss_table", "trade", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,31 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
     )
 
 
-def leaderboard(result: WalkForwardResult, baseline: str = "loghar") -> pd.DataFrame:
-    """Out-of-sample losses per symbol and model, best QLIKE first, with the
-    ratio to ``baseline`` where it is among the models."""
-    score = result.score()
-    if "qlike" in score.columns and baseline in result.models:
-        base = score.xs(baseline, level="model")["qlike"]
-        score["qlike_vs_" + baseline] = score["qlike"] / base.reindex(score.index.get_level_values("symbol")).to_numpy()
+def leaderboards(prepared: Prepared, result: WalkForwardResult, baseline: str = "loghar") -> dict[str, pd.DataFrame]:
+    """:func:`reports.metrics.forecast_table` per symbol, for the variance models
+    (against ``baseline`` where it is one of them) and the return models, best first."""
+    from reports.metrics import forecast_table
+    from signals.base import realized_target
+
+    boards = {}
+    for sym in result.symbols:
+        parts = []
+        for kind in ("variance", "return"):
+            models = [m for m, f in result.models.items() if (f.target == "variance") == (kind == "variance")]
+            if models:
+                base = baseline if baseline in models else None
+                parts.append(forecast_table(result.for_symbol(sym)[models], realized_target(prepared.features[sym], kind), target=kind, baseline=base))
+        boards[sym] = pd.concat(parts)
+    return boards
+
+
+def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, baseline: str = "loghar") -> pd.DataFrame:
+    """The terminal's summary of the leaderboards: losses, the ratio to ``baseline`` and fit seconds."""
     fit = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum()
-    score["fit_seconds"] = fit.reindex(score.index).to_numpy()
-    return score.sort_values(["symbol", "qlike" if "qlike" in score.columns else "mse"])
+    cols = ["n", "qlike", "mse", f"qlike_vs_{baseline}"]
+    table = pd.concat({sym: b[[c for c in cols if c in b.columns]] for sym, b in boards.items()}, names=["symbol", "model"])
+    table["fit_seconds"] = fit.reindex(table.index).to_numpy()
+    return table
 
 
 def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
@@ -161,8 +176,8 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     }
 
 
-def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True):
-    """Write the HTML report of a run to ``path``."""
+def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True, leaderboards=None):
+    """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
     from reports.html import ReportInputs, write_report
 
     vix = None
@@ -171,7 +186,7 @@ def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, table
         vix = first["vix"] if "vix" in first.columns else None
     inputs = ReportInputs(
         title=f"tradecast: {prepared.config.name}", summary=run_summary(prepared), result=result,
-        vix=vix, strategies=backtests, strategy_tables=tables, tearsheets=tearsheets,
+        vix=vix, strategies=backtests, strategy_tables=tables, tearsheets=tearsheets, leaderboards=leaderboards or {},
     )
     return write_report(inputs, path)
 
@@ -187,8 +202,6 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     from engine import __version__, store
     from engine.atomic import write_bytes_atomic
     from engine.config import to_dict
-    from reports.metrics import forecast_table
-    from signals.base import realized_target
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -218,15 +231,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         result.forecasts.to_parquet(run_dir / "forecasts.parquet")
 
         t = time.perf_counter()
-        board = leaderboard(result)
-        rows = []
-        variance_models = [m for m, f in result.models.items() if f.target == "variance"]
-        for sym in result.symbols:
-            if not variance_models:
-                continue
-            base = "loghar" if "loghar" in variance_models else None
-            full = forecast_table(result.for_symbol(sym)[variance_models], realized_target(prepared.features[sym], "variance"), baseline=base)
-            rows += [{"symbol": sym, "model": m, **r} for m, r in full.to_dict(orient="index").items()]
+        boards = leaderboards(prepared, result)
+        rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
         tables, backtests = trade(prepared, result)
         timings["metrics_and_strategies"] = time.perf_counter() - t
         strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
@@ -240,7 +246,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
 
         with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
             echo("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
-            echo(board.to_string())
+            echo(loss_table(boards, result).to_string())
         st = config.strategy
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
@@ -248,7 +254,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
                      f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
                 echo(strat.to_string())
         t = time.perf_counter()
-        path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=tearsheets)
+        path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=tearsheets, leaderboards=boards)
         timings["report"] = time.perf_counter() - t
     except KeyboardInterrupt:
         store.write_manifest(run_dir, status="interrupted", timings=timings)

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from reports import figures
-from reports.metrics import forecast_table, regimes, split_table
+from reports.metrics import forecast_table, per_date_losses, regimes, split_table
 from reports.tearsheet import tearsheet_html
 from signals.base import realized_target
-from signals.losses import loss as loss_fn
 
 __all__ = ["ReportInputs", "render", "SECTIONS", "write_report"]
 
@@ -67,6 +66,9 @@ class ReportInputs:
     vix : Series, optional, VIX close by date, for the regime split
     strategies : dict of (model, strategy) to BacktestResult, per symbol
     strategy_tables : dict of symbol to the strategy table
+    leaderboards : dict of symbol to :func:`reports.metrics.forecast_table`, optional
+        Computed here when missing; a caller that already has them passes them
+        (the model confidence set is a bootstrap, not worth running twice).
     tearsheets : bool, include quantstats tear sheets
     """
 
@@ -77,6 +79,7 @@ class ReportInputs:
     vix: pd.Series | None = None
     strategies: Mapping[str, Mapping[tuple[str, str], object]] = field(default_factory=dict)
     strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    leaderboards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tearsheets: bool = True
 
 
@@ -121,7 +124,8 @@ def render(inputs: ReportInputs) -> str:
         base = inputs.baseline if inputs.baseline in fc.columns else None
         head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
 
-        board = forecast_table(fc, realized, baseline=base)
+        board = inputs.leaderboards.get(sym)
+        board = forecast_table(fc, realized, baseline=base) if board is None else board.loc[[m for m in board.index if m in variance_models]]
         shown = board[[c for c in ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue") if c in board]].copy()
         if base is not None:
             shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
@@ -148,7 +152,7 @@ def render(inputs: ReportInputs) -> str:
         if base and base not in top:
             top.append(base)
         parts["forecasts"].append(head + _figure(figures.forecast_vs_realized(fc, y, top), "Forecast against realised volatility (annualised): the three best models by QLIKE and the baseline"))
-        losses = pd.DataFrame({m: pd.Series(np.where((fc[m] > 0) & (y > 0), loss_fn("qlike", np.where(y > 0, y, 1.0), np.where(fc[m] > 0, fc[m], 1.0), reduce=False), np.nan), index=fc.index) for m in fc.columns})
+        losses = per_date_losses(fc, realized)
         if base:
             parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, base), f"Cumulative QLIKE minus {base}'s: a falling line beats the baseline"))
         parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))

@@ -23,7 +23,7 @@ import pandas as pd
 
 from signals.base import realized_target
 
-__all__ = ["point_metrics", "price_metrics"]
+__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "split_table", "regimes"]
 
 
 def point_metrics(y, f) -> dict[str, float]:
@@ -178,6 +178,28 @@ def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1
     return mcs.pvalues["Pvalue"].reindex(losses.columns).rename("mcs_pvalue")
 
 
+def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str = "variance") -> pd.DataFrame:
+    """The main loss per date and model: QLIKE for variance, squared error for returns.
+
+    NaN where the forecast or the realised value is missing, and for QLIKE where
+    either is not positive (it has no value there).
+    """
+    from signals.losses import loss as loss_fn
+
+    main = "qlike" if target == "variance" else "mse"
+    y = realized.reindex(forecasts.index).to_numpy(float)
+    out = {}
+    for m in forecasts.columns:
+        f = forecasts[m].to_numpy(float)
+        ok = np.isfinite(f) & np.isfinite(y)
+        if main == "qlike":
+            ok &= (f > 0) & (y > 0)
+        series = np.full(len(f), np.nan)
+        series[ok] = loss_fn(main, y[ok], f[ok], reduce=False)
+        out[m] = series
+    return pd.DataFrame(out, index=forecasts.index)
+
+
 def forecast_table(
     forecasts: pd.DataFrame,
     realized: pd.Series,
@@ -203,12 +225,9 @@ def forecast_table(
     target : {"variance", "return"}
     baseline : str, optional, a column of ``forecasts``
     """
-    from signals.losses import loss as loss_fn
-
     y_all = realized.reindex(forecasts.index)
     prev = realized.shift(1).reindex(forecasts.index) if target == "variance" else pd.Series(0.0, index=forecasts.index)
     main = "qlike" if target == "variance" else "mse"
-    per_date = {}
     rows = {}
     for m in forecasts.columns:
         f = forecasts[m].to_numpy(float)
@@ -226,11 +245,8 @@ def forecast_table(
         row["direction"] = float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
         row.update(mincer_zarnowitz(y[ok], f[ok]))
         rows[m] = row
-        series = np.full(len(f), np.nan)
-        series[ok] = loss_fn(main, y[ok], f[ok], reduce=False)
-        per_date[m] = series
     table = pd.DataFrame.from_dict(rows, orient="index")
-    losses = pd.DataFrame(per_date, index=forecasts.index)
+    losses = per_date_losses(forecasts, realized, target=target)
     if baseline is not None:
         if baseline not in forecasts.columns:
             raise ValueError(f"forecast_table: baseline={baseline!r} is not among the models ({', '.join(forecasts.columns)}).")
@@ -245,21 +261,12 @@ def forecast_table(
 def split_table(forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series, *, target: str = "variance") -> pd.DataFrame:
     """The main loss (QLIKE for variance, MSE for returns) per model within each group
     (a regime label or a fold id per date); columns are models, rows groups, plus ``n``."""
-    from signals.losses import loss as loss_fn
-
-    main = "qlike" if target == "variance" else "mse"
-    y = realized.reindex(forecasts.index)
+    losses = per_date_losses(forecasts, realized, target=target)
     g = groups.reindex(forecasts.index)
     out = {}
     for label in pd.unique(g.dropna()):
         sel = (g == label).to_numpy()
-        row = {}
-        for m in forecasts.columns:
-            f, yy = forecasts[m].to_numpy(float)[sel], y.to_numpy(float)[sel]
-            ok = np.isfinite(f) & np.isfinite(yy) & ((f > 0) & (yy > 0) if main == "qlike" else True)
-            row[m] = loss_fn(main, yy[ok], f[ok]) if ok.any() else np.nan
-        row["n"] = int(sel.sum())
-        out[label] = row
+        out[label] = {**losses[sel].mean().to_dict(), "n": int(sel.sum())}
     return pd.DataFrame.from_dict(out, orient="index")
 
 
