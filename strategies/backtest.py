@@ -26,9 +26,21 @@ from signals.checks import check_choice, check_number
 from signals.errors import ParameterError
 from strategies.performance import TRADING_DAYS, performance
 
-__all__ = ["BacktestResult", "backtest", "order_sizes", "run_orders"]
+__all__ = ["BacktestResult", "backtest", "first_order_row", "order_sizes", "run_orders"]
 
 Rebalance = Literal["on_change", "daily"]
+
+
+def first_order_row(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFrame, who: str) -> int:
+    """Row of ``close`` where trading starts: the close before the first day with a weight."""
+    decided = weights.notna() if isinstance(weights, pd.Series) else weights.notna().any(axis=1)
+    if not decided.any():
+        raise ParameterError(f"{who}: every weight is NaN; nothing to trade.")
+    first = weights.index[np.argmax(decided.to_numpy())]
+    start = close.index.get_loc(first) - 1  # the first order goes out at the close before
+    if start < 0:
+        raise ParameterError(f"{who}: the first weight is for {first.date()}, the first day of prices: no earlier close to trade at.")
+    return start
 
 
 def order_sizes(weights: pd.Series | pd.DataFrame, index: pd.DatetimeIndex, rebalance: Rebalance) -> pd.Series | pd.DataFrame:
@@ -147,14 +159,7 @@ def backtest(
         outside = weights.index[~weights.index.isin(close.index)]
         raise ParameterError(f"backtest: weights are labelled on {len(outside)} date(s) without a close, the first {outside[0].date()}. Hint: reindex weights to the price dates.")
 
-    decided = weights.notna() if not multi else weights.notna().any(axis=1)
-    if not decided.any():
-        raise ParameterError("backtest: every weight is NaN; nothing to trade.")
-    first = weights.index[np.argmax(decided.to_numpy())]
-    start = close.index.get_loc(first) - 1  # the first order goes out at the close before
-    if start < 0:
-        raise ParameterError(f"backtest: the first weight is for {first.date()}, the first day of prices: no earlier close to trade at.")
-    px = close.iloc[start:]
+    px = close.iloc[first_order_row(close, weights, "backtest") :]
     px_frame = px if multi else px.to_frame("asset")
     sizes = order_sizes(weights, px.index, rebalance)
     size_frame = sizes if multi else sizes.to_frame("asset")
