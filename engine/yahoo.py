@@ -126,11 +126,12 @@ def fetch(
         message names the cache folder and the offline sources.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    paths = {t: cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust) for t in tickers}
     result: dict[str, pd.DataFrame] = {}
     stale: dict[str, tuple[pd.DataFrame, float]] = {}
     to_fetch: list[str] = []
     for t in tickers:
-        path = cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust)
+        path = paths[t]
         if refresh:
             to_fetch.append(t)
             continue
@@ -170,15 +171,14 @@ def fetch(
     failed = []
     for t in to_fetch:
         if t in fetched:
-            path = cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust)
             meta = {"ticker": t, "start": start, "end": end, "auto_adjust": auto_adjust, "fetched_at": time.time()}
-            write_parquet_atomic(fetched[t], path, meta)
+            write_parquet_atomic(fetched[t], paths[t], meta)
             result[t] = fetched[t]
         elif t in stale:
             frame, age = stale[t]
             warnings.warn(
                 f"yfinance: could not refresh {t}; using the cached copy from {age / 86400:.1f} days ago "
-                f"({cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust)}).",
+                f"({paths[t]}).",
                 DataWarning,
                 stacklevel=3,
             )

@@ -200,6 +200,10 @@ class BaseForecaster:
     def _columns(self) -> list[str]:
         raise NotImplementedError
 
+    def _needed(self) -> list[str]:
+        """Columns fit and predict need: the model's own, and the close for price targets."""
+        return self._columns() + (["close"] if self.target == "price" else [])
+
     def _model_target(self, frame: pd.DataFrame) -> pd.Series:
         """Per origin row s: the value to learn (future mean rv, or future h-day return)."""
         kind = "variance" if self.target == "variance" else "return"
@@ -222,8 +226,7 @@ class BaseForecaster:
         self
         """
         self.validate_params()
-        cols = self._columns() + (["close"] if self.target == "price" else [])
-        _require(frame, cols, type(self).__name__)
+        _require(frame, self._needed(), type(self).__name__)
         if warm_start is not None:
             if not self.supports_warm_start:
                 raise ParameterError(f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None).")
@@ -261,8 +264,7 @@ class BaseForecaster:
         """
         if not hasattr(self, "fit_end_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(frame) first.")
-        cols = self._columns() + (["close"] if self.target == "price" else [])
-        _require(frame, cols, f"{type(self).__name__}.predict")
+        _require(frame, self._needed(), f"{type(self).__name__}.predict")
         index = pd.DatetimeIndex(index)
         origins = origins_for(frame.index, index)
         if (origins < 0).any():

@@ -164,17 +164,15 @@ class BatchedRnnEnsemble(BaseForecaster):
         return self._template()._columns()
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
-        # The data preparation is RnnForecaster's: its scalers and samples, captured.
+        # The data preparation is RnnForecaster's: its scalers and samples.
         prep = self._template(self.seeds[0])
-        captured = {}
-        prep._train = lambda Xtr, ytr, Xva, yva, warm: captured.update(Xtr=Xtr, ytr=ytr, Xva=Xva, yva=yva)
-        prep._fit_frames([(frame, y)], None)
+        Xtr, ytr, Xva, yva = prep._samples([(frame, y)])
         self.prep_ = prep
         nets = []
         for s in self.seeds:
             torch.manual_seed(s)
             nets.append(_RnnNet(len(self.features), self.cell, (self.hidden,), 0.0, False))
-        self.net_ = train_grouped(GroupedRnn.from_nets(nets, self.cell), captured, self)
+        self.net_ = train_grouped(GroupedRnn.from_nets(nets, self.cell), dict(Xtr=Xtr, ytr=ytr, Xva=Xva, yva=yva), self)
         self.net_.eval()
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:

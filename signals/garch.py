@@ -162,12 +162,13 @@ class GarchForecaster(BaseForecaster):
 
     def conditional_variance(self, frame: pd.DataFrame) -> pd.Series:
         """Variance of each row's return given the rows before it (daily, units squared)."""
-        s2, first = self._filter(frame)
+        s2, _, first = self._filter(frame)
         out = np.full(len(frame), np.nan)
         out[first:] = s2[:-1] / _SCALE**2
         return pd.Series(out, index=frame.index, name=self.name)
 
-    def _filter(self, frame: pd.DataFrame) -> tuple[np.ndarray, int]:
+    def _filter(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+        """Conditional variances (percent units, one past the data), residuals, and the first row used."""
         r = frame["return"].to_numpy(dtype=float)
         finite = np.isfinite(r)
         first = int(np.argmax(finite)) if finite.any() else len(r)
@@ -180,18 +181,17 @@ class GarchForecaster(BaseForecaster):
             s2 = recursions.egarch_filter(eps, omega, alpha, gamma, beta, self.backcast_)
         else:
             s2 = recursions.gjr_filter(eps, omega, alpha, gamma, beta, self.backcast_)
-        return s2, first
+        return s2, eps, first
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        s2, first = self._filter(frame)
+        s2, eps, first = self._filter(frame)
         out = np.full(len(origins), np.nan)
         ok = origins >= first - 1
         pos = origins[ok] - first  # origin in filter coordinates (-1: before the first return)
         if self.horizon == 1:
             out[ok] = s2[pos + 1] / _SCALE**2
             return out
-        mu, omega, alpha, gamma, beta = self._parts()
-        eps = _SCALE * frame["return"].to_numpy(dtype=float)[first:] - mu
+        _, omega, alpha, gamma, beta = self._parts()
         if self.kind == "egarch":
             shocks = self._shocks()
             # Blocks of origins keep the (origins x simulations x horizon) paths small.

@@ -243,10 +243,13 @@ class RnnForecaster(BaseForecaster):
 
     # -- data -------------------------------------------------------------------------
 
+    def _raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Transformed (logged where it applies) inputs, shape (n_rows, n_features)."""
+        return np.column_stack([_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features])
+
     def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed, standardised inputs, shape (n_rows, n_features)."""
-        cols = [_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features]
-        return (np.column_stack(cols) - self.x_mean_) / self.x_std_
+        return (self._raw(frame) - self.x_mean_) / self.x_std_
 
     def _windows(self, x: np.ndarray, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Windows ending at each origin, shape (m, seq_len, k); and which are complete."""
@@ -298,7 +301,15 @@ class RnnForecaster(BaseForecaster):
         return self
 
     def _fit_frames(self, pairs: list[tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
-        """Scalers from every frame's rows, windows per frame, a per-frame validation tail, then training."""
+        """Samples (see :meth:`_samples`), then training."""
+        self._train(*self._samples(pairs), warm_start)
+
+    def _samples(self, pairs: list[tuple[pd.DataFrame, pd.Series]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Scalers from every frame's rows, windows per frame, a per-frame validation tail.
+
+        Sets ``floor_``, ``x_mean_``, ``x_std_`` and ``y_scale_``; returns the
+        training and validation windows and their scaled targets.
+        """
         need = self.seq_len + self.horizon + 10
         for frame, _ in pairs:
             if len(frame) < need:
@@ -309,7 +320,7 @@ class RnnForecaster(BaseForecaster):
         rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
         pos = rv[np.isfinite(rv) & (rv > 0)]
         self.floor_ = float(pos.min()) if pos.size else 1e-12
-        raws = [np.column_stack([_transform(c, f[c].to_numpy(dtype=float), self.floor_) for c in self.features]) for f, _ in pairs]
+        raws = [self._raw(f) for f, _ in pairs]
         stacked = np.vstack(raws)
         for j, c in enumerate(self.features):
             if not np.isfinite(stacked[:, j]).any():
@@ -347,7 +358,7 @@ class RnnForecaster(BaseForecaster):
             self.y_scale_ = float(both.mean())
         else:
             self.y_scale_ = float(both.std()) or 1.0
-        self._train(Xtr, ytr / self.y_scale_, Xva, yva / self.y_scale_, warm_start)
+        return Xtr, ytr / self.y_scale_, Xva, yva / self.y_scale_
 
     def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
         """Adam with early stopping on the validation samples; keeps the best weights."""
