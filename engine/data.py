@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from signals.errors import DataError, DataWarning
+from signals.features import by_symbol, symbols
 
 __all__ = [
     "DataError",
@@ -621,24 +622,3 @@ def load(
     for sym, f in frames.items():
         checked[sym], tz[sym] = _check_index(f.rename(columns=_canon), sym)
     return _finish(checked, source=source, fill=fill, auto_adjust=auto_adjust, min_rows=min_rows, tz=tz, notes=notes, start=start_ts, end=end_ts)
-
-
-def symbols(frame: pd.DataFrame) -> list[str]:
-    """The symbols in a frame from :func:`load`, in order."""
-    if isinstance(frame.columns, pd.MultiIndex):
-        return [str(s) for s in frame.columns.get_level_values(0).unique()]
-    return [str(s) for s in frame.attrs.get("symbols", ["series"])]
-
-
-def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """One bars frame per symbol, each over its own listed span (no leading or
-    trailing empty rows), with ``attrs["symbols"]`` set."""
-    if not isinstance(frame.columns, pd.MultiIndex):
-        return {symbols(frame)[0]: frame}
-    out = {}
-    for sym in symbols(frame):
-        sub = frame[sym].dropna(how="all")
-        sub.columns.name = "field"
-        sub.attrs = {**{k: v for k, v in frame.attrs.items() if k != "symbols"}, "symbols": [sym]}
-        out[sym] = sub
-    return out

@@ -39,6 +39,8 @@ __all__ = [
     "volume_ratio",
     "join_vix",
     "feature_frame",
+    "symbols",
+    "by_symbol",
     "TRADING_DAYS",
     "annual_vol",
 ]
@@ -94,14 +96,30 @@ def _check_rows(n_rows: int, needed: int, what: str, symbol: str) -> None:
         )
 
 
+def symbols(frame: pd.DataFrame) -> list[str]:
+    """The symbols in a frame from :func:`engine.data.load`, in order."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        return [str(s) for s in frame.columns.get_level_values(0).unique()]
+    return [str(s) for s in frame.attrs.get("symbols", ["series"])]
+
+
+def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One bars frame per symbol, each over its own listed span (no leading or
+    trailing empty rows), with ``attrs["symbols"]`` set."""
+    if not isinstance(frame.columns, pd.MultiIndex):
+        return {symbols(frame)[0]: frame}
+    out = {}
+    for sym in symbols(frame):
+        sub = frame[sym].dropna(how="all")
+        sub.columns.name = "field"
+        sub.attrs = {**{k: v for k, v in frame.attrs.items() if k != "symbols"}, "symbols": [sym]}
+        out[sym] = sub
+    return out
+
+
 def _per_symbol(bars: pd.DataFrame, fn) -> pd.DataFrame:
     """Apply ``fn`` to each symbol's bars over its listed span; one column per symbol."""
-    out = {}
-    for sym in bars.columns.get_level_values(0).unique():
-        sub = bars[sym].dropna(how="all")
-        sub.attrs = {"symbols": [sym]}
-        out[sym] = fn(sub)
-    return pd.DataFrame(out).reindex(bars.index)
+    return pd.DataFrame({sym: fn(b) for sym, b in by_symbol(bars).items()}).reindex(bars.index)
 
 
 def log_returns(close: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:

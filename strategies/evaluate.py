@@ -44,8 +44,12 @@ def strategy_table(
     (table, results): one row per (model, strategy) plus buy and hold, with Sharpe,
     max drawdown, annual turnover, realised and target volatility; and the backtests.
     """
+    def row(stats: pd.Series, target_vol: float | None) -> dict:
+        return {"sharpe": stats["sharpe"], "max_drawdown": stats["max_drawdown"], "annual_return": stats["annual_return"],
+                "realised_vol": stats["annual_vol"], "target_vol": target_vol, "turnover_per_year": stats["turnover_per_year"],
+                "costs_per_year": stats["costs_per_year"]}
+
     rows, results = {}, {}
-    bench = None
     returns = np.log(close).diff() if calibrate else None
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
@@ -55,17 +59,9 @@ def strategy_table(
         ):
             res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)
             results[(model, strategy)] = res
-            s = res.stats.iloc[0]
-            rows[(model, strategy)] = {
-                "sharpe": s["sharpe"], "max_drawdown": s["max_drawdown"], "annual_return": s["annual_return"],
-                "realised_vol": s["annual_vol"], "target_vol": tv, "turnover_per_year": s["turnover_per_year"],
-                "costs_per_year": s["costs_per_year"],
-            }
-            if bench is None:
-                b = res.stats.loc["buy_and_hold"]
-                bench = {"sharpe": b["sharpe"], "max_drawdown": b["max_drawdown"], "annual_return": b["annual_return"],
-                         "realised_vol": b["annual_vol"], "target_vol": None, "turnover_per_year": 0.0, "costs_per_year": 0.0}
-    rows[("buy_and_hold", "-")] = bench
+            rows[(model, strategy)] = row(res.stats.iloc[0], tv)
+    # buy and hold over the first strategy's days (its turnover and costs are zero)
+    rows[("buy_and_hold", "-")] = row(next(iter(results.values())).stats.loc["buy_and_hold"], None)
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "strategy"])
     return table, results
