@@ -59,6 +59,12 @@ class ConfigError(ValueError):
     """A configuration that tradecast refuses: unknown key, wrong type or value."""
 
 
+def _did_you_mean(value: str, options) -> str:
+    """`` Did you mean 'x'?`` for the closest option, or nothing."""
+    close = difflib.get_close_matches(value, list(options), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """``[data]``: where the bars come from (see :func:`engine.data.load`).
@@ -164,15 +170,13 @@ class ForecasterConfig:
                 raise ConfigError(f"{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = \"lstm\", type = \"rnn\".")
         kind = mapping["type"]
         if kind not in FORECASTERS:
-            close = difflib.get_close_matches(kind, list(FORECASTERS), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = _did_you_mean(kind, FORECASTERS)
             raise ConfigError(f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}")
         valid = FORECASTERS[kind]._param_names()
         params = {k: v for k, v in mapping.items() if k not in ("name", "type")}
         for k in params:
             if k not in valid:
-                close = difflib.get_close_matches(k, valid, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
+                hint = _did_you_mean(k, valid)
                 raise ConfigError(f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: {', '.join(valid)}.{hint}")
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()))
@@ -238,8 +242,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         return _build(hint, value, key)
     if origin is Literal:
         if value not in get_args(hint):
-            close = difflib.get_close_matches(str(value), [str(a) for a in get_args(hint)], n=1)
-            hint_txt = f" Did you mean {close[0]!r}?" if close else ""
+            hint_txt = _did_you_mean(str(value), [str(a) for a in get_args(hint)])
             raise ConfigError(f"{key} = {value!r} is not allowed; choose one of {', '.join(repr(a) for a in get_args(hint))}.{hint_txt}")
         return value
     if origin in (Union, types.UnionType):
@@ -286,8 +289,7 @@ def _build(cls: type, mapping: Any, where: str) -> Any:
     unknown = [k for k in mapping if k not in fields]
     if unknown:
         k = unknown[0]
-        close = difflib.get_close_matches(k, list(fields), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = _did_you_mean(k, fields)
         raise ConfigError(f"unknown key {k!r} in {section}; valid keys are: {', '.join(fields)}.{hint}")
     kwargs = {name: _coerce(value, hints[name], f"{where}.{name}" if where else name) for name, value in mapping.items()}
     try:

@@ -21,13 +21,16 @@ def _hint(hint: str) -> str:
     return f" Hint: {hint}" if hint else ""
 
 
-def check_int(owner: str, name: str, value: object, low: int, *, allow_none: bool = False, hint: str = "") -> None:
-    """``value`` is an integer ``>= low`` (or None when allowed)."""
+def check_int(
+    owner: str, name: str, value: object, low: int, *, allow_none: bool = False, hint: str = "", error: type[Exception] = ParameterError
+) -> None:
+    """``value`` is an integer ``>= low`` (or None when allowed); else ``error``
+    (a :class:`~signals.errors.DataError` for feature windows)."""
     if value is None and allow_none:
         return
     if not is_int(value) or value < low:
         rule = f"an integer >= {low}" + (" or None" if allow_none else "")
-        raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
+        raise error(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
 
 
 def check_sizes(owner: str, name: str, value: object, *, unique: bool = False, hint: str = "") -> None:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from signals import realized
+from signals.checks import check_int
 from signals.errors import DataError
 
 __all__ = [
@@ -82,9 +83,8 @@ def _check_index(obj: pd.Series | pd.DataFrame, name: str) -> None:
         )
 
 
-def _check_positive_int(value: object, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise DataError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+def _check_positive_int(value: object, name: str) -> int:
+    check_int("features", name, value, 1, error=DataError)
     return int(value)
 
 
