@@ -94,7 +94,8 @@ class BatchedRnnEnsemble(BaseForecaster):
     see the same minibatches (shuffled by ``shuffle_seed``), keep their own best
     validation weights and stop on their own patience. The forecast is the mean
     of the members' variance forecasts. Inputs, scaling and validation split
-    are :class:`signals.rnn.RnnForecaster`'s.
+    are :class:`signals.rnn.RnnForecaster`'s; the members are plain recurrent
+    networks (``RnnForecaster(skip=False)``).
 
     Parameters
     ----------
@@ -158,7 +159,8 @@ class BatchedRnnEnsemble(BaseForecaster):
     def _template(self, seed: int = 0) -> RnnForecaster:
         return RnnForecaster(cell=self.cell, hidden=(self.hidden,), seq_len=self.seq_len, features=tuple(self.features),
                              epochs=self.epochs, patience=self.patience, lr=self.lr, grad_clip=self.grad_clip,
-                             batch_size=self.batch_size, val_fraction=self.val_fraction, horizon=self.horizon, seed=seed)
+                             batch_size=self.batch_size, val_fraction=self.val_fraction, horizon=self.horizon, seed=seed,
+                             skip=False)  # the grouped cells have no skip path
 
     def _columns(self) -> list[str]:
         return self._template()._columns()

@@ -9,7 +9,20 @@ origin :math:`s` and forecasts the target for the next ``horizon`` days:
     \hat\sigma^2_{s+1} = c \cdot \exp(w^\top h_s + b)
 
 for variance (positive by construction; :math:`c` is the training mean of the
-target, so an untrained head starts at the unconditional variance), and
+target, so an untrained head starts at the unconditional variance). With
+``skip=True`` a linear path from the window's log-variance averages is added,
+
+.. math::
+
+    \log \hat\sigma^2_{s+1} = \log c + w^\top h_s + b
+        + \sum_{j \in \{1, 5, L\}} \beta_j^\top \bar x_{s,j},
+    \qquad \bar x_{s,j} = \tfrac1j \textstyle\sum_{i<j} x_{s-i},
+
+started at a HAR-like persistence forecast (weight 1/3 on each average of log
+``rv``), so the forecast can follow variance beyond the training range (a
+recurrent state saturates there; in October 2008 the plain GRU stopped near
+40 % annualised while realised variance ran at 60-80 %) and the recurrent path
+learns the correction. For returns,
 :math:`\hat r = c \cdot (w^\top h_s + b)` for returns (:math:`c` the training
 standard deviation). With ``attention=True``, :math:`h_s` is replaced by
 :math:`\sum_t a_t h_t` with learned weights :math:`a_t` over the time steps.
@@ -66,7 +79,7 @@ def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
 class _RnnNet(nn.Module):
     """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
 
-    def __init__(self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool) -> None:
+    def __init__(self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False) -> None:
         super().__init__()
         rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
         sizes = (n_inputs, *hidden)
@@ -78,8 +91,13 @@ class _RnnNet(nn.Module):
             self.att_score = nn.Linear(hidden[-1], 1, bias=False)
         self.head = nn.Linear(hidden[-1], 1)
         nn.init.zeros_(self.head.bias)
+        self.skip = None
+        if skip:
+            self.skip = nn.Linear(3 * n_inputs, 1, bias=False)
+            nn.init.zeros_(self.skip.weight)
 
     def forward(self, x):
+        inputs = x
         for i, layer in enumerate(self.layers):
             x, _ = layer(x)
             if i < len(self.layers) - 1:
@@ -91,7 +109,11 @@ class _RnnNet(nn.Module):
             ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
         else:
             ctx = x[:, -1]
-        return self.head(self.drop(ctx)).squeeze(-1), weights
+        out = self.head(self.drop(ctx)).squeeze(-1)
+        if self.skip is not None:
+            summary = torch.cat([inputs[:, -1], inputs[:, -5:].mean(dim=1), inputs.mean(dim=1)], dim=-1)
+            out = out + self.skip(summary).squeeze(-1)
+        return out, weights
 
 
 class RnnForecaster(BaseForecaster):
@@ -133,6 +155,12 @@ class RnnForecaster(BaseForecaster):
     device : {"auto", "cpu", "cuda"}, default "auto"
     bidirectional : bool, default False
         Refused when True: a bidirectional network reads the days after the origin.
+    skip : bool, default True
+        Add a linear path from the averages of the inputs over the last 1, 5 and
+        ``seq_len`` days to the output, started (cold fits of a variance model
+        reading ``rv``) at a log-HAR-like persistence forecast; see the module
+        docstring. Lowered the out-of-sample QLIKE of GRU(32) on the S&P 500
+        from 0.918 to 0.884 of log-HAR's (``benchmarks/accuracy.py``).
 
     Attributes
     ----------
@@ -174,6 +202,7 @@ class RnnForecaster(BaseForecaster):
         seed: int = 0,
         device: Device = "auto",
         bidirectional: bool = False,
+        skip: bool = True,
     ) -> None:
         self.cell = cell
         self.hidden = hidden
@@ -195,6 +224,7 @@ class RnnForecaster(BaseForecaster):
         self.seed = seed
         self.device = device
         self.bidirectional = bidirectional
+        self.skip = skip
 
     @property
     def name(self) -> str:
@@ -211,6 +241,9 @@ class RnnForecaster(BaseForecaster):
                 f"Hint: more layers or attention=True look further back without looking ahead."
             )
         check_choice(who, "cell", self.cell, ("lstm", "gru"))
+        for name in ("attention", "skip"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{who}: {name} must be True or False; got {getattr(self, name)!r}.")
         check_sizes(who, "hidden", self.hidden, hint="(64, 32).")
         for name in ("seq_len", "epochs", "warm_epochs", "patience", "batch_size"):
             check_int(who, name, getattr(self, name), 1)
@@ -366,13 +399,23 @@ class RnnForecaster(BaseForecaster):
 
         device = self._device()
         torch.manual_seed(self.seed)
-        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention)).to(device)
+        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip)).to(device)
         epochs = self.epochs
+        if self.skip and warm_start is None and self.target == "variance" and "rv" in self.features:
+            # Start from a HAR-like persistence forecast in log space (the geometric
+            # mean of rv over the last 1, 5 and seq_len days), so forecasts can
+            # follow variance beyond the training range; the recurrent path learns
+            # the correction.
+            j, k = list(self.features).index("rv"), len(self.features)
+            with torch.no_grad():
+                for part in range(3):
+                    net.skip.weight[0, part * k + j] = float(self.x_std_[j]) / 3
+                net.head.bias.fill_(float(self.x_mean_[j]) - math.log(self.y_scale_))
         if warm_start is not None:
-            same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention) == (
-                self.cell, tuple(self.hidden), tuple(self.features), self.attention)
+            same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention, warm_start.skip) == (
+                self.cell, tuple(self.hidden), tuple(self.features), self.attention, self.skip)
             if not same:
-                raise ParameterError("RnnForecaster: warm_start must have the same cell, hidden, features and attention as this network.")
+                raise ParameterError("RnnForecaster: warm_start must have the same cell, hidden, features, attention and skip as this network.")
             net.load_state_dict(warm_start.net_.state_dict())
             epochs = self.warm_epochs
         n_train = len(Xtr)

@@ -105,6 +105,7 @@ def test_bidirectional_is_refused_with_reason(frame):
         ({"lr": 0}, r"lr must be a positive number; got 0"),
         ({"device": "tpu"}, r"device must be one of 'auto', 'cpu', 'cuda'; got 'tpu'"),
         ({"horizon": -1}, r"horizon must be an integer >= 1; got -1"),
+        ({"skip": "yes"}, r"skip must be True or False; got 'yes'"),
     ],
 )
 def test_bad_hyperparameters(frame, params, match):
@@ -115,3 +116,25 @@ def test_bad_hyperparameters(frame, params, match):
 def test_missing_feature_is_named(frame):
     with pytest.raises(DataError, match=r"RnnForecaster: the frame lacks column\(s\) vix"):
         RnnForecaster(features=("rv", "vix")).fit(frame)
+
+
+def test_skip_path_lets_forecasts_leave_the_training_range():
+    # Trained on 1999-2007, forecasting the autumn of 2008, when daily variance ran
+    # far above anything in the training rows: the recurrent state saturates, the
+    # HAR-like skip path (started at persistence) follows the new level.
+    frame = sp500()
+    train = frame.loc[:"2007-12-31"]
+    crash = frame.loc["2008-10-06":"2008-12-05"].index
+    persistence = frame["rv"].rolling(5).mean().shift(1).reindex(crash)
+    params = dict(cell="gru", hidden=(8,), seq_len=10, epochs=4, patience=3, seed=0)
+    plain = RnnForecaster(**params, skip=False).fit(train).predict(frame, crash)
+    skip = RnnForecaster(**params, skip=True).fit(train).predict(frame, crash)
+    top = train["rv"].max()
+    assert plain.max() < top < skip.max()
+    assert np.median(np.log(plain / persistence)) < -2 < -1 < np.median(np.log(skip / persistence))
+
+
+def test_warm_start_needs_the_same_skip(frame):
+    first = RnnForecaster(**TINY, skip=False).fit(frame)
+    with pytest.raises(ParameterError, match="skip"):
+        RnnForecaster(**TINY).fit(frame, warm_start=first)
