@@ -39,6 +39,7 @@ from signals.base import BaseForecaster
 from signals.errors import ParameterError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
+from strategies.calibration import Calibrate
 
 __all__ = [
     "ConfigError",
@@ -143,7 +144,7 @@ class StrategyConfig:
     regime_quantile: float = 0.8
     regime_lookback: int = 252
     fees_bps: float = 2.0
-    calibrate: bool = False
+    calibrate: Calibrate = "proxy"
 
     def __post_init__(self) -> None:
         if not self.target_vol > 0 or not self.max_leverage > 0 or self.fees_bps < 0:

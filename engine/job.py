@@ -122,6 +122,7 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
         tables[sym], backtests[sym] = strategy_table(
             prepared.features[sym]["close"], fc[variance_models], target=st.target_vol, max_leverage=st.max_leverage,
             regime_quantile=st.regime_quantile, regime_lookback=st.regime_lookback, fees_bps=st.fees_bps, calibrate=st.calibrate,
+            proxy=prepared.features[sym]["rv"], variance_of={m: result.models[m].variance_of for m in variance_models},
         )
     return tables, backtests
 

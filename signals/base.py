@@ -42,6 +42,7 @@ from signals.errors import DataError, ParameterError
 __all__ = [
     "Target",
     "TARGETS",
+    "VarianceOf",
     "Forecaster",
     "BaseForecaster",
     "ParameterError",
@@ -52,6 +53,8 @@ __all__ = [
 
 Target = Literal["variance", "return", "price"]
 TARGETS: tuple[str, ...] = get_args(Target)
+#: What a variance forecast is a forecast of (see ``BaseForecaster.variance_of``).
+VarianceOf = Literal["target", "returns", "mixed"]
 
 
 class NotFittedError(RuntimeError):
@@ -141,6 +144,13 @@ class BaseForecaster:
     #: Rough fit cost relative to a closed-form regression; the engine starts
     #: expensive fits first so that parallel workers finish together.
     relative_cost: float = 1.0
+    #: What a variance forecast measures: the realised-variance target (the
+    #: ``rv`` column, whichever estimator built it) or the variance of
+    #: close-to-close returns. A range estimator misses the overnight move and
+    #: part of the close-to-close variance, so the two differ in level (about
+    #: 1.6x on the S&P 500 with Garman-Klass); vol-targeting rescales "target"
+    #: forecasts to returns (:func:`strategies.calibration.proxy_scale`).
+    variance_of: VarianceOf = "target"
     #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1

@@ -53,6 +53,11 @@ class EnsembleForecaster(BaseForecaster):
         return self.members[0].horizon if self.members else 1
 
     @property
+    def variance_of(self) -> str:  # type: ignore[override]
+        kinds = {getattr(m, "variance_of", "target") for m in self.members}
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+    @property
     def relative_cost(self) -> float:  # type: ignore[override]
         return float(sum(getattr(m, "relative_cost", 1.0) for m in self.members))
 

@@ -126,6 +126,7 @@ class GarchForecaster(BaseForecaster):
 
     supports_warm_start = True
     relative_cost = 20.0
+    variance_of = "returns"
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()

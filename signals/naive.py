@@ -106,6 +106,10 @@ class RollingVarianceForecaster(BaseForecaster):
     def name(self) -> str:
         return "unconditional" if self.window is None else f"rolling{self.window}"
 
+    @property
+    def variance_of(self) -> str:  # type: ignore[override]
+        return "returns" if self.source == "return" else "target"
+
     def _check_params(self) -> None:
         check_int(type(self).__name__, "window", self.window, 1, allow_none=True)
         check_choice(type(self).__name__, "source", self.source, ("return", "rv"))
@@ -148,6 +152,10 @@ class EwmaForecaster(BaseForecaster):
     @property
     def name(self) -> str:
         return "ewma"
+
+    @property
+    def variance_of(self) -> str:  # type: ignore[override]
+        return "returns" if self.source == "return" else "target"
 
     def _check_params(self) -> None:
         check_number("EwmaForecaster", "lam", self.lam, lambda v: 0 < v < 1, "a number in (0, 1)", hint="RiskMetrics uses 0.94 for daily data.")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from signals.checks import check_choice
+from signals.errors import ParameterError
 from strategies.backtest import BacktestResult, backtest
+from strategies.calibration import Calibrate, proxy_scale
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
@@ -21,7 +26,9 @@ def strategy_table(
     regime_quantile: float = 0.8,
     regime_lookback: int = 252,
     fees_bps: float = 2.0,
-    calibrate: bool = False,
+    calibrate: Calibrate = "none",
+    proxy: pd.Series | None = None,
+    variance_of: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
     """Vol-targeting and a volatility-regime strategy for each variance forecaster.
 
@@ -34,10 +41,16 @@ def strategy_table(
     regime_quantile, regime_lookback : invested while forecast volatility is below
         its trailing quantile
     fees_bps : float
-    calibrate : bool, default False
-        Scale each variance forecast to the squared returns of the past year
-        before vol-targeting (see ``calibrate_with`` in
-        :func:`strategies.vol_target.vol_target_weights`).
+    calibrate : {"none", "proxy"}, default "none"
+        "proxy": before vol-targeting, multiply each forecast of the
+        realised-variance proxy by :func:`strategies.calibration.proxy_scale`,
+        so that it forecasts the variance of the returns traded.
+    proxy : Series, optional
+        The realised-variance proxy (the feature frame's ``rv``); needed for
+        ``calibrate="proxy"``.
+    variance_of : dict of model to "target" | "returns" | "mixed", optional
+        What each forecast measures (``BaseForecaster.variance_of``); only
+        "target" forecasts are scaled. Default: every model "target".
 
     Returns
     -------
@@ -49,12 +62,21 @@ def strategy_table(
                 "realised_vol": stats["annual_vol"], "target_vol": target_vol, "turnover_per_year": stats["turnover_per_year"],
                 "costs_per_year": stats["costs_per_year"]}
 
+    check_choice("strategy_table", "calibrate", calibrate, ("none", "proxy"))
+    scale = None
+    if calibrate == "proxy":
+        if proxy is None:
+            raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
+                                 "were trained on. Hint: proxy=frame['rv'].")
+        scale = proxy_scale(np.log(close).diff(), proxy)
+    variance_of = dict(variance_of or {})
     rows, results = {}, {}
-    returns = np.log(close).diff() if calibrate else None
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
+        if scale is not None and variance_of.get(model, "target") == "target":
+            fc = fc * scale.reindex(fc.index)
         for strategy, weights, tv in (
-            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage, calibrate_with=returns), target),
+            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage), target),
             ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
         ):
             res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_int, check_number
+from signals.checks import check_choice, check_number
 from strategies.timing import annual_vol
 
 __all__ = ["vol_target_weights", "apply_band", "Budget"]
@@ -58,8 +58,6 @@ def vol_target_weights(
     long_only: bool = True,
     band: float = 0.0,
     budget: Budget = "per_asset",
-    calibrate_with: pd.Series | pd.DataFrame | None = None,
-    calibration_window: int = 252,
 ) -> pd.Series | pd.DataFrame:
     """Weights that aim the forecast volatility at ``target``.
 
@@ -82,14 +80,6 @@ def vol_target_weights(
     budget : {"per_asset", "equal_risk"}, default "per_asset"
         Universe: every asset aims at ``target`` on its own, or each gets an
         equal share ``target / n`` of the risk budget.
-    calibrate_with : Series or DataFrame, optional
-        Daily log returns of the traded asset(s). A forecast of a variance
-        proxy (a range estimator misses the overnight move, for one) can sit
-        below the variance of the returns actually earned; the forecast for day
-        ``t`` is then scaled by the ratio of mean squared return to mean forecast
-        over the ``calibration_window`` days before ``t`` (known at the close of
-        ``t - 1``; no scaling until a full window has passed).
-    calibration_window : int, default 252
 
     Returns
     -------
@@ -101,14 +91,6 @@ def vol_target_weights(
     check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
     check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
     variance_forecast = variance_forecast.where(variance_forecast > 0)
-    if calibrate_with is not None:
-        check_int(who, "calibration_window", calibration_window, 2)
-        r2 = (calibrate_with.reindex(variance_forecast.index) ** 2)
-        both = r2.notna() & variance_forecast.notna()
-        # only days before t: rolling sums up to t, shifted by one day
-        num = r2.where(both).rolling(calibration_window, min_periods=calibration_window).sum().shift(1)
-        den = variance_forecast.where(both).rolling(calibration_window, min_periods=calibration_window).sum().shift(1)
-        variance_forecast = variance_forecast * (num / den).fillna(1.0)
     vol = annual_vol(variance_forecast)
     n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
     share = target / n_assets if budget == "equal_risk" else target

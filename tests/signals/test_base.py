@@ -9,6 +9,7 @@ import pytest
 from signals.audit import CausalityError, check_causality
 from signals.autoreg import ArForecaster, MlpForecaster
 from signals.base import BaseForecaster, Forecaster, NotFittedError, ParameterError, realized_target
+from signals.ensemble import EnsembleForecaster
 from signals.errors import DataError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
@@ -131,8 +132,6 @@ def test_missing_columns_are_named(frame):
 
 
 def test_ensemble_is_the_mean_of_its_members(frame):
-    from signals.ensemble import EnsembleForecaster
-
     members = [HarForecaster(), HarForecaster(log=True), EwmaForecaster(source="rv")]
     train, dates = frame.loc[:"2006-12-31"], frame.loc["2007-01-01":].index
     ens = EnsembleForecaster(members=members).fit(train)
@@ -141,3 +140,21 @@ def test_ensemble_is_the_mean_of_its_members(frame):
     assert check_causality(ens, frame, dates[:300], [dates[150]]) > 0
     with pytest.raises(ParameterError, match=r"members must share target and horizon"):
         EnsembleForecaster(members=[HarForecaster(), HarForecaster(horizon=5)]).fit(train)
+
+
+@pytest.mark.parametrize(
+    ("model", "measures"),
+    [
+        (HarForecaster(), "target"),
+        (RnnForecaster(), "target"),
+        (GarchForecaster(), "returns"),
+        (EwmaForecaster(), "returns"),
+        (EwmaForecaster(source="rv"), "target"),
+        (RollingVarianceForecaster(source="rv"), "target"),
+        (EnsembleForecaster(members=[HarForecaster(), HarForecaster(log=True)]), "target"),
+        (EnsembleForecaster(members=[HarForecaster(), GarchForecaster()]), "mixed"),
+    ],
+)
+def test_variance_of_says_what_a_forecast_measures(model, measures):
+    # vol-targeting rescales forecasts of the rv proxy, not of return variance
+    assert model.variance_of == measures

@@ -117,24 +117,3 @@ def test_a_forecast_labelled_by_its_origin_is_caught():
     check_alignment(realized.shift(1), realized, name="lagged")  # yesterday's value: honest
     with pytest.raises(AlignmentError, match=r"origin tracks the next day's realised value .* labelled by the date it was made"):
         check_alignment(realized.shift(-1), realized, name="origin")  # made at t, labelled t: one bar late
-
-
-def test_calibration_scales_a_biased_forecast_with_past_data_only():
-    # The forecast is half the true variance (a proxy that misses part of the day):
-    # once a window has passed, calibration doubles it, using only earlier days.
-    n, sigma = 800, 0.01
-    rng = np.random.default_rng(4)
-    days = pd.bdate_range("2010-01-01", periods=n)
-    r = pd.Series(rng.normal(0, sigma, n), index=days)
-    fc = pd.Series(0.5 * sigma**2, index=days)
-    w = vol_target_weights(fc, target=0.10, calibrate_with=r, calibration_window=250)
-    plain = vol_target_weights(fc, target=0.10)
-    assert (w.iloc[:250] == plain.iloc[:250]).all()
-    ratio = (plain / w).iloc[300:] ** 2  # implied scale of the variance
-    # mean of r^2 over 250 days / sigma^2 has relative sd sqrt(2/250) = 9 %: within 4 sd of 2
-    assert ((ratio - 2).abs() < 2 * 4 * np.sqrt(2 / 250)).all()
-    # causality: changing returns from day 500 on leaves weights up to day 500 unchanged
-    r2 = r.copy()
-    r2.iloc[500:] *= 5
-    w2 = vol_target_weights(fc, target=0.10, calibrate_with=r2, calibration_window=250)
-    pd.testing.assert_series_equal(w.iloc[:501], w2.iloc[:501])
