@@ -141,6 +141,12 @@ class RnnForecaster(BaseForecaster):
     epochs : int, default 60
     warm_epochs : int, default 15
         Epoch budget when warm-started from a previous fit's weights.
+    warm_rows : int or None, default 1008
+        When warm-started, train (and validate) on the latest ``warm_rows``
+        samples of each frame only (four years by default): the previous fit
+        has seen the older ones. None trains on all of them. On the S&P 500
+        walk-forward this made warm refits of LSTM(32) and GRU(32) 4.7 times
+        faster than cold ones with a lower QLIKE (``benchmarks/walkforward.py``).
     patience : int, default 8
         Epochs without validation improvement before stopping; the learning
         rate halves after ``max(1, patience // 2)`` such epochs.
@@ -193,6 +199,7 @@ class RnnForecaster(BaseForecaster):
         loss: RnnLoss = "auto",
         epochs: int = 60,
         warm_epochs: int = 15,
+        warm_rows: int | None = 1008,
         patience: int = 8,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -215,6 +222,7 @@ class RnnForecaster(BaseForecaster):
         self.loss = loss
         self.epochs = epochs
         self.warm_epochs = warm_epochs
+        self.warm_rows = warm_rows
         self.patience = patience
         self.lr = lr
         self.weight_decay = weight_decay
@@ -251,6 +259,7 @@ class RnnForecaster(BaseForecaster):
         check_number(who, "val_fraction", self.val_fraction, lambda v: 0 < v < 1, "in (0, 1)")
         check_number(who, "lr", self.lr, lambda v: v > 0, "a positive number")
         check_number(who, "weight_decay", self.weight_decay, lambda v: v >= 0, "a non-negative number")
+        check_int(who, "warm_rows", self.warm_rows, 50, allow_none=True, hint="a few years of rows, such as 756, or None for all.")
         if self.grad_clip is not None:
             check_number(who, "grad_clip", self.grad_clip, lambda v: v > 0, "a positive number or None")
         check_choice(who, "loss", self.loss, ("auto", "qlike", "logmse", "mse"))
@@ -335,13 +344,15 @@ class RnnForecaster(BaseForecaster):
 
     def _fit_frames(self, pairs: list[tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
         """Samples (see :meth:`_samples`), then training."""
-        self._train(*self._samples(pairs), warm_start)
+        latest = self.warm_rows if warm_start is not None else None
+        self._train(*self._samples(pairs, latest), warm_start)
 
-    def _samples(self, pairs: list[tuple[pd.DataFrame, pd.Series]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _samples(self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Scalers from every frame's rows, windows per frame, a per-frame validation tail.
 
         Sets ``floor_``, ``x_mean_``, ``x_std_`` and ``y_scale_``; returns the
-        training and validation windows and their scaled targets.
+        training and validation windows and their scaled targets, from the
+        ``latest`` samples of each frame when given (scalers still from all rows).
         """
         need = self.seq_len + self.horizon + 10
         for frame, _ in pairs:
@@ -368,6 +379,8 @@ class RnnForecaster(BaseForecaster):
             target = y.to_numpy(dtype=float)
             ok &= np.isfinite(target)
             X, target = X[ok], target[ok]
+            if latest is not None:
+                X, target = X[-latest:], target[-latest:]
             m = len(X)
             n_val = max(1, int(round(self.val_fraction * m)))
             n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period

@@ -106,6 +106,7 @@ def test_bidirectional_is_refused_with_reason(frame):
         ({"device": "tpu"}, r"device must be one of 'auto', 'cpu', 'cuda'; got 'tpu'"),
         ({"horizon": -1}, r"horizon must be an integer >= 1; got -1"),
         ({"skip": "yes"}, r"skip must be True or False; got 'yes'"),
+        ({"warm_rows": 10}, r"warm_rows must be an integer >= 50 or None; got 10\. Hint: a few years of rows"),
     ],
 )
 def test_bad_hyperparameters(frame, params, match):
@@ -138,3 +139,22 @@ def test_warm_start_needs_the_same_skip(frame):
     first = RnnForecaster(**TINY, skip=False).fit(frame)
     with pytest.raises(ParameterError, match="skip"):
         RnnForecaster(**TINY).fit(frame, warm_start=first)
+
+
+def test_warm_rows_keeps_the_latest_samples_and_only_for_warm_fits(frame):
+    m = RnnForecaster(**TINY, warm_rows=300)
+    m.validate_params()
+    pairs = [(frame, m._model_target(frame))]
+    Xtr, _, Xva, yva = m._samples(pairs)
+    Xtr2, _, Xva2, yva2 = m._samples(pairs, 300)
+    # all samples in order: training, `horizon` purged, validation
+    everything = np.concatenate([Xtr, np.full((m.horizon, *Xtr.shape[1:]), np.nan), Xva])
+    assert len(Xtr2) + m.horizon + len(Xva2) == 300
+    np.testing.assert_array_equal(Xtr2[0], everything[-300])
+    np.testing.assert_array_equal(Xva2[-1], Xva[-1])
+    assert len(yva2) == round(0.2 * 300)
+    # a cold fit ignores warm_rows
+    test = frame.index[-50:]
+    a = RnnForecaster(**TINY, warm_rows=300).fit(frame).predict(frame, test)
+    b = RnnForecaster(**TINY, warm_rows=None).fit(frame).predict(frame, test)
+    pd.testing.assert_series_equal(a, b)
