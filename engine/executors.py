@@ -9,6 +9,7 @@ pins its numeric libraries to one thread (:func:`signals.threads.configure_threa
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -64,9 +65,12 @@ class ProcessExecutor:
 
     The main process would otherwise sit idle waiting; here it runs tasks too,
     and it starts at once while the workers are still importing torch (about
-    2.5 s each with spawn, the safe start method with torch's threads). The
-    pool is kept fed with one task per worker; the rest wait in a local queue
-    that the main process works through in submission order (longest first).
+    2 s each with spawn, the safe start method with torch's threads). Tasks
+    wait in a local queue in submission order (longest first); each worker is
+    given the next one the moment it finishes its last, by a feeder thread,
+    even while the main process is busy with a task of its own, and no task
+    is committed to a worker before one is free (the main process may take it
+    instead). That is greedy list scheduling: no process idles while work waits.
     """
 
     def __init__(self, n_jobs: int) -> None:
@@ -75,15 +79,38 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=configure_threads)
         self._queue: list[_Deferred] = []
         self._in_pool: dict[_Deferred, Future] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._feeder = threading.Thread(target=self._feed_forever, name="tradecast-feeder", daemon=True)
+        self._feeder.start()
 
     def _feed(self) -> None:
-        while self._queue and len(self._in_pool) < self._workers:
-            task = self._queue.pop(0)
-            self._in_pool[task] = self._pool.submit(task.fn, task.arg)
+        with self._lock:
+            running = sum(not f.done() for f in self._in_pool.values())
+            while self._queue and running < self._workers and not self._closed:
+                task = self._queue.pop(0)
+                fut = self._pool.submit(task.fn, task.arg)
+                fut.add_done_callback(lambda _: self._wake.set())
+                self._in_pool[task] = fut
+                running += 1
+
+    def _feed_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closed:
+                return
+            self._feed()
+
+    def _take(self) -> _Deferred | None:
+        with self._lock:
+            return self._queue.pop(0) if self._queue else None
 
     def submit(self, fn: Callable, arg: Any) -> _Deferred:
         task = _Deferred(fn, arg)
-        self._queue.append(task)
+        with self._lock:
+            self._queue.append(task)
         self._feed()
         return task
 
@@ -91,23 +118,24 @@ class ProcessExecutor:
         handles = list(handles)
         while True:
             done = [h for h in handles if h.outcome is not None]
-            for h, fut in list(self._in_pool.items()):
-                if fut.done():
-                    del self._in_pool[h]
-                    exc = fut.exception()
-                    h.outcome = (True, fut.result()) if exc is None else (False, exc)
-                    done.append(h)
-            self._feed()
+            with self._lock:
+                for h, fut in list(self._in_pool.items()):
+                    if fut.done():
+                        del self._in_pool[h]
+                        exc = fut.exception()
+                        h.outcome = (True, fut.result()) if exc is None else (False, exc)
+                        done.append(h)
+                in_flight = list(self._in_pool.values())
             if done:
                 return done, [h for h in handles if h not in done]
-            if self._queue:
-                task = self._queue.pop(0)  # the main process takes the next task itself
+            task = self._take()
+            if task is not None:  # the main process takes the next task itself
                 try:
                     task.outcome = (True, task.fn(task.arg))
                 except Exception as exc:  # delivered by result(), like the pool does; Ctrl-C goes straight up
                     task.outcome = (False, exc)
                 continue
-            futures_wait(list(self._in_pool.values()), return_when=FIRST_COMPLETED)
+            futures_wait(in_flight, return_when=FIRST_COMPLETED)
 
     def result(self, handle: _Deferred) -> Any:
         ok, value = handle.outcome
@@ -116,8 +144,14 @@ class ProcessExecutor:
         return value
 
     def close(self) -> None:
-        self._queue.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
+        self._wake.set()
+        self._feeder.join()
+        # The results are in; a worker takes about half a second to tear torch
+        # down and exit, and nothing needs to wait for that.
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class RayExecutor:

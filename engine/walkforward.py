@@ -444,15 +444,18 @@ def walk_forward(
             warm_from, k = cached, k + 1
 
     try:
-        # Longest first: costly models, and within a model the folds with the most
-        # training rows, so that workers finish together. Results do not depend on order.
-        by_cost = sorted(chains, key=lambda c: -getattr(models[c[1]], "relative_cost", 1.0))
-        for chain in by_cost:
-            if warm_chain[chain]:
-                start(chain, 0, None)
-            else:
-                for k in reversed(range(n_folds[chain])):
-                    start(chain, k, None)
+        # Longest first (relative cost x training rows, across models), so that
+        # workers finish together; a warm chain's folds follow one another, so
+        # it counts as one job of all its folds' rows. Results do not depend on order.
+        def cost(chain, k: int) -> float:
+            ks = range(n_folds[chain]) if warm_chain[chain] else [k]
+            rows = sum(folds[sym][j].n_train for sym in chain[0] for j in ks)
+            return getattr(models[chain[1]], "relative_cost", 1.0) * rows
+
+        firsts = [(chain, 0) for chain in chains if warm_chain[chain]]
+        firsts += [(chain, k) for chain in chains if not warm_chain[chain] for k in range(n_folds[chain])]
+        for chain, k in sorted(firsts, key=lambda ck: -cost(*ck)):
+            start(chain, k, None)
         while pending:
             done, _ = pool.wait(list(pending))
             for handle in done:

@@ -13,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from signals import realized
 from signals.base import BaseForecaster, Target
@@ -173,6 +172,8 @@ class EwmaForecaster(BaseForecaster):
         valid = np.flatnonzero(np.isfinite(x))
         if valid.size:
             start = valid[0]
+            from scipy.signal import lfilter  # here: importing scipy.signal costs every process 0.6 s
+
             # y_s = lam * y_{s-1} + (1 - lam) * x_s, with y_{start-1} = init_
             out[start:] = lfilter([1 - self.lam], [1.0, -self.lam], x[start:], zi=[self.lam * self.init_])[0]
         return out[origins]
