@@ -5,7 +5,7 @@ variance as the target. For each dataset: QLIKE, MSE, the ratio to log-HAR's
 QLIKE and the Diebold-Mariano p-value against log-HAR (Newey-West variance),
 for the baselines and for each lever tried on the networks.
 
-    python benchmarks/accuracy.py        # about 5 minutes on 2 cores
+    python benchmarks/accuracy.py        # about 7 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ MODELS = {
     "garch": ("baseline: GARCH(1,1)", GarchForecaster()),
     "egarch": ("baseline: EGARCH(1,1,1)", GarchForecaster(kind="egarch")),
     "ewma": ("baseline: RiskMetrics EWMA", EwmaForecaster()),
-    "lstm": ("LSTM(32), inputs rv, return, volume ratio, QLIKE loss", RnnForecaster(cell="lstm", **NET)),
-    "gru": ("GRU(32), same inputs", RnnForecaster(cell="gru", **NET)),
+    "lstm": ("LSTM(32), inputs rv, return, volume ratio, QLIKE loss, skip path", RnnForecaster(cell="lstm", **NET)),
+    "gru": ("GRU(32), same inputs, skip path", RnnForecaster(cell="gru", **NET)),
+    "lstm_plain": ("LSTM without the skip path", RnnForecaster(cell="lstm", skip=False, **NET)),
+    "gru_plain": ("GRU without the skip path", RnnForecaster(cell="gru", skip=False, **NET)),
     "gru_har_inputs": ("GRU + HAR weekly and monthly averages as inputs", RnnForecaster(cell="gru", features=MULTI, **NET)),
     "gru_attention": ("GRU with attention over lags", RnnForecaster(cell="gru", attention=True, **NET)),
     "gru_seq60": ("GRU reading 60 days instead of 20", RnnForecaster(cell="gru", seq_len=60, **NET)),
