@@ -6,7 +6,10 @@ refits over the last third of the data. History: the last 1,250, 2,500 and
 and NASDAQ, plus copies whose returns and variances are rescaled, so each
 asset costs the same to fit), n_jobs=2. Time per trained row (expanding
 windows refit on ever more rows, so rows trained grow faster than the history)
-and per asset should stay flat or fall: cost no worse than linear.
+and per asset should stay flat or fall: cost no worse than linear. Last, the
+same universes with one GRU per asset trained in a loop of fits against one
+grouped model per fold (``BatchedRnnUniverse`` with ``pooled=True``; equal
+forecasts: tests/signals/test_batched.py and tests/engine/test_walkforward.py).
 
     python benchmarks/scaling.py
 """
@@ -24,22 +27,25 @@ from engine.walkforward import walk_forward
 from signals.features import feature_frame
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
+from signals.batched import BatchedRnnUniverse
 from signals.naive import EwmaForecaster
 from signals.rnn import RnnForecaster
+
+GRU = dict(cell="gru", epochs=10, patience=3, features=("rv", "return"))
 
 
 def models():
     return {"loghar": HarForecaster(log=True), "garch": GarchForecaster(), "ewma": EwmaForecaster(),
-            "gru": RnnForecaster(cell="gru", hidden=(16,), epochs=10, patience=3, features=("rv", "return"))}
+            "gru": RnnForecaster(hidden=(16,), **GRU)}
 
 
-def timed(frames, n_jobs: int) -> tuple[float, int]:
+def timed(frames, n_jobs: int, chosen=None, pooled: bool = False) -> tuple[float, int]:
     """Wall seconds, and training rows summed over every fit (expanding windows
     make that grow faster than the history: it is the fair denominator)."""
     first = next(iter(frames.values()))
     start = first.index[len(first) * 2 // 3]
     t0 = time.perf_counter()
-    res = walk_forward(frames, models(), WalkForward(start=start, refit_every="year"), n_jobs=n_jobs, progress=False)
+    res = walk_forward(frames, chosen or models(), WalkForward(start=start, refit_every="year"), n_jobs=n_jobs, progress=False, pooled=pooled)
     return time.perf_counter() - t0, int(res.fits["n_train"].sum())
 
 
@@ -52,7 +58,8 @@ def main() -> None:
         rows[n] = {"wall_s": s, "rows_trained": trained, "us_per_trained_row": 1e6 * s / trained}
     hist = pd.DataFrame.from_dict(rows, orient="index").rename_axis("rows")
     rng = np.random.default_rng(0)
-    base = [spx.iloc[-2500:], ndx.iloc[-2500:]]
+    common = spx.index.intersection(ndx.index)  # one calendar, so a universe can be grouped
+    base = [spx.loc[common].iloc[-2500:], ndx.loc[common].iloc[-2500:]]
     universe = {}
     for i in range(20):
         f = base[i % 2].copy()
@@ -66,11 +73,23 @@ def main() -> None:
         s, _ = timed(dict(list(universe.items())[:n]), 2)
         rows[n] = {"wall_s": s, "s_per_asset": s / n}
     assets = pd.DataFrame.from_dict(rows, orient="index").rename_axis("assets")
+    rows = {}
+    for n in (1, 5, 20):
+        sub = dict(list(universe.items())[:n])
+        torch_loop, _ = timed(sub, 1, {"gru": RnnForecaster(hidden=(16,), **GRU)})
+        loop, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=16, **GRU)}, pooled=False)
+        grouped, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=16, **GRU)}, pooled=True)
+        rows[n] = {"rnn_forecaster_loop_s": torch_loop, "same_model_loop_s": loop, "grouped_s": grouped,
+                   "speed_up_vs_rnn_loop": torch_loop / grouped, "speed_up_vs_same_loop": loop / grouped, "grouped_s_per_asset": grouped / n}
+    batched = pd.DataFrame.from_dict(rows, orient="index").rename_axis("assets")
     with pd.option_context("display.float_format", "{:.2f}".format):
         print("history length (1 process):")
         print(hist.to_string())
         print("\nuniverse size (n_jobs=2, 2,500 rows each):")
         print(assets.to_string())
+        print("\none GRU(16) per asset, 1 process: loops of fits (RnnForecaster with nn.GRU; the same model as the")
+        print("grouped one, fitted asset by asset) against one grouped model per fold (BatchedRnnUniverse, pooled=True):")
+        print(batched.to_string())
 
 
 if __name__ == "__main__":

@@ -407,7 +407,7 @@ def walk_forward(
     def make_task(chain: tuple[tuple[str, ...], str], k: int, warm_from: list[FoldResult] | None) -> _Task:
         syms, name = chain
         fs = {sym: folds[sym][k] for sym in syms}
-        sub = {sym: frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop] for sym in syms}
+        sub = {sym: _named(frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
         warm_key = warm_from[0].key if warm_from else None
         key = task_key(models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_key)
         caches = {sym: _cache_path(root, sym, name, k, key) for sym in syms} if root is not None else None
@@ -468,6 +468,13 @@ def walk_forward(
         bar.close()
         pool.close()
     return _assemble(results, frames, folds, models)
+
+
+def _named(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    """The task's slice, named by the engine's symbol (``attrs["symbols"]``), so that
+    a model with one member per asset (``BatchedRnnUniverse``) finds its member."""
+    frame.attrs = {**frame.attrs, "symbols": [symbol]}
+    return frame
 
 
 def _check_shared_folds(frames: dict[str, pd.DataFrame], folds: dict[str, list[Fold]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from signals.autoreg import ArForecaster, MlpForecaster
 from signals.base import BaseForecaster
+from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
@@ -22,4 +23,6 @@ FORECASTERS: dict[str, type[BaseForecaster]] = {
     "ar": ArForecaster,
     "mlp": MlpForecaster,
     "rnn": RnnForecaster,
+    "rnn_ensemble": BatchedRnnEnsemble,
+    "rnn_universe": BatchedRnnUniverse,
 }

@@ -406,15 +406,12 @@ class RnnForecaster(BaseForecaster):
             self.y_scale_ = float(both.std()) or 1.0
         return Xtr, ytr / self.y_scale_, Xva, yva / self.y_scale_
 
-    def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
-        """Adam with early stopping on the validation samples; keeps the best weights."""
-        from signals.losses import torch_loss
-
-        device = self._device()
-        torch.manual_seed(self.seed)
-        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip)).to(device)
-        epochs = self.epochs
-        if self.skip and warm_start is None and self.target == "variance" and "rv" in self.features:
+    def _new_net(self, seed: int) -> _RnnNet:
+        """A freshly initialised network for ``seed``, its skip path (if any) at
+        persistence; needs the scalers of :meth:`_samples`."""
+        torch.manual_seed(seed)
+        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip))
+        if self.skip and self.target == "variance" and "rv" in self.features:
             # Start from a HAR-like persistence forecast in log space (the geometric
             # mean of rv over the last 1, 5 and seq_len days), so forecasts can
             # follow variance beyond the training range; the recurrent path learns
@@ -424,6 +421,15 @@ class RnnForecaster(BaseForecaster):
                 for part in range(3):
                     net.skip.weight[0, part * k + j] = float(self.x_std_[j]) / 3
                 net.head.bias.fill_(float(self.x_mean_[j]) - math.log(self.y_scale_))
+        return net
+
+    def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
+        """Adam with early stopping on the validation samples; keeps the best weights."""
+        from signals.losses import torch_loss
+
+        device = self._device()
+        net = self._new_net(self.seed).to(device)
+        epochs = self.epochs
         if warm_start is not None:
             same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention, warm_start.skip) == (
                 self.cell, tuple(self.hidden), tuple(self.features), self.attention, self.skip)

@@ -40,6 +40,16 @@ def test_forecasters_build_what_they_say():
     assert [f.name for f in RunConfig().forecasters] == ["garch", "egarch", "gjr", "har", "loghar", "ewma", "lstm", "gru"]
 
 
+def test_grouped_networks_build_from_a_config():
+    cfg = from_dict({"forecasters": [
+        {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1, 2], "hidden": 16},
+        {"name": "universe", "type": "rnn_universe", "cell": "lstm", "grad_clip": 0.5},
+    ]})
+    seeds, universe = (f.build() for f in cfg.forecasters)
+    assert type(seeds).__name__ == "BatchedRnnEnsemble" and seeds.seeds == (0, 1, 2) and seeds.hidden == 16
+    assert type(universe).__name__ == "BatchedRnnUniverse" and universe.cell == "lstm" and universe.grad_clip == 0.5
+
+
 def test_walkforward_section_makes_the_splitter():
     cfg = from_dict({"walkforward": {"start": "2010-01-01", "refit_every": 126, "window": "rolling", "train_length": 1000}})
     sp = cfg.walkforward.splitter()

@@ -16,6 +16,7 @@ import pytest
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.audit import CausalityError
+from signals.batched import BatchedRnnUniverse
 from signals.errors import ParameterError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
@@ -126,6 +127,17 @@ def test_pooled_network_is_one_fit_across_assets(frame, tmp_path):
     again = walk_forward(frames, models, SPLIT, pooled=True, run_dir=tmp_path)
     assert again.fits["cached"].all()
     pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
+
+
+def test_universe_trained_as_one_grouped_model_equals_one_fit_per_asset(frame):
+    # pooled=True hands BatchedRnnUniverse every asset of a fold at once (one grouped
+    # model); pooled=False fits it per asset. Same forecasts, to float32 training's precision.
+    frames = {"SPX": frame, "NDX": nasdaq()}
+    spec = dict(hidden=8, seq_len=10, epochs=3, batch_size=128, features=("rv", "return"))
+    together = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=True)
+    apart = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=False)
+    assert len(together.fits) == len(apart.fits) == 2 * 3
+    np.testing.assert_allclose(together.forecasts["gru"], apart.forecasts["gru"], rtol=1e-4)
 
 
 def test_pooling_needs_a_shared_calendar(frame):

@@ -7,25 +7,31 @@ import pytest
 import torch
 
 from signals.audit import check_causality
-from signals.batched import BatchedRnnEnsemble, GroupedRnn
+from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
+from signals.errors import DataError
 from signals.rnn import _RnnNet
-from tests.signals.frames import sp500
+from tests.signals.frames import nasdaq, sp500
 
 SMALL = dict(cell="gru", hidden=8, seq_len=10, epochs=4, patience=2, batch_size=128, features=("rv", "return"))
 
 
+@pytest.mark.parametrize("skip", [False, True])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_grouped_cell_equals_torch_modules(cell):
+def test_grouped_cell_equals_torch_modules(cell, skip):
     nets = []
     for s in range(3):
         torch.manual_seed(s)
-        nets.append(_RnnNet(2, cell, (6,), 0.0, False).eval())
+        net = _RnnNet(2, cell, (6,), 0.0, False, skip).eval()
+        if skip:  # zero at start; any weights must carry over
+            torch.nn.init.normal_(net.skip.weight)
+        nets.append(net)
     grouped = GroupedRnn.from_nets(nets, cell)
     x = torch.randn(16, 12, 2)
+    own = torch.randn(3, 16, 12, 2)  # one input block per model
     with torch.no_grad():
-        want = torch.stack([n(x)[0] for n in nets])
-        got = grouped(x)
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(grouped(x), torch.stack([n(x)[0] for n in nets]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(grouped(own), torch.stack([n(own[k])[0] for k, n in enumerate(nets)]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(grouped.member(1)(own[1])[0], nets[1](own[1])[0], rtol=1e-5, atol=1e-6)
 
 
 def test_batched_training_equals_the_loop_of_single_members():
@@ -40,3 +46,23 @@ def test_batched_training_equals_the_loop_of_single_members():
     np.testing.assert_allclose(got, want, rtol=1e-4)
     assert check_causality(batched, frame, dates[:120], [dates[60]]) > 0
     assert batched.name == "grux3" and (got > 0).all()
+
+
+def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
+    frames = {f.attrs["symbols"][0]: f.loc[:"2006-12-31"] for f in (sp500(), nasdaq())}
+    train = {s: f.loc[:"2005-12-31"] for s, f in frames.items()}
+    spec = {k: v for k, v in SMALL.items()}
+    together = BatchedRnnUniverse(**spec).fit_pooled(train)
+    assert together.symbols_ == ["SP500", "NASDAQ"] and together.name == "gru-universe"
+    for sym, f in frames.items():
+        dates = f.loc["2006-01-01":].index
+        alone = BatchedRnnUniverse(**spec).fit(train[sym]).predict(f, dates)
+        # float32 training as above; each member keeps its own scalers and early stopping
+        np.testing.assert_allclose(together.predict(f, dates), alone, rtol=1e-4)
+    other = sp500().loc[:"2006-12-31"]
+    other.attrs = {"symbols": ["DAX"]}
+    with pytest.raises(DataError, match=r"no member for 'DAX'; the members are \['SP500', 'NASDAQ'\]"):
+        together.predict(other, other.index[-5:])
+    short = {"SP500": train["SP500"], "NASDAQ": train["NASDAQ"].iloc[5:]}
+    with pytest.raises(DataError, match=r"different numbers of \(training, validation\) samples.*Hint: align the frames"):
+        BatchedRnnUniverse(**spec).fit_pooled(short)
