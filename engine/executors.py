@@ -13,14 +13,19 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
 from signals.checks import check_choice, check_int
 from signals.threads import configure_threads
 
-__all__ = ["Executor", "make_executor", "SerialExecutor", "ProcessExecutor", "RayExecutor"]
+__all__ = ["Executor", "WorkerDied", "make_executor", "SerialExecutor", "ProcessExecutor", "RayExecutor"]
 
 Executor = Literal["process", "ray"]
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended abruptly: not a task's own error, which is raised as it is."""
 
 
 class _Deferred:
@@ -90,7 +95,11 @@ class ProcessExecutor:
             running = sum(not f.done() for f in self._in_pool.values())
             while self._queue and running < self._workers and not self._closed:
                 task = self._queue.pop(0)
-                fut = self._pool.submit(task.fn, task.arg)
+                try:
+                    fut = self._pool.submit(task.fn, task.arg)
+                except BrokenProcessPool as exc:  # a worker died: every task left fails with it
+                    task.outcome = (False, exc)
+                    continue
                 fut.add_done_callback(lambda _: self._wake.set())
                 self._in_pool[task] = fut
                 running += 1
@@ -139,6 +148,13 @@ class ProcessExecutor:
 
     def result(self, handle: _Deferred) -> Any:
         ok, value = handle.outcome
+        if isinstance(value, BrokenProcessPool):
+            raise WorkerDied(
+                "walk_forward: a worker process ended abruptly. The usual cause is a script that calls "
+                "walk_forward (or tradecast's run_job) with n_jobs > 1 at import time: workers are started "
+                "with 'spawn' and import the main script again. Hint: put the script's work under "
+                "`if __name__ == \"__main__\":`; otherwise the machine may have run out of memory (try fewer n_jobs)."
+            ) from value
         if not ok:
             raise value
         return value

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from engine.executors import ProcessExecutor, SerialExecutor, make_executor
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _task(arg: tuple[str, str]) -> tuple[str, int, bool]:
@@ -63,3 +67,22 @@ def test_a_failing_task_raises_from_result(tmp_path, n_jobs):
             _drain(pool, handles)
     finally:
         pool.close()
+
+
+def test_a_script_without_a_main_guard_gets_a_hint(tmp_path):
+    # spawn re-imports the main script in each worker; unguarded, the worker dies
+    # while starting, and the user should hear why rather than "BrokenProcessPool"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from engine.executors import make_executor\n"
+        "pool = make_executor(2)\n"
+        "handles = [pool.submit(len, 'abc') for _ in range(3)]\n"
+        "while handles:\n"
+        "    done, handles = pool.wait(handles)\n"
+        "    [pool.result(h) for h in done]\n"
+        "pool.close()\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode != 0
+    assert "WorkerDied" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-2000:]
