@@ -251,7 +251,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         st = config.strategy
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
-                echo(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}) and a regime rule "
+                scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if st.calibrate == "proxy" else ""
+                echo(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}) and a regime rule "
                      f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
                 echo(strat.to_string())
         t = time.perf_counter()
