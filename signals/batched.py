@@ -35,8 +35,9 @@ from torch import nn
 from signals.base import BaseForecaster, _require
 from signals.checks import check_choice, check_int, check_number
 from signals.errors import DataError, ParameterError
+from signals.features import symbols
 from signals.losses import torch_loss
-from signals.rnn import RnnForecaster, _RnnNet
+from signals.rnn import RnnForecaster, _RnnNet, _window_averages
 
 __all__ = ["GroupedRnn", "BatchedRnnEnsemble", "BatchedRnnUniverse"]
 
@@ -110,8 +111,7 @@ class GroupedRnn(nn.Module):
                 h = o * torch.tanh(c)
         out = torch.einsum("mbh,mh->mb", h, self.w_out) + self.b_out[:, None]
         if self.w_skip is not None:
-            summary = torch.cat([x[:, :, -1], x[:, :, -5:].mean(dim=2), x.mean(dim=2)], dim=-1)
-            out = out + torch.einsum("mbj,mj->mb", summary, self.w_skip)
+            out = out + torch.einsum("mbj,mj->mb", _window_averages(x), self.w_skip)
         return out
 
 
@@ -291,7 +291,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         return f"{self.cell}-universe"
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
-        self._fit_members({_symbol_of(frame): (frame, y)})
+        self._fit_members({symbols(frame)[0]: (frame, y)})
 
     def fit_pooled(self, frames: Mapping[str, pd.DataFrame]) -> Self:
         """Fit one member per asset, all in one grouped model.
@@ -332,7 +332,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self.symbols_ = list(pairs)
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        sym = _symbol_of(frame)
+        sym = symbols(frame)[0]
         if len(self.symbols_) == 1:
             k = 0
         elif sym in self.symbols_:
@@ -348,11 +348,6 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         if ok.any():
             out[ok] = prep.y_scale_ * np.exp(_forecast_members(self.net_.member(k), X[ok])[0])
         return out
-
-
-def _symbol_of(frame: pd.DataFrame) -> str:
-    syms = frame.attrs.get("symbols") or ["series"]
-    return str(syms[0])
 
 
 def train_grouped(net: GroupedRnn, data: dict, spec: _GroupedRnnBase) -> GroupedRnn:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from signals.base import BaseForecaster, Target
+from signals.base import BaseForecaster, Target, VarianceOf
 from signals.errors import ParameterError
 
 __all__ = ["EnsembleForecaster"]
@@ -53,7 +53,7 @@ class EnsembleForecaster(BaseForecaster):
         return self.members[0].horizon if self.members else 1
 
     @property
-    def variance_of(self) -> str:  # type: ignore[override]
+    def variance_of(self) -> VarianceOf:  # type: ignore[override]
         kinds = {getattr(m, "variance_of", "target") for m in self.members}
         return kinds.pop() if len(kinds) == 1 else "mixed"
 

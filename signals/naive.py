@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from signals import realized
-from signals.base import BaseForecaster, Target
+from signals.base import BaseForecaster, Target, VarianceOf
 from signals.checks import check_choice, check_int, check_number
 
 __all__ = ["ZeroForecaster", "RollingMeanForecaster", "RollingVarianceForecaster", "EwmaForecaster"]
@@ -106,7 +106,7 @@ class RollingVarianceForecaster(BaseForecaster):
         return "unconditional" if self.window is None else f"rolling{self.window}"
 
     @property
-    def variance_of(self) -> str:  # type: ignore[override]
+    def variance_of(self) -> VarianceOf:  # type: ignore[override]
         return "returns" if self.source == "return" else "target"
 
     def _check_params(self) -> None:
@@ -153,7 +153,7 @@ class EwmaForecaster(BaseForecaster):
         return "ewma"
 
     @property
-    def variance_of(self) -> str:  # type: ignore[override]
+    def variance_of(self) -> VarianceOf:  # type: ignore[override]
         return "returns" if self.source == "return" else "target"
 
     def _check_params(self) -> None:

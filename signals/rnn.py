@@ -22,9 +22,9 @@ started at a HAR-like persistence forecast (weight 1/3 on each average of log
 ``rv``), so the forecast can follow variance beyond the training range (a
 recurrent state saturates there; in October 2008 the plain GRU stopped near
 40 % annualised while realised variance ran at 60-80 %) and the recurrent path
-learns the correction. For returns,
-:math:`\hat r = c \cdot (w^\top h_s + b)` for returns (:math:`c` the training
-standard deviation). With ``attention=True``, :math:`h_s` is replaced by
+learns the correction. For returns the forecast is
+:math:`\hat r = c \cdot (w^\top h_s + b)` (:math:`c` the training standard
+deviation). With ``attention=True``, :math:`h_s` is replaced by
 :math:`\sum_t a_t h_t` with learned weights :math:`a_t` over the time steps.
 
 Honesty rules built in:
@@ -76,6 +76,12 @@ def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
     return x
 
 
+def _window_averages(x: torch.Tensor) -> torch.Tensor:
+    """The skip path's inputs: each feature averaged over the last 1, 5 and all
+    time steps, shape (..., 3 * features) from (..., time, features)."""
+    return torch.cat([x[..., -1, :], x[..., -5:, :].mean(dim=-2), x.mean(dim=-2)], dim=-1)
+
+
 class _RnnNet(nn.Module):
     """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
 
@@ -111,8 +117,7 @@ class _RnnNet(nn.Module):
             ctx = x[:, -1]
         out = self.head(self.drop(ctx)).squeeze(-1)
         if self.skip is not None:
-            summary = torch.cat([inputs[:, -1], inputs[:, -5:].mean(dim=1), inputs.mean(dim=1)], dim=-1)
-            out = out + self.skip(summary).squeeze(-1)
+            out = out + self.skip(_window_averages(inputs)).squeeze(-1)
         return out, weights
 
 
@@ -145,8 +150,8 @@ class RnnForecaster(BaseForecaster):
         When warm-started, train (and validate) on the latest ``warm_rows``
         samples of each frame only (four years by default): the previous fit
         has seen the older ones. None trains on all of them. On the S&P 500
-        walk-forward this made warm refits of LSTM(32) and GRU(32) 4.7 times
-        faster than cold ones with a lower QLIKE (``benchmarks/walkforward.py``).
+        walk-forward this made the warm refits of LSTM(32) and GRU(32) about 4
+        times faster than cold ones with a lower QLIKE (``benchmarks/walkforward.py``).
     patience : int, default 8
         Epochs without validation improvement before stopping; the learning
         rate halves after ``max(1, patience // 2)`` such epochs.
