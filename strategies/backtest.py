@@ -3,7 +3,10 @@
 Timing (see :mod:`strategies.timing`): the weight labelled ``t`` is decided at
 the close of ``t - 1``, so its order is placed at that close (vectorbt fills
 at the bar's close) and the position earns the return of ``t``. The order
-for the last weight, whose day lies past the data, is never placed.
+for the last weight, whose day lies past the data, is never placed. A
+backtest covers the days from the first to the last with a weight: days of
+prices after the last decision are not traded or scored (holding the last
+position through them would be a decision nobody made).
 
 Orders are vectorbt ``targetpercent`` orders: a weight of 0.8 buys or sells
 until the position is 80 % of the portfolio's value. With
@@ -26,21 +29,23 @@ from signals.checks import check_choice, check_number
 from signals.errors import ParameterError
 from strategies.performance import TRADING_DAYS, performance
 
-__all__ = ["BacktestResult", "backtest", "first_order_row", "order_sizes", "run_orders"]
+__all__ = ["BacktestResult", "backtest", "trading_rows", "order_sizes", "run_orders"]
 
 Rebalance = Literal["on_change", "daily"]
 
 
-def first_order_row(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFrame, who: str) -> int:
-    """Row of ``close`` where trading starts: the close before the first day with a weight."""
+def trading_rows(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFrame, who: str) -> slice:
+    """Rows of ``close`` traded: from the close before the first day with a
+    weight (where its order goes out) to the last day with a weight."""
     decided = weights.notna() if isinstance(weights, pd.Series) else weights.notna().any(axis=1)
     if not decided.any():
         raise ParameterError(f"{who}: every weight is NaN; nothing to trade.")
-    first = weights.index[np.argmax(decided.to_numpy())]
+    flags = decided.to_numpy()
+    first, last = weights.index[np.argmax(flags)], weights.index[len(flags) - 1 - np.argmax(flags[::-1])]
     start = close.index.get_loc(first) - 1  # the first order goes out at the close before
     if start < 0:
         raise ParameterError(f"{who}: the first weight is for {first.date()}, the first day of prices: no earlier close to trade at.")
-    return start
+    return slice(start, close.index.get_loc(last) + 1)
 
 
 def order_sizes(weights: pd.Series | pd.DataFrame, index: pd.DatetimeIndex, rebalance: Rebalance) -> pd.Series | pd.DataFrame:
@@ -159,7 +164,7 @@ def backtest(
         outside = weights.index[~weights.index.isin(close.index)]
         raise ParameterError(f"backtest: weights are labelled on {len(outside)} date(s) without a close, the first {outside[0].date()}. Hint: reindex weights to the price dates.")
 
-    px = close.iloc[first_order_row(close, weights, "backtest") :]
+    px = close.iloc[trading_rows(close, weights, "backtest")]
     px_frame = px if multi else px.to_frame("asset")
     sizes = order_sizes(weights, px.index, rebalance)
     size_frame = sizes if multi else sizes.to_frame("asset")

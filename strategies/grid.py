@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from signals.errors import ParameterError
-from strategies.backtest import first_order_row, order_sizes, run_orders
+from strategies.backtest import order_sizes, run_orders, trading_rows
 from strategies.performance import deflated_sharpe, performance
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
@@ -68,7 +68,7 @@ def run_grid(
     if not combos:
         raise ParameterError("run_grid: the grid is empty; give at least one value per parameter.")
     weights = pd.concat([make_weights(**dict(zip(names, c, strict=True))).rename(i) for i, c in enumerate(combos)], axis=1)
-    px = close.iloc[first_order_row(close, weights, "run_grid") :]
+    px = close.iloc[trading_rows(close, weights, "run_grid")]
     sizes = order_sizes(weights, px.index, rebalance)
     wide_px = pd.DataFrame(np.repeat(px.to_numpy()[:, None], len(combos), axis=1), index=px.index, columns=sizes.columns)
     _, value, _ = run_orders(wide_px, sizes, fees_bps / 1e4, 0.0, group=False)

@@ -49,6 +49,17 @@ def test_five_day_equity_curve_by_hand():
     assert cash_fee > 0
 
 
+def test_days_after_the_last_weight_are_not_traded_or_scored():
+    # the decisions end on day 3: days 4 and 5 of prices are outside the backtest,
+    # for the strategy and for buy and hold, instead of holding day 3's weight on
+    more_prices = pd.concat([CLOSE, pd.Series([50.0, 200.0], index=pd.bdate_range(DAYS[-1], periods=3)[1:])])
+    short = WEIGHTS.iloc[:3]
+    res = backtest(more_prices, short, fees_bps=0.0)
+    assert res.returns.index.equals(DAYS[1:3]) and res.benchmark.index.equals(DAYS[1:3])
+    same = backtest(CLOSE.iloc[:3], short, fees_bps=0.0)
+    pd.testing.assert_frame_equal(res.stats, same.stats)
+
+
 def test_benchmark_and_stats(tmp_path):
     res = backtest(CLOSE, WEIGHTS, fees_bps=0.0)
     np.testing.assert_allclose(res.benchmark.to_numpy(), CLOSE.pct_change().to_numpy()[1:])
