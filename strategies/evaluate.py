@@ -42,7 +42,8 @@ def strategy_table(
         its trailing quantile
     fees_bps : float
     calibrate : {"none", "proxy"}, default "none"
-        "proxy": before vol-targeting, multiply each forecast of the
+        "proxy": before vol-targeting (not the regime rule, which ranks a
+        forecast against its own past), multiply each forecast of the
         realised-variance proxy by :func:`strategies.calibration.proxy_scale`,
         so that it forecasts the variance of the returns traded.
     proxy : Series, optional
@@ -73,10 +74,10 @@ def strategy_table(
     rows, results = {}, {}
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
-        if scale is not None and variance_of.get(model, "target") == "target":
-            fc = fc * scale.reindex(fc.index)
+        # the level matters to vol-targeting only; the regime rule ranks a forecast against its own past
+        sized = fc * scale.reindex(fc.index) if scale is not None and variance_of.get(model, "target") == "target" else fc
         for strategy, weights, tv in (
-            ("vol_target", vol_target_weights(fc, target=target, max_leverage=max_leverage), target),
+            ("vol_target", vol_target_weights(sized, target=target, max_leverage=max_leverage), target),
             ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
         ):
             res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)

@@ -64,3 +64,14 @@ def test_calibration_needs_the_proxy():
         strategy_table(close, fc, calibrate="proxy")
     with pytest.raises(ParameterError, match=r"calibrate must be one of 'none', 'proxy'; got True"):
         strategy_table(close, fc, calibrate=True)
+
+
+def test_calibration_leaves_the_regime_rule_alone():
+    r, rv, sigma = _biased(n=800)
+    close = 100 * np.exp(r.cumsum())
+    rng = np.random.default_rng(1)
+    fc = pd.DataFrame({"m": 0.5 * sigma**2 * np.exp(rng.normal(0, 0.3, 700))}, index=r.index[100:])
+    raw, _ = strategy_table(close, fc, regime_lookback=100)
+    cal, _ = strategy_table(close, fc, regime_lookback=100, calibrate="proxy", proxy=rv)
+    pd.testing.assert_series_equal(raw.loc[("m", "regime")], cal.loc[("m", "regime")])
+    assert raw.loc[("m", "vol_target"), "realised_vol"] != cal.loc[("m", "vol_target"), "realised_vol"]
