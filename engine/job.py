@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.config import RunConfig
+from engine.config import RunConfig, StrategyConfig
 from engine.data import by_symbol, load
 from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "forecast", "leaderboards", "loss_table", "trade", "run_summary", "report", "run_job"]
+__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,13 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
     return tables, backtests
 
 
+def describe_strategies(st: StrategyConfig) -> str:
+    """One line on how every forecaster is traded (``[strategy]``), for the terminal and the report."""
+    scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if st.calibrate == "proxy" else ""
+    return (f"{100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}) and a regime rule "
+            f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
+
+
 def package_versions() -> dict[str, str]:
     """Versions of the packages that decide a run's numbers."""
     from importlib.metadata import PackageNotFoundError, version
@@ -187,7 +194,8 @@ def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, table
         vix = first["vix"] if "vix" in first.columns else None
     inputs = ReportInputs(
         title=f"tradecast: {prepared.config.name}", summary=run_summary(prepared), result=result,
-        vix=vix, strategies=backtests, strategy_tables=tables, tearsheets=tearsheets, leaderboards=leaderboards or {},
+        vix=vix, strategies=backtests, strategy_tables=tables, strategy_note=describe_strategies(prepared.config.strategy),
+        tearsheets=tearsheets, leaderboards=leaderboards or {},
     )
     return write_report(inputs, path)
 
@@ -251,9 +259,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         st = config.strategy
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
-                scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if st.calibrate == "proxy" else ""
-                echo(f"\nstrategies on {sym}: {100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}) and a regime rule "
-                     f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
+                echo(f"\nstrategies on {sym}: {describe_strategies(st)}")
                 echo(strat.to_string())
         t = time.perf_counter()
         path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=tearsheets, leaderboards=boards)

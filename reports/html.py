@@ -66,6 +66,7 @@ class ReportInputs:
     vix : Series, optional, VIX close by date, for the regime split
     strategies : dict of (model, strategy) to BacktestResult, per symbol
     strategy_tables : dict of symbol to the strategy table
+    strategy_note : str, how the strategies were set up (shown above their table)
     leaderboards : dict of symbol to :func:`reports.metrics.forecast_table`, optional
         Computed here when missing; a caller that already has them passes them
         (the model confidence set is a bootstrap, not worth running twice).
@@ -79,6 +80,7 @@ class ReportInputs:
     vix: pd.Series | None = None
     strategies: Mapping[str, Mapping[tuple[str, str], object]] = field(default_factory=dict)
     strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    strategy_note: str = ""
     leaderboards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tearsheets: bool = True
 
@@ -167,7 +169,8 @@ def render(inputs: ReportInputs) -> str:
         if strat:
             table = inputs.strategy_tables.get(sym)
             if table is not None:
-                parts["strategies"].append(head + _table(table, floatfmt="{:.3f}"))
+                note = f'<p class="note">{html.escape(inputs.strategy_note)}</p>' if inputs.strategy_note else ""
+                parts["strategies"].append(head + note + _table(table, floatfmt="{:.3f}"))
             best = board.index[0]
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -58,6 +59,10 @@ def test_run_prints_summary_and_loss_table(tmp_path, capsys):
     assert list((tmp_path / "run" / "folds" / "SP500").iterdir()), "finished folds are kept in --run-dir"
     strat = out[out.index("strategies on SP500"):]
     assert "vol_target" in strat and "regime" in strat and "buy_and_hold" in strat
+    # the calibration is said where the strategies are shown, in the terminal and the report
+    said = "forecasts of the rv proxy scaled to return variance, calibrate='proxy'"
+    assert said in strat
+    assert html.escape(said) in (tmp_path / "run" / "report.html").read_text()
 
 
 def test_run_rejects_bad_config(tmp_path, capsys):
