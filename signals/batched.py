@@ -37,7 +37,7 @@ from signals.checks import check_choice, check_int, check_number
 from signals.errors import DataError, ParameterError
 from signals.features import symbols
 from signals.losses import torch_loss
-from signals.rnn import RnnForecaster, _RnnNet, _window_averages
+from signals.rnn import Device, RnnForecaster, _RnnNet, _window_averages
 
 __all__ = ["GroupedRnn", "BatchedRnnEnsemble", "BatchedRnnUniverse"]
 
@@ -133,7 +133,7 @@ class _GroupedRnnBase(BaseForecaster):
         return RnnForecaster(cell=self.cell, hidden=(self.hidden,), seq_len=self.seq_len, features=tuple(self.features),
                              epochs=self.epochs, patience=self.patience, lr=self.lr, grad_clip=self.grad_clip,
                              batch_size=self.batch_size, val_fraction=self.val_fraction, horizon=self.horizon, seed=seed,
-                             skip=self.skip)
+                             skip=self.skip, device=self.device)
 
     def _columns(self) -> list[str]:
         return self._template()._columns()
@@ -143,7 +143,7 @@ def _forecast_members(net: GroupedRnn, X: np.ndarray) -> np.ndarray:
     """Log-variance forecasts (scaled) in float64, shape (n_models, n)."""
     net64 = copy.deepcopy(net).double()
     with torch.no_grad():
-        return net64(torch.as_tensor(X, dtype=torch.float64)).numpy()
+        return net64(torch.as_tensor(X, dtype=torch.float64, device=net.w_ih.device)).cpu().numpy()
 
 
 class BatchedRnnEnsemble(_GroupedRnnBase):
@@ -160,7 +160,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
     seeds : tuple of int, default (0, 1, 2, 3, 4)
     cell : {"lstm", "gru"}, default "gru"
     hidden : int, default 32
-    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip
+    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip, device
         As in :class:`signals.rnn.RnnForecaster` (fixed learning rate here).
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
@@ -183,6 +183,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         shuffle_seed: int = 0,
         horizon: int = 1,
         skip: bool = True,
+        device: Device = "auto",
     ) -> None:
         self.seeds = seeds
         self.shuffle_seed = shuffle_seed
@@ -198,6 +199,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         self.val_fraction = val_fraction
         self.horizon = horizon
         self.skip = skip
+        self.device = device
 
     @property
     def name(self) -> str:
@@ -213,7 +215,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         prep = self._template(self.seeds[0])
         Xtr, ytr, Xva, yva = prep._samples([(frame, y)])
         self.prep_ = prep
-        net = GroupedRnn.from_nets([prep._new_net(s) for s in self.seeds], self.cell)
+        net = GroupedRnn.from_nets([prep._new_net(s) for s in self.seeds], self.cell).to(prep._device())
         self.net_ = train_grouped(net, dict(Xtr=Xtr, ytr=ytr, Xva=Xva, yva=yva), self)
         self.net_.eval()
 
@@ -241,7 +243,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     ----------
     cell : {"lstm", "gru"}, default "gru"
     hidden : int, default 32
-    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip, seed
+    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip, seed, device
         As in :class:`signals.rnn.RnnForecaster` (fixed learning rate here).
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
@@ -268,6 +270,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         val_fraction: float = 0.2,
         horizon: int = 1,
         skip: bool = True,
+        device: Device = "auto",
         seed: int = 0,
         shuffle_seed: int = 0,
     ) -> None:
@@ -283,6 +286,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self.val_fraction = val_fraction
         self.horizon = horizon
         self.skip = skip
+        self.device = device
         self.seed = seed
         self.shuffle_seed = shuffle_seed
 
@@ -325,7 +329,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
                 f"a grouped model needs one calendar. Hint: align the frames on common dates, or fit RnnForecaster per asset (pooled=False)."
             )
         data = {k: np.stack([p[i] for p in parts]) for i, k in enumerate(("Xtr", "ytr", "Xva", "yva"))}
-        net = GroupedRnn.from_nets([p._new_net(self.seed) for p in preps], self.cell)
+        net = GroupedRnn.from_nets([p._new_net(self.seed) for p in preps], self.cell).to(preps[0]._device())
         self.net_ = train_grouped(net, data, self)
         self.net_.eval()
         self.preps_ = preps
@@ -359,22 +363,24 @@ def train_grouped(net: GroupedRnn, data: dict, spec: _GroupedRnnBase) -> Grouped
     """
     m = net.w_ih.shape[0]
 
+    dev = net.w_ih.device
+
     def per_member(key: str, x_dims: int) -> torch.Tensor:
-        t = torch.as_tensor(data[key], dtype=torch.float32)
+        t = torch.as_tensor(data[key], dtype=torch.float32, device=dev)
         return t.expand(m, *t.shape) if t.dim() == x_dims else t
 
     Xtr, Xva = per_member("Xtr", 3), per_member("Xva", 3)
     ytr, yva = per_member("ytr", 1), per_member("yva", 1)
     opt = torch.optim.Adam(net.parameters(), lr=spec.lr)
     gen = torch.Generator().manual_seed(spec.shuffle_seed)
-    best = torch.full((m,), math.inf)
+    best = torch.full((m,), math.inf, device=dev)
     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    bad = torch.zeros(m, dtype=torch.long)
-    active = torch.ones(m, dtype=torch.bool)
+    bad = torch.zeros(m, dtype=torch.long, device=dev)
+    active = torch.ones(m, dtype=torch.bool, device=dev)
     n = Xtr.shape[1]
     for _ in range(spec.epochs):
         net.train()
-        perm = torch.randperm(n, generator=gen)
+        perm = torch.randperm(n, generator=gen).to(dev)  # drawn on the CPU: the same order on any device
         for i in range(0, n, spec.batch_size):
             idx = perm[i : i + spec.batch_size]
             opt.zero_grad()

@@ -8,7 +8,7 @@ import torch
 
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
-from signals.errors import DataError
+from signals.errors import DataError, ParameterError
 from signals.rnn import _RnnNet
 from tests.signals.frames import nasdaq, sp500
 
@@ -66,3 +66,17 @@ def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
     short = {"SP500": train["SP500"], "NASDAQ": train["NASDAQ"].iloc[5:]}
     with pytest.raises(DataError, match=r"different numbers of \(training, validation\) samples.*Hint: align the frames"):
         BatchedRnnUniverse(**spec).fit_pooled(short)
+
+
+def test_device_is_checked_and_the_cpu_path_is_the_default_here():
+    frame = sp500().loc[:"2005-12-31"]
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match=r"device='cuda' but torch sees no CUDA device"):
+            BatchedRnnUniverse(**SMALL, device="cuda").fit(frame)
+    dates = frame.index[-20:]
+    auto = BatchedRnnEnsemble(seeds=(0, 1), **SMALL).fit(frame.iloc[:-20]).predict(frame, dates)
+    cpu = BatchedRnnEnsemble(seeds=(0, 1), **SMALL, device="cpu").fit(frame.iloc[:-20]).predict(frame, dates)
+    if not torch.cuda.is_available():
+        np.testing.assert_array_equal(auto, cpu)
+    else:  # float32 training on another device rounds differently
+        np.testing.assert_allclose(auto, cpu, rtol=1e-3)
