@@ -39,6 +39,23 @@ def models():
             "gru": RnnForecaster(hidden=(16,), **GRU)}
 
 
+def make_universe(spx: pd.DataFrame, ndx: pd.DataFrame, n: int, rows: int = 2500) -> dict[str, pd.DataFrame]:
+    """``n`` assets on one calendar: the S&P 500 and NASDAQ feature frames, then
+    copies whose returns and variances are rescaled (each costs the same to fit)."""
+    rng = np.random.default_rng(0)
+    common = spx.index.intersection(ndx.index)  # one calendar, so a universe can be grouped
+    base = [spx.loc[common].iloc[-rows:], ndx.loc[common].iloc[-rows:]]
+    universe = {}
+    for i in range(n):
+        f = base[i % 2].copy()
+        if i >= 2:
+            k = rng.uniform(0.7, 1.4)
+            f[["return"]] *= np.sqrt(k)
+            f[["rv", "har_1", "har_5", "har_22"]] *= k
+        universe[f"A{i:02d}"] = f
+    return universe
+
+
 def timed(frames, n_jobs: int, chosen=None, pooled: bool = False) -> tuple[float, int]:
     """Wall seconds, and training rows summed over every fit (expanding windows
     make that grow faster than the history: it is the fair denominator)."""
@@ -57,17 +74,7 @@ def main() -> None:
         s, trained = timed({"SPX": spx.iloc[-n:]}, 1)
         rows[n] = {"wall_s": s, "rows_trained": trained, "us_per_trained_row": 1e6 * s / trained}
     hist = pd.DataFrame.from_dict(rows, orient="index").rename_axis("rows")
-    rng = np.random.default_rng(0)
-    common = spx.index.intersection(ndx.index)  # one calendar, so a universe can be grouped
-    base = [spx.loc[common].iloc[-2500:], ndx.loc[common].iloc[-2500:]]
-    universe = {}
-    for i in range(20):
-        f = base[i % 2].copy()
-        if i >= 2:
-            k = rng.uniform(0.7, 1.4)
-            f[["return"]] *= np.sqrt(k)
-            f[["rv", "har_1", "har_5", "har_22"]] *= k
-        universe[f"A{i:02d}"] = f
+    universe = make_universe(spx, ndx, 20)
     rows = {}
     for n in (1, 5, 20):
         s, _ = timed(dict(list(universe.items())[:n]), 2)
