@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Mapping
 from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
 
 import numpy as np
@@ -237,11 +238,7 @@ class BaseForecaster:
         """
         self.validate_params()
         _require(frame, self._needed(), type(self).__name__)
-        if warm_start is not None:
-            if not self.supports_warm_start:
-                raise ParameterError(f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None).")
-            if type(warm_start) is not type(self) or not hasattr(warm_start, "fit_end_"):
-                raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
+        self._check_warm_start(warm_start)
         self.warm_started_ = warm_start is not None
         y = self._model_target(frame)
         if self.supports_warm_start:
@@ -251,6 +248,46 @@ class BaseForecaster:
         self.fit_end_ = frame.index[-1]
         self.n_train_ = int(y.notna().sum())
         return self
+
+    def fit_pooled(self, frames: Mapping[str, pd.DataFrame], *, warm_start: BaseForecaster | None = None) -> Self:
+        """Fit on several assets' training rows at once (classes with ``supports_pooling``).
+
+        What "at once" means is the class's: one network across the assets
+        (``RnnForecaster``), or one member per asset trained together
+        (``BatchedRnnUniverse``); see their ``_fit_pooled``.
+
+        Parameters
+        ----------
+        frames : dict of symbol to feature frame (training rows only)
+        warm_start : fitted forecaster of the same class, optional
+        """
+        who = f"{type(self).__name__}.fit_pooled"
+        if not self.supports_pooling:
+            raise ParameterError(f"{type(self).__name__} cannot pool assets; fit it per asset (pooled=False).")
+        self.validate_params()
+        if not isinstance(frames, Mapping) or not frames:
+            raise ParameterError(f"{who}: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}.")
+        pairs = {}
+        for sym, frame in frames.items():
+            _require(frame, self._needed(), f"{who} ({sym})")
+            pairs[str(sym)] = (frame, self._model_target(frame))
+        self._check_warm_start(warm_start)
+        self.warm_started_ = warm_start is not None
+        self._fit_pooled(pairs, warm_start)
+        self.fit_end_ = max(f.index[-1] for f in frames.values())
+        self.n_train_ = int(sum(y.notna().sum() for _, y in pairs.values()))
+        self.pooled_symbols_ = list(pairs)
+        return self
+
+    def _check_warm_start(self, warm_start: BaseForecaster | None) -> None:
+        if warm_start is not None:
+            if not self.supports_warm_start:
+                raise ParameterError(f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None).")
+            if type(warm_start) is not type(self) or not hasattr(warm_start, "fit_end_"):
+                raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
+
+    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BaseForecaster | None) -> None:
+        raise NotImplementedError
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
         raise NotImplementedError

@@ -25,14 +25,13 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from typing import Self
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from signals.base import BaseForecaster, _require
+from signals.base import BaseForecaster
 from signals.checks import check_choice, check_int, check_number
 from signals.errors import DataError, ParameterError
 from signals.features import symbols
@@ -297,24 +296,9 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
         self._fit_members({symbols(frame)[0]: (frame, y)})
 
-    def fit_pooled(self, frames: Mapping[str, pd.DataFrame]) -> Self:
-        """Fit one member per asset, all in one grouped model.
-
-        Parameters
-        ----------
-        frames : dict of symbol to feature frame (training rows only)
-        """
-        self.validate_params()
-        if not isinstance(frames, Mapping) or not frames:
-            raise ParameterError(f"BatchedRnnUniverse.fit_pooled: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}.")
-        pairs = {}
-        for sym, frame in frames.items():
-            _require(frame, self._columns(), f"BatchedRnnUniverse.fit_pooled ({sym})")
-            pairs[str(sym)] = (frame, self._model_target(frame))
+    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: None) -> None:
+        """One member per asset, all in one grouped model (see ``fit_pooled``)."""
         self._fit_members(pairs)
-        self.fit_end_ = max(f.index[-1] for f in frames.values())
-        self.n_train_ = int(sum(y.notna().sum() for _, y in pairs.values()))
-        return self
 
     def _fit_members(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]]) -> None:
         preps, parts = [], []

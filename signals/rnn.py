@@ -46,7 +46,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from typing import Literal, Self
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
-from signals.base import BaseForecaster, Target, _require
+from signals.base import BaseForecaster, Target
 from signals.checks import check_choice, check_int, check_number, check_sizes
 from signals.errors import DataError, ParameterError
 
@@ -319,33 +319,16 @@ class RnnForecaster(BaseForecaster):
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: RnnForecaster | None = None) -> None:
         self._fit_frames([(frame, y)], warm_start)
 
-    def fit_pooled(self, frames: Mapping[str, pd.DataFrame], *, warm_start: RnnForecaster | None = None) -> Self:
-        """Fit one network on several assets' training rows at once.
+    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
+        """One network on several assets' training rows (see ``fit_pooled``).
 
         Inputs are standardised with one mean and deviation over all assets'
         training rows (so level differences between assets stay visible to the
         network); each asset's latest samples form its part of the validation
         tail, purged by ``horizon`` samples as in :meth:`fit`. ``predict`` then
         works on any one asset's frame.
-
-        Parameters
-        ----------
-        frames : dict of symbol to feature frame (training rows only)
-        warm_start : fitted RnnForecaster, optional
         """
-        self.validate_params()
-        if not isinstance(frames, Mapping) or not frames:
-            raise ParameterError(f"RnnForecaster.fit_pooled: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}.")
-        pairs = []
-        for sym, frame in frames.items():
-            _require(frame, self._columns(), f"RnnForecaster.fit_pooled ({sym})")
-            pairs.append((frame, self._model_target(frame)))
-        self.warm_started_ = warm_start is not None
-        self._fit_frames(pairs, warm_start)
-        self.fit_end_ = max(f.index[-1] for f in frames.values())
-        self.n_train_ = int(sum(y.notna().sum() for _, y in pairs))
-        self.pooled_symbols_ = list(frames)
-        return self
+        self._fit_frames(list(pairs.values()), warm_start)
 
     def _fit_frames(self, pairs: list[tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
         """Samples (see :meth:`_samples`), then training."""
