@@ -23,9 +23,25 @@ __all__ = ["ZeroForecaster", "RollingMeanForecaster", "RollingVarianceForecaster
 Source = Literal["return", "rv"]
 
 
-def _variance_input(frame: pd.DataFrame, source: Source) -> np.ndarray:
-    """Squared returns or the realized variance column, as the series to smooth."""
-    return frame["return"].to_numpy(dtype=float) ** 2 if source == "return" else frame["rv"].to_numpy(dtype=float)
+class _SmoothedVariance(BaseForecaster):
+    """Variance forecasters that smooth one series: squared returns or ``rv`` (``source``)."""
+
+    source: Source = "return"
+
+    @property
+    def variance_of(self) -> VarianceOf:  # type: ignore[override]
+        return "returns" if self.source == "return" else "target"
+
+    def _check_params(self) -> None:
+        check_choice(type(self).__name__, "source", self.source, ("return", "rv"))
+
+    def _columns(self) -> list[str]:
+        return ["return" if self.source == "return" else "rv"]
+
+    def _input(self, frame: pd.DataFrame) -> np.ndarray:
+        """Squared returns or the realized variance column, as the series to smooth."""
+        x = frame[self._columns()[0]].to_numpy(dtype=float)
+        return x**2 if self.source == "return" else x
 
 
 class ZeroForecaster(BaseForecaster):
@@ -80,7 +96,7 @@ class RollingMeanForecaster(BaseForecaster):
         return self.horizon * means[origins]
 
 
-class RollingVarianceForecaster(BaseForecaster):
+class RollingVarianceForecaster(_SmoothedVariance):
     r"""Historical variance: the mean of squared returns (or ``rv``) over a window.
 
     .. math:: \hat\sigma^2_{s+1} = \frac1w \sum_{j=0}^{w-1} x_{s-j}
@@ -105,28 +121,20 @@ class RollingVarianceForecaster(BaseForecaster):
     def name(self) -> str:
         return "unconditional" if self.window is None else f"rolling{self.window}"
 
-    @property
-    def variance_of(self) -> VarianceOf:  # type: ignore[override]
-        return "returns" if self.source == "return" else "target"
-
     def _check_params(self) -> None:
         check_int(type(self).__name__, "window", self.window, 1, allow_none=True)
-        check_choice(type(self).__name__, "source", self.source, ("return", "rv"))
-
-    def _columns(self) -> list[str]:
-        return ["return" if self.source == "return" else "rv"]
+        super()._check_params()
 
     def _fit(self, frame, y) -> None:
-        x = _variance_input(frame, self.source)
-        self.mean_ = float(np.nanmean(x))
+        self.mean_ = float(np.nanmean(self._input(frame)))
 
     def _forecast(self, frame, origins):
         if self.window is None:
             return np.full(len(origins), self.mean_)
-        return realized.rolling_mean(_variance_input(frame, self.source), self.window)[origins]
+        return realized.rolling_mean(self._input(frame), self.window)[origins]
 
 
-class EwmaForecaster(BaseForecaster):
+class EwmaForecaster(_SmoothedVariance):
     r"""RiskMetrics exponentially weighted variance.
 
     .. math:: \hat\sigma^2_{s+1} = \lambda \hat\sigma^2_s + (1 - \lambda) x_s
@@ -152,22 +160,15 @@ class EwmaForecaster(BaseForecaster):
     def name(self) -> str:
         return "ewma"
 
-    @property
-    def variance_of(self) -> VarianceOf:  # type: ignore[override]
-        return "returns" if self.source == "return" else "target"
-
     def _check_params(self) -> None:
         check_number("EwmaForecaster", "lam", self.lam, lambda v: 0 < v < 1, "a number in (0, 1)", hint="RiskMetrics uses 0.94 for daily data.")
-        check_choice("EwmaForecaster", "source", self.source, ("return", "rv"))
-
-    def _columns(self) -> list[str]:
-        return ["return" if self.source == "return" else "rv"]
+        super()._check_params()
 
     def _fit(self, frame, y) -> None:
-        self.init_ = float(np.nanmean(_variance_input(frame, self.source)))
+        self.init_ = float(np.nanmean(self._input(frame)))
 
     def _forecast(self, frame, origins):
-        x = _variance_input(frame, self.source)
+        x = self._input(frame)
         out = np.full(x.shape, np.nan)
         valid = np.flatnonzero(np.isfinite(x))
         if valid.size:
