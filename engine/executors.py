@@ -36,6 +36,20 @@ class _Deferred:
     def __init__(self, fn: Callable, arg: Any) -> None:
         self.fn, self.arg, self.outcome = fn, arg, None
 
+    def run(self) -> None:
+        """Run here; an error is kept for ``result()``, as a pool would deliver it (Ctrl-C goes straight up)."""
+        try:
+            self.outcome = (True, self.fn(self.arg))
+        except Exception as exc:
+            self.outcome = (False, exc)
+
+    def value(self) -> Any:
+        """The task's return value, or its error raised."""
+        ok, value = self.outcome
+        if not ok:
+            raise value
+        return value
+
 
 class SerialExecutor:
     """Runs tasks one at a time in this process, each when it is waited for
@@ -49,17 +63,11 @@ class SerialExecutor:
 
     def wait(self, handles: Iterable[_Deferred]) -> tuple[list, list]:
         first, *rest = handles
-        try:
-            first.outcome = (True, first.fn(first.arg))
-        except Exception as exc:  # delivered by result(), like a pool would; Ctrl-C goes straight up
-            first.outcome = (False, exc)
+        first.run()
         return [first], rest
 
     def result(self, handle: _Deferred) -> Any:
-        ok, value = handle.outcome
-        if not ok:
-            raise value
-        return value
+        return handle.value()
 
     def close(self) -> None:
         pass
@@ -139,15 +147,12 @@ class ProcessExecutor:
                 return done, [h for h in handles if h not in done]
             task = self._take()
             if task is not None:  # the main process takes the next task itself
-                try:
-                    task.outcome = (True, task.fn(task.arg))
-                except Exception as exc:  # delivered by result(), like the pool does; Ctrl-C goes straight up
-                    task.outcome = (False, exc)
+                task.run()
                 continue
             futures_wait(in_flight, return_when=FIRST_COMPLETED)
 
     def result(self, handle: _Deferred) -> Any:
-        ok, value = handle.outcome
+        _, value = handle.outcome
         if isinstance(value, BrokenProcessPool):
             raise WorkerDied(
                 "walk_forward: a worker process ended abruptly. The usual cause is a script that calls "
@@ -155,9 +160,7 @@ class ProcessExecutor:
                 "with 'spawn' and import the main script again. Hint: put the script's work under "
                 "`if __name__ == \"__main__\":`; otherwise the machine may have run out of memory (try fewer n_jobs)."
             ) from value
-        if not ok:
-            raise value
-        return value
+        return handle.value()
 
     def close(self) -> None:
         with self._lock:
