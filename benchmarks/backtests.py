@@ -19,7 +19,7 @@ import time
 import pandas as pd
 
 from engine.config import RunConfig
-from engine.job import forecast, leaderboards, prepare, trade
+from engine.job import forecast, prepare, trade
 from strategies.grid import vol_target_grid
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     frame = prepared.features[symbol]
     fc = result.for_symbol(symbol).drop(columns="fold")
     table = trade(prepared, result)[0][symbol]
-    best = leaderboards(prepared, result)[symbol].index[0]
+    best = result.score().loc[symbol, "qlike"].idxmin()  # the leaderboard's first row, without its bootstrap
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
         print(f"{symbol}, out of sample {fc.index[0].date()} to {fc.index[-1].date()}, 2 bp costs, calibrate={config.strategy.calibrate!r}")
         print(table.to_string())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from signals.checks import check_choice
 from signals.errors import ParameterError
+from signals.features import log_returns
 from strategies.backtest import BacktestResult, backtest
 from strategies.calibration import Calibrate, proxy_scale
 from strategies.threshold import regime_weights
@@ -69,7 +69,7 @@ def strategy_table(
         if proxy is None:
             raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
                                  "were trained on. Hint: proxy=frame['rv'].")
-        scale = proxy_scale(np.log(close).diff(), proxy)
+        scale = proxy_scale(log_returns(close), proxy)
     variance_of = dict(variance_of or {})
     rows, results = {}, {}
     for model in variance_forecasts.columns:
