@@ -9,7 +9,7 @@ import numpy as np
 
 from signals.errors import ParameterError
 
-__all__ = ["is_int", "check_int", "check_sizes", "check_choice", "check_number"]
+__all__ = ["is_int", "check_int", "check_sizes", "check_bool", "check_choice", "check_number"]
 
 
 def is_int(value: object) -> bool:
@@ -40,6 +40,12 @@ def check_sizes(owner: str, name: str, value: object, *, unique: bool = False, h
         raise ParameterError(f"{owner}: {name} must be a non-empty tuple of integers >= 1; got {value!r}.{_hint(hint)}")
     if unique and len(set(value)) != len(value):
         raise ParameterError(f"{owner}: {name} must not repeat a value; got {tuple(value)}.")
+
+
+def check_bool(owner: str, name: str, value: object) -> None:
+    """``value`` is True or False (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise ParameterError(f"{owner}: {name} must be True or False; got {value!r}.")
 
 
 def check_choice(owner: str, name: str, value: object, allowed: Sequence[object]) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from signals import realized
 from signals.base import BaseForecaster
-from signals.checks import check_sizes
+from signals.checks import check_bool, check_sizes
 from signals.errors import ParameterError
 
 __all__ = ["HarForecaster", "har_design"]
@@ -72,8 +72,7 @@ class HarForecaster(BaseForecaster):
 
     def _check_params(self) -> None:
         check_sizes("HarForecaster", "lags", self.lags, unique=True, hint="(1, 5, 22).")
-        if not isinstance(self.log, bool):
-            raise ParameterError(f"HarForecaster: log must be True or False; got {self.log!r}.")
+        check_bool("HarForecaster", "log", self.log)
 
     def _columns(self) -> list[str]:
         return ["rv"]

@@ -55,7 +55,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from signals.base import BaseForecaster, Target
-from signals.checks import check_choice, check_int, check_number, check_sizes
+from signals.checks import check_bool, check_choice, check_int, check_number, check_sizes
 from signals.errors import DataError, ParameterError
 
 __all__ = ["RnnForecaster"]
@@ -255,8 +255,7 @@ class RnnForecaster(BaseForecaster):
             )
         check_choice(who, "cell", self.cell, ("lstm", "gru"))
         for name in ("attention", "skip"):
-            if not isinstance(getattr(self, name), bool):
-                raise ParameterError(f"{who}: {name} must be True or False; got {getattr(self, name)!r}.")
+            check_bool(who, name, getattr(self, name))
         check_sizes(who, "hidden", self.hidden, hint="(64, 32).")
         for name in ("seq_len", "epochs", "warm_epochs", "patience", "batch_size"):
             check_int(who, name, getattr(self, name), 1)
