@@ -29,6 +29,7 @@ def strategy_table(
     calibrate: Calibrate = "none",
     proxy: pd.Series | None = None,
     variance_of: Mapping[str, str] | None = None,
+    smooth: int = 1,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
     """Vol-targeting and a volatility-regime strategy for each variance forecaster.
 
@@ -52,6 +53,10 @@ def strategy_table(
     variance_of : dict of model to "target" | "returns" | "mixed", optional
         What each forecast measures (``BaseForecaster.variance_of``); only
         "target" forecasts are scaled. Default: every model "target".
+    smooth : int, default 1
+        Vol-targeting sizes on the mean of the last ``smooth`` forecasts
+        (:func:`strategies.vol_target.vol_target_weights`); the regime rule
+        reads the forecasts as they are.
 
     Returns
     -------
@@ -77,7 +82,7 @@ def strategy_table(
         # the level matters to vol-targeting only; the regime rule ranks a forecast against its own past
         sized = fc * scale.reindex(fc.index) if scale is not None and variance_of.get(model, "target") == "target" else fc
         for strategy, weights, tv in (
-            ("vol_target", vol_target_weights(sized, target=target, max_leverage=max_leverage), target),
+            ("vol_target", vol_target_weights(sized, target=target, max_leverage=max_leverage, smooth=smooth), target),
             ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
         ):
             res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)

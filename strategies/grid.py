@@ -93,13 +93,17 @@ def vol_target_grid(
     targets: Sequence[float] = (0.05, 0.10, 0.15, 0.20),
     bands: Sequence[float] = (0.0, 0.05, 0.1),
     max_leverage: Sequence[float] = (1.0, 2.0),
+    smooths: Sequence[int] = (1,),
     fees_bps: float = 2.0,
 ) -> GridResult:
-    """Vol-targeting over targets x bands x leverage caps, in one vectorbt call."""
+    """Vol-targeting over targets x bands x leverage caps x forecast smoothing
+    (``smooth`` of :func:`strategies.vol_target.vol_target_weights`), in one vectorbt call."""
     return run_grid(
         close,
-        {"target": targets, "band": bands, "max_leverage": max_leverage},
-        lambda target, band, max_leverage: vol_target_weights(variance_forecast, target=target, band=band, max_leverage=max_leverage),
+        {"target": targets, "band": bands, "max_leverage": max_leverage, "smooth": smooths},
+        lambda target, band, max_leverage, smooth: vol_target_weights(
+            variance_forecast, target=target, band=band, max_leverage=max_leverage, smooth=smooth
+        ),
         fees_bps=fees_bps,
     )
 

@@ -1,10 +1,13 @@
 r"""Volatility targeting: size positions so that forecast risk meets a target.
 
-.. math:: w_t = \min\left(\frac{\sigma^*}{\hat\sigma_t},\ L\right)
+.. math:: w_t = \min\left(\frac{\sigma^*}{\hat\sigma_t},\ L\right), \qquad
+          \hat\sigma_t = \sqrt{\frac{252}{k} \sum_{j=0}^{k-1} \hat v_{t-j}}
 
-with :math:`\hat\sigma_t = \sqrt{252\,\hat v_t}` the annualised forecast for day
-:math:`t` (made at the close of :math:`t-1`), :math:`\sigma^*` the annual target
-and :math:`L` the leverage cap. Weights are labelled by the day they are held.
+with :math:`\hat v_t` the daily variance forecast for day :math:`t` (made at the
+close of :math:`t-1`, so every term is known when :math:`w_t` is decided),
+:math:`k` the number of forecasts averaged (``smooth``; 1 = the latest only),
+:math:`\sigma^*` the annual target and :math:`L` the leverage cap. Weights are
+labelled by the day they are held.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_number
+from signals.checks import check_choice, check_int, check_number
 from strategies.timing import annual_vol
 
 __all__ = ["vol_target_weights", "apply_band", "Budget"]
@@ -58,6 +61,7 @@ def vol_target_weights(
     long_only: bool = True,
     band: float = 0.0,
     budget: Budget = "per_asset",
+    smooth: int = 1,
 ) -> pd.Series | pd.DataFrame:
     """Weights that aim the forecast volatility at ``target``.
 
@@ -80,6 +84,11 @@ def vol_target_weights(
     budget : {"per_asset", "equal_risk"}, default "per_asset"
         Universe: every asset aims at ``target`` on its own, or each gets an
         equal share ``target / n`` of the risk budget.
+    smooth : int, default 1
+        Size on the mean of the last ``smooth`` variance forecasts (the one for
+        the day held and the ``smooth - 1`` before it; fewer at the start), so
+        that one day's noise in a forecast does not move the position. A day
+        without a forecast still gets no weight.
 
     Returns
     -------
@@ -90,7 +99,10 @@ def vol_target_weights(
     check_number(who, "max_leverage", max_leverage, lambda v: v > 0, "a positive number")
     check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
     check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
+    check_int(who, "smooth", smooth, 1, hint="the number of daily forecasts averaged; 1 sizes on the latest alone")
     variance_forecast = variance_forecast.where(variance_forecast > 0)
+    if smooth > 1:
+        variance_forecast = variance_forecast.rolling(smooth, min_periods=1).mean().where(variance_forecast.notna())
     vol = annual_vol(variance_forecast)
     n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
     share = target / n_assets if budget == "equal_risk" else target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.splits import WalkForward
@@ -31,3 +32,14 @@ def test_strategies_run_end_to_end(run):
     # weights held on a day come from the forecast for that day
     day = fc.index[100]
     assert res.weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * fc.loc[day, "ewma"]), 2.0))
+
+
+def test_smooth_reaches_vol_targeting_and_not_the_regime_rule(run):
+    frame, fc = run
+    plain, plain_res = strategy_table(frame["close"], fc, regime_lookback=120)
+    smooth, smooth_res = strategy_table(frame["close"], fc, regime_lookback=120, smooth=10)
+    day = fc.index[100]
+    mean10 = fc["ewma"].iloc[91:101].mean()  # the forecast for the day held and the nine before it
+    assert smooth_res[("ewma", "vol_target")].weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
+    assert smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
+    pd.testing.assert_series_equal(smooth_res[("ewma", "regime")].weights, plain_res[("ewma", "regime")].weights)

@@ -26,6 +26,28 @@ def test_vol_target_weights_by_hand():
     assert w.iloc[2] == 2.0 and np.isnan(w.iloc[3])  # capped; no forecast, no weight
 
 
+def test_smooth_sizes_on_the_mean_of_the_last_forecasts():
+    var = pd.Series([1e-4, 4e-4, 1e-6, np.nan, 2.5e-5, 1e-4], index=DAYS)
+    w = vol_target_weights(var, target=0.10, max_leverage=2.0, smooth=2)
+    # by hand: day 1 alone, then pairs; the missing day has no weight and counts as absent in day 5's mean
+    mean = np.array([1e-4, 2.5e-4, (4e-4 + 1e-6) / 2, np.nan, 2.5e-5, (2.5e-5 + 1e-4) / 2])
+    np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / np.sqrt(252 * mean), 2.0))
+    pd.testing.assert_series_equal(vol_target_weights(var, smooth=1), vol_target_weights(var))
+
+
+def test_smooth_is_causal_and_per_asset():
+    rng = np.random.default_rng(4)
+    days = pd.bdate_range("2020-01-01", periods=60)
+    var = pd.DataFrame(1e-4 * np.exp(rng.normal(0, 0.5, (60, 2))), index=days, columns=["A", "B"])
+    w = vol_target_weights(var, max_leverage=50.0, smooth=10)
+    later = var.copy()
+    later.iloc[30:] *= 9.0  # forecasts for day 31 on change; weights held up to day 30 must not
+    pd.testing.assert_frame_equal(vol_target_weights(later, max_leverage=50.0, smooth=10).iloc[:30], w.iloc[:30])
+    # each asset averages its own forecasts
+    alone = vol_target_weights(var["B"], max_leverage=50.0, smooth=10)
+    np.testing.assert_allclose(w["B"].to_numpy(), alone.to_numpy())
+
+
 def test_direction_and_long_only():
     var = pd.Series(1e-4, index=DAYS)
     sign = pd.Series([1, -1, 1, -1, 1, -1], index=DAYS)
@@ -99,6 +121,8 @@ def test_regime_rule():
     [
         (lambda: vol_target_weights(pd.Series([1e-4]), target=0), r"target must be a positive annual volatility such as 0.10; got 0"),
         (lambda: vol_target_weights(pd.Series([1e-4]), budget="risk_parity"), r"budget must be one of 'per_asset', 'equal_risk'; got 'risk_parity'"),
+        (lambda: vol_target_weights(pd.Series([1e-4]), smooth=0), r"smooth must be an integer >= 1; got 0\. Hint: the number of daily forecasts averaged"),
+        (lambda: vol_target_weights(pd.Series([1e-4]), smooth=2.5), r"smooth must be an integer >= 1; got 2\.5"),
         (lambda: threshold_weights(pd.Series([0.1]), upper=0.001, lower=0.01), r"lower must be at most upper=0.001; got 0.01"),
         (lambda: threshold_weights(pd.Series([0.1]), units="zscore"), r"units='zscore' needs variance_forecast"),
         (lambda: regime_weights(pd.Series([1e-4])), r"give exactly one of max_vol .* or quantile"),
