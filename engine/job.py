@@ -122,7 +122,7 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
         tables[sym], backtests[sym] = strategy_table(
             prepared.features[sym]["close"], fc[variance_models], target=st.target_vol, max_leverage=st.max_leverage,
             regime_quantile=st.regime_quantile, regime_lookback=st.regime_lookback, fees_bps=st.fees_bps, calibrate=st.calibrate,
-            proxy=prepared.features[sym]["rv"], variance_of={m: result.models[m].variance_of for m in variance_models},
+            proxy=prepared.features[sym]["rv"], variance_of={m: result.models[m].variance_of for m in variance_models}, smooth=st.smooth,
         )
     return tables, backtests
 
@@ -130,7 +130,8 @@ def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.D
 def describe_strategies(st: StrategyConfig) -> str:
     """One line on how every forecaster is traded (``[strategy]``), for the terminal and the report."""
     scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if st.calibrate == "proxy" else ""
-    return (f"{100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}) and a regime rule "
+    smoothed = f"; sized on the mean of the last {st.smooth} forecasts" if st.smooth > 1 else ""
+    return (f"{100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}{smoothed}) and a regime rule "
             f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
 
 

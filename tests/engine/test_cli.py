@@ -60,7 +60,7 @@ def test_run_prints_summary_and_loss_table(tmp_path, capsys):
     strat = out[out.index("strategies on SP500"):]
     assert "vol_target" in strat and "regime" in strat and "buy_and_hold" in strat
     # the calibration is said where the strategies are shown, in the terminal and the report
-    said = "forecasts of the rv proxy scaled to return variance, calibrate='proxy'"
+    said = "forecasts of the rv proxy scaled to return variance, calibrate='proxy'; sized on the mean of the last 10 forecasts"
     assert said in strat
     assert html.escape(said) in (tmp_path / "run" / "report.html").read_text()
 

@@ -68,6 +68,8 @@ def test_roundtrip_through_plain_data():
         ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, forecasters. Did you mean 'name'\?"),
         ({"walkforward": {"refit_every": "week"}}, r"walkforward.refit_every = 'week' matches none of the allowed types"),
         ({"strategy": {"target_vol": 0}}, r"strategy: target_vol and max_leverage must be positive"),
+        ({"strategy": {"smooth": 0}}, r"strategy.smooth must be >= 1 \(the number of daily forecasts vol-targeting averages\); got 0. Hint: 1 sizes"),
+        ({"strategy": {"smooth": 2.5}}, r"strategy.smooth must be an integer; got 2.5"),
         ({"walkforward": {"warm_start": "hot"}}, r"walkforward.warm_start = 'hot' is not allowed; choose one of 'cold', 'warm'"),
         ({"forecasters": [{"name": "x", "type": "lstm"}]}, r"forecasters\[0\].type = 'lstm' is not a forecaster; choose one of garch, har"),
         ({"forecasters": [{"name": "x", "type": "rnn", "hiden": [8]}]}, r"unknown parameter 'hiden' in forecasters\[0\] \(type 'rnn'\); valid parameters are: cell, hidden.*Did you mean 'hidden'\?"),
