@@ -140,10 +140,10 @@ class StrategyConfig:
     (see :func:`strategies.evaluate.strategy_table`).
 
     ``smooth = 10``: vol-targeting sizes on the mean of the last ten variance
-    forecasts. Chosen before looking at 2008-2018: the best mean vol-target Sharpe
-    over every default forecaster on the S&P 500 and the NASDAQ in a 2003-2007
-    validation walk-forward, among 1, 5, 10 and 22 (``benchmarks/smoothing.py``
-    reruns the choice).
+    forecasts: of 1, 5, 10 and 22, the best mean vol-target Sharpe over every
+    default forecaster on the S&P 500 and the NASDAQ in a 2003-2007 validation
+    walk-forward, a period the strategy benchmark does not score
+    (``benchmarks/smoothing.py`` reruns the choice).
     """
 
     target_vol: float = 0.10
