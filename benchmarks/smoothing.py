@@ -10,7 +10,7 @@ Sharpe ratio over every forecaster and both datasets on 2003-2007. The
 2008-2018 figures are printed after the choice, for every k, so a reader sees
 what the choice was worth and what the others would have given.
 
-    python benchmarks/smoothing.py        # about 4 minutes on 2 cores
+    python benchmarks/smoothing.py        # about a minute on 2 cores
 """
 
 from __future__ import annotations
