@@ -18,7 +18,7 @@ from scipy import stats as sps
 
 from signals.errors import ParameterError
 from strategies.backtest import order_sizes, run_orders, trading_rows
-from strategies.performance import deflated_sharpe, performance
+from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
 
@@ -76,7 +76,7 @@ def run_grid(
     index = pd.MultiIndex.from_tuples(combos, names=names) if len(names) > 1 else pd.Index([c[0] for c in combos], name=names[0])
     returns.columns = index
     stats = pd.DataFrame([performance(returns.iloc[:, i]) for i in range(len(combos))], index=index)
-    per_period = returns.mean() / returns.std(ddof=1)
+    per_period = stats["sharpe"] / np.sqrt(TRADING_DAYS)  # the deflated Sharpe ratio works per period
     best_i = int(np.nanargmax(per_period.to_numpy()))
     r_best = returns.iloc[:, best_i].dropna()
     dsr = deflated_sharpe(

@@ -39,7 +39,7 @@ from scipy import stats as sps
 
 from signals.features import TRADING_DAYS
 
-__all__ = ["performance", "max_drawdown", "deflated_sharpe", "sharpe_difference", "TRADING_DAYS"]
+__all__ = ["performance", "sharpe_ratio", "max_drawdown", "deflated_sharpe", "sharpe_difference", "TRADING_DAYS"]
 _EULER = 0.5772156649015329
 
 
@@ -48,6 +48,15 @@ def max_drawdown(returns: pd.Series) -> float:
     equity = np.cumprod(1 + returns.fillna(0.0).to_numpy())
     peak = np.maximum.accumulate(np.concatenate([[1.0], equity]))[1:]
     return float((equity / peak - 1).min()) if len(equity) else np.nan
+
+
+def sharpe_ratio(returns: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Annualised Sharpe ratio (no risk-free rate, ddof 1) of daily returns along
+    ``axis``, one per column of a 2-D array; NaN where the returns do not vary."""
+    r = np.asarray(returns, dtype=float)
+    sd = r.std(axis=axis, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, r.mean(axis=axis) / sd * np.sqrt(TRADING_DAYS), np.nan)
 
 
 def performance(returns: pd.Series) -> dict[str, float]:
@@ -64,7 +73,7 @@ def performance(returns: pd.Series) -> dict[str, float]:
     return {
         "annual_return": float(ann_ret),
         "annual_vol": float(sd * np.sqrt(TRADING_DAYS)),
-        "sharpe": float(r.mean() / sd * np.sqrt(TRADING_DAYS)) if sd > 0 else np.nan,
+        "sharpe": float(sharpe_ratio(r)),
         "sortino": float(r.mean() / downside * np.sqrt(TRADING_DAYS)) if downside > 0 else np.nan,
         "max_drawdown": mdd,
         "calmar": float(ann_ret / abs(mdd)) if mdd < 0 else np.nan,
@@ -125,8 +134,8 @@ def sharpe_difference(
                          f"got block={block} and {len(both)} days. Hint: a shorter block for short samples.")
 
     def diff(x: np.ndarray) -> np.ndarray:
-        sr = x.mean(axis=0) / x.std(axis=0, ddof=1)
-        return np.array([(sr[0] - sr[1]) * np.sqrt(TRADING_DAYS)])
+        sr = sharpe_ratio(x)
+        return np.array([sr[0] - sr[1]])
 
     draws = CircularBlockBootstrap(block, both, seed=seed).apply(diff, reps)
     return float(diff(both)[0]), float(draws.std(ddof=1))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies.performance import deflated_sharpe, max_drawdown, performance, sharpe_difference
+from strategies.performance import deflated_sharpe, max_drawdown, performance, sharpe_difference, sharpe_ratio
 
 
 def test_by_hand():
@@ -71,3 +71,10 @@ def test_sharpe_difference_against_jobson_korkie_memmel():
 def test_sharpe_difference_refuses_too_few_days():
     with pytest.raises(ValueError, match=r"at least 2 x block = 44 common days; got block=22 and 30 days"):
         sharpe_difference(pd.Series(np.ones(30)), pd.Series(np.ones(30)))
+
+
+def test_sharpe_ratio_per_column():
+    r = np.array([[0.01, 0.0], [-0.02, 0.0], [0.03, 0.0], [-0.01, 0.0]])
+    got = sharpe_ratio(r)
+    assert got[0] == pytest.approx(performance(pd.Series(r[:, 0]))["sharpe"])
+    assert np.isnan(got[1])  # returns that never vary: no Sharpe ratio
