@@ -58,7 +58,7 @@ def main() -> None:
         print(f"{symbol}, out of sample {fc.index[0].date()} to {fc.index[-1].date()}, 2 bp costs, calibrate={config.strategy.calibrate!r}, smooth={config.strategy.smooth}")
         print(table.to_string())
         print("\n" + targets(table, backtests[symbol], best, config.strategy.target_vol))
-        grid = vol_target_grid(frame["close"], fc["loghar"])
+        grid = vol_target_grid(frame["close"], fc["loghar"], proxy=frame["rv"])
         print(f"\nlog-HAR vol-target grid: {grid.n_trials} combinations in one vectorbt call; best {dict(zip(grid.stats.index.names, grid.best))} "
               f"(Sharpe {grid.stats.loc[grid.best, 'sharpe']:.3f}); deflated Sharpe ratio {grid.deflated_sharpe:.3f}")
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")

@@ -78,17 +78,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from engine import store
-    from engine.job import run_job
+    from engine.job import render_run
 
     run_dir = Path(args.run_dir)
     manifest = run_dir / "manifest.json"
     if not manifest.exists():
         raise ConfigError(f"{run_dir} is not a run folder (no manifest.json). Hint: tradecast list shows the runs.")
-    if store.read_json(manifest).get("status") != "complete":
-        raise ConfigError(f"{run_dir} did not finish; finish it with: tradecast run --resume {run_dir}")
-    config = load_config(run_dir / "config.toml")
-    path = run_job(config, run_dir, tearsheets=not args.no_tearsheets, echo=lambda *_: None)
+    try:
+        status = store.read_json(manifest).get("status")
+    except ValueError as exc:
+        raise ConfigError(f"{manifest} is not readable JSON ({exc}). Hint: the run folder is damaged; run it again.") from None
+    if status != "complete":
+        raise ConfigError(f"{run_dir} did not finish (status {status!r}); finish it with: tradecast run --resume {run_dir}")
+    path = render_run(run_dir, tearsheets=not args.no_tearsheets)
     print(f"report: {path.resolve()}")
+    print("re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest keeps the run's provenance")
     return 0
 
 
@@ -112,15 +116,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from engine.store import compare_runs
 
     try:
-        diff, metrics = compare_runs(args.run_a, args.run_b)
+        diff, forecasts, strategies = compare_runs(args.run_a, args.run_b)
     except FileNotFoundError as exc:
         raise ConfigError(str(exc)) from None
     with pd.option_context("display.width", 160, "display.max_colwidth", 50, "display.float_format", "{:.4g}".format):
         print("config: " + ("identical" if diff.empty else f"{len(diff)} difference(s)"))
         if not diff.empty:
             print(diff.to_string())
-        print("\nout-of-sample QLIKE")
-        print(metrics.to_string() if len(metrics) else "(no metrics in one of the runs)")
+        print("\nout-of-sample losses, both runs on the dates both have (from/to/n); difference = second minus first")
+        print(forecasts.to_string() if len(forecasts) else "(no model with the same target and horizon in both runs)")
+        print("\nstrategy Sharpe ratios, both runs on the days both traded")
+        print(strategies.to_string() if len(strategies) else "(no strategy in both runs)")
     return 0
 
 
@@ -175,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        help="re-render a finished run's report from its stored folds",
-        description="Render RUN_DIR/report.html again from the run's config and stored folds (no model is refitted).",
+        help="re-render a finished run's report from its stored results",
+        description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model is "
+        "refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' entry is added).",
         epilog="example:\n  tradecast report runs/sp500-20261123-101500",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -187,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "list",
         help="list the runs in a folder",
-        description="One line per run: name, status (complete, running, interrupted), start time, models, best model by QLIKE.",
+        description="One line per run, newest first: name, status (complete, running, interrupted, failed, unreadable), "
+        "start time, models, and the best 1-day variance model by QLIKE of each symbol (or a failed run's error).",
         epilog="example:\n  tradecast list\n  tradecast list --root ~/research/runs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -197,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare",
         help="show what differs between two runs: config and metrics",
-        description="Print the config keys whose values differ between two runs, and each model's out-of-sample QLIKE side by side.",
+        description="Print the config keys whose values differ between two runs, then each model's out-of-sample loss and each "
+        "strategy's Sharpe ratio side by side, recomputed on the dates both runs have.",
         epilog="example:\n  tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -39,7 +39,7 @@ from signals.base import BaseForecaster
 from signals.errors import ParameterError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
-from strategies.calibration import Calibrate
+from strategies.spec import StrategySpec
 
 __all__ = [
     "ConfigError",
@@ -134,33 +134,11 @@ class WalkForwardConfig:
         )
 
 
-@dataclass(frozen=True)
-class StrategyConfig:
-    """``[strategy]``: the strategies every variance forecaster is traded with
-    (see :func:`strategies.evaluate.strategy_table`).
-
-    ``smooth = 10``: vol-targeting sizes on the mean of the last ten variance
-    forecasts: of 1, 5, 10 and 22, the best mean vol-target Sharpe over every
-    default forecaster on the S&P 500 and the NASDAQ in a 2003-2007 validation
-    walk-forward, a period the strategy benchmark does not score
-    (``benchmarks/smoothing.py`` reruns the choice).
-    """
-
-    target_vol: float = 0.10
-    max_leverage: float = 2.0
-    regime_quantile: float = 0.8
-    regime_lookback: int = 252
-    fees_bps: float = 2.0
-    calibrate: Calibrate = "proxy"
-    smooth: int = 10
-
-    def __post_init__(self) -> None:
-        if not self.target_vol > 0 or not self.max_leverage > 0 or self.fees_bps < 0:
-            raise ConfigError(f"strategy: target_vol and max_leverage must be positive and fees_bps >= 0; got {self.target_vol}, {self.max_leverage}, {self.fees_bps}.")
-        if not 0 < self.regime_quantile < 1 or self.regime_lookback < 2:
-            raise ConfigError(f"strategy: regime_quantile must be in (0, 1) and regime_lookback >= 2; got {self.regime_quantile}, {self.regime_lookback}.")
-        if self.smooth < 1:
-            raise ConfigError(f"strategy.smooth must be >= 1 (the number of daily forecasts vol-targeting averages); got {self.smooth}. Hint: 1 sizes on the latest forecast alone.")
+#: ``[strategy]``: how every variance forecaster is traded. It is
+#: :class:`strategies.spec.StrategySpec` itself, so the config, the Python API
+#: (:func:`strategies.evaluate.strategy_table`) and the README's example share
+#: one set of defaults.
+StrategyConfig = StrategySpec
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "run_summary", "report", "run_job"]
+__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "window_line", "render_run", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -78,61 +78,86 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
     )
 
 
-def leaderboards(prepared: Prepared, result: WalkForwardResult, baseline: str = "loghar") -> dict[str, pd.DataFrame]:
-    """:func:`reports.metrics.forecast_table` per symbol, for the variance models
-    (against ``baseline`` where it is one of them) and the return models, best first."""
-    from reports.metrics import forecast_table
-    from signals.base import realized_target
+#: The range of Duan's smearing factor on well-behaved data: exp(s^2 / 2) for
+#: log residuals of standard deviation s from 0 to about 1.2. Outside it, the
+#: log model's level is driven by a few outliers and its row is flagged.
+SMEARING_RANGE = (1.0, 2.0)
+
+
+def leaderboards(result: WalkForwardResult, baseline: str = "loghar") -> dict[str, pd.DataFrame]:
+    """:func:`reports.metrics.leaderboard` per symbol: one table per (target kind,
+    horizon) group, each model scored against its own target, DM tests and the
+    model confidence set within its group only; stacked, best first in each group.
+
+    Models with a smearing factor (log-HAR) get ``smearing``, its largest value
+    over the folds, and ``flag`` says when it lies outside :data:`SMEARING_RANGE`.
+    """
+    import numpy as np
+
+    from reports.metrics import leaderboard
 
     boards = {}
     for sym in result.symbols:
-        parts = []
-        for kind in ("variance", "return"):
-            models = [m for m, f in result.models.items() if (f.target == "variance") == (kind == "variance")]
-            if models:
-                base = baseline if baseline in models else None
-                parts.append(forecast_table(result.for_symbol(sym)[models], realized_target(prepared.features[sym], kind), target=kind, baseline=base))
-        boards[sym] = pd.concat(parts)
+        board = leaderboard(result.for_symbol(sym), result.frames[sym], result.models, baseline=baseline)
+        if "smearing" in result.fits.columns:
+            smear = result.fits["smearing"].xs(sym, level="symbol").groupby(level="model").max().reindex(board.index)
+            board["smearing"] = smear
+            low, high = SMEARING_RANGE
+            off = smear.notna() & ((smear < low - 1e-9) | (smear > high))
+            board["flag"] = np.where(off, [f"smearing factor {v:.3g} far outside its usual {low:g}-{high:g}: the log model's level is unreliable"
+                                           for v in smear.fillna(0)], "")
+        boards[sym] = board
     return boards
 
 
 def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, baseline: str = "loghar") -> pd.DataFrame:
-    """The terminal's summary of the leaderboards: losses, the ratio to ``baseline`` and fit seconds."""
+    """The terminal's summary of the leaderboards: target and horizon, losses, the
+    ratio to ``baseline`` (within its group) and fit seconds."""
     fit = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum()
-    cols = ["n", "qlike", "mse", f"qlike_vs_{baseline}"]
+    cols = ["target", "horizon", "n", "qlike", "mse", f"qlike_vs_{baseline}"]
     table = pd.concat({sym: b[[c for c in cols if c in b.columns]] for sym, b in boards.items()}, names=["symbol", "model"])
     table["fit_seconds"] = fit.reindex(table.index).to_numpy()
     return table
 
 
 def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
-    """The configured strategies on every variance forecaster, per symbol.
+    """The configured strategies (``[strategy]``) on every variance forecaster, per
+    symbol (see :func:`trade_forecasts`)."""
+    return trade_forecasts(prepared.config.strategy, result)
+
+
+def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """``spec`` (a :class:`strategies.spec.StrategySpec`) on every variance
+    forecaster, per symbol: exactly what
+    ``strategy_table(frame["close"], forecasts, spec, proxy=frame["rv"], variance_of=result.variance_of())``
+    gives a script.
 
     Returns the strategy tables and the backtests, both by symbol.
     """
     from strategies.evaluate import strategy_table
 
-    st = prepared.config.strategy
+    kinds = result.variance_of()
     tables, backtests = {}, {}
+    if not kinds:
+        return tables, backtests
     for sym in result.symbols:
-        fc = result.for_symbol(sym)
-        variance_models = [m for m, f in result.models.items() if f.target == "variance"]
-        if not variance_models:
-            continue
-        tables[sym], backtests[sym] = strategy_table(
-            prepared.features[sym]["close"], fc[variance_models], target=st.target_vol, max_leverage=st.max_leverage,
-            regime_quantile=st.regime_quantile, regime_lookback=st.regime_lookback, fees_bps=st.fees_bps, calibrate=st.calibrate,
-            proxy=prepared.features[sym]["rv"], variance_of={m: result.models[m].variance_of for m in variance_models}, smooth=st.smooth,
-        )
+        frame = result.frames[sym]
+        fc = result.for_symbol(sym)[list(kinds)]
+        tables[sym], backtests[sym] = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
     return tables, backtests
+
+
+def window_line(table: pd.DataFrame) -> str:
+    """Where a strategy table was scored: its common window, for the terminal and the report."""
+    first, last = table.attrs["window"]
+    return (f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
+            f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
+            f"with its block-bootstrap standard error")
 
 
 def describe_strategies(st: StrategyConfig) -> str:
     """One line on how every forecaster is traded (``[strategy]``), for the terminal and the report."""
-    scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if st.calibrate == "proxy" else ""
-    smoothed = f"; sized on the mean of the last {st.smooth} forecasts" if st.smooth > 1 else ""
-    return (f"{100 * st.target_vol:g} % vol target (leverage cap {st.max_leverage:g}{scaled}{smoothed}) and a regime rule "
-            f"(invested below the trailing {100 * st.regime_quantile:g}th percentile of forecast volatility), {st.fees_bps:g} bp costs")
+    return st.describe()
 
 
 def package_versions() -> dict[str, str]:
@@ -187,18 +212,60 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
 
 def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True, leaderboards=None):
     """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
+    return _write_report(prepared.config, result, backtests, tables, path, run_summary(prepared), tearsheets=tearsheets, boards=leaderboards)
+
+
+def _write_report(config: RunConfig, result: WalkForwardResult, backtests: dict, tables: dict, path, summary: dict, *, tearsheets: bool, boards=None):
     from reports.html import ReportInputs, write_report
 
     vix = None
-    if prepared.config.data.vix:
-        first = next(iter(prepared.features.values()))
+    if config.data.vix:
+        first = next(iter(result.frames.values()))
         vix = first["vix"] if "vix" in first.columns else None
     inputs = ReportInputs(
-        title=f"tradecast: {prepared.config.name}", summary=run_summary(prepared), result=result,
-        vix=vix, strategies=backtests, strategy_tables=tables, strategy_note=describe_strategies(prepared.config.strategy),
-        tearsheets=tearsheets, leaderboards=leaderboards or {},
+        title=f"tradecast: {config.name}", summary=summary, result=result,
+        vix=vix, strategies=backtests, strategy_tables=tables, strategy_note=describe_strategies(config.strategy),
+        tearsheets=tearsheets, leaderboards=boards or {},
     )
     return write_report(inputs, path)
+
+
+def _score_and_trade(config: RunConfig, result: WalkForwardResult):
+    boards = leaderboards(result)
+    tables, backtests = trade_forecasts(config.strategy, result)
+    return boards, tables, backtests
+
+
+def _echo_tables(config: RunConfig, result: WalkForwardResult, boards: dict, tables: dict, echo) -> None:
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 140):
+        echo("\nout-of-sample losses, each model against its own target and horizon (QLIKE for variance, MSE for returns; lower is better)")
+        echo(loss_table(boards, result).to_string())
+        for sym, board in boards.items():
+            for model, text in board.get("flag", pd.Series(dtype=object)).items():
+                if text:
+                    echo(f"warning: {model} on {sym}: {text}")
+    for sym, strat in tables.items():
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+            echo(f"\nstrategies on {sym}: {describe_strategies(config.strategy)}")
+            echo(f"scored: {window_line(strat)}")
+            echo(strat.to_string())
+
+
+def _write_outputs(run_dir: Path, boards: dict, tables: dict, backtests: dict) -> None:
+    """metrics.json, weights.parquet and returns.parquet, each written atomically."""
+    from engine import store
+    from engine.atomic import write_parquet_atomic
+
+    rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
+    strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
+    windows = {sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())] for sym, t in tables.items()}
+    store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows, "strategy_windows": windows})
+    weights = {f"{sym}/{m}/{s}": r.weights for sym, bt in backtests.items() for (m, s), r in bt.items()}
+    rets = {f"{sym}/{m}/{s}": r.returns for sym, bt in backtests.items() for (m, s), r in bt.items()}
+    rets.update({f"{sym}/buy_and_hold": next(iter(bt.values())).benchmark for sym, bt in backtests.items() if bt})
+    if weights:
+        write_parquet_atomic(pd.DataFrame(weights), run_dir / "weights.parquet")
+        write_parquet_atomic(pd.DataFrame(rets), run_dir / "returns.parquet")
 
 
 def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bool | None = None, echo=print):
@@ -206,12 +273,14 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
 
     Safe to interrupt: finished folds stay in ``run_dir/folds`` and calling this
     again with the same folder (``tradecast run --resume``) fits only the rest.
+    Any other error marks the run ``failed`` in its manifest, with the message.
     """
     import time
 
     from engine import __version__, store
     from engine.atomic import write_bytes_atomic
     from engine.config import to_dict
+    from engine.results import save_results
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -222,6 +291,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     store.write_manifest(
         run_dir, name=config.name, status="running", started=previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%S")),
         tradecast=__version__, git=git_commit(), packages=packages, models=[f.name for f in config.forecasters], seeds=seeds,
+        error=None,
     )
     timings = {}
     try:
@@ -238,35 +308,74 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)
         timings["walk_forward"] = time.perf_counter() - t
-        result.forecasts.to_parquet(run_dir / "forecasts.parquet")
+        save_results(run_dir, prepared.features, result)
+        if wf.audit:
+            summary["causality audit"] = audit_line(result)
+            echo(f"\ncausality audit: {summary['causality audit']}")
+        store.write_manifest(run_dir, summary=summary)
 
         t = time.perf_counter()
-        boards = leaderboards(prepared, result)
-        rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
-        tables, backtests = trade(prepared, result)
+        boards, tables, backtests = _score_and_trade(config, result)
         timings["metrics_and_strategies"] = time.perf_counter() - t
-        strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
-        store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows})
-        weights = {f"{sym}/{m}/{s}": r.weights for sym, bt in backtests.items() for (m, s), r in bt.items()}
-        rets = {f"{sym}/{m}/{s}": r.returns for sym, bt in backtests.items() for (m, s), r in bt.items()}
-        rets.update({f"{sym}/buy_and_hold": next(iter(bt.values())).benchmark for sym, bt in backtests.items() if bt})
-        if weights:
-            pd.DataFrame(weights).to_parquet(run_dir / "weights.parquet")
-            pd.DataFrame(rets).to_parquet(run_dir / "returns.parquet")
-
-        with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
-            echo("\nout-of-sample losses (QLIKE against the realized-variance target; lower is better)")
-            echo(loss_table(boards, result).to_string())
-        st = config.strategy
-        for sym, strat in tables.items():
-            with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
-                echo(f"\nstrategies on {sym}: {describe_strategies(st)}")
-                echo(strat.to_string())
+        _write_outputs(run_dir, boards, tables, backtests)
+        _echo_tables(config, result, boards, tables, echo)
         t = time.perf_counter()
-        path = report(prepared, result, backtests, tables, run_dir / "report.html", tearsheets=tearsheets, leaderboards=boards)
+        path = _write_report(config, result, backtests, tables, run_dir / "report.html", summary, tearsheets=tearsheets, boards=boards)
         timings["report"] = time.perf_counter() - t
     except KeyboardInterrupt:
         store.write_manifest(run_dir, status="interrupted", timings=timings)
         raise
+    except BaseException as exc:
+        store.write_manifest(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", failed=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
+        raise
     store.write_manifest(run_dir, status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
+    return path
+
+
+def audit_line(result: WalkForwardResult) -> str:
+    """What the causality audit checked. It raises on the first forecast that moves,
+    so a finished run passed it; folds read from an earlier, unaudited run are
+    counted apart, not claimed."""
+    audited = result.fits["audited"] > 0
+    n, total, cuts = int(audited.sum()), len(audited), int(result.fits["audited"].sum())
+    line = (f"passed: {n} of {total} (symbol, model, fold) tasks were re-forecast from data cut at {cuts} random dates "
+            f"inside their folds, and no earlier forecast moved")
+    if n < total:
+        line += f"; {total - n} were read from finished folds of an unaudited run and not checked"
+    return line
+
+
+def render_run(run_dir, *, tearsheets: bool = True) -> Path:
+    """Re-render a finished run's report from its stored results alone.
+
+    No data source is read, no model is fitted, and nothing in the run folder
+    changes but ``report.html`` and a ``rendered`` entry in ``manifest.json``
+    (when, by which tradecast, from which files): the run's provenance (started,
+    finished, timings, versions) stays as the run wrote it, whatever tradecast
+    version renders it.
+
+    Raises
+    ------
+    engine.results.StoredResultsError
+        The run did not finish or its stored results are missing or damaged.
+    """
+    import time
+
+    from engine import __version__, store
+    from engine.config import load_config
+    from engine.results import RESULT_FILES, load_results
+
+    run_dir = Path(run_dir)
+    manifest = store.read_json(run_dir / "manifest.json")
+    config = load_config(run_dir / "config.toml")
+    _, result = load_results(run_dir, config)
+    t = time.perf_counter()
+    boards, tables, backtests = _score_and_trade(config, result)
+    summary = dict(manifest.get("summary") or {})
+    rendered = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tradecast": __version__, "from": list(RESULT_FILES), "fitted": "nothing"}
+    summary["rendered"] = (f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
+                           f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read")
+    path = _write_report(config, result, backtests, tables, run_dir / "report.html", summary, tearsheets=tearsheets, boards=boards)
+    rendered["seconds"] = round(time.perf_counter() - t, 2)
+    store.write_manifest(run_dir, rendered=rendered)
     return path

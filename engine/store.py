@@ -27,7 +27,7 @@ import pandas as pd
 
 from engine.atomic import write_bytes_atomic
 
-__all__ = ["new_run_dir", "to_toml", "write_json", "read_json", "write_manifest", "list_runs", "compare_runs", "flatten"]
+__all__ = ["new_run_dir", "to_toml", "write_json", "read_json", "jsonable", "write_manifest", "list_runs", "compare_runs", "flatten"]
 
 
 def new_run_dir(name: str, root: str | Path = "runs") -> Path:
@@ -74,6 +74,11 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def jsonable(x: Any) -> Any:
+    """Plain JSON data from nested dicts, lists, NumPy scalars and timestamps (NaN becomes None)."""
+    return _clean(x)
+
+
 def _clean(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _clean(v) for k, v in x.items()}
@@ -81,6 +86,8 @@ def _clean(x: Any) -> Any:
         return [_clean(v) for v in x]
     if isinstance(x, float) and x != x:
         return None
+    if isinstance(x, pd.Timestamp):
+        return x.isoformat()
     if hasattr(x, "item") and not isinstance(x, (str, bytes)):
         try:
             return _clean(x.item())
@@ -98,22 +105,47 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict:
     return manifest
 
 
+def _best(board: list[dict]) -> str:
+    """The best variance model by QLIKE per symbol, among the 1-day models (one
+    group: losses of other horizons or assets are not comparable)."""
+    by_symbol: dict[str, list[dict]] = {}
+    for r in board:
+        if r.get("qlike") is not None and r.get("target", "variance") == "variance" and r.get("horizon", 1) == 1:
+            by_symbol.setdefault(str(r.get("symbol")), []).append(r)
+    parts = []
+    for sym, rows in by_symbol.items():
+        top = min(rows, key=lambda r: r["qlike"])
+        parts.append(f"{sym}: {top['model']} ({top['qlike']:.4g})" if len(by_symbol) > 1 else f"{top['model']} ({top['qlike']:.4g})")
+    if len(parts) > 3:
+        parts = parts[:3] + [f"... {len(by_symbol) - 3} more"]
+    return "; ".join(parts)
+
+
 def list_runs(root: str | Path = "runs") -> pd.DataFrame:
-    """One row per run folder under ``root``: name, status, started, models, best model."""
+    """One row per run folder under ``root``, newest first: name, status, started,
+    models, and the best 1-day variance model by QLIKE of each symbol.
+
+    A folder whose manifest or metrics cannot be read is listed as "unreadable"
+    with the reason, not skipped and not fatal; a failed run shows its error.
+    """
     rows = []
-    for d in sorted(Path(root).glob("*/manifest.json")):
-        m = read_json(d)
-        best = ""
-        metrics = d.parent / "metrics.json"
-        if metrics.exists():
-            board = read_json(metrics).get("leaderboard", [])
-            scored = [r for r in board if r.get("qlike") is not None]
-            if scored:
-                top = min(scored, key=lambda r: r["qlike"])
-                best = f"{top['model']} ({top['qlike']:.4g})"
-        rows.append({"run": d.parent.name, "status": m.get("status", "?"), "started": m.get("started", ""),
-                     "models": len(m.get("models", [])), "best qlike": best, "path": str(d.parent)})
-    return pd.DataFrame(rows, columns=["run", "status", "started", "models", "best qlike", "path"])
+    for d in Path(root).glob("*/manifest.json"):
+        row = {"run": d.parent.name, "status": "?", "started": "", "models": 0, "best qlike": "", "path": str(d.parent)}
+        try:
+            m = read_json(d)
+            if not isinstance(m, dict):
+                raise ValueError("the manifest is not a JSON object")
+            row.update(status=str(m.get("status", "?")), started=str(m.get("started", "")), models=len(m.get("models", []) or []))
+            if m.get("status") == "failed" and m.get("error"):
+                row["best qlike"] = f"error: {str(m['error'])[:80]}"
+            metrics = d.parent / "metrics.json"
+            if metrics.exists():
+                row["best qlike"] = _best(read_json(metrics).get("leaderboard", []))
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+            row.update(status="unreadable", **{"best qlike": f"{type(exc).__name__}: {str(exc)[:60]}"})
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["run", "status", "started", "models", "best qlike", "path"])
+    return out.sort_values(["started", "run"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -130,16 +162,39 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What differs between two runs: config keys, and the loss leaderboard side by side.
+def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What differs between two runs: config keys, forecast losses and strategy
+    Sharpe ratios, each pair measured on the dates both runs have.
+
+    A loss or a Sharpe ratio over different periods compares the periods, not the
+    runs: every number here is recomputed from the runs' stored results on their
+    common dates (the span is in the tables), and a model whose target kind or
+    horizon differs between the runs is not compared at all.
 
     Returns
     -------
-    (config_diff, metrics): ``config_diff`` has one row per key whose value
-    differs (or exists in one run only); ``metrics`` one row per (symbol, model)
-    with QLIKE in each run and the difference.
+    (config_diff, forecasts, strategies)
+        ``config_diff``: one row per key whose value differs (or exists in one
+        run only). ``forecasts``: one row per (symbol, model) in both runs, with
+        the common ``from``/``to``/``n`` and the main loss (QLIKE for variance,
+        MSE otherwise) of each run on those dates and the difference.
+        ``strategies``: one row per (symbol, strategy) in both runs, with the
+        annualised Sharpe ratio of each run on their common days and the
+        difference.
+
+    Raises
+    ------
+    FileNotFoundError
+        One of the folders is not a run folder.
+    engine.results.StoredResultsError
+        A run lacks stored results (older tradecast, or unfinished).
     """
     import tomllib
+
+    from engine.config import load_config
+    from engine.results import load_results
+    from signals.losses import loss as loss_fn
+    from strategies.performance import sharpe_ratio
 
     a, b = Path(a), Path(b)
     for d in (a, b):
@@ -152,15 +207,51 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
         columns=["key", a.name, b.name],
     ).set_index("key")
 
-    def board(d: Path) -> pd.Series:
-        if not (d / "metrics.json").exists():
-            return pd.Series(dtype=float)
-        rows = read_json(d / "metrics.json").get("leaderboard", [])
-        return pd.Series({(r["symbol"], r["model"]): r.get("qlike") for r in rows}, dtype=float)
+    ra, rb = (load_results(d, load_config(d / "config.toml"))[1] for d in (a, b))
+    rows = {}
+    for sym in [s for s in ra.symbols if s in rb.symbols]:
+        for model in [m for m in ra.models if m in rb.models]:
+            ma, mb = ra.models[model], rb.models[model]
+            if (ma.target, ma.horizon) != (mb.target, mb.horizon):
+                continue
+            ya, yb = ra.realized(model, sym), rb.realized(model, sym)
+            fa, fb = ra.for_symbol(sym)[model], rb.for_symbol(sym)[model]
+            both = pd.concat([fa, ya, fb, yb], axis=1, keys=["fa", "ya", "fb", "yb"]).dropna()
+            name = "qlike" if ma.target == "variance" else "mse"
+            if name == "qlike":
+                both = both[(both > 0).all(axis=1)]
+            if both.empty:
+                continue
+            la = loss_fn(name, both["ya"].to_numpy(), both["fa"].to_numpy())
+            lb = loss_fn(name, both["yb"].to_numpy(), both["fb"].to_numpy())
+            rows[(sym, model)] = {"loss": name, "from": str(both.index[0].date()), "to": str(both.index[-1].date()), "n": len(both),
+                                  a.name: la, b.name: lb, "difference": lb - la}
+    forecasts = pd.DataFrame.from_dict(rows, orient="index", columns=["loss", "from", "to", "n", a.name, b.name, "difference"])
+    if len(forecasts):
+        forecasts.index = pd.MultiIndex.from_tuples(forecasts.index, names=["symbol", "model"])
 
-    qa, qb = board(a), board(b)
-    metrics = pd.DataFrame({f"qlike {a.name}": qa, f"qlike {b.name}": qb})
-    if len(metrics):
-        metrics.index = pd.MultiIndex.from_tuples(metrics.index, names=["symbol", "model"])
-        metrics["difference"] = metrics.iloc[:, 1] - metrics.iloc[:, 0]
-    return diff, metrics
+    def returns(d: Path) -> pd.DataFrame:
+        from engine.atomic import read_parquet_checked
+
+        path = d / "returns.parquet"
+        if not path.exists():
+            return pd.DataFrame()
+        try:
+            return read_parquet_checked(path)[0]
+        except Exception:  # a returns file written before it carried a digest
+            return pd.read_parquet(path)
+
+    sa, sb = returns(a), returns(b)
+    srows = {}
+    for col in [c for c in sa.columns if c in sb.columns]:
+        both = pd.concat([sa[col], sb[col]], axis=1, keys=["a", "b"]).dropna()
+        if len(both) < 2:
+            continue
+        sr = sharpe_ratio(both.to_numpy())
+        sym, _, strat = col.partition("/")
+        srows[(sym, strat)] = {"from": str(both.index[0].date()), "to": str(both.index[-1].date()), "n": len(both),
+                               a.name: float(sr[0]), b.name: float(sr[1]), "difference": float(sr[1] - sr[0])}
+    strategies = pd.DataFrame.from_dict(srows, orient="index", columns=["from", "to", "n", a.name, b.name, "difference"])
+    if len(strategies):
+        strategies.index = pd.MultiIndex.from_tuples(strategies.index, names=["symbol", "strategy"])
+    return diff, forecasts, strategies

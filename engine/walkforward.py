@@ -27,6 +27,7 @@ import os
 import pickle
 import sys
 import time
+import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,10 @@ class FoldResult:
     history: pd.DataFrame | None = None
     attention: pd.Series | None = None
     cached: bool = False
+    audited: int = 0  # cut dates at which the causality audit re-made this fold's forecasts
+    shared_by: int = 1  # symbols one pooled fit served; fit_seconds is this symbol's share
+    diagnostics: dict[str, float] = field(default_factory=dict)  # BaseForecaster.diagnostics() after the fit
+    warnings: tuple[str, ...] = ()  # "Category: message" of each warning the fit raised
     fitted: BaseForecaster | None = field(default=None, repr=False)
     key: str = ""  # the cache key of the task that made it (a warm chain's next key builds on it)
 
@@ -151,6 +156,10 @@ def _save(result: FoldResult, path: Path, key: str) -> None:
         "warm": result.warm,
         "history": None if result.history is None else result.history.reset_index().to_dict(orient="list"),
         "attention": None if result.attention is None else result.attention.tolist(),
+        "audited": result.audited,
+        "shared_by": result.shared_by,
+        "diagnostics": result.diagnostics,
+        "warnings": list(result.warnings),
     }
     write_parquet_atomic(result.forecast.to_frame("forecast"), path, meta)
 
@@ -173,7 +182,8 @@ def _load(path: Path, need_fitted: bool) -> FoldResult | None:
         symbol=meta["symbol"], model=meta["model"], fold=meta["fold"], forecast=forecast,
         fit_seconds=meta["fit_seconds"], predict_seconds=meta["predict_seconds"], n_train=meta["n_train"],
         converged=meta["converged"], best_epoch=meta["best_epoch"], warm=meta["warm"], history=history,
-        attention=attention, cached=True, fitted=fitted,
+        attention=attention, cached=True, fitted=fitted, audited=int(meta.get("audited", 0)), shared_by=int(meta.get("shared_by", 1)),
+        diagnostics=dict(meta.get("diagnostics") or {}), warnings=tuple(meta.get("warnings") or ()),
     )
 
 
@@ -187,12 +197,18 @@ def run_task(task: _Task) -> list[FoldResult]:
     train = {sym: f.iloc[: task.folds[sym].n_train] for sym, f in task.frames.items()}
     warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
     t0 = time.perf_counter()
-    if task.pooled:
-        model.fit_pooled(train, **warm)
-    else:
-        (frame,) = train.values()
-        model.fit(frame, **warm)
+    # A worker process's warnings never reach the user: keep them with the
+    # result, and walk_forward says them once in the main process.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        if task.pooled:
+            model.fit_pooled(train, **warm)
+        else:
+            (frame,) = train.values()
+            model.fit(frame, **warm)
     fit_seconds = time.perf_counter() - t0
+    said = tuple(f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+    diagnostics = {k: float(v) for k, v in model.diagnostics().items()} if hasattr(model, "diagnostics") else {}
     results = []
     for sym, frame in task.frames.items():
         fold = task.folds[sym]
@@ -205,12 +221,15 @@ def run_task(task: _Task) -> list[FoldResult]:
                 check_causality(model, frame, dates, task.audit_cuts[sym])
             except CausalityError as exc:
                 raise CausalityError(f"audit of {task.model!r} on {sym}, fold {fold.id}: {exc}") from None
+        # one pooled fit serves every symbol of the task: each is charged its share
         result = FoldResult(
             symbol=sym, model=task.model, fold=fold.id, forecast=forecast,
-            fit_seconds=fit_seconds, predict_seconds=predict_seconds, n_train=int(getattr(model, "n_train_", fold.n_train)),
+            fit_seconds=fit_seconds / len(task.frames), predict_seconds=predict_seconds, n_train=int(getattr(model, "n_train_", fold.n_train)),
             converged=getattr(model, "converged_", None), best_epoch=getattr(model, "best_epoch_", None),
             warm=task.warm_from is not None, history=getattr(model, "history_", None),
             attention=getattr(model, "attention_weights_", None), fitted=model if task.keep_fitted else None,
+            audited=len(task.audit_cuts.get(sym, ())), shared_by=len(task.frames),
+            diagnostics=diagnostics, warnings=said,
         )
         if task.caches is not None:
             _save(result, task.caches[sym], task.key)
@@ -228,9 +247,11 @@ class WalkForwardResult:
         Indexed by (``symbol``, ``date``), the date being the target date; one
         column per model, plus ``fold``.
     fits : DataFrame
-        Indexed by (``symbol``, ``model``, ``fold``): ``fit_seconds``,
+        Indexed by (``symbol``, ``model``, ``fold``): ``fit_seconds`` (a pooled
+        fit's time divided among the ``shared_by`` symbols it served),
         ``predict_seconds``, ``n_train``, ``converged``, ``best_epoch``,
-        ``warm``, ``cached``.
+        ``warm``, ``cached``, ``audited`` (cut dates the causality audit
+        checked; 0 when not audited), ``shared_by``.
     histories : dict
         Training curves of networks, by (symbol, model, fold).
     attention : dict
@@ -238,6 +259,10 @@ class WalkForwardResult:
     folds : dict of symbol to list of Fold
     frames : dict of symbol to the feature frame used
     models : dict of name to the (unfitted) forecaster
+    warnings : tuple of str
+        Each warning the fits raised (in any worker), one line per (symbol,
+        model, kind) with the number of folds that said it; also raised again
+        by :func:`walk_forward` in the calling process.
     """
 
     forecasts: pd.DataFrame
@@ -247,6 +272,7 @@ class WalkForwardResult:
     folds: dict
     frames: dict
     models: dict
+    warnings: tuple[str, ...] = ()
 
     @property
     def symbols(self) -> list[str]:
@@ -272,6 +298,12 @@ class WalkForwardResult:
         m = self.models[model]
         target = "return" if m.target == "price" else m.target
         return realized_target(self.frames[symbol], m.target, m.horizon).reindex(self.for_symbol(symbol).index).rename(f"realized_{target}")
+
+    def variance_of(self) -> dict[str, str]:
+        """What each variance model's forecasts measure (``BaseForecaster.variance_of``:
+        "target", "returns" or "mixed"), by name: the ``variance_of`` of
+        :func:`strategies.evaluate.strategy_table`."""
+        return {name: getattr(m, "variance_of", "target") for name, m in self.models.items() if m.target == "variance"}
 
     def score(self, losses: Sequence[str] = ("qlike", "mse")) -> pd.DataFrame:
         """Out-of-sample loss per (symbol, model): variance models by the given
@@ -510,6 +542,7 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
         key: {
             "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds, "n_train": r.n_train,
             "converged": r.converged, "best_epoch": r.best_epoch, "warm": r.warm, "cached": r.cached,
+            "audited": r.audited, "shared_by": r.shared_by, **r.diagnostics,
         }
         for key, r in sorted(results.items())
     }
@@ -517,4 +550,25 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
     fits.index = pd.MultiIndex.from_tuples(fits.index, names=["symbol", "model", "fold"])
     histories = {k: r.history for k, r in results.items() if r.history is not None}
     attention = {k: r.attention for k, r in results.items() if r.attention is not None}
-    return WalkForwardResult(forecasts, fits, histories, attention, folds, frames, dict(models))
+    said = _fold_warnings(results)
+    for message, category in said.items():
+        warnings.warn(message, category, stacklevel=3)
+    return WalkForwardResult(forecasts, fits, histories, attention, folds, frames, dict(models), tuple(said))
+
+
+def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
+    """One line per (symbol, model, warning kind): the first fold's message and
+    how many folds said it, with the warning class to raise it as."""
+    from signals import errors
+
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for (sym, model, _), r in sorted(results.items()):
+        for w in r.warnings:
+            kind, _, text = w.partition(": ")
+            grouped.setdefault((sym, model, kind), []).append(text)
+    out = {}
+    n_folds = {(s, m): sum(1 for k in results if k[:2] == (s, m)) for s, m, _ in results}
+    for (sym, model, kind), texts in grouped.items():
+        category = getattr(errors, kind, UserWarning)
+        out[f"{model} on {sym}, {len(texts)} of {n_folds[(sym, model)]} folds: {texts[0]}"] = category if isinstance(category, type) else UserWarning
+    return out

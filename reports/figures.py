@@ -108,7 +108,9 @@ def training_curves(histories: dict) -> str | None:
 
 
 def attention_by_lag(attention: dict) -> str | None:
-    """Mean attention weight per lag (0 = the day before the forecast), per model."""
+    """Mean attention weight per lag (0 = the day before the forecast), per model,
+    against uniform weights (a dotted line at 1 / lags), on an axis from 0: a
+    near-uniform curve must look near-uniform."""
     if not attention:
         return None
     by_model: dict[str, list[pd.Series]] = {}
@@ -116,9 +118,13 @@ def attention_by_lag(attention: dict) -> str | None:
         by_model.setdefault(model, []).append(w)
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(7, 3))
+        n_lags = 1
         for m, ws in by_model.items():
             mean = pd.concat(ws, axis=1).mean(axis=1)
+            n_lags = max(n_lags, len(mean))
             ax.plot(mean.index, mean.to_numpy(), marker="o", ms=3, label=m)
+        ax.axhline(1 / n_lags, color="gray", ls=":", lw=1.2, label=f"uniform (1/{n_lags})")
+        ax.set_ylim(bottom=0)
         ax.set_xlabel("lag (days before the origin)")
         ax.set_ylabel("attention weight")
         ax.legend(fontsize=8)

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from reports import figures
-from reports.metrics import forecast_table, per_date_losses, regimes, split_table
+from reports.metrics import forecast_groups, group_label, leaderboard, per_date_losses, regimes, split_table
 from reports.tearsheet import tearsheet_html
-from signals.base import realized_target
+from signals.base import origins_for, realized_target
 
 __all__ = ["ReportInputs", "render", "SECTIONS", "write_report"]
 
@@ -44,6 +44,7 @@ th:first-child, td:first-child { text-align: left; }
 thead th { background: #f0f2f5; }
 .best { background: #e8f5e9; font-weight: 600; }
 .note { color: #55606e; font-size: 12.5px; }
+.warn { color: #8a4b00; }
 figure { margin: 10px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eef0f3; }
 figcaption { color: #55606e; font-size: 12.5px; }
@@ -67,7 +68,7 @@ class ReportInputs:
     strategies : dict of (model, strategy) to BacktestResult, per symbol
     strategy_tables : dict of symbol to the strategy table
     strategy_note : str, how the strategies were set up (shown above their table)
-    leaderboards : dict of symbol to :func:`reports.metrics.forecast_table`, optional
+    leaderboards : dict of symbol to :func:`reports.metrics.leaderboard`, optional
         Computed here when missing; a caller that already has them passes them
         (the model confidence set is a bootstrap, not worth running twice).
     tearsheets : bool, include quantstats tear sheets
@@ -110,71 +111,124 @@ def _srcdoc(doc: str) -> str:
     return html.escape(doc, quote=True)
 
 
+def _fold_label(res, sym: str, k) -> str:
+    """A fold by the first day it forecasts (``2008-01-02``), not by its number."""
+    folds = {f.id: f for f in res.folds.get(sym, [])}
+    fold = folds.get(k)
+    if fold is None:
+        return str(k)
+    return str(res.frames[sym].index[fold.test.start].date())
+
+
+_COLUMNS = {
+    "variance": ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue"),
+    "return": ("n", "mse", "mae", "r2", "direction", "mz_slope", "dm_stat", "dm_pvalue", "mcs_pvalue"),
+}
+
+
+def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, head: str) -> None:
+    """One group's leaderboard (models of one target kind and horizon) with its notes."""
+    main = "qlike" if kind == "variance" else "mse"
+    bases = [c.removeprefix(f"{main}_vs_") for c in board.columns if c.startswith(f"{main}_vs_") and board[c].notna().any()]
+    base = bases[0] if bases else None
+    shown = board[[c for c in _COLUMNS["variance" if kind == "variance" else "return"] if c in board and board[c].notna().any()]].copy()
+    if base is not None:
+        shown.insert(2, f"{main}_vs_{base}", board[f"{main}_vs_{base}"])
+        shown.insert(3, "sig", [_stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else "" for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)])
+    shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"], "✓", ""))
+    if "smearing" in board and board["smearing"].notna().any():
+        shown["smearing"] = board["smearing"]
+    flagged = board["flag"][board["flag"].astype(bool)] if "flag" in board else pd.Series(dtype=object)
+    parts["leaderboard"].append(head + _table(shown, highlight_min=main))
+    for model, text in flagged.items():
+        parts["leaderboard"].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
+    target = ("the mean realised variance of the " + (f"next {h} days" if h > 1 else "target day")) if kind == "variance" else (
+        f"the {h}-day log return" if kind == "return" else f"the log return the price forecast implies from the last close, over {h} day(s)")
+    loss_text = "QLIKE, MSE and log-MSE" if kind == "variance" else "MSE, MAE and R²"
+    parts["leaderboard"].append(
+        f'<p class="note">{loss_text} against {html.escape(target)}; lower is better. Only models of this target and horizon are compared. '
+        + (f"sig: Diebold–Mariano test against {html.escape(base)} on {main.upper()} with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
+        + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). "
+        + ("direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>" if kind == "variance" else "direction: share of days with the sign of the return called.</p>")
+    )
+
+
 def render(inputs: ReportInputs) -> str:
     """The report as one HTML string."""
     res = inputs.result
     parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
     parts["summary"].append('<dl class="kv">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.summary.items()) + "</dl>")
 
-    variance_models = [m for m, f in res.models.items() if f.target == "variance"]
+    groups = forecast_groups(res.models)
     for sym in res.symbols:
         frame = res.frames[sym]
         fc_all = res.for_symbol(sym)
-        fc = fc_all[variance_models]
-        realized = realized_target(frame, "variance")
-        y = realized.reindex(fc.index)
-        base = inputs.baseline if inputs.baseline in fc.columns else None
         head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
-
-        board = inputs.leaderboards.get(sym)
-        board = forecast_table(fc, realized, baseline=base) if board is None else board.loc[[m for m in board.index if m in variance_models]]
-        shown = board[[c for c in ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue") if c in board]].copy()
-        if base is not None:
-            shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
-            shown.insert(3, "sig", [_stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else "" for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)])
-        shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"], "✓", ""))
-        parts["leaderboard"].append(head + _table(shown, highlight_min="qlike"))
-        parts["leaderboard"].append(
-            '<p class="note">QLIKE, MSE and log-MSE against the realised variance of each target date; lower is better. '
-            + (f"sig: Diebold–Mariano test against {html.escape(base)} on QLIKE with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
-            + "in_mcs: in the 90 % model confidence set (Hansen, Lunde and Nason). direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
-        )
-
-        vix = inputs.vix
-        labels = regimes(fc.index, vix=vix, rv=frame["rv"])
-        rv_rule = "trailing 22-day realised variance above its median to date"
-        source = f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}" if vix is not None and vix.reindex(fc.index).notna().any() else rv_rule
-        reg = split_table(fc, realized, labels)
-        parts["regimes"].append(head + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>')
-        folds = split_table(fc, realized, fc_all["fold"])
-        folds.index.name = "fold"
-        parts["folds"].append(head + _table(folds) + '<p class="note">QLIKE per walk-forward fold (one refit each).</p>')
-
-        top = list(board.index[:3])
-        if base and base not in top:
-            top.append(base)
-        parts["forecasts"].append(head + _figure(figures.forecast_vs_realized(fc, y, top), "Forecast against realised volatility (annualised): the three best models by QLIKE and the baseline"))
-        losses = per_date_losses(fc, realized)
-        if base:
-            parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, base), f"Cumulative QLIKE minus {base}'s: a falling line beats the baseline"))
-        parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
+        board_all = inputs.leaderboards.get(sym)
+        if board_all is None:
+            board_all = leaderboard(fc_all, frame, res.models, baseline=inputs.baseline)
+        best = base = None  # of the first variance group: the models whose strategies are drawn
+        for n_group, ((kind, h), names) in enumerate(groups.items()):
+            ghead = head if n_group == 0 else ""
+            if len(groups) > 1:
+                ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
+            board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
+            _leaderboard_section(parts, board, kind, h, ghead)
+            scored = "variance" if kind == "variance" else "return"
+            realized = realized_target(frame, scored, h)
+            fc = fc_all[names]
+            if kind == "price":
+                last_close = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, fc.index)]
+                fc = np.log(fc.astype(float).div(last_close, axis=0))
+            folds = split_table(fc, realized, fc_all["fold"], target=scored)
+            folds.index = [_fold_label(res, sym, k) for k in folds.index]
+            folds.index.name = "fold (first test day)"
+            loss = "QLIKE" if kind == "variance" else "MSE"
+            parts["folds"].append(ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the {html.escape(group_label(kind, h))} target.</p>')
+            if kind != "variance":
+                continue
+            gbase = inputs.baseline if inputs.baseline in names else None
+            if best is None:
+                best, base = board.index[0], gbase
+            y = realized.reindex(fc.index)
+            vix = inputs.vix
+            labels = regimes(fc.index, vix=vix, rv=frame["rv"])
+            rv_rule = "trailing 22-day realised variance above its median to date"
+            source = f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}" if vix is not None and vix.reindex(fc.index).notna().any() else rv_rule
+            reg = split_table(fc, realized, labels)
+            parts["regimes"].append(ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>')
+            top = list(board.index[:3])
+            if gbase and gbase not in top:
+                top.append(gbase)
+            parts["forecasts"].append(ghead + _figure(figures.forecast_vs_realized(fc, y, top), f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three best models by QLIKE and the baseline"))
+            losses = per_date_losses(fc, realized)
+            if gbase:
+                parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, gbase), f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline"))
+            parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
 
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         parts["training"].append(head + _figure(figures.training_curves(hist), "Training curves of the networks, every fold"))
         if att:
-            parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds"))
+            parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)"))
 
         strat = inputs.strategies.get(sym, {})
         if strat:
             table = inputs.strategy_tables.get(sym)
             if table is not None:
                 note = f'<p class="note">{html.escape(inputs.strategy_note)}</p>' if inputs.strategy_note else ""
-                parts["strategies"].append(head + note + _table(table, floatfmt="{:.3f}"))
-            best = board.index[0]
+                window = ""
+                if "window" in table.attrs:
+                    first, last = table.attrs["window"]
+                    window = (f'<p class="note">Every strategy and buy and hold are scored on the same {table.attrs.get("days", "")} days, '
+                              f"{first.date()} to {last.date()}: the days on which every strategy holds a position. sharpe_vs_bh is the Sharpe "
+                              f"ratio minus buy and hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>")
+                parts["strategies"].append(head + note + window + _table(table, floatfmt="{:.3f}"))
+            if best is None:
+                best = next(iter(strat))[0]
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark
-            parts["strategies"].append(_figure(figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench), f"Equity and drawdown against buy and hold ({best} and {base})"))
+            parts["strategies"].append(_figure(figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench), f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days"))
             parts["strategies"].append(_figure(figures.weights_and_turnover({k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}), "Weights held and monthly turnover"))
             vt = strat.get((best, "vol_target"))
             if vt is not None and vt.target_vol:

@@ -21,9 +21,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from signals.base import realized_target
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "split_table", "regimes"]
+from signals.base import origins_for, realized_target
+
+__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "forecast_groups", "group_label", "leaderboard", "split_table", "regimes"]
 
 
 def point_metrics(y, f) -> dict[str, float]:
@@ -82,6 +85,11 @@ def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int =
         ("return", name): point_metrics(ret, implied),
         ("return", "persistence"): point_metrics(ret, np.zeros(len(ret))),
     }
+    # A price is always positive, so the sign of a level says nothing: the
+    # direction of a price forecast is that of its change from the last close
+    # (the implied return's); "no change" calls no direction.
+    rows[("price", name)]["direction"] = rows[("return", name)]["direction"]
+    rows[("price", "persistence")]["direction"] = np.nan
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index = pd.MultiIndex.from_tuples(out.index, names=["level", "model"])
     return out
@@ -238,6 +246,8 @@ def forecast_table(
         row = {"n": int(ok.sum())}
         if target == "variance":
             row.update(_variance_losses(y[ok], f[ok]))
+        else:
+            row["mse"] = float(np.mean((y[ok] - f[ok]) ** 2)) if ok.any() else np.nan
         pm = point_metrics(y[ok], f[ok])
         row.update({k: pm[k] for k in ("mae", "rmse", "r2")})
         ref = prev.to_numpy(float)[ok]
@@ -256,6 +266,85 @@ def forecast_table(
     table = table.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
     table["in_mcs"] = table["mcs_pvalue"] >= mcs_size
     return table.sort_values(main)
+
+
+_KIND_ORDER = {"variance": 0, "return": 1, "price": 2}
+#: The model each group is tested against by default, by target kind.
+DEFAULT_BASELINES = {"variance": "loghar", "return": "zero", "price": "zero"}
+
+
+def forecast_groups(models: Mapping[str, Any]) -> dict[tuple[str, int], list[str]]:
+    """Model names by (target kind, horizon): the only sets of models whose losses
+    can be compared, since each is scored against its own target.
+
+    Variance groups come first, by horizon, then return and price groups.
+    """
+    groups: dict[tuple[str, int], list[str]] = {}
+    for name, m in models.items():
+        groups.setdefault((str(m.target), int(m.horizon)), []).append(name)
+    return dict(sorted(groups.items(), key=lambda kv: (_KIND_ORDER.get(kv[0][0], 9), kv[0][1])))
+
+
+def group_label(kind: str, horizon: int) -> str:
+    """``"variance, 1 day"``, ``"return, 5 days"``: a leaderboard group's heading."""
+    return f"{kind}, {horizon} day{'s' if horizon != 1 else ''}"
+
+
+def leaderboard(
+    forecasts: pd.DataFrame,
+    frame: pd.DataFrame,
+    models: Mapping[str, Any],
+    *,
+    baseline: str | Mapping[str, str] = "loghar",
+    mcs_size: float = 0.10,
+    mcs_reps: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`forecast_table` per (target kind, horizon) group, stacked.
+
+    Each model is scored against its own target: a 5-day variance model against
+    the mean realised variance of the next five days, never the next day's.
+    Diebold-Mariano tests and the model confidence set run within a group only,
+    and only a group that holds the baseline gets the ratio to it and the DM
+    column. Price forecasts are scored on the log return they imply from the
+    last close (a price level flatters every model, see :func:`price_metrics`).
+
+    Parameters
+    ----------
+    forecasts : DataFrame, one column per model (other columns, such as ``fold``, are ignored)
+    frame : DataFrame, the feature frame the models were fitted on
+    models : dict of name to forecaster (read: ``target`` and ``horizon``)
+    baseline : str or dict of target kind to model name, default "loghar"
+        The model each group is tested against; a str applies to variance groups,
+        with :data:`DEFAULT_BASELINES` for the others.
+
+    Returns
+    -------
+    DataFrame indexed by model: ``target`` and ``horizon`` first, then the
+    columns of :func:`forecast_table`; groups in :func:`forecast_groups` order,
+    each sorted by its main loss (QLIKE for variance, MSE otherwise).
+    """
+    bases = dict(DEFAULT_BASELINES)
+    if isinstance(baseline, str):
+        bases["variance"] = baseline
+    else:
+        bases.update(baseline)
+    parts = []
+    for (kind, h), names in forecast_groups({m: models[m] for m in models if m in forecasts.columns}).items():
+        fc = forecasts[names].astype(float)
+        if kind == "price":
+            last_close = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, fc.index)]
+            fc = np.log(fc.div(last_close, axis=0))
+        scored = "variance" if kind == "variance" else "return"
+        base = bases.get(kind) if bases.get(kind) in names else None
+        table = forecast_table(fc, realized_target(frame, scored, h), target=scored, baseline=base,
+                               mcs_size=mcs_size, mcs_reps=mcs_reps, seed=seed)
+        table.insert(0, "horizon", h)
+        table.insert(0, "target", kind)
+        parts.append(table)
+    if not parts:
+        raise ValueError("leaderboard: none of the models has a column in forecasts.")
+    return pd.concat(parts)
 
 
 def split_table(forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series, *, target: str = "variance") -> pd.DataFrame:

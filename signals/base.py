@@ -190,6 +190,11 @@ class BaseForecaster:
         """A short label for tables and plots."""
         return type(self).__name__.removesuffix("Forecaster").lower()
 
+    def diagnostics(self) -> dict[str, float]:
+        """Scalar facts about the last fit that a leaderboard should show beside the
+        losses (log-HAR's smearing factor, say); none by default."""
+        return {}
+
     # -- checks ---------------------------------------------------------------------
 
     def _check_common(self) -> None:

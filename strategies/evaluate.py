@@ -1,95 +1,135 @@
-"""Every forecaster's forecasts through the standard strategies, in one table."""
+"""Every forecaster's forecasts through the standard strategies, in one table,
+compared with buy and hold on exactly the same days."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice
 from signals.errors import ParameterError
 from signals.features import log_returns
 from strategies.backtest import BacktestResult, backtest
-from strategies.calibration import Calibrate, proxy_scale
+from strategies.calibration import proxy_scale
+from strategies.performance import sharpe_difference
+from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["strategy_table"]
+__all__ = ["strategy_table", "common_window", "STRATEGY_COLUMNS"]
+
+#: Columns of :func:`strategy_table`, in order.
+STRATEGY_COLUMNS = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol",
+                    "target_vol", "turnover_per_year", "costs_per_year")
+
+
+def common_window(weights: Mapping[object, pd.Series]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The days every strategy has a weight: from the latest first decided day
+    to the earliest last one.
+
+    Raises
+    ------
+    ParameterError
+        When some strategy never decides a weight, or the strategies share no day.
+    """
+    firsts, lasts = {}, {}
+    for key, w in weights.items():
+        decided = w.dropna()
+        if decided.empty:
+            raise ParameterError(f"strategy_table: strategy {key} has no weight on any day (too few forecasts for its rule). "
+                                 f"Hint: a longer out-of-sample period, or a shorter regime_lookback.")
+        firsts[key], lasts[key] = decided.index[0], decided.index[-1]
+    start, end = max(firsts.values()), min(lasts.values())
+    if start >= end:
+        raise ParameterError(f"strategy_table: the strategies share no trading days (the last starts {start.date()}, "
+                             f"the first ends {end.date()}). Hint: a longer out-of-sample period, or a shorter regime_lookback.")
+    return start, end
 
 
 def strategy_table(
     close: pd.Series,
     variance_forecasts: pd.DataFrame,
+    spec: StrategySpec = DEFAULT_SPEC,
     *,
-    target: float = 0.10,
-    max_leverage: float = 2.0,
-    regime_quantile: float = 0.8,
-    regime_lookback: int = 252,
-    fees_bps: float = 2.0,
-    calibrate: Calibrate = "none",
     proxy: pd.Series | None = None,
     variance_of: Mapping[str, str] | None = None,
-    smooth: int = 1,
+    se_reps: int = 1000,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
-    """Vol-targeting and a volatility-regime strategy for each variance forecaster.
+    """Vol-targeting and a volatility-regime strategy for each variance forecaster,
+    every one scored on the same days as buy and hold.
 
     Parameters
     ----------
     close : Series, the asset's close prices
     variance_forecasts : DataFrame, one column of daily variance forecasts per model,
         labelled by target date (``WalkForwardResult.for_symbol()``)
-    target, max_leverage : vol-targeting settings
-    regime_quantile, regime_lookback : invested while forecast volatility is below
-        its trailing quantile
-    fees_bps : float
-    calibrate : {"none", "proxy"}, default "none"
-        "proxy": before vol-targeting (not the regime rule, which ranks a
-        forecast against its own past), multiply each forecast of the
-        realised-variance proxy by :func:`strategies.calibration.proxy_scale`,
-        so that it forecasts the variance of the returns traded.
+    spec : StrategySpec, default :data:`strategies.spec.DEFAULT_SPEC`
+        Vol target, leverage cap, regime rule, costs, calibration and smoothing:
+        the same defaults as ``tradecast run`` (``[strategy]``).
     proxy : Series, optional
-        The realised-variance proxy (the feature frame's ``rv``); needed for
-        ``calibrate="proxy"``.
+        The realised-variance proxy the forecasts were trained on (the feature
+        frame's ``rv``); needed when ``spec.calibrate == "proxy"``. Only forecasts
+        of the proxy (``variance_of`` "target") are scaled, and only for
+        vol-targeting: the regime rule ranks a forecast against its own past.
     variance_of : dict of model to "target" | "returns" | "mixed", optional
-        What each forecast measures (``BaseForecaster.variance_of``); only
-        "target" forecasts are scaled. Default: every model "target".
-    smooth : int, default 1
-        Vol-targeting sizes on the mean of the last ``smooth`` forecasts
-        (:func:`strategies.vol_target.vol_target_weights`); the regime rule
-        reads the forecasts as they are.
+        What each forecast measures (``BaseForecaster.variance_of``;
+        ``WalkForwardResult.variance_of()``). Default: every model "target".
+    se_reps : int, default 1000
+        Bootstrap resamples of the Sharpe gap's standard error.
 
     Returns
     -------
-    (table, results): one row per (model, strategy) plus buy and hold, with Sharpe,
-    max drawdown, annual turnover, realised and target volatility; and the backtests.
+    (table, results)
+        ``table``: one row per (model, strategy) plus buy and hold, with the
+        columns of :data:`STRATEGY_COLUMNS`; ``sharpe_vs_bh`` is the Sharpe ratio
+        minus buy and hold's on the same days, ``sharpe_vs_bh_se`` its
+        circular-block-bootstrap standard error
+        (:func:`strategies.performance.sharpe_difference`). Every strategy and
+        buy and hold cover one common window, the days on which every strategy
+        has a weight (the regime rule needs ``spec.regime_lookback`` forecasts
+        first); ``table.attrs["window"]`` holds its first and last day and
+        ``table.attrs["days"]`` its length. ``results``: the backtests, each over
+        that window.
     """
-    def row(stats: pd.Series, target_vol: float | None) -> dict:
-        return {"sharpe": stats["sharpe"], "max_drawdown": stats["max_drawdown"], "annual_return": stats["annual_return"],
-                "realised_vol": stats["annual_vol"], "target_vol": target_vol, "turnover_per_year": stats["turnover_per_year"],
-                "costs_per_year": stats["costs_per_year"]}
-
-    check_choice("strategy_table", "calibrate", calibrate, ("none", "proxy"))
+    if not isinstance(spec, StrategySpec):
+        raise ParameterError(f"strategy_table: spec must be a StrategySpec; got {type(spec).__name__}. "
+                             f"Hint: StrategySpec(target_vol=0.10, smooth=10).")
     scale = None
-    if calibrate == "proxy":
+    if spec.calibrate == "proxy":
         if proxy is None:
             raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
-                                 "were trained on. Hint: proxy=frame['rv'].")
+                                 "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none').")
         scale = proxy_scale(log_returns(close), proxy)
     variance_of = dict(variance_of or {})
-    rows, results = {}, {}
+    weights: dict[tuple[str, str], pd.Series] = {}
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
-        # the level matters to vol-targeting only; the regime rule ranks a forecast against its own past
         sized = fc * scale.reindex(fc.index) if scale is not None and variance_of.get(model, "target") == "target" else fc
-        for strategy, weights, tv in (
-            ("vol_target", vol_target_weights(sized, target=target, max_leverage=max_leverage, smooth=smooth), target),
-            ("regime", regime_weights(fc, quantile=regime_quantile, lookback=regime_lookback), None),
-        ):
-            res = backtest(close, weights.rename(f"{model}/{strategy}"), fees_bps=fees_bps, target_vol=tv)
-            results[(model, strategy)] = res
-            rows[(model, strategy)] = row(res.stats.iloc[0], tv)
-    # buy and hold over the first strategy's days (its turnover and costs are zero)
-    rows[("buy_and_hold", "-")] = row(next(iter(results.values())).stats.loc["buy_and_hold"], None)
-    table = pd.DataFrame.from_dict(rows, orient="index")
+        weights[(model, "vol_target")] = vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth)
+        weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
+    if not weights:
+        raise ParameterError("strategy_table: variance_forecasts has no column; nothing to trade.")
+    start, end = common_window(weights)
+
+    rows, results = {}, {}
+    for (model, strategy), w in weights.items():
+        tv = spec.target_vol if strategy == "vol_target" else None
+        res = backtest(close, w.loc[start:end].rename(f"{model}/{strategy}"), fees_bps=spec.fees_bps, target_vol=tv)
+        results[(model, strategy)] = res
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
+    bench = next(iter(results.values()))
+    rows[("buy_and_hold", "-")] = _row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan)
+    table = pd.DataFrame.from_dict(rows, orient="index")[list(STRATEGY_COLUMNS)]
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "strategy"])
+    days = bench.returns.index
+    table.attrs["window"] = (days[0], days[-1])
+    table.attrs["days"] = len(days)
     return table, results
+
+
+def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> dict:
+    return {"sharpe": stats["sharpe"], "sharpe_vs_bh": diff, "sharpe_vs_bh_se": se, "max_drawdown": stats["max_drawdown"],
+            "annual_return": stats["annual_return"], "realised_vol": stats["annual_vol"], "target_vol": target_vol,
+            "turnover_per_year": stats["turnover_per_year"], "costs_per_year": stats["costs_per_year"]}

@@ -16,8 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from signals.checks import check_choice
 from signals.errors import ParameterError
+from signals.features import log_returns
+from strategies.calibration import Calibrate, proxy_scale
 from strategies.backtest import order_sizes, run_orders, trading_rows
+from strategies.spec import DEFAULT_SPEC
 from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
@@ -93,11 +97,26 @@ def vol_target_grid(
     targets: Sequence[float] = (0.05, 0.10, 0.15, 0.20),
     bands: Sequence[float] = (0.0, 0.05, 0.1),
     max_leverage: Sequence[float] = (1.0, 2.0),
-    smooths: Sequence[int] = (1,),
-    fees_bps: float = 2.0,
+    smooths: Sequence[int] = (DEFAULT_SPEC.smooth,),
+    fees_bps: float = DEFAULT_SPEC.fees_bps,
+    calibrate: Calibrate = DEFAULT_SPEC.calibrate,
+    proxy: pd.Series | None = None,
 ) -> GridResult:
     """Vol-targeting over targets x bands x leverage caps x forecast smoothing
-    (``smooth`` of :func:`strategies.vol_target.vol_target_weights`), in one vectorbt call."""
+    (``smooth`` of :func:`strategies.vol_target.vol_target_weights`; by default
+    the one of :data:`strategies.spec.DEFAULT_SPEC`), in one vectorbt call.
+
+    With ``calibrate="proxy"`` (the default, as in ``tradecast run``) the
+    forecast of the realised-variance ``proxy`` is first scaled to the variance of
+    the returns traded (:func:`strategies.calibration.proxy_scale`); pass
+    ``calibrate="none"`` for a forecast of return variance (GARCH).
+    """
+    check_choice("vol_target_grid", "calibrate", calibrate, ("none", "proxy"))
+    if calibrate == "proxy":
+        if proxy is None:
+            raise ParameterError("vol_target_grid: calibrate='proxy' needs proxy, the realised-variance series the forecast "
+                                 "was trained on. Hint: proxy=frame['rv'], or calibrate='none'.")
+        variance_forecast = variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)
     return run_grid(
         close,
         {"target": targets, "band": bands, "max_leverage": max_leverage, "smooth": smooths},

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from signals.checks import check_choice, check_int, check_number
+from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 
 __all__ = ["vol_target_weights", "apply_band", "Budget"]
@@ -55,13 +56,13 @@ def apply_band(weights: np.ndarray, band: float) -> np.ndarray:
 def vol_target_weights(
     variance_forecast: pd.Series | pd.DataFrame,
     *,
-    target: float = 0.10,
-    max_leverage: float = 2.0,
+    target: float = DEFAULT_SPEC.target_vol,
+    max_leverage: float = DEFAULT_SPEC.max_leverage,
     direction: pd.Series | pd.DataFrame | None = None,
     long_only: bool = True,
     band: float = 0.0,
     budget: Budget = "per_asset",
-    smooth: int = 1,
+    smooth: int = DEFAULT_SPEC.smooth,
 ) -> pd.Series | pd.DataFrame:
     """Weights that aim the forecast volatility at ``target``.
 
@@ -70,7 +71,7 @@ def vol_target_weights(
     variance_forecast : Series or DataFrame (dates x assets)
         Daily variance forecasts labelled by the date forecast (from a
         forecaster or :func:`engine.walkforward.walk_forward`).
-    target : float, default 0.10
+    target : float, default 0.10 (:data:`strategies.spec.DEFAULT_SPEC`, as every default here)
         Annual volatility target (0.10 = 10 %).
     max_leverage : float, default 2.0
         Cap on each asset's weight and on the gross weight of a universe.
@@ -84,7 +85,7 @@ def vol_target_weights(
     budget : {"per_asset", "equal_risk"}, default "per_asset"
         Universe: every asset aims at ``target`` on its own, or each gets an
         equal share ``target / n`` of the risk budget.
-    smooth : int, default 1
+    smooth : int, default 10 (:data:`strategies.spec.DEFAULT_SPEC`)
         Size on the mean of the last ``smooth`` variance forecasts (the one for
         the day held and the ``smooth - 1`` before it; fewer at the start), so
         that one day's noise in a forecast does not move the position. A day

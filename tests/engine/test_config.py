@@ -67,7 +67,8 @@ def test_roundtrip_through_plain_data():
     [
         ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, forecasters. Did you mean 'name'\?"),
         ({"walkforward": {"refit_every": "week"}}, r"walkforward.refit_every = 'week' matches none of the allowed types"),
-        ({"strategy": {"target_vol": 0}}, r"strategy: target_vol and max_leverage must be positive"),
+        ({"strategy": {"target_vol": 0}}, r"\[strategy\]: strategy.target_vol must be a positive annual volatility; got 0.0. Hint: 0.10 for 10 %"),
+        ({"strategy": {"fees_bps": float("nan")}}, r"strategy.fees_bps must be a finite number; got nan"),
         ({"strategy": {"smooth": 0}}, r"strategy.smooth must be >= 1 \(the number of daily forecasts vol-targeting averages\); got 0. Hint: 1 sizes"),
         ({"strategy": {"smooth": 2.5}}, r"strategy.smooth must be an integer; got 2.5"),
         ({"walkforward": {"warm_start": "hot"}}, r"walkforward.warm_start = 'hot' is not allowed; choose one of 'cold', 'warm'"),

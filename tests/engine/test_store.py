@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from engine.cli import main
 from engine.config import RunConfig, from_dict, to_dict
+from engine.results import StoredResultsError
 from engine.store import compare_runs, flatten, list_runs, read_json, to_toml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,12 +84,18 @@ def test_list_report_and_compare(finished, capsys, tmp_path):
     before = (run / "report.html").stat().st_mtime
     assert main(["report", str(run), "--no-tearsheets"]) == 0
     assert (run / "report.html").stat().st_mtime >= before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.toml").write_text((run / "config.toml").read_text())
+    with pytest.raises(StoredResultsError, match=r"has no stored features.parquet.*Hint: a run made by an older tradecast, or one that did not finish"):
+        compare_runs(run, empty)  # no results to compare: refused, not a column of NaN
     other = tmp_path / "other"
-    other.mkdir()
+    shutil.copytree(run, other)
     (other / "config.toml").write_text((run / "config.toml").read_text().replace("regime_lookback = 60", "regime_lookback = 90"))
-    diff, metrics = compare_runs(run, other)
+    diff, forecasts, strategies = compare_runs(run, other)
     assert diff.index.tolist() == ["strategy.regime_lookback"]
-    assert metrics.iloc[:, 1].isna().all()  # the other run has no metrics yet
+    assert (forecasts["difference"] == 0).all() and set(forecasts.index.get_level_values("model")) == {"loghar", "gru"}
+    assert (strategies["difference"] == 0).all() and len(strategies) == 5
     capsys.readouterr()
     assert main(["list", "--root", str(root)]) == 0
     assert run.name in capsys.readouterr().out
@@ -98,7 +106,7 @@ def test_list_report_and_compare(finished, capsys, tmp_path):
 def test_report_of_an_unfinished_run_is_refused(tmp_path, capsys):
     (tmp_path / "manifest.json").write_text('{"status": "running"}')
     assert main(["report", str(tmp_path)]) == 1
-    assert "did not finish; finish it with: tradecast run --resume" in capsys.readouterr().err
+    assert "did not finish (status 'running'); finish it with: tradecast run --resume" in capsys.readouterr().err
 
 
 def test_killed_run_resumes_with_the_same_results(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from signals.errors import ParameterError
 from strategies.calibration import proxy_scale
 from strategies.evaluate import strategy_table
+from strategies.spec import StrategySpec
 
 
 def test_proxy_scale_by_hand():
@@ -47,8 +48,8 @@ def test_calibrated_vol_target_hits_the_target_and_leaves_return_forecasts_alone
     close = 100 * np.exp(r.cumsum())
     fc = pd.DataFrame({"proxy_model": 0.5 * sigma**2, "returns_model": sigma**2}, index=r.index[500:])
     kinds = {"proxy_model": "target", "returns_model": "returns"}
-    raw, _ = strategy_table(close, fc)
-    cal, _ = strategy_table(close, fc, calibrate="proxy", proxy=rv, variance_of=kinds)
+    raw, _ = strategy_table(close, fc, StrategySpec(calibrate="none", smooth=1))
+    cal, _ = strategy_table(close, fc, StrategySpec(smooth=1), proxy=rv, variance_of=kinds)
     vol = lambda t, m: t.loc[(m, "vol_target"), "realised_vol"]  # noqa: E731
     # uncalibrated, a forecast of half the variance runs at sqrt(2) x 10 %
     assert vol(raw, "proxy_model") == pytest.approx(0.10 * np.sqrt(2), rel=0.06)
@@ -60,10 +61,12 @@ def test_calibration_needs_the_proxy():
     r, rv, sigma = _biased(n=300)
     close = 100 * np.exp(r.cumsum())
     fc = pd.DataFrame({"m": sigma**2}, index=r.index[50:])
-    with pytest.raises(ParameterError, match=r"calibrate='proxy' needs proxy.*Hint: proxy=frame\['rv'\]"):
-        strategy_table(close, fc, calibrate="proxy")
-    with pytest.raises(ParameterError, match=r"calibrate must be one of 'none', 'proxy'; got True"):
-        strategy_table(close, fc, calibrate=True)
+    with pytest.raises(ParameterError, match=r"calibrate='proxy' needs proxy.*Hint: proxy=frame\['rv'\], or StrategySpec\(calibrate='none'\)"):
+        strategy_table(close, fc)  # the default spec calibrates, as tradecast run does
+    with pytest.raises(ParameterError, match=r"strategy.calibrate must be one of 'none', 'proxy'; got True"):
+        StrategySpec(calibrate=True)
+    with pytest.raises(ParameterError, match=r"strategy_table: spec must be a StrategySpec; got dict"):
+        strategy_table(close, fc, {"calibrate": "none"})
 
 
 def test_calibration_leaves_the_regime_rule_alone():
@@ -71,7 +74,7 @@ def test_calibration_leaves_the_regime_rule_alone():
     close = 100 * np.exp(r.cumsum())
     rng = np.random.default_rng(1)
     fc = pd.DataFrame({"m": 0.5 * sigma**2 * np.exp(rng.normal(0, 0.3, 700))}, index=r.index[100:])
-    raw, _ = strategy_table(close, fc, regime_lookback=100)
-    cal, _ = strategy_table(close, fc, regime_lookback=100, calibrate="proxy", proxy=rv)
+    raw, _ = strategy_table(close, fc, StrategySpec(regime_lookback=100, calibrate="none"))
+    cal, _ = strategy_table(close, fc, StrategySpec(regime_lookback=100), proxy=rv)
     pd.testing.assert_series_equal(raw.loc[("m", "regime")], cal.loc[("m", "regime")])
     assert raw.loc[("m", "vol_target"), "realised_vol"] != cal.loc[("m", "vol_target"), "realised_vol"]

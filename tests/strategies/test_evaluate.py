@@ -1,4 +1,5 @@
-"""End to end: walk-forward forecasts on the embedded S&P 500 through both strategies."""
+"""End to end: walk-forward forecasts on the embedded S&P 500 through both strategies,
+every one compared with buy and hold on the same days."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import pytest
 
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
+from signals.errors import ParameterError
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
-from strategies.evaluate import strategy_table
+from strategies.evaluate import STRATEGY_COLUMNS, common_window, strategy_table
+from strategies.performance import performance, sharpe_difference
+from strategies.spec import StrategySpec
 from tests.signals.frames import sp500
+
+PLAIN = StrategySpec(regime_lookback=120, calibrate="none", smooth=1)
 
 
 @pytest.fixture(scope="module")
@@ -23,23 +29,59 @@ def run():
 
 def test_strategies_run_end_to_end(run):
     frame, fc = run
-    table, results = strategy_table(frame["close"], fc, regime_lookback=120)
+    table, results = strategy_table(frame["close"], fc, PLAIN, se_reps=200)
     assert list(table.index) == [("loghar", "vol_target"), ("loghar", "regime"), ("ewma", "vol_target"), ("ewma", "regime"), ("buy_and_hold", "-")]
+    assert list(table.columns) == list(STRATEGY_COLUMNS)
     assert table[["sharpe", "max_drawdown", "realised_vol", "turnover_per_year"]].notna().all().all()
     # 2007-2010 holds the 2008 crash: vol-targeting cuts the drawdown of buy and hold
     assert table.loc[("ewma", "vol_target"), "max_drawdown"] > table.loc[("buy_and_hold", "-"), "max_drawdown"] + 0.1
     res = results[("ewma", "vol_target")]
     # weights held on a day come from the forecast for that day
-    day = fc.index[100]
+    day = fc.index[300]
     assert res.weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * fc.loc[day, "ewma"]), 2.0))
+
+
+def test_every_strategy_and_buy_and_hold_share_one_window(run):
+    frame, fc = run
+    table, results = strategy_table(frame["close"], fc, PLAIN, se_reps=200)
+    # the regime rule has its first weight once it has 120 forecasts: that day opens the window for all
+    first_regime = results[("ewma", "regime")].weights.dropna().index[0]
+    assert first_regime == fc.index[119]
+    days = results[("ewma", "regime")].returns.index
+    assert days[0] == first_regime and table.attrs["window"] == (days[0], days[-1]) and table.attrs["days"] == len(days)
+    for res in results.values():
+        pd.testing.assert_index_equal(res.returns.index, days)
+        pd.testing.assert_index_equal(res.benchmark.index, days)
+        assert res.weights.dropna().index[0] == first_regime, "vol-targeting is cut to the common window too"
+    # buy and hold by hand on exactly those days: the close-to-close simple returns
+    by_hand = frame["close"].pct_change().loc[days]
+    assert table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(performance(by_hand)["sharpe"], rel=1e-12)
+    # the gap is the difference of the two Sharpe ratios on those days, with its bootstrap standard error
+    r = results[("loghar", "vol_target")]
+    gap, se = sharpe_difference(r.returns, by_hand, reps=200)
+    assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh"] == pytest.approx(gap, rel=1e-12)
+    assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh_se"] == pytest.approx(se, rel=1e-12)
+    assert table.loc[("loghar", "vol_target"), "sharpe"] - table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(gap, rel=1e-9)
+    assert 0.05 < se < 1.0
+
+
+def test_common_window_refuses_strategies_without_days():
+    days = pd.bdate_range("2020-01-01", periods=10)
+    early = pd.Series([1.0] * 4 + [np.nan] * 6, index=days)
+    late = pd.Series([np.nan] * 6 + [1.0] * 4, index=days)
+    assert common_window({"a": early, "b": early.shift(1)}) == (days[1], days[3])
+    with pytest.raises(ParameterError, match=r"the strategies share no trading days \(the last starts 2020-01-09, the first ends 2020-01-06\)"):
+        common_window({"a": early, "b": late})
+    with pytest.raises(ParameterError, match=r"strategy b has no weight on any day.*Hint: a longer out-of-sample period"):
+        common_window({"a": early, "b": early * np.nan})
 
 
 def test_smooth_reaches_vol_targeting_and_not_the_regime_rule(run):
     frame, fc = run
-    plain, plain_res = strategy_table(frame["close"], fc, regime_lookback=120)
-    smooth, smooth_res = strategy_table(frame["close"], fc, regime_lookback=120, smooth=10)
-    day = fc.index[100]
-    mean10 = fc["ewma"].iloc[91:101].mean()  # the forecast for the day held and the nine before it
+    plain, plain_res = strategy_table(frame["close"], fc, PLAIN, se_reps=50)
+    smooth, smooth_res = strategy_table(frame["close"], fc, StrategySpec(regime_lookback=120, calibrate="none", smooth=10), se_reps=50)
+    day = fc.index[300]
+    mean10 = fc["ewma"].iloc[291:301].mean()  # the forecast for the day held and the nine before it
     assert smooth_res[("ewma", "vol_target")].weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
     assert smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
     pd.testing.assert_series_equal(smooth_res[("ewma", "regime")].weights, plain_res[("ewma", "regime")].weights)

@@ -28,7 +28,7 @@ def test_vol_target_grid_is_one_call_and_matches_single_runs(market, monkeypatch
     calls = []
     real = bt.run_orders
     monkeypatch.setattr("strategies.grid.run_orders", lambda *a, **k: calls.append(1) or real(*a, **k))
-    res = vol_target_grid(close, var, targets=(0.05, 0.10), bands=(0.0, 0.1), max_leverage=(1.0, 2.0), smooths=(1, 10))
+    res = vol_target_grid(close, var, targets=(0.05, 0.10), bands=(0.0, 0.1), max_leverage=(1.0, 2.0), smooths=(1, 10), calibrate="none")
     assert len(calls) == 1, "one vectorised vectorbt call for the whole grid"
     assert res.n_trials == 16 and res.stats.shape[0] == 16
     for smooth in (1, 10):

@@ -12,6 +12,7 @@ from signals.errors import ParameterError
 from strategies.backtest import backtest
 from strategies.threshold import regime_weights, threshold_weights
 from strategies.timing import AlignmentError, check_alignment
+from strategies.spec import DEFAULT_SPEC
 from strategies.vol_target import apply_band, vol_target_weights
 
 DAYS = pd.bdate_range("2020-01-01", periods=6)
@@ -20,7 +21,7 @@ DAYS = pd.bdate_range("2020-01-01", periods=6)
 def test_vol_target_weights_by_hand():
     # daily variance 1e-4 -> 1 % a day -> 15.87 % a year; a 10 % target holds 0.63
     var = pd.Series([1e-4, 4e-4, 1e-6, np.nan, 2.5e-5, 1e-4], index=DAYS)
-    w = vol_target_weights(var, target=0.10, max_leverage=2.0)
+    w = vol_target_weights(var, target=0.10, max_leverage=2.0, smooth=1)
     ann = np.sqrt(252 * var)
     np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / ann, 2.0).to_numpy())
     assert w.iloc[2] == 2.0 and np.isnan(w.iloc[3])  # capped; no forecast, no weight
@@ -32,7 +33,9 @@ def test_smooth_sizes_on_the_mean_of_the_last_forecasts():
     # by hand: day 1 alone, then pairs; the missing day has no weight and counts as absent in day 5's mean
     mean = np.array([1e-4, 2.5e-4, (4e-4 + 1e-6) / 2, np.nan, 2.5e-5, (2.5e-5 + 1e-4) / 2])
     np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / np.sqrt(252 * mean), 2.0))
-    pd.testing.assert_series_equal(vol_target_weights(var, smooth=1), vol_target_weights(var))
+    # one set of defaults: the function's are the spec's, which tradecast run trades with
+    pd.testing.assert_series_equal(vol_target_weights(var, smooth=10, target=0.10, max_leverage=2.0), vol_target_weights(var))
+    assert (DEFAULT_SPEC.smooth, DEFAULT_SPEC.target_vol, DEFAULT_SPEC.max_leverage) == (10, 0.10, 2.0)
 
 
 def test_smooth_is_causal_and_per_asset():
@@ -77,8 +80,8 @@ def test_band_saves_trades():
     days = pd.bdate_range("2015-01-01", periods=500)
     close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 500))), index=days)
     var = pd.Series(1e-4 * np.exp(rng.normal(0, 0.2, 499)), index=days[1:])  # forecasts from day 2
-    tight = backtest(close, vol_target_weights(var), fees_bps=2.0)
-    banded = backtest(close, vol_target_weights(var, band=0.1), fees_bps=2.0)
+    tight = backtest(close, vol_target_weights(var, smooth=1), fees_bps=2.0)
+    banded = backtest(close, vol_target_weights(var, band=0.1, smooth=1), fees_bps=2.0)
     assert banded.turnover.sum() < 0.5 * tight.turnover.sum()
     assert banded.costs.sum() < tight.costs.sum()
 
