@@ -309,6 +309,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         result = forecast(prepared, run_dir=run_dir, progress=progress)
         timings["walk_forward"] = time.perf_counter() - t
         save_results(run_dir, prepared.features, result)
+        if result.warnings:
+            summary["warnings"] = " | ".join(result.warnings)
         if wf.audit:
             summary["causality audit"] = audit_line(result)
             echo(f"\ncausality audit: {summary['causality audit']}")

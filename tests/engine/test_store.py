@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine import store
 from engine.cli import main
 from engine.config import RunConfig, from_dict, to_dict
 from engine.results import StoredResultsError
@@ -132,3 +133,101 @@ def test_killed_run_resumes_with_the_same_results(tmp_path):
     subprocess.run([*exe, "run", str(cfg), "--run-dir", str(clean), "--no-tearsheets"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "forecasts.parquet"), pd.read_parquet(clean / "forecasts.parquet"))
     assert read_json(killed / "metrics.json") == read_json(clean / "metrics.json")
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_report_reads_stored_results_and_fits_nothing(finished, tmp_path, monkeypatch, capsys):
+    _, run = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    before = _tree(copy)
+    manifest = read_json(copy / "manifest.json")
+    manifest.pop("rendered", None)  # another test may have re-rendered the shared run already
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a re-render must not fit a model or read a data source")
+
+    monkeypatch.setattr("engine.__version__", "99.0.0")  # a version bump changed every cache key before
+    monkeypatch.setattr("signals.base.BaseForecaster.fit", refuse)
+    monkeypatch.setattr("signals.base.BaseForecaster.fit_pooled", refuse)
+    monkeypatch.setattr("engine.data.load", refuse)
+    monkeypatch.setattr("engine.job.prepare", refuse)
+    assert main(["report", str(copy), "--no-tearsheets"]) == 0
+    assert "nothing was refitted" in capsys.readouterr().out
+    after = _tree(copy)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed == {"manifest.json", "report.html"}
+    new = read_json(copy / "manifest.json")
+    rendered = new.pop("rendered")
+    assert new == manifest, "the run's provenance (finished, timings, versions) is left as the run wrote it"
+    assert rendered["tradecast"] == "99.0.0" and rendered["fitted"] == "nothing"
+    text = (copy / "report.html").read_text()
+    assert "nothing was refitted and no data source was read" in text
+    # the same numbers as the run's own report: the leaderboard cells are identical
+    original = (run / "report.html").read_text()
+    board = lambda t: t[t.index('id="leaderboard"'):t.index('id="regimes"')]  # noqa: E731
+    assert board(text) == board(original)
+
+
+def test_report_refuses_without_stored_results(finished, tmp_path, capsys):
+    _, run = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    (copy / "features.parquet").unlink()
+    assert main(["report", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "has no stored features.parquet: its results cannot be re-rendered without fitting again" in err
+    raw = (copy / "forecasts.parquet").read_bytes()
+    (copy / "features.parquet").write_bytes(raw[: len(raw) // 2])
+    assert main(["report", str(copy)]) == 1
+    assert "a stored result file is damaged" in capsys.readouterr().err
+
+
+def test_compare_uses_the_dates_both_runs_have(tmp_path):
+    from engine.config import from_dict
+    from engine.job import run_job
+    from signals.losses import qlike
+
+    def run(name: str, start: str) -> Path:
+        cfg = from_dict({"name": name, "walkforward": {"start": start}, "strategy": {"regime_lookback": 60},
+                         "forecasters": [{"name": "loghar", "type": "har", "log": True}]})
+        run_job(cfg, tmp_path / name, tearsheets=False, echo=lambda *_: None)
+        return tmp_path / name
+
+    a, b = run("a", "2015-01-01"), run("b", "2017-01-01")
+    _, forecasts, strategies = compare_runs(a, b)
+    row = forecasts.loc[("SP500", "loghar")]
+    fa = pd.read_parquet(a / "forecasts.parquet").xs("SP500", level="symbol")
+    fb = pd.read_parquet(b / "forecasts.parquet").xs("SP500", level="symbol")
+    common = fa.index.intersection(fb.index)
+    assert row["from"] == str(common[0].date()) and row["n"] == len(common)
+    feats = pd.read_parquet(a / "features.parquet").xs("SP500", level="symbol")
+    y = feats["rv"].reindex(common)
+    assert row["a"] == pytest.approx(qlike(y.to_numpy(), fa.loc[common, "loghar"].to_numpy()), rel=1e-12)
+    assert row["b"] == pytest.approx(qlike(y.to_numpy(), fb.loc[common, "loghar"].to_numpy()), rel=1e-12)
+    assert row["a"] != pytest.approx(qlike(feats["rv"].reindex(fa.index).to_numpy(), fa["loghar"].to_numpy()), rel=1e-6), "not a's own window"
+    assert (strategies["from"] >= "2017-01-01").all()
+
+
+def test_list_is_newest_first_and_survives_damaged_folders(tmp_path):
+    for name, started in (("old", "2026-01-01T00:00:00"), ("new", "2026-06-01T00:00:00"), ("mid", "2026-03-01T00:00:00")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(f'{{"status": "complete", "started": "{started}", "models": ["a"]}}')
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text('{"status": "comp')
+    (tmp_path / "failed").mkdir()
+    (tmp_path / "failed" / "manifest.json").write_text('{"status": "failed", "started": "2026-02-01T00:00:00", "error": "DataError: bad bar"}')
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "manifest.json").write_text('{"status": "complete", "started": "2026-05-01T00:00:00"}')
+    board = [{"symbol": s, "model": m, "target": "variance", "horizon": h, "qlike": q}
+             for s, m, h, q in (("A", "gru", 1, 0.30), ("A", "har", 1, 0.35), ("B", "har", 1, 0.50), ("B", "gru", 1, 0.55), ("B", "h5", 5, 0.10))]
+    store.write_json(tmp_path / "two" / "metrics.json", {"leaderboard": board})
+    runs = list_runs(tmp_path)
+    assert runs["run"].tolist()[:5] == ["new", "two", "mid", "failed", "old"] and runs["run"].iloc[-1] == "broken"
+    assert runs.set_index("run").loc["broken", "status"] == "unreadable"
+    assert runs.set_index("run").loc["failed", "best qlike"] == "error: DataError: bad bar"
+    # best per symbol, among 1-day variance models: never the 5-day model, never a min across assets
+    assert runs.set_index("run").loc["two", "best qlike"] == "A: gru (0.3); B: har (0.5)"

@@ -124,8 +124,13 @@ def test_pooled_network_is_one_fit_across_assets(frame, tmp_path):
     # HAR cannot pool: it stays one model per asset
     har_b = HarForecaster().fit(frames["NDX"].iloc[res.folds["NDX"][0].train]).predict(frames["NDX"], frames["NDX"].index[res.folds["NDX"][0].test])
     np.testing.assert_allclose(res.for_symbol("NDX").loc[har_b.index, "har"], har_b, rtol=1e-12)
+    # one pooled fit serves both assets: each is charged half of it, not the whole
+    lstm = res.fits.xs("lstm", level="model")
+    assert (lstm["shared_by"] == 2).all() and (res.fits.xs("har", level="model")["shared_by"] == 1).all()
+    np.testing.assert_allclose(lstm.xs("SPX")["fit_seconds"], lstm.xs("NDX")["fit_seconds"])
     again = walk_forward(frames, models, SPLIT, pooled=True, run_dir=tmp_path)
     assert again.fits["cached"].all()
+    pd.testing.assert_frame_equal(again.fits.drop(columns="cached"), res.fits.drop(columns="cached"))
     pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
 
 

@@ -31,6 +31,10 @@ def test_price_levels_flatter_and_returns_tell_the_truth():
     assert table.loc[("price", "ar5"), "r2"] > 0.95 and table.loc[("price", "persistence"), "r2"] > 0.95
     # returns: the same forecast explains next to nothing
     assert table.loc[("return", "ar5"), "r2"] < 0.05
+    # direction at price level is the direction of the change from the last close, not the
+    # sign of a price (always positive: 1.000 for every model before); "no change" calls none
+    assert table.loc[("price", "ar5"), "direction"] == table.loc[("return", "ar5"), "direction"] < 0.6
+    assert np.isnan(table.loc[("price", "persistence"), "direction"])
     # the implied return is exactly log(forecast / previous close)
     prev = frame["close"].shift(1).reindex(test)
     ret_fc = ArForecaster(lags=5).fit(train).predict(frame, test)

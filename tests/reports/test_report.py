@@ -45,6 +45,27 @@ def test_report_is_one_self_contained_file(report_path):
     assert os.stat(report_path).st_mode & 0o044, "readable by others: reports are for sharing"
 
 
+def test_strategies_and_tear_sheets_share_one_window(report_path):
+    import html as html_lib
+
+    import pandas as pd
+
+    text = report_path.read_text(encoding="utf-8")
+    found = re.search(r"scored on the same (\d+) days, (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", text)
+    assert found, "the strategy table says on which days it was scored"
+    first, last = found.group(2), found.group(3)
+    assert first > "2015-03-01", "the regime rule's 60 forecasts open the window for every strategy"
+    assert "sharpe_vs_bh_se" in text
+    # each tear sheet (quantstats) covers exactly the table's window, its benchmark too
+    docs = [html_lib.unescape(d) for d in re.findall(r'srcdoc="([^"]*)"', text)]
+    assert len(docs) == 2
+    for doc in docs:
+        span = re.search(r"<dt>(\d+ \w+, \d{4}) - (\d+ \w+, \d{4}) \(matched dates\)</dt>", doc)
+        assert span and [str(pd.Timestamp(d).date()) for d in span.groups()] == [first, last]
+    # folds are named by their first forecast day, not numbered
+    assert "fold (first test day)" in text and "2015-01-02" in text
+
+
 def _chromium() -> str | None:
     return os.environ.get("TRADECAST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 

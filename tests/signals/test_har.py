@@ -8,7 +8,9 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from signals.base import ParameterError
+from signals.errors import DataWarning
 from signals.har import HarForecaster
+from signals.losses import qlike
 from tests.signals.frames import sp500
 
 
@@ -79,3 +81,46 @@ def test_bad_hyperparameters(train, params, match):
 def test_too_short_training(train):
     with pytest.raises(ParameterError, match=r"only \d+ usable training rows for 4 coefficients"):
         HarForecaster().fit(train.iloc[:25])
+
+
+def _coarse_ticks(n=1500, seed=3):
+    """A stock quoted to few decimals: a third of the days have no range (rv = 0) and
+    some a tiny positive one, as Garman-Klass gives on 3-decimal prices."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2010-01-04", periods=n)
+    vol = np.exp(np.convolve(rng.normal(0, 0.25, n + 50), np.ones(50) / np.sqrt(50), "valid")[:n])
+    rv = 1e-4 * vol * rng.chisquare(1, n)
+    rv[rng.random(n) < 0.33] = 0.0
+    rv[rng.random(n) < 0.02] = 1e-13
+    frame = pd.DataFrame({"rv": rv}, index=days)
+    frame.attrs["symbols"] = ["TICKY"]
+    return frame
+
+
+def test_log_har_floors_zeros_robustly_and_says_so(monkeypatch):
+    frame = _coarse_ticks(3000)
+    train, test = frame.iloc[:1500], frame.index[1500:]
+    positive = train["rv"][train["rv"] > 0]
+    with pytest.warns(DataWarning, match=r"HarForecaster\(log=True\) on TICKY: \d+ of 1500 training rv values \(\d+ of them zero or negative\) lie below the floor"):
+        har = HarForecaster(log=True).fit(train)
+    assert har.floor_ == pytest.approx(0.01 * positive.median())
+    assert har.n_floored_ == int((train["rv"] < har.floor_).sum()) > 400
+    # the old rule raised zeros only to the smallest positive value (1e-13 here)
+    monkeypatch.setattr("signals.har._FLOOR_FRACTION", 0.0)
+    with pytest.warns(DataWarning):
+        old = HarForecaster(log=True).fit(train)
+    assert old.floor_ == 1e-13 and old.smearing_ > 1000
+    y = frame["rv"].reindex(test)
+    pos = y > 0
+    new_loss = qlike(y[pos].to_numpy(), har.predict(frame, test)[pos].to_numpy())
+    old_loss = qlike(y[pos].to_numpy(), old.predict(frame, test)[pos].to_numpy())
+    assert har.smearing_ < old.smearing_ / 100 and new_loss < old_loss
+    # a third of the days at the floor still make the log target bimodal: the factor stays
+    # above its usual range, and the leaderboard flags it (engine.job.SMEARING_RANGE)
+    assert 2.0 < har.smearing_ < 20.0
+
+
+def test_log_har_without_low_values_is_unchanged(train):
+    har = HarForecaster(log=True).fit(train)
+    positive = train["rv"][train["rv"] > 0]
+    assert har.floor_ == positive.min() and har.n_floored_ == 0  # the S&P's smallest rv is 2 % of its median

@@ -1,0 +1,113 @@
+"""The job's stages: leaderboards by (target, horizon), one set of strategy defaults,
+failed runs, smearing flags and the audit line."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import store
+from engine.config import RunConfig, StrategyConfig, from_dict
+from engine.job import SMEARING_RANGE, audit_line, leaderboards, run_job, trade_forecasts
+from engine.splits import WalkForward
+from engine.walkforward import walk_forward
+from reports.metrics import model_confidence_set, per_date_losses
+from signals.base import realized_target
+from signals.har import HarForecaster
+from signals.losses import qlike
+from signals.naive import EwmaForecaster, ZeroForecaster
+from strategies.spec import DEFAULT_SPEC, StrategySpec
+from tests.signals.frames import sp500
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    frame = sp500()
+    models = {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster(), "har5": HarForecaster(horizon=5), "zero": ZeroForecaster(target="return")}
+    return frame, walk_forward(frame, models, WalkForward(start="2009-01-01"), audit=True)
+
+
+def test_each_model_is_scored_against_its_own_horizon(mixed):
+    frame, res = mixed
+    board = leaderboards(res)["SP500"]
+    assert list(zip(board["target"], board["horizon"], strict=True)) == [("variance", 1)] * 2 + [("variance", 5), ("return", 1)]
+    # the 5-day model against the mean realised variance of the next five days, by hand
+    fc = res.for_symbol()["har5"]
+    y5 = realized_target(frame, "variance", 5).reindex(fc.index)
+    ok = fc.notna() & y5.notna()
+    assert board.loc["har5", "qlike"] == pytest.approx(qlike(y5[ok].to_numpy(), fc[ok].to_numpy()), rel=1e-12)
+    # the terminal and report agree with the API's score()
+    assert board.loc["har5", "qlike"] == pytest.approx(res.score().loc[("SP500", "har5"), "qlike"], rel=1e-12)
+    assert board.loc["har5", "qlike"] != pytest.approx(qlike(*_pair(realized_target(frame, "variance", 1), fc)), rel=1e-3)
+    # no baseline in its group: no ratio and no DM test against a 1-day model
+    assert np.isnan(board.loc["har5", "qlike_vs_loghar"]) and np.isnan(board.loc["har5", "dm_pvalue"])
+    # the model confidence set of the 1-day group holds the 1-day models only
+    y1 = realized_target(frame, "variance", 1)
+    alone = model_confidence_set(per_date_losses(res.for_symbol()[["loghar", "ewma"]], y1))
+    np.testing.assert_allclose(board.loc[["loghar", "ewma"], "mcs_pvalue"], alone.loc[["loghar", "ewma"]], rtol=1e-12)
+    # a return model gets its own table, sorted by MSE, not a crash (KeyError 'mse' before)
+    assert board.loc["zero", "mse"] == pytest.approx(float((realized_target(frame, "return").reindex(fc.index) ** 2).mean()), rel=1e-12)
+
+
+def _pair(y, f):
+    y = y.reindex(f.index)
+    ok = y.notna() & f.notna()
+    return y[ok].to_numpy(), f[ok].to_numpy()
+
+
+def test_one_set_of_strategy_defaults():
+    assert StrategyConfig is StrategySpec and RunConfig().strategy == DEFAULT_SPEC == StrategySpec()
+    assert from_dict({"strategy": {"smooth": 5}}).strategy == StrategySpec(smooth=5)
+
+
+def test_readme_example_trades_like_the_cli():
+    spec = importlib.util.spec_from_file_location("example", ROOT / "examples" / "walk_forward_backtest.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result, table = example.main(quick=True)
+    cli_tables, _ = trade_forecasts(RunConfig().strategy, result)  # what tradecast run does with the same forecasts
+    pd.testing.assert_frame_equal(table, cli_tables[result.symbols[0]])
+    assert table.loc[("lstm", "vol_target"), "realised_vol"] == pytest.approx(0.10, abs=0.015), "the example meets its 10 % target"
+
+
+def test_a_failed_run_says_failed(tmp_path, monkeypatch):
+    config = from_dict({"name": "x", "walkforward": {"start": "2016-01-01"}, "forecasters": [{"name": "ewma", "type": "ewma"}]})
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr("engine.job.forecast", boom)
+    with pytest.raises(RuntimeError):
+        run_job(config, tmp_path / "run", echo=lambda *_: None)
+    manifest = store.read_json(tmp_path / "run" / "manifest.json")
+    assert manifest["status"] == "failed" and manifest["error"] == "RuntimeError: the disk caught fire"
+    assert "data_and_features" in manifest["timings"] and manifest["failed"]
+
+
+def test_smearing_far_outside_its_range_is_flagged(mixed):
+    _, res = mixed
+    board = leaderboards(res)["SP500"]
+    assert SMEARING_RANGE[0] <= board.loc["loghar", "smearing"] <= SMEARING_RANGE[1] and board.loc["loghar", "flag"] == ""
+    assert np.isnan(board.loc["ewma", "smearing"])
+    fits = res.fits.copy()
+    fits.loc[("SP500", "loghar", 1), "smearing"] = 3935.0
+    board = leaderboards(type(res)(**{**res.__dict__, "fits": fits}))["SP500"]
+    assert board.loc["loghar", "smearing"] == 3935.0
+    assert board.loc["loghar", "flag"].startswith("smearing factor 3.94e+03 far outside its usual 1-2")
+
+
+def test_the_audit_says_what_it_checked(mixed):
+    _, res = mixed
+    assert (res.fits["audited"] == 2).all()
+    assert audit_line(res) == (f"passed: {len(res.fits)} of {len(res.fits)} (symbol, model, fold) tasks were re-forecast from data cut "
+                               f"at {2 * len(res.fits)} random dates inside their folds, and no earlier forecast moved")
+    unaudited = res.fits.copy()
+    unaudited.loc[("SP500", "ewma", 0), "audited"] = 0
+    line = audit_line(type(res)(**{**res.__dict__, "fits": unaudited}))
+    assert line.endswith("1 were read from finished folds of an unaudited run and not checked")
