@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from engine import __version__
 from engine.config import ConfigError, RunConfig, load_config
-from signals.errors import DataError, DataWarning
+from signals.errors import DataError, DataWarning, ParameterError
 
 __all__ = ["main", "build_parser"]
 
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
         try:
             return args.func(args)
-        except (DataError, ConfigError) as exc:
+        except (DataError, ConfigError, ParameterError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
 

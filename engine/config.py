@@ -29,6 +29,8 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 from typing import Any, Literal, Union, get_args, get_origin
 
 from engine.data import Fill
@@ -113,7 +115,13 @@ class FeaturesConfig:
 @dataclass(frozen=True)
 class WalkForwardConfig:
     """``[walkforward]``: folds and how to run them (see :class:`engine.splits.WalkForward`
-    and :func:`engine.walkforward.walk_forward`)."""
+    and :func:`engine.walkforward.walk_forward`).
+
+    The out-of-sample period starts at ``start`` (an ISO date), or at the row
+    ``start_row``, or ``train_fraction = 0.8`` makes one chronological split (80 %
+    of rows to train, the rest to test, no refit). A table that sets
+    ``start_row`` or ``train_fraction`` must not set ``start`` too.
+    """
 
     start: str = "2008-01-01"
     refit_every: int | Rule = "year"
@@ -126,12 +134,38 @@ class WalkForwardConfig:
     warm_start: WarmStart = "cold"
     pooled: bool = False
     audit: bool = False
+    start_row: int | None = None
+    train_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.start_row is not None and self.train_fraction is not None:
+            raise ConfigError(f"walkforward: give start_row or train_fraction, not both; got {self.start_row} and {self.train_fraction}.")
+        if self.start_row is not None and self.start_row < 1:
+            raise ConfigError(f"walkforward.start_row must be a row number >= 1; got {self.start_row}.")
+        if self.train_fraction is not None and not 0 < self.train_fraction < 1:
+            raise ConfigError(f"walkforward.train_fraction must be in (0, 1); got {self.train_fraction}. Hint: 0.8 trains on the first 80 % of rows.")
+        if self.start_row is None and self.train_fraction is None:
+            try:
+                WalkForward(start=self.start)._first_test_row(pd.DatetimeIndex([pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")]))
+            except ParameterError as exc:
+                raise ConfigError(f"walkforward.start: {exc}".replace("WalkForward: ", "")) from None
 
     def splitter(self) -> WalkForward:
+        """The splitter: from ``start_row`` (a row number) or ``train_fraction`` (one
+        chronological split) when set, else from the ``start`` date."""
+        start = self.start_row if self.start_row is not None else None if self.train_fraction is not None else self.start
         return WalkForward(
-            start=self.start, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
-            min_train=self.min_train, embargo=self.embargo,
+            start=start, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
+            min_train=self.min_train, embargo=self.embargo, train_fraction=self.train_fraction,
         )
+
+    def describe(self) -> str:
+        """Where the out-of-sample period starts and how often models are refit, in words."""
+        if self.train_fraction is not None:
+            return f"one split: the first {100 * self.train_fraction:g} % of rows to train, the rest to test, no refit"
+        start = f"row {self.start_row}" if self.start_row is not None else self.start
+        every = f"{self.refit_every} rows" if isinstance(self.refit_every, int) else self.refit_every
+        return f"out of sample from {start}, refit every {every}"
 
 
 #: ``[strategy]``: how every variance forecaster is traded. It is
@@ -215,6 +249,13 @@ class RunConfig:
             raise ConfigError(f"forecaster names must be unique; {', '.join(map(repr, dupes))} appear more than once.")
         if not names:
             raise ConfigError("a run needs at least one [[forecasters]] table.")
+        vm = self.strategy.threshold.variance_model
+        if vm:
+            variance = [f.name for f in self.forecasters if f.build().target == "variance"]
+            if vm not in variance:
+                hint = _did_you_mean(vm, variance)
+                raise ConfigError(f"strategy.threshold.variance_model = {vm!r} is not a variance forecaster of this run; "
+                                  f"choose one of {', '.join(map(repr, variance)) or '(none: add a variance forecaster)'}.{hint}")
 
 
 def _type_name(hint: Any) -> str:
@@ -291,6 +332,15 @@ def _build(cls: type, mapping: Any, where: str) -> Any:
 
 def from_dict(mapping: dict[str, Any]) -> RunConfig:
     """A :class:`RunConfig` from a parsed TOML mapping; missing keys take defaults."""
+    wf = mapping.get("walkforward") if isinstance(mapping, dict) else None
+    if isinstance(wf, dict) and isinstance(wf.get("start"), int) and not isinstance(wf.get("start"), bool):
+        raise ConfigError(f"walkforward.start = {wf['start']} is a number, a year or a row? Hint: start = \"{wf['start']}-01-01\" for "
+                          f"a date, or start_row = {wf['start']} for a row number.")
+    if isinstance(wf, dict) and "start" in wf:
+        other = [k for k in ("start_row", "train_fraction") if wf.get(k) is not None]
+        if other:
+            raise ConfigError(f"[walkforward] sets start = {wf['start']!r} and {other[0]} = {wf[other[0]]!r}; give one of them. "
+                              f"Hint: start is a date, start_row a row number, train_fraction one chronological split.")
     return _build(RunConfig, mapping, "")
 
 

@@ -17,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "window_line", "render_run", "run_summary", "report", "run_job"]
+__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "return_loss_table", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,41 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     return tables, backtests
 
 
+def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """``spec.threshold`` on every return and price forecaster (a price forecast by
+    the log return it implies from the last close), per symbol; see
+    :func:`strategies.evaluate.threshold_table`.
+
+    Returns the threshold tables and backtests (by model), both by symbol.
+    """
+    import numpy as np
+
+    from signals.base import origins_for
+    from signals.features import log_returns
+    from strategies.calibration import proxy_scale
+    from strategies.evaluate import threshold_table
+
+    names = [m for m, f in result.models.items() if f.target in ("return", "price")]
+    tables, backtests = {}, {}
+    if not names:
+        return tables, backtests
+    th = spec.threshold
+    for sym in result.symbols:
+        frame, fc = result.frames[sym], result.for_symbol(sym)
+        returns = fc[names].astype(float).copy()
+        for m in names:
+            if result.models[m].target == "price":
+                last = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, returns.index)]
+                returns[m] = np.log(returns[m].to_numpy() / last)
+        variance = None
+        if th.variance_model:
+            variance = fc[th.variance_model].astype(float)
+            if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
+                variance = variance * proxy_scale(log_returns(frame["close"]), frame["rv"]).reindex(variance.index)
+        tables[sym], backtests[sym] = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
+    return tables, backtests
+
+
 def window_line(table: pd.DataFrame) -> str:
     """Where a strategy table was scored: its common window, for the terminal and the report."""
     first, last = table.attrs["window"]
@@ -201,7 +236,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     return {
         "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to {bars.index[-1].date()} ({len(bars)} rows)",
         "target": f"daily {prepared.config.features.target} realized variance",
-        "walk-forward": f"out of sample from {wf.start}, refit every {wf.refit_every}, {wf.window} window, {wf.warm_start} starts",
+        "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.warm_start} starts",
         "models": ", ".join(f.name for f in prepared.config.forecasters),
         "data hash": frame_digest(bars)[:16],
         "tradecast": f"{__version__} (git {commit})",
@@ -215,7 +250,21 @@ def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, table
     return _write_report(prepared.config, result, backtests, tables, path, run_summary(prepared), tearsheets=tearsheets, boards=leaderboards)
 
 
-def _write_report(config: RunConfig, result: WalkForwardResult, backtests: dict, tables: dict, path, summary: dict, *, tearsheets: bool, boards=None):
+@dataclass(frozen=True)
+class Outcome:
+    """What a run's forecasts gave, by symbol: leaderboards, the variance strategies
+    (tables and backtests by (model, strategy)) and the threshold strategies of the
+    return models (tables and backtests by model)."""
+
+    boards: dict
+    tables: dict
+    backtests: dict
+    threshold_tables: dict
+    threshold_backtests: dict
+
+
+def _write_report(config: RunConfig, result: WalkForwardResult, backtests: dict, tables: dict, path, summary: dict, *, tearsheets: bool,
+                  boards=None, outcome: Outcome | None = None):
     from reports.html import ReportInputs, write_report
 
     vix = None
@@ -226,43 +275,93 @@ def _write_report(config: RunConfig, result: WalkForwardResult, backtests: dict,
         title=f"tradecast: {config.name}", summary=summary, result=result,
         vix=vix, strategies=backtests, strategy_tables=tables, strategy_note=describe_strategies(config.strategy),
         tearsheets=tearsheets, leaderboards=boards or {},
+        threshold_tables=outcome.threshold_tables if outcome else {}, threshold_strategies=outcome.threshold_backtests if outcome else {},
+        threshold_note=config.strategy.threshold.describe() + f"; {config.strategy.fees_bps:g} bp costs"
+        + (f", {config.strategy.slippage_bps:g} bp slippage" if config.strategy.slippage_bps else ""),
     )
     return write_report(inputs, path)
 
 
-def _score_and_trade(config: RunConfig, result: WalkForwardResult):
+def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
     boards = leaderboards(result)
     tables, backtests = trade_forecasts(config.strategy, result)
-    return boards, tables, backtests
+    th_tables, th_backtests = trade_returns(config.strategy, result)
+    return Outcome(boards, tables, backtests, th_tables, th_backtests)
 
 
-def _echo_tables(config: RunConfig, result: WalkForwardResult, boards: dict, tables: dict, echo) -> None:
-    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 140):
-        echo("\nout-of-sample losses, each model against its own target and horizon (QLIKE for variance, MSE for returns; lower is better)")
-        echo(loss_table(boards, result).to_string())
+def return_loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "return") -> pd.DataFrame:
+    """The terminal's return (or price) leaderboard: the columns that say whether a
+    model beats the zero forecast and the historical mean (or the random walk), and fit seconds."""
+    cols = {"return": ["horizon", "n", "mse", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "in_mcs"],
+            "absolute_return": ["horizon", "n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "in_mcs"],
+            "price": ["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"]}[kind]
+    parts = {sym: b.loc[b["target"] == kind, [c for c in cols if c in b.columns]] for sym, b in boards.items()}
+    parts = {sym: b for sym, b in parts.items() if len(b)}
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, names=["symbol", "model"])
+    table["fit_seconds"] = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum().reindex(table.index).to_numpy()
+    return table
+
+
+def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
+    boards = outcome.boards
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+        variance = {sym: b[b["target"] == "variance"] for sym, b in boards.items()}
+        if any(len(b) for b in variance.values()):
+            echo("\nout-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)")
+            echo(loss_table(variance, result).to_string())
         for sym, board in boards.items():
             for model, text in board.get("flag", pd.Series(dtype=object)).items():
                 if text:
                     echo(f"warning: {model} on {sym}: {text}")
-    for sym, strat in tables.items():
+        returns = return_loss_table(boards, result, "return")
+        if len(returns):
+            echo("\nreturn forecasts (r2_vs_zero, r2_vs_mean: out-of-sample R² against the zero forecast and the historical mean, "
+                 "positive = beats it; pt_pvalue: Pesaran-Timmermann test of the signs; always_long: the hit rate of always long)")
+            echo(returns.to_string())
+        absolute = return_loss_table(boards, result, "absolute_return")
+        if len(absolute):
+            echo("\nabsolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)")
+            echo(absolute.to_string())
+        prices = return_loss_table(boards, result, "price")
+        if len(prices):
+            echo("\nprice forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random walk's, "
+                 "positive = beats it; direction: of the change from the last close)")
+            echo(prices.to_string())
+    for sym, strat in outcome.tables.items():
         with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
             echo(f"\nstrategies on {sym}: {describe_strategies(config.strategy)}")
             echo(f"scored: {window_line(strat)}")
             echo(strat.to_string())
+    for sym, strat in outcome.threshold_tables.items():
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+            echo(f"\nthreshold strategies on {sym}: {config.strategy.threshold.describe()}")
+            echo(f"scored: {window_line(strat)}")
+            echo(strat.to_string())
 
 
-def _write_outputs(run_dir: Path, boards: dict, tables: dict, backtests: dict) -> None:
+def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
     """metrics.json, weights.parquet and returns.parquet, each written atomically."""
     from engine import store
     from engine.atomic import write_parquet_atomic
 
+    boards, tables, backtests = outcome.boards, outcome.tables, outcome.backtests
     rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
     strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
+    th_rows = [{"symbol": sym, "model": m, "strategy": "threshold", **r} for sym, tab in outcome.threshold_tables.items() for m, r in tab.to_dict(orient="index").items()]
     windows = {sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())] for sym, t in tables.items()}
-    store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows, "strategy_windows": windows})
+    th_windows = {sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())] for sym, t in outcome.threshold_tables.items()}
+    store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows, "strategy_windows": windows,
+                                                "threshold_strategies": th_rows, "threshold_windows": th_windows})
     weights = {f"{sym}/{m}/{s}": r.weights for sym, bt in backtests.items() for (m, s), r in bt.items()}
     rets = {f"{sym}/{m}/{s}": r.returns for sym, bt in backtests.items() for (m, s), r in bt.items()}
     rets.update({f"{sym}/buy_and_hold": next(iter(bt.values())).benchmark for sym, bt in backtests.items() if bt})
+    for sym, bt in outcome.threshold_backtests.items():
+        weights.update({f"{sym}/{m}/threshold": r.weights for m, r in bt.items()})
+        rets.update({f"{sym}/{m}/threshold": r.returns for m, r in bt.items()})
+        if bt:
+            rets[f"{sym}/buy_and_hold/threshold"] = next(iter(bt.values())).benchmark
     if weights:
         write_parquet_atomic(pd.DataFrame(weights), run_dir / "weights.parquet")
         write_parquet_atomic(pd.DataFrame(rets), run_dir / "returns.parquet")
@@ -303,8 +402,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         echo(describe(prepared))
         wf = config.walkforward
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
-        echo(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, out of sample from {wf.start}, refit every "
-             f"{wf.refit_every}, {wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}")
+        echo(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
+             f"{wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}")
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)
         timings["walk_forward"] = time.perf_counter() - t
@@ -317,12 +416,13 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         store.write_manifest(run_dir, summary=summary)
 
         t = time.perf_counter()
-        boards, tables, backtests = _score_and_trade(config, result)
+        outcome = _score_and_trade(config, result)
         timings["metrics_and_strategies"] = time.perf_counter() - t
-        _write_outputs(run_dir, boards, tables, backtests)
-        _echo_tables(config, result, boards, tables, echo)
+        _write_outputs(run_dir, outcome)
+        _echo_tables(config, result, outcome, echo)
         t = time.perf_counter()
-        path = _write_report(config, result, backtests, tables, run_dir / "report.html", summary, tearsheets=tearsheets, boards=boards)
+        path = _write_report(config, result, outcome.backtests, outcome.tables, run_dir / "report.html", summary, tearsheets=tearsheets,
+                             boards=outcome.boards, outcome=outcome)
         timings["report"] = time.perf_counter() - t
     except KeyboardInterrupt:
         store.write_manifest(run_dir, status="interrupted", timings=timings)
@@ -372,12 +472,13 @@ def render_run(run_dir, *, tearsheets: bool = True) -> Path:
     config = load_config(run_dir / "config.toml")
     _, result = load_results(run_dir, config)
     t = time.perf_counter()
-    boards, tables, backtests = _score_and_trade(config, result)
+    outcome = _score_and_trade(config, result)
     summary = dict(manifest.get("summary") or {})
     rendered = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tradecast": __version__, "from": list(RESULT_FILES), "fitted": "nothing"}
     summary["rendered"] = (f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
                            f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read")
-    path = _write_report(config, result, backtests, tables, run_dir / "report.html", summary, tearsheets=tearsheets, boards=boards)
+    path = _write_report(config, result, outcome.backtests, outcome.tables, run_dir / "report.html", summary, tearsheets=tearsheets,
+                         boards=outcome.boards, outcome=outcome)
     rendered["seconds"] = round(time.perf_counter() - t, 2)
     store.write_manifest(run_dir, rendered=rendered)
     return path

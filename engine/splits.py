@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_int, is_int
+from signals.checks import check_choice, check_int, check_number, is_int
 from signals.errors import ParameterError
 
 __all__ = ["Fold", "WalkForward", "Window", "Rule"]
@@ -98,14 +98,22 @@ class WalkForward:
     embargo : int, default 0
         Extra rows dropped between the training rows and each test block (the
         horizon's own embargo is built in; see the module docstring).
+    train_fraction : float in (0, 1), optional
+        Instead of ``start`` (pass ``start=None``): one chronological split, the
+        first ``floor(train_fraction * n)`` rows to train on and the rest to test,
+        with no refit (``refit_every`` is not used).
+
+    A ``start`` string that is a bare number (``"2008"``, ``"1000"``) is
+    refused: write a date (``"2008-01-01"``) or pass the row as an int.
     """
 
-    start: str | pd.Timestamp | int
+    start: str | pd.Timestamp | int | None
     refit_every: int | Rule = "year"
     window: Window = "expanding"
     train_length: int | None = None
     min_train: int = 252
     embargo: int = 0
+    train_fraction: float | None = None
 
     def _check(self) -> None:
         who = "WalkForward"
@@ -122,6 +130,20 @@ class WalkForward:
             raise ParameterError(f"{who}: train_length={self.train_length!r} applies to window='rolling' only; got window='expanding'. Hint: drop train_length or set window='rolling'.")
 
     def _first_test_row(self, index: pd.DatetimeIndex) -> int:
+        if self.train_fraction is not None:
+            if self.start is not None:
+                raise ParameterError(f"WalkForward: give start or train_fraction, not both; got start={self.start!r}, "
+                                     f"train_fraction={self.train_fraction!r}. Hint: start=None with train_fraction.")
+            check_number("WalkForward", "train_fraction", self.train_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.8")
+            return max(1, min(len(index) - 1, int(np.floor(self.train_fraction * len(index)))))
+        if self.start is None:
+            raise ParameterError("WalkForward: start is None; give the first test date ('2008-01-01'), its row, or train_fraction.")
+        if isinstance(self.start, str) and self.start.strip().isdigit():
+            raise ParameterError(
+                f"WalkForward: start={self.start!r} is a bare number, which would be read as the year {self.start.strip()}. "
+                f"Hint: write a date such as '{self.start.strip()}-01-01' for the year, or give the row number as an integer "
+                f"(start_row = {self.start.strip()} in a config)."
+            )
         if is_int(self.start):
             if not 0 < self.start < len(index):
                 raise ParameterError(f"WalkForward: start={self.start} must be a row inside the data (1..{len(index) - 1}).")
@@ -147,7 +169,9 @@ class WalkForward:
         index = pd.DatetimeIndex(index)
         first = self._first_test_row(index)
         n = len(index)
-        if is_int(self.refit_every):
+        if self.train_fraction is not None:
+            bounds = [first, n]
+        elif is_int(self.refit_every):
             bounds = list(range(first, n, int(self.refit_every))) + [n]
         else:
             periods = index[first:].to_period(_PERIOD[self.refit_every]).asi8

@@ -53,11 +53,19 @@ def _toml_value(v: Any) -> str:
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """TOML text for plain config data: scalars, lists, tables and arrays of tables."""
+    """TOML text for plain config data: scalars, lists, tables (nested ones as
+    ``[a.b]``) and arrays of tables."""
+    def table(name: str, items: dict[str, Any]) -> list[str]:
+        lines = ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in items.items() if not isinstance(v, dict)]
+        for k, v in items.items():
+            if isinstance(v, dict):
+                lines += table(f"{name}.{k}", v)
+        return lines
+
     lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+            lines += table(k, v)
     for k, v in data.items():
         if isinstance(v, list) and v and isinstance(v[0], dict):
             for item in v:

@@ -28,6 +28,7 @@ __all__ = [
     "equity_and_drawdown",
     "weights_and_turnover",
     "realized_vs_target_vol",
+    "cumulative_sse_difference",
 ]
 
 _STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -169,4 +170,23 @@ def realized_vs_target_vol(returns: pd.Series, target: float) -> str:
         ax.axhline(100 * target, color="black", ls="--", lw=1.0, label=f"target {100 * target:g} %")
         ax.set_ylabel("annualised volatility, %")
         ax.legend(fontsize=8)
+        return to_data_uri(fig)
+
+
+def cumulative_sse_difference(forecasts: pd.DataFrame, realized: pd.Series, benchmark: pd.Series) -> str | None:
+    """Goyal and Welch's (2008) chart: the running sum of the benchmark's squared
+    error minus each model's, on the days every series is known. A rising line is
+    a model beating the benchmark (the historical mean), a falling one losing to it."""
+    rows = pd.concat([forecasts, realized.rename("__y"), benchmark.rename("__b")], axis=1).dropna()
+    if rows.empty:
+        return None
+    y, b = rows.pop("__y"), rows.pop("__b")
+    diff = rows.rsub(y, axis=0).pow(2).rsub((y - b) ** 2, axis=0).cumsum()
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        for m in diff.columns:
+            ax.plot(diff.index, diff[m], lw=1.0, label=m)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel("cumulative SSE(mean) - SSE(model)")
+        ax.legend(ncol=4, fontsize=8)
         return to_data_uri(fig)

@@ -3,7 +3,8 @@
 
 Sections, in reading order: run summary, forecast leaderboard (with
 significance marks), losses by regime and by fold, forecast figures, training
-curves and attention, strategies, tear sheets.
+curves and attention, strategies, return forecasts (their leaderboards, the
+Goyal-Welch chart and the threshold strategies), tear sheets.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from reports import figures
-from reports.metrics import forecast_groups, group_label, leaderboard, per_date_losses, regimes, split_table
+from reports.metrics import forecast_groups, group_label, historical_mean_forecast, leaderboard, per_date_losses, regimes, split_table
 from reports.tearsheet import tearsheet_html
 from signals.base import origins_for, realized_target
 
 __all__ = ["ReportInputs", "render", "SECTIONS", "write_report"]
 
 #: Section ids, in order; the browser test checks each is present.
-SECTIONS = ("summary", "leaderboard", "regimes", "folds", "forecasts", "training", "strategies", "tearsheets")
+SECTIONS = ("summary", "leaderboard", "regimes", "folds", "forecasts", "training", "strategies", "returns", "tearsheets")
 
 _CSS = """
 body { font: 14px/1.45 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; color: #1c2430; background: #f6f7f9; }
@@ -72,6 +73,9 @@ class ReportInputs:
         Computed here when missing; a caller that already has them passes them
         (the model confidence set is a bootstrap, not worth running twice).
     tearsheets : bool, include quantstats tear sheets
+    threshold_tables : dict of symbol to :func:`strategies.evaluate.threshold_table`'s table
+    threshold_strategies : dict of symbol to its backtests, by model
+    threshold_note : str, how return forecasts were traded
     """
 
     title: str
@@ -84,6 +88,9 @@ class ReportInputs:
     strategy_note: str = ""
     leaderboards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tearsheets: bool = True
+    threshold_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    threshold_strategies: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    threshold_note: str = ""
 
 
 def _table(df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}") -> str:
@@ -122,35 +129,80 @@ def _fold_label(res, sym: str, k) -> str:
 
 _COLUMNS = {
     "variance": ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue"),
-    "return": ("n", "mse", "mae", "r2", "direction", "mz_slope", "dm_stat", "dm_pvalue", "mcs_pvalue"),
+    "return": ("n", "mse", "mae", "r2_vs_zero", "r2_vs_mean", "direction", "pt_stat", "pt_pvalue", "always_long", "dm_stat_vs_zero",
+               "dm_pvalue_vs_zero", "mcs_pvalue"),
+    "price": ("n", "rmse", "mae", "mape", "r2", "rw_rmse", "skill_vs_rw", "direction", "dm_stat_vs_rw", "dm_pvalue_vs_rw", "mcs_pvalue"),
+    "absolute_return": ("n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_stat_vs_mean", "dm_pvalue_vs_mean", "mcs_pvalue"),
+}
+
+_NOTES = {
+    "absolute_return": ("Absolute h-day log returns, a volatility measure in return units. r2_vs_mean: out-of-sample R² against the "
+                        "expanding historical mean absolute return (positive only where the model beats it). dm_*_vs_mean: "
+                        "Diebold–Mariano against that mean on squared errors. mz_slope: Mincer–Zarnowitz slope (1 = unbiased scale)."),
+    "return": ("r2_vs_zero and r2_vs_mean: out-of-sample R² = 1 − SSE / the benchmark's SSE on the same days, against the zero forecast "
+               "and the expanding historical mean (Campbell and Thompson): positive only where the model beats it. direction: share of "
+               "days with the sign of the return called; pt: Pesaran–Timmermann test that the signs are called better than chance "
+               "(one-sided p); always_long: the hit rate of a forecast that is always positive, on the same days. dm_*_vs_zero: "
+               "Diebold–Mariano against the zero forecast on squared errors (negative: lower loss)."),
+    "price": ("A price-level R² near 1 says nothing: tomorrow's close is mostly today's, and the random walk (tomorrow = the last close) "
+              "scores as much. skill_vs_rw = 1 − MSE / the random walk's MSE on the same days: positive only where the model beats it. "
+              "direction: the sign of the forecast's change from the last close against the real change. mape in percent. "
+              "dm_*_vs_rw: Diebold–Mariano against the random walk on squared errors."),
 }
 
 
 def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, head: str) -> None:
-    """One group's leaderboard (models of one target kind and horizon) with its notes."""
+    """One group's leaderboard (models of one target kind and horizon) with its notes:
+    variance groups in the leaderboard section, return and price groups in the returns one."""
+    section = "leaderboard" if kind == "variance" else "returns"
     main = "qlike" if kind == "variance" else "mse"
-    bases = [c.removeprefix(f"{main}_vs_") for c in board.columns if c.startswith(f"{main}_vs_") and board[c].notna().any()]
-    base = bases[0] if bases else None
-    shown = board[[c for c in _COLUMNS["variance" if kind == "variance" else "return"] if c in board and board[c].notna().any()]].copy()
+    base = None
+    if kind == "variance":
+        bases = [c.removeprefix("qlike_vs_") for c in board.columns if c.startswith("qlike_vs_") and board[c].notna().any()]
+        base = bases[0] if bases else None
+    shown = board[[c for c in _COLUMNS[kind] if c in board and board[c].notna().any()]].copy()
     if base is not None:
-        shown.insert(2, f"{main}_vs_{base}", board[f"{main}_vs_{base}"])
+        shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
         shown.insert(3, "sig", [_stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else "" for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)])
-    shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"], "✓", ""))
+    shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"].astype(bool), "✓", ""))
     if "smearing" in board and board["smearing"].notna().any():
         shown["smearing"] = board["smearing"]
-    flagged = board["flag"][board["flag"].astype(bool)] if "flag" in board else pd.Series(dtype=object)
-    parts["leaderboard"].append(head + _table(shown, highlight_min=main))
+    flagged = board["flag"][board["flag"].fillna("").astype(bool)] if "flag" in board else pd.Series(dtype=object)
+    parts[section].append(head + _table(shown, highlight_min=main if main in shown else None))
     for model, text in flagged.items():
-        parts["leaderboard"].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
-    target = ("the mean realised variance of the " + (f"next {h} days" if h > 1 else "target day")) if kind == "variance" else (
-        f"the {h}-day log return" if kind == "return" else f"the log return the price forecast implies from the last close, over {h} day(s)")
-    loss_text = "QLIKE, MSE and log-MSE" if kind == "variance" else "MSE, MAE and R²"
-    parts["leaderboard"].append(
-        f'<p class="note">{loss_text} against {html.escape(target)}; lower is better. Only models of this target and horizon are compared. '
-        + (f"sig: Diebold–Mariano test against {html.escape(base)} on {main.upper()} with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
-        + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). "
-        + ("direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>" if kind == "variance" else "direction: share of days with the sign of the return called.</p>")
+        parts[section].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
+    if kind != "variance":
+        parts[section].append(f'<p class="note">{html.escape(_NOTES[kind])} in_mcs: in the 90 % model confidence set of this group '
+                              f"(squared errors). Only models of this target and horizon are compared.</p>")
+        return
+    target = "the mean realised variance of the " + (f"next {h} days" if h > 1 else "target day")
+    parts[section].append(
+        f'<p class="note">QLIKE, MSE and log-MSE against {html.escape(target)}; lower is better. Only models of this target and horizon are compared. '
+        + (f"sig: Diebold–Mariano test against {html.escape(base)} on QLIKE with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
+        + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
     )
+
+
+def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -> None:
+    """The threshold strategies of the return models against buy and hold on their common window."""
+    table = inputs.threshold_tables.get(sym)
+    strat = inputs.threshold_strategies.get(sym, {})
+    if table is None or not strat:
+        return
+    first, last = table.attrs["window"]
+    note = f'<p class="note">{html.escape(inputs.threshold_note)}</p>' if inputs.threshold_note else ""
+    window = (f'<p class="note">Every threshold strategy and buy and hold are scored on the same {table.attrs["days"]} days, {first.date()} to '
+              f"{last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its circular-block-bootstrap standard error. "
+              f"hit_rate: share of days in the market whose return had the position's sign. With thresholds chosen on a validation window, "
+              f"n_trials values were tried there and deflated_sharpe is the winner's probability of skill after that many tries.</p>")
+    parts["returns"].append(head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}"))
+    best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
+    bench = next(iter(strat.values())).benchmark
+    parts["returns"].append(_figure(figures.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
+                                    f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days"))
+    if inputs.tearsheets:
+        doc = tearsheet_html(strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold")
+        parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {best} / threshold')}</h3><iframe class=\"tearsheet\" title=\"{html.escape(best)} threshold tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
 
 
 def render(inputs: ReportInputs) -> str:
@@ -174,7 +226,7 @@ def render(inputs: ReportInputs) -> str:
                 ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
             board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
             _leaderboard_section(parts, board, kind, h, ghead)
-            scored = "variance" if kind == "variance" else "return"
+            scored = kind if kind in ("variance", "absolute_return") else "return"
             realized = realized_target(frame, scored, h)
             fc = fc_all[names]
             if kind == "price":
@@ -185,6 +237,11 @@ def render(inputs: ReportInputs) -> str:
             folds.index.name = "fold (first test day)"
             loss = "QLIKE" if kind == "variance" else "MSE"
             parts["folds"].append(ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the {html.escape(group_label(kind, h))} target.</p>')
+            if kind == "return":
+                mean = historical_mean_forecast(frame, fc.index, h)
+                parts["returns"].append(_figure(figures.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
+                                                "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
+                                                "a rising line beats the historical mean, a falling one loses to it"))
             if kind != "variance":
                 continue
             gbase = inputs.baseline if inputs.baseline in names else None
@@ -212,6 +269,7 @@ def render(inputs: ReportInputs) -> str:
         if att:
             parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)"))
 
+        _threshold_section(parts, inputs, sym, head)
         strat = inputs.strategies.get(sym, {})
         if strat:
             table = inputs.strategy_tables.get(sym)
@@ -244,7 +302,7 @@ def render(inputs: ReportInputs) -> str:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')
 
     titles = {"summary": "Run summary", "leaderboard": "Forecast leaderboard", "regimes": "Losses by regime", "folds": "Losses by fold",
-              "forecasts": "Forecasts", "training": "Training", "strategies": "Strategies", "tearsheets": "Tear sheets"}
+              "forecasts": "Forecasts", "training": "Training", "strategies": "Strategies", "returns": "Return forecasts", "tearsheets": "Tear sheets"}
     nav = "".join(f'<a href="#{s}">{titles[s]}</a>' for s in SECTIONS)
     body = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
     sub = html.escape(inputs.summary.get("data", ""))

@@ -26,7 +26,7 @@ from typing import Any
 
 from signals.base import origins_for, realized_target
 
-__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "forecast_groups", "group_label", "leaderboard", "split_table", "regimes"]
+__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "return_table", "absolute_return_table", "price_table", "pesaran_timmermann", "historical_mean_forecast", "forecast_groups", "group_label", "leaderboard", "split_table", "regimes"]
 
 
 def point_metrics(y, f) -> dict[str, float]:
@@ -268,9 +268,173 @@ def forecast_table(
     return table.sort_values(main)
 
 
-_KIND_ORDER = {"variance": 0, "return": 1, "price": 2}
-#: The model each group is tested against by default, by target kind.
-DEFAULT_BASELINES = {"variance": "loghar", "return": "zero", "price": "zero"}
+def pesaran_timmermann(y, f) -> dict[str, float]:
+    r"""Pesaran and Timmermann's (1992) test of directional accuracy.
+
+    With :math:`\hat P` the share of pairs whose signs agree, :math:`p_y` and
+    :math:`p_f` the shares of positive realised values and forecasts, and
+    :math:`P_* = p_y p_f + (1 - p_y)(1 - p_f)` the share agreeing by chance,
+
+    .. math::
+
+        PT = \frac{\hat P - P_*}{\sqrt{\hat V(\hat P) - \hat V(P_*)}}, \quad
+        \hat V(\hat P) = \frac{P_*(1 - P_*)}{n}, \quad
+        \hat V(P_*) = \frac{(2p_y - 1)^2 p_f(1 - p_f) + (2p_f - 1)^2 p_y(1 - p_y)}{n}
+                      + \frac{4 p_y p_f (1 - p_y)(1 - p_f)}{n^2}
+
+    is asymptotically standard normal under independence of the signs.
+
+    Parameters
+    ----------
+    y, f : array-like; pairs with a NaN or a zero on either side are left out
+
+    Returns
+    -------
+    dict with ``direction`` (:math:`\hat P`), ``pt_stat`` and the one-sided
+    ``pt_pvalue`` (small when the forecast calls signs better than chance);
+    NaN when a side has only one sign.
+    """
+    from scipy import stats as sps
+
+    y, f = np.asarray(y, float), np.asarray(f, float)
+    ok = np.isfinite(y) & np.isfinite(f) & (y != 0) & (f != 0)
+    y, f = y[ok] > 0, f[ok] > 0
+    n = len(y)
+    nan = {"direction": np.nan, "pt_stat": np.nan, "pt_pvalue": np.nan}
+    if n < 2:
+        return nan
+    p_hat, py, pf = float(np.mean(y == f)), float(y.mean()), float(f.mean())
+    p_star = py * pf + (1 - py) * (1 - pf)
+    v_hat = p_star * (1 - p_star) / n
+    v_star = ((2 * py - 1) ** 2 * pf * (1 - pf) + (2 * pf - 1) ** 2 * py * (1 - py)) / n + 4 * py * pf * (1 - py) * (1 - pf) / n**2
+    if v_hat - v_star <= 0:
+        return {**nan, "direction": p_hat}
+    stat = (p_hat - p_star) / np.sqrt(v_hat - v_star)
+    return {"direction": p_hat, "pt_stat": float(stat), "pt_pvalue": float(sps.norm.sf(stat))}
+
+
+def historical_mean_forecast(frame: pd.DataFrame, index: pd.DatetimeIndex, horizon: int = 1, *, absolute: bool = False) -> pd.Series:
+    """The expanding historical mean of ``return`` up to each date's origin, times
+    ``horizon``: the Campbell-Thompson benchmark for each date of ``index`` (with
+    ``absolute``, the mean absolute ``horizon``-day return known at the origin)."""
+    from signals.naive import historical_mean
+
+    means = historical_mean(frame["return"].to_numpy(dtype=float), horizon, absolute=absolute)[origins_for(frame.index, index)]
+    return pd.Series(means, index=index, name="historical_mean")
+
+
+def _squared_error_block(forecasts: pd.DataFrame, y: pd.Series, benchmark: pd.Series, name: str, mcs_size: float, mcs_reps: int, seed: int) -> pd.DataFrame:
+    """DM against ``benchmark`` and the MCS, both on squared errors over the rows every column shares."""
+    losses = (forecasts.sub(y, axis=0)) ** 2
+    bench = (benchmark - y) ** 2
+    dm = {m: diebold_mariano(losses[m], bench) for m in forecasts.columns}
+    out = pd.DataFrame.from_dict(dm, orient="index").rename(columns={"dm_stat": f"dm_stat_vs_{name}", "dm_pvalue": f"dm_pvalue_vs_{name}"})
+    out = out.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
+    out["in_mcs"] = out["mcs_pvalue"] >= mcs_size
+    return out
+
+
+def return_table(
+    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    r"""The return leaderboard: one row per model of ``horizon``-day log-return forecasts.
+
+    Columns: ``n``, ``mse``, ``mae``; ``r2_vs_zero`` and ``r2_vs_mean``, the
+    out-of-sample :math:`R^2 = 1 - \sum(y - f)^2 / \sum(y - b)^2` against the
+    zero forecast and against the expanding historical mean (Campbell and
+    Thompson, 2008): positive only where the model beats the benchmark;
+    ``direction`` with the Pesaran-Timmermann ``pt_stat`` and one-sided
+    ``pt_pvalue``; ``always_long``, the share of up moves on the same rows (the
+    hit rate of a forecast that is always positive); the Diebold-Mariano test
+    against the zero forecast on squared errors (``dm_stat_vs_zero``,
+    ``dm_pvalue_vs_zero``, negative = lower loss); the model confidence set.
+    Every statistic uses the rows where every model and the realised return
+    are known, so the rows compare like with like. Sorted by MSE.
+    """
+    y_all = realized_target(frame, "return", horizon).reindex(forecasts.index)
+    rows = pd.concat([forecasts.astype(float), y_all.rename("__y")], axis=1).dropna()
+    f, y = rows.drop(columns="__y"), rows["__y"]
+    mean = historical_mean_forecast(frame, rows.index, horizon)
+    sse_zero, sse_mean = float((y**2).sum()), float(((y - mean) ** 2).sum())
+    out = {}
+    for m in f.columns:
+        err = y - f[m]
+        sse = float((err**2).sum())
+        row = {"n": len(y), "mse": sse / len(y) if len(y) else np.nan, "mae": float(err.abs().mean()),
+               "r2_vs_zero": 1 - sse / sse_zero if sse_zero > 0 else np.nan, "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan}
+        row.update(pesaran_timmermann(y, f[m]))
+        up = y[y != 0]
+        row["always_long"] = float((up > 0).mean()) if len(up) else np.nan
+        out[m] = row
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table = table.join(_squared_error_block(f, y, pd.Series(0.0, index=y.index), "zero", mcs_size, mcs_reps, seed))
+    return table.sort_values("mse")
+
+
+def absolute_return_table(
+    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    r"""The leaderboard of absolute-return forecasts (:math:`|r_{s+1:s+h}|`, a
+    volatility measure in return units).
+
+    Columns: ``n``, ``mse``, ``mae``; ``r2_vs_mean``, the out-of-sample
+    :math:`R^2` against the expanding historical mean absolute return (positive
+    only where the model beats it); Mincer-Zarnowitz ``mz_slope``;
+    Diebold-Mariano against the historical mean on squared errors
+    (``dm_stat_vs_mean``, ``dm_pvalue_vs_mean``); the model confidence set.
+    Sorted by MSE, on the rows every model shares.
+    """
+    y_all = realized_target(frame, "absolute_return", horizon).reindex(forecasts.index)
+    rows = pd.concat([forecasts.astype(float), y_all.rename("__y")], axis=1).dropna()
+    f, y = rows.drop(columns="__y"), rows["__y"]
+    mean = historical_mean_forecast(frame, rows.index, horizon, absolute=True)
+    sse_mean = float(((y - mean) ** 2).sum())
+    out = {}
+    for m in f.columns:
+        err = y - f[m]
+        sse = float((err**2).sum())
+        out[m] = {"n": len(y), "mse": sse / len(y) if len(y) else np.nan, "mae": float(err.abs().mean()),
+                  "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan, "mz_slope": mincer_zarnowitz(y, f[m])["mz_slope"]}
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table = table.join(_squared_error_block(f, y, mean, "mean", mcs_size, mcs_reps, seed))
+    return table.sort_values("mse")
+
+
+def price_table(
+    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    r"""The price leaderboard: one row per model of closes forecast ``horizon`` days ahead.
+
+    Columns: ``n``, ``rmse``, ``mae``, ``mape`` (percent), ``r2`` on price
+    levels; ``rw_rmse``, the random walk's (tomorrow's close = the last close)
+    RMSE on the same rows, and ``skill_vs_rw`` :math:`= 1 - MSE / MSE_{rw}`:
+    positive only where the model beats it; ``direction``, the share of days on
+    which the forecast's change from the last close has the sign of the real
+    change (a price level is always positive: its sign says nothing);
+    Diebold-Mariano against the random walk on squared errors; the model
+    confidence set. A price-level :math:`R^2` near 1 is what the random walk
+    also scores: judge a price model by ``skill_vs_rw``. Sorted by MSE.
+    """
+    y_all = realized_target(frame, "price", horizon).reindex(forecasts.index)
+    rows = pd.concat([forecasts.astype(float), y_all.rename("__y")], axis=1).dropna()
+    f, y = rows.drop(columns="__y"), rows["__y"]
+    last = pd.Series(frame["close"].to_numpy(dtype=float)[origins_for(frame.index, rows.index)], index=rows.index)
+    rw_mse = float(((y - last) ** 2).mean()) if len(y) else np.nan
+    out = {}
+    for m in f.columns:
+        err = y - f[m]
+        mse_m = float((err**2).mean()) if len(y) else np.nan
+        sst = float(((y - y.mean()) ** 2).sum())
+        out[m] = {"n": len(y), "mse": mse_m, "rmse": float(np.sqrt(mse_m)), "mae": float(err.abs().mean()),
+                  "mape": float(100 * (err.abs() / y.abs()).mean()), "r2": 1 - float((err**2).sum()) / sst if sst > 0 else np.nan,
+                  "rw_rmse": float(np.sqrt(rw_mse)), "skill_vs_rw": 1 - mse_m / rw_mse if rw_mse > 0 else np.nan,
+                  "direction": pesaran_timmermann(y - last, f[m] - last)["direction"]}
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table = table.join(_squared_error_block(f, y, last, "rw", mcs_size, mcs_reps, seed))
+    return table.sort_values("mse")
+
+
+_KIND_ORDER = {"variance": 0, "absolute_return": 1, "return": 2, "price": 3}
 
 
 def forecast_groups(models: Mapping[str, Any]) -> dict[tuple[str, int], list[str]]:
@@ -295,7 +459,7 @@ def leaderboard(
     frame: pd.DataFrame,
     models: Mapping[str, Any],
     *,
-    baseline: str | Mapping[str, str] = "loghar",
+    baseline: str = "loghar",
     mcs_size: float = 0.10,
     mcs_reps: int = 1000,
     seed: int = 0,
@@ -304,19 +468,20 @@ def leaderboard(
 
     Each model is scored against its own target: a 5-day variance model against
     the mean realised variance of the next five days, never the next day's.
-    Diebold-Mariano tests and the model confidence set run within a group only,
-    and only a group that holds the baseline gets the ratio to it and the DM
-    column. Price forecasts are scored on the log return they imply from the
-    last close (a price level flatters every model, see :func:`price_metrics`).
+    Diebold-Mariano tests and the model confidence set run within a group only.
+    Variance groups: :func:`forecast_table`, and only a group that holds the
+    baseline gets the ratio to it and the DM column. Return groups:
+    :func:`return_table` (against the zero forecast and the historical mean).
+    Price groups: :func:`price_table` (against the random walk).
 
     Parameters
     ----------
     forecasts : DataFrame, one column per model (other columns, such as ``fold``, are ignored)
     frame : DataFrame, the feature frame the models were fitted on
     models : dict of name to forecaster (read: ``target`` and ``horizon``)
-    baseline : str or dict of target kind to model name, default "loghar"
-        The model each group is tested against; a str applies to variance groups,
-        with :data:`DEFAULT_BASELINES` for the others.
+    baseline : str, default "loghar"
+        The model each variance group is tested against (return groups are
+        tested against the zero forecast, price groups against the random walk).
 
     Returns
     -------
@@ -324,21 +489,20 @@ def leaderboard(
     columns of :func:`forecast_table`; groups in :func:`forecast_groups` order,
     each sorted by its main loss (QLIKE for variance, MSE otherwise).
     """
-    bases = dict(DEFAULT_BASELINES)
-    if isinstance(baseline, str):
-        bases["variance"] = baseline
-    else:
-        bases.update(baseline)
+    bases = {"variance": baseline}
     parts = []
     for (kind, h), names in forecast_groups({m: models[m] for m in models if m in forecasts.columns}).items():
         fc = forecasts[names].astype(float)
-        if kind == "price":
-            last_close = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, fc.index)]
-            fc = np.log(fc.div(last_close, axis=0))
-        scored = "variance" if kind == "variance" else "return"
-        base = bases.get(kind) if bases.get(kind) in names else None
-        table = forecast_table(fc, realized_target(frame, scored, h), target=scored, baseline=base,
-                               mcs_size=mcs_size, mcs_reps=mcs_reps, seed=seed)
+        keys = dict(mcs_size=mcs_size, mcs_reps=mcs_reps, seed=seed)
+        if kind == "variance":
+            base = bases.get(kind) if bases.get(kind) in names else None
+            table = forecast_table(fc, realized_target(frame, "variance", h), target="variance", baseline=base, **keys)
+        elif kind == "return":
+            table = return_table(fc, frame, h, **keys)
+        elif kind == "absolute_return":
+            table = absolute_return_table(fc, frame, h, **keys)
+        else:
+            table = price_table(fc, frame, h, **keys)
         table.insert(0, "horizon", h)
         table.insert(0, "target", kind)
         parts.append(table)

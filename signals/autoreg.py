@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from signals.base import BaseForecaster, Target
-from signals.checks import check_int, check_sizes
+from signals.checks import check_bool, check_int, check_number, check_sizes
 from signals.errors import ParameterError
 
 __all__ = ["ArForecaster", "MlpForecaster", "lag_matrix"]
@@ -35,7 +35,7 @@ def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
 
 
 class _LaggedRegressor(BaseForecaster):
-    supported_targets = ("return", "price")
+    supported_targets = ("return", "price", "absolute_return")
 
     def _columns(self) -> list[str]:
         return list(self.features)
@@ -63,7 +63,7 @@ class ArForecaster(_LaggedRegressor):
     lags : int, default 5
     features : tuple of str, default ("return",)
         Frame columns whose lags are the regressors.
-    target : {"return", "price"}, default "return"
+    target : {"return", "price", "absolute_return"}, default "return"
     horizon : int, default 1
 
     Attributes
@@ -98,8 +98,6 @@ class ArForecaster(_LaggedRegressor):
 
 
 class MlpForecaster(_LaggedRegressor):
-    relative_cost = 100.0
-
     """Multi-layer perceptron on lagged inputs (scikit-learn ``MLPRegressor``).
 
     Parameters
@@ -112,8 +110,15 @@ class MlpForecaster(_LaggedRegressor):
         L2 penalty.
     max_iter : int, default 300
     seed : int, default 0
-    target : {"return", "price"}, default "return"
+    target : {"return", "price", "absolute_return"}, default "return"
     horizon : int, default 1
+    shuffle : bool, default False
+        Shuffle the training samples each epoch (scikit-learn's default is True;
+        False keeps time order, which early stopping's validation tail relies on).
+    validation_fraction : float in (0, 1), default 0.2
+        The share of training samples held out for early stopping.
+    early_stopping : bool, default True
+        Stop when the held-out score stops improving.
 
     Attributes
     ----------
@@ -121,6 +126,8 @@ class MlpForecaster(_LaggedRegressor):
     x_mean_, x_std_ : ndarray, input scaling from the training rows only
     y_scale_ : float, the training target's standard deviation
     """
+
+    relative_cost = 100.0
 
     def __init__(
         self,
@@ -133,7 +140,13 @@ class MlpForecaster(_LaggedRegressor):
         seed: int = 0,
         target: Target = "return",
         horizon: int = 1,
+        shuffle: bool = False,
+        validation_fraction: float = 0.2,
+        early_stopping: bool = True,
     ) -> None:
+        self.shuffle = shuffle
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
         self.hidden = hidden
         self.lags = lags
         self.features = features
@@ -152,6 +165,9 @@ class MlpForecaster(_LaggedRegressor):
         check_int("MlpForecaster", "max_iter", self.max_iter, 1)
         self._check_features()
         check_sizes("MlpForecaster", "hidden", self.hidden, hint="(32, 16).")
+        check_bool("MlpForecaster", "shuffle", self.shuffle)
+        check_bool("MlpForecaster", "early_stopping", self.early_stopping)
+        check_number("MlpForecaster", "validation_fraction", self.validation_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.2")
 
     def _fit(self, frame, y) -> None:
         import warnings
@@ -165,7 +181,7 @@ class MlpForecaster(_LaggedRegressor):
         self.y_scale_ = float(target.std()) or 1.0
         self.model_ = MLPRegressor(
             hidden_layer_sizes=tuple(self.hidden), alpha=self.alpha, max_iter=self.max_iter,
-            random_state=self.seed, early_stopping=True, validation_fraction=0.2, shuffle=False,
+            random_state=self.seed, early_stopping=self.early_stopping, validation_fraction=self.validation_fraction, shuffle=self.shuffle,
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SkConvergenceWarning)

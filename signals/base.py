@@ -22,6 +22,8 @@ With horizon :math:`h`, the forecast labelled :math:`t` is for the days
 * ``"variance"``: the mean daily realized variance
   :math:`\frac1h \sum_{j=1}^{h} RV_{s+j}` (the ``rv`` column);
 * ``"return"``: the :math:`h`-day log return :math:`\sum_{j=1}^{h} r_{s+j}`;
+* ``"absolute_return"``: the absolute :math:`h`-day log return
+  :math:`|\sum_{j=1}^{h} r_{s+j}|`, a volatility measure in return units;
 * ``"price"``: the close :math:`C_{s+h} = C_s \exp(\hat r)`, from a return
   forecast :math:`\hat r`. Price levels are dominated by persistence and flatter
   any model; judge it by its return metrics (see :func:`realized_target`).
@@ -52,7 +54,7 @@ __all__ = [
     "origins_for",
 ]
 
-Target = Literal["variance", "return", "price"]
+Target = Literal["variance", "return", "price", "absolute_return"]
 TARGETS: tuple[str, ...] = get_args(Target)
 #: What a variance forecast is a forecast of (see ``BaseForecaster.variance_of``).
 VarianceOf = Literal["target", "returns", "mixed"]
@@ -79,15 +81,17 @@ def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd
 
     Value at row :math:`t` (date :math:`t`): ``variance`` is the mean of ``rv``
     over rows :math:`t .. t+h-1`; ``return`` the sum of ``return`` over them;
-    ``price`` the ``close`` at row :math:`t+h-1`. NaN where the window runs past
-    the frame.
+    ``absolute_return`` the absolute value of that sum; ``price`` the ``close``
+    at row :math:`t+h-1`. NaN where the window runs past the frame.
 
     Parameters
     ----------
     frame : DataFrame, feature frame with ``rv``, ``return`` (and ``close`` for prices)
-    target : {"variance", "return", "price"}
+    target : {"variance", "return", "price", "absolute_return"}
     horizon : int, default 1
     """
+    if target == "absolute_return":
+        return realized_target(frame, "return", horizon).abs().rename(f"absolute_return_h{horizon}")
     if target not in TARGETS:
         raise ParameterError(f"target must be one of {', '.join(TARGETS)}; got {target!r}.")
     column = {"variance": "rv", "return": "return", "price": "close"}[target]
@@ -221,8 +225,9 @@ class BaseForecaster:
         return self._columns() + (["close"] if self.target == "price" else [])
 
     def _model_target(self, frame: pd.DataFrame) -> pd.Series:
-        """Per origin row s: the value to learn (future mean rv, or future h-day return)."""
-        kind = "variance" if self.target == "variance" else "return"
+        """Per origin row s: the value to learn (future mean rv, future h-day return,
+        or its absolute value)."""
+        kind = self.target if self.target in ("variance", "absolute_return") else "return"
         return realized_target(frame, kind, self.horizon).shift(-1)
 
     # -- contract -------------------------------------------------------------------

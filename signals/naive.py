@@ -18,7 +18,7 @@ from signals import realized
 from signals.base import BaseForecaster, Target, VarianceOf
 from signals.checks import check_choice, check_int, check_number
 
-__all__ = ["ZeroForecaster", "RollingMeanForecaster", "RollingVarianceForecaster", "EwmaForecaster"]
+__all__ = ["ZeroForecaster", "RollingMeanForecaster", "HistoricalMeanForecaster", "expanding_mean", "historical_mean", "RollingVarianceForecaster", "EwmaForecaster"]
 
 Source = Literal["return", "rv"]
 
@@ -94,6 +94,62 @@ class RollingMeanForecaster(BaseForecaster):
     def _forecast(self, frame, origins):
         means = realized.rolling_mean(frame["return"].to_numpy(dtype=float), self.window)
         return self.horizon * means[origins]
+
+
+def expanding_mean(x: np.ndarray) -> np.ndarray:
+    """Mean of every finite value up to and including each position (NaN before the first)."""
+    ok = np.isfinite(x)
+    counts = np.cumsum(ok)
+    sums = np.cumsum(np.where(ok, x, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def historical_mean(returns: np.ndarray, horizon: int, absolute: bool = False) -> np.ndarray:
+    """Per row: the expanding mean return up to it times ``horizon``, or with
+    ``absolute`` the expanding mean of the absolute ``horizon``-day returns that
+    ended on or before it."""
+    if not absolute:
+        return horizon * expanding_mean(returns)
+    sums = pd.Series(returns).rolling(horizon, min_periods=horizon).sum().abs().to_numpy()
+    return expanding_mean(sums)
+
+
+class HistoricalMeanForecaster(BaseForecaster):
+    r"""The expanding historical mean return, times the horizon: the benchmark of
+    Campbell and Thompson (2008) and Goyal and Welch (2008).
+
+    .. math:: \hat r_{s+1:s+h} = h \cdot \frac{1}{s+1} \sum_{j=0}^{s} r_j
+
+    over every row of the frame up to the origin :math:`s` (the whole history
+    known then, not only the training rows). For ``target="absolute_return"``
+    the mean of the absolute :math:`h`-day returns that ended by the origin.
+
+    Parameters
+    ----------
+    target : {"return", "price", "absolute_return"}, default "return"
+    horizon : int, default 1
+    """
+
+    supported_targets = ("return", "price", "absolute_return")
+
+    def __init__(self, *, target: Target = "return", horizon: int = 1) -> None:
+        self.target = target
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return "historical_mean"
+
+    def _columns(self) -> list[str]:
+        return ["return"]
+
+    def _fit(self, frame, y) -> None:
+        pass
+
+    def _forecast(self, frame, origins):
+        returns = frame["return"].to_numpy(dtype=float)
+        return historical_mean(returns, self.horizon, absolute=self.target == "absolute_return")[origins]
 
 
 class RollingVarianceForecaster(_SmoothedVariance):

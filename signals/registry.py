@@ -7,7 +7,7 @@ from signals.base import BaseForecaster
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
-from signals.naive import EwmaForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
+from signals.naive import EwmaForecaster, HistoricalMeanForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
 from signals.rnn import RnnForecaster
 
 __all__ = ["FORECASTERS"]
@@ -20,6 +20,7 @@ FORECASTERS: dict[str, type[BaseForecaster]] = {
     "rolling_variance": RollingVarianceForecaster,
     "zero": ZeroForecaster,
     "rolling_mean": RollingMeanForecaster,
+    "historical_mean": HistoricalMeanForecaster,
     "ar": ArForecaster,
     "mlp": MlpForecaster,
     "rnn": RnnForecaster,

@@ -63,6 +63,8 @@ __all__ = ["RnnForecaster"]
 Cell = Literal["lstm", "gru"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
+LrSchedule = Literal["plateau", "constant"]
+Scaling = Literal["standard", "minmax", "none"]
 
 #: Inputs that are variances or positive ratios enter the network as logs.
 _LOG_INPUTS = ("rv", "har_", "vix", "garman", "parkinson", "rogers", "yang", "close_to_close")
@@ -135,7 +137,7 @@ class RnnForecaster(BaseForecaster):
         Learn weights over time steps; see ``attention_weights_``.
     seq_len : int, default 20
         Rows of history the network reads per forecast.
-    target : {"variance", "return", "price"}, default "variance"
+    target : {"variance", "return", "price", "absolute_return"}, default "variance"
     horizon : int, default 1
     features : tuple of str, default ("rv", "return", "volume_ratio")
         Frame columns fed to the network (``har_5``, ``vix`` and others too).
@@ -166,6 +168,14 @@ class RnnForecaster(BaseForecaster):
     device : {"auto", "cpu", "cuda"}, default "auto"
     bidirectional : bool, default False
         Refused when True: a bidirectional network reads the days after the origin.
+    lr_schedule : {"plateau", "constant"}, default "plateau"
+        "plateau": multiply the learning rate by ``lr_factor`` after
+        ``max(1, patience // 2)`` epochs without validation improvement;
+        "constant": keep ``lr`` (as many published experiments do).
+    lr_factor : float in (0, 1), default 0.5
+    scale_inputs : {"standard", "minmax", "none"}, default "standard"
+        Input scaling, fitted on the training rows only: to mean 0 and standard
+        deviation 1, to [0, 1] by the training minimum and maximum, or none.
     skip : bool, default True
         Add a linear path from the averages of the inputs over the last 1, 5 and
         ``seq_len`` days to the output, started (cold fits of a variance model
@@ -181,11 +191,13 @@ class RnnForecaster(BaseForecaster):
     attention_weights_ : Series or None
         Mean attention per lag over the training samples (lag 0 = the origin
         day), when ``attention=True``.
-    x_mean_, x_std_ : ndarray, input standardisation from training rows
+    x_mean_, x_std_ : ndarray, input scaling from training rows: inputs enter as
+        ``(x - x_mean_) / x_std_`` (the minimum and range for ``scale_inputs="minmax"``,
+        0 and 1 for "none")
     y_scale_ : float
     """
 
-    supported_targets = ("variance", "return", "price")
+    supported_targets = ("variance", "return", "price", "absolute_return")
     supports_warm_start = True
     supports_pooling = True
     relative_cost = 1000.0
@@ -215,7 +227,13 @@ class RnnForecaster(BaseForecaster):
         device: Device = "auto",
         bidirectional: bool = False,
         skip: bool = True,
+        lr_schedule: LrSchedule = "plateau",
+        lr_factor: float = 0.5,
+        scale_inputs: Scaling = "standard",
     ) -> None:
+        self.lr_schedule = lr_schedule
+        self.lr_factor = lr_factor
+        self.scale_inputs = scale_inputs
         self.cell = cell
         self.hidden = hidden
         self.dropout = dropout
@@ -263,6 +281,9 @@ class RnnForecaster(BaseForecaster):
         check_number(who, "val_fraction", self.val_fraction, lambda v: 0 < v < 1, "in (0, 1)")
         check_number(who, "lr", self.lr, lambda v: v > 0, "a positive number")
         check_number(who, "weight_decay", self.weight_decay, lambda v: v >= 0, "a non-negative number")
+        check_choice(who, "lr_schedule", self.lr_schedule, ("plateau", "constant"))
+        check_number(who, "lr_factor", self.lr_factor, lambda v: 0 < v < 1, "in (0, 1), such as 0.5")
+        check_choice(who, "scale_inputs", self.scale_inputs, ("standard", "minmax", "none"))
         check_int(who, "warm_rows", self.warm_rows, 50, allow_none=True, hint="a few years of rows, such as 756, or None for all.")
         if self.grad_clip is not None:
             check_number(who, "grad_clip", self.grad_clip, lambda v: v > 0, "a positive number or None")
@@ -356,8 +377,13 @@ class RnnForecaster(BaseForecaster):
         for j, c in enumerate(self.features):
             if not np.isfinite(stacked[:, j]).any():
                 raise DataError(f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from features.")
-        self.x_mean_ = np.nanmean(stacked, axis=0)
-        self.x_std_ = np.nanstd(stacked, axis=0)
+        if self.scale_inputs == "standard":
+            self.x_mean_, self.x_std_ = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+        elif self.scale_inputs == "minmax":
+            self.x_mean_ = np.nanmin(stacked, axis=0)
+            self.x_std_ = np.nanmax(stacked, axis=0) - self.x_mean_
+        else:
+            self.x_mean_, self.x_std_ = np.zeros(stacked.shape[1]), np.ones(stacked.shape[1])
         self.x_std_[~(self.x_std_ > 0)] = 1.0
 
         parts_tr, parts_va = [], []
@@ -431,7 +457,9 @@ class RnnForecaster(BaseForecaster):
         Yt = torch.as_tensor(np.concatenate([ytr, yva]), dtype=torch.float32, device=device)
         tr, va = slice(0, n_train), slice(m - n_val, m)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, self.patience // 2))
+        sched = None
+        if self.lr_schedule == "plateau":
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.lr_factor, patience=max(1, self.patience // 2))
         gen = torch.Generator().manual_seed(self.seed)
         loss_name, variance = self._loss_name, self.target == "variance"
 
@@ -459,7 +487,8 @@ class RnnForecaster(BaseForecaster):
             with torch.no_grad():
                 val = float(batch_loss(Xt[va], Yt[va]))
             rows.append((epoch, total / n_train, val, opt.param_groups[0]["lr"]))
-            sched.step(val)
+            if sched is not None:
+                sched.step(val)
             if val < best - 1e-7:
                 best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
             else:

@@ -17,7 +17,7 @@ from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["strategy_table", "common_window", "STRATEGY_COLUMNS"]
+__all__ = ["strategy_table", "threshold_table", "common_window", "STRATEGY_COLUMNS", "THRESHOLD_COLUMNS"]
 
 #: Columns of :func:`strategy_table`, in order.
 STRATEGY_COLUMNS = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol",
@@ -115,7 +115,7 @@ def strategy_table(
     rows, results = {}, {}
     for (model, strategy), w in weights.items():
         tv = spec.target_vol if strategy == "vol_target" else None
-        res = backtest(close, w.loc[start:end].rename(f"{model}/{strategy}"), fees_bps=spec.fees_bps, target_vol=tv)
+        res = backtest(close, w.loc[start:end].rename(f"{model}/{strategy}"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps, target_vol=tv)
         results[(model, strategy)] = res
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
         rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
@@ -133,3 +133,104 @@ def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> 
     return {"sharpe": stats["sharpe"], "sharpe_vs_bh": diff, "sharpe_vs_bh_se": se, "max_drawdown": stats["max_drawdown"],
             "annual_return": stats["annual_return"], "realised_vol": stats["annual_vol"], "target_vol": target_vol,
             "turnover_per_year": stats["turnover_per_year"], "costs_per_year": stats["costs_per_year"]}
+
+
+#: Columns of :func:`threshold_table`, in order.
+THRESHOLD_COLUMNS = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol",
+                     "hit_rate", "turnover_per_year", "costs_per_year", "upper", "lower", "n_trials", "deflated_sharpe")
+
+
+def threshold_table(
+    close: pd.Series,
+    return_forecasts: pd.DataFrame,
+    spec: StrategySpec = DEFAULT_SPEC,
+    *,
+    variance_forecast: pd.Series | None = None,
+    se_reps: int = 1000,
+) -> tuple[pd.DataFrame, dict[str, BacktestResult]]:
+    """The threshold rule (``spec.threshold``) on every return forecaster, each
+    scored on the same days as buy and hold.
+
+    Parameters
+    ----------
+    close : Series, the asset's close prices
+    return_forecasts : DataFrame, one column of log-return forecasts per model
+        (a price model's implied return ``log(forecast / last close)``), labelled by target date
+    spec : StrategySpec
+        ``spec.threshold`` sets the rule; ``fees_bps``, ``slippage_bps`` and, for
+        ``size = "vol_target"``, ``target_vol``, ``max_leverage`` and ``smooth``
+        come from ``spec``.
+    variance_forecast : Series, optional
+        Daily variance forecasts by date, for ``units = "zscore"`` and
+        ``size = "vol_target"`` (already calibrated to return variance where
+        that is wanted).
+    se_reps : int, default 1000
+
+    Returns
+    -------
+    (table, results)
+        ``table``: one row per model plus buy and hold, the columns of
+        :data:`THRESHOLD_COLUMNS`: ``hit_rate`` is the share of days in the
+        market whose return had the position's sign; ``upper`` / ``lower`` the
+        thresholds traded; with ``choose = "grid"``, ``n_trials`` values were
+        tried on the validation window and ``deflated_sharpe`` is the winner's
+        probability of skill there (:func:`strategies.grid.run_grid`). Every row
+        covers one common window (``table.attrs["window"]``, ``["days"]``),
+        after ``validation_end`` when the thresholds were chosen.
+    """
+    from strategies.grid import run_grid
+    from strategies.threshold import threshold_weights
+
+    th = spec.threshold
+    if (th.units == "zscore" or th.size == "vol_target") and variance_forecast is None:
+        raise ParameterError(f"threshold_table: units={th.units!r}, size={th.size!r} need variance_forecast, daily variance "
+                             f"forecasts by date. Hint: a variance model's column of the same walk-forward.")
+    sizing = None
+    if th.size == "vol_target":
+        sizing = vol_target_weights(variance_forecast, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth)
+
+    def weights(fc: pd.Series, upper: float, lower: float | None) -> pd.Series:
+        w = threshold_weights(fc, upper=upper, lower=lower, short=th.short, between=th.between, units=th.units,
+                              variance_forecast=variance_forecast)
+        return w * sizing.reindex(w.index) if sizing is not None else w
+
+    cut = pd.Timestamp(th.validation_end) if th.choose == "grid" else None
+    chosen, all_w = {}, {}
+    for model in return_forecasts.columns:
+        fc = return_forecasts[model].dropna()
+        if cut is None:
+            chosen[model] = {"upper": th.upper, "lower": -th.upper if th.lower is None else th.lower, "n_trials": 1, "deflated_sharpe": np.nan}
+        else:
+            valid, scored = fc[fc.index <= cut], fc[fc.index > cut]
+            if len(valid) < 44 or len(scored) < 44:
+                raise ParameterError(f"threshold_table: validation_end={th.validation_end} leaves {len(valid)} forecasts of {model} to choose "
+                                     f"on and {len(scored)} to score. Hint: a validation_end inside the forecasts, "
+                                     f"with a few months on each side.")
+            grid = run_grid(close, {"upper": list(th.uppers)}, lambda upper, f=valid: weights(f, upper, -upper),
+                            fees_bps=spec.fees_bps)
+            best = grid.best[0]
+            chosen[model] = {"upper": best, "lower": -best, "n_trials": grid.n_trials, "deflated_sharpe": grid.deflated_sharpe}
+            fc = scored
+        all_w[model] = weights(fc, chosen[model]["upper"], chosen[model]["lower"])
+    if not all_w:
+        raise ParameterError("threshold_table: return_forecasts has no column; nothing to trade.")
+    start, end = common_window(all_w)
+    rows, results = {}, {}
+    for model, w in all_w.items():
+        res = backtest(close, w.loc[start:end].rename(f"{model}/threshold"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps)
+        results[model] = res
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        held = res.weights.reindex(res.returns.index)
+        active = held.fillna(0) != 0
+        hits = np.sign(held[active]) == np.sign(res.benchmark[active])
+        stats = res.stats.iloc[0]
+        rows[model] = {**_row(stats, None, diff, se), "hit_rate": float(hits.mean()) if active.any() else np.nan, **chosen[model]}
+    bench = next(iter(results.values()))
+    rows["buy_and_hold"] = {**_row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan),
+                            "hit_rate": float((bench.benchmark > 0).mean()), "upper": np.nan, "lower": np.nan, "n_trials": np.nan, "deflated_sharpe": np.nan}
+    table = pd.DataFrame.from_dict(rows, orient="index")[list(THRESHOLD_COLUMNS)]
+    table.index.name = "model"
+    days = bench.returns.index
+    table.attrs["window"] = (days[0], days[-1])
+    table.attrs["days"] = len(days)
+    return table, results

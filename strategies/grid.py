@@ -81,10 +81,13 @@ def run_grid(
     returns.columns = index
     stats = pd.DataFrame([performance(returns.iloc[:, i]) for i in range(len(combos))], index=index)
     per_period = stats["sharpe"] / np.sqrt(TRADING_DAYS)  # the deflated Sharpe ratio works per period
+    if per_period.isna().all():
+        # no combination ever traded (a forecast that never crosses a threshold): nothing to choose or deflate
+        return GridResult(stats, returns, combos[0], np.nan, len(combos))
     best_i = int(np.nanargmax(per_period.to_numpy()))
     r_best = returns.iloc[:, best_i].dropna()
     dsr = deflated_sharpe(
-        float(per_period.iloc[best_i]), len(r_best), len(combos), float(np.nanvar(per_period.to_numpy(), ddof=1)) if len(combos) > 1 else 0.0,
+        float(per_period.iloc[best_i]), len(r_best), len(combos), float(np.nanvar(per_period.to_numpy(), ddof=1)) if per_period.notna().sum() > 1 else 0.0,
         skew=float(sps.skew(r_best)), kurtosis=float(sps.kurtosis(r_best, fisher=False)),
     )
     return GridResult(stats, returns, combos[best_i], dsr, len(combos))

@@ -12,12 +12,111 @@ same forecasts the same way unless a user says otherwise.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from signals.errors import ParameterError
 from strategies.calibration import Calibrate
 
-__all__ = ["StrategySpec", "DEFAULT_SPEC"]
+__all__ = ["StrategySpec", "ThresholdSpec", "DEFAULT_SPEC", "Units", "Between", "Size", "Choose"]
+
+Units = Literal["return", "zscore"]
+Between = Literal["flat", "hold"]
+Size = Literal["unit", "vol_target"]
+Choose = Literal["fixed", "grid"]
+
+
+def _finite(who: str, name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParameterError(f"{who}.{name} must be a finite number; got {value!r}.")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """``[strategy.threshold]``: how every return (and price) forecaster is traded.
+
+    Long above ``upper``, short (or flat, ``short = false``) below ``lower``,
+    flat or holding between (:func:`strategies.threshold.threshold_weights`).
+
+    Attributes
+    ----------
+    upper : float, default 0.0
+        In daily log-return units (0.001 = 10 bp), or in z-scores with
+        ``units = "zscore"``.
+    lower : float, optional
+        Default ``-upper``; at most ``upper``.
+    units : {"return", "zscore"}, default "return"
+        "zscore": the forecast divided by the volatility the run's
+        ``variance_model`` forecasts for the same day.
+    short : bool, default True
+    between : {"flat", "hold"}, default "flat"
+    size : {"unit", "vol_target"}, default "unit"
+        "unit": weights of -1, 0 and 1. "vol_target": direction from the return
+        model, size from ``variance_model`` aimed at the run's ``target_vol``
+        (calibrated and smoothed as vol-targeting is).
+    variance_model : str, optional
+        The name of a variance forecaster of the same run (needed for "zscore"
+        and "vol_target").
+    choose : {"fixed", "grid"}, default "fixed"
+        "fixed": trade ``upper`` / ``lower`` as given. "grid": for each model,
+        try every value of ``uppers`` (``lower = -upper``) on the forecasts up to
+        ``validation_end``, keep the best Sharpe ratio, and trade it after
+        ``validation_end`` only; the deflated Sharpe ratio for the number of
+        values tried is shown beside the winner. Thresholds are never picked on
+        the days they are scored on.
+    uppers : list of float, default [0.0, 0.0005, 0.001, 0.002]
+    validation_end : str, optional
+        The last day of the validation window (an ISO date), for "grid".
+    """
+
+    upper: float = 0.0
+    lower: float | None = None
+    units: Units = "return"
+    short: bool = True
+    between: Between = "flat"
+    size: Size = "unit"
+    variance_model: str | None = None
+    choose: Choose = "fixed"
+    uppers: tuple[float, ...] = (0.0, 0.0005, 0.001, 0.002)
+    validation_end: str | None = None
+
+    def __post_init__(self) -> None:
+        who = "strategy.threshold"
+        upper = _finite(who, "upper", self.upper)
+        if self.lower is not None and _finite(who, "lower", self.lower) > upper:
+            raise ParameterError(f"{who}.lower must be at most upper={upper:g}; got {self.lower!r}. Hint: lower = -upper for a symmetric band.")
+        for name, options in (("units", ("return", "zscore")), ("between", ("flat", "hold")), ("size", ("unit", "vol_target")), ("choose", ("fixed", "grid"))):
+            if getattr(self, name) not in options:
+                raise ParameterError(f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}.")
+        if not isinstance(self.short, bool):
+            raise ParameterError(f"{who}.short must be true or false; got {self.short!r}.")
+        if (self.units == "zscore" or self.size == "vol_target") and not self.variance_model:
+            raise ParameterError(f"{who}: units = {self.units!r} and size = {self.size!r} need variance_model, the name of a variance "
+                                 f"forecaster of the run. Hint: variance_model = \"loghar\".")
+        if self.choose == "grid":
+            if not self.uppers or any(_finite(who, "uppers", u) < 0 for u in self.uppers):
+                raise ParameterError(f"{who}.uppers must be a non-empty list of non-negative thresholds; got {list(self.uppers)!r}.")
+            if not self.validation_end:
+                raise ParameterError(f"{who}: choose = \"grid\" needs validation_end, the last day of the window the thresholds "
+                                     f"are chosen on (scored only after it). Hint: validation_end = \"2010-12-31\".")
+        if self.validation_end is not None:
+            import pandas as pd
+
+            try:
+                pd.Timestamp(self.validation_end)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{who}.validation_end must be an ISO date such as '2010-12-31'; got {self.validation_end!r}.") from None
+
+    def describe(self) -> str:
+        """One line on how return forecasts are traded."""
+        unit = "z-scores of the forecast volatility" if self.units == "zscore" else "daily log-return units"
+        lower = (-self.upper or 0.0) if self.lower is None else self.lower
+        band = (f"best of upper in {list(self.uppers)} (lower = -upper) by Sharpe up to {self.validation_end}, scored after it"
+                if self.choose == "grid" else f"upper {self.upper:g}, lower {lower:g}")
+        size = f"sized by vol-targeting on {self.variance_model}" if self.size == "vol_target" else "unit weights"
+        return (f"threshold rule: long above the upper threshold, {'short' if self.short else 'flat'} below the lower, "
+                f"{self.between} between; {band}, in {unit}; {size}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +138,10 @@ class StrategySpec:
         :func:`strategies.evaluate.strategy_table`).
     fees_bps : float >= 0, default 2.0
         Costs per trade, in basis points of traded value.
+    slippage_bps : float >= 0, default 0.0
+        Slippage per trade, in basis points of the price (fills that much worse).
+    threshold : ThresholdSpec
+        How return forecasts are traded (``[strategy.threshold]``).
     calibrate : {"none", "proxy"}, default "proxy"
         Scale forecasts of the realised-variance proxy to the variance of the
         returns traded before vol-targeting (:func:`strategies.calibration.proxy_scale`).
@@ -57,6 +160,8 @@ class StrategySpec:
     fees_bps: float = 2.0
     calibrate: Calibrate = "proxy"
     smooth: int = 10
+    slippage_bps: float = 0.0
+    threshold: ThresholdSpec = field(default_factory=ThresholdSpec)
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -71,6 +176,10 @@ class StrategySpec:
             raise ParameterError(f"strategy.max_leverage must be positive; got {self.max_leverage!r}. Hint: 1.0 for no leverage.")
         if finite("fees_bps") < 0:
             raise ParameterError(f"strategy.fees_bps must be >= 0 basis points; got {self.fees_bps!r}.")
+        if finite("slippage_bps") < 0:
+            raise ParameterError(f"strategy.slippage_bps must be >= 0 basis points; got {self.slippage_bps!r}.")
+        if not isinstance(self.threshold, ThresholdSpec):
+            raise ParameterError(f"strategy.threshold must be a ThresholdSpec; got {type(self.threshold).__name__}.")
         if not 0 < finite("regime_quantile") < 1:
             raise ParameterError(f"strategy.regime_quantile must be in (0, 1); got {self.regime_quantile!r}. Hint: 0.8.")
         for name, low, rule in (("regime_lookback", 2, ">= 2 (the trailing forecasts the regime rule ranks against); "
@@ -90,7 +199,8 @@ class StrategySpec:
         scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if self.calibrate == "proxy" else ""
         smoothed = f"; sized on the mean of the last {self.smooth} forecasts" if self.smooth > 1 else ""
         return (f"{100 * self.target_vol:g} % vol target (leverage cap {self.max_leverage:g}{scaled}{smoothed}) and a regime rule "
-                f"(invested below the trailing {100 * self.regime_quantile:g}th percentile of forecast volatility), {self.fees_bps:g} bp costs")
+                f"(invested below the trailing {100 * self.regime_quantile:g}th percentile of forecast volatility), {self.fees_bps:g} bp costs"
+                + (f" and {self.slippage_bps:g} bp slippage" if self.slippage_bps else ""))
 
 
 #: The defaults every strategy function takes.

@@ -106,3 +106,49 @@ def test_file_errors(tmp_path):
     unknown.write_text('[data]\nsorce = "embedded:sp500"\n')
     with pytest.raises(ConfigError, match=r"unknown.toml: unknown key 'sorce' in \[data\]"):
         load_config(unknown)
+
+
+def test_threshold_section_round_trips_and_names_a_variance_model():
+    import tomllib
+
+    from engine.store import to_toml
+    from strategies.spec import ThresholdSpec
+
+    mapping = {
+        "strategy": {"slippage_bps": 1.5, "threshold": {"choose": "grid", "uppers": [0.0, 0.001], "validation_end": "2009-12-31",
+                                                        "size": "vol_target", "variance_model": "lh"}},
+        "forecasters": [{"name": "lh", "type": "har", "log": True}, {"name": "z", "type": "zero"}],
+    }
+    cfg = from_dict(mapping)
+    assert cfg.strategy.threshold == ThresholdSpec(choose="grid", uppers=(0.0, 0.001), validation_end="2009-12-31", size="vol_target", variance_model="lh")
+    text = to_toml(to_dict(cfg))
+    assert "[strategy.threshold]" in text and from_dict(tomllib.loads(text)) == cfg
+    bad = {**mapping, "strategy": {"threshold": {"size": "vol_target", "variance_model": "z"}}}
+    with pytest.raises(ConfigError, match=r"strategy.threshold.variance_model = 'z' is not a variance forecaster of this run; choose one of 'lh'"):
+        from_dict(bad)
+    with pytest.raises(ConfigError, match=r"unknown key 'uper' in \[strategy.threshold\].*Did you mean 'upper'\?"):
+        from_dict({"strategy": {"threshold": {"uper": 0.001}}})
+
+
+@pytest.mark.parametrize(
+    ("walkforward", "match"),
+    [
+        ({"start": 2008}, r"walkforward.start = 2008 is a number, a year or a row\? Hint: start = \"2008-01-01\" for a date, or start_row = 2008"),
+        ({"start": "2008"}, r"walkforward.start: start='2008' is a bare number"),
+        ({"start": "2008-01-01", "train_fraction": 0.8}, r"\[walkforward\] sets start = '2008-01-01' and train_fraction = 0.8; give one of them"),
+        ({"start_row": 1000, "train_fraction": 0.8}, r"give start_row or train_fraction, not both"),
+        ({"train_fraction": 1.2}, r"walkforward.train_fraction must be in \(0, 1\); got 1.2"),
+    ],
+)
+def test_walkforward_start_is_one_clear_thing(walkforward, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict({"walkforward": walkforward})
+
+
+def test_start_row_and_train_fraction_reach_the_splitter():
+    import pandas as pd
+
+    dates = pd.bdate_range("2005-01-03", periods=1500)
+    assert from_dict({"walkforward": {"start_row": 1000, "refit_every": 250}}).walkforward.splitter().split(dates)[0].test.start == 1000
+    (fold,) = from_dict({"walkforward": {"train_fraction": 0.8}}).walkforward.splitter().split(dates)
+    assert fold.test == slice(1200, 1500)

@@ -111,3 +111,35 @@ def test_the_audit_says_what_it_checked(mixed):
     unaudited.loc[("SP500", "ewma", 0), "audited"] = 0
     line = audit_line(type(res)(**{**res.__dict__, "fits": unaudited}))
     assert line.endswith("1 were read from finished folds of an unaudited run and not checked")
+
+
+def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
+    """configs/sp500_returns.toml, shrunk: every model of it, fewer years and epochs."""
+    import json
+    import tomllib
+
+    from engine.cli import main
+    from engine.store import to_toml
+
+    mapping = tomllib.loads((ROOT / "configs" / "sp500_returns.toml").read_text())
+    mapping["walkforward"].update(start="2015-01-01", n_jobs=1)
+    mapping["strategy"]["threshold"]["validation_end"] = "2015-12-31"
+    for f in mapping["forecasters"]:
+        if f["type"] == "rnn":
+            f.update(hidden=[8, 4], epochs=2, seq_len=10)
+    cfg = tmp_path / "returns.toml"
+    cfg.write_text(to_toml(mapping))
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "return forecasts (r2_vs_zero, r2_vs_mean" in out and "threshold strategies on SP500" in out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    returns = {r["model"] for r in metrics["leaderboard"] if r["target"] == "return"}
+    assert returns == {"zero", "historical_mean", "ar5", "mlp", "lstm", "gru"}
+    traded = {r["model"]: r for r in metrics["threshold_strategies"]}
+    assert set(traded) == returns | {"buy_and_hold"}
+    assert metrics["threshold_windows"]["SP500"][0] > "2015-12-31", "thresholds are scored after their validation window"
+    assert all(traded[m]["n_trials"] == 4 for m in returns)
+    text = (tmp_path / "run" / "report.html").read_text()
+    section = text[text.index('<section id="returns">'):text.index('<section id="tearsheets">')]
+    assert "r2_vs_mean" in section and "Threshold strategies" in section and "Goyal and Welch" in section
+    assert "deflated_sharpe" in section and 'title="' in text[text.index('<section id="tearsheets">'):]

@@ -72,3 +72,20 @@ def test_test_blocks_are_contiguous_disjoint_and_cover_the_rest(rule):
 def test_bad_settings(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         WalkForward(**kwargs).split(DATES)
+
+
+def test_train_fraction_is_one_chronological_split():
+    dates = pd.bdate_range("2010-01-01", periods=1000)
+    (fold,) = WalkForward(start=None, train_fraction=0.8).split(dates)
+    assert (fold.train, fold.test) == (slice(0, 800), slice(800, 1000))
+    (fold,) = WalkForward(start=None, train_fraction=0.8, embargo=5).split(dates)
+    assert fold.train == slice(0, 795)
+    with pytest.raises(ParameterError, match=r"give start or train_fraction, not both"):
+        WalkForward(start="2012-01-01", train_fraction=0.8).split(dates)
+
+
+def test_a_bare_number_is_never_read_as_a_year():
+    dates = pd.bdate_range("2005-01-03", "2010-12-31")
+    with pytest.raises(ParameterError, match=r"start='2008' is a bare number, which would be read as the year 2008. Hint: write a date such as '2008-01-01'"):
+        WalkForward(start="2008").split(dates)
+    assert WalkForward(start=1000, refit_every=100).split(dates)[0].test.start == 1000  # an int is a row

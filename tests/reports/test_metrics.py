@@ -106,3 +106,61 @@ def test_regimes_and_split_tables():
     tab = split_table(fc, y, lab)
     assert tab.loc["calm", "m"] == pytest.approx(((0.5 - np.log(0.5) - 1) + 0) / 2)
     assert tab.loc["crisis", "m"] == pytest.approx(0.0) and tab.loc["crisis", "n"] == 1
+
+
+# --------------------------------------------------------------------------- return and price leaderboards
+
+from reports.metrics import historical_mean_forecast, pesaran_timmermann, price_table, return_table  # noqa: E402
+
+
+def test_pesaran_timmermann_by_hand_and_against_the_contingency_test():
+    # y signs + + - - ; f signs + - - + : 2 of 4 agree; p_y = p_f = 1/2, P* = 1/2
+    pt = pesaran_timmermann([1.0, 2.0, -1.0, -2.0], [1.0, -1.0, -1.0, 1.0])
+    assert pt["direction"] == 0.5 and pt["pt_stat"] == pytest.approx(0.0)
+    # second implementation: PT^2 = n / (n - 1) x the chi-square test of independence of the 2x2 sign table
+    from scipy.stats import chi2_contingency
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=2000)
+    f = 0.2 * y + rng.normal(size=2000) + 0.3
+    table = [[np.sum((y > 0) & (f > 0)), np.sum((y > 0) & (f < 0))], [np.sum((y < 0) & (f > 0)), np.sum((y < 0) & (f < 0))]]
+    chi2 = chi2_contingency(table, correction=False)[0]
+    pt = pesaran_timmermann(y, f)
+    assert pt["pt_stat"] ** 2 == pytest.approx(chi2 * 2000 / 1999, rel=1e-9)
+    assert pt["pt_stat"] > 0 and pt["pt_pvalue"] < 1e-3
+    assert np.isnan(pesaran_timmermann([1.0, 2.0], [1.0, 1.0])["pt_stat"]), "a forecast of one sign cannot be tested"
+
+
+def test_return_table_against_its_benchmarks_by_hand():
+    frame = sp500()
+    test = frame.loc["2009-01-01":].index
+    rng = np.random.default_rng(3)
+    y = frame["return"].shift(-0).reindex(test)
+    fc = pd.DataFrame({"noisy": 0.3 * y + rng.normal(0, 0.004, len(test)), "zero": 0.0,
+                       "mean": historical_mean_forecast(frame, test)}, index=test)
+    t = return_table(fc, frame, mcs_reps=100)
+    ok = y.notna()
+    sse = lambda f: float(((y[ok] - f[ok]) ** 2).sum())  # noqa: E731
+    # the historical mean by pandas: every return up to the day before each target date
+    hist = frame["return"].expanding().mean().shift(1).reindex(test)
+    np.testing.assert_allclose(fc["mean"], hist, rtol=1e-12)
+    assert t.loc["noisy", "r2_vs_zero"] == pytest.approx(1 - sse(fc["noisy"]) / sse(fc["zero"]), rel=1e-12)
+    assert t.loc["noisy", "r2_vs_mean"] == pytest.approx(1 - sse(fc["noisy"]) / sse(hist), rel=1e-12)
+    assert t.loc["zero", "r2_vs_zero"] == 0 and t.loc["mean", "r2_vs_mean"] == pytest.approx(0, abs=1e-12)
+    assert t.loc["noisy", "r2_vs_zero"] > 0.1, "a forecast that knows 30 % of the return beats zero"
+    assert t.loc["noisy", "always_long"] == pytest.approx(float((y[ok & (y != 0)] > 0).mean()))
+    assert t.loc["noisy", "dm_pvalue_vs_zero"] < 0.01 and t.loc["noisy", "dm_stat_vs_zero"] < 0
+    assert list(t.index)[0] == "noisy"  # sorted by MSE
+
+
+def test_price_table_judges_against_the_random_walk():
+    frame = sp500()
+    test = frame.loc["2009-01-01":].index
+    last = frame["close"].shift(1).reindex(test)
+    fc = pd.DataFrame({"rw": last, "drift": last * 1.001}, index=test)
+    t = price_table(fc, frame, mcs_reps=100)
+    y = frame["close"].reindex(test)
+    assert t.loc["rw", "skill_vs_rw"] == 0 and t.loc["rw", "r2"] > 0.98, "level R² near 1 is what the random walk scores"
+    assert t.loc["drift", "mape"] == pytest.approx(100 * float(((y - 1.001 * last).abs() / y).mean()), rel=1e-12)
+    assert t.loc["drift", "skill_vs_rw"] == pytest.approx(1 - float(((y - 1.001 * last) ** 2).mean()) / float(((y - last) ** 2).mean()), rel=1e-12)
+    assert np.isnan(t.loc["rw", "direction"]) and t.loc["drift", "direction"] == pytest.approx(float((y > last).mean()), rel=1e-12)

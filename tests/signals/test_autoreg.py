@@ -64,3 +64,20 @@ def test_mlp_is_reproducible_and_learns_ar1(ar1):
 def test_bad_hyperparameters(ar1, make, match):
     with pytest.raises(ParameterError, match=match):
         make().fit(ar1)
+
+
+def test_mlp_training_options_reach_scikit_learn(ar1):
+    train = ar1.iloc[:1500]
+    m = MlpForecaster(hidden=(4,), lags=3, max_iter=50, shuffle=True, validation_fraction=0.3, early_stopping=False).fit(train)
+    assert (m.model_.shuffle, m.model_.validation_fraction, m.model_.early_stopping) == (True, 0.3, False)
+    default = MlpForecaster(hidden=(4,), lags=3, max_iter=50).fit(train)
+    assert (default.model_.shuffle, default.model_.validation_fraction, default.model_.early_stopping) == (False, 0.2, True)
+    assert MlpForecaster.__doc__.startswith("Multi-layer perceptron"), "the docstring is the class's, not None"
+    with pytest.raises(ParameterError, match=r"MlpForecaster: validation_fraction must be in \(0, 1\), such as 0.2; got 1.5"):
+        MlpForecaster(validation_fraction=1.5).fit(train)
+
+
+def test_absolute_return_is_learned_as_volatility(ar1):
+    m = ArForecaster(lags=3, target="absolute_return").fit(ar1.iloc[:2000])
+    p = m.predict(ar1, ar1.index[2000:2100])
+    assert (p > 0).mean() > 0.9, "an absolute return forecast is a positive level, not a signed return"

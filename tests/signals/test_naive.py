@@ -68,3 +68,23 @@ def test_price_target_is_close_times_exp_return(tiny):
 def test_bad_hyperparameters(tiny, make, match):
     with pytest.raises(ParameterError, match=match):
         make().fit(tiny)
+
+
+def test_historical_mean_by_hand(tiny):
+    from signals.naive import HistoricalMeanForecaster
+
+    hm = HistoricalMeanForecaster(horizon=2).fit(tiny)
+    # origin 3 (forecast for row 4): every return up to it, (0.01 - 0.02 + 0.03) / 3, times h = 2
+    assert hm.predict(tiny, tiny.index[4:5]).iloc[0] == pytest.approx(2 * 0.02 / 3)
+    absolute = HistoricalMeanForecaster(target="absolute_return", horizon=2).fit(tiny)
+    # 2-day sums ending on rows 2 and 3: -0.01 and 0.01; mean of their absolute values = 0.01
+    assert absolute.predict(tiny, tiny.index[4:5]).iloc[0] == pytest.approx(0.01)
+
+
+def test_absolute_return_target_by_hand(tiny):
+    from signals.base import realized_target
+
+    # rows 2..3 sum to 0.01, rows 3..4 to 0.03: absolute two-day returns labelled by their first day
+    y = realized_target(tiny, "absolute_return", 2)
+    assert y.iloc[2] == pytest.approx(0.01) and y.iloc[3] == pytest.approx(0.03) and y.iloc[1] == pytest.approx(0.01)
+    assert y.name == "absolute_return_h2" and np.isnan(y.iloc[-1])

@@ -158,3 +158,17 @@ def test_warm_rows_keeps_the_latest_samples_and_only_for_warm_fits(frame):
     a = RnnForecaster(**TINY, warm_rows=300).fit(frame).predict(frame, test)
     b = RnnForecaster(**TINY, warm_rows=None).fit(frame).predict(frame, test)
     pd.testing.assert_series_equal(a, b)
+
+
+def test_learning_rate_schedule_and_input_scaling_are_parameters(frame):
+    constant = RnnForecaster(**{**TINY, "epochs": 6, "patience": 2}, lr_schedule="constant", lr=3e-3).fit(frame)
+    assert (constant.history_["lr"] == 3e-3).all(), "constant: the learning rate never moves"
+    halved = RnnForecaster(**{**TINY, "epochs": 6, "patience": 2}, lr_factor=0.25).fit(frame)
+    assert set(halved.history_["lr"].round(12)) <= {1e-3, 2.5e-4, 6.25e-5, 1.5625e-5}
+    mm = RnnForecaster(**TINY, scale_inputs="minmax").fit(frame)
+    scaled = mm._inputs(frame)
+    assert np.nanmin(scaled) == pytest.approx(0.0, abs=1e-12) and np.nanmax(scaled) == pytest.approx(1.0, abs=1e-12)
+    raw = RnnForecaster(**TINY, scale_inputs="none").fit(frame)
+    np.testing.assert_array_equal(raw._inputs(frame), raw._raw(frame))
+    with pytest.raises(ParameterError, match=r"scale_inputs must be one of 'standard', 'minmax', 'none'; got 'robust'"):
+        RnnForecaster(**TINY, scale_inputs="robust").fit(frame)

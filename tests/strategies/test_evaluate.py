@@ -85,3 +85,81 @@ def test_smooth_reaches_vol_targeting_and_not_the_regime_rule(run):
     assert smooth_res[("ewma", "vol_target")].weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
     assert smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
     pd.testing.assert_series_equal(smooth_res[("ewma", "regime")].weights, plain_res[("ewma", "regime")].weights)
+
+
+# --------------------------------------------------------------------------- threshold strategies
+
+from strategies.evaluate import THRESHOLD_COLUMNS, threshold_table  # noqa: E402
+from strategies.spec import ThresholdSpec  # noqa: E402
+from strategies.threshold import threshold_weights  # noqa: E402
+from strategies.vol_target import vol_target_weights  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def signals():
+    frame = sp500()
+    days = frame.loc["2007-01-01":].index
+    rng = np.random.default_rng(5)
+    fc = pd.DataFrame({"a": rng.normal(0.0002, 0.001, len(days)), "b": rng.normal(0.0, 0.001, len(days))}, index=days)
+    var = pd.Series(1e-4 * np.exp(rng.normal(0, 0.3, len(days))), index=days)
+    return frame, fc, var
+
+
+def test_fixed_thresholds_are_the_rule_by_hand_on_one_window(signals):
+    frame, fc, _ = signals
+    spec = StrategySpec(threshold=ThresholdSpec(upper=0.0005, short=False))
+    table, results = threshold_table(frame["close"], fc, spec, se_reps=100)
+    assert list(table.columns) == list(THRESHOLD_COLUMNS) and list(table.index) == ["a", "b", "buy_and_hold"]
+    by_hand = threshold_weights(fc["a"], upper=0.0005, short=False)
+    pd.testing.assert_series_equal(results["a"].weights.dropna(), by_hand.rename("a/threshold"), check_names=False)
+    days = results["a"].returns.index
+    pd.testing.assert_index_equal(results["b"].returns.index, days)
+    bh = frame["close"].pct_change().loc[days]
+    assert table.loc["buy_and_hold", "sharpe"] == pytest.approx(performance(bh)["sharpe"], rel=1e-12)
+    gap, _ = sharpe_difference(results["a"].returns, bh, reps=100)
+    assert table.loc["a", "sharpe_vs_bh"] == pytest.approx(gap, rel=1e-12)
+    assert table.loc["a", "upper"] == 0.0005 and table.loc["a", "lower"] == -0.0005 and table.loc["a", "n_trials"] == 1
+
+
+def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
+    frame, fc, _ = signals
+    th = ThresholdSpec(choose="grid", uppers=(0.0, 0.0005, 0.001, 0.0015), validation_end="2008-12-31")
+    table, results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
+    assert table.attrs["window"][0] > pd.Timestamp("2008-12-31"), "scored after the validation window only"
+    assert (table.loc[["a", "b"], "n_trials"] == 4).all() and table.loc[["a", "b"], "deflated_sharpe"].between(0, 1).all()
+    # what happens after validation_end cannot change the choice
+    later = fc.copy()
+    later.loc["2009-01-01":] *= -1
+    again, _ = threshold_table(frame["close"], later, StrategySpec(threshold=th), se_reps=100)
+    pd.testing.assert_series_equal(again["upper"], table["upper"])
+    assert again.loc["a", "sharpe"] != pytest.approx(table.loc["a", "sharpe"])
+    # the chosen value is the validation grid's best Sharpe ratio, by hand
+    from strategies.grid import run_grid
+
+    valid = fc["a"].loc[:"2008-12-31"]
+    grid = run_grid(frame["close"], {"upper": list(th.uppers)}, lambda upper: threshold_weights(valid, upper=upper))
+    assert table.loc["a", "upper"] == grid.best[0]
+
+
+def test_vol_target_sizing_and_zscores(signals):
+    frame, fc, var = signals
+    th = ThresholdSpec(size="vol_target", units="zscore", upper=0.05, variance_model="v")
+    table, results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), variance_forecast=var, se_reps=100)
+    direction = threshold_weights(fc["a"], upper=0.05, units="zscore", variance_forecast=var)
+    size = vol_target_weights(var)  # the spec's defaults: 10 %, cap 2, smoothed over 10 forecasts
+    expected = (direction * size.reindex(direction.index)).dropna()
+    got = results["a"].weights.dropna()
+    np.testing.assert_allclose(got.to_numpy(), expected.loc[got.index].to_numpy(), rtol=1e-12)
+    with pytest.raises(ParameterError, match=r"threshold_table: units='zscore', size='vol_target' need variance_forecast"):
+        threshold_table(frame["close"], fc, StrategySpec(threshold=th))
+
+
+def test_threshold_spec_refuses_what_it_cannot_trade():
+    with pytest.raises(ParameterError, match=r"strategy.threshold.lower must be at most upper=0.001; got 0.002"):
+        ThresholdSpec(upper=0.001, lower=0.002)
+    with pytest.raises(ParameterError, match=r"choose = \"grid\" needs validation_end.*Hint: validation_end = \"2010-12-31\""):
+        ThresholdSpec(choose="grid")
+    with pytest.raises(ParameterError, match=r"units = 'zscore' and size = 'unit' need variance_model"):
+        ThresholdSpec(units="zscore")
+    with pytest.raises(ParameterError, match=r"validation_end must be an ISO date such as '2010-12-31'; got 'soon'"):
+        ThresholdSpec(choose="grid", validation_end="soon")
