@@ -21,6 +21,7 @@ def test_volatility_showdown_notebook_runs(monkeypatch):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "qlike_vs_loghar" in text and "crisis" in text and "validation QLIKE" in text
+    assert "sharpe_vs_bh_se" in text and "r2_vs_mean" in text and "pt_pvalue" in text
 
 
 def test_example_script_runs_quick():
