@@ -151,9 +151,14 @@ def diebold_mariano(loss_model, loss_base, lags: int | None = None) -> dict[str,
     """
     from scipy import stats as sps
 
-    d = np.asarray(loss_model, float) - np.asarray(loss_base, float)
-    d = d[np.isfinite(d)]
+    a, b = np.asarray(loss_model, float), np.asarray(loss_base, float)
+    d = a - b
+    ok = np.isfinite(d)
+    d = d[ok]
     if len(d) < 10:
+        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
+    if np.allclose(a[ok], b[ok], rtol=1e-12, atol=0.0):
+        # the same forecasts up to rounding: a test on rounding noise is no test
         return {"dm_stat": np.nan, "dm_pvalue": np.nan}
     omega = newey_west_variance(d, lags)
     if omega <= 0:

@@ -164,3 +164,21 @@ def test_price_table_judges_against_the_random_walk():
     assert t.loc["drift", "mape"] == pytest.approx(100 * float(((y - 1.001 * last).abs() / y).mean()), rel=1e-12)
     assert t.loc["drift", "skill_vs_rw"] == pytest.approx(1 - float(((y - 1.001 * last) ** 2).mean()) / float(((y - last) ** 2).mean()), rel=1e-12)
     assert np.isnan(t.loc["rw", "direction"]) and t.loc["drift", "direction"] == pytest.approx(float((y > last).mean()), rel=1e-12)
+
+
+def test_absolute_return_table_against_the_historical_mean_by_hand():
+    from reports.metrics import absolute_return_table
+
+    frame = sp500()
+    test = frame.loc["2009-01-01":].index
+    y = frame["return"].abs().reindex(test)
+    mean = frame["return"].abs().expanding().mean().shift(1).reindex(test)  # pandas, apart from signals.naive
+    rv_based = np.sqrt(2 / np.pi * frame["rv"].shift(1)).reindex(test)  # E|r| of a normal return with variance rv
+    t = absolute_return_table(pd.DataFrame({"mean": mean, "rv": rv_based}), frame, mcs_reps=100)
+    ok = y.notna() & rv_based.notna()
+    sse = lambda f: float(((y[ok] - f[ok]) ** 2).sum())  # noqa: E731
+    assert t.loc["mean", "r2_vs_mean"] == pytest.approx(0.0, abs=1e-12)
+    assert t.loc["rv", "r2_vs_mean"] == pytest.approx(1 - sse(rv_based) / sse(mean), rel=1e-10)
+    assert t.loc["rv", "r2_vs_mean"] > 0.05 and t.loc["rv", "dm_stat_vs_mean"] < 0, "yesterday's range beats the long-run mean"
+    # the benchmark itself, computed another way, equals it to rounding: no DM test on rounding noise
+    assert np.isnan(t.loc["mean", "dm_pvalue_vs_mean"])
