@@ -24,11 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import sys
 import time
 import warnings
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,23 +124,44 @@ def _cache_path(run_dir: Path, symbol: str, model: str, fold: int, key: str) -> 
     return run_dir / "folds" / safe(symbol) / safe(model) / f"fold{fold:03d}-{key[:20]}.parquet"
 
 
-def _write_pickle_atomic(obj: Any, path: Path) -> None:
-    """A pickle behind a CRC32, so that a damaged model file is detected, not loaded."""
-    data = pickle.dumps(obj)
-    write_bytes_atomic(path, zlib.crc32(data).to_bytes(4, "little") + data)
+def _state_path(path: Path) -> Path:
+    return path.with_suffix(".state.npz")
 
 
-def _read_pickle_checked(path: Path) -> Any:
-    raw = path.read_bytes()
-    if len(raw) < 4 or zlib.crc32(raw[4:]).to_bytes(4, "little") != raw[:4]:
-        raise CorruptFileError(f"{path}: checksum mismatch")
-    return pickle.loads(raw[4:])
+def _write_state(model: BaseForecaster, path: Path) -> None:
+    """A fitted model's warm-start state as a NumPy ``.npz`` of plain arrays: data, never code."""
+    import io
+
+    arrays = {k: np.asarray(v) for k, v in model.warm_state().items()}
+    odd = [k for k, v in arrays.items() if v.dtype.kind not in "biufU"]
+    if odd:  # a bug in a forecaster's warm_state, not in the data: say so rather than store what cannot be read back
+        raise TypeError(f"{type(model).__name__}.warm_state() returned non-numeric arrays {odd}; only numbers and strings are stored.")
+    arrays["__fit_end__"] = np.array(str(pd.Timestamp(model.fit_end_)))
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def _read_state(template: BaseForecaster, path: Path) -> BaseForecaster | None:
+    """The warm-start state at ``path`` restored into a clone of ``template``, or None
+    when the file is missing, damaged or does not fit the model (the fold is then
+    fitted again). ``allow_pickle=False``: an object array in the file is refused,
+    so a crafted file cannot run code."""
+    import io
+
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        fit_end = pd.Timestamp(str(arrays.pop("__fit_end__")))
+        return template.clone().load_warm_state(arrays, fit_end)
+    except Exception:  # any file that does not parse into this model's state is refitted, never trusted
+        return None
 
 
 def _save(result: FoldResult, path: Path, key: str) -> None:
     if result.fitted is not None:
         # the model first: a result file on disk always has its model beside it
-        _write_pickle_atomic(result.fitted, path.with_suffix(".model.pkl"))
+        _write_state(result.fitted, _state_path(path))
     meta = {
         "key": key,
         "symbol": result.symbol,
@@ -164,12 +183,18 @@ def _save(result: FoldResult, path: Path, key: str) -> None:
     write_parquet_atomic(result.forecast.to_frame("forecast"), path, meta)
 
 
-def _load(path: Path, need_fitted: bool) -> FoldResult | None:
+def _load(path: Path, template: BaseForecaster | None) -> FoldResult | None:
+    """A finished fold from its files (with its model's warm-start state restored into
+    a clone of ``template`` when given), or None when anything is missing or damaged."""
     try:
         frame, meta = read_parquet_checked(path)
-        fitted = _read_pickle_checked(path.with_suffix(".model.pkl")) if need_fitted else None
-    except (FileNotFoundError, CorruptFileError, pickle.UnpicklingError, EOFError):
+    except (FileNotFoundError, CorruptFileError):
         return None
+    fitted = None
+    if template is not None:
+        fitted = _read_state(template, _state_path(path))
+        if fitted is None:
+            return None
     history = None
     if meta.get("history") is not None:
         history = pd.DataFrame(meta["history"]).set_index("epoch")
@@ -465,7 +490,7 @@ def walk_forward(
             task = make_task(chain, k, warm_from)
             cached = None
             if task.caches is not None and all(p.exists() for p in task.caches.values()):
-                loaded = [_load(p, task.keep_fitted) for p in task.caches.values()]
+                loaded = [_load(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
                 cached = None if any(r is None for r in loaded) else loaded
             if cached is None:
                 pending[pool.submit(run_task, task)] = (chain, k, task.key)

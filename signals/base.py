@@ -194,6 +194,17 @@ class BaseForecaster:
         """A short label for tables and plots."""
         return type(self).__name__.removesuffix("Forecaster").lower()
 
+    def warm_state(self) -> dict[str, np.ndarray]:
+        """The fitted state a warm start reads, as named NumPy arrays (numbers and
+        strings only), so that a run folder can keep it without pickle: loading it
+        back can never run code. Classes with ``supports_warm_start`` implement it."""
+        raise ParameterError(f"{type(self).__name__} has no state to warm-start from.")
+
+    def load_warm_state(self, state: Mapping[str, np.ndarray], fit_end: pd.Timestamp) -> Self:
+        """Restore what :meth:`warm_state` returned into this (unfitted) forecaster, so
+        that it can be passed as ``warm_start``; raises on anything that does not fit."""
+        raise ParameterError(f"{type(self).__name__} has no state to warm-start from.")
+
     def diagnostics(self) -> dict[str, float]:
         """Scalar facts about the last fit that a leaderboard should show beside the
         losses (log-HAR's smearing factor, say); none by default."""

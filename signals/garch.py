@@ -152,6 +152,18 @@ class GarchForecaster(BaseForecaster):
         # arch's fit starts its recursion from this value (its own choice of residuals).
         self.backcast_ = float(model.volatility.backcast(np.asarray(resid0)))
 
+    def warm_state(self) -> dict[str, np.ndarray]:
+        """The fitted parameters (the next fold's starting values) and their names."""
+        return {"params": self.params_.to_numpy(dtype=float), "names": np.array([str(n) for n in self.params_.index], dtype=str)}
+
+    def load_warm_state(self, state, fit_end) -> GarchForecaster:
+        values, names = np.asarray(state["params"], dtype=float), [str(n) for n in state["names"]]
+        if values.shape != (len(names),) or not np.isfinite(values).all():
+            raise ParameterError(f"GarchForecaster: a stored state of {values.shape} parameters for {len(names)} names cannot be used.")
+        self.params_ = pd.Series(values, index=names)
+        self.fit_end_ = pd.Timestamp(fit_end)
+        return self
+
     def _parts(self):
         v = self.params_
         mu = float(v["mu"]) if self.mean == "constant" else 0.0

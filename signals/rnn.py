@@ -436,6 +436,19 @@ class RnnForecaster(BaseForecaster):
                 net.head.bias.fill_(float(self.x_mean_[j]) - math.log(self.y_scale_))
         return net
 
+    def warm_state(self) -> dict[str, np.ndarray]:
+        """The trained network's weights, by ``net.<parameter name>``."""
+        return {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
+
+    def load_warm_state(self, state, fit_end) -> RnnForecaster:
+        self.validate_params()
+        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip))
+        tensors = {k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in state.items() if k.startswith("net.")}
+        net.load_state_dict(tensors, strict=True)  # a missing, extra or misshapen weight raises
+        self.net_ = net.eval()
+        self.fit_end_ = pd.Timestamp(fit_end)
+        return self
+
     def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
         """Adam with early stopping on the validation samples; keeps the best weights."""
         from signals.losses import torch_loss

@@ -182,6 +182,35 @@ def test_warm_chain_resumes_from_stored_models(frame, tmp_path):
     pd.testing.assert_frame_equal(resumed.forecasts, full.forecasts)
 
 
+class _Payload:
+    """Unpickling this writes a marker file: the proof that a file ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
+    import pickle
+
+    m = {"garch": GarchForecaster()}
+    full = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
+    assert walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path).fits["cached"].all(), "stored states are read back"
+    states = sorted(tmp_path.rglob("*.state.npz"))
+    assert len(states) == 3 and not list(tmp_path.rglob("*.pkl")), "fitted state is stored as arrays, not pickles"
+    marker = tmp_path / "marker"
+    # a pickle named like a state file; an .npz whose array is a pickled object; a legacy .model.pkl
+    states[0].write_bytes(pickle.dumps(_Payload(marker)))
+    np.savez(states[1], params=np.array([_Payload(marker)], dtype=object), __fit_end__=np.array("2009-12-31"))
+    states[1].with_suffix("").with_suffix(".model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    again = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
+    assert not marker.exists(), "no stored file ran code"
+    assert again.fits["cached"].tolist() == [False, False, True], "a state file that does not parse is refitted, never used"
+    pd.testing.assert_frame_equal(again.forecasts, full.forecasts)
+
+
 def test_killed_run_resumes_without_redoing_finished_folds(tmp_path):
     env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "first.log"), "CI": "true"}
     run = tmp_path / "run"
