@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from engine import __version__
 from engine.config import ConfigError, RunConfig, load_config
-from signals.errors import DataError, DataWarning, ParameterError
+from signals.errors import DataWarning, TradecastError
 
 __all__ = ["main", "build_parser"]
 
@@ -64,7 +64,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
     else:
         config = load_config(args.config) if args.config else RunConfig()
-        run_dir = Path(args.run_dir) if args.run_dir else store.new_run_dir(config.name, args.root)
+        if args.run_dir:
+            run_dir = Path(args.run_dir)
+            _check_run_dir(run_dir, config)
+        else:
+            run_dir = store.new_run_dir(config.name, args.root)
         print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)") + f" in {run_dir}")
     try:
         path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
@@ -74,6 +78,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"\nreport: {path.resolve()}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _check_run_dir(run_dir: Path, config: RunConfig) -> None:
+    """``--run-dir`` may be a new or empty folder, or a run of the same config (then
+    the run resumes); never a finished run of another config, nor a folder of other files."""
+    from engine.config import to_dict
+
+    if not run_dir.exists() or not any(run_dir.iterdir()):
+        return
+    stored = run_dir / "config.toml"
+    if not stored.exists():
+        raise ConfigError(f"--run-dir {run_dir} is a folder of other files, not a run folder (no config.toml); a run would write "
+                          f"into it. Hint: a new or empty folder, or leave --run-dir out for runs/NAME-TIMESTAMP.")
+    try:
+        same = to_dict(load_config(stored)) == to_dict(config)
+    except ConfigError:
+        same = False
+    if not same:
+        raise ConfigError(f"--run-dir {run_dir} holds a run of another config; refusing to overwrite it. Hint: another folder, "
+                          f"or tradecast run --resume {run_dir} to finish that run with its own config.")
+    print(f"--run-dir {run_dir} holds a run of the same config: resuming it (finished folds are read, not refitted)")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -229,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
         try:
             return args.func(args)
-        except (DataError, ConfigError, ParameterError) as exc:
+        except TradecastError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
 

@@ -24,27 +24,31 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
 
 import pandas as pd
-from typing import Any, Literal, Union, get_args, get_origin
 
 from engine.data import Fill
 from engine.executors import Executor
 from engine.splits import Rule, WalkForward, Window
 from engine.walkforward import WarmStart
 from signals.base import BaseForecaster
-from signals.errors import ParameterError
+from signals.errors import ParameterError, TradecastError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
 from strategies.spec import StrategySpec
 
 __all__ = [
     "ConfigError",
+    "check_name",
+    "NAME_PATTERN",
+    "RESERVED_NAMES",
     "DataConfig",
     "FeaturesConfig",
     "WalkForwardConfig",
@@ -58,8 +62,23 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(TradecastError, ValueError):
     """A configuration that tradecast refuses: unknown key, wrong type or value."""
+
+
+#: Names a run or a forecaster may have: a letter or digit, then letters, digits,
+#: ".", "_" or "-" (64 at most): safe as a folder name, a column and an HTML text.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: Column and row names the engine itself uses; a forecaster may not take one.
+RESERVED_NAMES = frozenset({"fold", "symbol", "date", "buy_and_hold", "model", "strategy"})
+
+
+def check_name(name: object, key: str) -> str:
+    """``name`` if it is a safe run or forecaster name, else :class:`ConfigError`."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise ConfigError(f"{key} = {name!r} is not a valid name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+                          f"letter or digit (no spaces, slashes or '..'). Hint: {key} = \"sp500_gru\".")
+    return name
 
 
 def _did_you_mean(value: str, options) -> str:
@@ -191,6 +210,10 @@ class ForecasterConfig:
         for required in ("name", "type"):
             if not isinstance(mapping.get(required), str):
                 raise ConfigError(f"{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = \"lstm\", type = \"rnn\".")
+        check_name(mapping["name"], f"{where}.name")
+        if mapping["name"].lower() in RESERVED_NAMES:
+            raise ConfigError(f"{where}.name = {mapping['name']!r} is reserved: the engine uses {', '.join(sorted(RESERVED_NAMES))} "
+                              f"for its own columns. Hint: name = \"{mapping['name']}_model\".")
         kind = mapping["type"]
         if kind not in FORECASTERS:
             hint = _did_you_mean(kind, FORECASTERS)
@@ -243,6 +266,7 @@ class RunConfig:
     forecasters: tuple[ForecasterConfig, ...] = DEFAULT_FORECASTERS
 
     def __post_init__(self) -> None:
+        check_name(self.name, "name")
         names = [f.name for f in self.forecasters]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -374,6 +374,10 @@ def _models(forecasters) -> dict[str, BaseForecaster]:
         raise ParameterError(f"walk_forward: forecasters must be a dict of name to forecaster or a list; got {type(forecasters).__name__}.")
     if not models:
         raise ParameterError("walk_forward: no forecasters given.")
+    taken = [n for n in models if str(n).lower() in ("fold", "symbol", "date")]
+    if taken:
+        raise ParameterError(f"walk_forward: a forecaster is named {taken[0]!r}, a name the result uses for its own column or "
+                             f"index. Hint: name it {taken[0]!r} + '_model'.")
     for name, f in models.items():
         if not all(hasattr(f, a) for a in ("fit", "predict", "clone", "get_params")):
             raise ParameterError(f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster (it needs fit, predict, clone, get_params).")

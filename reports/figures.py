@@ -31,7 +31,8 @@ __all__ = [
     "cumulative_sse_difference",
 ]
 
-_STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+# text.parse_math off: a model named "a$b" is a label, not TeX that fails to parse
+_STYLE = {"text.parse_math": False, "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
 def to_data_uri(fig) -> str:

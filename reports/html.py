@@ -1,5 +1,6 @@
 """One self-contained HTML report: CSS inline, figures as data URIs, tear sheets in
-``srcdoc`` frames. It opens offline from disk and can be mailed as one file.
+sandboxed ``srcdoc`` frames (no script runs in them). Every user string (run,
+symbol and model names) is HTML-escaped where it is written. It opens offline from disk and can be mailed as one file.
 
 Sections, in reading order: run summary, forecast leaderboard (with
 significance marks), losses by regime and by fold, forecast figures, training
@@ -202,7 +203,7 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
                                     f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days"))
     if inputs.tearsheets:
         doc = tearsheet_html(strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold")
-        parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {best} / threshold')}</h3><iframe class=\"tearsheet\" title=\"{html.escape(best)} threshold tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
+        parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {best} / threshold')}</h3><iframe class=\"tearsheet\" sandbox=\"\" title=\"{html.escape(best)} threshold tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
 
 
 def render(inputs: ReportInputs) -> str:
@@ -296,7 +297,7 @@ def render(inputs: ReportInputs) -> str:
                     if m != best:
                         continue
                     doc = tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}")
-                    parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {m} / {s}')}</h3><iframe class=\"tearsheet\" title=\"{html.escape(m)} {html.escape(s)} tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
+                    parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {m} / {s}')}</h3><iframe class=\"tearsheet\" sandbox=\"\" title=\"{html.escape(m)} {html.escape(s)} tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
     for s in SECTIONS:
         if not parts[s]:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')

@@ -11,6 +11,7 @@ every browser), and its favicon is fetched from the web.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import tempfile
@@ -31,6 +32,8 @@ def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> s
     ----------
     returns, benchmark : Series of daily simple returns, indexed by date
     title : str
+        Plain text: it is HTML-escaped here (quantstats pastes it into the page
+        as it is), so a symbol or model name cannot inject markup or script.
 
     Returns
     -------
@@ -50,7 +53,7 @@ def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> s
             out = Path(tmp) / "tearsheet.html"
             r = returns.dropna().rename("Strategy")
             b = benchmark.reindex(r.index).fillna(0.0).rename("Benchmark")
-            qs.reports.html(r, benchmark=b, output=str(out), title=title, periods_per_year=TRADING_DAYS)
+            qs.reports.html(r, benchmark=b, output=str(out), title=html.escape(title), periods_per_year=TRADING_DAYS)
             doc = out.read_text(encoding="utf-8")
     finally:
         font_logger.setLevel(level)

@@ -6,10 +6,15 @@ They live in ``signals`` because it is the lowest layer: ``engine`` imports
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning", "ConvergenceWarning", "ParameterError"]
+__all__ = ["TradecastError", "DataError", "DataWarning", "ConvergenceWarning", "ParameterError"]
 
 
-class DataError(ValueError):
+class TradecastError(Exception):
+    """The base of every error tradecast raises on bad input: catch this one to catch
+    them all (the command line does, and prints the message instead of a traceback)."""
+
+
+class DataError(TradecastError, ValueError):
     """Input data that tradecast refuses to use as it is.
 
     Every message says what was found, where (symbol, date, column) and how to
@@ -26,5 +31,5 @@ class ConvergenceWarning(UserWarning):
     """An optimiser stopped without converging; the fitted object carries ``converged_ = False``."""
 
 
-class ParameterError(ValueError):
+class ParameterError(TradecastError, ValueError):
     """A hyperparameter outside its rule; the message names it, its value and the rule."""

@@ -93,3 +93,32 @@ def test_console_script_is_installed():
     assert exe.exists(), "pip install -e . installs the tradecast console script"
     out = subprocess.run([str(exe), "data", "embedded:nasdaq"], capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
     assert "NASDAQ" in out.stdout
+
+
+def test_run_dir_never_overwrites_another_run(tmp_path, capsys):
+    cfg = tmp_path / "quick.toml"
+    cfg.write_text(FAST_RUN)
+    run = tmp_path / "run"
+    assert main(["run", str(cfg), "--run-dir", str(run), "--no-tearsheets"]) == 0
+    before = (run / "forecasts.parquet").read_bytes()
+    other = tmp_path / "other.toml"
+    other.write_text(FAST_RUN.replace("regime_lookback = 60", "regime_lookback = 90"))
+    capsys.readouterr()
+    assert main(["run", str(other), "--run-dir", str(run), "--no-tearsheets"]) == 1
+    assert "holds a run of another config; refusing to overwrite it" in capsys.readouterr().err
+    assert (run / "forecasts.parquet").read_bytes() == before
+    assert main(["run", str(cfg), "--run-dir", str(run), "--no-tearsheets"]) == 0, "the same config resumes"
+    assert "resuming it" in capsys.readouterr().out
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "notes.txt").write_text("mine")
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "home")]) == 1
+    assert "is a folder of other files, not a run folder" in capsys.readouterr().err
+
+
+def test_a_walk_forward_error_is_a_message_not_a_traceback(tmp_path, capsys):
+    cfg = tmp_path / "late.toml"
+    cfg.write_text(FAST_RUN.replace('start = "2016-01-01"', 'start = "2030-01-01"'))
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: WalkForward: start=2030-01-01 is after the last date 2018-12-31")
+    assert '"status": "failed"' in (tmp_path / "run" / "manifest.json").read_text()

@@ -152,3 +152,25 @@ def test_start_row_and_train_fraction_reach_the_splitter():
     assert from_dict({"walkforward": {"start_row": 1000, "refit_every": 250}}).walkforward.splitter().split(dates)[0].test.start == 1000
     (fold,) = from_dict({"walkforward": {"train_fraction": 0.8}}).walkforward.splitter().split(dates)
     assert fold.test == slice(1200, 1500)
+
+
+@pytest.mark.parametrize("name", ["../../x", "/etc/cron.d/x", "a/b", "..", "a b", "", "x" * 65, "<script>"])
+def test_run_and_model_names_cannot_leave_the_run_folder(name):
+    with pytest.raises(ConfigError, match=r"is not a valid name: use 1 to 64 letters, digits"):
+        from_dict({"name": name})
+    with pytest.raises(ConfigError, match=r"forecasters\[0\].name = .* is not a valid name"):
+        from_dict({"forecasters": [{"name": name, "type": "har"}]})
+
+
+@pytest.mark.parametrize("name", ["fold", "symbol", "Date", "buy_and_hold"])
+def test_engine_names_are_reserved(name):
+    with pytest.raises(ConfigError, match=rf"forecasters\[0\].name = '{name}' is reserved"):
+        from_dict({"forecasters": [{"name": name, "type": "har"}]})
+
+
+def test_one_error_hierarchy():
+    from engine.results import StoredResultsError
+    from signals.errors import DataError, ParameterError, TradecastError
+
+    for cls in (ConfigError, DataError, ParameterError, StoredResultsError):
+        assert issubclass(cls, TradecastError) and issubclass(cls, ValueError)

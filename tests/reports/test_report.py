@@ -104,6 +104,68 @@ def test_report_in_a_real_browser(report_path, tmp_path):
         shutil.copy(shot, Path(out) / "report.png")
 
 
+HOSTILE_MODEL = '<script>document.title="pwned"</script>$x$'
+HOSTILE_SYMBOL = "<img src=x onerror=document.title='pwned'>"
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory) -> Path:
+    """A report whose symbol, model and run names are markup: built through the API,
+    which (unlike a config) does not refuse such names."""
+    from engine.job import trade_forecasts
+    from engine.splits import WalkForward
+    from engine.walkforward import walk_forward
+    from reports.html import ReportInputs, write_report
+    from signals.har import HarForecaster
+    from signals.naive import EwmaForecaster
+    from strategies.spec import StrategySpec
+    from tests.signals.frames import sp500
+
+    frame = sp500()
+    result = walk_forward({HOSTILE_SYMBOL: frame}, {HOSTILE_MODEL: EwmaForecaster(), "loghar": HarForecaster(log=True)}, WalkForward(start="2009-01-01"))
+    tables, backtests = trade_forecasts(StrategySpec(regime_lookback=60), result)
+    inputs = ReportInputs(title=f"tradecast: {HOSTILE_MODEL}", summary={"data": HOSTILE_SYMBOL, "models": HOSTILE_MODEL}, result=result,
+                          strategies=backtests, strategy_tables=tables, tearsheets=True)
+    return write_report(inputs, tmp_path_factory.mktemp("hostile") / "report.html")
+
+
+def test_hostile_names_are_escaped_everywhere(hostile_report):
+    text = hostile_report.read_text(encoding="utf-8")
+    assert "<script>document.title" not in text and "<img src=x" not in text
+    frames = re.findall(r"<iframe [^>]*>", text)
+    assert frames and all('sandbox=""' in f for f in frames), "tear sheets run no script"
+
+
+def test_hostile_names_render_as_text_in_a_browser(hostile_report):
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true but no Chromium found: .ci/run installs Debian's chromium package before the tests.")
+        pytest.skip("no Chromium on this machine (apt-get install chromium); CI runs this check")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=exe,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(hostile_report.resolve().as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        assert page.title() == f"tradecast: {HOSTILE_MODEL}", "no script rewrote the title"
+        body = page.inner_text("body")
+        assert HOSTILE_MODEL in body and HOSTILE_SYMBOL in body, "the names show as the text they are"
+        assert page.locator("img[src='x']").count() == 0
+        assert len(page.frames) == 3, "the page and its two tear sheets"
+        for frame in page.frames[1:]:
+            assert frame.title() != "pwned" and frame.locator("img[src='x']").count() == 0 and frame.locator("script").count() == 0
+            assert HOSTILE_SYMBOL in frame.locator("h1").inner_text(), "the tear sheet's title shows the name as text"
+        browser.close()
+    assert errors == [], errors
+
+
 def test_tearsheet_is_quiet_and_offline(caplog, capfd):
     import numpy as np
     import pandas as pd
