@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -70,7 +71,9 @@ def _chromium() -> str | None:
     return os.environ.get("TRADECAST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def test_report_in_a_real_browser(report_path, tmp_path):
+@contextlib.contextmanager
+def _browser_page(**page_options):
+    """A page of headless Debian Chromium, and the list its console and page errors go to."""
     exe = _chromium()
     if exe is None:
         if os.environ.get("CI"):
@@ -83,9 +86,17 @@ def test_report_in_a_real_browser(report_path, tmp_path):
             executable_path=exe,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page = browser.new_page(**page_options)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def test_report_in_a_real_browser(report_path, tmp_path):
+    with _browser_page(viewport={"width": 1300, "height": 900}) as (page, errors):
         page.goto(report_path.resolve().as_uri(), wait_until="load")
         for s in SECTIONS:
             assert page.locator(f"section#{s}").count() == 1, s
@@ -96,7 +107,6 @@ def test_report_in_a_real_browser(report_path, tmp_path):
         assert len(frames) == 2 and all(h > 100 for h in frames)
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=False)
-        browser.close()
     assert shot.stat().st_size > 10_000
     assert errors == [], errors
     out = os.environ.get("TRADECAST_ARTIFACTS")
@@ -137,21 +147,7 @@ def test_hostile_names_are_escaped_everywhere(hostile_report):
 
 
 def test_hostile_names_render_as_text_in_a_browser(hostile_report):
-    exe = _chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI=true but no Chromium found: .ci/run installs Debian's chromium package before the tests.")
-        pytest.skip("no Chromium on this machine (apt-get install chromium); CI runs this check")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=exe,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        page = browser.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with _browser_page() as (page, errors):
         page.goto(hostile_report.resolve().as_uri(), wait_until="load")
         page.wait_for_timeout(300)
         assert page.title() == f"tradecast: {HOSTILE_MODEL}", "no script rewrote the title"
@@ -162,7 +158,6 @@ def test_hostile_names_render_as_text_in_a_browser(hostile_report):
         for frame in page.frames[1:]:
             assert frame.title() != "pwned" and frame.locator("img[src='x']").count() == 0 and frame.locator("script").count() == 0
             assert HOSTILE_SYMBOL in frame.locator("h1").inner_text(), "the tear sheet's title shows the name as text"
-        browser.close()
     assert errors == [], errors
 
 
