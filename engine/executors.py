@@ -9,7 +9,10 @@ pins its numeric libraries to one thread (:func:`signals.threads.configure_threa
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -89,7 +92,8 @@ class ProcessExecutor:
     def __init__(self, n_jobs: int) -> None:
         configure_threads()
         self._workers = n_jobs - 1
-        self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=configure_threads)
+        self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(os.getpid(),))
         self._queue: list[_Deferred] = []
         self._in_pool: dict[_Deferred, Future] = {}
         self._lock = threading.Lock()
@@ -219,10 +223,43 @@ def _threaded(fn: Callable) -> Callable:
     return run
 
 
+def _start_worker(parent: int) -> None:
+    """A worker's set-up: one thread for torch and BLAS, and a watch on the main
+    process, so that a worker whose parent was killed exits instead of living on
+    as an orphan holding its memory."""
+    configure_threads()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:  # re-parented: the main process is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tradecast-parent-watch", daemon=True).start()
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def make_executor(n_jobs: int = 1, executor: Executor = "process", address: str | None = None):
-    """The executor for ``n_jobs`` workers: serial for one process-pool job."""
+    """The executor for ``n_jobs`` workers: serial for one process-pool job.
+
+    A process pool larger than the machine's cores only makes the small networks
+    fight over them (each pinned to one thread): ``n_jobs`` above
+    :func:`usable_cores` is capped to it, with a warning.
+    """
     check_int("walk_forward", "n_jobs", n_jobs, 1)
     check_choice("walk_forward", "executor", executor, ("process", "ray"))
     if executor == "ray":
         return RayExecutor(n_jobs, address)
+    cores = usable_cores()
+    if n_jobs > cores:
+        warnings.warn(f"walk_forward: n_jobs={n_jobs} is more than the {cores} CPU cores here; using {cores}. "
+                      f"Hint: n_jobs = {cores} (more processes only compete for the same cores).", UserWarning, stacklevel=3)
+        n_jobs = cores
     return SerialExecutor() if n_jobs == 1 else ProcessExecutor(n_jobs)

@@ -86,3 +86,52 @@ def test_a_script_without_a_main_guard_gets_a_hint(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode != 0
     assert "WorkerDied" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-2000:]
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "fit.log"), "CI": "true"}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet"), "2"],
+                            cwd=root, env=env)
+    deadline = time.time() + 120
+    while not (tmp_path / "fit.log").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # the first fit has started: the pool is up
+    workers = [c for c in _children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+    assert workers, "n_jobs=2 started a worker process"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 15
+    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"]
+    assert not alive, f"orphaned workers {alive} outlived the killed main process"
+
+
+def test_n_jobs_above_the_cores_is_capped_with_a_warning(monkeypatch):
+    from engine import executors
+
+    monkeypatch.setattr(executors, "usable_cores", lambda: 1)
+    with pytest.warns(UserWarning, match=r"n_jobs=4 is more than the 1 CPU cores here; using 1"):
+        pool = executors.make_executor(4)
+    assert isinstance(pool, executors.SerialExecutor)
+    pool.close()
