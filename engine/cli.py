@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 import warnings
@@ -256,6 +257,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.func(args)
         except TradecastError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+                raise
+            what = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                    errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}[exc.errno]
+            print(f"error: {what} ({exc.filename or exc}). Every file is written to a temporary name and renamed when whole, "
+                  f"so nothing half-written is left to be read later. Hint: free space or choose another --root / --run-dir, "
+                  f"then tradecast run --resume to go on from the finished folds.", file=sys.stderr)
             return 1
 
 

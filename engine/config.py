@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 import types
@@ -163,6 +164,13 @@ class WalkForwardConfig:
             raise ConfigError(f"walkforward.start_row must be a row number >= 1; got {self.start_row}.")
         if self.train_fraction is not None and not 0 < self.train_fraction < 1:
             raise ConfigError(f"walkforward.train_fraction must be in (0, 1); got {self.train_fraction}. Hint: 0.8 trains on the first 80 % of rows.")
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
+            raise ConfigError(f"walkforward.n_jobs must be an integer >= 1 (worker processes); got {self.n_jobs!r}. Hint: n_jobs = 2.")
+        try:
+            WalkForward(start=None, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
+                        min_train=self.min_train, embargo=self.embargo)._check()
+        except ParameterError as exc:
+            raise ConfigError(f"[walkforward]: {exc}".replace("WalkForward: ", "")) from None
         if self.start_row is None and self.train_fraction is None:
             try:
                 WalkForward(start=self.start)._first_test_row(pd.DatetimeIndex([pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")]))
@@ -326,6 +334,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} must be a number; got {value!r} ({type(value).__name__}).")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number; got {value!r}.")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

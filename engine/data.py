@@ -36,7 +36,9 @@ repair: a missing bar becomes the flattest bar consistent with what is known
 
 from __future__ import annotations
 
+import gzip
 import importlib
+import io
 import os
 import re
 import warnings
@@ -130,15 +132,38 @@ def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
     return {symbol: raw}, notes
 
 
+def _read_text(path: Path) -> str:
+    """The file's text: gzip-compressed or not, UTF-8 with or without a BOM; other
+    encodings are refused with how to re-encode them."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path} is a damaged gzip file ({exc}). Hint: download it again, or gunzip it to see what is left.") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}; Excel and older tools write "
+            f"Latin-1 or Windows-1252). Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8 '{path}' > '{path.stem}-utf8.csv'."
+        ) from None
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    with open(path, encoding="utf-8-sig") as fh:
-        head = [fh.readline() for _ in range(3)]
-    first = [line.split(",")[0].strip().strip('"').lower() for line in head]
+    """A CSV in the dialects users have: ',' or ';' separated (';' with decimal
+    commas, as European spreadsheets write), gzip, a BOM, and the two-header-row
+    layout of ``yfinance.download(...).to_csv()``."""
+    text = _read_text(path)
+    head = text.splitlines()[:3]
+    sep = ";" if head and head[0].count(";") > head[0].count(",") else ","
+    decimal = "," if sep == ";" and re.search(r"\d,\d", "\n".join(head[1:])) else "."
+    first = [line.split(sep)[0].strip().strip('"').lower() for line in head] + ["", "", ""]
     if first[:2] in (["price", "ticker"], ["ticker", "price"]):
         # yfinance's DataFrame.to_csv layout: two header rows, then a "Date" row.
         skip = [2] if first[2] == "date" else []
-        return pd.read_csv(path, header=[0, 1], index_col=0, skiprows=skip)
-    return pd.read_csv(path)
+        return pd.read_csv(io.StringIO(text), header=[0, 1], index_col=0, skiprows=skip, sep=sep, decimal=decimal)
+    return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
 
 
 def _read_file(scheme: str, path_text: str) -> pd.DataFrame:
@@ -149,12 +174,38 @@ def _read_file(scheme: str, path_text: str) -> pd.DataFrame:
         raw = _read_csv(path) if scheme == "csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: no header and no rows. Hint: the file needs a date column and at least a close column.") from None
+    except DataError:
+        raise
     except Exception as exc:
         raise DataError(f"could not read {path} as {scheme}: {type(exc).__name__}: {exc}") from exc
     return raw
 
 
 # --------------------------------------------------------------------------- layout
+
+
+_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b")
+
+
+def _day_first(strings: pd.Series, where: str) -> bool | None:
+    """For dates written D/M/Y or M/D/Y: True (day first), False (month first), or
+    None for other formats. Which one comes first is read off the data (a first
+    number above 12 is a day); dates that fit both ways are refused, never guessed."""
+    parts = strings.str.extract(_NUMERIC_DATE)
+    if len(strings) == 0 or parts[0].isna().any():
+        return None
+    a, b = parts[0].astype(int), parts[1].astype(int)
+    if (a > 12).any() and (b > 12).any():
+        raise DataError(f"{where}: dates mix day-first and month-first forms ({strings[a > 12].iloc[0]!r} and {strings[b > 12].iloc[0]!r}). "
+                        f"Hint: write ISO dates such as 2020-01-31.")
+    if (a > 12).any():
+        warnings.warn(f"{where}: dates read as day-first (DD/MM/YYYY): {strings[a > 12].iloc[0]!r} is day {int(a[a > 12].iloc[0])}.", DataWarning, stacklevel=5)
+        return True
+    if (b > 12).any():
+        return False
+    raise DataError(f"{where}: dates such as {strings.iloc[0]!r} read either day-first or month-first, and none of them tells "
+                    f"which (no number above 12). Hint: write ISO dates such as 2020-01-31.")
 
 
 def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
@@ -167,7 +218,18 @@ def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
             f"{where} has no dates: the row labels are {values.dtype} values such as {values[0]!r}. "
             f"Hint: name the date column 'date' (any case), or index the frame by date."
         )
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", utc=False, format="mixed")
+    texts = pd.Series(values, dtype=object)
+    strings = texts.dropna().astype(str)
+    if len(strings) and strings.str.contains(_OFFSET).all():
+        # A daily bar belongs to its local date: drop each stamp's own offset (they
+        # differ across daylight saving time) and keep the wall time.
+        texts = texts.where(texts.isna(), texts.astype(str).str.replace(_OFFSET, "", regex=True))
+        strings = texts.dropna().astype(str)
+    dayfirst = _day_first(strings, where)
+    if dayfirst is not None:
+        parsed = pd.to_datetime(texts, errors="coerce", dayfirst=dayfirst, format="mixed")
+    else:
+        parsed = pd.to_datetime(texts, errors="coerce", utc=False, format="mixed")
     bad = parsed.isna().to_numpy() & pd.Series(values, dtype=object).notna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
@@ -397,6 +459,7 @@ def _check_values(
             f"{listed.index[r].date()} ({int(bad.any(axis=1).sum())} such row(s)). Hint: prices must be "
             f"positive; remove or repair these rows."
         )
+    _check_calendar(listed["close"].dropna(), symbol)
     if "open" in listed.columns:
         o, h, l, c = (listed[k].to_numpy() for k in PRICES)
         body_hi, body_lo = np.maximum(o, c), np.minimum(o, c)
@@ -422,6 +485,63 @@ def _check_values(
     out = frame.copy()
     out.iloc[first:last] = listed.to_numpy()
     return out, filled, 0
+
+
+#: Closes below this break vectorbt's order sizing ("val_price_now must be finite").
+MIN_PRICE = 1e-8
+#: A one-day move beyond both of these is reported as a possible unadjusted split.
+SPLIT_MOVE, SPLIT_SCALE = np.log(1.8), 20.0
+
+
+def _check_calendar(close: pd.Series, symbol: str) -> None:
+    """Bars that load but are not what they seem: weekly or monthly bars read as
+    daily, dates shifted by a time zone, weekend bars, unadjusted splits, and
+    prices too small to trade in a backtest."""
+    if len(close) >= 10:
+        gaps = np.diff(close.index.values).astype("timedelta64[s]").astype(float) / 86_400  # whatever the index's resolution
+        spacing = float(np.median(gaps))
+        if spacing >= 5:
+            kind = "weekly" if spacing < 20 else "monthly" if spacing < 80 else "sparse"
+            raise DataError(
+                f"{symbol}: bars are a median {spacing:g} days apart: {kind} bars, not daily ones. tradecast works on daily "
+                f"bars (its variance targets and 252-day annualisation assume them). Hint: load daily bars (yfinance interval='1d')."
+            )
+    days = close.index.day_of_week
+    counts = np.bincount(days, minlength=7)
+    mon, fri, sat, sun = counts[0], counts[4], counts[5], counts[6]
+    if (sun > 0 and fri == 0) or (sat > 0 and mon == 0):
+        day = "Sundays" if sun > 0 and fri == 0 else "Saturdays"
+        missing = "Fridays" if day == "Sundays" else "Mondays"
+        raise DataError(
+            f"{symbol}: {int(sun if day == 'Sundays' else sat)} bars fall on {day} and none on {missing}: the dates look shifted "
+            f"by a time zone (a bar stamped at midnight UTC is the previous evening in New York). Hint: convert timestamps to "
+            f"the exchange's zone before taking the date, e.g. index.tz_convert('America/New_York')."
+        )
+    weekend = days >= 5
+    if weekend.any():
+        warnings.warn(
+            f"{symbol}: {int(weekend.sum())} bars fall on weekends, the first on {close.index[weekend][0].date()}. Fine for an "
+            f"asset that trades every day (crypto); annualisation still assumes 252 trading days a year.",
+            DataWarning, stacklevel=4,
+        )
+    low = close < MIN_PRICE
+    if low.any():
+        raise DataError(
+            f"{symbol}: close {float(close[low].iloc[0]):g} on {close.index[low][0].date()} is below {MIN_PRICE:g}, too small for a "
+            f"backtest's order sizing. Hint: scale the prices (multiply every price column by the same factor: returns do not change)."
+        )
+    r = np.log(close).diff().dropna()
+    if len(r) >= 20:
+        typical = float(np.median(np.abs(r)))
+        jumps = (np.abs(r) > SPLIT_MOVE) & (np.abs(r) > SPLIT_SCALE * max(typical, 1e-12))
+        if jumps.any():
+            day, move = r.index[jumps][0], float(np.expm1(r[jumps].iloc[0]))
+            warnings.warn(
+                f"{symbol}: a one-day move of {100 * move:+.0f} % on {day.date()}, {abs(r[jumps].iloc[0]) / max(typical, 1e-12):.0f} "
+                f"times the series' median daily move ({int(jumps.sum())} such day(s)): an unadjusted split? Hint: split-adjusted "
+                f"prices (auto_adjust=True for yfinance), or fix the source.",
+                DataWarning, stacklevel=4,
+            )
 
 
 def validate(

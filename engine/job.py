@@ -17,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "return_loss_table", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
+__all__ = ["Prepared", "prepare", "check_columns", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "return_loss_table", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,46 @@ def prepare(config: RunConfig) -> Prepared:
     windows = max(max(f.har_lags), f.volume_window) + 1
     bars = load(d.source, start=d.start, end=d.end, fill=d.fill, auto_adjust=d.auto_adjust, cache_dir=d.cache_dir, min_rows=windows)
     vix = load(d.vix, cache_dir=d.cache_dir) if d.vix else None
+    per_symbol = by_symbol(bars)
+    _check_estimator(f.target, per_symbol)
     features = {
         sym: feature_frame(b, target=f.target, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix)
-        for sym, b in by_symbol(bars).items()
+        for sym, b in per_symbol.items()
     }
+    check_columns(config, features)
     return Prepared(config=config, bars=bars, features=features)
+
+
+def _check_estimator(target: str, bars: dict[str, pd.DataFrame]) -> None:
+    """A range estimator needs open, high and low: say so in config keys, before any feature is built."""
+    if target == "close_to_close":
+        return
+    for sym, b in bars.items():
+        missing = [c for c in ("open", "high", "low") if c not in b.columns or b[c].isna().all()]
+        if missing:
+            from engine.config import ConfigError
+
+            raise ConfigError(f"[features] target = {target!r} needs open, high and low bars, but {sym} has no {', '.join(missing)} "
+                              f"(close-only data). Hint: [features] target = \"close_to_close\" in the config, or load OHLC bars.")
+
+
+def check_columns(config: RunConfig, features: dict[str, pd.DataFrame]) -> None:
+    """Every forecaster's input columns exist in every symbol's features, checked
+    before any fit; the message names the ``[[forecasters]]`` table and the key to change."""
+    from engine.config import ConfigError
+
+    for spec in config.forecasters:
+        model = spec.build()
+        needed = model._needed() if hasattr(model, "_needed") else []
+        for sym, frame in features.items():
+            missing = [c for c in needed if c not in frame.columns or frame[c].isna().all()]
+            if missing:
+                usable = [c for c in needed if c not in missing]
+                hint = (f"features = {str(usable).replace(chr(39), chr(34))} in that [[forecasters]] table" if "features" in model.get_params() and usable
+                        else "another forecaster, or data that has it")
+                raise ConfigError(f"forecaster {spec.name!r} (type {spec.type!r}) reads {', '.join(missing)}, which the data of {sym} "
+                                  f"does not have (it has {', '.join(c for c in frame.columns if frame[c].notna().any())}). "
+                                  f"Hint: {hint}; volume_ratio needs volume bars, vix a [data] vix source.")
 
 
 def describe(prepared: Prepared) -> str:

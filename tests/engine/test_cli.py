@@ -122,3 +122,30 @@ def test_a_walk_forward_error_is_a_message_not_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: WalkForward: start=2030-01-01 is after the last date 2018-12-31")
     assert '"status": "failed"' in (tmp_path / "run" / "manifest.json").read_text()
+
+
+def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path, capsys, monkeypatch):
+    import errno as errno_mod
+
+    from engine import atomic
+
+    cfg = tmp_path / "quick.toml"
+    cfg.write_text(FAST_RUN)
+    real = atomic.os.fsync
+    calls = []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) > 6:  # the config and manifest go through; a fold or result file meets a full disk
+            raise OSError(errno_mod.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--no-tearsheets"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the disk is full") and "nothing half-written" in err and "Traceback" not in err
+    assert not list((tmp_path / "run").rglob("*.tmp")), "temporary files are removed"
+    for path in (tmp_path / "run").rglob("*.parquet"):  # whatever was written is whole
+        from engine.atomic import read_parquet_checked
+
+        read_parquet_checked(path)

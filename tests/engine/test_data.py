@@ -326,3 +326,81 @@ def test_universe_missing_day_inside_span_is_a_gap(tmp_path):
         uni = load(f"csv:{path}", fill="ffill")
     assert uni.attrs["filled_rows"] == {"A": 0, "B": 1}
     assert uni[("B", "close")].iloc[7] == uni[("B", "close")].iloc[6]
+
+
+# --------------------------------------------------------------------------- CSV dialects and data that loads but is wrong
+
+import gzip as _gzip  # noqa: E402
+
+_DAYS = pd.bdate_range("2020-01-06", periods=40)
+_PX = [100 + 0.3 * i + (i % 3) for i in range(40)]
+
+
+def _csv(rows, header="date,close", sep=","):
+    return (header.replace(",", sep) + "\n" + "\n".join(sep.join(map(str, r)) for r in rows) + "\n").encode()
+
+
+def _plain():
+    return _csv([(d.date(), p) for d, p in zip(_DAYS, _PX, strict=True)])
+
+
+def _file(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return f"csv:{path}"
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("bom.csv", lambda: b"\xef\xbb\xbf" + _plain()),
+        ("zipped.csv.gz", lambda: _gzip.compress(_plain())),
+        ("euro.csv", lambda: _csv([(d.date(), str(p).replace(".", ",")) for d, p in zip(_DAYS, _PX, strict=True)], sep=";")),
+        ("dst.csv", lambda: _csv([(f"{d.date()}T16:00:00{'-05:00' if d < pd.Timestamp('2020-02-10') else '-04:00'}", p) for d, p in zip(_DAYS, _PX, strict=True)])),
+    ],
+)
+def test_csv_dialects_load_the_same_bars(tmp_path, name, make):
+    bars = load(_file(tmp_path, name, make()))
+    assert list(bars.index) == list(_DAYS) and np.allclose(bars["close"], _PX)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "match"),
+    [
+        ("latin.csv", lambda: _plain().replace(b"date", b"d\xe4te"), r"is not UTF-8 text \(byte 0xe4 at position 1.*Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8"),
+        ("ambiguous.csv", lambda: _csv([(f"0{d.day % 9 + 1}/0{d.month}/2020", p) for d, p in zip(_DAYS[:8], _PX, strict=False)]),
+         r"dates such as '0\d/01/2020' read either day-first or month-first.*Hint: write ISO dates"),
+        ("weekly.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2015-01-02", periods=40, freq="W-FRI"), _PX, strict=True)]),
+         r"bars are a median 7 days apart: weekly bars, not daily ones"),
+        ("monthly.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2015-01-30", periods=40, freq="BME"), _PX, strict=True)]),
+         r"bars are a median \d+ days apart: monthly bars"),
+        ("shifted.csv", lambda: _csv([((d - pd.Timedelta(days=1)).date(), p) for d, p in zip(_DAYS, _PX, strict=True)]),
+         r"bars fall on Sundays and none on Fridays: the dates look shifted by a time zone"),
+        ("tiny.csv", lambda: _csv([(d.date(), p * 1e-12) for d, p in zip(_DAYS, _PX, strict=True)]), r"is below 1e-08, too small for a backtest's order sizing. Hint: scale the prices"),
+        ("broken.csv.gz", lambda: _gzip.compress(_plain())[:30], r"is a damaged gzip file"),
+    ],
+)
+def test_bad_csvs_are_refused_with_the_reason(tmp_path, name, make, match):
+    with pytest.raises(DataError, match=match):
+        load(_file(tmp_path, name, make()))
+
+
+def test_day_first_dates_are_named_as_such(tmp_path):
+    rows = [(f"{d.day:02d}/{d.month:02d}/{d.year}", p) for d, p in zip(_DAYS, _PX, strict=True)]
+    with pytest.warns(DataWarning, match=r"dates read as day-first \(DD/MM/YYYY\): '\d\d/01/2020' is day 1\d"):
+        bars = load(_file(tmp_path, "dmy.csv", _csv(rows)))
+    assert list(bars.index) == list(_DAYS), "read as days, not reported as 'not sorted'"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "match"),
+    [
+        ("split.csv", lambda: _csv([(d.date(), p / 2 if i >= 20 else p) for i, (d, p) in enumerate(zip(_DAYS, _PX, strict=True))]),
+         r"a one-day move of -\d\d % on 2020-02-03, \d+ times the series' median daily move.*an unadjusted split\?"),
+        ("weekend.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2020-01-06", periods=40), _PX, strict=True)]),
+         r"bars fall on weekends, the first on 2020-01-11. Fine for an asset that trades every day"),
+    ],
+)
+def test_suspicious_data_is_warned_about(tmp_path, name, make, match):
+    with pytest.warns(DataWarning, match=match):
+        load(_file(tmp_path, name, make()))
