@@ -231,3 +231,18 @@ def test_list_is_newest_first_and_survives_damaged_folders(tmp_path):
     assert runs.set_index("run").loc["failed", "best qlike"] == "error: DataError: bad bar"
     # best per symbol, among 1-day variance models: never the 5-day model, never a min across assets
     assert runs.set_index("run").loc["two", "best qlike"] == "A: gru (0.3); B: har (0.5)"
+
+
+def test_a_failed_report_leaves_the_run_as_it_was(finished, tmp_path, monkeypatch):
+    _, run = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    before = _tree(copy)
+
+    def broken(inputs):
+        raise RuntimeError("a figure failed")
+
+    monkeypatch.setattr("reports.html.render", broken)
+    with pytest.raises(RuntimeError, match="a figure failed"):
+        main(["report", str(copy), "--no-tearsheets"])
+    assert _tree(copy) == before, "status, report and every other file as they were; no temporary file left"
