@@ -10,8 +10,10 @@ import warnings
 from collections.abc import Sequence
 
 from engine import __version__
-from engine.config import ConfigError, RunConfig, load_config
-from signals.errors import DataWarning, TradecastError
+from signals.errors import ConfigError, DataWarning, TradecastError
+
+# The config machinery (and through it pandas and the forecasters) is imported by
+# the commands that need it, so that `tradecast --help` starts in a blink.
 
 __all__ = ["main", "build_parser"]
 
@@ -52,6 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from engine import store
+    from engine.config import RunConfig, load_config
     from engine.job import run_job
 
     t0 = time.perf_counter()
@@ -81,10 +84,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_run_dir(run_dir: Path, config: RunConfig) -> None:
+def _check_run_dir(run_dir: Path, config) -> None:
     """``--run-dir`` may be a new or empty folder, or a run of the same config (then
     the run resumes); never a finished run of another config, nor a folder of other files."""
-    from engine.config import to_dict
+    from engine.config import load_config, to_dict
 
     if not run_dir.exists() or not any(run_dir.iterdir()):
         return
@@ -194,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast walk-forward out of sample, trade the forecasts and write the HTML report into "
         "runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to configs/sp500.toml: "
         "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM and GRU, "
-        "yearly refits from 2008, a 10%% vol target and a regime strategy.",
+        "yearly refits from 2008, a 10 percent vol target and a regime strategy.",
         epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

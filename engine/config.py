@@ -40,7 +40,7 @@ from engine.executors import Executor
 from engine.splits import Rule, WalkForward, Window
 from engine.walkforward import WarmStart
 from signals.base import BaseForecaster
-from signals.errors import ParameterError, TradecastError
+from signals.errors import ConfigError, ParameterError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
 from strategies.spec import StrategySpec
@@ -60,11 +60,8 @@ __all__ = [
     "load_config",
     "from_dict",
     "to_dict",
+    "to_annotated_toml",
 ]
-
-
-class ConfigError(TradecastError, ValueError):
-    """A configuration that tradecast refuses: unknown key, wrong type or value."""
 
 
 #: Names a run or a forecaster may have: a letter or digit, then letters, digits,
@@ -414,3 +411,34 @@ def to_dict(config: Any) -> dict[str, Any]:
         if v is not None:
             out[f.name] = v
     return out
+
+
+def to_annotated_toml(config: RunConfig) -> str:
+    """The config as the TOML a user would write, with every key that differs from
+    the default job marked ``# changed (default: ...)`` and added or changed
+    forecaster tables marked ``# not in the default job``."""
+    from engine.store import _toml_value, to_toml
+
+    default = to_dict(RunConfig())
+    defaults_by_table = {f"[{k}]": v for k, v in default.items() if isinstance(v, dict)}
+    defaults_by_table.update({f"[{k}.{kk}]": vv for k, v in default.items() if isinstance(v, dict) for kk, vv in v.items() if isinstance(vv, dict)})
+    default_models = [to_dict(f) for f in DEFAULT_FORECASTERS]
+    current = to_dict(config)
+    models = iter(current.get("forecasters", []))
+    lines, table = [], ""
+    for line in to_toml(current).splitlines():
+        if line.startswith("[[forecasters]]"):
+            table = "[[forecasters]]"
+            lines.append(line if next(models) in default_models else line + "  # not in the default job")
+            continue
+        if line.startswith("["):
+            table = line
+        elif " = " in line and table != "[[forecasters]]":
+            key, value = line.split(" = ", 1)
+            base = default.get(key) if not table else defaults_by_table.get(table, {}).get(key)
+            if base is None and value:
+                line += "  # changed (default: not set)"
+            elif base is not None and _toml_value(base) != value:
+                line += f"  # changed (default: {_toml_value(base)})"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -257,12 +257,11 @@ def git_commit() -> str:
 
 def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
-    import json
     import platform
 
     from engine import __version__
     from engine.atomic import frame_digest
-    from engine.config import to_dict
+    from engine.config import to_annotated_toml
 
     bars = prepared.bars
     versions = [f"{pkg} {v}" for pkg, v in package_versions().items()]
@@ -276,7 +275,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
         "data hash": frame_digest(bars)[:16],
         "tradecast": f"{__version__} (git {commit})",
         "packages": f"Python {platform.python_version()}; " + ", ".join(versions),
-        "config": json.dumps(to_dict(prepared.config), separators=(", ", ": ")),
+        "config": to_annotated_toml(prepared.config),
     }
 
 

@@ -384,10 +384,47 @@ def _models(forecasters) -> dict[str, BaseForecaster]:
     return models
 
 
-def _show_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    return sys.stderr.isatty() and not os.environ.get("CI")
+class ProgressLines:
+    """Progress for output that is not a terminal (logs, CI, nohup, notebooks): one
+    line per tenth of the work or per ``every`` seconds, whichever comes first,
+    with the elapsed time and an estimate of the rest, and a last line at the end.
+    The same calls as a tqdm bar (``update``, ``set_postfix_str``, ``close``)."""
+
+    def __init__(self, total: int, desc: str, *, file=None, every: float = 30.0) -> None:
+        self.total, self.desc, self.file, self.every = total, desc, file or sys.stderr, every
+        self.done, self.note = 0, ""
+        self.t0 = self.last = time.perf_counter()
+        self.next_share = 0.1
+
+    def set_postfix_str(self, note: str, refresh: bool = False) -> None:
+        self.note = note
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        share = self.done / max(self.total, 1)
+        if share >= self.next_share or now - self.last >= self.every or self.done == self.total:
+            self.next_share = (int(share * 10) + 1) / 10
+            self.last = now
+            elapsed = now - self.t0
+            left = elapsed / share - elapsed if share > 0 else float("nan")
+            tail = f"about {left:.0f} s left" if self.done < self.total else "done"
+            print(f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
+                  + (f" (last: {self.note})" if self.note else ""), file=self.file, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(progress: bool | None, total: int):
+    """A tqdm bar on a terminal, log lines elsewhere, nothing with ``progress=False``."""
+    from tqdm.auto import tqdm
+
+    if progress is False or total == 0:
+        return tqdm(total=total, disable=True)
+    if progress is True or sys.stderr.isatty():
+        return tqdm(total=total, desc="walk-forward", unit="fold", file=sys.stderr)
+    return ProgressLines(total, "walk-forward")
 
 
 def walk_forward(
@@ -434,12 +471,12 @@ def walk_forward(
     seed : int, default 0
         Seeds the audit's cut dates.
     progress : bool, optional
-        Progress bar; by default shown on a terminal and hidden under CI.
+        Progress: a bar on a terminal; where the output is not a terminal (logs,
+        CI, nohup, notebooks) a line per tenth of the folds with the elapsed time
+        and an estimate of the rest (:class:`ProgressLines`); False for none.
     ray_address : str, optional
         Address of a Ray cluster for ``executor="ray"``.
     """
-    from tqdm.auto import tqdm
-
     frames = _frames(data)
     models = _models(forecasters)
     check_choice("walk_forward", "warm_start", warm_start, ("cold", "warm"))
@@ -477,7 +514,7 @@ def walk_forward(
 
     results: dict[tuple[str, str, int], FoldResult] = {}
     n_tasks = sum(n_folds[c] for c in chains)
-    bar = tqdm(total=n_tasks, desc="walk-forward", unit="fold", disable=not _show_progress(progress), file=sys.stderr)
+    bar = _progress(progress, n_tasks)
     pool = make_executor(n_jobs, executor, ray_address)
     pending: dict[Any, tuple[tuple[tuple[str, ...], str], int, str]] = {}
 

@@ -23,7 +23,7 @@ from reports.metrics import forecast_groups, group_label, historical_mean_foreca
 from reports.tearsheet import tearsheet_html
 from signals.base import origins_for, realized_target
 
-__all__ = ["ReportInputs", "render", "SECTIONS", "write_report"]
+__all__ = ["ReportInputs", "render", "headline", "SECTIONS", "write_report"]
 
 #: Section ids, in order; the browser test checks each is present.
 SECTIONS = ("summary", "leaderboard", "regimes", "folds", "forecasts", "training", "strategies", "returns", "tearsheets")
@@ -47,6 +47,9 @@ thead th { background: #f0f2f5; }
 .best { background: #e8f5e9; font-weight: 600; }
 .note { color: #55606e; font-size: 12.5px; }
 .warn { color: #8a4b00; }
+.headline { background: #eef4ff; border: 1px solid #c9d8f5; border-radius: 6px; padding: 4px 16px 8px 16px; margin-bottom: 10px; }
+.headline li { margin: 3px 0; }
+pre.config { background: #f6f7f9; border: 1px solid #e6e9ee; padding: 8px 12px; font-size: 12.5px; overflow-x: auto; }
 figure { margin: 10px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eef0f3; }
 figcaption { color: #55606e; font-size: 12.5px; }
@@ -206,20 +209,86 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
         parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {best} / threshold')}</h3><iframe class=\"tearsheet\" sandbox=\"\" title=\"{html.escape(best)} threshold tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
 
 
+def _significance(p: float) -> str:
+    if not np.isfinite(p):
+        return "not tested"
+    return f"Diebold–Mariano p = {p:.2g}, " + ("significant at 5 %" if p < 0.05 else "not significant at 5 %")
+
+
+def _gap(row: pd.Series) -> str:
+    gap, se = float(row["sharpe_vs_bh"]), float(row["sharpe_vs_bh_se"])
+    if not np.isfinite(gap):
+        return "no trades"
+    verdict = "more than two standard errors" if np.isfinite(se) and abs(gap) > 2 * se else "within two standard errors: noise"
+    return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against buy and hold ({verdict})"
+
+
+def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[str]:
+    """What the run found, in sentences, for the top of the report: per symbol the
+    best forecaster of the first variance (or return) group against its baseline,
+    the best strategy against buy and hold on the same days with its standard
+    error, the best threshold strategy; then the run's warnings and the audit."""
+    lines = []
+    for sym, board in boards.items():
+        name = f"{sym}: " if len(boards) > 1 else ""
+        variance = board[board["target"] == "variance"]
+        if len(variance):
+            group = variance[(variance["horizon"] == variance["horizon"].iloc[0])]
+            best = group.index[0]
+            ratio = [c for c in group.columns if c.startswith("qlike_vs_") and group[c].notna().any()]
+            if ratio and best != ratio[0].removeprefix("qlike_vs_"):
+                base = ratio[0].removeprefix("qlike_vs_")
+                lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}, {group.loc[best, ratio[0]]:.3f} of "
+                             f"{base}'s ({_significance(group.loc[best, 'dm_pvalue'])}).")
+            else:
+                lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}.")
+        returns = board[(board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()]
+        if len(returns):  # models that call a sign: the zero forecast itself is the benchmark, not a candidate
+            best = returns["r2_vs_zero"].idxmax()
+            r2 = returns.loc[best, "r2_vs_zero"]
+            verdict = "beats" if r2 > 0 else "no return forecaster beats"
+            lines.append(f"{name}{verdict} the zero forecast out of sample: best {best}, R² {r2:+.4f} "
+                         f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called {returns.loc[best, 'direction']:.3f} "
+                         f"of the time against always-long's {returns.loc[best, 'always_long']:.3f}.")
+        for label, table in (("strategy", inputs.strategy_tables.get(sym)), ("threshold strategy", inputs.threshold_tables.get(sym))):
+            if table is None or "sharpe_vs_bh" not in table:
+                continue
+            rows = table.drop(index=[i for i in table.index if (i[0] if isinstance(i, tuple) else i) == "buy_and_hold"])
+            if rows["sharpe"].notna().any():
+                top = rows["sharpe"].idxmax()
+                first, last = table.attrs.get("window", (None, None))
+                span = f" on {first.date()} to {last.date()}" if first is not None else ""
+                lines.append(f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: {_gap(rows.loc[top])}.")
+        for model, text in board.get("flag", pd.Series(dtype=object)).items():
+            if text:
+                lines.append(f"warning: {name}{model}: {text}.")
+    lines += [f"warning: {w}" for w in getattr(inputs.result, "warnings", ())]
+    if "causality audit" in inputs.summary:
+        lines.append(f"causality audit: {inputs.summary['causality audit']}.")
+    return lines
+
+
 def render(inputs: ReportInputs) -> str:
     """The report as one HTML string."""
     res = inputs.result
     parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
-    parts["summary"].append('<dl class="kv">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.summary.items()) + "</dl>")
+    parts["summary"].append('<dl class="kv">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.summary.items() if k != "config") + "</dl>")
+    if "config" in inputs.summary:
+        parts["summary"].append('<details><summary>The config, as TOML (keys that differ from the default job are marked)</summary>'
+                                f'<pre class="config">{html.escape(str(inputs.summary["config"]))}</pre></details>')
 
     groups = forecast_groups(res.models)
+    boards = {sym: inputs.leaderboards.get(sym) if inputs.leaderboards.get(sym) is not None
+              else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=inputs.baseline) for sym in res.symbols}
+    found = headline(inputs, boards)
+    parts["summary"].insert(0, '<div class="headline"><h3>What this run found</h3><ul>'
+                            + "".join(f'<li class="{"warn" if line.startswith("warning") else ""}">{html.escape(line)}</li>' for line in found)
+                            + "</ul></div>")
     for sym in res.symbols:
         frame = res.frames[sym]
         fc_all = res.for_symbol(sym)
         head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
-        board_all = inputs.leaderboards.get(sym)
-        if board_all is None:
-            board_all = leaderboard(fc_all, frame, res.models, baseline=inputs.baseline)
+        board_all = boards[sym]
         best = base = None  # of the first variance group: the models whose strategies are drawn
         for n_group, ((kind, h), names) in enumerate(groups.items()):
             ghead = head if n_group == 0 else ""

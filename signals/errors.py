@@ -6,7 +6,7 @@ They live in ``signals`` because it is the lowest layer: ``engine`` imports
 
 from __future__ import annotations
 
-__all__ = ["TradecastError", "DataError", "DataWarning", "ConvergenceWarning", "ParameterError"]
+__all__ = ["TradecastError", "DataError", "ConfigError", "DataWarning", "ConvergenceWarning", "ParameterError"]
 
 
 class TradecastError(Exception):
@@ -20,6 +20,12 @@ class DataError(TradecastError, ValueError):
     Every message says what was found, where (symbol, date, column) and how to
     fix it. Nothing is ever repaired silently: a repair is always opt-in.
     """
+
+
+class ConfigError(TradecastError, ValueError):
+    """A configuration that tradecast refuses: unknown key, wrong type or value
+    (``engine.config`` raises it; it lives here so that the command line can catch
+    it without importing the config machinery)."""
 
 
 class DataWarning(UserWarning):

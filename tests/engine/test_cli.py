@@ -143,9 +143,24 @@ def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path, caps
     monkeypatch.setattr(atomic.os, "fsync", fsync)
     assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--no-tearsheets"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: the disk is full") and "nothing half-written" in err and "Traceback" not in err
+    assert "\nerror: the disk is full" in "\n" + err and "nothing half-written" in err and "Traceback" not in err
     assert not list((tmp_path / "run").rglob("*.tmp")), "temporary files are removed"
     for path in (tmp_path / "run").rglob("*.parquet"):  # whatever was written is whole
         from engine.atomic import read_parquet_checked
 
         read_parquet_checked(path)
+
+
+def test_help_text_has_no_escaped_percent(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "%%" not in out and "10 percent vol target" in out
+
+
+def test_help_and_a_har_config_never_import_torch():
+    code = ("import sys; from engine.cli import build_parser; build_parser().format_help(); "
+            "from engine.config import from_dict; from_dict({'forecasters': [{'name': 'h', 'type': 'har'}]}); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "the registry imports a forecaster's module only when a config names it"

@@ -174,3 +174,18 @@ def test_one_error_hierarchy():
 
     for cls in (ConfigError, DataError, ParameterError, StoredResultsError):
         assert issubclass(cls, TradecastError) and issubclass(cls, ValueError)
+
+
+def test_the_config_is_shown_as_toml_with_changes_marked():
+    import tomllib
+
+    from engine.config import to_annotated_toml
+
+    cfg = from_dict({"name": "x", "strategy": {"smooth": 5}, "forecasters": [{"name": "loghar", "type": "har", "log": True},
+                                                                              {"name": "g", "type": "rnn", "hidden": [8]}]})
+    text = to_annotated_toml(cfg)
+    assert 'name = "x"  # changed (default: "sp500")' in text and "smooth = 5  # changed (default: 10)" in text
+    assert "target_vol = 0.1\n" in text, "default keys are not marked"
+    assert "[[forecasters]]\nname = \"loghar\"" in text and "[[forecasters]]  # not in the default job\nname = \"g\"" in text
+    assert from_dict(tomllib.loads(text)) == cfg, "the annotated text is the config a user would write"
+    assert "# changed" not in to_annotated_toml(RunConfig())

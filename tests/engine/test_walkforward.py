@@ -240,10 +240,15 @@ def test_audit_passes_honest_models_and_catches_a_leak(frame, models):
         walk_forward(frame, {"leaky": Leaky()}, SPLIT, audit=True)
 
 
-def test_progress_is_quiet_under_ci(frame, capsys, monkeypatch):
+def test_progress_speaks_where_the_output_is_not_a_terminal(frame, capsys, monkeypatch):
     monkeypatch.setenv("CI", "true")
-    walk_forward(frame, {"ewma": EwmaForecaster()}, SPLIT)
+    walk_forward(frame, {"ewma": EwmaForecaster()}, SPLIT, progress=False)
     assert capsys.readouterr().err == ""
+    walk_forward(frame, {"ewma": EwmaForecaster(), "har": HarForecaster()}, SPLIT)  # stderr is captured: not a terminal
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("walk-forward: 1/6 folds (17 %), ") and "s elapsed, about" in lines[0]
+    assert lines[-1].startswith("walk-forward: 6/6 folds (100 %), ") and ", done" in lines[-1]
+    assert len(lines) <= 11, "a line per tenth of the work, not per fold of a long run"
     walk_forward(frame, {"ewma": EwmaForecaster()}, SPLIT, progress=True)
     assert "walk-forward" in capsys.readouterr().err
 

@@ -174,3 +174,12 @@ def test_tearsheet_is_quiet_and_offline(caplog, capfd):
     out = capfd.readouterr()
     assert "findfont" not in out.err + out.out
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
+def test_the_report_opens_with_what_the_run_found(report_path):
+    text = report_path.read_text(encoding="utf-8")
+    top = text[text.index('<section id="summary">'):text.index('<section id="leaderboard">')]
+    assert top.index("What this run found") < top.index("<dl")
+    assert re.search(r"best variance forecaster \w+: QLIKE [\d.]+(, [\d.]+ of loghar&#x27;s \(Diebold–Mariano p = [\d.e-]+, (not )?significant at 5 %\))?", top)
+    assert re.search(r"best strategy \w+/\w+ on \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: Sharpe [\d.-]+, [+-][\d.]+ ± [\d.]+ against buy and hold", top)
+    assert "The config, as TOML" in top
