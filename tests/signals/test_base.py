@@ -13,31 +13,41 @@ from signals.ensemble import EnsembleForecaster
 from signals.errors import DataError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
-from signals.naive import EwmaForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
+from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
+from signals.naive import EwmaForecaster, HistoricalMeanForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
 from signals.rnn import RnnForecaster
 from tests.signals.frames import sp500
 
 TINY_RNN = dict(hidden=(8,), seq_len=10, epochs=2, batch_size=128)
 
-ALL = [
-    GarchForecaster(),
-    GarchForecaster(kind="gjr", dist="t", horizon=5),
-    GarchForecaster(kind="egarch", horizon=5, simulations=200),
-    HarForecaster(),
-    HarForecaster(log=True, horizon=22),
-    EwmaForecaster(),
-    EwmaForecaster(source="rv", horizon=5),
-    RollingVarianceForecaster(),
-    RollingVarianceForecaster(window=None),
-    ZeroForecaster(),
-    RollingMeanForecaster(target="price"),
-    ArForecaster(lags=3, horizon=5),
-    ArForecaster(target="price"),
-    MlpForecaster(hidden=(4,), lags=3, max_iter=20),
-    RnnForecaster(**TINY_RNN),
-    RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN),
-    RnnForecaster(target="return", **TINY_RNN),
-]
+TINY_GROUPED = dict(hidden=4, seq_len=10, epochs=2, batch_size=128)
+
+#: At least one cheap instance of every registered type (a test keeps this in step
+#: with signals.registry.FORECASTERS): the contract and causality tests below run
+#: on every forecaster a config can name.
+BY_TYPE = {
+    "garch": [GarchForecaster(), GarchForecaster(kind="gjr", dist="t", horizon=5), GarchForecaster(kind="egarch", horizon=5, simulations=200)],
+    "har": [HarForecaster(), HarForecaster(log=True, horizon=22)],
+    "ewma": [EwmaForecaster(), EwmaForecaster(source="rv", horizon=5)],
+    "rolling_variance": [RollingVarianceForecaster(), RollingVarianceForecaster(window=None)],
+    "zero": [ZeroForecaster()],
+    "rolling_mean": [RollingMeanForecaster(target="price")],
+    "historical_mean": [HistoricalMeanForecaster(), HistoricalMeanForecaster(target="absolute_return", horizon=5)],
+    "ar": [ArForecaster(lags=3, horizon=5), ArForecaster(target="price"), ArForecaster(target="absolute_return")],
+    "mlp": [MlpForecaster(hidden=(4,), lags=3, max_iter=20)],
+    "rnn": [RnnForecaster(**TINY_RNN), RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN), RnnForecaster(target="return", **TINY_RNN)],
+    "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
+    "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],
+}
+ALL = [m for models in BY_TYPE.values() for m in models]
+
+
+def test_every_registered_forecaster_is_under_test():
+    from signals.registry import FORECASTERS
+
+    assert set(BY_TYPE) == set(FORECASTERS), "add a cheap instance of each new type to BY_TYPE"
+    for name, models in BY_TYPE.items():
+        assert all(type(m) is FORECASTERS[name] for m in models), name
 
 
 @pytest.fixture(scope="module")
