@@ -119,7 +119,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError(f"{manifest} is not readable JSON ({exc}). Hint: the run folder is damaged; run it again.") from None
     if status != "complete":
         raise ConfigError(f"{run_dir} did not finish (status {status!r}); finish it with: tradecast run --resume {run_dir}")
-    path = render_run(run_dir, tearsheets=not args.no_tearsheets)
+    print(f"re-rendering {run_dir} from its stored results (nothing is refitted)")
+    path = render_run(run_dir, tearsheets=not args.no_tearsheets, echo=print)
     print(f"report: {path.resolve()}")
     print("re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest keeps the run's provenance")
     return 0

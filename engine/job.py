@@ -481,7 +481,7 @@ def audit_line(result: WalkForwardResult) -> str:
     return line
 
 
-def render_run(run_dir, *, tearsheets: bool = True) -> Path:
+def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Path:
     """Re-render a finished run's report from its stored results alone.
 
     No data source is read, no model is fitted, and nothing in the run folder
@@ -504,9 +504,12 @@ def render_run(run_dir, *, tearsheets: bool = True) -> Path:
     run_dir = Path(run_dir)
     manifest = store.read_json(run_dir / "manifest.json")
     config = load_config(run_dir / "config.toml")
-    _, result = load_results(run_dir, config)
     t = time.perf_counter()
+    _, result = load_results(run_dir, config)
+    echo(f"read the stored results of {len(result.models)} models on {len(result.symbols)} symbol(s) in {time.perf_counter() - t:.1f} s; "
+         f"scoring and trading them")
     outcome = _score_and_trade(config, result)
+    echo(f"leaderboards and strategies in {time.perf_counter() - t:.1f} s; writing the report" + (" with tear sheets" if tearsheets else ""))
     summary = dict(manifest.get("summary") or {})
     rendered = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tradecast": __version__, "from": list(RESULT_FILES), "fitted": "nothing"}
     summary["rendered"] = (f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "

@@ -91,21 +91,27 @@ def loss_by_fold(table: pd.DataFrame) -> str:
         return to_data_uri(fig)
 
 
-def training_curves(histories: dict) -> str | None:
-    """Train and validation loss per epoch, one panel per network, every fold."""
+def training_curves(histories: dict, fold_labels: dict | None = None) -> str | None:
+    """Train and validation loss per epoch, one panel per network, every fold: one
+    colour per fold with a legend (``fold_labels``, e.g. the year each fold
+    forecasts), validation solid and training dashed."""
     models = sorted({k[1] for k in histories})
     if not models:
         return None
+    labels = fold_labels or {}
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3), squeeze=False)
+        fig, axes = plt.subplots(1, len(models), figsize=(max(5.0, 4.6 * len(models)), 3.4), squeeze=False)
         for ax, m in zip(axes[0], models, strict=True):
             for (_, model, fold), h in sorted(histories.items()):
                 if model != m:
                     continue
-                ax.plot(h.index, h["val_loss"], lw=0.9, label=f"fold {fold}")
+                ax.plot(h.index, h["val_loss"], lw=0.9, label=labels.get(fold, f"fold {fold}"))
                 ax.plot(h.index, h["train_loss"], lw=0.6, ls="--", color=ax.lines[-1].get_color())
-            ax.set_title(f"{m}: validation (solid) and training (dashed) loss")
+            ax.set_title(m, fontsize=9)
             ax.set_xlabel("epoch")
+            ax.legend(fontsize=6, ncol=2, title="fold", title_fontsize=6)
+        axes[0][0].set_ylabel("loss (validation solid, training dashed)")
+        fig.tight_layout()
         return to_data_uri(fig)
 
 
@@ -149,17 +155,20 @@ def equity_and_drawdown(strategies: dict[str, pd.Series], benchmark: pd.Series) 
 
 
 def weights_and_turnover(weights: dict[str, pd.Series], turnover: dict[str, pd.Series]) -> str:
-    """Weight held each day, and turnover summed by month."""
+    """Mean weight held each month (a 0/1 rule traded daily is a solid block when
+    drawn day by day), and turnover summed by month."""
     with plt.rc_context(_STYLE):
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
         for name, w in weights.items():
-            a1.plot(w.index, w, lw=0.8, label=name)
-        a1.set_ylabel("weight")
+            monthly = w.resample("ME").mean()
+            a1.step(monthly.index, monthly, where="post", lw=0.9, label=name)
+        a1.set_ylabel("weight, monthly mean")
         a1.legend(fontsize=8)
         for name, t in turnover.items():
             monthly = t.resample("ME").sum()
             a2.plot(monthly.index, monthly, lw=0.9, label=name)
         a2.set_ylabel("turnover per month")
+        a2.legend(fontsize=8)
         return to_data_uri(fig)
 
 

@@ -53,7 +53,7 @@ pre.config { background: #f6f7f9; border: 1px solid #e6e9ee; padding: 8px 12px; 
 figure { margin: 10px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eef0f3; }
 figcaption { color: #55606e; font-size: 12.5px; }
-iframe.tearsheet { width: 100%; height: 900px; border: 1px solid #dde1e7; }
+iframe.tearsheet { width: 100%; height: 4700px; border: 1px solid #dde1e7; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
 """
@@ -335,7 +335,8 @@ def render(inputs: ReportInputs) -> str:
 
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
-        parts["training"].append(head + _figure(figures.training_curves(hist), "Training curves of the networks, every fold"))
+        labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}
+        parts["training"].append(head + _figure(figures.training_curves(hist, labels), "Training curves of the networks, every fold (by the year it forecasts): validation solid, training dashed"))
         if att:
             parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)"))
 
@@ -357,7 +358,7 @@ def render(inputs: ReportInputs) -> str:
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark
             parts["strategies"].append(_figure(figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench), f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days"))
-            parts["strategies"].append(_figure(figures.weights_and_turnover({k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}), "Weights held and monthly turnover"))
+            parts["strategies"].append(_figure(figures.weights_and_turnover({k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}), "Weights held (monthly mean) and monthly turnover"))
             vt = strat.get((best, "vol_target"))
             if vt is not None and vt.target_vol:
                 parts["strategies"].append(_figure(figures.realized_vs_target_vol(vt.returns, vt.target_vol), f"Realised against target volatility, {best} vol-targeting"))

@@ -6,7 +6,8 @@ machine (deprecation warnings, "findfont: Font family 'Arial' not found") is
 silenced here rather than shown to the user. Two flaws of quantstats 0.0.86's
 template are mended so that the sheet works offline: its ``<body
 onload="save()">`` calls a function the page never defines (a console error in
-every browser), and its favicon is fetched from the web.
+every browser), and its favicon is fetched from the web. The benchmark keeps
+its name's case, and the CAGR row loses a glyph most fonts do not have.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from signals.features import TRADING_DAYS
 __all__ = ["tearsheet_html"]
 
 
-def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> str:
+def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str, benchmark_title: str = "buy and hold") -> str:
     """The quantstats HTML report for ``returns`` against ``benchmark``.
 
     Parameters
     ----------
     returns, benchmark : Series of daily simple returns, indexed by date
+    benchmark_title : str, default "buy and hold"
+        The benchmark's name in the sheet (quantstats upper-cases it; the case is restored).
     title : str
         Plain text: it is HTML-escaped here (quantstats pastes it into the page
         as it is), so a symbol or model name cannot inject markup or script.
@@ -53,9 +56,13 @@ def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str) -> s
             out = Path(tmp) / "tearsheet.html"
             r = returns.dropna().rename("Strategy")
             b = benchmark.reindex(r.index).fillna(0.0).rename("Benchmark")
-            qs.reports.html(r, benchmark=b, output=str(out), title=html.escape(title), periods_per_year=TRADING_DAYS)
+            qs.reports.html(r, benchmark=b, output=str(out), title=html.escape(title), periods_per_year=TRADING_DAYS,
+                            benchmark_title=html.escape(benchmark_title))
             doc = out.read_text(encoding="utf-8")
     finally:
         font_logger.setLevel(level)
     doc = doc.replace(' onload="save()"', "")
+    # quantstats upper-cases the benchmark's name, and writes "CAGR﹪" with a
+    # small percent sign (U+FE6A) that most fonts lack: it shows as a box
+    doc = doc.replace(f"Benchmark: {html.escape(benchmark_title).upper()}", f"Benchmark: {html.escape(benchmark_title)}").replace("\ufe6a", "")
     return re.sub(r'<link[^>]+rel="shortcut icon"[^>]*>', "", doc)

@@ -156,7 +156,8 @@ def test_report_reads_stored_results_and_fits_nothing(finished, tmp_path, monkey
     monkeypatch.setattr("engine.data.load", refuse)
     monkeypatch.setattr("engine.job.prepare", refuse)
     assert main(["report", str(copy), "--no-tearsheets"]) == 0
-    assert "nothing was refitted" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing was refitted" in out and "read the stored results of 2 models on 1 symbol(s)" in out, "the terminal says what it does"
     after = _tree(copy)
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed == {"manifest.json", "report.html"}

@@ -171,6 +171,7 @@ def test_tearsheet_is_quiet_and_offline(caplog, capfd):
     rng = np.random.default_rng(0)
     doc = tearsheet_html(pd.Series(rng.normal(0, 0.01, 300), index=idx), pd.Series(rng.normal(0, 0.01, 300), index=idx), title="t")
     assert "<html" in doc.lower() and 'onload="save()"' not in doc and "shortcut icon" not in doc
+    assert "\ufe6a" not in doc and "Benchmark: buy and hold" in doc and "BUY AND HOLD" not in doc
     out = capfd.readouterr()
     assert "findfont" not in out.err + out.out
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
