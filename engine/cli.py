@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Sequence
 
 from engine import __version__
-from signals.errors import ConfigError, DataWarning, TradecastError
+from core.errors import ConfigError, DataWarning, TradecastError
 
 # The config machinery (and through it pandas and the forecasters) is imported by
 # the commands that need it, so that `tradecast --help` starts in a blink.

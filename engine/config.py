@@ -40,7 +40,7 @@ from engine.executors import Executor
 from engine.splits import Rule, WalkForward, Window
 from engine.walkforward import WarmStart
 from signals.base import BaseForecaster
-from signals.errors import ConfigError, ParameterError
+from core.errors import ConfigError, ParameterError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
 from strategies.spec import StrategySpec

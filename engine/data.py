@@ -49,7 +49,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from signals.errors import DataError, DataWarning
+from core.errors import DataError, DataWarning
 from signals.features import by_symbol, symbols
 
 __all__ = [

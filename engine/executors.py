@@ -3,7 +3,7 @@
 All three expose the same small interface (``submit``, ``wait``, ``result``,
 ``close``) so that the loop in :mod:`engine.walkforward` schedules work the
 same way everywhere, and gives the same output whatever runs it. Every worker
-pins its numeric libraries to one thread (:func:`signals.threads.configure_threads`).
+pins its numeric libraries to one thread (:func:`core.threads.configure_threads`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
-from signals.checks import check_choice, check_int
-from signals.threads import configure_threads
+from core.checks import check_choice, check_int
+from core.threads import configure_threads
 
 __all__ = ["Executor", "WorkerDied", "make_executor", "SerialExecutor", "ProcessExecutor", "RayExecutor"]
 

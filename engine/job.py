@@ -260,7 +260,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     import platform
 
     from engine import __version__
-    from engine.atomic import frame_digest
+    from core.atomic import frame_digest
     from engine.config import to_annotated_toml
 
     bars = prepared.bars
@@ -378,7 +378,7 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
 def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
     """metrics.json, weights.parquet and returns.parquet, each written atomically."""
     from engine import store
-    from engine.atomic import write_parquet_atomic
+    from core.atomic import write_parquet_atomic
 
     boards, tables, backtests = outcome.boards, outcome.tables, outcome.backtests
     rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
@@ -411,7 +411,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     import time
 
     from engine import __version__, store
-    from engine.atomic import write_bytes_atomic
+    from core.atomic import write_bytes_atomic
     from engine.config import to_dict
     from engine.results import save_results
 

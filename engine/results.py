@@ -8,7 +8,7 @@ A finished run keeps, beside its folds::
     training.json      training curves and attention weights of the networks, by symbol/model/fold
 
 Each parquet file is written atomically with a content digest
-(:mod:`engine.atomic`), so a damaged file is refused, never read as whole.
+(:mod:`core.atomic`), so a damaged file is refused, never read as whole.
 :func:`load_results` rebuilds the :class:`engine.walkforward.WalkForwardResult`
 from them alone: no data source is read and no model is fitted, so a re-rendered
 report shows the numbers of the run as it was made.
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
+from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
 from engine.config import RunConfig
 from engine.walkforward import WalkForwardResult
-from signals.errors import DataError
+from core.errors import DataError
 
 __all__ = ["RESULT_FILES", "StoredResultsError", "save_results", "load_results"]
 

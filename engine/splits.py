@@ -34,8 +34,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_int, check_number, is_int
-from signals.errors import ParameterError
+from core.checks import check_choice, check_int, check_number, is_int
+from core.errors import ParameterError
 
 __all__ = ["Fold", "WalkForward", "Window", "Rule"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.atomic import write_bytes_atomic
+from core.atomic import write_bytes_atomic
 
 __all__ = ["new_run_dir", "to_toml", "write_json", "read_json", "jsonable", "write_manifest", "list_runs", "compare_runs", "flatten"]
 
@@ -239,7 +239,7 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
         forecasts.index = pd.MultiIndex.from_tuples(forecasts.index, names=["symbol", "model"])
 
     def returns(d: Path) -> pd.DataFrame:
-        from engine.atomic import read_parquet_checked
+        from core.atomic import read_parquet_checked
 
         path = d / "returns.parquet"
         if not path.exists():

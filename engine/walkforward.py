@@ -36,15 +36,16 @@ import numpy as np
 import pandas as pd
 
 from engine import __version__
-from engine.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_bytes_atomic, write_parquet_atomic
+from core.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_bytes_atomic, write_parquet_atomic
 from engine.executors import Executor, make_executor
 from engine.splits import Fold, WalkForward
 from signals.audit import CausalityError, check_causality
 from signals.base import BaseForecaster, realized_target
-from signals.checks import check_choice, check_int
-from signals.errors import ParameterError
+from core.checks import check_choice, check_int
+from core.errors import ParameterError
 from signals.losses import loss as loss_fn
-from signals.threads import configure_threads
+from signals.losses import scoring_mask
+from core.threads import configure_threads
 
 __all__ = ["walk_forward", "WalkForwardResult", "FoldResult", "WarmStart", "task_key", "run_task"]
 
@@ -340,10 +341,10 @@ class WalkForwardResult:
             for name, m in self.models.items():
                 y = self.realized(name, sym).to_numpy()
                 f = fc[name].to_numpy()
-                ok = np.isfinite(y) & np.isfinite(f)
-                row = {"n": int(ok.sum())}
-                for ln in losses if m.target == "variance" else ("mse",):
-                    use = ok & (y > 0) & (f > 0) if ln in ("qlike", "logmse") else ok
+                names = tuple(losses) if m.target == "variance" else ("mse",)
+                row = {"n": int(scoring_mask(y, f, names[0]).sum())}  # the pairs the first loss scores, as in the leaderboards
+                for ln in names:
+                    use = scoring_mask(y, f, ln)
                     row[ln] = loss_fn(ln, y[use], f[use]) if use.any() else np.nan
                 rows[(sym, name)] = row
         out = pd.DataFrame.from_dict(rows, orient="index")

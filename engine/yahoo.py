@@ -1,7 +1,7 @@
 """yfinance download with an on-disk parquet cache; the only module that calls yfinance.
 
 Each ticker is cached in its own file, keyed by ticker, adjustment and date
-range, written atomically and checked on every read (see :mod:`engine.atomic`).
+range, written atomically and checked on every read (see :mod:`core.atomic`).
 A corrupt or partial cache file is reported, deleted and fetched again; it is
 never used. An open-ended request (``end=None``) is refetched once its copy is
 older than ``max_age``; if that refetch fails, the stale copy is used with a
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
-from signals.errors import DataError, DataWarning
+from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
+from core.errors import DataError, DataWarning
 
 __all__ = ["default_cache_dir", "cache_path", "fetch", "yf_download"]
 

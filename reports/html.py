@@ -385,24 +385,9 @@ def render(inputs: ReportInputs) -> str:
 
 
 def write_report(inputs: ReportInputs, path: str | Path) -> Path:
-    """Render and write atomically: a temporary file in the same folder, flushed to
-    disk, then renamed over ``path``; removed if anything fails, so a reader never
-    sees half a report. (reports sits below engine, so it keeps its own writer.)"""
-    import os
-    import tempfile
+    """Render and write atomically (:func:`core.atomic.write_bytes_atomic`: a
+    temporary file, flushed, renamed when whole; removed if anything fails), so a
+    reader never sees half a report."""
+    from core.atomic import write_bytes_atomic
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = render(inputs).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomic(Path(path), render(inputs).encode("utf-8"))

@@ -198,15 +198,14 @@ def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str
     either is not positive (it has no value there).
     """
     from signals.losses import loss as loss_fn
+    from signals.losses import scoring_mask
 
     main = "qlike" if target == "variance" else "mse"
     y = realized.reindex(forecasts.index).to_numpy(float)
     out = {}
     for m in forecasts.columns:
         f = forecasts[m].to_numpy(float)
-        ok = np.isfinite(f) & np.isfinite(y)
-        if main == "qlike":
-            ok &= (f > 0) & (y > 0)
+        ok = scoring_mask(y, f, main)
         series = np.full(len(f), np.nan)
         series[ok] = loss_fn(main, y[ok], f[ok], reduce=False)
         out[m] = series
@@ -240,14 +239,14 @@ def forecast_table(
     """
     y_all = realized.reindex(forecasts.index)
     prev = realized.shift(1).reindex(forecasts.index) if target == "variance" else pd.Series(0.0, index=forecasts.index)
+    from signals.losses import scoring_mask
+
     main = "qlike" if target == "variance" else "mse"
     rows = {}
     for m in forecasts.columns:
         f = forecasts[m].to_numpy(float)
         y = y_all.to_numpy(float)
-        ok = np.isfinite(f) & np.isfinite(y)
-        if target == "variance":
-            ok &= (f > 0) & (y > 0)
+        ok = scoring_mask(y, f, main)
         row = {"n": int(ok.sum())}
         if target == "variance":
             row.update(_variance_losses(y[ok], f[ok]))

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from signals.base import BaseForecaster, Target
-from signals.checks import check_bool, check_int, check_number, check_sizes
-from signals.errors import ParameterError
+from core.checks import check_bool, check_int, check_number, check_sizes
+from core.errors import ParameterError
 
 __all__ = ["ArForecaster", "MlpForecaster", "lag_matrix"]
 

@@ -39,8 +39,8 @@ from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_int
-from signals.errors import DataError, ParameterError
+from core.checks import check_int
+from core.errors import DataError, ParameterError
 
 __all__ = [
     "Target",

@@ -32,8 +32,8 @@ import torch
 from torch import nn
 
 from signals.base import BaseForecaster
-from signals.checks import check_choice, check_int, check_number
-from signals.errors import DataError, ParameterError
+from core.checks import check_choice, check_int, check_number
+from core.errors import DataError, ParameterError
 from signals.features import symbols
 from signals.losses import torch_loss
 from signals.rnn import Device, RnnForecaster, _RnnNet, _window_averages

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from signals.base import BaseForecaster, Target, VarianceOf
-from signals.errors import ParameterError
+from core.errors import ParameterError
 
 __all__ = ["EnsembleForecaster"]
 

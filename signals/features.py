@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from signals import realized
-from signals.checks import check_int
-from signals.errors import DataError
+from core.checks import check_int
+from core.errors import DataError
 
 __all__ = [
     "Estimator",

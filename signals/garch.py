@@ -24,9 +24,9 @@ import pandas as pd
 
 from signals import recursions
 from signals.base import BaseForecaster
-from signals.checks import check_choice, check_int
-from signals.errors import ParameterError
-from signals.errors import ConvergenceWarning
+from core.checks import check_choice, check_int
+from core.errors import ParameterError
+from core.errors import ConvergenceWarning
 
 __all__ = ["GarchForecaster"]
 
@@ -55,7 +55,7 @@ class GarchForecaster(BaseForecaster):
         Seeds those simulations.
     max_iter : int, default 500
         Optimiser iterations; a fit that stops without converging warns
-        :class:`~signals.errors.ConvergenceWarning` and sets ``converged_ = False``.
+        :class:`~core.errors.ConvergenceWarning` and sets ``converged_ = False``.
 
     Attributes
     ----------

@@ -23,8 +23,8 @@ import pandas as pd
 
 from signals import realized
 from signals.base import BaseForecaster
-from signals.checks import check_bool, check_sizes
-from signals.errors import DataWarning, ParameterError
+from core.checks import check_bool, check_sizes
+from core.errors import DataWarning, ParameterError
 
 #: Share of the median positive training rv below which a log-HAR raises values (see ``floor_``).
 _FLOOR_FRACTION = 0.01

@@ -22,10 +22,25 @@ from typing import Literal, get_args
 
 import numpy as np
 
-__all__ = ["Loss", "LOSSES", "qlike", "log_mse", "mse", "loss", "torch_loss"]
+__all__ = ["Loss", "LOSSES", "qlike", "log_mse", "mse", "loss", "torch_loss", "scoring_mask", "POSITIVE_LOSSES"]
 
 Loss = Literal["qlike", "logmse", "mse"]
 LOSSES: tuple[str, ...] = get_args(Loss)
+
+
+#: Losses defined for positive values only.
+POSITIVE_LOSSES = ("qlike", "logmse")
+
+
+def scoring_mask(y, f, name: str) -> np.ndarray:
+    """The pairs a loss scores: both finite, and both positive for QLIKE and
+    log-MSE (which have no value at zero). One rule for every table that scores
+    forecasts (``WalkForwardResult.score``, the leaderboards, per-date losses)."""
+    y, f = np.asarray(y, dtype=float), np.asarray(f, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(f)
+    if name in POSITIVE_LOSSES:
+        ok &= (y > 0) & (f > 0)
+    return ok
 
 
 def _arrays(y, f, positive: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from signals import realized
 from signals.base import BaseForecaster, Target, VarianceOf
-from signals.checks import check_choice, check_int, check_number
+from core.checks import check_choice, check_int, check_number
 
 __all__ = ["ZeroForecaster", "RollingMeanForecaster", "HistoricalMeanForecaster", "expanding_mean", "historical_mean", "RollingVarianceForecaster", "EwmaForecaster"]
 

@@ -37,7 +37,7 @@ Honesty rules built in:
 * a bidirectional network is refused: it would read days after the origin;
 * the same ``seed`` gives the same forecasts on the CPU.
 
-Pin torch to one thread in worker processes (see :func:`signals.threads.configure_threads`):
+Pin torch to one thread in worker processes (see :func:`core.threads.configure_threads`):
 small recurrent networks are latency-bound and oversubscribed threads are ruinous.
 """
 
@@ -55,8 +55,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from signals.base import BaseForecaster, Target
-from signals.checks import check_bool, check_choice, check_int, check_number, check_sizes
-from signals.errors import DataError, ParameterError
+from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
+from core.errors import DataError, ParameterError
 
 __all__ = ["RnnForecaster"]
 

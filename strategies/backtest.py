@@ -25,8 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_number
-from signals.errors import ParameterError
+from core.checks import check_choice, check_number
+from core.errors import ParameterError
 from strategies.performance import TRADING_DAYS, performance
 
 __all__ = ["BacktestResult", "backtest", "trading_rows", "order_sizes", "run_orders"]

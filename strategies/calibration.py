@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-from signals.checks import check_int
+from core.checks import check_int
 
 __all__ = ["Calibrate", "proxy_scale"]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from signals.features import log_returns
 from strategies.backtest import BacktestResult, backtest
 from strategies.calibration import proxy_scale

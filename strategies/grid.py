@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from signals.checks import check_choice
-from signals.errors import ParameterError
+from core.checks import check_choice
+from core.errors import ParameterError
 from signals.features import log_returns
 from strategies.calibration import Calibrate, proxy_scale
 from strategies.backtest import order_sizes, run_orders, trading_rows

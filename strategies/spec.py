@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from strategies.calibration import Calibrate
 
 __all__ = ["StrategySpec", "ThresholdSpec", "DEFAULT_SPEC", "Units", "Between", "Size", "Choose"]

@@ -19,8 +19,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_int, check_number
-from signals.errors import ParameterError
+from core.checks import check_choice, check_int, check_number
+from core.errors import ParameterError
 from strategies.timing import annual_vol
 
 __all__ = ["threshold_weights", "regime_weights"]

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from signals.checks import check_choice, check_int, check_number
+from core.checks import check_choice, check_int, check_number
 from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 

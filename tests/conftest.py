@@ -1,5 +1,5 @@
-"""Suite-wide set-up: one thread per test process (see signals.threads)."""
+"""Suite-wide set-up: one thread per test process (see core.threads)."""
 
-from signals.threads import configure_threads
+from core.threads import configure_threads
 
 configure_threads()

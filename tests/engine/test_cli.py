@@ -127,7 +127,7 @@ def test_a_walk_forward_error_is_a_message_not_a_traceback(tmp_path, capsys):
 def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path, capsys, monkeypatch):
     import errno as errno_mod
 
-    from engine import atomic
+    from core import atomic
 
     cfg = tmp_path / "quick.toml"
     cfg.write_text(FAST_RUN)
@@ -146,7 +146,7 @@ def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path, caps
     assert "\nerror: the disk is full" in "\n" + err and "nothing half-written" in err and "Traceback" not in err
     assert not list((tmp_path / "run").rglob("*.tmp")), "temporary files are removed"
     for path in (tmp_path / "run").rglob("*.parquet"):  # whatever was written is whole
-        from engine.atomic import read_parquet_checked
+        from core.atomic import read_parquet_checked
 
         read_parquet_checked(path)
 

@@ -170,7 +170,7 @@ def test_engine_names_are_reserved(name):
 
 def test_one_error_hierarchy():
     from engine.results import StoredResultsError
-    from signals.errors import DataError, ParameterError, TradecastError
+    from core.errors import DataError, ParameterError, TradecastError
 
     for cls in (ConfigError, DataError, ParameterError, StoredResultsError):
         assert issubclass(cls, TradecastError) and issubclass(cls, ValueError)

@@ -9,7 +9,7 @@ import pytest
 
 import engine.splits
 from engine.splits import WalkForward
-from signals.errors import ParameterError
+from core.errors import ParameterError
 
 DATES = pd.bdate_range("2020-01-01", periods=30)  # 2020-01-01 (Wed) .. 2020-02-11
 

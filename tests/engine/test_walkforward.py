@@ -17,7 +17,7 @@ from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.audit import CausalityError
 from signals.batched import BatchedRnnUniverse
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster

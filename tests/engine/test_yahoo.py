@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from engine import yahoo
-from engine.atomic import read_parquet_checked
+from core.atomic import read_parquet_checked
 from engine.data import DataError, DataWarning, load, symbols
 from tests.engine import yf_frames
 

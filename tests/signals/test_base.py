@@ -10,7 +10,7 @@ from signals.audit import CausalityError, check_causality
 from signals.autoreg import ArForecaster, MlpForecaster
 from signals.base import BaseForecaster, Forecaster, NotFittedError, ParameterError, realized_target
 from signals.ensemble import EnsembleForecaster
-from signals.errors import DataError
+from core.errors import DataError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse

@@ -8,7 +8,7 @@ import torch
 
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
-from signals.errors import DataError, ParameterError
+from core.errors import DataError, ParameterError
 from signals.rnn import _RnnNet
 from tests.signals.frames import nasdaq, sp500
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from signals import realized
-from signals.errors import DataError
+from core.errors import DataError
 from signals.features import (
     ESTIMATORS,
     OHLC_ESTIMATORS,

@@ -8,7 +8,7 @@ import pytest
 from arch import arch_model
 
 from signals.base import ParameterError
-from signals.errors import ConvergenceWarning
+from core.errors import ConvergenceWarning
 from signals.garch import GarchForecaster
 from tests.signals.frames import simulate_garch, sp500
 

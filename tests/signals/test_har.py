@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from signals.base import ParameterError
-from signals.errors import DataWarning
+from core.errors import DataWarning
 from signals.har import HarForecaster
 from signals.losses import qlike
 from tests.signals.frames import sp500

@@ -53,3 +53,12 @@ def test_errors():
         mse([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"loss must be one of qlike, logmse, mse; got 'mae'"):
         loss("mae", [1.0], [1.0])
+
+
+def test_one_scoring_mask_for_every_table():
+    from signals.losses import scoring_mask
+
+    y = np.array([1.0, 0.0, np.nan, 2.0, -1.0])
+    f = np.array([1.0, 1.0, 1.0, np.nan, 1.0])
+    np.testing.assert_array_equal(scoring_mask(y, f, "qlike"), [True, False, False, False, False])
+    np.testing.assert_array_equal(scoring_mask(y, f, "mse"), [True, True, False, False, True])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from signals.base import ParameterError
-from signals.errors import DataError
+from core.errors import DataError
 from signals.losses import qlike
 from signals.naive import RollingVarianceForecaster
 from signals.rnn import RnnForecaster

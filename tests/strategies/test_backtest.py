@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from strategies.backtest import backtest, order_sizes
 
 DAYS = pd.bdate_range("2021-03-01", periods=5)

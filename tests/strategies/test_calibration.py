@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from strategies.calibration import proxy_scale
 from strategies.evaluate import strategy_table
 from strategies.spec import StrategySpec

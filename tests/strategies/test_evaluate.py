@@ -9,7 +9,7 @@ import pytest
 
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
 from strategies.evaluate import STRATEGY_COLUMNS, common_window, strategy_table

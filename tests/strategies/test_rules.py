@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signals.errors import ParameterError
+from core.errors import ParameterError
 from strategies.backtest import backtest
 from strategies.threshold import regime_weights, threshold_weights
 from strategies.timing import AlignmentError, check_alignment

@@ -1,4 +1,4 @@
-"""engine.atomic: whole-or-nothing writes and checked reads."""
+"""core.atomic: whole-or-nothing writes and checked reads."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine import atomic
-from engine.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_parquet_atomic
+from core import atomic
+from core.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_parquet_atomic
 
 
 @pytest.fixture

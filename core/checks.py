@@ -1,0 +1,60 @@
+"""Hyperparameter checks shared by the forecasters: each names the owner, the
+parameter, the value and the rule (and a hint where one helps)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from core.errors import ParameterError
+
+__all__ = ["is_int", "check_int", "check_sizes", "check_bool", "check_choice", "check_number"]
+
+
+def is_int(value: object) -> bool:
+    """An integer, and not a bool (``True`` is an int to Python, never a size to us)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _hint(hint: str) -> str:
+    return f" Hint: {hint}" if hint else ""
+
+
+def check_int(
+    owner: str, name: str, value: object, low: int, *, allow_none: bool = False, hint: str = "", error: type[Exception] = ParameterError
+) -> None:
+    """``value`` is an integer ``>= low`` (or None when allowed); else ``error``
+    (a :class:`~core.errors.DataError` for feature windows)."""
+    if value is None and allow_none:
+        return
+    if not is_int(value) or value < low:
+        rule = f"an integer >= {low}" + (" or None" if allow_none else "")
+        raise error(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
+
+
+def check_sizes(owner: str, name: str, value: object, *, unique: bool = False, hint: str = "") -> None:
+    """``value`` is a non-empty tuple (or list) of integers >= 1."""
+    ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(is_int(v) and v >= 1 for v in value)
+    if not ok:
+        raise ParameterError(f"{owner}: {name} must be a non-empty tuple of integers >= 1; got {value!r}.{_hint(hint)}")
+    if unique and len(set(value)) != len(value):
+        raise ParameterError(f"{owner}: {name} must not repeat a value; got {tuple(value)}.")
+
+
+def check_bool(owner: str, name: str, value: object) -> None:
+    """``value`` is True or False (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise ParameterError(f"{owner}: {name} must be True or False; got {value!r}.")
+
+
+def check_choice(owner: str, name: str, value: object, allowed: Sequence[object]) -> None:
+    """``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ParameterError(f"{owner}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
+
+
+def check_number(owner: str, name: str, value: object, ok: Callable[[float], bool], rule: str, *, hint: str = "") -> None:
+    """``value`` is a real number (not a bool) and ``ok(value)`` holds; ``rule`` says what ``ok`` means."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not ok(float(value)):
+        raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
