@@ -6,6 +6,12 @@
 >>> result.for_symbol().head()          # forecasts by target date, one column per model
 >>> result.score()                      # out-of-sample QLIKE / MSE per model
 
+It is three steps: :func:`plan_walk_forward` checks the arguments and plans the
+tasks (folds, chains, warm starts, audit cuts) without fitting anything;
+``_run`` runs them on an executor (:mod:`engine.executors`), reading finished
+folds from the run folder (:mod:`engine.foldstore`); ``_assemble`` stitches the
+folds into one :class:`WalkForwardResult`.
+
 What it guarantees:
 
 * a model is fitted on its fold's training rows only (scalers included: they
@@ -28,53 +34,29 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from core.atomic import frame_digest
+from core.checks import check_choice, check_int
+from core.errors import ParameterError
+from core.threads import configure_threads
 from engine import __version__
-from core.atomic import CorruptFileError, frame_digest, read_parquet_checked, write_bytes_atomic, write_parquet_atomic
 from engine.executors import Executor, make_executor
+from engine.foldstore import FoldResult, cache_path, load_fold, save_fold
 from engine.splits import Fold, WalkForward
 from signals.audit import CausalityError, check_causality
 from signals.base import BaseForecaster, realized_target
-from core.checks import check_choice, check_int
-from core.errors import ParameterError
 from signals.losses import loss as loss_fn
 from signals.losses import scoring_mask
-from core.threads import configure_threads
 
-__all__ = ["walk_forward", "WalkForwardResult", "FoldResult", "WarmStart", "task_key", "run_task"]
+__all__ = ["walk_forward", "plan_walk_forward", "Plan", "WalkForwardResult", "FoldResult", "WarmStart", "task_key", "run_task"]
 
 WarmStart = Literal["cold", "warm"]
-
-
-@dataclass
-class FoldResult:
-    """What one (symbol, model, fold) task produced."""
-
-    symbol: str
-    model: str
-    fold: int
-    forecast: pd.Series
-    fit_seconds: float
-    predict_seconds: float
-    n_train: int
-    converged: bool | None = None
-    best_epoch: int | None = None
-    warm: bool = False
-    history: pd.DataFrame | None = None
-    attention: pd.Series | None = None
-    cached: bool = False
-    audited: int = 0  # cut dates at which the causality audit re-made this fold's forecasts
-    shared_by: int = 1  # symbols one pooled fit served; fit_seconds is this symbol's share
-    diagnostics: dict[str, float] = field(default_factory=dict)  # BaseForecaster.diagnostics() after the fit
-    warnings: tuple[str, ...] = ()  # "Category: message" of each warning the fit raised
-    fitted: BaseForecaster | None = field(default=None, repr=False)
-    key: str = ""  # the cache key of the task that made it (a warm chain's next key builds on it)
 
 
 @dataclass(frozen=True)
@@ -118,99 +100,6 @@ def task_key(forecaster: BaseForecaster, frames: Mapping[str, pd.DataFrame], n_t
         "version": __version__,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def _cache_path(run_dir: Path, symbol: str, model: str, fold: int, key: str) -> Path:
-    safe = lambda s: "".join(c if c.isalnum() or c in "-_." else "_" for c in s)  # noqa: E731
-    return run_dir / "folds" / safe(symbol) / safe(model) / f"fold{fold:03d}-{key[:20]}.parquet"
-
-
-def _state_path(path: Path) -> Path:
-    return path.with_suffix(".state.npz")
-
-
-def _write_state(model: BaseForecaster, path: Path) -> None:
-    """A fitted model's warm-start state as a NumPy ``.npz`` of plain arrays: data, never code."""
-    import io
-
-    arrays = {k: np.asarray(v) for k, v in model.warm_state().items()}
-    odd = [k for k, v in arrays.items() if v.dtype.kind not in "biufU"]
-    if odd:  # a bug in a forecaster's warm_state, not in the data: say so rather than store what cannot be read back
-        raise TypeError(f"{type(model).__name__}.warm_state() returned non-numeric arrays {odd}; only numbers and strings are stored.")
-    arrays["__fit_end__"] = np.array(str(pd.Timestamp(model.fit_end_)))
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    write_bytes_atomic(path, buf.getvalue())
-
-
-def _read_state(template: BaseForecaster, path: Path) -> BaseForecaster | None:
-    """The warm-start state at ``path`` restored into a clone of ``template``, or None
-    when the file is missing, damaged or does not fit the model (the fold is then
-    fitted again). ``allow_pickle=False``: an object array in the file is refused,
-    so a crafted file cannot run code."""
-    import io
-
-    try:
-        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        fit_end = pd.Timestamp(str(arrays.pop("__fit_end__")))
-        return template.clone().load_warm_state(arrays, fit_end)
-    except Exception:  # any file that does not parse into this model's state is refitted, never trusted
-        return None
-
-
-def _save(result: FoldResult, path: Path, key: str) -> None:
-    if result.fitted is not None:
-        # the model first: a result file on disk always has its model beside it
-        _write_state(result.fitted, _state_path(path))
-    meta = {
-        "key": key,
-        "symbol": result.symbol,
-        "model": result.model,
-        "fold": result.fold,
-        "fit_seconds": result.fit_seconds,
-        "predict_seconds": result.predict_seconds,
-        "n_train": result.n_train,
-        "converged": result.converged,
-        "best_epoch": result.best_epoch,
-        "warm": result.warm,
-        "history": None if result.history is None else result.history.reset_index().to_dict(orient="list"),
-        "attention": None if result.attention is None else result.attention.tolist(),
-        "audited": result.audited,
-        "shared_by": result.shared_by,
-        "diagnostics": result.diagnostics,
-        "warnings": list(result.warnings),
-    }
-    write_parquet_atomic(result.forecast.to_frame("forecast"), path, meta)
-
-
-def _load(path: Path, template: BaseForecaster | None) -> FoldResult | None:
-    """A finished fold from its files (with its model's warm-start state restored into
-    a clone of ``template`` when given), or None when anything is missing or damaged."""
-    try:
-        frame, meta = read_parquet_checked(path)
-    except (FileNotFoundError, CorruptFileError):
-        return None
-    fitted = None
-    if template is not None:
-        fitted = _read_state(template, _state_path(path))
-        if fitted is None:
-            return None
-    history = None
-    if meta.get("history") is not None:
-        history = pd.DataFrame(meta["history"]).set_index("epoch")
-    attention = None
-    if meta.get("attention") is not None:
-        attention = pd.Series(meta["attention"], index=pd.RangeIndex(len(meta["attention"]), name="lag"), name="attention")
-    forecast = frame["forecast"].rename(meta["model"])
-    forecast.index.name = None
-    return FoldResult(
-        symbol=meta["symbol"], model=meta["model"], fold=meta["fold"], forecast=forecast,
-        fit_seconds=meta["fit_seconds"], predict_seconds=meta["predict_seconds"], n_train=meta["n_train"],
-        converged=meta["converged"], best_epoch=meta["best_epoch"], warm=meta["warm"], history=history,
-        attention=attention, cached=True, fitted=fitted, audited=int(meta.get("audited", 0)), shared_by=int(meta.get("shared_by", 1)),
-        diagnostics=dict(meta.get("diagnostics") or {}), warnings=tuple(meta.get("warnings") or ()),
-    )
 
 
 def run_task(task: _Task) -> list[FoldResult]:
@@ -258,7 +147,7 @@ def run_task(task: _Task) -> list[FoldResult]:
             diagnostics=diagnostics, warnings=said,
         )
         if task.caches is not None:
-            _save(result, task.caches[sym], task.key)
+            save_fold(result, task.caches[sym], task.key)
         results.append(result)
     return results
 
@@ -478,6 +367,81 @@ def walk_forward(
     ray_address : str, optional
         Address of a Ray cluster for ``executor="ray"``.
     """
+    plan = plan_walk_forward(data, forecasters, splitter, warm_start=warm_start, run_dir=run_dir, pooled=pooled,
+                             audit=audit, audit_cuts=audit_cuts, seed=seed)
+    results = _run(plan, make_executor(n_jobs, executor, ray_address), _progress(progress, plan.n_tasks))
+    return _assemble(results, plan.frames, plan.folds, plan.models)
+
+
+Chain = tuple[tuple[str, ...], str]  # (the symbols one fit sees, the model): per symbol, or all of them for a pooled model
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a walk-forward will do, before anything runs: the folds per symbol, the
+    chains (the run of folds one model goes through), which chains are warm,
+    the audit's cut dates, and where finished folds go. Its :meth:`task` builds
+    the task for fold ``k`` of a chain; its :meth:`order` lists the chains' first
+    tasks, longest first."""
+
+    frames: dict[str, pd.DataFrame]
+    models: dict[str, BaseForecaster]
+    folds: dict[str, list[Fold]]
+    chains: list[Chain]
+    pooled: frozenset[str]
+    warm: dict[Chain, bool]
+    audit_cuts: dict[tuple[str, str, int], tuple[pd.Timestamp, ...]]
+    root: Path | None
+
+    def n_folds(self, chain: Chain) -> int:
+        return len(self.folds[chain[0][0]])
+
+    @property
+    def n_tasks(self) -> int:
+        return sum(self.n_folds(c) for c in self.chains)
+
+    def task(self, chain: Chain, k: int, warm_from: list[FoldResult] | None) -> _Task:
+        """Fold ``k`` of ``chain``, warm-started from the previous fold's results when given."""
+        syms, name = chain
+        fs = {sym: self.folds[sym][k] for sym in syms}
+        sub = {sym: _named(self.frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
+        key = task_key(self.models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_from[0].key if warm_from else None)
+        return _Task(
+            model=name, forecaster=self.models[name], frames=sub, folds=fs,
+            warm_from=warm_from[0].fitted if warm_from else None,
+            audit_cuts={sym: self.audit_cuts[(sym, name, k)] for sym in syms},
+            caches={sym: cache_path(self.root, sym, name, k, key) for sym in syms} if self.root is not None else None,
+            key=key, keep_fitted=self.warm[chain], pooled=name in self.pooled,
+        )
+
+    def order(self) -> list[tuple[Chain, int]]:
+        """The first task of every warm chain and every task of a cold one, longest
+        first (relative cost x training rows, across models), so that workers finish
+        together; a warm chain's folds follow one another, so it counts as one job
+        of all its folds' rows. Results do not depend on the order."""
+        def cost(chain: Chain, k: int) -> float:
+            ks = range(self.n_folds(chain)) if self.warm[chain] else [k]
+            rows = sum(self.folds[sym][j].n_train for sym in chain[0] for j in ks)
+            return getattr(self.models[chain[1]], "relative_cost", 1.0) * rows
+
+        firsts = [(c, 0) for c in self.chains if self.warm[c]]
+        firsts += [(c, k) for c in self.chains if not self.warm[c] for k in range(self.n_folds(c))]
+        return sorted(firsts, key=lambda ck: -cost(*ck))
+
+
+def plan_walk_forward(
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    forecasters: Mapping[str, BaseForecaster] | Sequence[BaseForecaster],
+    splitter: WalkForward,
+    *,
+    warm_start: WarmStart = "cold",
+    run_dir: str | os.PathLike | None = None,
+    pooled: bool = False,
+    audit: bool = False,
+    audit_cuts: int = 2,
+    seed: int = 0,
+) -> Plan:
+    """Check the arguments of :func:`walk_forward` and plan its tasks (nothing is fitted)."""
     frames = _frames(data)
     models = _models(forecasters)
     check_choice("walk_forward", "warm_start", warm_start, ("cold", "warm"))
@@ -485,75 +449,55 @@ def walk_forward(
     if not isinstance(splitter, WalkForward):
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
     folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
-    root = Path(run_dir) if run_dir is not None else None
     rng = np.random.default_rng(seed)
-
-    pool_names = {n for n, m in models.items() if pooled and len(frames) > 1 and getattr(m, "supports_pooling", False)}
+    pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and getattr(m, "supports_pooling", False))
     if pool_names:
         _check_shared_folds(frames, folds)
-    # A chain is the run of folds one model goes through: per symbol, or across all for a pooled model.
-    chains = [(tuple(frames), n) for n in models if n in pool_names] + [((sym,), n) for sym in frames for n in models if n not in pool_names]
-    n_folds = {chain: len(folds[chain[0][0]]) for chain in chains}
-    warm_chain = {c: warm_start == "warm" and getattr(models[c[1]], "supports_warm_start", False) for c in chains}
-    audit_plan = {}
+    chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
+    chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
+    warm = {c: warm_start == "warm" and getattr(models[c[1]], "supports_warm_start", False) for c in chains}
+    cuts_by_task = {}
     for syms, name in chains:
         for sym in syms:
             for fold in folds[sym]:
                 dates = frames[sym].index[fold.test]
                 cuts = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
-                audit_plan[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
+                cuts_by_task[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
+    root = Path(run_dir) if run_dir is not None else None
+    return Plan(frames, models, folds, chains, pool_names, warm, cuts_by_task, root)
 
-    def make_task(chain: tuple[tuple[str, ...], str], k: int, warm_from: list[FoldResult] | None) -> _Task:
-        syms, name = chain
-        fs = {sym: folds[sym][k] for sym in syms}
-        sub = {sym: _named(frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
-        warm_key = warm_from[0].key if warm_from else None
-        key = task_key(models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_key)
-        caches = {sym: _cache_path(root, sym, name, k, key) for sym in syms} if root is not None else None
-        return _Task(name, models[name], sub, fs, None if not warm_from else warm_from[0].fitted,
-                     {sym: audit_plan[(sym, name, k)] for sym in syms}, caches, key, warm_chain[chain], name in pool_names)
 
+def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResult]:
+    """Run a plan's tasks on an executor: finished folds are read from the run folder,
+    the rest submitted, and a warm chain's next fold starts when its previous one ends."""
     results: dict[tuple[str, str, int], FoldResult] = {}
-    n_tasks = sum(n_folds[c] for c in chains)
-    bar = _progress(progress, n_tasks)
-    pool = make_executor(n_jobs, executor, ray_address)
-    pending: dict[Any, tuple[tuple[tuple[str, ...], str], int, str]] = {}
+    pending: dict[Any, tuple[Chain, int, str]] = {}
 
-    def record(chain, k: int, res: list[FoldResult], key: str) -> None:
+    def record(chain: Chain, k: int, res: list[FoldResult], key: str) -> None:
         for r in res:
             r.key = key
             results[(r.symbol, chain[1], k)] = r
         bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
         bar.update(1)
 
-    def start(chain, k: int, warm_from: list[FoldResult] | None) -> None:
-        """Submit fold k of a chain, or take it from the cache (and go on along a warm chain)."""
-        while k < n_folds[chain]:
-            task = make_task(chain, k, warm_from)
+    def start(chain: Chain, k: int, warm_from: list[FoldResult] | None) -> None:
+        """Submit fold k of a chain, or take it from the run folder (and go on along a warm chain)."""
+        while k < plan.n_folds(chain):
+            task = plan.task(chain, k, warm_from)
             cached = None
             if task.caches is not None and all(p.exists() for p in task.caches.values()):
-                loaded = [_load(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
+                loaded = [load_fold(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
                 cached = None if any(r is None for r in loaded) else loaded
             if cached is None:
                 pending[pool.submit(run_task, task)] = (chain, k, task.key)
                 return
             record(chain, k, cached, task.key)
-            if not warm_chain[chain]:
+            if not plan.warm[chain]:
                 return
             warm_from, k = cached, k + 1
 
     try:
-        # Longest first (relative cost x training rows, across models), so that
-        # workers finish together; a warm chain's folds follow one another, so
-        # it counts as one job of all its folds' rows. Results do not depend on order.
-        def cost(chain, k: int) -> float:
-            ks = range(n_folds[chain]) if warm_chain[chain] else [k]
-            rows = sum(folds[sym][j].n_train for sym in chain[0] for j in ks)
-            return getattr(models[chain[1]], "relative_cost", 1.0) * rows
-
-        firsts = [(chain, 0) for chain in chains if warm_chain[chain]]
-        firsts += [(chain, k) for chain in chains if not warm_chain[chain] for k in range(n_folds[chain])]
-        for chain, k in sorted(firsts, key=lambda ck: -cost(*ck)):
+        for chain, k in plan.order():
             start(chain, k, None)
         while pending:
             done, _ = pool.wait(list(pending))
@@ -561,12 +505,12 @@ def walk_forward(
                 chain, k, key = pending.pop(handle)
                 res = pool.result(handle)
                 record(chain, k, res, key)
-                if warm_chain[chain]:
+                if plan.warm[chain]:
                     start(chain, k + 1, res)
     finally:
         bar.close()
         pool.close()
-    return _assemble(results, frames, folds, models)
+    return results
 
 
 def _named(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
@@ -605,14 +549,7 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
         block.index = pd.MultiIndex.from_arrays([np.full(len(block), sym, dtype=object), block.index], names=["symbol", "date"])
         blocks.append(block)
     forecasts = pd.concat(blocks)
-    fit_rows = {
-        key: {
-            "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds, "n_train": r.n_train,
-            "converged": r.converged, "best_epoch": r.best_epoch, "warm": r.warm, "cached": r.cached,
-            "audited": r.audited, "shared_by": r.shared_by, **r.diagnostics,
-        }
-        for key, r in sorted(results.items())
-    }
+    fit_rows = {key: r.facts() for key, r in sorted(results.items())}
     fits = pd.DataFrame.from_dict(fit_rows, orient="index")
     fits.index = pd.MultiIndex.from_tuples(fits.index, names=["symbol", "model", "fold"])
     histories = {k: r.history for k, r in results.items() if r.history is not None}
