@@ -139,10 +139,10 @@ def run_task(task: _Task) -> list[FoldResult]:
         # one pooled fit serves every symbol of the task: each is charged its share
         result = FoldResult(
             symbol=sym, model=task.model, fold=fold.id, forecast=forecast,
-            fit_seconds=fit_seconds / len(task.frames), predict_seconds=predict_seconds, n_train=int(getattr(model, "n_train_", fold.n_train)),
-            converged=getattr(model, "converged_", None), best_epoch=getattr(model, "best_epoch_", None),
-            warm=task.warm_from is not None, history=getattr(model, "history_", None),
-            attention=getattr(model, "attention_weights_", None), fitted=model if task.keep_fitted else None,
+            fit_seconds=fit_seconds / len(task.frames), predict_seconds=predict_seconds, n_train=int(model.n_train_),
+            converged=model.converged_, best_epoch=model.best_epoch_,
+            warm=task.warm_from is not None, history=model.history_,
+            attention=model.attention_weights_, fitted=model if task.keep_fitted else None,
             audited=len(task.audit_cuts.get(sym, ())), shared_by=len(task.frames),
             diagnostics=diagnostics, warnings=said,
         )
@@ -218,7 +218,7 @@ class WalkForwardResult:
         """What each variance model's forecasts measure (``BaseForecaster.variance_of``:
         "target", "returns" or "mixed"), by name: the ``variance_of`` of
         :func:`strategies.evaluate.strategy_table`."""
-        return {name: getattr(m, "variance_of", "target") for name, m in self.models.items() if m.target == "variance"}
+        return {name: m.variance_of for name, m in self.models.items() if m.target == "variance"}
 
     def score(self, losses: Sequence[str] = ("qlike", "mse")) -> pd.DataFrame:
         """Out-of-sample loss per (symbol, model): variance models by the given
@@ -269,8 +269,9 @@ def _models(forecasters) -> dict[str, BaseForecaster]:
         raise ParameterError(f"walk_forward: a forecaster is named {taken[0]!r}, a name the result uses for its own column or "
                              f"index. Hint: name it {taken[0]!r} + '_model'.")
     for name, f in models.items():
-        if not all(hasattr(f, a) for a in ("fit", "predict", "clone", "get_params")):
-            raise ParameterError(f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster (it needs fit, predict, clone, get_params).")
+        if not isinstance(f, BaseForecaster):
+            raise ParameterError(f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster. Hint: subclass "
+                                 f"signals.base.BaseForecaster (it supplies fit, predict, clone and the capability flags the engine reads).")
     return models
 
 
@@ -422,7 +423,7 @@ class Plan:
         def cost(chain: Chain, k: int) -> float:
             ks = range(self.n_folds(chain)) if self.warm[chain] else [k]
             rows = sum(self.folds[sym][j].n_train for sym in chain[0] for j in ks)
-            return getattr(self.models[chain[1]], "relative_cost", 1.0) * rows
+            return self.models[chain[1]].relative_cost * rows
 
         firsts = [(c, 0) for c in self.chains if self.warm[c]]
         firsts += [(c, k) for c in self.chains if not self.warm[c] for k in range(self.n_folds(c))]
@@ -450,12 +451,12 @@ def plan_walk_forward(
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
     folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
     rng = np.random.default_rng(seed)
-    pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and getattr(m, "supports_pooling", False))
+    pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and m.supports_pooling)
     if pool_names:
         _check_shared_folds(frames, folds)
     chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
     chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
-    warm = {c: warm_start == "warm" and getattr(models[c[1]], "supports_warm_start", False) for c in chains}
+    warm = {c: warm_start == "warm" and models[c[1]].supports_warm_start for c in chains}
     cuts_by_task = {}
     for syms, name in chains:
         for sym in syms:

@@ -85,7 +85,7 @@ class ArForecaster(_LaggedRegressor):
         check_int("ArForecaster", "lags", self.lags, 1)
         self._check_features()
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         X, target = self._training_rows(frame, y)
         X1 = np.column_stack([np.ones(len(X)), X])
         beta, *_ = np.linalg.lstsq(X1, target, rcond=None)
@@ -169,7 +169,7 @@ class MlpForecaster(_LaggedRegressor):
         check_bool("MlpForecaster", "early_stopping", self.early_stopping)
         check_number("MlpForecaster", "validation_fraction", self.validation_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.2")
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning

@@ -31,6 +31,7 @@ With horizon :math:`h`, the forecast labelled :math:`t` is for the days
 
 from __future__ import annotations
 
+import abc
 import copy
 import inspect
 from collections.abc import Mapping
@@ -123,15 +124,15 @@ def _require(frame: pd.DataFrame, columns: list[str], who: str) -> None:
         )
 
 
-class BaseForecaster:
+class BaseForecaster(abc.ABC):
     """Shared machinery: parameters, validation, origin bookkeeping, targets.
 
     Subclasses define ``__init__`` with explicit keyword hyperparameters stored
-    under the same names, and implement:
+    under the same names, and implement the abstract methods:
 
     ``_columns()``
         The frame columns the model reads.
-    ``_fit(frame, y)``
+    ``_fit(frame, y, warm_start=None)``
         Learn from ``frame`` (rows up to the last usable origin) and ``y``, the
         model target per origin row (NaN where unknown). Variance models get the
         mean future ``rv``; return and price models the future ``h``-day return.
@@ -159,6 +160,22 @@ class BaseForecaster:
     #: Defaults for subclasses that forecast one target at one horizon.
     target: Target = "variance"
     horizon: int = 1
+
+    # -- fitted state every forecaster has after ``fit`` (the engine reads these) ------
+    #: The last date of the training frame (its presence means "fitted").
+    fit_end_: pd.Timestamp
+    #: Training targets used.
+    n_train_: int
+    #: Whether the fit started from another fit's state.
+    warm_started_: bool
+    #: Whether the optimiser converged (None where there is no optimiser).
+    converged_: bool | None = None
+    #: The best validation epoch of a network (None for other models).
+    best_epoch_: int | None = None
+    #: Per-epoch training and validation loss of a network (None for other models).
+    history_: pd.DataFrame | None = None
+    #: Mean attention weight per lag, for attention networks (None otherwise).
+    attention_weights_: pd.Series | None = None
 
     # -- parameters ---------------------------------------------------------------
 
@@ -228,8 +245,9 @@ class BaseForecaster:
         self._check_common()
         self._check_params()
 
+    @abc.abstractmethod
     def _columns(self) -> list[str]:
-        raise NotImplementedError
+        """The frame columns the model reads."""
 
     def _needed(self) -> list[str]:
         """Columns fit and predict need: the model's own, and the close for price targets."""
@@ -262,10 +280,7 @@ class BaseForecaster:
         self._check_warm_start(warm_start)
         self.warm_started_ = warm_start is not None
         y = self._model_target(frame)
-        if self.supports_warm_start:
-            self._fit(frame, y, warm_start)
-        else:
-            self._fit(frame, y)
+        self._fit(frame, y, warm_start)
         self.fit_end_ = frame.index[-1]
         self.n_train_ = int(y.notna().sum())
         return self
@@ -308,13 +323,19 @@ class BaseForecaster:
                 raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
 
     def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BaseForecaster | None) -> None:
-        raise NotImplementedError
+        """Fit across assets: ``pairs`` of (frame, target) by symbol. Only classes with
+        ``supports_pooling`` implement it (``fit_pooled`` refuses the others first)."""
+        raise ParameterError(f"{type(self).__name__} cannot pool assets; fit it per asset (pooled=False).")
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
+        """Learn from ``frame`` and ``y`` (the target per origin row); ``warm_start`` is a
+        fitted model of the same class for classes with ``supports_warm_start``, else
+        always None (``fit`` refuses one first)."""
 
+    @abc.abstractmethod
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """One forecast per origin row position, from rows up to the origin."""
 
     def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
         """One forecast per date in ``index``, using only rows of ``frame`` before it.

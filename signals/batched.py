@@ -209,7 +209,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
             raise ParameterError(f"BatchedRnnEnsemble: seeds must be a non-empty tuple of integers; got {self.seeds!r}.")
         super()._check_params()
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         # The data preparation is RnnForecaster's: its scalers and samples.
         prep = self._template(self.seeds[0])
         Xtr, ytr, Xva, yva = prep._samples([(frame, y)])
@@ -293,7 +293,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     def name(self) -> str:
         return f"{self.cell}-universe"
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         self._fit_members({symbols(frame)[0]: (frame, y)})
 
     def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: None) -> None:

@@ -73,7 +73,7 @@ class EnsembleForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return sorted({c for m in self.members for c in m._columns()})
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         self.members_ = [m.clone().fit(frame) for m in self.members]
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:

@@ -89,7 +89,7 @@ class HarForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return ["rv"]
 
-    def _fit(self, frame: pd.DataFrame, y: pd.Series) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         rv = frame["rv"].to_numpy(dtype=float)
         positive = rv[np.isfinite(rv) & (rv > 0)]
         if positive.size == 0:

@@ -56,7 +56,7 @@ class ZeroForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return ["return"]
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         pass
 
     def _forecast(self, frame, origins):
@@ -88,7 +88,7 @@ class RollingMeanForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return ["return"]
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         pass
 
     def _forecast(self, frame, origins):
@@ -144,7 +144,7 @@ class HistoricalMeanForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return ["return"]
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         pass
 
     def _forecast(self, frame, origins):
@@ -181,7 +181,7 @@ class RollingVarianceForecaster(_SmoothedVariance):
         check_int(type(self).__name__, "window", self.window, 1, allow_none=True)
         super()._check_params()
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         self.mean_ = float(np.nanmean(self._input(frame)))
 
     def _forecast(self, frame, origins):
@@ -220,7 +220,7 @@ class EwmaForecaster(_SmoothedVariance):
         check_number("EwmaForecaster", "lam", self.lam, lambda v: 0 < v < 1, "a number in (0, 1)", hint="RiskMetrics uses 0.94 for daily data.")
         super()._check_params()
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         self.init_ = float(np.nanmean(self._input(frame)))
 
     def _forecast(self, frame, origins):

@@ -18,7 +18,7 @@ class LoggedHar(HarForecaster):
         super().__init__(lags=lags, log=log, horizon=horizon)
         self.delay = delay
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         path = os.environ.get("TRADECAST_FIT_LOG")
         if path:
             with open(path, "a") as fh:
@@ -36,7 +36,7 @@ class Leaky(BaseForecaster):
     def _columns(self):
         return ["rv"]
 
-    def _fit(self, frame, y) -> None:
+    def _fit(self, frame, y, warm_start=None) -> None:
         pass
 
     def _forecast(self, frame, origins):

@@ -79,13 +79,24 @@ class Leaky(BaseForecaster):
     def _columns(self):
         return ["rv"]
 
-    def _fit(self, frame, y):
+    def _fit(self, frame, y, warm_start=None):
         pass
 
     def _forecast(self, frame, origins):
         rv = frame["rv"].to_numpy()
         nxt = np.minimum(origins + 1, len(rv) - 1)
         return rv[nxt]
+
+
+def test_the_contract_is_abstract():
+    class Half(BaseForecaster):
+        def _columns(self):
+            return ["rv"]
+
+    with pytest.raises(TypeError, match=r"Can't instantiate abstract class Half"):
+        Half()
+    # the fitted attributes the engine reads are declared on the class, with their "not applicable" value
+    assert (BaseForecaster.converged_, BaseForecaster.best_epoch_, BaseForecaster.history_, BaseForecaster.attention_weights_) == (None,) * 4
 
 
 def test_a_leaky_forecaster_is_caught(frame):
