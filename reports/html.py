@@ -41,7 +41,8 @@ h2 { font-size: 18px; margin: 4px 0 10px 0; }
 h3 { font-size: 15px; margin: 14px 0 6px 0; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px 0; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ee; text-align: right; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ee; text-align: right; white-space: nowrap; }
+details.more summary { color: #55606e; font-size: 12.5px; cursor: pointer; margin-bottom: 6px; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f0f2f5; }
 .best { background: #e8f5e9; font-weight: 600; }
@@ -97,13 +98,23 @@ class ReportInputs:
     threshold_note: str = ""
 
 
-def _table(df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}") -> str:
+def _table(df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}", main: list[str] | None = None) -> str:
+    """An HTML table; with ``main``, those columns only, and the whole table on
+    demand below it (a wide table in full would overflow its card)."""
     out = df.copy()
     best = out[highlight_min].idxmin() if highlight_min and highlight_min in out and out[highlight_min].notna().any() else None
-    body = out.to_html(float_format=lambda v: floatfmt.format(v), na_rep="–", border=0, escape=True)
-    if best is not None:
-        body = body.replace(f"<th>{html.escape(str(best))}</th>", f'<th class="best">{html.escape(str(best))}</th>', 1)
-    return f'<div class="scroll">{body}</div>'
+
+    def html_of(frame: pd.DataFrame) -> str:
+        body = frame.to_html(float_format=lambda v: floatfmt.format(v), na_rep="–", border=0, escape=True)
+        if best is not None:
+            body = body.replace(f"<th>{html.escape(str(best))}</th>", f'<th class="best">{html.escape(str(best))}</th>', 1)
+        return body
+
+    shown = [c for c in (main or []) if c in out.columns]
+    if not shown or len(shown) == out.shape[1]:
+        return f'<div class="scroll">{html_of(out)}</div>'
+    return (f'<div class="scroll">{html_of(out[shown])}</div><details class="more"><summary>all {out.shape[1]} columns</summary>'
+            f'<div class="scroll">{html_of(out)}</div></details>')
 
 
 def _stars(p: float) -> str:
@@ -139,6 +150,16 @@ _COLUMNS = {
     "absolute_return": ("n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_stat_vs_mean", "dm_pvalue_vs_mean", "mcs_pvalue"),
 }
 
+#: The columns a leaderboard shows at once; the rest are one click away.
+_MAIN_COLUMNS = {
+    "variance": ["n", "qlike", "dm_pvalue", "mcs_pvalue", "direction", "mz_slope", "r2"],
+    "return": ["n", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "mcs_pvalue"],
+    "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "mcs_pvalue"],
+    "absolute_return": ["n", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "mcs_pvalue"],
+}
+_STRATEGY_MAIN = ["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol", "turnover_per_year"]
+_THRESHOLD_MAIN = ["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "realised_vol", "hit_rate", "upper", "n_trials", "deflated_sharpe"]
+
 _NOTES = {
     "absolute_return": ("Absolute h-day log returns, a volatility measure in return units. r2_vs_mean: out-of-sample R² against the "
                         "expanding historical mean absolute return (positive only where the model beats it). dm_*_vs_mean: "
@@ -172,7 +193,8 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
     if "smearing" in board and board["smearing"].notna().any():
         shown["smearing"] = board["smearing"]
     flagged = board["flag"][board["flag"].fillna("").astype(bool)] if "flag" in board else pd.Series(dtype=object)
-    parts[section].append(head + _table(shown, highlight_min=main if main in shown else None))
+    key = _MAIN_COLUMNS[kind] + ([f"qlike_vs_{base}", "sig"] if base else []) + ["in_mcs", "smearing"]
+    parts[section].append(head + _table(shown, highlight_min=main if main in shown else None, main=[c for c in shown.columns if c in key]))
     for model, text in flagged.items():
         parts[section].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
     if kind != "variance":
@@ -199,7 +221,7 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
               f"{last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its circular-block-bootstrap standard error. "
               f"hit_rate: share of days in the market whose return had the position's sign. With thresholds chosen on a validation window, "
               f"n_trials values were tried there and deflated_sharpe is the winner's probability of skill after that many tries.</p>")
-    parts["returns"].append(head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}"))
+    parts["returns"].append(head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}", main=_THRESHOLD_MAIN))
     best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
     bench = next(iter(strat.values())).benchmark
     parts["returns"].append(_figure(figures.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
@@ -352,7 +374,7 @@ def render(inputs: ReportInputs) -> str:
                     window = (f'<p class="note">Every strategy and buy and hold are scored on the same {table.attrs.get("days", "")} days, '
                               f"{first.date()} to {last.date()}: the days on which every strategy holds a position. sharpe_vs_bh is the Sharpe "
                               f"ratio minus buy and hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>")
-                parts["strategies"].append(head + note + window + _table(table, floatfmt="{:.3f}"))
+                parts["strategies"].append(head + note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN))
             if best is None:
                 best = next(iter(strat))[0]
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}

@@ -129,7 +129,10 @@ class HarForecaster(BaseForecaster):
             )
 
     def diagnostics(self) -> dict[str, float]:
-        """Duan's smearing factor and the number of floored training values (see ``floor_``)."""
+        """Duan's smearing factor and the number of floored training values (see
+        ``floor_``), for the log form."""
+        if not self.log:  # a level HAR has no retransformation to correct
+            return {}
         return {"smearing": self.smearing_, "floored": float(getattr(self, "n_floored_", 0))}
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:

@@ -103,6 +103,11 @@ def test_report_in_a_real_browser(report_path, tmp_path):
             assert page.locator(f"section#{s} h2").inner_text()
         sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
         assert sizes and all(n > 0 and w > 0 and h > 0 for n, w, h in sizes), sizes
+        # no table shown at once is wider than its card (the full tables are folded in <details>)
+        overflow = page.eval_on_selector_all(
+            "section table", "els => els.filter(e => !e.closest('details')).map(e => [e.scrollWidth, e.closest('section').clientWidth])")
+        assert overflow and all(w <= card for w, card in overflow), overflow
+        assert page.locator("section#summary .headline li").count() >= 2, "the report opens with what the run found"
         frames = page.eval_on_selector_all("iframe.tearsheet", "els => els.map(e => e.getBoundingClientRect().height)")
         assert len(frames) == 2 and all(h > 100 for h in frames)
         shot = tmp_path / "report.png"
