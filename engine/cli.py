@@ -23,7 +23,9 @@ examples:
   tradecast data yfinance:AAPL,MSFT --start 2015-01-01
   tradecast data csv:prices.csv --fill ffill    your own file, gaps carried forward
   tradecast run                                 the default job (configs/sp500.toml) into runs/
+  tradecast run nasdaq                          a shipped config by name (sp500, nasdaq, sp500_returns, ...)
   tradecast run configs/nasdaq.toml
+  tradecast init sp500_returns                  copy a shipped config here to edit
   tradecast run --resume runs/sp500-20261123-101500
   tradecast report runs/sp500-20261123-101500   re-render a finished run's report
   tradecast list                                the runs under runs/
@@ -54,7 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from engine import store
-    from engine.config import RunConfig, load_config
+    from engine.config import RunConfig, find_config, load_config
     from engine.job import run_job
 
     t0 = time.perf_counter()
@@ -67,6 +69,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = load_config(run_dir / "config.toml")
         print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
     else:
+        if args.config:
+            args.config = str(find_config(args.config))
         config = load_config(args.config) if args.config else RunConfig()
         if args.run_dir:
             run_dir = Path(args.run_dir)
@@ -103,6 +107,30 @@ def _check_run_dir(run_dir: Path, config) -> None:
         raise ConfigError(f"--run-dir {run_dir} holds a run of another config; refusing to overwrite it. Hint: another folder, "
                           f"or tradecast run --resume {run_dir} to finish that run with its own config.")
     print(f"--run-dir {run_dir} holds a run of the same config: resuming it (finished folds are read, not refitted)")
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    import shutil
+
+    from engine.config import find_config, load_config
+
+    source = find_config(args.name)
+    if source.parent != Path(__file__).resolve().parent / "configs":
+        raise ConfigError(f"tradecast init copies a shipped config; {args.name!r} is a file of yours already. Hint: tradecast init sp500.")
+    folder = Path(args.to)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source.name
+    if target.exists():
+        raise ConfigError(f"{target} exists; refusing to overwrite it. Hint: --to another folder, or edit the file you have.")
+    config = load_config(source)
+    copied = [target]
+    shutil.copyfile(source, target)
+    data = config.data.source
+    if data.startswith("csv:") and Path(data[4:]).parent == source.parent:  # the config's own data file travels with it
+        shutil.copyfile(data[4:], folder / Path(data[4:]).name)
+        copied.append(folder / Path(data[4:]).name)
+    print("copied " + ", ".join(str(p) for p in copied) + f"; edit it, then: tradecast run {target}")
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -202,12 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("config", nargs="?", help="path to a TOML config (default: the built-in sp500 job)")
+    p.add_argument("config", nargs="?", help="a TOML config: a path, or the name of a shipped one such as sp500_returns (default: the built-in sp500 job)")
     p.add_argument("--run-dir", help="the run's folder (default: ROOT/NAME-TIMESTAMP)")
     p.add_argument("--root", default="runs", help="where new run folders go (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run; finished folds are not fitted again")
     p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out of the report (faster, smaller)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "init",
+        help="copy a shipped config (and its data file) into a folder, to edit",
+        description="Copy one of the configs shipped with tradecast into a folder (the current one by default), with the "
+        "data file it reads, so that it can be edited and run from anywhere.",
+        epilog="examples:\n  tradecast init sp500\n  tradecast init universe_csv --to ~/research",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("name", metavar="NAME", help="a shipped config: sp500, nasdaq, sp500_returns, sp500_prices, spy_yfinance, universe_csv")
+    p.add_argument("--to", default=".", help="the folder to copy into (default: the current one)")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser(
         "report",

@@ -58,6 +58,8 @@ __all__ = [
     "DEFAULT_FORECASTERS",
     "RunConfig",
     "load_config",
+    "find_config",
+    "shipped_configs",
     "from_dict",
     "to_dict",
     "to_annotated_toml",
@@ -391,10 +393,59 @@ def load_config(path: str | Path) -> RunConfig:
         mapping = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    _resolve_paths(mapping, path.parent)
     try:
         return from_dict(mapping)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+#: The configs shipped with tradecast (``tradecast run sp500`` finds them by name).
+SHIPPED = Path(__file__).resolve().parent / "configs"
+
+
+def shipped_configs() -> dict[str, Path]:
+    """The shipped configs by name (``sp500``, ``sp500_returns``, ...)."""
+    return {p.stem: p for p in sorted(SHIPPED.glob("*.toml"))}
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: ``name_or_path`` itself when it is a file, else the shipped
+    config of that name (``sp500`` or ``sp500.toml``).
+
+    Raises
+    ------
+    ConfigError
+        Neither a file nor a shipped config; the message lists the shipped names.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path
+    shipped = shipped_configs()
+    stem = path.name.removesuffix(".toml")
+    if path.parent == Path(".") and stem in shipped:
+        return shipped[stem]
+    hint = _did_you_mean(stem, shipped)
+    raise ConfigError(f"config file not found: {path}, and no shipped config is named {stem!r}; shipped: {', '.join(shipped)}.{hint} "
+                      f"Hint: tradecast run sp500, or tradecast init sp500 to copy one here and edit it.")
+
+
+def _resolve_paths(mapping: dict[str, Any], folder: Path) -> None:
+    """A relative ``csv:``/``parquet:`` path in ``[data]`` is looked up beside the
+    config file first, then in the working folder (where it was looked up before),
+    so that a config and its data can travel together."""
+    data = mapping.get("data") if isinstance(mapping, dict) else None
+    if not isinstance(data, dict):
+        return
+    for key in ("source", "vix"):
+        value = data.get(key)
+        if not isinstance(value, str) or ":" not in value:
+            continue
+        scheme, _, rest = value.partition(":")
+        if scheme in ("csv", "parquet") and rest and not Path(rest).expanduser().is_absolute():
+            beside = folder / rest
+            if beside.is_file() and not Path(rest).is_file():
+                data[key] = f"{scheme}:{beside.resolve()}"
 
 
 def to_dict(config: Any) -> dict[str, Any]:

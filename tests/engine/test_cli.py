@@ -72,7 +72,7 @@ def test_run_rejects_bad_config(tmp_path, capsys):
     assert "unknown key 'sorce' in [data]" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["data"], ["run"], ["report"], ["list"], ["compare"]])
+@pytest.mark.parametrize("command", [[], ["data"], ["run"], ["init"], ["report"], ["list"], ["compare"]])
 def test_help_is_useful(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([*command, "--help"])
@@ -83,7 +83,7 @@ def test_help_is_useful(command, capsys):
 
 def test_help_lists_every_subcommand():
     text = build_parser().format_help()
-    for sub in ("data", "run", "report", "list", "compare"):
+    for sub in ("data", "run", "init", "report", "list", "compare"):
         assert f"    {sub} " in text
         assert f"tradecast {sub}" in text, f"the main help shows an example of {sub}"
 

@@ -189,3 +189,27 @@ def test_the_config_is_shown_as_toml_with_changes_marked():
     assert "[[forecasters]]\nname = \"loghar\"" in text and "[[forecasters]]  # not in the default job\nname = \"g\"" in text
     assert from_dict(tomllib.loads(text)) == cfg, "the annotated text is the config a user would write"
     assert "# changed" not in to_annotated_toml(RunConfig())
+
+
+def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    from engine.config import find_config, shipped_configs
+
+    monkeypatch.chdir(tmp_path)
+    assert {"sp500", "nasdaq", "sp500_returns", "sp500_prices", "universe_csv"} <= set(shipped_configs())
+    assert find_config("sp500") == shipped_configs()["sp500"] and find_config("sp500.toml") == shipped_configs()["sp500"]
+    assert load_config(find_config("sp500")) == RunConfig()
+    # the universe config's relative CSV is found beside the config, not in the working folder
+    source = load_config(find_config("universe_csv")).data.source
+    assert source.startswith("csv:/") and Path(source[4:]).is_file()
+    with pytest.raises(ConfigError, match=r"no shipped config is named 'sp5000'; shipped: .*Did you mean 'sp500'\?"):
+        find_config("sp5000")
+
+
+def test_init_copies_a_shipped_config_with_its_data(tmp_path, capsys):
+    from engine.cli import main
+
+    assert main(["init", "universe_csv", "--to", str(tmp_path)]) == 0
+    assert (tmp_path / "universe_csv.toml").is_file() and (tmp_path / "universe.csv").is_file()
+    assert load_config(tmp_path / "universe_csv.toml").data.source == f"csv:{(tmp_path / 'universe.csv').resolve()}"
+    assert main(["init", "universe_csv", "--to", str(tmp_path)]) == 1
+    assert "exists; refusing to overwrite it" in capsys.readouterr().err
