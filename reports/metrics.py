@@ -348,8 +348,9 @@ def return_table(
     zero forecast and against the expanding historical mean (Campbell and
     Thompson, 2008): positive only where the model beats the benchmark;
     ``direction`` with the Pesaran-Timmermann ``pt_stat`` and one-sided
-    ``pt_pvalue``; ``always_long``, the share of up moves on the same rows (the
-    hit rate of a forecast that is always positive); the Diebold-Mariano test
+    ``pt_pvalue``; ``always_long``, the share of up moves on the days
+    ``direction`` scores (the hit rate of a forecast that is always positive; for
+    the zero forecast, which calls no sign, on every day with a move); the Diebold-Mariano test
     against the zero forecast on squared errors (``dm_stat_vs_zero``,
     ``dm_pvalue_vs_zero``, negative = lower loss); the model confidence set.
     Every statistic uses the rows where every model and the realised return
@@ -367,8 +368,8 @@ def return_table(
         row = {"n": len(y), "mse": sse / len(y) if len(y) else np.nan, "mae": float(err.abs().mean()),
                "r2_vs_zero": 1 - sse / sse_zero if sse_zero > 0 else np.nan, "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan}
         row.update(pesaran_timmermann(y, f[m]))
-        up = y[y != 0]
-        row["always_long"] = float((up > 0).mean()) if len(up) else np.nan
+        called = (y != 0) & (f[m] != 0)  # the days direction scores: always-long's hit rate on exactly those
+        row["always_long"] = float((y[called] > 0).mean()) if called.any() else float((y[y != 0] > 0).mean()) if (y != 0).any() else np.nan
         out[m] = row
     table = pd.DataFrame.from_dict(out, orient="index")
     table = table.join(_squared_error_block(f, y, pd.Series(0.0, index=y.index), "zero", mcs_size, mcs_reps, seed))
