@@ -27,9 +27,8 @@ import pandas as pd
 
 from engine.config import RunConfig
 from engine.job import forecast, prepare, trade
-from signals.features import log_returns
 from strategies.backtest import backtest
-from strategies.calibration import proxy_scale
+from strategies.calibration import calibrated
 from strategies.grid import vol_target_grid
 from strategies.performance import sharpe_difference
 from strategies.vol_target import vol_target_weights
@@ -54,11 +53,10 @@ def targets(table: pd.DataFrame, best: str, target_vol: float) -> str:
 def vol_target_alone(frame: pd.DataFrame, fc: pd.DataFrame, spec, kinds: dict) -> pd.DataFrame:
     """Vol-targeting of every forecaster from its first forecast, against buy and hold
     on exactly its own days: Sharpe, the gap and its standard error."""
-    scale = proxy_scale(log_returns(frame["close"]), frame["rv"])
     rows = {}
     for model in fc.columns:
         f = fc[model].dropna()
-        sized = f * scale.reindex(f.index) if kinds.get(model) == "target" else f
+        sized = calibrated(f, frame["close"], frame["rv"]) if kinds.get(model) == "target" else f
         res = backtest(frame["close"], vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth),
                        fees_bps=spec.fees_bps, target_vol=spec.target_vol)
         gap, se = sharpe_difference(res.returns, res.benchmark)

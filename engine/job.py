@@ -192,8 +192,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     import numpy as np
 
     from signals.base import origins_for
-    from signals.features import log_returns
-    from strategies.calibration import proxy_scale
+    from strategies.calibration import calibrated
     from strategies.evaluate import threshold_table
 
     names = [m for m, f in result.models.items() if f.target in ("return", "price")]
@@ -212,7 +211,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
         if th.variance_model:
             variance = fc[th.variance_model].astype(float)
             if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
-                variance = variance * proxy_scale(log_returns(frame["close"]), frame["rv"]).reindex(variance.index)
+                variance = calibrated(variance, frame["close"], frame["rv"])
         tables[sym], backtests[sym] = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
     return tables, backtests
 
@@ -281,7 +280,9 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
 
 def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True, leaderboards=None):
     """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
-    return _write_report(prepared.config, result, backtests, tables, path, run_summary(prepared), tearsheets=tearsheets, boards=leaderboards)
+    threshold_tables, threshold_backtests = trade_returns(prepared.config.strategy, result)
+    outcome = Outcome(leaderboards or {}, tables, backtests, threshold_tables, threshold_backtests)
+    return _write_report(prepared.config, result, outcome, path, run_summary(prepared), tearsheets=tearsheets)
 
 
 @dataclass(frozen=True)
@@ -297,21 +298,20 @@ class Outcome:
     threshold_backtests: dict
 
 
-def _write_report(config: RunConfig, result: WalkForwardResult, backtests: dict, tables: dict, path, summary: dict, *, tearsheets: bool,
-                  boards=None, outcome: Outcome | None = None):
+def _write_report(config: RunConfig, result: WalkForwardResult, outcome: Outcome, path, summary: dict, *, tearsheets: bool):
     from reports.html import ReportInputs, write_report
 
     vix = None
     if config.data.vix:
         first = next(iter(result.frames.values()))
         vix = first["vix"] if "vix" in first.columns else None
+    st = config.strategy
     inputs = ReportInputs(
-        title=f"tradecast: {config.name}", summary=summary, result=result,
-        vix=vix, strategies=backtests, strategy_tables=tables, strategy_note=describe_strategies(config.strategy),
-        tearsheets=tearsheets, leaderboards=boards or {},
-        threshold_tables=outcome.threshold_tables if outcome else {}, threshold_strategies=outcome.threshold_backtests if outcome else {},
-        threshold_note=config.strategy.threshold.describe() + f"; {config.strategy.fees_bps:g} bp costs"
-        + (f", {config.strategy.slippage_bps:g} bp slippage" if config.strategy.slippage_bps else ""),
+        title=f"tradecast: {config.name}", summary=summary, result=result, vix=vix,
+        strategies=outcome.backtests, strategy_tables=outcome.tables, strategy_note=describe_strategies(st),
+        tearsheets=tearsheets, leaderboards=outcome.boards,
+        threshold_tables=outcome.threshold_tables, threshold_strategies=outcome.threshold_backtests,
+        threshold_note=st.threshold.describe() + f"; {st.fees_bps:g} bp costs" + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),
     )
     return write_report(inputs, path)
 
@@ -455,8 +455,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         _write_outputs(run_dir, outcome)
         _echo_tables(config, result, outcome, echo)
         t = time.perf_counter()
-        path = _write_report(config, result, outcome.backtests, outcome.tables, run_dir / "report.html", summary, tearsheets=tearsheets,
-                             boards=outcome.boards, outcome=outcome)
+        path = _write_report(config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets)
         timings["report"] = time.perf_counter() - t
     except KeyboardInterrupt:
         store.write_manifest(run_dir, status="interrupted", timings=timings)
@@ -514,8 +513,7 @@ def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Pat
     rendered = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tradecast": __version__, "from": list(RESULT_FILES), "fitted": "nothing"}
     summary["rendered"] = (f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
                            f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read")
-    path = _write_report(config, result, outcome.backtests, outcome.tables, run_dir / "report.html", summary, tearsheets=tearsheets,
-                         boards=outcome.boards, outcome=outcome)
+    path = _write_report(config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets)
     rendered["seconds"] = round(time.perf_counter() - t, 2)
     store.write_manifest(run_dir, rendered=rendered)
     return path

@@ -22,7 +22,7 @@ import pandas as pd
 
 from core.checks import check_int
 
-__all__ = ["Calibrate", "proxy_scale"]
+__all__ = ["Calibrate", "proxy_scale", "calibrated"]
 
 #: How variance forecasts are scaled before vol-targeting: not at all, or by
 #: :func:`proxy_scale` where the forecast is of the realised-variance proxy.
@@ -51,3 +51,12 @@ def proxy_scale(returns: pd.Series, proxy: pd.Series, *, min_periods: int = 21) 
     num = r2.where(both).expanding(min_periods=min_periods).sum()
     den = rv.where(both).expanding(min_periods=min_periods).sum()
     return (num / den).shift(1).rename("proxy_scale")  # day t from rows < t
+
+
+def calibrated(variance_forecast: pd.Series, close: pd.Series, proxy: pd.Series) -> pd.Series:
+    """A forecast of the realised-variance ``proxy`` put on the scale of the returns
+    of ``close``: the forecast times :func:`proxy_scale` of the close's log returns,
+    on the forecast's dates (causal: each scale uses rows before its date)."""
+    from signals.features import log_returns
+
+    return variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)

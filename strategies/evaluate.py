@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from signals.features import log_returns
 from strategies.backtest import BacktestResult, backtest
-from strategies.calibration import proxy_scale
+from strategies.calibration import calibrated
 from strategies.performance import sharpe_difference
 from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
@@ -95,17 +94,15 @@ def strategy_table(
     if not isinstance(spec, StrategySpec):
         raise ParameterError(f"strategy_table: spec must be a StrategySpec; got {type(spec).__name__}. "
                              f"Hint: StrategySpec(target_vol=0.10, smooth=10).")
-    scale = None
-    if spec.calibrate == "proxy":
-        if proxy is None:
-            raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
-                                 "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none').")
-        scale = proxy_scale(log_returns(close), proxy)
+    if spec.calibrate == "proxy" and proxy is None:
+        raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
+                             "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none').")
     variance_of = dict(variance_of or {})
     weights: dict[tuple[str, str], pd.Series] = {}
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
-        sized = fc * scale.reindex(fc.index) if scale is not None and variance_of.get(model, "target") == "target" else fc
+        scaled = spec.calibrate == "proxy" and variance_of.get(model, "target") == "target"
+        sized = calibrated(fc, close, proxy) if scaled else fc
         weights[(model, "vol_target")] = vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth)
         weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
     if not weights:

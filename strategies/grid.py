@@ -18,8 +18,7 @@ from scipy import stats as sps
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from signals.features import log_returns
-from strategies.calibration import Calibrate, proxy_scale
+from strategies.calibration import Calibrate, calibrated
 from strategies.backtest import order_sizes, run_orders, trading_rows
 from strategies.spec import DEFAULT_SPEC
 from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
@@ -119,7 +118,7 @@ def vol_target_grid(
         if proxy is None:
             raise ParameterError("vol_target_grid: calibrate='proxy' needs proxy, the realised-variance series the forecast "
                                  "was trained on. Hint: proxy=frame['rv'], or calibrate='none'.")
-        variance_forecast = variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)
+        variance_forecast = calibrated(variance_forecast, close, proxy)
     return run_grid(
         close,
         {"target": targets, "band": bands, "max_leverage": max_leverage, "smooth": smooths},
