@@ -266,10 +266,11 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                 lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}.")
         returns = board[(board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()]
         if len(returns):  # models that call a sign: the zero forecast itself is the benchmark, not a candidate
-            best = returns["r2_vs_zero"].idxmax()
+            winners = returns[(returns["r2_vs_zero"] > 0) & (returns["dm_pvalue_vs_zero"] < 0.05)]
+            best = (winners if len(winners) else returns)["r2_vs_zero"].idxmax()
             r2 = returns.loc[best, "r2_vs_zero"]
-            verdict = "beats" if r2 > 0 else "no return forecaster beats"
-            lines.append(f"{name}{verdict} the zero forecast out of sample: best {best}, R² {r2:+.4f} "
+            verdict = "a return forecaster beats" if len(winners) else "no return forecaster beats"
+            lines.append(f"{name}{verdict} the zero forecast out of sample at 5 %: best {best}, R² {r2:+.4f} "
                          f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called {returns.loc[best, 'direction']:.3f} "
                          f"of the time against always-long's {returns.loc[best, 'always_long']:.3f}.")
         for label, table in (("strategy", inputs.strategy_tables.get(sym)), ("threshold strategy", inputs.threshold_tables.get(sym))):

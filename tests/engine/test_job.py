@@ -4,6 +4,7 @@ failed runs, smearing flags and the audit line."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,8 @@ def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
     section = text[text.index('<section id="returns">'):text.index('<section id="tearsheets">')]
     assert "r2_vs_mean" in section and "Threshold strategies" in section and "Goyal and Welch" in section
     assert "deflated_sharpe" in section and 'title="' in text[text.index('<section id="tearsheets">'):]
+    # the headline never calls an insignificant R² a win
+    found = text[text.index("What this run found"):text.index("</ul>", text.index("What this run found"))]
+    assert re.search(r"(no|a) return forecaster beats the zero forecast out of sample at 5 %: best \w+, R² [+-][\d.]+ \(Diebold", found)
+    verdict_ok = ("a return forecaster beats" in found) == bool(re.search(r"p = [\d.e-]+, significant at 5 %", found.split("return forecaster")[1]))
+    assert verdict_ok
