@@ -55,6 +55,7 @@ class FoldResult:
     cached: bool = False
     audited: int = 0  # cut dates at which the causality audit re-made this fold's forecasts
     shared_by: int = 1  # symbols one pooled fit served; fit_seconds is this symbol's share
+    parameters: int = 0  # fitted parameters (BaseForecaster.n_parameters)
     diagnostics: dict[str, float] = field(default_factory=dict)  # BaseForecaster.diagnostics() after the fit
     warnings: tuple[str, ...] = ()  # "Category: message" of each warning the fit raised
     fitted: BaseForecaster | None = field(default=None, repr=False)

@@ -452,6 +452,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         t = time.perf_counter()
         outcome = _score_and_trade(config, result)
         timings["metrics_and_strategies"] = time.perf_counter() - t
+        summary["wall time"] = ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in timings.items()) + " (this report's own rendering not counted)"
+        store.write_manifest(run_dir, summary=summary)
         _write_outputs(run_dir, outcome)
         _echo_tables(config, result, outcome, echo)
         t = time.perf_counter()

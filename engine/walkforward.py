@@ -143,7 +143,7 @@ def run_task(task: _Task) -> list[FoldResult]:
             converged=model.converged_, best_epoch=model.best_epoch_,
             warm=task.warm_from is not None, history=model.history_,
             attention=model.attention_weights_, fitted=model if task.keep_fitted else None,
-            audited=len(task.audit_cuts.get(sym, ())), shared_by=len(task.frames),
+            audited=len(task.audit_cuts.get(sym, ())), shared_by=len(task.frames), parameters=model.n_parameters(),
             diagnostics=diagnostics, warnings=said,
         )
         if task.caches is not None:

@@ -133,6 +133,23 @@ def _srcdoc(doc: str) -> str:
     return html.escape(doc, quote=True)
 
 
+def _cost_table(res, sym: str) -> str:
+    """What each model cost: fitted parameters, fit and predict seconds (a pooled fit
+    charged in equal shares to the symbols it served), folds read back from a run folder."""
+    fits = res.fits.xs(sym, level="symbol")
+    by = fits.groupby(level="model", sort=False)
+    cost = pd.DataFrame({
+        "parameters": by["parameters"].max() if "parameters" in fits else np.nan,
+        "fit_seconds": by["fit_seconds"].sum(),
+        "fit_seconds_per_fold": by["fit_seconds"].mean(),
+        "predict_seconds": by["predict_seconds"].sum(),
+        "folds_read_back": by["cached"].sum(),
+    }).reindex(list(res.models))
+    return ("<h4>Cost per model</h4>" + _table(cost, floatfmt="{:.3g}")
+            + '<p class="note">parameters: what the model learned (weights, coefficients); 0 for fixed rules. Seconds on this '
+              "machine; folds read back from the run folder cost nothing again. The run's wall time per stage is in the summary.</p>")
+
+
 def _fold_label(res, sym: str, k) -> str:
     """A fold by the first day it forecasts (``2008-01-02``), not by its number."""
     folds = {f.id: f for f in res.folds.get(sym, [])}
@@ -356,6 +373,7 @@ def render(inputs: ReportInputs) -> str:
                 parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, gbase), f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline"))
             parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
 
+        parts["training"].append(head + _cost_table(res, sym))
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}

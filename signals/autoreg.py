@@ -71,6 +71,9 @@ class ArForecaster(_LaggedRegressor):
     coef_ : Series, ``const`` then ``{column}_lag{j}`` (lag 0 is the origin's value).
     """
 
+    def n_parameters(self) -> int:
+        return len(self.coef_)
+
     def __init__(self, *, lags: int = 5, features: tuple[str, ...] = ("return",), target: Target = "return", horizon: int = 1) -> None:
         self.lags = lags
         self.features = features
@@ -128,6 +131,9 @@ class MlpForecaster(_LaggedRegressor):
     """
 
     relative_cost = 100.0
+
+    def n_parameters(self) -> int:
+        return int(sum(c.size for c in self.model_.coefs_) + sum(b.size for b in self.model_.intercepts_))
 
     def __init__(
         self,

@@ -177,6 +177,11 @@ class BaseForecaster(abc.ABC):
     #: Mean attention weight per lag, for attention networks (None otherwise).
     attention_weights_: pd.Series | None = None
 
+    def n_parameters(self) -> int:
+        """The fitted parameters a model learned (a network's weights, a regression's
+        coefficients): 0 for rules with none, such as EWMA or the zero forecast."""
+        return 0
+
     # -- parameters ---------------------------------------------------------------
 
     @classmethod

@@ -120,6 +120,9 @@ class _GroupedRnnBase(BaseForecaster):
     supported_targets = ("variance",)
     relative_cost = 1000.0
 
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.net_.parameters()))
+
     def _check_params(self) -> None:
         who = type(self).__name__
         check_choice(who, "cell", self.cell, ("lstm", "gru"))

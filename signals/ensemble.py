@@ -36,6 +36,9 @@ class EnsembleForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
 
+    def n_parameters(self) -> int:
+        return int(sum(m.n_parameters() for m in self.members_))
+
     def __init__(self, *, members: Sequence[BaseForecaster] = (), label: str = "ensemble") -> None:
         self.members = members
         self.label = label

@@ -68,6 +68,9 @@ class GarchForecaster(BaseForecaster):
     result_ : arch result object of the fit (for summaries).
     """
 
+    def n_parameters(self) -> int:
+        return len(self.params_)
+
     def __init__(
         self,
         *,

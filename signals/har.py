@@ -73,6 +73,9 @@ class HarForecaster(BaseForecaster):
         Training values of ``rv`` (and of the target) raised to ``floor_``.
     """
 
+    def n_parameters(self) -> int:
+        return len(self.coef_)
+
     def __init__(self, *, lags: tuple[int, ...] = (1, 5, 22), log: bool = False, horizon: int = 1) -> None:
         self.lags = lags
         self.log = log

@@ -202,6 +202,9 @@ class RnnForecaster(BaseForecaster):
     supports_pooling = True
     relative_cost = 1000.0
 
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.net_.parameters()))
+
     def __init__(
         self,
         *,

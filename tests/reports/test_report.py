@@ -189,3 +189,15 @@ def test_the_report_opens_with_what_the_run_found(report_path):
     assert re.search(r"best variance forecaster \w+: QLIKE [\d.]+(, [\d.]+ of loghar&#x27;s \(Diebold–Mariano p = [\d.e-]+, (not )?significant at 5 %\))?", top)
     assert re.search(r"best strategy \w+/\w+ on \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: Sharpe [\d.-]+, [+-][\d.]+ ± [\d.]+ against buy and hold", top)
     assert "The config, as TOML" in top
+
+
+def test_the_report_says_what_each_model_cost(report_path):
+    text = report_path.read_text(encoding="utf-8")
+    training = text[text.index('<section id="training">'):text.index('<section id="strategies">')]
+    assert "Cost per model" in training and "fit_seconds_per_fold" in training
+    # the GRU(8) with attention: its parameter count is in the table, by hand from the layer sizes
+    gru = 3 * (3 * 8 + 8 * 8 + 2 * 8)  # three gates, weights from the 3 inputs and the 8 states, two biases each
+    attention = 8 * 8 + 8 + 8  # projection (weights, bias) and score (weights)
+    head, skip = 8 + 1, 3 * 3  # output layer; the skip path over 1, 5 and seq_len-day means of 3 inputs
+    assert re.search(rf"<th>gru</th>\s*<td>{gru + attention + head + skip}</td>", training)
+    assert re.search(r"<th>loghar</th>\s*<td>4</td>", training) and re.search(r"<th>ewma</th>\s*<td>0</td>", training)
