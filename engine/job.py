@@ -189,9 +189,8 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
 
     Returns the threshold tables and backtests (by model), both by symbol.
     """
-    import numpy as np
 
-    from signals.base import origins_for
+    from signals.base import implied_return
     from strategies.calibration import calibrated
     from strategies.evaluate import threshold_table
 
@@ -205,8 +204,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
         returns = fc[names].astype(float).copy()
         for m in names:
             if result.models[m].target == "price":
-                last = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, returns.index)]
-                returns[m] = np.log(returns[m].to_numpy() / last)
+                returns[m] = implied_return(frame, returns[m])
         variance = None
         if th.variance_model:
             variance = fc[th.variance_model].astype(float)

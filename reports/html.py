@@ -21,7 +21,7 @@ import pandas as pd
 from reports import figures
 from reports.metrics import forecast_groups, group_label, historical_mean_forecast, leaderboard, per_date_losses, regimes, split_table
 from reports.tearsheet import tearsheet_html
-from signals.base import origins_for, realized_target
+from signals.base import implied_return, realized_target
 
 __all__ = ["ReportInputs", "render", "headline", "SECTIONS", "write_report"]
 
@@ -340,8 +340,7 @@ def render(inputs: ReportInputs) -> str:
             realized = realized_target(frame, scored, h)
             fc = fc_all[names]
             if kind == "price":
-                last_close = frame["close"].to_numpy(dtype=float)[origins_for(frame.index, fc.index)]
-                fc = np.log(fc.astype(float).div(last_close, axis=0))
+                fc = implied_return(frame, fc)
             folds = split_table(fc, realized, fc_all["fold"], target=scored)
             folds.index = [_fold_label(res, sym, k) for k in folds.index]
             folds.index.name = "fold (first test day)"

@@ -24,7 +24,7 @@ import pandas as pd
 from collections.abc import Mapping
 from typing import Any
 
-from signals.base import origins_for, realized_target
+from signals.base import implied_return, last_close, origins_for, realized_target
 
 __all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "return_table", "absolute_return_table", "price_table", "pesaran_timmermann", "historical_mean_forecast", "forecast_groups", "group_label", "leaderboard", "split_table", "regimes"]
 
@@ -73,11 +73,10 @@ def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int =
     ``model`` is the forecast's name or "persistence" (no change).
     """
     index = price_forecast.index
-    pos = frame.index.searchsorted(index, side="left") - 1
-    prev_close = pd.Series(frame["close"].to_numpy()[pos], index=index)
+    prev_close = last_close(frame, index)
     price = realized_target(frame, "price", horizon).reindex(index)
     ret = realized_target(frame, "return", horizon).reindex(index)
-    implied = np.log(price_forecast / prev_close)
+    implied = implied_return(frame, price_forecast)
     name = price_forecast.name or "model"
     rows = {
         ("price", name): point_metrics(price, price_forecast),
@@ -423,7 +422,7 @@ def price_table(
     y_all = realized_target(frame, "price", horizon).reindex(forecasts.index)
     rows = pd.concat([forecasts.astype(float), y_all.rename("__y")], axis=1).dropna()
     f, y = rows.drop(columns="__y"), rows["__y"]
-    last = pd.Series(frame["close"].to_numpy(dtype=float)[origins_for(frame.index, rows.index)], index=rows.index)
+    last = last_close(frame, rows.index)
     rw_mse = float(((y - last) ** 2).mean()) if len(y) else np.nan
     out = {}
     for m in f.columns:

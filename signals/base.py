@@ -53,6 +53,8 @@ __all__ = [
     "NotFittedError",
     "realized_target",
     "origins_for",
+    "last_close",
+    "implied_return",
 ]
 
 Target = Literal["variance", "return", "price", "absolute_return"]
@@ -109,6 +111,18 @@ def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd
 def origins_for(frame_index: pd.DatetimeIndex, index: pd.DatetimeIndex) -> np.ndarray:
     """Row position of each forecast's origin: the last row strictly before each date."""
     return frame_index.searchsorted(index, side="left") - 1
+
+
+def last_close(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
+    """The close at each date's origin (the last close known when forecasting it):
+    the random walk's price forecast, and the base of a price forecast's implied return."""
+    return pd.Series(frame["close"].to_numpy(dtype=float)[origins_for(frame.index, pd.DatetimeIndex(index))], index=index, name="last_close")
+
+
+def implied_return(frame: pd.DataFrame, price_forecast: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    """The log return a price forecast implies: ``log(forecast / last close)``."""
+    base = last_close(frame, price_forecast.index)
+    return np.log(price_forecast.astype(float).div(base, axis=0))
 
 
 def _require(frame: pd.DataFrame, columns: list[str], who: str) -> None:
