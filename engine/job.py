@@ -17,7 +17,7 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "check_columns", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "return_loss_table", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
+__all__ = ["Prepared", "prepare", "check_columns", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -145,13 +145,32 @@ def leaderboards(result: WalkForwardResult, baseline: str = "loghar") -> dict[st
     return boards
 
 
-def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, baseline: str = "loghar") -> pd.DataFrame:
-    """The terminal's summary of the leaderboards: target and horizon, losses, the
-    ratio to ``baseline`` (within its group) and fit seconds."""
-    fit = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum()
-    cols = ["target", "horizon", "n", "qlike", "mse", f"qlike_vs_{baseline}"]
-    table = pd.concat({sym: b[[c for c in cols if c in b.columns]] for sym, b in boards.items()}, names=["symbol", "model"])
-    table["fit_seconds"] = fit.reindex(table.index).to_numpy()
+#: The columns the terminal shows per target kind, and the line above each table.
+_TERMINAL = {
+    "variance": (["target", "horizon", "n", "qlike", "mse", "qlike_vs_{baseline}"],
+                 "out-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)"),
+    "return": (["horizon", "n", "mse", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "in_mcs"],
+               "return forecasts (r2_vs_zero, r2_vs_mean: out-of-sample R² against the zero forecast and the historical mean, "
+               "positive = beats it; pt_pvalue: Pesaran-Timmermann test of the signs; always_long: the hit rate of always long)"),
+    "absolute_return": (["horizon", "n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "in_mcs"],
+                        "absolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)"),
+    "price": (["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"],
+              "price forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random walk's, "
+              "positive = beats it; direction: of the change from the last close)"),
+}
+
+
+def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance", baseline: str = "loghar") -> pd.DataFrame:
+    """The terminal's summary of the leaderboards of one target kind: the columns that
+    say whether a model beats its baseline (log-HAR, zero and the historical mean, or
+    the random walk) and its fit seconds; empty when no model has that kind."""
+    cols = [c.format(baseline=baseline) for c in _TERMINAL[kind][0]]
+    parts = {sym: b.loc[b["target"] == kind, [c for c in cols if c in b.columns]] for sym, b in boards.items()}
+    parts = {sym: b for sym, b in parts.items() if len(b)}
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, names=["symbol", "model"])
+    table["fit_seconds"] = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum().reindex(table.index).to_numpy()
     return table
 
 
@@ -321,56 +340,26 @@ def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
     return Outcome(boards, tables, backtests, th_tables, th_backtests)
 
 
-def return_loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "return") -> pd.DataFrame:
-    """The terminal's return (or price) leaderboard: the columns that say whether a
-    model beats the zero forecast and the historical mean (or the random walk), and fit seconds."""
-    cols = {"return": ["horizon", "n", "mse", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "in_mcs"],
-            "absolute_return": ["horizon", "n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "in_mcs"],
-            "price": ["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"]}[kind]
-    parts = {sym: b.loc[b["target"] == kind, [c for c in cols if c in b.columns]] for sym, b in boards.items()}
-    parts = {sym: b for sym, b in parts.items() if len(b)}
-    if not parts:
-        return pd.DataFrame()
-    table = pd.concat(parts, names=["symbol", "model"])
-    table["fit_seconds"] = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum().reindex(table.index).to_numpy()
-    return table
-
-
 def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
-    boards = outcome.boards
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
-        variance = {sym: b[b["target"] == "variance"] for sym, b in boards.items()}
-        if any(len(b) for b in variance.values()):
-            echo("\nout-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)")
-            echo(loss_table(variance, result).to_string())
-        for sym, board in boards.items():
-            for model, text in board.get("flag", pd.Series(dtype=object)).items():
-                if text:
-                    echo(f"warning: {model} on {sym}: {text}")
-        returns = return_loss_table(boards, result, "return")
-        if len(returns):
-            echo("\nreturn forecasts (r2_vs_zero, r2_vs_mean: out-of-sample R² against the zero forecast and the historical mean, "
-                 "positive = beats it; pt_pvalue: Pesaran-Timmermann test of the signs; always_long: the hit rate of always long)")
-            echo(returns.to_string())
-        absolute = return_loss_table(boards, result, "absolute_return")
-        if len(absolute):
-            echo("\nabsolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)")
-            echo(absolute.to_string())
-        prices = return_loss_table(boards, result, "price")
-        if len(prices):
-            echo("\nprice forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random walk's, "
-                 "positive = beats it; direction: of the change from the last close)")
-            echo(prices.to_string())
-    for sym, strat in outcome.tables.items():
-        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
-            echo(f"\nstrategies on {sym}: {describe_strategies(config.strategy)}")
-            echo(f"scored: {window_line(strat)}")
-            echo(strat.to_string())
-    for sym, strat in outcome.threshold_tables.items():
-        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
-            echo(f"\nthreshold strategies on {sym}: {config.strategy.threshold.describe()}")
-            echo(f"scored: {window_line(strat)}")
-            echo(strat.to_string())
+        for kind, (_, title) in _TERMINAL.items():
+            table = loss_table(outcome.boards, result, kind)
+            if len(table):
+                echo(f"\n{title}")
+                echo(table.to_string())
+            if kind == "variance":
+                for sym, board in outcome.boards.items():
+                    for model, text in board.get("flag", pd.Series(dtype=object)).items():
+                        if text:
+                            echo(f"warning: {model} on {sym}: {text}")
+    st = config.strategy
+    for label, describe_rule, tables in (("strategies", describe_strategies(st), outcome.tables),
+                                         ("threshold strategies", st.threshold.describe(), outcome.threshold_tables)):
+        for sym, strat in tables.items():
+            with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+                echo(f"\n{label} on {sym}: {describe_rule}")
+                echo(f"scored: {window_line(strat)}")
+                echo(strat.to_string())
 
 
 def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
