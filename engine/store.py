@@ -239,15 +239,16 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
         forecasts.index = pd.MultiIndex.from_tuples(forecasts.index, names=["symbol", "model"])
 
     def returns(d: Path) -> pd.DataFrame:
-        from core.atomic import read_parquet_checked
+        from core.atomic import CorruptFileError, read_parquet_checked
+        from engine.results import StoredResultsError
 
         path = d / "returns.parquet"
         if not path.exists():
-            return pd.DataFrame()
+            return pd.DataFrame()  # a run without a variance or return model trades nothing
         try:
             return read_parquet_checked(path)[0]
-        except Exception:  # a returns file written before it carried a digest
-            return pd.read_parquet(path)
+        except CorruptFileError as exc:
+            raise StoredResultsError(f"{path} is damaged ({exc}). Hint: run {d} again.") from None
 
     sa, sb = returns(a), returns(b)
     srows = {}

@@ -564,7 +564,7 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
 def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
     """One line per (symbol, model, warning kind): the first fold's message and
     how many folds said it, with the warning class to raise it as."""
-    from signals import errors
+    from core import errors
 
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for (sym, model, _), r in sorted(results.items()):

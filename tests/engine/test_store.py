@@ -247,3 +247,13 @@ def test_a_failed_report_leaves_the_run_as_it_was(finished, tmp_path, monkeypatc
     with pytest.raises(RuntimeError, match="a figure failed"):
         main(["report", str(copy), "--no-tearsheets"])
     assert _tree(copy) == before, "status, report and every other file as they were; no temporary file left"
+
+
+def test_compare_refuses_a_damaged_returns_file(finished, tmp_path, capsys):
+    _, run = finished
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    raw = (other / "returns.parquet").read_bytes()
+    (other / "returns.parquet").write_bytes(raw[: len(raw) // 2])
+    assert main(["compare", str(run), str(other)]) == 1
+    assert "returns.parquet is damaged" in capsys.readouterr().err
