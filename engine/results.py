@@ -51,10 +51,7 @@ def save_results(run_dir: str | Path, features: dict[str, pd.DataFrame], result:
     run_dir = Path(run_dir)
     attrs = {sym: store.jsonable(f.attrs) for sym, f in features.items()}
     write_parquet_atomic(_stack(features), run_dir / "features.parquet", {"attrs": attrs, "symbols": list(features)})
-    fits = result.fits.reset_index()
-    for col in ("converged", "best_epoch"):
-        fits[col] = fits[col].astype(object).where(fits[col].notna(), None).astype(str)
-    write_parquet_atomic(fits, run_dir / "fits.parquet")
+    write_parquet_atomic(result.fits.reset_index(), run_dir / "fits.parquet")
     training = {
         "histories": {_key(k): h.reset_index().to_dict(orient="list") for k, h in result.histories.items()},
         "attention": {_key(k): a.tolist() for k, a in result.attention.items()},
@@ -62,16 +59,6 @@ def save_results(run_dir: str | Path, features: dict[str, pd.DataFrame], result:
     }
     store.write_json(run_dir / "training.json", training)
     write_parquet_atomic(result.forecasts, run_dir / "forecasts.parquet", {"models": list(result.models)})
-
-
-def _fits(frame: pd.DataFrame) -> pd.DataFrame:
-    for col, cast in (("converged", {"True": True, "False": False}), ("best_epoch", None)):
-        raw = frame[col].astype(str)
-        if cast is None:
-            frame[col] = pd.to_numeric(raw.where(raw != "None"), errors="coerce")
-        else:
-            frame[col] = raw.map(cast).astype(object).where(raw != "None", None)
-    return frame.set_index(["symbol", "model", "fold"])
 
 
 def _split_key(k: str) -> tuple[str, str, int]:
@@ -124,5 +111,5 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
         for k, v in training.get("attention", {}).items()
     }
     said = tuple(training.get("warnings") or ())
-    result = WalkForwardResult(forecasts, _fits(fits), histories, attention, folds, features, models, said)
+    result = WalkForwardResult(forecasts, fits.set_index(["symbol", "model", "fold"]), histories, attention, folds, features, models, said)
     return features, result
