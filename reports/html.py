@@ -298,7 +298,8 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                 top = rows["sharpe"].idxmax()
                 first, last = table.attrs.get("window", (None, None))
                 span = f" on {first.date()} to {last.date()}" if first is not None else ""
-                lines.append(f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: {_gap(rows.loc[top])}.")
+                chosen = f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it." if rows["sharpe"].notna().sum() > 1 else ""
+                lines.append(f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: {_gap(rows.loc[top])}.{chosen}")
         for model, text in board.get("flag", pd.Series(dtype=object)).items():
             if text:
                 lines.append(f"warning: {name}{model}: {text}.")

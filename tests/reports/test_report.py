@@ -188,6 +188,7 @@ def test_the_report_opens_with_what_the_run_found(report_path):
     assert top.index("What this run found") < top.index("<dl")
     assert re.search(r"best variance forecaster \w+: QLIKE [\d.]+(, [\d.]+ of loghar&#x27;s \(Diebold–Mariano p = [\d.e-]+, (not )?significant at 5 %\))?", top)
     assert re.search(r"best strategy \w+/\w+ on \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: Sharpe [\d.-]+, [+-][\d.]+ ± [\d.]+ against buy and hold", top)
+    assert re.search(r"Chosen after the fact as the best of \d+, so its gap flatters it", top), "a selection is said to be one"
     assert "The config, as TOML" in top
 
 
