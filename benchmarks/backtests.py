@@ -36,32 +36,60 @@ from strategies.vol_target import vol_target_weights
 
 def targets(table: pd.DataFrame, best: str, target_vol: float) -> str:
     """The issue's three vol-targeting targets for ``best`` on the table's common
-    window, each with its figure, and the Sharpe gap's block-bootstrap standard error."""
+    window, each with its figure, and the Sharpe gap's block-bootstrap standard error.
+    """
     row, bh = table.loc[(best, "vol_target")], table.loc[("buy_and_hold", "-")]
     checks = [
         ("Sharpe - buy and hold", row["sharpe_vs_bh"], ">= 0.10", row["sharpe_vs_bh"] >= 0.10),
-        ("drawdown points shallower", 100 * (row["max_drawdown"] - bh["max_drawdown"]), ">= 10", row["max_drawdown"] - bh["max_drawdown"] >= 0.10),
-        ("realised vol - target, points", 100 * (row["realised_vol"] - target_vol), "within +-1", abs(row["realised_vol"] - target_vol) <= 0.01),
+        (
+            "drawdown points shallower",
+            100 * (row["max_drawdown"] - bh["max_drawdown"]),
+            ">= 10",
+            row["max_drawdown"] - bh["max_drawdown"] >= 0.10,
+        ),
+        (
+            "realised vol - target, points",
+            100 * (row["realised_vol"] - target_vol),
+            "within +-1",
+            abs(row["realised_vol"] - target_vol) <= 0.01,
+        ),
     ]
     first, last = table.attrs["window"]
     lines = [f"targets for the best-QLIKE forecaster, {best}, on {first.date()} to {last.date()}:"]
-    lines += [f"  {name:<30} {value:+7.3f}  (target {rule}: {'met' if ok else 'NOT met'})" for name, value, rule, ok in checks]
-    lines.append(f"  standard error of the Sharpe difference: {row['sharpe_vs_bh_se']:.3f} (circular block bootstrap, 22-day blocks)")
+    lines += [
+        f"  {name:<30} {value:+7.3f}  (target {rule}: {'met' if ok else 'NOT met'})" for name, value, rule, ok in checks
+    ]
+    lines.append(
+        f"  standard error of the Sharpe difference: {row['sharpe_vs_bh_se']:.3f} (circular block bootstrap, 22-day "
+        "blocks)"
+    )
     return "\n".join(lines)
 
 
 def vol_target_alone(frame: pd.DataFrame, fc: pd.DataFrame, spec, kinds: dict) -> pd.DataFrame:
     """Vol-targeting of every forecaster from its first forecast, against buy and hold
-    on exactly its own days: Sharpe, the gap and its standard error."""
+    on exactly its own days: Sharpe, the gap and its standard error.
+    """
     rows = {}
     for model in fc.columns:
         f = fc[model].dropna()
         sized = calibrated(f, frame["close"], frame["rv"]) if kinds.get(model) == "target" else f
-        res = backtest(frame["close"], vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth),
-                       fees_bps=spec.fees_bps, target_vol=spec.target_vol)
+        res = backtest(
+            frame["close"],
+            vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth),
+            fees_bps=spec.fees_bps,
+            target_vol=spec.target_vol,
+        )
         gap, se = sharpe_difference(res.returns, res.benchmark)
-        rows[model] = {"from": res.returns.index[0].date(), "sharpe": res.stats.iloc[0]["sharpe"], "buy_and_hold": res.stats.loc["buy_and_hold", "sharpe"],
-                       "sharpe_vs_bh": gap, "se": se, "max_drawdown": res.stats.iloc[0]["max_drawdown"], "bh_drawdown": res.stats.loc["buy_and_hold", "max_drawdown"]}
+        rows[model] = {
+            "from": res.returns.index[0].date(),
+            "sharpe": res.stats.iloc[0]["sharpe"],
+            "buy_and_hold": res.stats.loc["buy_and_hold", "sharpe"],
+            "sharpe_vs_bh": gap,
+            "se": se,
+            "max_drawdown": res.stats.iloc[0]["max_drawdown"],
+            "bh_drawdown": res.stats.loc["buy_and_hold", "max_drawdown"],
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -73,18 +101,30 @@ def main() -> None:
     (symbol,) = result.symbols
     frame = prepared.features[symbol]
     fc = result.for_symbol(symbol).drop(columns="fold")
-    tables, backtests = trade(prepared, result)
+    tables, _ = trade(prepared, result)
     table = tables[symbol]
     best = result.score().loc[symbol, "qlike"].idxmin()  # the leaderboard's first row, without its bootstrap
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
-        print(f"{symbol}, out of sample {fc.index[0].date()} to {fc.index[-1].date()}, 2 bp costs, calibrate={config.strategy.calibrate!r}, smooth={config.strategy.smooth}")
+        print(
+            f"{symbol}, out of sample {fc.index[0].date()} to {fc.index[-1].date()}, 2 bp costs, "
+            f"calibrate={config.strategy.calibrate!r}, smooth={config.strategy.smooth}"
+        )
         print(table.to_string())
         print("\n" + targets(table, best, config.strategy.target_vol))
         grid = vol_target_grid(frame["close"], fc["loghar"], proxy=frame["rv"])
-        print(f"\nlog-HAR vol-target grid: {grid.n_trials} combinations in one vectorbt call; best {dict(zip(grid.stats.index.names, grid.best))} "
-              f"(Sharpe {grid.stats.loc[grid.best, 'sharpe']:.3f}); deflated Sharpe ratio {grid.deflated_sharpe:.3f}")
-        print("\nvol-targeting alone from its first forecast, each against buy and hold on its own days (the 2008 crash included):")
-        print(vol_target_alone(frame, fc[list(result.variance_of())], config.strategy, result.variance_of()).to_string())
+        best_combo = dict(zip(grid.stats.index.names, grid.best, strict=True))
+        print(
+            f"\nlog-HAR vol-target grid: {grid.n_trials} combinations in one vectorbt call; best "
+            f"{best_combo} (Sharpe {grid.stats.loc[grid.best, 'sharpe']:.3f}); "
+            f"deflated Sharpe ratio {grid.deflated_sharpe:.3f}"
+        )
+        print(
+            "\nvol-targeting alone from its first forecast, each against buy and hold on its own days (the 2008 "
+            "crash included):"
+        )
+        print(
+            vol_target_alone(frame, fc[list(result.variance_of())], config.strategy, result.variance_of()).to_string()
+        )
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
 
 

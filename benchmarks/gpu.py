@@ -15,11 +15,11 @@ import time
 
 import pandas as pd
 import torch
+from scaling import make_universe
 
 from engine.data import load
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
-from scaling import make_universe
 from signals.batched import BatchedRnnUniverse
 from signals.features import feature_frame
 
@@ -32,13 +32,18 @@ def main() -> None:
     rows, forecasts = {}, {}
     for cell in ("lstm", "gru"):
         for device in devices:
-            model = BatchedRnnUniverse(cell=cell, hidden=32, epochs=10, patience=3, features=("rv", "return"), device=device)
+            model = BatchedRnnUniverse(
+                cell=cell, hidden=32, epochs=10, patience=3, features=("rv", "return"), device=device
+            )
             t0 = time.perf_counter()
             res = walk_forward(universe, {cell: model}, splitter, pooled=True, progress=False)
             rows[(cell, device)] = time.perf_counter() - t0
             forecasts[(cell, device)] = res.forecasts[cell]
     table = pd.Series(rows, name="wall_s").rename_axis(["cell", "device"]).unstack("device")
-    print(f"20 assets x {len(first)} rows, {len(splitter.split(first.index))} yearly folds, one grouped model per cell and fold")
+    print(
+        f"20 assets x {len(first)} rows, {len(splitter.split(first.index))} yearly folds, one grouped model per cell "
+        "and fold"
+    )
     if "cuda" in table:
         table["speed_up"] = table["cpu"] / table["cuda"]
         for cell in ("lstm", "gru"):

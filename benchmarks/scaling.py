@@ -24,10 +24,10 @@ import pandas as pd
 from engine.data import load
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
+from signals.batched import BatchedRnnUniverse
 from signals.features import feature_frame
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
-from signals.batched import BatchedRnnUniverse
 from signals.naive import EwmaForecaster
 from signals.rnn import RnnForecaster
 
@@ -35,13 +35,18 @@ GRU = dict(cell="gru", epochs=10, patience=3, features=("rv", "return"))
 
 
 def models():
-    return {"loghar": HarForecaster(log=True), "garch": GarchForecaster(), "ewma": EwmaForecaster(),
-            "gru": RnnForecaster(hidden=(16,), **GRU)}
+    return {
+        "loghar": HarForecaster(log=True),
+        "garch": GarchForecaster(),
+        "ewma": EwmaForecaster(),
+        "gru": RnnForecaster(hidden=(16,), **GRU),
+    }
 
 
 def make_universe(spx: pd.DataFrame, ndx: pd.DataFrame, n: int, rows: int = 2500) -> dict[str, pd.DataFrame]:
     """``n`` assets on one calendar: the S&P 500 and NASDAQ feature frames, then
-    copies whose returns and variances are rescaled (each costs the same to fit)."""
+    copies whose returns and variances are rescaled (each costs the same to fit).
+    """
     rng = np.random.default_rng(0)
     common = spx.index.intersection(ndx.index)  # one calendar, so a universe can be grouped
     base = [spx.loc[common].iloc[-rows:], ndx.loc[common].iloc[-rows:]]
@@ -58,11 +63,19 @@ def make_universe(spx: pd.DataFrame, ndx: pd.DataFrame, n: int, rows: int = 2500
 
 def timed(frames, n_jobs: int, chosen=None, pooled: bool = False) -> tuple[float, int]:
     """Wall seconds, and training rows summed over every fit (expanding windows
-    make that grow faster than the history: it is the fair denominator)."""
+    make that grow faster than the history: it is the fair denominator).
+    """
     first = next(iter(frames.values()))
     start = first.index[len(first) * 2 // 3]
     t0 = time.perf_counter()
-    res = walk_forward(frames, chosen or models(), WalkForward(start=start, refit_every="year"), n_jobs=n_jobs, progress=False, pooled=pooled)
+    res = walk_forward(
+        frames,
+        chosen or models(),
+        WalkForward(start=start, refit_every="year"),
+        n_jobs=n_jobs,
+        progress=False,
+        pooled=pooled,
+    )
     return time.perf_counter() - t0, int(res.fits["n_train"].sum())
 
 
@@ -86,8 +99,14 @@ def main() -> None:
         torch_loop, _ = timed(sub, 1, {"gru": RnnForecaster(hidden=(16,), **GRU)})
         loop, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=16, **GRU)}, pooled=False)
         grouped, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=16, **GRU)}, pooled=True)
-        rows[n] = {"rnn_forecaster_loop_s": torch_loop, "same_model_loop_s": loop, "grouped_s": grouped,
-                   "speed_up_vs_rnn_loop": torch_loop / grouped, "speed_up_vs_same_loop": loop / grouped, "grouped_s_per_asset": grouped / n}
+        rows[n] = {
+            "rnn_forecaster_loop_s": torch_loop,
+            "same_model_loop_s": loop,
+            "grouped_s": grouped,
+            "speed_up_vs_rnn_loop": torch_loop / grouped,
+            "speed_up_vs_same_loop": loop / grouped,
+            "grouped_s_per_asset": grouped / n,
+        }
     batched = pd.DataFrame.from_dict(rows, orient="index").rename_axis("assets")
     with pd.option_context("display.float_format", "{:.2f}".format):
         print("history length (1 process):")
@@ -95,7 +114,9 @@ def main() -> None:
         print("\nuniverse size (n_jobs=2, 2,500 rows each):")
         print(assets.to_string())
         print("\none GRU(16) per asset, 1 process: loops of fits (RnnForecaster with nn.GRU; the same model as the")
-        print("grouped one, fitted asset by asset) against one grouped model per fold (BatchedRnnUniverse, pooled=True):")
+        print(
+            "grouped one, fitted asset by asset) against one grouped model per fold (BatchedRnnUniverse, pooled=True):"
+        )
         print(batched.to_string())
 
 

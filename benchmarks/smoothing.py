@@ -43,8 +43,15 @@ def sharpe_by_smooth(source: str) -> pd.DataFrame:
     for period, days in PERIODS.items():
         for k in CANDIDATES:
             table, _ = strategy_table(
-                frame["close"], fc.loc[days, models], target=st.target_vol, max_leverage=st.max_leverage, fees_bps=st.fees_bps,
-                calibrate=st.calibrate, proxy=frame["rv"], variance_of=kinds, smooth=k,
+                frame["close"],
+                fc.loc[days, models],
+                target=st.target_vol,
+                max_leverage=st.max_leverage,
+                fees_bps=st.fees_bps,
+                calibrate=st.calibrate,
+                proxy=frame["rv"],
+                variance_of=kinds,
+                smooth=k,
             )
             for (model, strategy), sharpe in table["sharpe"].items():
                 if strategy != "regime":
@@ -52,6 +59,7 @@ def sharpe_by_smooth(source: str) -> pd.DataFrame:
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index = pd.MultiIndex.from_tuples(out.index, names=["data", "period", "model"])
     return out
+
 
 def main() -> None:
     t0 = time.perf_counter()
@@ -65,7 +73,10 @@ def main() -> None:
         print(f"chosen: smooth = {chosen} (the default is {RunConfig().strategy.smooth})")
         test = sharpe.xs("test 2008-2018", level="period")
         gain = test.drop("buy_and_hold", level="model")[chosen] - test.drop("buy_and_hold", level="model")[1]
-        print(f"2008-2018, smooth={chosen} minus smooth=1: mean {gain.mean():+.3f}, better for {int((gain > 0).sum())} of {len(gain)} (dataset, forecaster)")
+        print(
+            f"2008-2018, smooth={chosen} minus smooth=1: mean {gain.mean():+.3f}, better for {int((gain > 0).sum())} "
+            f"of {len(gain)} (dataset, forecaster)"
+        )
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

@@ -16,10 +16,10 @@ import time
 import pandas as pd
 
 from engine.config import RunConfig
-from signals.batched import BatchedRnnEnsemble
-from signals.rnn import RnnForecaster
 from engine.job import prepare
 from engine.walkforward import walk_forward
+from signals.batched import BatchedRnnEnsemble
+from signals.rnn import RnnForecaster
 
 
 def main() -> None:
@@ -27,11 +27,18 @@ def main() -> None:
     prepared = prepare(config)
     models = {f.name: f.build() for f in config.forecasters}
     splitter = config.walkforward.splitter()
-    print(f"machine: {os.cpu_count()} CPUs; data: {config.data.source}, {len(next(iter(prepared.features.values())))} rows")
+    print(
+        f"machine: {os.cpu_count()} CPUs; data: {config.data.source}, {len(next(iter(prepared.features.values())))} "
+        "rows"
+    )
     print(f"models: {', '.join(models)}; folds: {len(splitter.split(next(iter(prepared.features.values())).index))}\n")
 
     runs = {}
-    for label, kwargs in (("cold, n_jobs=1", dict(n_jobs=1)), ("cold, n_jobs=2", dict(n_jobs=2)), ("warm, n_jobs=1", dict(n_jobs=1, warm_start="warm"))):
+    for label, kwargs in (
+        ("cold, n_jobs=1", dict(n_jobs=1)),
+        ("cold, n_jobs=2", dict(n_jobs=2)),
+        ("warm, n_jobs=1", dict(n_jobs=1, warm_start="warm")),
+    ):
         t0 = time.perf_counter()
         result = walk_forward(prepared.features, models, splitter, progress=False, **kwargs)
         runs[label] = (time.perf_counter() - t0, result)
@@ -46,11 +53,15 @@ def main() -> None:
     fit_warm = warm[1].fits.groupby("model")["fit_seconds"].sum()
     q_cold = cold1[1].score().droplevel("symbol")["qlike"]
     q_warm = warm[1].score().droplevel("symbol")["qlike"]
-    table = pd.DataFrame({
-        "fit_s_cold": fit_cold, "fit_s_warm": fit_warm,
-        "qlike_cold": q_cold, "qlike_warm": q_warm,
-        "qlike_warm/cold": q_warm / q_cold,
-    }).reindex(list(models))
+    table = pd.DataFrame(
+        {
+            "fit_s_cold": fit_cold,
+            "fit_s_warm": fit_warm,
+            "qlike_cold": q_cold,
+            "qlike_warm": q_warm,
+            "qlike_warm/cold": q_warm / q_cold,
+        }
+    ).reindex(list(models))
     with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 120):
         print("\nper model (fit seconds summed over folds; out-of-sample QLIKE vs Garman-Klass variance):")
         print(table.to_string())
@@ -68,7 +79,10 @@ def main() -> None:
         BatchedRnnEnsemble(seeds=tuple(range(n)), cell="gru", hidden=32, **kw).fit(train)
         grouped = time.perf_counter() - t0
         rows[n] = {"loop of nn.GRU fits, s": loop, "one grouped model, s": grouped, "speed-up": loop / grouped}
-    print(f"\nGRU(32) seeds trained for 10 epochs on {len(train)} rows (equality with the loop: tests/signals/test_batched.py):")
+    print(
+        f"\nGRU(32) seeds trained for 10 epochs on {len(train)} rows (equality with the loop: "
+        "tests/signals/test_batched.py):"
+    )
     print(pd.DataFrame.from_dict(rows, orient="index").rename_axis("networks").round(2).to_string())
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["CorruptFileError", "frame_digest", "write_bytes_atomic", "write_parquet_atomic", "read_parquet_checked"]
+__all__ = ["CorruptFileError", "frame_digest", "read_parquet_checked", "write_bytes_atomic", "write_parquet_atomic"]
 
 _META_KEY = b"tradecast"
 
@@ -40,7 +40,8 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder,
-    flushed to disk, then renamed over the target."""
+    flushed to disk, then renamed over the target.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -1,5 +1,6 @@
 """Hyperparameter checks shared by the forecasters: each names the owner, the
-parameter, the value and the rule (and a hint where one helps)."""
+parameter, the value and the rule (and a hint where one helps).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from core.errors import ParameterError
 
-__all__ = ["is_int", "check_int", "check_sizes", "check_bool", "check_choice", "check_number"]
+__all__ = ["check_bool", "check_choice", "check_int", "check_number", "check_sizes", "is_int"]
 
 
 def is_int(value: object) -> bool:
@@ -22,10 +23,18 @@ def _hint(hint: str) -> str:
 
 
 def check_int(
-    owner: str, name: str, value: object, low: int, *, allow_none: bool = False, hint: str = "", error: type[Exception] = ParameterError
+    owner: str,
+    name: str,
+    value: object,
+    low: int,
+    *,
+    allow_none: bool = False,
+    hint: str = "",
+    error: type[Exception] = ParameterError,
 ) -> None:
     """``value`` is an integer ``>= low`` (or None when allowed); else ``error``
-    (a :class:`~core.errors.DataError` for feature windows)."""
+    (a :class:`~core.errors.DataError` for feature windows).
+    """
     if value is None and allow_none:
         return
     if not is_int(value) or value < low:
@@ -54,7 +63,9 @@ def check_choice(owner: str, name: str, value: object, allowed: Sequence[object]
         raise ParameterError(f"{owner}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
 
 
-def check_number(owner: str, name: str, value: object, ok: Callable[[float], bool], rule: str, *, hint: str = "") -> None:
+def check_number(
+    owner: str, name: str, value: object, ok: Callable[[float], bool], rule: str, *, hint: str = ""
+) -> None:
     """``value`` is a real number (not a bool) and ``ok(value)`` holds; ``rule`` says what ``ok`` means."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not ok(float(value)):
         raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")

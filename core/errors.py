@@ -6,12 +6,13 @@ errors and the command line catches them all through :class:`TradecastError`.
 
 from __future__ import annotations
 
-__all__ = ["TradecastError", "DataError", "ConfigError", "DataWarning", "ConvergenceWarning", "ParameterError"]
+__all__ = ["ConfigError", "ConvergenceWarning", "DataError", "DataWarning", "ParameterError", "TradecastError"]
 
 
 class TradecastError(Exception):
     """The base of every error tradecast raises on bad input: catch this one to catch
-    them all (the command line does, and prints the message instead of a traceback)."""
+    them all (the command line does, and prints the message instead of a traceback).
+    """
 
 
 class DataError(TradecastError, ValueError):
@@ -25,12 +26,14 @@ class DataError(TradecastError, ValueError):
 class ConfigError(TradecastError, ValueError):
     """A configuration that tradecast refuses: unknown key, wrong type or value
     (``engine.config`` raises it; it lives here so that the command line can catch
-    it without importing the config machinery)."""
+    it without importing the config machinery).
+    """
 
 
 class DataWarning(UserWarning):
     """Something about the data that a user should know but that is not fatal,
-    such as rows filled by an opt-in ``fill="ffill"``."""
+    such as rows filled by an opt-in ``fill="ffill"``.
+    """
 
 
 class ConvergenceWarning(UserWarning):

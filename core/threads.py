@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["configure_threads", "WORKER_THREADS"]
+__all__ = ["WORKER_THREADS", "configure_threads"]
 
 #: Threads per worker process for torch and the BLAS/OpenMP pools.
 WORKER_THREADS = 1

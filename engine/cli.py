@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-from pathlib import Path
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
-from engine import __version__
 from core.errors import ConfigError, DataWarning, TradecastError
+from engine import __version__
 
 # The config machinery (and through it pandas and the forecasters) is imported by
 # the commands that need it, so that `tradecast --help` starts in a blink.
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 _EPILOG = """\
 examples:
@@ -63,7 +63,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.toml").exists():
-            raise ConfigError(f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs.")
+            raise ConfigError(
+                f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs."
+            )
         if args.config:
             raise ConfigError("--resume takes the run's own config.toml; do not pass a CONFIG as well.")
         config = load_config(run_dir / "config.toml")
@@ -77,7 +79,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             _check_run_dir(run_dir, config)
         else:
             run_dir = store.new_run_dir(config.name, args.root)
-        print(f"tradecast {__version__}: run '{config.name}'" + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)") + f" in {run_dir}")
+        print(
+            f"tradecast {__version__}: run '{config.name}'"
+            + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)")
+            + f" in {run_dir}"
+        )
     try:
         path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
     except KeyboardInterrupt:
@@ -90,22 +96,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _check_run_dir(run_dir: Path, config) -> None:
     """``--run-dir`` may be a new or empty folder, or a run of the same config (then
-    the run resumes); never a finished run of another config, nor a folder of other files."""
+    the run resumes); never a finished run of another config, nor a folder of other files.
+    """
     from engine.config import load_config, to_dict
 
     if not run_dir.exists() or not any(run_dir.iterdir()):
         return
     stored = run_dir / "config.toml"
     if not stored.exists():
-        raise ConfigError(f"--run-dir {run_dir} is a folder of other files, not a run folder (no config.toml); a run would write "
-                          f"into it. Hint: a new or empty folder, or leave --run-dir out for runs/NAME-TIMESTAMP.")
+        raise ConfigError(
+            f"--run-dir {run_dir} is a folder of other files, not a run folder (no config.toml); a run would write "
+            f"into it. Hint: a new or empty folder, or leave --run-dir out for runs/NAME-TIMESTAMP."
+        )
     try:
         same = to_dict(load_config(stored)) == to_dict(config)
     except ConfigError:
         same = False
     if not same:
-        raise ConfigError(f"--run-dir {run_dir} holds a run of another config; refusing to overwrite it. Hint: another folder, "
-                          f"or tradecast run --resume {run_dir} to finish that run with its own config.")
+        raise ConfigError(
+            f"--run-dir {run_dir} holds a run of another config; refusing to overwrite it. Hint: another folder, "
+            f"or tradecast run --resume {run_dir} to finish that run with its own config."
+        )
     print(f"--run-dir {run_dir} holds a run of the same config: resuming it (finished folds are read, not refitted)")
 
 
@@ -116,12 +127,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     source = find_config(args.name)
     if source.parent != Path(__file__).resolve().parent / "configs":
-        raise ConfigError(f"tradecast init copies a shipped config; {args.name!r} is a file of yours already. Hint: tradecast init sp500.")
+        raise ConfigError(
+            f"tradecast init copies a shipped config; {args.name!r} is a file of yours already. Hint: tradecast init "
+            "sp500."
+        )
     folder = Path(args.to)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.name
     if target.exists():
-        raise ConfigError(f"{target} exists; refusing to overwrite it. Hint: --to another folder, or edit the file you have.")
+        raise ConfigError(
+            f"{target} exists; refusing to overwrite it. Hint: --to another folder, or edit the file you have."
+        )
     config = load_config(source)
     copied = [target]
     shutil.copyfile(source, target)
@@ -144,13 +160,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         status = store.read_json(manifest).get("status")
     except ValueError as exc:
-        raise ConfigError(f"{manifest} is not readable JSON ({exc}). Hint: the run folder is damaged; run it again.") from None
+        raise ConfigError(
+            f"{manifest} is not readable JSON ({exc}). Hint: the run folder is damaged; run it again."
+        ) from None
     if status != "complete":
-        raise ConfigError(f"{run_dir} did not finish (status {status!r}); finish it with: tradecast run --resume {run_dir}")
+        raise ConfigError(
+            f"{run_dir} did not finish (status {status!r}); finish it with: tradecast run --resume {run_dir}"
+        )
     print(f"re-rendering {run_dir} from its stored results (nothing is refitted)")
     path = render_run(run_dir, tearsheets=not args.no_tearsheets, echo=print)
     print(f"report: {path.resolve()}")
-    print("re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest keeps the run's provenance")
+    print(
+        "re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest "
+        "keeps the run's provenance"
+    )
     return 0
 
 
@@ -213,7 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="e.g. embedded:sp500, yfinance:SPY, csv:PATH, parquet:PATH")
     p.add_argument("--start", help="first date kept (inclusive), e.g. 2008-01-01")
     p.add_argument("--end", help="last date kept (inclusive)")
-    p.add_argument("--fill", choices=["error", "ffill"], default="error", help="missing values inside the data: refuse (default) or carry the previous close forward")
+    p.add_argument(
+        "--fill",
+        choices=["error", "ffill"],
+        default="error",
+        help="missing values inside the data: refuse (default) or carry the previous close forward",
+    )
     p.add_argument("--no-adjust", action="store_true", help="keep unadjusted prices (default: split/dividend adjusted)")
     p.add_argument("--cache-dir", help="yfinance cache folder (default ~/.cache/tradecast/yfinance)")
     p.add_argument("--refresh", action="store_true", help="download again even if the yfinance cache has a copy")
@@ -227,33 +255,48 @@ def build_parser() -> argparse.ArgumentParser:
         "runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to configs/sp500.toml: "
         "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM and GRU, "
         "yearly refits from 2008, a 10 percent vol target and a regime strategy.",
-        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
+        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume "
+        "runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("config", nargs="?", help="a TOML config: a path, or the name of a shipped one such as sp500_returns (default: the built-in sp500 job)")
+    p.add_argument(
+        "config",
+        nargs="?",
+        help="a TOML config: a path, or the name of a shipped one such as sp500_returns (default: the built-in sp500 "
+        "job)",
+    )
     p.add_argument("--run-dir", help="the run's folder (default: ROOT/NAME-TIMESTAMP)")
     p.add_argument("--root", default="runs", help="where new run folders go (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run; finished folds are not fitted again")
-    p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out of the report (faster, smaller)")
+    p.add_argument(
+        "--no-tearsheets",
+        action="store_true",
+        help="leave the quantstats tear sheets out of the report (faster, smaller)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
         "init",
         help="copy a shipped config (and its data file) into a folder, to edit",
-        description="Copy one of the configs shipped with tradecast into a folder (the current one by default), with the "
-        "data file it reads, so that it can be edited and run from anywhere.",
+        description="Copy one of the configs shipped with tradecast into a folder (the current one by default), with "
+        "the data file it reads, so that it can be edited and run from anywhere.",
         epilog="examples:\n  tradecast init sp500\n  tradecast init universe_csv --to ~/research",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("name", metavar="NAME", help="a shipped config: sp500, nasdaq, sp500_returns, sp500_prices, spy_yfinance, universe_csv")
+    p.add_argument(
+        "name",
+        metavar="NAME",
+        help="a shipped config: sp500, nasdaq, sp500_returns, sp500_prices, spy_yfinance, universe_csv",
+    )
     p.add_argument("--to", default=".", help="the folder to copy into (default: the current one)")
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser(
         "report",
         help="re-render a finished run's report from its stored results",
-        description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model is "
-        "refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' entry is added).",
+        description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model "
+        "is refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' "
+        "entry is added).",
         epilog="example:\n  tradecast report runs/sp500-20261123-101500",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -264,8 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "list",
         help="list the runs in a folder",
-        description="One line per run, newest first: name, status (complete, running, interrupted, failed, unreadable), "
-        "start time, models, and the best 1-day variance model by QLIKE of each symbol (or a failed run's error).",
+        description="One line per run, newest first: name, status (complete, running, interrupted, failed, "
+        "unreadable), start time, models, and the best 1-day variance model by QLIKE of each symbol (or a failed "
+        "run's error).",
         epilog="example:\n  tradecast list\n  tradecast list --root ~/research/runs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -275,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare",
         help="show what differs between two runs: config and metrics",
-        description="Print the config keys whose values differ between two runs, then each model's out-of-sample loss and each "
-        "strategy's Sharpe ratio side by side, recomputed on the dates both runs have.",
+        description="Print the config keys whose values differ between two runs, then each model's out-of-sample "
+        "loss and each strategy's Sharpe ratio side by side, recomputed on the dates both runs have.",
         epilog="example:\n  tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -305,11 +349,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
                 raise
-            what = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-                    errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}[exc.errno]
-            print(f"error: {what} ({exc.filename or exc}). Every file is written to a temporary name and renamed when whole, "
-                  f"so nothing half-written is left to be read later. Hint: free space or choose another --root / --run-dir, "
-                  f"then tradecast run --resume to go on from the finished folds.", file=sys.stderr)
+            what = {
+                errno.ENOSPC: "the disk is full",
+                errno.EDQUOT: "the disk quota is used up",
+                errno.EACCES: "permission denied",
+                errno.EROFS: "the file system is read-only",
+            }[exc.errno]
+            print(
+                f"error: {what} ({exc.filename or exc}). Every file is written to a temporary name and renamed when "
+                "whole, so nothing half-written is left to be read later. Hint: free space or choose another --root "
+                "/ --run-dir, then tradecast run --resume to go on from the finished folds.",
+                file=sys.stderr,
+            )
             return 1
 
 

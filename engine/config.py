@@ -35,34 +35,34 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import pandas as pd
 
+from core.errors import ConfigError, ParameterError
 from engine.data import Fill
 from engine.executors import Executor
 from engine.splits import Rule, WalkForward, Window
 from engine.walkforward import WarmStart
 from signals.base import BaseForecaster
-from core.errors import ConfigError, ParameterError
 from signals.features import Estimator
 from signals.registry import FORECASTERS
 from strategies.spec import StrategySpec
 
 __all__ = [
-    "ConfigError",
-    "check_name",
+    "DEFAULT_FORECASTERS",
     "NAME_PATTERN",
     "RESERVED_NAMES",
+    "ConfigError",
     "DataConfig",
     "FeaturesConfig",
-    "WalkForwardConfig",
-    "StrategyConfig",
     "ForecasterConfig",
-    "DEFAULT_FORECASTERS",
     "RunConfig",
-    "load_config",
+    "StrategyConfig",
+    "WalkForwardConfig",
+    "check_name",
     "find_config",
-    "shipped_configs",
     "from_dict",
-    "to_dict",
+    "load_config",
+    "shipped_configs",
     "to_annotated_toml",
+    "to_dict",
 ]
 
 
@@ -76,8 +76,10 @@ RESERVED_NAMES = frozenset({"fold", "symbol", "date", "buy_and_hold", "model", "
 def check_name(name: object, key: str) -> str:
     """``name`` if it is a safe run or forecaster name, else :class:`ConfigError`."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
-        raise ConfigError(f"{key} = {name!r} is not a valid name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                          f"letter or digit (no spaces, slashes or '..'). Hint: {key} = \"sp500_gru\".")
+        raise ConfigError(
+            f"{key} = {name!r} is not a valid name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+            f"letter or digit (no spaces, slashes or '..'). Hint: {key} = \"sp500_gru\"."
+        )
     return name
 
 
@@ -117,7 +119,8 @@ class DataConfig:
 @dataclass(frozen=True)
 class FeaturesConfig:
     """``[features]``: the realized-variance target and feature windows
-    (see :func:`signals.features.feature_frame`)."""
+    (see :func:`signals.features.feature_frame`).
+    """
 
     target: Estimator = "garman_klass"
     overnight: bool = False
@@ -126,7 +129,10 @@ class FeaturesConfig:
 
     def __post_init__(self) -> None:
         if not self.har_lags or any(k < 1 for k in self.har_lags):
-            raise ConfigError(f"features.har_lags must be a non-empty list of positive integers; got {list(self.har_lags)}. Hint: [1, 5, 22].")
+            raise ConfigError(
+                f"features.har_lags must be a non-empty list of positive integers; got {list(self.har_lags)}. Hint: "
+                "[1, 5, 22]."
+            )
         if self.volume_window < 1:
             raise ConfigError(f"features.volume_window must be >= 1; got {self.volume_window}.")
 
@@ -158,31 +164,55 @@ class WalkForwardConfig:
 
     def __post_init__(self) -> None:
         if self.start_row is not None and self.train_fraction is not None:
-            raise ConfigError(f"walkforward: give start_row or train_fraction, not both; got {self.start_row} and {self.train_fraction}.")
+            raise ConfigError(
+                f"walkforward: give start_row or train_fraction, not both; got {self.start_row} and "
+                f"{self.train_fraction}."
+            )
         if self.start_row is not None and self.start_row < 1:
             raise ConfigError(f"walkforward.start_row must be a row number >= 1; got {self.start_row}.")
         if self.train_fraction is not None and not 0 < self.train_fraction < 1:
-            raise ConfigError(f"walkforward.train_fraction must be in (0, 1); got {self.train_fraction}. Hint: 0.8 trains on the first 80 % of rows.")
+            raise ConfigError(
+                f"walkforward.train_fraction must be in (0, 1); got {self.train_fraction}. Hint: 0.8 trains on the "
+                "first 80 % of rows."
+            )
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
-            raise ConfigError(f"walkforward.n_jobs must be an integer >= 1 (worker processes); got {self.n_jobs!r}. Hint: n_jobs = 2.")
+            raise ConfigError(
+                f"walkforward.n_jobs must be an integer >= 1 (worker processes); got {self.n_jobs!r}. Hint: n_jobs = 2."
+            )
         try:
-            WalkForward(start=None, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
-                        min_train=self.min_train, embargo=self.embargo)._check()
+            WalkForward(
+                start=None,
+                refit_every=self.refit_every,
+                window=self.window,
+                train_length=self.train_length,
+                min_train=self.min_train,
+                embargo=self.embargo,
+            )._check()
         except ParameterError as exc:
             raise ConfigError(f"[walkforward]: {exc}".replace("WalkForward: ", "")) from None
         if self.start_row is None and self.train_fraction is None:
             try:
-                WalkForward(start=self.start)._first_test_row(pd.DatetimeIndex([pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")]))
+                WalkForward(start=self.start)._first_test_row(
+                    pd.DatetimeIndex([pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")])
+                )
             except ParameterError as exc:
                 raise ConfigError(f"walkforward.start: {exc}".replace("WalkForward: ", "")) from None
 
     def splitter(self) -> WalkForward:
         """The splitter: from ``start_row`` (a row number) or ``train_fraction`` (one
-        chronological split) when set, else from the ``start`` date."""
-        start = self.start_row if self.start_row is not None else None if self.train_fraction is not None else self.start
+        chronological split) when set, else from the ``start`` date.
+        """
+        start = (
+            self.start_row if self.start_row is not None else None if self.train_fraction is not None else self.start
+        )
         return WalkForward(
-            start=start, refit_every=self.refit_every, window=self.window, train_length=self.train_length,
-            min_train=self.min_train, embargo=self.embargo, train_fraction=self.train_fraction,
+            start=start,
+            refit_every=self.refit_every,
+            window=self.window,
+            train_length=self.train_length,
+            min_train=self.min_train,
+            embargo=self.embargo,
+            train_fraction=self.train_fraction,
         )
 
     def describe(self) -> str:
@@ -204,7 +234,8 @@ StrategyConfig = StrategySpec
 @dataclass(frozen=True)
 class ForecasterConfig:
     """One ``[[forecasters]]`` table: ``name``, ``type`` (a key of
-    :data:`signals.registry.FORECASTERS`) and that class's hyperparameters."""
+    :data:`signals.registry.FORECASTERS`) and that class's hyperparameters.
+    """
 
     name: str
     type: str
@@ -212,25 +243,36 @@ class ForecasterConfig:
 
     @classmethod
     def from_mapping(cls, mapping: Any, where: str) -> ForecasterConfig:
+        """Read one ``[[forecasters]]`` table; ``where`` names it in errors."""
         if not isinstance(mapping, dict):
             raise ConfigError(f"{where} must be a table with name, type and parameters; got {mapping!r}.")
         for required in ("name", "type"):
             if not isinstance(mapping.get(required), str):
-                raise ConfigError(f"{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = \"lstm\", type = \"rnn\".")
+                raise ConfigError(
+                    f'{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = "lstm", type '
+                    '= "rnn".'
+                )
         check_name(mapping["name"], f"{where}.name")
         if mapping["name"].lower() in RESERVED_NAMES:
-            raise ConfigError(f"{where}.name = {mapping['name']!r} is reserved: the engine uses {', '.join(sorted(RESERVED_NAMES))} "
-                              f"for its own columns. Hint: name = \"{mapping['name']}_model\".")
+            raise ConfigError(
+                f"{where}.name = {mapping['name']!r} is reserved: the engine uses {', '.join(sorted(RESERVED_NAMES))} "
+                f'for its own columns. Hint: name = "{mapping["name"]}_model".'
+            )
         kind = mapping["type"]
         if kind not in FORECASTERS:
             hint = _did_you_mean(kind, FORECASTERS)
-            raise ConfigError(f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}")
+            raise ConfigError(
+                f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}"
+            )
         valid = FORECASTERS[kind]._param_names()
         params = {k: v for k, v in mapping.items() if k not in ("name", "type")}
         for k in params:
             if k not in valid:
                 hint = _did_you_mean(k, valid)
-                raise ConfigError(f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: {', '.join(valid)}.{hint}")
+                raise ConfigError(
+                    f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: "
+                    f"{', '.join(valid)}.{hint}"
+                )
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()))
         try:
@@ -285,8 +327,10 @@ class RunConfig:
             variance = [f.name for f in self.forecasters if f.build().target == "variance"]
             if vm not in variance:
                 hint = _did_you_mean(vm, variance)
-                raise ConfigError(f"strategy.threshold.variance_model = {vm!r} is not a variance forecaster of this run; "
-                                  f"choose one of {', '.join(map(repr, variance)) or '(none: add a variance forecaster)'}.{hint}")
+                raise ConfigError(
+                    f"strategy.threshold.variance_model = {vm!r} is not a variance forecaster of this run; "
+                    f"choose one of {', '.join(map(repr, variance)) or '(none: add a variance forecaster)'}.{hint}"
+                )
 
 
 def _type_name(hint: Any) -> str:
@@ -304,7 +348,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if origin is Literal:
         if value not in get_args(hint):
             hint_txt = _did_you_mean(str(value), [str(a) for a in get_args(hint)])
-            raise ConfigError(f"{key} = {value!r} is not allowed; choose one of {', '.join(repr(a) for a in get_args(hint))}.{hint_txt}")
+            raise ConfigError(
+                f"{key} = {value!r} is not allowed; choose one of "
+                f"{', '.join(repr(a) for a in get_args(hint))}.{hint_txt}"
+            )
         return value
     if origin in (Union, types.UnionType):
         args = [a for a in get_args(hint) if a is not type(None)]
@@ -316,7 +363,11 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
                 return _coerce(value, a, key)
             except ConfigError as exc:
                 errors.append(str(exc))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{key} = {value!r} matches none of the allowed types: " + "; ".join(errors))
+        raise ConfigError(
+            errors[0]
+            if len(errors) == 1
+            else f"{key} = {value!r} matches none of the allowed types: " + "; ".join(errors)
+        )
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key} must be a list; got {value!r} ({type(value).__name__}).")
@@ -338,7 +389,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         return float(value)
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{key} must be a string; got {value!r} ({type(value).__name__}). Hint: quote it in TOML.")
+            raise ConfigError(
+                f"{key} must be a string; got {value!r} ({type(value).__name__}). Hint: quote it in TOML."
+            )
         return value
     raise TypeError(f"config field {key} has an unsupported type {hint!r}")  # a bug in tradecast, not in the file
 
@@ -354,7 +407,9 @@ def _build(cls: type, mapping: Any, where: str) -> Any:
         k = unknown[0]
         hint = _did_you_mean(k, fields)
         raise ConfigError(f"unknown key {k!r} in {section}; valid keys are: {', '.join(fields)}.{hint}")
-    kwargs = {name: _coerce(value, hints[name], f"{where}.{name}" if where else name) for name, value in mapping.items()}
+    kwargs = {
+        name: _coerce(value, hints[name], f"{where}.{name}" if where else name) for name, value in mapping.items()
+    }
     try:
         return cls(**kwargs)
     except ConfigError:
@@ -367,13 +422,17 @@ def from_dict(mapping: dict[str, Any]) -> RunConfig:
     """A :class:`RunConfig` from a parsed TOML mapping; missing keys take defaults."""
     wf = mapping.get("walkforward") if isinstance(mapping, dict) else None
     if isinstance(wf, dict) and isinstance(wf.get("start"), int) and not isinstance(wf.get("start"), bool):
-        raise ConfigError(f"walkforward.start = {wf['start']} is a number, a year or a row? Hint: start = \"{wf['start']}-01-01\" for "
-                          f"a date, or start_row = {wf['start']} for a row number.")
+        raise ConfigError(
+            f'walkforward.start = {wf["start"]} is a number, a year or a row? Hint: start = "{wf["start"]}-01-01" for '
+            f"a date, or start_row = {wf['start']} for a row number."
+        )
     if isinstance(wf, dict) and "start" in wf:
         other = [k for k in ("start_row", "train_fraction") if wf.get(k) is not None]
         if other:
-            raise ConfigError(f"[walkforward] sets start = {wf['start']!r} and {other[0]} = {wf[other[0]]!r}; give one of them. "
-                              f"Hint: start is a date, start_row a row number, train_fraction one chronological split.")
+            raise ConfigError(
+                f"[walkforward] sets start = {wf['start']!r} and {other[0]} = {wf[other[0]]!r}; give one of them. "
+                f"Hint: start is a date, start_row a row number, train_fraction one chronological split."
+            )
     return _build(RunConfig, mapping, "")
 
 
@@ -388,7 +447,9 @@ def load_config(path: str | Path) -> RunConfig:
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}. Hint: try configs/sp500.toml, or run without a config for the default job.")
+        raise ConfigError(
+            f"config file not found: {path}. Hint: try configs/sp500.toml, or run without a config for the default job."
+        )
     try:
         mapping = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -426,14 +487,17 @@ def find_config(name_or_path: str | Path) -> Path:
     if path.parent == Path(".") and stem in shipped:
         return shipped[stem]
     hint = _did_you_mean(stem, shipped)
-    raise ConfigError(f"config file not found: {path}, and no shipped config is named {stem!r}; shipped: {', '.join(shipped)}.{hint} "
-                      f"Hint: tradecast run sp500, or tradecast init sp500 to copy one here and edit it.")
+    raise ConfigError(
+        f"config file not found: {path}, and no shipped config is named {stem!r}; shipped: {', '.join(shipped)}.{hint} "
+        f"Hint: tradecast run sp500, or tradecast init sp500 to copy one here and edit it."
+    )
 
 
 def _resolve_paths(mapping: dict[str, Any], folder: Path) -> None:
     """A relative ``csv:``/``parquet:`` path in ``[data]`` is looked up beside the
     config file first, then in the working folder (where it was looked up before),
-    so that a config and its data can travel together."""
+    so that a config and its data can travel together.
+    """
     data = mapping.get("data") if isinstance(mapping, dict) else None
     if not isinstance(data, dict):
         return
@@ -451,7 +515,11 @@ def _resolve_paths(mapping: dict[str, Any], folder: Path) -> None:
 def to_dict(config: Any) -> dict[str, Any]:
     """The config as plain data (TOML/JSON-friendly: tuples become lists, None is left out)."""
     if isinstance(config, ForecasterConfig):
-        return {"name": config.name, "type": config.type, **{k: list(v) if isinstance(v, tuple) else v for k, v in config.params}}
+        return {
+            "name": config.name,
+            "type": config.type,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in config.params},
+        }
     out = {}
     for f in dataclasses.fields(config):
         v = getattr(config, f.name)
@@ -467,12 +535,21 @@ def to_dict(config: Any) -> dict[str, Any]:
 def to_annotated_toml(config: RunConfig) -> str:
     """The config as the TOML a user would write, with every key that differs from
     the default job marked ``# changed (default: ...)`` and added or changed
-    forecaster tables marked ``# not in the default job``."""
+    forecaster tables marked ``# not in the default job``.
+    """
     from engine.store import _toml_value, to_toml
 
     default = to_dict(RunConfig())
     defaults_by_table = {f"[{k}]": v for k, v in default.items() if isinstance(v, dict)}
-    defaults_by_table.update({f"[{k}.{kk}]": vv for k, v in default.items() if isinstance(v, dict) for kk, vv in v.items() if isinstance(vv, dict)})
+    defaults_by_table.update(
+        {
+            f"[{k}.{kk}]": vv
+            for k, v in default.items()
+            if isinstance(v, dict)
+            for kk, vv in v.items()
+            if isinstance(vv, dict)
+        }
+    )
     default_models = [to_dict(f) for f in DEFAULT_FORECASTERS]
     current = to_dict(config)
     models = iter(current.get("forecasters", []))

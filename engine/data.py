@@ -53,23 +53,34 @@ from core.errors import DataError, DataWarning
 from signals.features import by_symbol, symbols
 
 __all__ = [
+    "FIELDS",
+    "SOURCES",
     "DataError",
     "DataWarning",
     "Fill",
-    "FIELDS",
-    "SOURCES",
-    "load",
-    "validate",
-    "symbols",
     "by_symbol",
+    "load",
+    "symbols",
+    "validate",
 ]
 
 Fill = Literal["error", "ffill"]
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 PRICES: tuple[str, ...] = ("open", "high", "low", "close")
 _KNOWN = frozenset(FIELDS) | {"adj_close"}
-SOURCES = ("embedded:sp500", "embedded:nasdaq", "embedded:vix", "yfinance:TICKER[,TICKER...]", "csv:PATH", "parquet:PATH")
-_EMBEDDED = {"sp500": ("arch.data.sp500", "SP500"), "nasdaq": ("arch.data.nasdaq", "NASDAQ"), "vix": ("arch.data.vix", "VIX")}
+SOURCES = (
+    "embedded:sp500",
+    "embedded:nasdaq",
+    "embedded:vix",
+    "yfinance:TICKER[,TICKER...]",
+    "csv:PATH",
+    "parquet:PATH",
+)
+_EMBEDDED = {
+    "sp500": ("arch.data.sp500", "SP500"),
+    "nasdaq": ("arch.data.nasdaq", "NASDAQ"),
+    "vix": ("arch.data.vix", "VIX"),
+}
 #: Relative tolerance of the high/low consistency checks: vendors round
 #: adjusted prices, and a 1e-6 relative excursion is rounding, not bad data.
 OHLC_RTOL = 1e-6
@@ -99,13 +110,18 @@ def _canon(name: object) -> str:
 
 def _parse_source(source: str) -> tuple[str, str]:
     if not isinstance(source, str) or not source.strip():
-        raise DataError(f"source must be a string such as 'embedded:sp500'; got {source!r}. Valid forms: {', '.join(SOURCES)}.")
+        raise DataError(
+            f"source must be a string such as 'embedded:sp500'; got {source!r}. Valid forms: {', '.join(SOURCES)}."
+        )
     source = source.strip()
     scheme, sep, rest = source.partition(":")
     scheme = scheme.lower()
     if sep and scheme in ("embedded", "yfinance", "csv", "parquet"):
         if not rest.strip():
-            raise DataError(f"source {source!r} names no {'path' if scheme in ('csv', 'parquet') else 'dataset'}. Valid forms: {', '.join(SOURCES)}.")
+            raise DataError(
+                f"source {source!r} names no {'path' if scheme in ('csv', 'parquet') else 'dataset'}. Valid forms: "
+                f"{', '.join(SOURCES)}."
+            )
         return scheme, rest.strip()
     suffix = Path(source).suffix.lower()
     if suffix in (".csv", ".parquet", ".pq"):
@@ -119,7 +135,9 @@ def _parse_source(source: str) -> tuple[str, str]:
 def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
     key = name.lower()
     if key not in _EMBEDDED:
-        raise DataError(f"embedded dataset {name!r} does not exist; choose one of {', '.join('embedded:' + k for k in _EMBEDDED)}.")
+        raise DataError(
+            f"embedded dataset {name!r} does not exist; choose one of {', '.join('embedded:' + k for k in _EMBEDDED)}."
+        )
     module, symbol = _EMBEDDED[key]
     raw = importlib.import_module(module).load()
     notes: list[str] = []
@@ -134,26 +152,31 @@ def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
 
 def _read_text(path: Path) -> str:
     """The file's text: gzip-compressed or not, UTF-8 with or without a BOM; other
-    encodings are refused with how to re-encode them."""
+    encodings are refused with how to re-encode them.
+    """
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
-            raise DataError(f"{path} is a damaged gzip file ({exc}). Hint: download it again, or gunzip it to see what is left.") from None
+            raise DataError(
+                f"{path} is a damaged gzip file ({exc}). Hint: download it again, or gunzip it to see what is left."
+            ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}; Excel and older tools write "
-            f"Latin-1 or Windows-1252). Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8 '{path}' > '{path.stem}-utf8.csv'."
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}; Excel and older tools "
+            f"write Latin-1 or Windows-1252). Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8 '{path}' > "
+            f"'{path.stem}-utf8.csv'."
         ) from None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV in the dialects users have: ',' or ';' separated (';' with decimal
     commas, as European spreadsheets write), gzip, a BOM, and the two-header-row
-    layout of ``yfinance.download(...).to_csv()``."""
+    layout of ``yfinance.download(...).to_csv()``.
+    """
     text = _read_text(path)
     head = text.splitlines()[:3]
     sep = ";" if head and head[0].count(";") > head[0].count(",") else ","
@@ -169,11 +192,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _read_file(scheme: str, path_text: str) -> pd.DataFrame:
     path = Path(os.path.expanduser(path_text))
     if not path.is_file():
-        raise DataError(f"{scheme} file not found: {path} (from source '{scheme}:{path_text}'). Hint: check the path; relative paths are resolved from {Path.cwd()}.")
+        raise DataError(
+            f"{scheme} file not found: {path} (from source '{scheme}:{path_text}'). Hint: check the path; relative "
+            f"paths are resolved from {Path.cwd()}."
+        )
     try:
         raw = _read_csv(path) if scheme == "csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty: no header and no rows. Hint: the file needs a date column and at least a close column.") from None
+        raise DataError(
+            f"{path} is empty: no header and no rows. Hint: the file needs a date column and at least a close column."
+        ) from None
     except DataError:
         raise
     except Exception as exc:
@@ -191,21 +219,31 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b")
 def _day_first(strings: pd.Series, where: str) -> bool | None:
     """For dates written D/M/Y or M/D/Y: True (day first), False (month first), or
     None for other formats. Which one comes first is read off the data (a first
-    number above 12 is a day); dates that fit both ways are refused, never guessed."""
+    number above 12 is a day); dates that fit both ways are refused, never guessed.
+    """
     parts = strings.str.extract(_NUMERIC_DATE)
     if len(strings) == 0 or parts[0].isna().any():
         return None
     a, b = parts[0].astype(int), parts[1].astype(int)
     if (a > 12).any() and (b > 12).any():
-        raise DataError(f"{where}: dates mix day-first and month-first forms ({strings[a > 12].iloc[0]!r} and {strings[b > 12].iloc[0]!r}). "
-                        f"Hint: write ISO dates such as 2020-01-31.")
+        raise DataError(
+            f"{where}: dates mix day-first and month-first forms ({strings[a > 12].iloc[0]!r} and "
+            f"{strings[b > 12].iloc[0]!r}). Hint: write ISO dates such as 2020-01-31."
+        )
     if (a > 12).any():
-        warnings.warn(f"{where}: dates read as day-first (DD/MM/YYYY): {strings[a > 12].iloc[0]!r} is day {int(a[a > 12].iloc[0])}.", DataWarning, stacklevel=5)
+        warnings.warn(
+            f"{where}: dates read as day-first (DD/MM/YYYY): {strings[a > 12].iloc[0]!r} is day "
+            f"{int(a[a > 12].iloc[0])}.",
+            DataWarning,
+            stacklevel=5,
+        )
         return True
     if (b > 12).any():
         return False
-    raise DataError(f"{where}: dates such as {strings.iloc[0]!r} read either day-first or month-first, and none of them tells "
-                    f"which (no number above 12). Hint: write ISO dates such as 2020-01-31.")
+    raise DataError(
+        f"{where}: dates such as {strings.iloc[0]!r} read either day-first or month-first, and none of them tells "
+        f"which (no number above 12). Hint: write ISO dates such as 2020-01-31."
+    )
 
 
 def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
@@ -257,7 +295,9 @@ def _split_layout(raw: pd.DataFrame, default_symbol: str, where: str) -> dict[st
     """Per-symbol frames with canonical column names, from any supported layout."""
     if isinstance(raw.columns, pd.MultiIndex):
         if raw.columns.nlevels != 2:
-            raise DataError(f"{where}: columns have {raw.columns.nlevels} levels; expected 2, (symbol, field) or (field, symbol).")
+            raise DataError(
+                f"{where}: columns have {raw.columns.nlevels} levels; expected 2, (symbol, field) or (field, symbol)."
+            )
         levels = [{_canon(v) for v in raw.columns.get_level_values(i)} for i in range(2)]
         if levels[1] <= _KNOWN:
             sym_level = 0
@@ -282,7 +322,9 @@ def _split_layout(raw: pd.DataFrame, default_symbol: str, where: str) -> dict[st
         sym_col = sym_cols[0]
         if raw[sym_col].isna().any():
             i = int(np.argmax(raw[sym_col].isna().to_numpy()))
-            raise DataError(f"{where}: column {sym_col!r} has no symbol at row {i}. Hint: every row of long data needs a symbol.")
+            raise DataError(
+                f"{where}: column {sym_col!r} has no symbol at row {i}. Hint: every row of long data needs a symbol."
+            )
         out = {}
         for sym, sub in raw.groupby(sym_col, sort=False):
             sub = sub.drop(columns=sym_col)
@@ -329,7 +371,10 @@ def _check_index(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | 
         frame = frame.copy()
         frame.index = frame.index.tz_localize(None)
     if frame.index.hasnans:
-        raise DataError(f"{symbol}: the index has a missing date (NaT) at row {int(np.argmax(frame.index.isna()))}. Hint: drop rows without a date.")
+        raise DataError(
+            f"{symbol}: the index has a missing date (NaT) at row {int(np.argmax(frame.index.isna()))}. Hint: drop "
+            "rows without a date."
+        )
     values = frame.index.asi8
     back = np.flatnonzero(np.diff(values) < 0)
     if back.size:
@@ -348,7 +393,10 @@ def _check_index(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | 
     # No freq: the same bars must compare equal whether fresh or read back from a cache.
     frame.index = pd.DatetimeIndex(frame.index.normalize(), freq=None)
     if frame.index.duplicated().any():
-        raise DataError(f"{symbol}: several bars fall on the same day {_first_date(frame.index, frame.index.duplicated())}. Hint: resample intraday data to daily bars first.")
+        raise DataError(
+            f"{symbol}: several bars fall on the same day {_first_date(frame.index, frame.index.duplicated())}. "
+            "Hint: resample intraday data to daily bars first."
+        )
     frame.index.name = "date"
     return frame, tz
 
@@ -372,7 +420,10 @@ def _select_fields(frame: pd.DataFrame, symbol: str, auto_adjust: bool) -> tuple
     notes: list[str] = []
     dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if dupes:
-        raise DataError(f"{symbol}: column(s) {dupes} appear more than once (after matching names case-insensitively). Hint: keep one of each.")
+        raise DataError(
+            f"{symbol}: column(s) {dupes} appear more than once (after matching names case-insensitively). Hint: "
+            "keep one of each."
+        )
     cols = set(frame.columns)
     if "close" not in cols and "adj_close" in cols and not cols & {"open", "high", "low"}:
         frame = frame.rename(columns={"adj_close": "close"})
@@ -422,14 +473,14 @@ def _fill_gaps(frame: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _check_values(
-    frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool
-) -> tuple[pd.DataFrame, int, int]:
+def _check_values(frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool) -> tuple[pd.DataFrame, int, int]:
     """Gaps, positivity, OHLC consistency, volume. Returns (frame, filled, trimmed)."""
     isna = frame.isna().to_numpy()
     empty = isna.all(axis=1)
     if empty.all():
-        raise DataError(f"{symbol}: every row is empty (all values missing). Hint: check the source and the date range.")
+        raise DataError(
+            f"{symbol}: every row is empty (all values missing). Hint: check the source and the date range."
+        )
     first, last = int(np.argmax(~empty)), len(empty) - int(np.argmax(~empty[::-1]))
     trimmed = first + (len(empty) - last)
     listed = frame.iloc[first:last]
@@ -447,7 +498,10 @@ def _check_values(
         listed = _fill_gaps(listed, gap)
         still = listed.isna().to_numpy().any(axis=1)
         if still.any():
-            raise DataError(f"{symbol}: the bar on {_first_date(listed.index, still)} cannot be filled: no earlier close to carry forward. Hint: start the data one day later.")
+            raise DataError(
+                f"{symbol}: the bar on {_first_date(listed.index, still)} cannot be filled: no earlier close to "
+                "carry forward. Hint: start the data one day later."
+            )
         filled = n
     prices = [c for c in PRICES if c in listed.columns]
     vals = listed[prices].to_numpy()
@@ -461,16 +515,16 @@ def _check_values(
         )
     _check_calendar(listed["close"].dropna(), symbol)
     if "open" in listed.columns:
-        o, h, l, c = (listed[k].to_numpy() for k in PRICES)
+        o, h, lo_, c = (listed[k].to_numpy() for k in PRICES)
         body_hi, body_lo = np.maximum(o, c), np.minimum(o, c)
         for name, mask, rule in (
             ("high", h < body_hi * (1 - OHLC_RTOL), "high below max(open, close)"),
-            ("low", l > body_lo * (1 + OHLC_RTOL), "low above min(open, close)"),
+            ("low", lo_ > body_lo * (1 + OHLC_RTOL), "low above min(open, close)"),
         ):
             if mask.any():
                 i = int(np.argmax(mask))
                 raise DataError(
-                    f"{symbol}: {rule} on {listed.index[i].date()} (open={o[i]:g}, high={h[i]:g}, low={l[i]:g}, "
+                    f"{symbol}: {rule} on {listed.index[i].date()} (open={o[i]:g}, high={h[i]:g}, low={lo_[i]:g}, "
                     f"close={c[i]:g}; {int(mask.sum())} such row(s)). Hint: the bar is inconsistent; repair the "
                     f"source or drop the {name} column set (open, high, low) to use close only."
                 )
@@ -479,7 +533,10 @@ def _check_values(
         neg = ~np.isfinite(v) | (v < 0)
         if neg.any():
             i = int(np.argmax(neg))
-            raise DataError(f"{symbol}: negative or infinite volume {float(v[i]):g} on {listed.index[i].date()}. Hint: volume must be >= 0.")
+            raise DataError(
+                f"{symbol}: negative or infinite volume {float(v[i]):g} on {listed.index[i].date()}. Hint: volume "
+                "must be >= 0."
+            )
     if trim:
         return listed, filled, trimmed
     out = frame.copy()
@@ -496,15 +553,19 @@ SPLIT_MOVE, SPLIT_SCALE = np.log(1.8), 20.0
 def _check_calendar(close: pd.Series, symbol: str) -> None:
     """Bars that load but are not what they seem: weekly or monthly bars read as
     daily, dates shifted by a time zone, weekend bars, unadjusted splits, and
-    prices too small to trade in a backtest."""
+    prices too small to trade in a backtest.
+    """
     if len(close) >= 10:
-        gaps = np.diff(close.index.values).astype("timedelta64[s]").astype(float) / 86_400  # whatever the index's resolution
+        gaps = (
+            np.diff(close.index.values).astype("timedelta64[s]").astype(float) / 86_400
+        )  # whatever the index's resolution
         spacing = float(np.median(gaps))
         if spacing >= 5:
             kind = "weekly" if spacing < 20 else "monthly" if spacing < 80 else "sparse"
             raise DataError(
-                f"{symbol}: bars are a median {spacing:g} days apart: {kind} bars, not daily ones. tradecast works on daily "
-                f"bars (its variance targets and 252-day annualisation assume them). Hint: load daily bars (yfinance interval='1d')."
+                f"{symbol}: bars are a median {spacing:g} days apart: {kind} bars, not daily ones. tradecast works "
+                "on daily bars (its variance targets and 252-day annualisation assume them). Hint: load daily bars "
+                "(yfinance interval='1d')."
             )
     days = close.index.day_of_week
     counts = np.bincount(days, minlength=7)
@@ -513,22 +574,25 @@ def _check_calendar(close: pd.Series, symbol: str) -> None:
         day = "Sundays" if sun > 0 and fri == 0 else "Saturdays"
         missing = "Fridays" if day == "Sundays" else "Mondays"
         raise DataError(
-            f"{symbol}: {int(sun if day == 'Sundays' else sat)} bars fall on {day} and none on {missing}: the dates look shifted "
-            f"by a time zone (a bar stamped at midnight UTC is the previous evening in New York). Hint: convert timestamps to "
-            f"the exchange's zone before taking the date, e.g. index.tz_convert('America/New_York')."
+            f"{symbol}: {int(sun if day == 'Sundays' else sat)} bars fall on {day} and none on {missing}: the dates "
+            "look shifted by a time zone (a bar stamped at midnight UTC is the previous evening in New York). Hint: "
+            "convert timestamps to the exchange's zone before taking the date, e.g. "
+            "index.tz_convert('America/New_York')."
         )
     weekend = days >= 5
     if weekend.any():
         warnings.warn(
-            f"{symbol}: {int(weekend.sum())} bars fall on weekends, the first on {close.index[weekend][0].date()}. Fine for an "
-            f"asset that trades every day (crypto); annualisation still assumes 252 trading days a year.",
-            DataWarning, stacklevel=4,
+            f"{symbol}: {int(weekend.sum())} bars fall on weekends, the first on {close.index[weekend][0].date()}. "
+            "Fine for an asset that trades every day (crypto); annualisation still assumes 252 trading days a year.",
+            DataWarning,
+            stacklevel=4,
         )
     low = close < MIN_PRICE
     if low.any():
         raise DataError(
-            f"{symbol}: close {float(close[low].iloc[0]):g} on {close.index[low][0].date()} is below {MIN_PRICE:g}, too small for a "
-            f"backtest's order sizing. Hint: scale the prices (multiply every price column by the same factor: returns do not change)."
+            f"{symbol}: close {float(close[low].iloc[0]):g} on {close.index[low][0].date()} is below {MIN_PRICE:g}, "
+            "too small for a backtest's order sizing. Hint: scale the prices (multiply every price column by the "
+            "same factor: returns do not change)."
         )
     r = np.log(close).diff().dropna()
     if len(r) >= 20:
@@ -537,10 +601,12 @@ def _check_calendar(close: pd.Series, symbol: str) -> None:
         if jumps.any():
             day, move = r.index[jumps][0], float(np.expm1(r[jumps].iloc[0]))
             warnings.warn(
-                f"{symbol}: a one-day move of {100 * move:+.0f} % on {day.date()}, {abs(r[jumps].iloc[0]) / max(typical, 1e-12):.0f} "
-                f"times the series' median daily move ({int(jumps.sum())} such day(s)): an unadjusted split? Hint: split-adjusted "
-                f"prices (auto_adjust=True for yfinance), or fix the source.",
-                DataWarning, stacklevel=4,
+                f"{symbol}: a one-day move of {100 * move:+.0f} % on {day.date()}, "
+                f"{abs(r[jumps].iloc[0]) / max(typical, 1e-12):.0f} times the series' median daily move "
+                f"({int(jumps.sum())} such day(s)): an unadjusted split? Hint: split-adjusted prices "
+                "(auto_adjust=True for yfinance), or fix the source.",
+                DataWarning,
+                stacklevel=4,
             )
 
 
@@ -572,7 +638,15 @@ def validate(
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"frame must be a DataFrame; got {type(frame).__name__}.")
     frame, tz = _check_index(frame.rename(columns=_canon), symbol)
-    return _finish({symbol: frame}, source=f"frame:{symbol}", fill=fill, auto_adjust=auto_adjust, min_rows=min_rows, tz={symbol: tz}, notes=[])
+    return _finish(
+        {symbol: frame},
+        source=f"frame:{symbol}",
+        fill=fill,
+        auto_adjust=auto_adjust,
+        min_rows=min_rows,
+        tz={symbol: tz},
+        notes=[],
+    )
 
 
 def _check_option(name: str, value: object, allowed: tuple) -> None:
@@ -599,7 +673,10 @@ def _finish(
         notes += [f"{sym}: {n}" for n in sym_notes]
         f = f.loc[start:end]
         if len(f) == 0:
-            raise DataError(f"{sym}: no rows between start={start and start.date()} and end={end and end.date()}. Hint: widen the date range.")
+            raise DataError(
+                f"{sym}: no rows between start={start and start.date()} and end={end and end.date()}. Hint: widen "
+                "the date range."
+            )
         selected[sym] = f
     if universe:
         # Align on the union calendar so that a day one symbol lacks inside its
@@ -622,7 +699,8 @@ def _finish(
                 )
     if any(filled.values()):
         warnings.warn(
-            "fill='ffill' filled " + ", ".join(f"{n} row(s) of {s}" for s, n in filled.items() if n)
+            "fill='ffill' filled "
+            + ", ".join(f"{n} row(s) of {s}" for s, n in filled.items() if n)
             + " with the previous close.",
             DataWarning,
             stacklevel=3,
@@ -741,4 +819,14 @@ def load(
     tz: dict[str, str | None] = {}
     for sym, f in frames.items():
         checked[sym], tz[sym] = _check_index(f.rename(columns=_canon), sym)
-    return _finish(checked, source=source, fill=fill, auto_adjust=auto_adjust, min_rows=min_rows, tz=tz, notes=notes, start=start_ts, end=end_ts)
+    return _finish(
+        checked,
+        source=source,
+        fill=fill,
+        auto_adjust=auto_adjust,
+        min_rows=min_rows,
+        tz=tz,
+        notes=notes,
+        start=start_ts,
+        end=end_ts,
+    )

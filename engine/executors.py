@@ -17,14 +17,44 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+from typing_extensions import override
 
 from core.checks import check_choice, check_int
 from core.threads import configure_threads
 
-__all__ = ["Executor", "WorkerDied", "make_executor", "SerialExecutor", "ProcessExecutor", "RayExecutor"]
+__all__ = [
+    "Executor",
+    "ProcessExecutor",
+    "RayExecutor",
+    "SerialExecutor",
+    "TaskExecutor",
+    "WorkerDied",
+    "make_executor",
+]
 
 Executor = Literal["process", "ray"]
+
+
+class TaskExecutor(Protocol):
+    """What the walk-forward loop needs of a place that runs tasks."""
+
+    def submit(self, fn: Callable, arg: Any) -> Any:
+        """Start ``fn(arg)`` (or queue it) and return a handle to wait on."""
+        ...
+
+    def wait(self, handles: Iterable[Any]) -> tuple[list, list]:
+        """Block until at least one of ``handles`` is done; return ``(done, pending)``."""
+        ...
+
+    def result(self, handle: Any) -> Any:
+        """The finished task's return value, or its error raised here."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections; idempotent."""
+        ...
 
 
 class WorkerDied(RuntimeError):
@@ -34,7 +64,7 @@ class WorkerDied(RuntimeError):
 class _Deferred:
     """A task that a SerialExecutor runs when it is waited for."""
 
-    __slots__ = ("fn", "arg", "outcome")
+    __slots__ = ("arg", "fn", "outcome")
 
     def __init__(self, fn: Callable, arg: Any) -> None:
         self.fn, self.arg, self.outcome = fn, arg, None
@@ -54,29 +84,34 @@ class _Deferred:
         return value
 
 
-class SerialExecutor:
+class SerialExecutor(TaskExecutor):
     """Runs tasks one at a time in this process, each when it is waited for
-    (so that progress is reported as each finishes)."""
+    (so that progress is reported as each finishes).
+    """
 
     def __init__(self) -> None:
         configure_threads()
 
+    @override
     def submit(self, fn: Callable, arg: Any) -> _Deferred:
         return _Deferred(fn, arg)
 
+    @override
     def wait(self, handles: Iterable[_Deferred]) -> tuple[list, list]:
         first, *rest = handles
         first.run()
         return [first], rest
 
+    @override
     def result(self, handle: _Deferred) -> Any:
         return handle.value()
 
+    @override
     def close(self) -> None:
         pass
 
 
-class ProcessExecutor:
+class ProcessExecutor(TaskExecutor):
     """``n_jobs - 1`` spawned worker processes plus this process.
 
     The main process would otherwise sit idle waiting; here it runs tasks too,
@@ -92,8 +127,12 @@ class ProcessExecutor:
     def __init__(self, n_jobs: int) -> None:
         configure_threads()
         self._workers = n_jobs - 1
-        self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker, initargs=(os.getpid(),))
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
         self._queue: list[_Deferred] = []
         self._in_pool: dict[_Deferred, Future] = {}
         self._lock = threading.Lock()
@@ -128,6 +167,7 @@ class ProcessExecutor:
         with self._lock:
             return self._queue.pop(0) if self._queue else None
 
+    @override
     def submit(self, fn: Callable, arg: Any) -> _Deferred:
         task = _Deferred(fn, arg)
         with self._lock:
@@ -135,6 +175,7 @@ class ProcessExecutor:
         self._feed()
         return task
 
+    @override
     def wait(self, handles: Iterable[_Deferred]) -> tuple[list, list]:
         handles = list(handles)
         while True:
@@ -155,6 +196,7 @@ class ProcessExecutor:
                 continue
             futures_wait(in_flight, return_when=FIRST_COMPLETED)
 
+    @override
     def result(self, handle: _Deferred) -> Any:
         _, value = handle.outcome
         if isinstance(value, BrokenProcessPool):
@@ -162,10 +204,11 @@ class ProcessExecutor:
                 "walk_forward: a worker process ended abruptly. The usual cause is a script that calls "
                 "walk_forward (or tradecast's run_job) with n_jobs > 1 at import time: workers are started "
                 "with 'spawn' and import the main script again. Hint: put the script's work under "
-                "`if __name__ == \"__main__\":`; otherwise the machine may have run out of memory (try fewer n_jobs)."
+                '`if __name__ == "__main__":`; otherwise the machine may have run out of memory (try fewer n_jobs).'
             ) from value
         return handle.value()
 
+    @override
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -177,7 +220,7 @@ class ProcessExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-class RayExecutor:
+class RayExecutor(TaskExecutor):
     """Tasks on a Ray cluster: the one ``ray.init`` found, or a local one with ``n_jobs`` CPUs.
 
     Install with ``pip install tradecast[ray]``. Each task asks for one CPU.
@@ -191,22 +234,32 @@ class RayExecutor:
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
-            ray.init(address=address, num_cpus=None if address else n_jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(
+                address=address,
+                num_cpus=None if address else n_jobs,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
             self._started = True
         self._remote = {}
 
+    @override
     def submit(self, fn: Callable, arg: Any):
         if fn not in self._remote:
             self._remote[fn] = self._ray.remote(num_cpus=1)(_threaded(fn))
         return self._remote[fn].remote(arg)
 
+    @override
     def wait(self, handles: Iterable[Any]) -> tuple[list, list]:
         done, pending = self._ray.wait(list(handles), num_returns=1)
         return list(done), list(pending)
 
+    @override
     def result(self, handle: Any) -> Any:
         return self._ray.get(handle)
 
+    @override
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
@@ -226,7 +279,8 @@ def _threaded(fn: Callable) -> Callable:
 def _start_worker(parent: int) -> None:
     """A worker's set-up: one thread for torch and BLAS, and a watch on the main
     process, so that a worker whose parent was killed exits instead of living on
-    as an orphan holding its memory."""
+    as an orphan holding its memory.
+    """
     configure_threads()
 
     def watch() -> None:
@@ -259,7 +313,11 @@ def make_executor(n_jobs: int = 1, executor: Executor = "process", address: str 
         return RayExecutor(n_jobs, address)
     cores = usable_cores()
     if n_jobs > cores:
-        warnings.warn(f"walk_forward: n_jobs={n_jobs} is more than the {cores} CPU cores here; using {cores}. "
-                      f"Hint: n_jobs = {cores} (more processes only compete for the same cores).", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"walk_forward: n_jobs={n_jobs} is more than the {cores} CPU cores here; using {cores}. "
+            f"Hint: n_jobs = {cores} (more processes only compete for the same cores).",
+            UserWarning,
+            stacklevel=3,
+        )
         n_jobs = cores
     return SerialExecutor() if n_jobs == 1 else ProcessExecutor(n_jobs)

@@ -33,7 +33,7 @@ from core.atomic import (
 )
 from signals.base import BaseForecaster
 
-__all__ = ["FoldResult", "FIT_FACTS", "cache_path", "state_path", "save_fold", "load_fold", "write_state", "read_state"]
+__all__ = ["FIT_FACTS", "FoldResult", "cache_path", "load_fold", "read_state", "save_fold", "state_path", "write_state"]
 
 
 @dataclass
@@ -63,14 +63,19 @@ class FoldResult:
 
     def facts(self) -> dict:
         """The fold's scalar facts, one column each of ``WalkForwardResult.fits``
-        (with every diagnostic as a column of its own)."""
+        (with every diagnostic as a column of its own).
+        """
         return {**{f: getattr(self, f) for f in FIT_FACTS}, **self.diagnostics}
 
 
 #: Fields held as objects of their own, not as plain metadata values.
 _OBJECTS = ("forecast", "history", "attention", "fitted", "cached")
 #: Fields that are the fold's facts in ``WalkForwardResult.fits``.
-FIT_FACTS = tuple(f.name for f in dataclasses.fields(FoldResult) if f.name not in (*_OBJECTS, "symbol", "model", "fold", "diagnostics", "warnings", "key")) + ("cached",)
+FIT_FACTS = tuple(
+    f.name
+    for f in dataclasses.fields(FoldResult)
+    if f.name not in (*_OBJECTS, "symbol", "model", "fold", "diagnostics", "warnings", "key")
+) + ("cached",)
 
 
 def cache_path(run_dir: Path, symbol: str, model: str, fold: int, key: str) -> Path:
@@ -89,7 +94,10 @@ def write_state(model: BaseForecaster, path: Path) -> None:
     arrays = {k: np.asarray(v) for k, v in model.warm_state().items()}
     odd = [k for k, v in arrays.items() if v.dtype.kind not in "biufU"]
     if odd:  # a bug in a forecaster's warm_state, not in the data: say so rather than store what cannot be read back
-        raise TypeError(f"{type(model).__name__}.warm_state() returned non-numeric arrays {odd}; only numbers and strings are stored.")
+        raise TypeError(
+            f"{type(model).__name__}.warm_state() returned non-numeric arrays {odd}; only numbers and strings are "
+            "stored."
+        )
     arrays["__fit_end__"] = np.array(str(pd.Timestamp(model.fit_end_)))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -100,7 +108,8 @@ def read_state(template: BaseForecaster, path: Path) -> BaseForecaster | None:
     """The warm-start state at ``path`` restored into a clone of ``template``, or None
     when the file is missing, damaged or does not fit the model (the fold is then
     fitted again). ``allow_pickle=False``: an object array in the file is refused,
-    so a crafted file cannot run code."""
+    so a crafted file cannot run code.
+    """
     try:
         with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -112,7 +121,8 @@ def read_state(template: BaseForecaster, path: Path) -> BaseForecaster | None:
 
 def save_fold(result: FoldResult, path: Path, key: str) -> None:
     """Write a finished fold: its fitted state first (a forecasts file on disk always
-    has its state beside it), then its forecasts with every plain field as metadata."""
+    has its state beside it), then its forecasts with every plain field as metadata.
+    """
     if result.fitted is not None:
         write_state(result.fitted, state_path(path))
     meta = {f.name: getattr(result, f.name) for f in dataclasses.fields(FoldResult) if f.name not in _OBJECTS}
@@ -125,7 +135,8 @@ def save_fold(result: FoldResult, path: Path, key: str) -> None:
 
 def load_fold(path: Path, template: BaseForecaster | None) -> FoldResult | None:
     """A finished fold from its files (with its fitted state restored into a clone of
-    ``template`` when given), or None when anything is missing or damaged."""
+    ``template`` when given), or None when anything is missing or damaged.
+    """
     try:
         frame, meta = read_parquet_checked(path)
     except (FileNotFoundError, CorruptFileError):
@@ -140,11 +151,15 @@ def load_fold(path: Path, template: BaseForecaster | None) -> FoldResult | None:
         if f.name in _OBJECTS or f.name not in meta:
             continue  # a field added since the file was written keeps its default
         value = meta[f.name]
-        plain[f.name] = tuple(value) if isinstance(f.default, tuple) else dict(value) if f.name == "diagnostics" else value
+        plain[f.name] = (
+            tuple(value) if isinstance(f.default, tuple) else dict(value) if f.name == "diagnostics" else value
+        )
     history = None if meta.get("history") is None else pd.DataFrame(meta["history"]).set_index("epoch")
     attention = None
     if meta.get("attention") is not None:
-        attention = pd.Series(meta["attention"], index=pd.RangeIndex(len(meta["attention"]), name="lag"), name="attention")
+        attention = pd.Series(
+            meta["attention"], index=pd.RangeIndex(len(meta["attention"]), name="lag"), name="attention"
+        )
     forecast = frame["forecast"].rename(meta["model"])
     forecast.index.name = None
     return FoldResult(**plain, forecast=forecast, history=history, attention=attention, cached=True, fitted=fitted)

@@ -6,6 +6,7 @@ steps as ``tradecast run``.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,25 @@ from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
 
-__all__ = ["Prepared", "prepare", "check_columns", "describe", "describe_strategies", "forecast", "leaderboards", "loss_table", "trade", "trade_forecasts", "trade_returns", "Outcome", "window_line", "render_run", "run_summary", "report", "run_job"]
+__all__ = [
+    "Outcome",
+    "Prepared",
+    "check_columns",
+    "describe",
+    "describe_strategies",
+    "forecast",
+    "leaderboards",
+    "loss_table",
+    "prepare",
+    "render_run",
+    "report",
+    "run_job",
+    "run_summary",
+    "trade",
+    "trade_forecasts",
+    "trade_returns",
+    "window_line",
+]
 
 
 @dataclass(frozen=True)
@@ -41,12 +60,22 @@ def prepare(config: RunConfig) -> Prepared:
     """Load and validate the data, then build each symbol's features."""
     d, f = config.data, config.features
     windows = max(max(f.har_lags), f.volume_window) + 1
-    bars = load(d.source, start=d.start, end=d.end, fill=d.fill, auto_adjust=d.auto_adjust, cache_dir=d.cache_dir, min_rows=windows)
+    bars = load(
+        d.source,
+        start=d.start,
+        end=d.end,
+        fill=d.fill,
+        auto_adjust=d.auto_adjust,
+        cache_dir=d.cache_dir,
+        min_rows=windows,
+    )
     vix = load(d.vix, cache_dir=d.cache_dir) if d.vix else None
     per_symbol = by_symbol(bars)
     _check_estimator(f.target, per_symbol)
     features = {
-        sym: feature_frame(b, target=f.target, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix)
+        sym: feature_frame(
+            b, target=f.target, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix
+        )
         for sym, b in per_symbol.items()
     }
     check_columns(config, features)
@@ -62,13 +91,16 @@ def _check_estimator(target: str, bars: dict[str, pd.DataFrame]) -> None:
         if missing:
             from engine.config import ConfigError
 
-            raise ConfigError(f"[features] target = {target!r} needs open, high and low bars, but {sym} has no {', '.join(missing)} "
-                              f"(close-only data). Hint: [features] target = \"close_to_close\" in the config, or load OHLC bars.")
+            raise ConfigError(
+                f"[features] target = {target!r} needs open, high and low bars, but {sym} has no {', '.join(missing)} "
+                f'(close-only data). Hint: [features] target = "close_to_close" in the config, or load OHLC bars.'
+            )
 
 
 def check_columns(config: RunConfig, features: dict[str, pd.DataFrame]) -> None:
     """Every forecaster's input columns exist in every symbol's features, checked
-    before any fit; the message names the ``[[forecasters]]`` table and the key to change."""
+    before any fit; the message names the ``[[forecasters]]`` table and the key to change.
+    """
     from engine.config import ConfigError
 
     for spec in config.forecasters:
@@ -78,11 +110,16 @@ def check_columns(config: RunConfig, features: dict[str, pd.DataFrame]) -> None:
             missing = [c for c in needed if c not in frame.columns or frame[c].isna().all()]
             if missing:
                 usable = [c for c in needed if c not in missing]
-                hint = (f"features = {str(usable).replace(chr(39), chr(34))} in that [[forecasters]] table" if "features" in model.get_params() and usable
-                        else "another forecaster, or data that has it")
-                raise ConfigError(f"forecaster {spec.name!r} (type {spec.type!r}) reads {', '.join(missing)}, which the data of {sym} "
-                                  f"does not have (it has {', '.join(c for c in frame.columns if frame[c].notna().any())}). "
-                                  f"Hint: {hint}; volume_ratio needs volume bars, vix a [data] vix source.")
+                hint = (
+                    f"features = {str(usable).replace(chr(39), chr(34))} in that [[forecasters]] table"
+                    if "features" in model.get_params() and usable
+                    else "another forecaster, or data that has it"
+                )
+                raise ConfigError(
+                    f"forecaster {spec.name!r} (type {spec.type!r}) reads {', '.join(missing)}, which the data of "
+                    f"{sym} does not have (it has {', '.join(c for c in frame.columns if frame[c].notna().any())}). "
+                    f"Hint: {hint}; volume_ratio needs volume bars, vix a [data] vix source."
+                )
 
 
 def describe(prepared: Prepared) -> str:
@@ -108,8 +145,16 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
     wf = prepared.config.walkforward
     models = {f.name: f.build() for f in prepared.config.forecasters}
     return walk_forward(
-        prepared.features, models, wf.splitter(), n_jobs=wf.n_jobs, executor=wf.executor,
-        warm_start=wf.warm_start, pooled=wf.pooled, audit=wf.audit, run_dir=run_dir, progress=progress,
+        prepared.features,
+        models,
+        wf.splitter(),
+        n_jobs=wf.n_jobs,
+        executor=wf.executor,
+        warm_start=wf.warm_start,
+        pooled=wf.pooled,
+        audit=wf.audit,
+        run_dir=run_dir,
+        progress=progress,
     )
 
 
@@ -139,31 +184,61 @@ def leaderboards(result: WalkForwardResult, baseline: str = "loghar") -> dict[st
             board["smearing"] = smear
             low, high = SMEARING_RANGE
             off = smear.notna() & ((smear < low - 1e-9) | (smear > high))
-            board["flag"] = np.where(off, [f"smearing factor {v:.3g} far outside its usual {low:g}-{high:g}: the log model's level is unreliable"
-                                           for v in smear.fillna(0)], "")
+            board["flag"] = np.where(
+                off,
+                [
+                    f"smearing factor {v:.3g} far outside its usual {low:g}-{high:g}: the log model's level is "
+                    "unreliable"
+                    for v in smear.fillna(0)
+                ],
+                "",
+            )
         boards[sym] = board
     return boards
 
 
 #: The columns the terminal shows per target kind, and the line above each table.
 _TERMINAL = {
-    "variance": (["target", "horizon", "n", "qlike", "mse", "qlike_vs_{baseline}"],
-                 "out-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)"),
-    "return": (["horizon", "n", "mse", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "in_mcs"],
-               "return forecasts (r2_vs_zero, r2_vs_mean: out-of-sample R² against the zero forecast and the historical mean, "
-               "positive = beats it; pt_pvalue: Pesaran-Timmermann test of the signs; always_long: the hit rate of always long)"),
-    "absolute_return": (["horizon", "n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "in_mcs"],
-                        "absolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)"),
-    "price": (["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"],
-              "price forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random walk's, "
-              "positive = beats it; direction: of the change from the last close)"),
+    "variance": (
+        ["target", "horizon", "n", "qlike", "mse", "qlike_vs_{baseline}"],
+        "out-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)",
+    ),
+    "return": (
+        [
+            "horizon",
+            "n",
+            "mse",
+            "r2_vs_zero",
+            "r2_vs_mean",
+            "direction",
+            "pt_pvalue",
+            "always_long",
+            "dm_pvalue_vs_zero",
+            "in_mcs",
+        ],
+        "return forecasts (r2_vs_zero, r2_vs_mean: out-of-sample R² against the zero forecast and the historical "
+        "mean, positive = beats it; pt_pvalue: Pesaran-Timmermann test of the signs; always_long: the hit rate of "
+        "always long)",
+    ),
+    "absolute_return": (
+        ["horizon", "n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "in_mcs"],
+        "absolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)",
+    ),
+    "price": (
+        ["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"],
+        "price forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random "
+        "walk's, positive = beats it; direction: of the change from the last close)",
+    ),
 }
 
 
-def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance", baseline: str = "loghar") -> pd.DataFrame:
+def loss_table(
+    boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance", baseline: str = "loghar"
+) -> pd.DataFrame:
     """The terminal's summary of the leaderboards of one target kind: the columns that
     say whether a model beats its baseline (log-HAR, zero and the historical mean, or
-    the random walk) and its fit seconds; empty when no model has that kind."""
+    the random walk) and its fit seconds; empty when no model has that kind.
+    """
     cols = [c.format(baseline=baseline) for c in _TERMINAL[kind][0]]
     parts = {sym: b.loc[b["target"] == kind, [c for c in cols if c in b.columns]] for sym, b in boards.items()}
     parts = {sym: b for sym, b in parts.items() if len(b)}
@@ -176,7 +251,8 @@ def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind:
 
 def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
     """The configured strategies (``[strategy]``) on every variance forecaster, per
-    symbol (see :func:`trade_forecasts`)."""
+    symbol (see :func:`trade_forecasts`).
+    """
     return trade_forecasts(prepared.config.strategy, result)
 
 
@@ -208,7 +284,6 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
 
     Returns the threshold tables and backtests (by model), both by symbol.
     """
-
     from signals.base import implied_return
     from strategies.calibration import calibrated
     from strategies.evaluate import threshold_table
@@ -236,9 +311,11 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
 def window_line(table: pd.DataFrame) -> str:
     """Where a strategy table was scored: its common window, for the terminal and the report."""
     first, last = table.attrs["window"]
-    return (f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
-            f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
-            f"with its block-bootstrap standard error")
+    return (
+        f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
+        f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
+        f"with its block-bootstrap standard error"
+    )
 
 
 def describe_strategies(st: StrategyConfig) -> str:
@@ -252,10 +329,8 @@ def package_versions() -> dict[str, str]:
 
     out = {}
     for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats", "pyarrow"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
     return out
 
 
@@ -265,7 +340,9 @@ def git_commit() -> str:
 
     here = Path(__file__).resolve().parent  # the checkout tradecast runs from, not the user's folder
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
@@ -275,8 +352,8 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
     import platform
 
-    from engine import __version__
     from core.atomic import frame_digest
+    from engine import __version__
     from engine.config import to_annotated_toml
 
     bars = prepared.bars
@@ -284,7 +361,8 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     commit = git_commit()
     wf = prepared.config.walkforward
     return {
-        "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to {bars.index[-1].date()} ({len(bars)} rows)",
+        "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to "
+        f"{bars.index[-1].date()} ({len(bars)} rows)",
         "target": f"daily {prepared.config.features.target} realized variance",
         "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.warm_start} starts",
         "models": ", ".join(f.name for f in prepared.config.forecasters),
@@ -295,7 +373,16 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     }
 
 
-def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, tables: dict, path, *, tearsheets: bool = True, leaderboards=None):
+def report(
+    prepared: Prepared,
+    result: WalkForwardResult,
+    backtests: dict,
+    tables: dict,
+    path,
+    *,
+    tearsheets: bool = True,
+    leaderboards=None,
+):
     """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
     threshold_tables, threshold_backtests = trade_returns(prepared.config.strategy, result)
     outcome = Outcome(leaderboards or {}, tables, backtests, threshold_tables, threshold_backtests)
@@ -306,7 +393,8 @@ def report(prepared: Prepared, result: WalkForwardResult, backtests: dict, table
 class Outcome:
     """What a run's forecasts gave, by symbol: leaderboards, the variance strategies
     (tables and backtests by (model, strategy)) and the threshold strategies of the
-    return models (tables and backtests by model)."""
+    return models (tables and backtests by model).
+    """
 
     boards: dict
     tables: dict
@@ -315,7 +403,9 @@ class Outcome:
     threshold_backtests: dict
 
 
-def _write_report(config: RunConfig, result: WalkForwardResult, outcome: Outcome, path, summary: dict, *, tearsheets: bool):
+def _write_report(
+    config: RunConfig, result: WalkForwardResult, outcome: Outcome, path, summary: dict, *, tearsheets: bool
+):
     from reports.html import ReportInputs, write_report
 
     vix = None
@@ -324,11 +414,20 @@ def _write_report(config: RunConfig, result: WalkForwardResult, outcome: Outcome
         vix = first["vix"] if "vix" in first.columns else None
     st = config.strategy
     inputs = ReportInputs(
-        title=f"tradecast: {config.name}", summary=summary, result=result, vix=vix,
-        strategies=outcome.backtests, strategy_tables=outcome.tables, strategy_note=describe_strategies(st),
-        tearsheets=tearsheets, leaderboards=outcome.boards,
-        threshold_tables=outcome.threshold_tables, threshold_strategies=outcome.threshold_backtests,
-        threshold_note=st.threshold.describe() + f"; {st.fees_bps:g} bp costs" + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),
+        title=f"tradecast: {config.name}",
+        summary=summary,
+        result=result,
+        vix=vix,
+        strategies=outcome.backtests,
+        strategy_tables=outcome.tables,
+        strategy_note=describe_strategies(st),
+        tearsheets=tearsheets,
+        leaderboards=outcome.boards,
+        threshold_tables=outcome.threshold_tables,
+        threshold_strategies=outcome.threshold_backtests,
+        threshold_note=st.threshold.describe()
+        + f"; {st.fees_bps:g} bp costs"
+        + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),
     )
     return write_report(inputs, path)
 
@@ -353,8 +452,10 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                         if text:
                             echo(f"warning: {model} on {sym}: {text}")
     st = config.strategy
-    for label, describe_rule, tables in (("strategies", describe_strategies(st), outcome.tables),
-                                         ("threshold strategies", st.threshold.describe(), outcome.threshold_tables)):
+    for label, describe_rule, tables in (
+        ("strategies", describe_strategies(st), outcome.tables),
+        ("threshold strategies", st.threshold.describe(), outcome.threshold_tables),
+    ):
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
                 echo(f"\n{label} on {sym}: {describe_rule}")
@@ -364,17 +465,36 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
 
 def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
     """metrics.json, weights.parquet and returns.parquet, each written atomically."""
-    from engine import store
     from core.atomic import write_parquet_atomic
+    from engine import store
 
     boards, tables, backtests = outcome.boards, outcome.tables, outcome.backtests
     rows = [{"symbol": sym, "model": m, **r} for sym, b in boards.items() for m, r in b.to_dict(orient="index").items()]
-    strat_rows = [{"symbol": sym, "model": m, "strategy": s, **r} for sym, tab in tables.items() for (m, s), r in tab.to_dict(orient="index").items()]
-    th_rows = [{"symbol": sym, "model": m, "strategy": "threshold", **r} for sym, tab in outcome.threshold_tables.items() for m, r in tab.to_dict(orient="index").items()]
+    strat_rows = [
+        {"symbol": sym, "model": m, "strategy": s, **r}
+        for sym, tab in tables.items()
+        for (m, s), r in tab.to_dict(orient="index").items()
+    ]
+    th_rows = [
+        {"symbol": sym, "model": m, "strategy": "threshold", **r}
+        for sym, tab in outcome.threshold_tables.items()
+        for m, r in tab.to_dict(orient="index").items()
+    ]
     windows = {sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())] for sym, t in tables.items()}
-    th_windows = {sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())] for sym, t in outcome.threshold_tables.items()}
-    store.write_json(run_dir / "metrics.json", {"leaderboard": rows, "strategies": strat_rows, "strategy_windows": windows,
-                                                "threshold_strategies": th_rows, "threshold_windows": th_windows})
+    th_windows = {
+        sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())]
+        for sym, t in outcome.threshold_tables.items()
+    }
+    store.write_json(
+        run_dir / "metrics.json",
+        {
+            "leaderboard": rows,
+            "strategies": strat_rows,
+            "strategy_windows": windows,
+            "threshold_strategies": th_rows,
+            "threshold_windows": th_windows,
+        },
+    )
     weights = {f"{sym}/{m}/{s}": r.weights for sym, bt in backtests.items() for (m, s), r in bt.items()}
     rets = {f"{sym}/{m}/{s}": r.returns for sym, bt in backtests.items() for (m, s), r in bt.items()}
     rets.update({f"{sym}/buy_and_hold": next(iter(bt.values())).benchmark for sym, bt in backtests.items() if bt})
@@ -397,8 +517,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     """
     import time
 
-    from engine import __version__, store
     from core.atomic import write_bytes_atomic
+    from engine import __version__, store
     from engine.config import to_dict
     from engine.results import save_results
 
@@ -409,8 +529,15 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     seeds = {f.name: dict(f.params).get("seed", 0) for f in config.forecasters if "seed" in f.build().get_params()}
     previous = store.read_json(run_dir / "manifest.json") if (run_dir / "manifest.json").exists() else {}
     store.write_manifest(
-        run_dir, name=config.name, status="running", started=previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%S")),
-        tradecast=__version__, git=git_commit(), packages=packages, models=[f.name for f in config.forecasters], seeds=seeds,
+        run_dir,
+        name=config.name,
+        status="running",
+        started=previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%S")),
+        tradecast=__version__,
+        git=git_commit(),
+        packages=packages,
+        models=[f.name for f in config.forecasters],
+        seeds=seeds,
         error=None,
     )
     timings = {}
@@ -423,8 +550,10 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         echo(describe(prepared))
         wf = config.walkforward
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
-        echo(f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
-             f"{wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}")
+        echo(
+            f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
+            f"{wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
+        )
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)
         timings["walk_forward"] = time.perf_counter() - t
@@ -439,7 +568,10 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         t = time.perf_counter()
         outcome = _score_and_trade(config, result)
         timings["metrics_and_strategies"] = time.perf_counter() - t
-        summary["wall time"] = ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in timings.items()) + " (this report's own rendering not counted)"
+        summary["wall time"] = (
+            ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in timings.items())
+            + " (this report's own rendering not counted)"
+        )
         store.write_manifest(run_dir, summary=summary)
         _write_outputs(run_dir, outcome)
         _echo_tables(config, result, outcome, echo)
@@ -450,7 +582,13 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         store.write_manifest(run_dir, status="interrupted", timings=timings)
         raise
     except BaseException as exc:
-        store.write_manifest(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", failed=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
+        store.write_manifest(
+            run_dir,
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            failed=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            timings=timings,
+        )
         raise
     store.write_manifest(run_dir, status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
     return path
@@ -459,11 +597,14 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
 def audit_line(result: WalkForwardResult) -> str:
     """What the causality audit checked. It raises on the first forecast that moves,
     so a finished run passed it; folds read from an earlier, unaudited run are
-    counted apart, not claimed."""
+    counted apart, not claimed.
+    """
     audited = result.fits["audited"] > 0
     n, total, cuts = int(audited.sum()), len(audited), int(result.fits["audited"].sum())
-    line = (f"passed: {n} of {total} (symbol, model, fold) tasks were re-forecast from data cut at {cuts} random dates "
-            f"inside their folds, and no earlier forecast moved")
+    line = (
+        f"passed: {n} of {total} (symbol, model, fold) tasks were re-forecast from data cut at {cuts} random dates "
+        f"inside their folds, and no earlier forecast moved"
+    )
     if n < total:
         line += f"; {total - n} were read from finished folds of an unaudited run and not checked"
     return line
@@ -494,14 +635,26 @@ def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Pat
     config = load_config(run_dir / "config.toml")
     t = time.perf_counter()
     _, result = load_results(run_dir, config)
-    echo(f"read the stored results of {len(result.models)} models on {len(result.symbols)} symbol(s) in {time.perf_counter() - t:.1f} s; "
-         f"scoring and trading them")
+    echo(
+        f"read the stored results of {len(result.models)} models on {len(result.symbols)} symbol(s) in "
+        f"{time.perf_counter() - t:.1f} s; scoring and trading them"
+    )
     outcome = _score_and_trade(config, result)
-    echo(f"leaderboards and strategies in {time.perf_counter() - t:.1f} s; writing the report" + (" with tear sheets" if tearsheets else ""))
+    echo(
+        f"leaderboards and strategies in {time.perf_counter() - t:.1f} s; writing the report"
+        + (" with tear sheets" if tearsheets else "")
+    )
     summary = dict(manifest.get("summary") or {})
-    rendered = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tradecast": __version__, "from": list(RESULT_FILES), "fitted": "nothing"}
-    summary["rendered"] = (f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
-                           f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read")
+    rendered = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "tradecast": __version__,
+        "from": list(RESULT_FILES),
+        "fitted": "nothing",
+    }
+    summary["rendered"] = (
+        f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
+        f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read"
+    )
     path = _write_report(config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets)
     rendered["seconds"] = round(time.perf_counter() - t, 2)
     store.write_manifest(run_dir, rendered=rendered)

@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
+from core.errors import DataError
 from engine.config import RunConfig
 from engine.walkforward import WalkForwardResult
-from core.errors import DataError
 
-__all__ = ["RESULT_FILES", "StoredResultsError", "save_results", "load_results"]
+__all__ = ["RESULT_FILES", "StoredResultsError", "load_results", "save_results"]
 
 #: The files :func:`save_results` writes, in the order it writes them.
 RESULT_FILES = ("features.parquet", "fits.parquet", "training.json", "forecasts.parquet")
@@ -45,7 +45,8 @@ def _key(k: tuple) -> str:
 
 def save_results(run_dir: str | Path, features: dict[str, pd.DataFrame], result: WalkForwardResult) -> None:
     """Write a run's features, forecasts, fits and training curves (atomically,
-    forecasts last: their presence means the rest is there)."""
+    forecasts last: their presence means the rest is there).
+    """
     from engine import store
 
     run_dir = Path(run_dir)
@@ -91,12 +92,16 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
         fits, _ = read_parquet_checked(run_dir / "fits.parquet")
         training = store.read_json(run_dir / "training.json")
     except (CorruptFileError, ValueError) as exc:
-        raise StoredResultsError(f"{run_dir}: a stored result file is damaged ({exc}). Hint: run it again with "
-                                 f"tradecast run {run_dir / 'config.toml'}.") from None
+        raise StoredResultsError(
+            f"{run_dir}: a stored result file is damaged ({exc}). Hint: run it again with "
+            f"tradecast run {run_dir / 'config.toml'}."
+        ) from None
     models = {f.name: f.build() for f in config.forecasters}
     if list(models) != fmeta.get("models"):
-        raise StoredResultsError(f"{run_dir}: the stored forecasts are of models {fmeta.get('models')}, but its config.toml "
-                                 f"names {list(models)}. Hint: the config was edited after the run; restore it or run again.")
+        raise StoredResultsError(
+            f"{run_dir}: the stored forecasts are of models {fmeta.get('models')}, but its config.toml "
+            f"names {list(models)}. Hint: the config was edited after the run; restore it or run again."
+        )
     features = {}
     for sym in meta["symbols"]:
         frame = stacked.xs(sym, level="symbol").copy()
@@ -111,5 +116,7 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
         for k, v in training.get("attention", {}).items()
     }
     said = tuple(training.get("warnings") or ())
-    result = WalkForwardResult(forecasts, fits.set_index(["symbol", "model", "fold"]), histories, attention, folds, features, models, said)
+    result = WalkForwardResult(
+        forecasts, fits.set_index(["symbol", "model", "fold"]), histories, attention, folds, features, models, said
+    )
     return features, result

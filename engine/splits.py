@@ -28,6 +28,7 @@ test block from training, for features that themselves span several days.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +38,7 @@ import pandas as pd
 from core.checks import check_choice, check_int, check_number, is_int
 from core.errors import ParameterError
 
-__all__ = ["Fold", "WalkForward", "Window", "Rule"]
+__all__ = ["Fold", "Rule", "WalkForward", "Window"]
 
 Window = Literal["expanding", "rolling"]
 Rule = Literal["month", "quarter", "year"]
@@ -64,10 +65,12 @@ class Fold:
 
     @property
     def n_train(self) -> int:
+        """Rows in the training slice."""
         return self.train.stop - self.train.start
 
     @property
     def n_test(self) -> int:
+        """Rows in the test slice."""
         return self.test.stop - self.test.start
 
     def __str__(self) -> str:
@@ -125,36 +128,53 @@ class WalkForward:
         check_int(who, "min_train", self.min_train, 1)
         check_int(who, "embargo", self.embargo, 0)
         if self.window == "rolling":
-            check_int(who, "train_length", self.train_length, 1, hint="window='rolling' needs train_length, e.g. 1000 rows.")
+            check_int(
+                who, "train_length", self.train_length, 1, hint="window='rolling' needs train_length, e.g. 1000 rows."
+            )
         elif self.train_length is not None:
-            raise ParameterError(f"{who}: train_length={self.train_length!r} applies to window='rolling' only; got window='expanding'. Hint: drop train_length or set window='rolling'.")
+            raise ParameterError(
+                f"{who}: train_length={self.train_length!r} applies to window='rolling' only; got "
+                "window='expanding'. Hint: drop train_length or set window='rolling'."
+            )
 
     def _first_test_row(self, index: pd.DatetimeIndex) -> int:
         if self.train_fraction is not None:
             if self.start is not None:
-                raise ParameterError(f"WalkForward: give start or train_fraction, not both; got start={self.start!r}, "
-                                     f"train_fraction={self.train_fraction!r}. Hint: start=None with train_fraction.")
-            check_number("WalkForward", "train_fraction", self.train_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.8")
+                raise ParameterError(
+                    f"WalkForward: give start or train_fraction, not both; got start={self.start!r}, "
+                    f"train_fraction={self.train_fraction!r}. Hint: start=None with train_fraction."
+                )
+            check_number(
+                "WalkForward", "train_fraction", self.train_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.8"
+            )
             return max(1, min(len(index) - 1, int(np.floor(self.train_fraction * len(index)))))
         if self.start is None:
-            raise ParameterError("WalkForward: start is None; give the first test date ('2008-01-01'), its row, or train_fraction.")
+            raise ParameterError(
+                "WalkForward: start is None; give the first test date ('2008-01-01'), its row, or train_fraction."
+            )
         if isinstance(self.start, str) and self.start.strip().isdigit():
             raise ParameterError(
-                f"WalkForward: start={self.start!r} is a bare number, which would be read as the year {self.start.strip()}. "
-                f"Hint: write a date such as '{self.start.strip()}-01-01' for the year, or give the row number as an integer "
-                f"(start_row = {self.start.strip()} in a config)."
+                f"WalkForward: start={self.start!r} is a bare number, which would be read as the year "
+                f"{self.start.strip()}. Hint: write a date such as '{self.start.strip()}-01-01' for the year, or "
+                f"give the row number as an integer (start_row = {self.start.strip()} in a config)."
             )
         if is_int(self.start):
             if not 0 < self.start < len(index):
-                raise ParameterError(f"WalkForward: start={self.start} must be a row inside the data (1..{len(index) - 1}).")
+                raise ParameterError(
+                    f"WalkForward: start={self.start} must be a row inside the data (1..{len(index) - 1})."
+                )
             return int(self.start)
         try:
             ts = pd.Timestamp(self.start)
         except (TypeError, ValueError):
-            raise ParameterError(f"WalkForward: start must be a date such as '2008-01-01' or a row number; got {self.start!r}.") from None
+            raise ParameterError(
+                f"WalkForward: start must be a date such as '2008-01-01' or a row number; got {self.start!r}."
+            ) from None
         pos = int(index.searchsorted(ts, side="left"))
         if pos >= len(index):
-            raise ParameterError(f"WalkForward: start={ts.date()} is after the last date {index[-1].date()}. Hint: an earlier start.")
+            raise ParameterError(
+                f"WalkForward: start={ts.date()} is after the last date {index[-1].date()}. Hint: an earlier start."
+            )
         return pos
 
     def split(self, index: pd.DatetimeIndex) -> list[Fold]:
@@ -178,7 +198,7 @@ class WalkForward:
             changes = np.flatnonzero(np.diff(periods)) + 1
             bounds = [first, *(first + changes).tolist(), n]
         folds = []
-        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for k, (a, b) in enumerate(itertools.pairwise(bounds)):
             stop = a - self.embargo
             lo = 0 if self.window == "expanding" else max(0, stop - int(self.train_length))
             if stop - lo < self.min_train:

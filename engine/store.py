@@ -27,7 +27,17 @@ import pandas as pd
 
 from core.atomic import write_bytes_atomic
 
-__all__ = ["new_run_dir", "to_toml", "write_json", "read_json", "jsonable", "write_manifest", "list_runs", "compare_runs", "flatten"]
+__all__ = [
+    "compare_runs",
+    "flatten",
+    "jsonable",
+    "list_runs",
+    "new_run_dir",
+    "read_json",
+    "to_toml",
+    "write_json",
+    "write_manifest",
+]
 
 
 def new_run_dir(name: str, root: str | Path = "runs") -> Path:
@@ -54,7 +64,9 @@ def _toml_value(v: Any) -> str:
 
 def to_toml(data: dict[str, Any]) -> str:
     """TOML text for plain config data: scalars, lists, tables (nested ones as
-    ``[a.b]``) and arrays of tables."""
+    ``[a.b]``) and arrays of tables.
+    """
+
     def table(name: str, items: dict[str, Any]) -> list[str]:
         lines = ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in items.items() if not isinstance(v, dict)]
         for k, v in items.items():
@@ -62,7 +74,11 @@ def to_toml(data: dict[str, Any]) -> str:
                 lines += table(f"{name}.{k}", v)
         return lines
 
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+    lines = [
+        f"{k} = {_toml_value(v)}"
+        for k, v in data.items()
+        if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))
+    ]
     for k, v in data.items():
         if isinstance(v, dict):
             lines += table(k, v)
@@ -79,6 +95,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """A UTF-8 JSON file's content."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
@@ -115,7 +132,8 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict:
 
 def _best(board: list[dict]) -> str:
     """The best variance model by QLIKE per symbol, among the 1-day models (one
-    group: losses of other horizons or assets are not comparable)."""
+    group: losses of other horizons or assets are not comparable).
+    """
     by_symbol: dict[str, list[dict]] = {}
     for r in board:
         if r.get("qlike") is not None and r.get("target", "variance") == "variance" and r.get("horizon", 1) == 1:
@@ -123,7 +141,11 @@ def _best(board: list[dict]) -> str:
     parts = []
     for sym, rows in by_symbol.items():
         top = min(rows, key=lambda r: r["qlike"])
-        parts.append(f"{sym}: {top['model']} ({top['qlike']:.4g})" if len(by_symbol) > 1 else f"{top['model']} ({top['qlike']:.4g})")
+        parts.append(
+            f"{sym}: {top['model']} ({top['qlike']:.4g})"
+            if len(by_symbol) > 1
+            else f"{top['model']} ({top['qlike']:.4g})"
+        )
     if len(parts) > 3:
         parts = parts[:3] + [f"... {len(by_symbol) - 3} more"]
     return "; ".join(parts)
@@ -143,7 +165,11 @@ def list_runs(root: str | Path = "runs") -> pd.DataFrame:
             m = read_json(d)
             if not isinstance(m, dict):
                 raise ValueError("the manifest is not a JSON object")
-            row.update(status=str(m.get("status", "?")), started=str(m.get("started", "")), models=len(m.get("models", []) or []))
+            row.update(
+                status=str(m.get("status", "?")),
+                started=str(m.get("started", "")),
+                models=len(m.get("models", []) or []),
+            )
             if m.get("status") == "failed" and m.get("error"):
                 row["best qlike"] = f"error: {str(m['error'])[:80]}"
             metrics = d.parent / "metrics.json"
@@ -208,11 +234,17 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
     a, b = Path(a), Path(b)
     for d in (a, b):
         if not (d / "config.toml").exists():
-            raise FileNotFoundError(f"{d} is not a tradecast run folder (no config.toml). Hint: tradecast list shows the runs.")
+            raise FileNotFoundError(
+                f"{d} is not a tradecast run folder (no config.toml). Hint: tradecast list shows the runs."
+            )
     ca, cb = (flatten(tomllib.loads((d / "config.toml").read_text())) for d in (a, b))
     keys = sorted(set(ca) | set(cb))
     diff = pd.DataFrame(
-        [{"key": k, a.name: ca.get(k, "(absent)"), b.name: cb.get(k, "(absent)")} for k in keys if ca.get(k, "(absent)") != cb.get(k, "(absent)")],
+        [
+            {"key": k, a.name: ca.get(k, "(absent)"), b.name: cb.get(k, "(absent)")}
+            for k in keys
+            if ca.get(k, "(absent)") != cb.get(k, "(absent)")
+        ],
         columns=["key", a.name, b.name],
     ).set_index("key")
 
@@ -232,9 +264,18 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
                 continue
             la = loss_fn(name, both["ya"].to_numpy(), both["fa"].to_numpy())
             lb = loss_fn(name, both["yb"].to_numpy(), both["fb"].to_numpy())
-            rows[(sym, model)] = {"loss": name, "from": str(both.index[0].date()), "to": str(both.index[-1].date()), "n": len(both),
-                                  a.name: la, b.name: lb, "difference": lb - la}
-    forecasts = pd.DataFrame.from_dict(rows, orient="index", columns=["loss", "from", "to", "n", a.name, b.name, "difference"])
+            rows[(sym, model)] = {
+                "loss": name,
+                "from": str(both.index[0].date()),
+                "to": str(both.index[-1].date()),
+                "n": len(both),
+                a.name: la,
+                b.name: lb,
+                "difference": lb - la,
+            }
+    forecasts = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["loss", "from", "to", "n", a.name, b.name, "difference"]
+    )
     if len(forecasts):
         forecasts.index = pd.MultiIndex.from_tuples(forecasts.index, names=["symbol", "model"])
 
@@ -258,9 +299,17 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
             continue
         sr = sharpe_ratio(both.to_numpy())
         sym, _, strat = col.partition("/")
-        srows[(sym, strat)] = {"from": str(both.index[0].date()), "to": str(both.index[-1].date()), "n": len(both),
-                               a.name: float(sr[0]), b.name: float(sr[1]), "difference": float(sr[1] - sr[0])}
-    strategies = pd.DataFrame.from_dict(srows, orient="index", columns=["from", "to", "n", a.name, b.name, "difference"])
+        srows[(sym, strat)] = {
+            "from": str(both.index[0].date()),
+            "to": str(both.index[-1].date()),
+            "n": len(both),
+            a.name: float(sr[0]),
+            b.name: float(sr[1]),
+            "difference": float(sr[1] - sr[0]),
+        }
+    strategies = pd.DataFrame.from_dict(
+        srows, orient="index", columns=["from", "to", "n", a.name, b.name, "difference"]
+    )
     if len(strategies):
         strategies.index = pd.MultiIndex.from_tuples(strategies.index, names=["symbol", "strategy"])
     return diff, forecasts, strategies

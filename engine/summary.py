@@ -10,17 +10,17 @@ import pandas as pd
 from engine.data import by_symbol
 from signals.features import ESTIMATORS, OHLC_ESTIMATORS, TRADING_DAYS, annual_vol, realized_variance
 
-__all__ = ["SymbolSummary", "summarize", "format_summary", "TRADING_DAYS"]
+__all__ = ["TRADING_DAYS", "SymbolSummary", "format_summary", "summarize"]
 
 
 @dataclass(frozen=True)
 class SymbolSummary:
-    """Facts about one symbol's bars.
+    r"""Facts about one symbol's bars.
 
     Attributes
     ----------
     ann_vol : dict
-        Annualised volatility per estimator, :math:`\\sqrt{252\\,\\overline{\\hat\\sigma^2}}`
+        Annualised volatility per estimator, :math:`\sqrt{252\,\overline{\hat\sigma^2}}`
         (a fraction: 0.15 is 15 %); only estimators the data supports.
     longest_break_days : int
         Most calendar days between two consecutive bars (3 for a weekend).
@@ -45,7 +45,7 @@ def summarize(bars: pd.DataFrame) -> list[SymbolSummary]:
         ohlc = all(c in b.columns for c in ("open", "high", "low"))
         vols = {}
         for est in ESTIMATORS:
-            if est in OHLC_ESTIMATORS and not ohlc or len(b) < 2:
+            if (est in OHLC_ESTIMATORS and not ohlc) or len(b) < 2:
                 continue
             vols[est] = float(annual_vol(realized_variance(b, est).mean()))
         gaps = np.diff(b.index.values).astype("timedelta64[D]").astype(int) if len(b) > 1 else np.array([0])
@@ -80,7 +80,9 @@ def format_summary(bars: pd.DataFrame) -> str:
         lines.append(f"  fields          {', '.join(r.fields)}")
         lines.append(f"  filled rows     {r.filled_rows}")
         if r.longest_break_after is not None:
-            lines.append(f"  longest break   {r.longest_break_days} calendar days, after {r.longest_break_after.date()}")
+            lines.append(
+                f"  longest break   {r.longest_break_days} calendar days, after {r.longest_break_after.date()}"
+            )
         lines.append("  annualised volatility by estimator")
         for est, v in r.ann_vol.items():
             lines.append(f"    {est:<16} {100 * v:6.2f} %")

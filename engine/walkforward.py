@@ -54,7 +54,16 @@ from signals.base import BaseForecaster, realized_target
 from signals.losses import loss as loss_fn
 from signals.losses import scoring_mask
 
-__all__ = ["walk_forward", "plan_walk_forward", "Plan", "WalkForwardResult", "FoldResult", "WarmStart", "task_key", "run_task"]
+__all__ = [
+    "FoldResult",
+    "Plan",
+    "WalkForwardResult",
+    "WarmStart",
+    "plan_walk_forward",
+    "run_task",
+    "task_key",
+    "walk_forward",
+]
 
 WarmStart = Literal["cold", "warm"]
 
@@ -87,10 +96,13 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def task_key(forecaster: BaseForecaster, frames: Mapping[str, pd.DataFrame], n_train: Mapping[str, int], warm_key: str | None) -> str:
+def task_key(
+    forecaster: BaseForecaster, frames: Mapping[str, pd.DataFrame], n_train: Mapping[str, int], warm_key: str | None
+) -> str:
     """Hash of what determines a fold's result: the forecaster's class and
     hyperparameters, the data it sees (every symbol's, for a pooled model), the
-    training cut, the warm-start chain and the tradecast version."""
+    training cut, the warm-start chain and the tradecast version.
+    """
     payload = {
         "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
         "params": _jsonable(forecaster.get_params()),
@@ -138,13 +150,24 @@ def run_task(task: _Task) -> list[FoldResult]:
                 raise CausalityError(f"audit of {task.model!r} on {sym}, fold {fold.id}: {exc}") from None
         # one pooled fit serves every symbol of the task: each is charged its share
         result = FoldResult(
-            symbol=sym, model=task.model, fold=fold.id, forecast=forecast,
-            fit_seconds=fit_seconds / len(task.frames), predict_seconds=predict_seconds, n_train=int(model.n_train_),
-            converged=model.converged_, best_epoch=model.best_epoch_,
-            warm=task.warm_from is not None, history=model.history_,
-            attention=model.attention_weights_, fitted=model if task.keep_fitted else None,
-            audited=len(task.audit_cuts.get(sym, ())), shared_by=len(task.frames), parameters=model.n_parameters(),
-            diagnostics=diagnostics, warnings=said,
+            symbol=sym,
+            model=task.model,
+            fold=fold.id,
+            forecast=forecast,
+            fit_seconds=fit_seconds / len(task.frames),
+            predict_seconds=predict_seconds,
+            n_train=int(model.n_train_),
+            converged=model.converged_,
+            best_epoch=model.best_epoch_,
+            warm=task.warm_from is not None,
+            history=model.history_,
+            attention=model.attention_weights_,
+            fitted=model if task.keep_fitted else None,
+            audited=len(task.audit_cuts.get(sym, ())),
+            shared_by=len(task.frames),
+            parameters=model.n_parameters(),
+            diagnostics=diagnostics,
+            warnings=said,
         )
         if task.caches is not None:
             save_fold(result, task.caches[sym], task.key)
@@ -191,6 +214,7 @@ class WalkForwardResult:
 
     @property
     def symbols(self) -> list[str]:
+        """The symbols forecast, in the order of the input."""
         return list(self.frames)
 
     def for_symbol(self, symbol: str | None = None) -> pd.DataFrame:
@@ -212,18 +236,24 @@ class WalkForwardResult:
         symbol = self._symbol(symbol)
         m = self.models[model]
         target = "return" if m.target == "price" else m.target
-        return realized_target(self.frames[symbol], m.target, m.horizon).reindex(self.for_symbol(symbol).index).rename(f"realized_{target}")
+        return (
+            realized_target(self.frames[symbol], m.target, m.horizon)
+            .reindex(self.for_symbol(symbol).index)
+            .rename(f"realized_{target}")
+        )
 
     def variance_of(self) -> dict[str, str]:
         """What each variance model's forecasts measure (``BaseForecaster.variance_of``:
         "target", "returns" or "mixed"), by name: the ``variance_of`` of
-        :func:`strategies.evaluate.strategy_table`."""
+        :func:`strategies.evaluate.strategy_table`.
+        """
         return {name: m.variance_of for name, m in self.models.items() if m.target == "variance"}
 
     def score(self, losses: Sequence[str] = ("qlike", "mse")) -> pd.DataFrame:
         """Out-of-sample loss per (symbol, model): variance models by the given
         losses (pairs with a non-positive realised variance are left out of
-        QLIKE and log-MSE), return and price models by MSE."""
+        QLIKE and log-MSE), return and price models by MSE.
+        """
         rows = {}
         for sym in self.frames:
             fc = self.for_symbol(sym)
@@ -231,7 +261,9 @@ class WalkForwardResult:
                 y = self.realized(name, sym).to_numpy()
                 f = fc[name].to_numpy()
                 names = tuple(losses) if m.target == "variance" else ("mse",)
-                row = {"n": int(scoring_mask(y, f, names[0]).sum())}  # the pairs the first loss scores, as in the leaderboards
+                row = {
+                    "n": int(scoring_mask(y, f, names[0]).sum())
+                }  # the pairs the first loss scores, as in the leaderboards
                 for ln in names:
                     use = scoring_mask(y, f, ln)
                     row[ln] = loss_fn(ln, y[use], f[use]) if use.any() else np.nan
@@ -247,7 +279,9 @@ def _frames(data: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict[str, pd.Dat
         return {str(symbols[0]) if len(symbols) == 1 else "series": data}
     if isinstance(data, Mapping) and data and all(isinstance(v, pd.DataFrame) for v in data.values()):
         return {str(k): v for k, v in data.items()}
-    raise ParameterError(f"walk_forward: data must be a feature frame or a dict of symbol to feature frame; got {type(data).__name__}.")
+    raise ParameterError(
+        f"walk_forward: data must be a feature frame or a dict of symbol to feature frame; got {type(data).__name__}."
+    )
 
 
 def _models(forecasters) -> dict[str, BaseForecaster]:
@@ -258,20 +292,31 @@ def _models(forecasters) -> dict[str, BaseForecaster]:
         for f in forecasters:
             name = getattr(f, "name", type(f).__name__)
             if name in models:
-                raise ParameterError(f"walk_forward: two forecasters are named {name!r}; pass a dict to name them, e.g. {{'{name}-a': ..., '{name}-b': ...}}.")
+                raise ParameterError(
+                    f"walk_forward: two forecasters are named {name!r}; pass a dict to name them, e.g. {{'{name}-a': "
+                    f"..., '{name}-b': ...}}."
+                )
             models[name] = f
     else:
-        raise ParameterError(f"walk_forward: forecasters must be a dict of name to forecaster or a list; got {type(forecasters).__name__}.")
+        raise ParameterError(
+            "walk_forward: forecasters must be a dict of name to forecaster or a list; got "
+            f"{type(forecasters).__name__}."
+        )
     if not models:
         raise ParameterError("walk_forward: no forecasters given.")
     taken = [n for n in models if str(n).lower() in ("fold", "symbol", "date")]
     if taken:
-        raise ParameterError(f"walk_forward: a forecaster is named {taken[0]!r}, a name the result uses for its own column or "
-                             f"index. Hint: name it {taken[0]!r} + '_model'.")
+        raise ParameterError(
+            f"walk_forward: a forecaster is named {taken[0]!r}, a name the result uses for its own column or "
+            f"index. Hint: name it {taken[0]!r} + '_model'."
+        )
     for name, f in models.items():
         if not isinstance(f, BaseForecaster):
-            raise ParameterError(f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster. Hint: subclass "
-                                 f"signals.base.BaseForecaster (it supplies fit, predict, clone and the capability flags the engine reads).")
+            raise ParameterError(
+                f"walk_forward: {name!r} is a {type(f).__name__}, not a forecaster. Hint: subclass "
+                "signals.base.BaseForecaster (it supplies fit, predict, clone and the capability flags the engine "
+                "reads)."
+            )
     return models
 
 
@@ -279,7 +324,8 @@ class ProgressLines:
     """Progress for output that is not a terminal (logs, CI, nohup, notebooks): one
     line per tenth of the work or per ``every`` seconds, whichever comes first,
     with the elapsed time and an estimate of the rest, and a last line at the end.
-    The same calls as a tqdm bar (``update``, ``set_postfix_str``, ``close``)."""
+    The same calls as a tqdm bar (``update``, ``set_postfix_str``, ``close``).
+    """
 
     def __init__(self, total: int, desc: str, *, file=None, every: float = 30.0) -> None:
         self.total, self.desc, self.file, self.every = total, desc, file or sys.stderr, every
@@ -300,8 +346,12 @@ class ProgressLines:
             elapsed = now - self.t0
             left = elapsed / share - elapsed if share > 0 else float("nan")
             tail = f"about {left:.0f} s left" if self.done < self.total else "done"
-            print(f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
-                  + (f" (last: {self.note})" if self.note else ""), file=self.file, flush=True)
+            print(
+                f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
+                + (f" (last: {self.note})" if self.note else ""),
+                file=self.file,
+                flush=True,
+            )
 
     def close(self) -> None:
         pass
@@ -368,13 +418,24 @@ def walk_forward(
     ray_address : str, optional
         Address of a Ray cluster for ``executor="ray"``.
     """
-    plan = plan_walk_forward(data, forecasters, splitter, warm_start=warm_start, run_dir=run_dir, pooled=pooled,
-                             audit=audit, audit_cuts=audit_cuts, seed=seed)
+    plan = plan_walk_forward(
+        data,
+        forecasters,
+        splitter,
+        warm_start=warm_start,
+        run_dir=run_dir,
+        pooled=pooled,
+        audit=audit,
+        audit_cuts=audit_cuts,
+        seed=seed,
+    )
     results = _run(plan, make_executor(n_jobs, executor, ray_address), _progress(progress, plan.n_tasks))
     return _assemble(results, plan.frames, plan.folds, plan.models)
 
 
-Chain = tuple[tuple[str, ...], str]  # (the symbols one fit sees, the model): per symbol, or all of them for a pooled model
+Chain = tuple[
+    tuple[str, ...], str
+]  # (the symbols one fit sees, the model): per symbol, or all of them for a pooled model
 
 
 @dataclass(frozen=True)
@@ -383,7 +444,8 @@ class Plan:
     chains (the run of folds one model goes through), which chains are warm,
     the audit's cut dates, and where finished folds go. Its :meth:`task` builds
     the task for fold ``k`` of a chain; its :meth:`order` lists the chains' first
-    tasks, longest first."""
+    tasks, longest first.
+    """
 
     frames: dict[str, pd.DataFrame]
     models: dict[str, BaseForecaster]
@@ -395,10 +457,12 @@ class Plan:
     root: Path | None
 
     def n_folds(self, chain: Chain) -> int:
+        """Folds in the schedule of ``chain``'s symbol."""
         return len(self.folds[chain[0][0]])
 
     @property
     def n_tasks(self) -> int:
+        """Tasks in the plan: one per fold of every chain."""
         return sum(self.n_folds(c) for c in self.chains)
 
     def task(self, chain: Chain, k: int, warm_from: list[FoldResult] | None) -> _Task:
@@ -406,20 +470,29 @@ class Plan:
         syms, name = chain
         fs = {sym: self.folds[sym][k] for sym in syms}
         sub = {sym: _named(self.frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
-        key = task_key(self.models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_from[0].key if warm_from else None)
+        key = task_key(
+            self.models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_from[0].key if warm_from else None
+        )
         return _Task(
-            model=name, forecaster=self.models[name], frames=sub, folds=fs,
+            model=name,
+            forecaster=self.models[name],
+            frames=sub,
+            folds=fs,
             warm_from=warm_from[0].fitted if warm_from else None,
             audit_cuts={sym: self.audit_cuts[(sym, name, k)] for sym in syms},
             caches={sym: cache_path(self.root, sym, name, k, key) for sym in syms} if self.root is not None else None,
-            key=key, keep_fitted=self.warm[chain], pooled=name in self.pooled,
+            key=key,
+            keep_fitted=self.warm[chain],
+            pooled=name in self.pooled,
         )
 
     def order(self) -> list[tuple[Chain, int]]:
         """The first task of every warm chain and every task of a cold one, longest
         first (relative cost x training rows, across models), so that workers finish
         together; a warm chain's folds follow one another, so it counts as one job
-        of all its folds' rows. Results do not depend on the order."""
+        of all its folds' rows. Results do not depend on the order.
+        """
+
         def cost(chain: Chain, k: int) -> float:
             ks = range(self.n_folds(chain)) if self.warm[chain] else [k]
             rows = sum(self.folds[sym][j].n_train for sym in chain[0] for j in ks)
@@ -470,7 +543,8 @@ def plan_walk_forward(
 
 def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResult]:
     """Run a plan's tasks on an executor: finished folds are read from the run folder,
-    the rest submitted, and a warm chain's next fold starts when its previous one ends."""
+    the rest submitted, and a warm chain's next fold starts when its previous one ends.
+    """
     results: dict[tuple[str, str, int], FoldResult] = {}
     pending: dict[Any, tuple[Chain, int, str]] = {}
 
@@ -516,13 +590,15 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
 
 def _named(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
     """The task's slice, named by the engine's symbol (``attrs["symbols"]``), so that
-    a model with one member per asset (``BatchedRnnUniverse``) finds its member."""
+    a model with one member per asset (``BatchedRnnUniverse``) finds its member.
+    """
     frame.attrs = {**frame.attrs, "symbols": [symbol]}
     return frame
 
 
 def _check_shared_folds(frames: dict[str, pd.DataFrame], folds: dict[str, list[Fold]]) -> None:
     """A pooled model fits all assets on the same dates: their test dates must match."""
+
     def test_dates(sym: str) -> list[pd.DatetimeIndex]:
         return [frames[sym].index[f.test] for f in folds[sym]]
 
@@ -547,7 +623,9 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
         block = pd.DataFrame(cols)
         fold_id = np.concatenate([np.full(f.n_test, f.id) for f in folds[sym]])
         block["fold"] = fold_id
-        block.index = pd.MultiIndex.from_arrays([np.full(len(block), sym, dtype=object), block.index], names=["symbol", "date"])
+        block.index = pd.MultiIndex.from_arrays(
+            [np.full(len(block), sym, dtype=object), block.index], names=["symbol", "date"]
+        )
         blocks.append(block)
     forecasts = pd.concat(blocks)
     fit_rows = {key: r.facts() for key, r in sorted(results.items())}
@@ -563,7 +641,8 @@ def _assemble(results, frames, folds, models) -> WalkForwardResult:
 
 def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
     """One line per (symbol, model, warning kind): the first fold's message and
-    how many folds said it, with the warning class to raise it as."""
+    how many folds said it, with the warning class to raise it as.
+    """
     from core import errors
 
     grouped: dict[tuple[str, str, str], list[str]] = {}
@@ -575,5 +654,7 @@ def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
     n_folds = {(s, m): sum(1 for k in results if k[:2] == (s, m)) for s, m, _ in results}
     for (sym, model, kind), texts in grouped.items():
         category = getattr(errors, kind, UserWarning)
-        out[f"{model} on {sym}, {len(texts)} of {n_folds[(sym, model)]} folds: {texts[0]}"] = category if isinstance(category, type) else UserWarning
+        out[f"{model} on {sym}, {len(texts)} of {n_folds[(sym, model)]} folds: {texts[0]}"] = (
+            category if isinstance(category, type) else UserWarning
+        )
     return out

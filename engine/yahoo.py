@@ -26,7 +26,7 @@ import pandas as pd
 from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
 from core.errors import DataError, DataWarning
 
-__all__ = ["default_cache_dir", "cache_path", "fetch", "yf_download"]
+__all__ = ["cache_path", "default_cache_dir", "fetch", "yf_download"]
 
 OFFLINE_HINT = (
     "Offline alternatives: 'embedded:sp500', 'embedded:nasdaq', 'embedded:vix' (shipped with arch), "
@@ -66,8 +66,10 @@ def _split(raw: pd.DataFrame | None, tickers: list[str]) -> dict[str, pd.DataFra
     out: dict[str, pd.DataFrame] = {}
     if isinstance(raw.columns, pd.MultiIndex):
         names = list(raw.columns.names)
-        level = names.index("Ticker") if "Ticker" in names else next(
-            (i for i in range(raw.columns.nlevels) if set(tickers) & set(raw.columns.get_level_values(i))), 1
+        level = (
+            names.index("Ticker")
+            if "Ticker" in names
+            else next((i for i in range(raw.columns.nlevels) if set(tickers) & set(raw.columns.get_level_values(i))), 1)
         )
         available = set(raw.columns.get_level_values(level))
         for t in tickers:
@@ -177,8 +179,7 @@ def fetch(
         elif t in stale:
             frame, age = stale[t]
             warnings.warn(
-                f"yfinance: could not refresh {t}; using the cached copy from {age / 86400:.1f} days ago "
-                f"({paths[t]}).",
+                f"yfinance: could not refresh {t}; using the cached copy from {age / 86400:.1f} days ago ({paths[t]}).",
                 DataWarning,
                 stacklevel=3,
             )

@@ -1,7 +1,6 @@
-"""Walk-forward volatility and return forecasts, vol-targeting and a threshold rule, end to end.
+"""Walk-forward volatility and return forecasts, vol-targeting and a threshold rule, end to end."""
 
-    python examples/walk_forward_backtest.py [--quick]   # about a minute on 2 cores; --quick: a smoke run
-"""
+# Run: python examples/walk_forward_backtest.py [--quick] (about a minute on 2 cores; --quick: a smoke run).
 
 import sys
 
@@ -21,36 +20,37 @@ from strategies.spec import StrategySpec, ThresholdSpec
 
 
 def main(quick: bool = False):
-    pd.set_option("display.width", 200), pd.set_option("display.max_columns", 20)
+    pd.set_option("display.width", 200), pd.set_option("display.max_columns", 20), pd.set_option("display.precision", 4)
     # 1. Validated daily bars and features: Garman-Klass realized variance is the variance target.
     frame = feature_frame(load("embedded:sp500"), target="garman_klass")
 
     # 2. Out-of-sample forecasts, refit every year from 2008: three of tomorrow's variance, two of its return.
-    epochs = 3 if quick else 30
+    net = {"hidden": (32,), "epochs": 3 if quick else 30, "patience": 5, "seed": 0}
     models = {
         "garch": GarchForecaster(),
         "loghar": HarForecaster(log=True),
-        "lstm": RnnForecaster(hidden=(32,), epochs=epochs, patience=5, seed=0),
+        "lstm": RnnForecaster(**net),
         "zero": ZeroForecaster(),
-        "gru_return": RnnForecaster(cell="gru", target="return", hidden=(32,), features=("return", "rv"), epochs=epochs, patience=5, seed=0),
+        "gru_return": RnnForecaster(cell="gru", target="return", features=("return", "rv"), **net),
     }
     splitter = WalkForward(start="2016-01-01" if quick else "2008-01-01", refit_every="year")
     result = walk_forward(frame, models, splitter, n_jobs=2)
     forecasts = result.for_symbol().drop(columns="fold")
 
-    # 3. Which model forecasts best? One table per target: QLIKE, DM against log-HAR and the MCS for variance;
-    #    R² against zero and the historical mean, Pesaran-Timmermann, DM against zero for returns.
+    # 3. Which model forecasts best? One table per target: QLIKE, DM, MCS for variance; R², PT, DM for returns.
     board = leaderboard(forecasts, frame, result.models, baseline="loghar")
-    print(board[["target", "qlike", "qlike_vs_loghar", "mse", "r2_vs_zero", "r2_vs_mean", "pt_pvalue", "in_mcs"]].round(4))
+    print(board[["target", "qlike", "qlike_vs_loghar", "mse", "r2_vs_zero", "r2_vs_mean", "pt_pvalue", "in_mcs"]])
 
-    # 4. Does it pay? The strategies of tradecast run (StrategySpec's defaults: a 10 % vol target on the
-    #    mean of ten forecasts, calibrated to return variance; a regime rule; 2 bp), all on the same days.
-    variance = forecasts[list(result.variance_of())]
-    strategies, _ = strategy_table(frame["close"], variance, StrategySpec(), proxy=frame["rv"], variance_of=result.variance_of())
+    # 4. Does it pay? tradecast run's strategies (StrategySpec's defaults), on the same days as buy and hold.
+    variance_of = result.variance_of()
+    strategies, _ = strategy_table(
+        frame["close"], forecasts[list(variance_of)], StrategySpec(), proxy=frame["rv"], variance_of=variance_of
+    )
     print(strategies[["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "realised_vol"]].round(3))
 
     # 5. The return forecast traded: long when it is positive, flat otherwise, against buy and hold.
-    trades, _ = threshold_table(frame["close"], forecasts[["gru_return"]], StrategySpec(threshold=ThresholdSpec(upper=0.0, short=False)))
+    long_if_positive = StrategySpec(threshold=ThresholdSpec(upper=0.0, short=False))
+    trades, _ = threshold_table(frame["close"], forecasts[["gru_return"]], long_if_positive)
     print(trades[["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "hit_rate"]].round(3))
     return result, strategies
 

@@ -12,27 +12,35 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # no display: figures are files
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from signals.features import annual_vol  # noqa: E402
+from signals.features import annual_vol
 
 __all__ = [
-    "to_data_uri",
-    "forecast_vs_realized",
-    "cumulative_loss_difference",
-    "loss_by_fold",
-    "training_curves",
     "attention_by_lag",
-    "equity_and_drawdown",
-    "weights_and_turnover",
-    "realized_vs_target_vol",
+    "cumulative_loss_difference",
     "cumulative_sse_difference",
+    "equity_and_drawdown",
+    "forecast_vs_realized",
+    "loss_by_fold",
+    "realized_vs_target_vol",
+    "to_data_uri",
+    "training_curves",
+    "weights_and_turnover",
 ]
 
 # text.parse_math off: a model named "a$b" is a label, not TeX that fails to parse
-_STYLE = {"text.parse_math": False, "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+_STYLE = {
+    "text.parse_math": False,
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def to_data_uri(fig) -> str:
@@ -52,7 +60,13 @@ def forecast_vs_realized(forecasts: pd.DataFrame, realized: pd.Series, models: l
     """Forecast annualised volatility of ``models`` against the realised (22-day mean)."""
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 3.6))
-        ax.plot(realized.index, _ann(realized.rolling(22, min_periods=5).mean()), color="black", lw=1.2, label="realised (22-day mean)")
+        ax.plot(
+            realized.index,
+            _ann(realized.rolling(22, min_periods=5).mean()),
+            color="black",
+            lw=1.2,
+            label="realised (22-day mean)",
+        )
         for m in models:
             ax.plot(forecasts.index, _ann(forecasts[m]), lw=0.8, label=m, alpha=0.85)
         ax.set_ylabel("annualised volatility, %")
@@ -94,7 +108,8 @@ def loss_by_fold(table: pd.DataFrame) -> str:
 def training_curves(histories: dict, fold_labels: dict | None = None) -> str | None:
     """Train and validation loss per epoch, one panel per network, every fold: one
     colour per fold with a legend (``fold_labels``, e.g. the year each fold
-    forecasts), validation solid and training dashed."""
+    forecasts), validation solid and training dashed.
+    """
     models = sorted({k[1] for k in histories})
     if not models:
         return None
@@ -118,7 +133,8 @@ def training_curves(histories: dict, fold_labels: dict | None = None) -> str | N
 def attention_by_lag(attention: dict) -> str | None:
     """Mean attention weight per lag (0 = the day before the forecast), per model,
     against uniform weights (a dotted line at 1 / lags), on an axis from 0: a
-    near-uniform curve must look near-uniform."""
+    near-uniform curve must look near-uniform.
+    """
     if not attention:
         return None
     by_model: dict[str, list[pd.Series]] = {}
@@ -156,7 +172,8 @@ def equity_and_drawdown(strategies: dict[str, pd.Series], benchmark: pd.Series) 
 
 def weights_and_turnover(weights: dict[str, pd.Series], turnover: dict[str, pd.Series]) -> str:
     """Mean weight held each month (a 0/1 rule traded daily is a solid block when
-    drawn day by day), and turnover summed by month."""
+    drawn day by day), and turnover summed by month.
+    """
     with plt.rc_context(_STYLE):
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
         for name, w in weights.items():
@@ -186,7 +203,8 @@ def realized_vs_target_vol(returns: pd.Series, target: float) -> str:
 def cumulative_sse_difference(forecasts: pd.DataFrame, realized: pd.Series, benchmark: pd.Series) -> str | None:
     """Goyal and Welch's (2008) chart: the running sum of the benchmark's squared
     error minus each model's, on the days every series is known. A rising line is
-    a model beating the benchmark (the historical mean), a falling one losing to it."""
+    a model beating the benchmark (the historical mean), a falling one losing to it.
+    """
     rows = pd.concat([forecasts, realized.rename("__y"), benchmark.rename("__b")], axis=1).dropna()
     if rows.empty:
         return None

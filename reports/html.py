@@ -19,17 +19,36 @@ import numpy as np
 import pandas as pd
 
 from reports import figures
-from reports.metrics import forecast_groups, group_label, historical_mean_forecast, leaderboard, per_date_losses, regimes, split_table
+from reports.metrics import (
+    forecast_groups,
+    group_label,
+    historical_mean_forecast,
+    leaderboard,
+    per_date_losses,
+    regimes,
+    split_table,
+)
 from reports.tearsheet import tearsheet_html
 from signals.base import implied_return, realized_target
 
-__all__ = ["ReportInputs", "render", "headline", "SECTIONS", "write_report"]
+__all__ = ["SECTIONS", "ReportInputs", "headline", "render", "write_report"]
 
 #: Section ids, in order; the browser test checks each is present.
-SECTIONS = ("summary", "leaderboard", "regimes", "folds", "forecasts", "training", "strategies", "returns", "tearsheets")
+SECTIONS = (
+    "summary",
+    "leaderboard",
+    "regimes",
+    "folds",
+    "forecasts",
+    "training",
+    "strategies",
+    "returns",
+    "tearsheets",
+)
 
 _CSS = """
-body { font: 14px/1.45 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; color: #1c2430; background: #f6f7f9; }
+body { font: 14px/1.45 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;
+       margin: 0; color: #1c2430; background: #f6f7f9; }
 header { background: #14213d; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0 0 4px 0; font-size: 22px; }
 header p { margin: 0; opacity: .85; }
@@ -48,7 +67,8 @@ thead th { background: #f0f2f5; }
 .best { background: #e8f5e9; font-weight: 600; }
 .note { color: #55606e; font-size: 12.5px; }
 .warn { color: #8a4b00; }
-.headline { background: #eef4ff; border: 1px solid #c9d8f5; border-radius: 6px; padding: 4px 16px 8px 16px; margin-bottom: 10px; }
+.headline { background: #eef4ff; border: 1px solid #c9d8f5; border-radius: 6px;
+            padding: 4px 16px 8px 16px; margin-bottom: 10px; }
 .headline li { margin: 3px 0; }
 pre.config { background: #f6f7f9; border: 1px solid #e6e9ee; padding: 8px 12px; font-size: 12.5px; overflow-x: auto; }
 figure { margin: 10px 0; }
@@ -98,23 +118,34 @@ class ReportInputs:
     threshold_note: str = ""
 
 
-def _table(df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}", main: list[str] | None = None) -> str:
+def _table(
+    df: pd.DataFrame, *, highlight_min: str | None = None, floatfmt: str = "{:.4g}", main: list[str] | None = None
+) -> str:
     """An HTML table; with ``main``, those columns only, and the whole table on
-    demand below it (a wide table in full would overflow its card)."""
+    demand below it (a wide table in full would overflow its card).
+    """
     out = df.copy()
-    best = out[highlight_min].idxmin() if highlight_min and highlight_min in out and out[highlight_min].notna().any() else None
+    best = (
+        out[highlight_min].idxmin()
+        if highlight_min and highlight_min in out and out[highlight_min].notna().any()
+        else None
+    )
 
     def html_of(frame: pd.DataFrame) -> str:
         body = frame.to_html(float_format=lambda v: floatfmt.format(v), na_rep="–", border=0, escape=True)
         if best is not None:
-            body = body.replace(f"<th>{html.escape(str(best))}</th>", f'<th class="best">{html.escape(str(best))}</th>', 1)
+            body = body.replace(
+                f"<th>{html.escape(str(best))}</th>", f'<th class="best">{html.escape(str(best))}</th>', 1
+            )
         return body
 
     shown = [c for c in (main or []) if c in out.columns]
     if not shown or len(shown) == out.shape[1]:
         return f'<div class="scroll">{html_of(out)}</div>'
-    return (f'<div class="scroll">{html_of(out[shown])}</div><details class="more"><summary>all {out.shape[1]} columns</summary>'
-            f'<div class="scroll">{html_of(out)}</div></details>')
+    return (
+        f'<div class="scroll">{html_of(out[shown])}</div><details class="more"><summary>all {out.shape[1]} '
+        f'columns</summary><div class="scroll">{html_of(out)}</div></details>'
+    )
 
 
 def _stars(p: float) -> str:
@@ -126,7 +157,10 @@ def _stars(p: float) -> str:
 def _figure(uri: str | None, caption: str) -> str:
     if uri is None:
         return f'<p class="note">{html.escape(caption)}: nothing to show for this run.</p>'
-    return f'<figure><img src="{uri}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    return (
+        f'<figure><img src="{uri}" '
+        f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    )
 
 
 def _srcdoc(doc: str) -> str:
@@ -135,19 +169,26 @@ def _srcdoc(doc: str) -> str:
 
 def _cost_table(res, sym: str) -> str:
     """What each model cost: fitted parameters, fit and predict seconds (a pooled fit
-    charged in equal shares to the symbols it served), folds read back from a run folder."""
+    charged in equal shares to the symbols it served), folds read back from a run folder.
+    """
     fits = res.fits.xs(sym, level="symbol")
     by = fits.groupby(level="model", sort=False)
-    cost = pd.DataFrame({
-        "parameters": by["parameters"].max() if "parameters" in fits else np.nan,
-        "fit_seconds": by["fit_seconds"].sum(),
-        "fit_seconds_per_fold": by["fit_seconds"].mean(),
-        "predict_seconds": by["predict_seconds"].sum(),
-        "folds_read_back": by["cached"].sum(),
-    }).reindex(list(res.models))
-    return ("<h4>Cost per model</h4>" + _table(cost, floatfmt="{:.3g}")
-            + '<p class="note">parameters: what the model learned (weights, coefficients); 0 for fixed rules. Seconds on this '
-              "machine; folds read back from the run folder cost nothing again. The run's wall time per stage is in the summary.</p>")
+    cost = pd.DataFrame(
+        {
+            "parameters": by["parameters"].max() if "parameters" in fits else np.nan,
+            "fit_seconds": by["fit_seconds"].sum(),
+            "fit_seconds_per_fold": by["fit_seconds"].mean(),
+            "predict_seconds": by["predict_seconds"].sum(),
+            "folds_read_back": by["cached"].sum(),
+        }
+    ).reindex(list(res.models))
+    return (
+        "<h4>Cost per model</h4>"
+        + _table(cost, floatfmt="{:.3g}")
+        + '<p class="note">parameters: what the model learned (weights, coefficients); 0 for fixed rules. Seconds on '
+        "this machine; folds read back from the run folder cost nothing again. The run's wall time per stage is in "
+        "the summary.</p>"
+    )
 
 
 def _fold_label(res, sym: str, k) -> str:
@@ -160,69 +201,172 @@ def _fold_label(res, sym: str, k) -> str:
 
 
 _COLUMNS = {
-    "variance": ("n", "qlike", "mse", "logmse", "mae", "r2", "direction", "mz_intercept", "mz_slope", "mz_r2", "dm_stat", "dm_pvalue", "mcs_pvalue"),
-    "return": ("n", "mse", "mae", "r2_vs_zero", "r2_vs_mean", "direction", "pt_stat", "pt_pvalue", "always_long", "dm_stat_vs_zero",
-               "dm_pvalue_vs_zero", "mcs_pvalue"),
-    "price": ("n", "rmse", "mae", "mape", "r2", "rw_rmse", "skill_vs_rw", "direction", "dm_stat_vs_rw", "dm_pvalue_vs_rw", "mcs_pvalue"),
-    "absolute_return": ("n", "mse", "mae", "r2_vs_mean", "mz_slope", "dm_stat_vs_mean", "dm_pvalue_vs_mean", "mcs_pvalue"),
+    "variance": (
+        "n",
+        "qlike",
+        "mse",
+        "logmse",
+        "mae",
+        "r2",
+        "direction",
+        "mz_intercept",
+        "mz_slope",
+        "mz_r2",
+        "dm_stat",
+        "dm_pvalue",
+        "mcs_pvalue",
+    ),
+    "return": (
+        "n",
+        "mse",
+        "mae",
+        "r2_vs_zero",
+        "r2_vs_mean",
+        "direction",
+        "pt_stat",
+        "pt_pvalue",
+        "always_long",
+        "dm_stat_vs_zero",
+        "dm_pvalue_vs_zero",
+        "mcs_pvalue",
+    ),
+    "price": (
+        "n",
+        "rmse",
+        "mae",
+        "mape",
+        "r2",
+        "rw_rmse",
+        "skill_vs_rw",
+        "direction",
+        "dm_stat_vs_rw",
+        "dm_pvalue_vs_rw",
+        "mcs_pvalue",
+    ),
+    "absolute_return": (
+        "n",
+        "mse",
+        "mae",
+        "r2_vs_mean",
+        "mz_slope",
+        "dm_stat_vs_mean",
+        "dm_pvalue_vs_mean",
+        "mcs_pvalue",
+    ),
 }
 
 #: The columns a leaderboard shows at once; the rest are one click away.
 _MAIN_COLUMNS = {
     "variance": ["n", "qlike", "dm_pvalue", "mcs_pvalue", "direction", "mz_slope", "r2"],
-    "return": ["n", "r2_vs_zero", "r2_vs_mean", "direction", "pt_pvalue", "always_long", "dm_pvalue_vs_zero", "mcs_pvalue"],
+    "return": [
+        "n",
+        "r2_vs_zero",
+        "r2_vs_mean",
+        "direction",
+        "pt_pvalue",
+        "always_long",
+        "dm_pvalue_vs_zero",
+        "mcs_pvalue",
+    ],
     "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "mcs_pvalue"],
     "absolute_return": ["n", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "mcs_pvalue"],
 }
-_STRATEGY_MAIN = ["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol", "turnover_per_year"]
-_THRESHOLD_MAIN = ["sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "realised_vol", "hit_rate", "upper", "n_trials", "deflated_sharpe"]
+_STRATEGY_MAIN = [
+    "sharpe",
+    "sharpe_vs_bh",
+    "sharpe_vs_bh_se",
+    "max_drawdown",
+    "annual_return",
+    "realised_vol",
+    "turnover_per_year",
+]
+_THRESHOLD_MAIN = [
+    "sharpe",
+    "sharpe_vs_bh",
+    "sharpe_vs_bh_se",
+    "max_drawdown",
+    "realised_vol",
+    "hit_rate",
+    "upper",
+    "n_trials",
+    "deflated_sharpe",
+]
 
 _NOTES = {
-    "absolute_return": ("Absolute h-day log returns, a volatility measure in return units. r2_vs_mean: out-of-sample R² against the "
-                        "expanding historical mean absolute return (positive only where the model beats it). dm_*_vs_mean: "
-                        "Diebold–Mariano against that mean on squared errors. mz_slope: Mincer–Zarnowitz slope (1 = unbiased scale)."),
-    "return": ("r2_vs_zero and r2_vs_mean: out-of-sample R² = 1 − SSE / the benchmark's SSE on the same days, against the zero forecast "
-               "and the expanding historical mean (Campbell and Thompson): positive only where the model beats it. direction: share of "
-               "days with the sign of the return called; pt: Pesaran–Timmermann test that the signs are called better than chance "
-               "(one-sided p); always_long: the hit rate of a forecast that is always positive, on the same days. dm_*_vs_zero: "
-               "Diebold–Mariano against the zero forecast on squared errors (negative: lower loss)."),
-    "price": ("A price-level R² near 1 says nothing: tomorrow's close is mostly today's, and the random walk (tomorrow = the last close) "
-              "scores as much. skill_vs_rw = 1 − MSE / the random walk's MSE on the same days: positive only where the model beats it. "
-              "direction: the sign of the forecast's change from the last close against the real change. mape in percent. "
-              "dm_*_vs_rw: Diebold–Mariano against the random walk on squared errors."),
+    "absolute_return": (
+        "Absolute h-day log returns, a volatility measure in return units. r2_vs_mean: out-of-sample R² against the "
+        "expanding historical mean absolute return (positive only where the model beats it). dm_*_vs_mean: "
+        "Diebold–Mariano against that mean on squared errors. mz_slope: Mincer–Zarnowitz slope (1 = unbiased scale)."
+    ),
+    "return": (
+        "r2_vs_zero and r2_vs_mean: out-of-sample R² = 1 − SSE / the benchmark's SSE on the same days, against the "
+        "zero forecast and the expanding historical mean (Campbell and Thompson): positive only where the model "
+        "beats it. direction: share of days with the sign of the return called; pt: Pesaran–Timmermann test that the "
+        "signs are called better than chance (one-sided p); always_long: the hit rate of a forecast that is always "
+        "positive, on the same days. dm_*_vs_zero: Diebold–Mariano against the zero forecast on squared errors "
+        "(negative: lower loss)."
+    ),
+    "price": (
+        "A price-level R² near 1 says nothing: tomorrow's close is mostly today's, and the random walk (tomorrow = "
+        "the last close) scores as much. skill_vs_rw = 1 − MSE / the random walk's MSE on the same days: positive "
+        "only where the model beats it. direction: the sign of the forecast's change from the last close against the "
+        "real change. mape in percent. dm_*_vs_rw: Diebold–Mariano against the random walk on squared errors."
+    ),
 }
 
 
 def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, head: str) -> None:
     """One group's leaderboard (models of one target kind and horizon) with its notes:
-    variance groups in the leaderboard section, return and price groups in the returns one."""
+    variance groups in the leaderboard section, return and price groups in the returns one.
+    """
     section = "leaderboard" if kind == "variance" else "returns"
     main = "qlike" if kind == "variance" else "mse"
     base = None
     if kind == "variance":
-        bases = [c.removeprefix("qlike_vs_") for c in board.columns if c.startswith("qlike_vs_") and board[c].notna().any()]
+        bases = [
+            c.removeprefix("qlike_vs_") for c in board.columns if c.startswith("qlike_vs_") and board[c].notna().any()
+        ]
         base = bases[0] if bases else None
     shown = board[[c for c in _COLUMNS[kind] if c in board and board[c].notna().any()]].copy()
     if base is not None:
         shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
-        shown.insert(3, "sig", [_stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else "" for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)])
+        shown.insert(
+            3,
+            "sig",
+            [
+                _stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else ""
+                for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)
+            ],
+        )
     shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"].astype(bool), "✓", ""))
     if "smearing" in board and board["smearing"].notna().any():
         shown["smearing"] = board["smearing"]
     flagged = board["flag"][board["flag"].fillna("").astype(bool)] if "flag" in board else pd.Series(dtype=object)
     key = _MAIN_COLUMNS[kind] + ([f"qlike_vs_{base}", "sig"] if base else []) + ["in_mcs", "smearing"]
-    parts[section].append(head + _table(shown, highlight_min=main if main in shown else None, main=[c for c in shown.columns if c in key]))
+    parts[section].append(
+        head + _table(shown, highlight_min=main if main in shown else None, main=[c for c in shown.columns if c in key])
+    )
     for model, text in flagged.items():
         parts[section].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
     if kind != "variance":
-        parts[section].append(f'<p class="note">{html.escape(_NOTES[kind])} in_mcs: in the 90 % model confidence set of this group '
-                              f"(squared errors). Only models of this target and horizon are compared.</p>")
+        parts[section].append(
+            f'<p class="note">{html.escape(_NOTES[kind])} in_mcs: in the 90 % model confidence set of this group '
+            f"(squared errors). Only models of this target and horizon are compared.</p>"
+        )
         return
     target = "the mean realised variance of the " + (f"next {h} days" if h > 1 else "target day")
     parts[section].append(
-        f'<p class="note">QLIKE, MSE and log-MSE against {html.escape(target)}; lower is better. Only models of this target and horizon are compared. '
-        + (f"sig: Diebold–Mariano test against {html.escape(base)} on QLIKE with Newey–West variance, *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. " if base else "")
-        + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). direction: share of days on which the forecast called the move of realised variance from the day before. mz: Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
+        f'<p class="note">QLIKE, MSE and log-MSE against {html.escape(target)}; lower is better. Only models of this '
+        "target and horizon are compared. "
+        + (
+            f"sig: Diebold–Mariano test against {html.escape(base)} on QLIKE with Newey–West variance, *** "
+            "p&lt;0.01, ** p&lt;0.05, * p&lt;0.1; ▼ lower loss, ▲ higher. "
+            if base
+            else ""
+        )
+        + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). direction: share of "
+        "days on which the forecast called the move of realised variance from the day before. mz: "
+        "Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
     )
 
 
@@ -234,18 +378,30 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
         return
     first, last = table.attrs["window"]
     note = f'<p class="note">{html.escape(inputs.threshold_note)}</p>' if inputs.threshold_note else ""
-    window = (f'<p class="note">Every threshold strategy and buy and hold are scored on the same {table.attrs["days"]} days, {first.date()} to '
-              f"{last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its circular-block-bootstrap standard error. "
-              f"hit_rate: share of days in the market whose return had the position's sign. With thresholds chosen on a validation window, "
-              f"n_trials values were tried there and deflated_sharpe is the winner's probability of skill after that many tries.</p>")
-    parts["returns"].append(head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}", main=_THRESHOLD_MAIN))
+    window = (
+        f'<p class="note">Every threshold strategy and buy and hold are scored on the same {table.attrs["days"]} '
+        f"days, {first.date()} to {last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its "
+        "circular-block-bootstrap standard error. hit_rate: share of days in the market whose return had the "
+        "position's sign. With thresholds chosen on a validation window, n_trials values were tried there and "
+        "deflated_sharpe is the winner's probability of skill after that many tries.</p>"
+    )
+    parts["returns"].append(
+        head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}", main=_THRESHOLD_MAIN)
+    )
     best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
     bench = next(iter(strat.values())).benchmark
-    parts["returns"].append(_figure(figures.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
-                                    f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days"))
+    parts["returns"].append(
+        _figure(
+            figures.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
+            f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days",
+        )
+    )
     if inputs.tearsheets:
         doc = tearsheet_html(strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold")
-        parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {best} / threshold')}</h3><iframe class=\"tearsheet\" sandbox=\"\" title=\"{html.escape(best)} threshold tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
+        parts["tearsheets"].append(
+            f'<h3>{html.escape(f"{sym}: {best} / threshold")}</h3><iframe class="tearsheet" sandbox="" '
+            f'title="{html.escape(best)} threshold tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
+        )
 
 
 def _significance(p: float) -> str:
@@ -258,7 +414,11 @@ def _gap(row: pd.Series) -> str:
     gap, se = float(row["sharpe_vs_bh"]), float(row["sharpe_vs_bh_se"])
     if not np.isfinite(gap):
         return "no trades"
-    verdict = "more than two standard errors" if np.isfinite(se) and abs(gap) > 2 * se else "within two standard errors: noise"
+    verdict = (
+        "more than two standard errors"
+        if np.isfinite(se) and abs(gap) > 2 * se
+        else "within two standard errors: noise"
+    )
     return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against buy and hold ({verdict})"
 
 
@@ -266,7 +426,8 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
     """What the run found, in sentences, for the top of the report: per symbol the
     best forecaster of the first variance (or return) group against its baseline,
     the best strategy against buy and hold on the same days with its standard
-    error, the best threshold strategy; then the run's warnings and the audit."""
+    error, the best threshold strategy; then the run's warnings and the audit.
+    """
     lines = []
     for sym, board in boards.items():
         name = f"{sym}: " if len(boards) > 1 else ""
@@ -277,20 +438,30 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
             ratio = [c for c in group.columns if c.startswith("qlike_vs_") and group[c].notna().any()]
             if ratio and best != ratio[0].removeprefix("qlike_vs_"):
                 base = ratio[0].removeprefix("qlike_vs_")
-                lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}, {group.loc[best, ratio[0]]:.3f} of "
-                             f"{base}'s ({_significance(group.loc[best, 'dm_pvalue'])}).")
+                lines.append(
+                    f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}, "
+                    f"{group.loc[best, ratio[0]]:.3f} of {base}'s ({_significance(group.loc[best, 'dm_pvalue'])})."
+                )
             else:
                 lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}.")
-        returns = board[(board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()]
+        returns = board[
+            (board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()
+        ]
         if len(returns):  # models that call a sign: the zero forecast itself is the benchmark, not a candidate
             winners = returns[(returns["r2_vs_zero"] > 0) & (returns["dm_pvalue_vs_zero"] < 0.05)]
             best = (winners if len(winners) else returns)["r2_vs_zero"].idxmax()
             r2 = returns.loc[best, "r2_vs_zero"]
             verdict = "a return forecaster beats" if len(winners) else "no return forecaster beats"
-            lines.append(f"{name}{verdict} the zero forecast out of sample at 5 %: best {best}, R² {r2:+.4f} "
-                         f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called {returns.loc[best, 'direction']:.3f} "
-                         f"of the time against always-long's {returns.loc[best, 'always_long']:.3f}.")
-        for label, table in (("strategy", inputs.strategy_tables.get(sym)), ("threshold strategy", inputs.threshold_tables.get(sym))):
+            lines.append(
+                f"{name}{verdict} the zero forecast out of sample at 5 %: best {best}, R² {r2:+.4f} "
+                f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called "
+                f"{returns.loc[best, 'direction']:.3f} of the time against always-long's "
+                f"{returns.loc[best, 'always_long']:.3f}."
+            )
+        for label, table in (
+            ("strategy", inputs.strategy_tables.get(sym)),
+            ("threshold strategy", inputs.threshold_tables.get(sym)),
+        ):
             if table is None or "sharpe_vs_bh" not in table:
                 continue
             rows = table.drop(index=[i for i in table.index if (i[0] if isinstance(i, tuple) else i) == "buy_and_hold"])
@@ -298,8 +469,15 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                 top = rows["sharpe"].idxmax()
                 first, last = table.attrs.get("window", (None, None))
                 span = f" on {first.date()} to {last.date()}" if first is not None else ""
-                chosen = f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it." if rows["sharpe"].notna().sum() > 1 else ""
-                lines.append(f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: {_gap(rows.loc[top])}.{chosen}")
+                chosen = (
+                    f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it."
+                    if rows["sharpe"].notna().sum() > 1
+                    else ""
+                )
+                lines.append(
+                    f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: "
+                    f"{_gap(rows.loc[top])}.{chosen}"
+                )
         for model, text in board.get("flag", pd.Series(dtype=object)).items():
             if text:
                 lines.append(f"warning: {name}{model}: {text}.")
@@ -313,18 +491,37 @@ def render(inputs: ReportInputs) -> str:
     """The report as one HTML string."""
     res = inputs.result
     parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
-    parts["summary"].append('<dl class="kv">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.summary.items() if k != "config") + "</dl>")
+    parts["summary"].append(
+        '<dl class="kv">'
+        + "".join(
+            f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+            for k, v in inputs.summary.items()
+            if k != "config"
+        )
+        + "</dl>"
+    )
     if "config" in inputs.summary:
-        parts["summary"].append('<details><summary>The config, as TOML (keys that differ from the default job are marked)</summary>'
-                                f'<pre class="config">{html.escape(str(inputs.summary["config"]))}</pre></details>')
+        parts["summary"].append(
+            "<details><summary>The config, as TOML (keys that differ from the default job are marked)</summary>"
+            f'<pre class="config">{html.escape(str(inputs.summary["config"]))}</pre></details>'
+        )
 
     groups = forecast_groups(res.models)
-    boards = {sym: inputs.leaderboards.get(sym) if inputs.leaderboards.get(sym) is not None
-              else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=inputs.baseline) for sym in res.symbols}
+    boards = {
+        sym: inputs.leaderboards.get(sym)
+        if inputs.leaderboards.get(sym) is not None
+        else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=inputs.baseline)
+        for sym in res.symbols
+    }
     found = headline(inputs, boards)
-    parts["summary"].insert(0, '<div class="headline"><h3>What this run found</h3><ul>'
-                            + "".join(f'<li class="{"warn" if line.startswith("warning") else ""}">{html.escape(line)}</li>' for line in found)
-                            + "</ul></div>")
+    parts["summary"].insert(
+        0,
+        '<div class="headline"><h3>What this run found</h3><ul>'
+        + "".join(
+            f'<li class="{"warn" if line.startswith("warning") else ""}">{html.escape(line)}</li>' for line in found
+        )
+        + "</ul></div>",
+    )
     for sym in res.symbols:
         frame = res.frames[sym]
         fc_all = res.for_symbol(sym)
@@ -346,12 +543,19 @@ def render(inputs: ReportInputs) -> str:
             folds.index = [_fold_label(res, sym, k) for k in folds.index]
             folds.index.name = "fold (first test day)"
             loss = "QLIKE" if kind == "variance" else "MSE"
-            parts["folds"].append(ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the {html.escape(group_label(kind, h))} target.</p>')
+            parts["folds"].append(
+                ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the '
+                f"{html.escape(group_label(kind, h))} target.</p>"
+            )
             if kind == "return":
                 mean = historical_mean_forecast(frame, fc.index, h)
-                parts["returns"].append(_figure(figures.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
-                                                "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
-                                                "a rising line beats the historical mean, a falling one loses to it"))
+                parts["returns"].append(
+                    _figure(
+                        figures.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
+                        "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
+                        "a rising line beats the historical mean, a falling one loses to it",
+                    )
+                )
             if kind != "variance":
                 continue
             gbase = inputs.baseline if inputs.baseline in names else None
@@ -361,25 +565,55 @@ def render(inputs: ReportInputs) -> str:
             vix = inputs.vix
             labels = regimes(fc.index, vix=vix, rv=frame["rv"])
             rv_rule = "trailing 22-day realised variance above its median to date"
-            source = f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}" if vix is not None and vix.reindex(fc.index).notna().any() else rv_rule
+            source = (
+                f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}"
+                if vix is not None and vix.reindex(fc.index).notna().any()
+                else rv_rule
+            )
             reg = split_table(fc, realized, labels)
-            parts["regimes"].append(ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>')
+            parts["regimes"].append(
+                ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>'
+            )
             top = list(board.index[:3])
             if gbase and gbase not in top:
                 top.append(gbase)
-            parts["forecasts"].append(ghead + _figure(figures.forecast_vs_realized(fc, y, top), f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three best models by QLIKE and the baseline"))
+            parts["forecasts"].append(
+                ghead
+                + _figure(
+                    figures.forecast_vs_realized(fc, y, top),
+                    f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three "
+                    "best models by QLIKE and the baseline",
+                )
+            )
             losses = per_date_losses(fc, realized)
             if gbase:
-                parts["forecasts"].append(_figure(figures.cumulative_loss_difference(losses, gbase), f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline"))
+                parts["forecasts"].append(
+                    _figure(
+                        figures.cumulative_loss_difference(losses, gbase),
+                        f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline",
+                    )
+                )
             parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
 
         parts["training"].append(head + _cost_table(res, sym))
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}
-        parts["training"].append(head + _figure(figures.training_curves(hist, labels), "Training curves of the networks, every fold (by the year it forecasts): validation solid, training dashed"))
+        parts["training"].append(
+            head
+            + _figure(
+                figures.training_curves(hist, labels),
+                "Training curves of the networks, every fold (by the year it forecasts): validation solid, training "
+                "dashed",
+            )
+        )
         if att:
-            parts["training"].append(_figure(figures.attention_by_lag(att), "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)"))
+            parts["training"].append(
+                _figure(
+                    figures.attention_by_lag(att),
+                    "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)",
+                )
+            )
 
         _threshold_section(parts, inputs, sym, head)
         strat = inputs.strategies.get(sym, {})
@@ -390,45 +624,78 @@ def render(inputs: ReportInputs) -> str:
                 window = ""
                 if "window" in table.attrs:
                     first, last = table.attrs["window"]
-                    window = (f'<p class="note">Every strategy and buy and hold are scored on the same {table.attrs.get("days", "")} days, '
-                              f"{first.date()} to {last.date()}: the days on which every strategy holds a position. sharpe_vs_bh is the Sharpe "
-                              f"ratio minus buy and hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>")
+                    window = (
+                        '<p class="note">Every strategy and buy and hold are scored on the same '
+                        f"{table.attrs.get('days', '')} days, {first.date()} to {last.date()}: the days on which "
+                        "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
+                        "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
+                    )
                 parts["strategies"].append(head + note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN))
             if best is None:
                 best = next(iter(strat))[0]
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark
-            parts["strategies"].append(_figure(figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench), f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days"))
-            parts["strategies"].append(_figure(figures.weights_and_turnover({k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}), "Weights held (monthly mean) and monthly turnover"))
+            parts["strategies"].append(
+                _figure(
+                    figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
+                    f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
+                )
+            )
+            parts["strategies"].append(
+                _figure(
+                    figures.weights_and_turnover(
+                        {k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}
+                    ),
+                    "Weights held (monthly mean) and monthly turnover",
+                )
+            )
             vt = strat.get((best, "vol_target"))
             if vt is not None and vt.target_vol:
-                parts["strategies"].append(_figure(figures.realized_vs_target_vol(vt.returns, vt.target_vol), f"Realised against target volatility, {best} vol-targeting"))
+                parts["strategies"].append(
+                    _figure(
+                        figures.realized_vs_target_vol(vt.returns, vt.target_vol),
+                        f"Realised against target volatility, {best} vol-targeting",
+                    )
+                )
             if inputs.tearsheets:
                 for (m, s), r in strat.items():
                     if m != best:
                         continue
                     doc = tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}")
-                    parts["tearsheets"].append(f"<h3>{html.escape(f'{sym}: {m} / {s}')}</h3><iframe class=\"tearsheet\" sandbox=\"\" title=\"{html.escape(m)} {html.escape(s)} tear sheet\" srcdoc=\"{_srcdoc(doc)}\"></iframe>")
+                    parts["tearsheets"].append(
+                        f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
+                        f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
+                    )
     for s in SECTIONS:
         if not parts[s]:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')
 
-    titles = {"summary": "Run summary", "leaderboard": "Forecast leaderboard", "regimes": "Losses by regime", "folds": "Losses by fold",
-              "forecasts": "Forecasts", "training": "Training", "strategies": "Strategies", "returns": "Return forecasts", "tearsheets": "Tear sheets"}
+    titles = {
+        "summary": "Run summary",
+        "leaderboard": "Forecast leaderboard",
+        "regimes": "Losses by regime",
+        "folds": "Losses by fold",
+        "forecasts": "Forecasts",
+        "training": "Training",
+        "strategies": "Strategies",
+        "returns": "Return forecasts",
+        "tearsheets": "Tear sheets",
+    }
     nav = "".join(f'<a href="#{s}">{titles[s]}</a>' for s in SECTIONS)
     body = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
     sub = html.escape(inputs.summary.get("data", ""))
     return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(inputs.title)}</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        'content="width=device-width, '
+        f'initial-scale=1"><title>{html.escape(inputs.title)}</title><style>{_CSS}</style></head><body><header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>'
     )
 
 
 def write_report(inputs: ReportInputs, path: str | Path) -> Path:
     """Render and write atomically (:func:`core.atomic.write_bytes_atomic`: a
     temporary file, flushed, renamed when whole; removed if anything fails), so a
-    reader never sees half a report."""
+    reader never sees half a report.
+    """
     from core.atomic import write_bytes_atomic
 
     return write_bytes_atomic(Path(path), render(inputs).encode("utf-8"))

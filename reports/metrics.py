@@ -18,15 +18,34 @@ what the model really knows.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from signals.base import implied_return, last_close, origins_for, realized_target
 
-__all__ = ["point_metrics", "price_metrics", "mincer_zarnowitz", "newey_west_variance", "diebold_mariano", "model_confidence_set", "per_date_losses", "forecast_table", "return_table", "absolute_return_table", "price_table", "pesaran_timmermann", "historical_mean_forecast", "forecast_groups", "group_label", "leaderboard", "split_table", "regimes"]
+__all__ = [
+    "absolute_return_table",
+    "diebold_mariano",
+    "forecast_groups",
+    "forecast_table",
+    "group_label",
+    "historical_mean_forecast",
+    "leaderboard",
+    "mincer_zarnowitz",
+    "model_confidence_set",
+    "newey_west_variance",
+    "per_date_losses",
+    "pesaran_timmermann",
+    "point_metrics",
+    "price_metrics",
+    "price_table",
+    "regimes",
+    "return_table",
+    "split_table",
+]
 
 
 def point_metrics(y, f) -> dict[str, float]:
@@ -96,12 +115,16 @@ def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int =
 
 # --------------------------------------------------------------------------- forecast evaluation
 
+
 def _variance_losses(y: np.ndarray, f: np.ndarray) -> dict[str, float]:
     from signals.losses import log_mse, mse, qlike
 
     pos = (y > 0) & (f > 0)
-    return {"qlike": qlike(y[pos], f[pos]) if pos.any() else np.nan,
-            "mse": mse(y, f), "logmse": log_mse(y[pos], f[pos]) if pos.any() else np.nan}
+    return {
+        "qlike": qlike(y[pos], f[pos]) if pos.any() else np.nan,
+        "mse": mse(y, f),
+        "logmse": log_mse(y[pos], f[pos]) if pos.any() else np.nan,
+    }
 
 
 def mincer_zarnowitz(y, f) -> dict[str, float]:
@@ -255,15 +278,24 @@ def forecast_table(
         row.update({k: pm[k] for k in ("mae", "rmse", "r2")})
         ref = prev.to_numpy(float)[ok]
         moves = np.isfinite(ref) & (y[ok] != ref) & (f[ok] != ref)
-        row["direction"] = float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
+        row["direction"] = (
+            float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
+        )
         row.update(mincer_zarnowitz(y[ok], f[ok]))
         rows[m] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     losses = per_date_losses(forecasts, realized, target=target)
     if baseline is not None:
         if baseline not in forecasts.columns:
-            raise ValueError(f"forecast_table: baseline={baseline!r} is not among the models ({', '.join(forecasts.columns)}).")
-        dm = {m: diebold_mariano(losses[m], losses[baseline]) if m != baseline else {"dm_stat": np.nan, "dm_pvalue": np.nan} for m in forecasts.columns}
+            raise ValueError(
+                f"forecast_table: baseline={baseline!r} is not among the models ({', '.join(forecasts.columns)})."
+            )
+        dm = {
+            m: diebold_mariano(losses[m], losses[baseline])
+            if m != baseline
+            else {"dm_stat": np.nan, "dm_pvalue": np.nan}
+            for m in forecasts.columns
+        }
         table = table.join(pd.DataFrame.from_dict(dm, orient="index"))
         table[f"{main}_vs_{baseline}"] = table[main] / table.loc[baseline, main]
     table = table.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
@@ -309,36 +341,53 @@ def pesaran_timmermann(y, f) -> dict[str, float]:
     p_hat, py, pf = float(np.mean(y == f)), float(y.mean()), float(f.mean())
     p_star = py * pf + (1 - py) * (1 - pf)
     v_hat = p_star * (1 - p_star) / n
-    v_star = ((2 * py - 1) ** 2 * pf * (1 - pf) + (2 * pf - 1) ** 2 * py * (1 - py)) / n + 4 * py * pf * (1 - py) * (1 - pf) / n**2
+    v_star = ((2 * py - 1) ** 2 * pf * (1 - pf) + (2 * pf - 1) ** 2 * py * (1 - py)) / n + 4 * py * pf * (1 - py) * (
+        1 - pf
+    ) / n**2
     if v_hat - v_star <= 0:
         return {**nan, "direction": p_hat}
     stat = (p_hat - p_star) / np.sqrt(v_hat - v_star)
     return {"direction": p_hat, "pt_stat": float(stat), "pt_pvalue": float(sps.norm.sf(stat))}
 
 
-def historical_mean_forecast(frame: pd.DataFrame, index: pd.DatetimeIndex, horizon: int = 1, *, absolute: bool = False) -> pd.Series:
+def historical_mean_forecast(
+    frame: pd.DataFrame, index: pd.DatetimeIndex, horizon: int = 1, *, absolute: bool = False
+) -> pd.Series:
     """The expanding historical mean of ``return`` up to each date's origin, times
     ``horizon``: the Campbell-Thompson benchmark for each date of ``index`` (with
-    ``absolute``, the mean absolute ``horizon``-day return known at the origin)."""
+    ``absolute``, the mean absolute ``horizon``-day return known at the origin).
+    """
     from signals.naive import historical_mean
 
-    means = historical_mean(frame["return"].to_numpy(dtype=float), horizon, absolute=absolute)[origins_for(frame.index, index)]
+    means = historical_mean(frame["return"].to_numpy(dtype=float), horizon, absolute=absolute)[
+        origins_for(frame.index, index)
+    ]
     return pd.Series(means, index=index, name="historical_mean")
 
 
-def _squared_error_block(forecasts: pd.DataFrame, y: pd.Series, benchmark: pd.Series, name: str, mcs_size: float, mcs_reps: int, seed: int) -> pd.DataFrame:
+def _squared_error_block(
+    forecasts: pd.DataFrame, y: pd.Series, benchmark: pd.Series, name: str, mcs_size: float, mcs_reps: int, seed: int
+) -> pd.DataFrame:
     """DM against ``benchmark`` and the MCS, both on squared errors over the rows every column shares."""
     losses = (forecasts.sub(y, axis=0)) ** 2
     bench = (benchmark - y) ** 2
     dm = {m: diebold_mariano(losses[m], bench) for m in forecasts.columns}
-    out = pd.DataFrame.from_dict(dm, orient="index").rename(columns={"dm_stat": f"dm_stat_vs_{name}", "dm_pvalue": f"dm_pvalue_vs_{name}"})
+    out = pd.DataFrame.from_dict(dm, orient="index").rename(
+        columns={"dm_stat": f"dm_stat_vs_{name}", "dm_pvalue": f"dm_pvalue_vs_{name}"}
+    )
     out = out.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
     out["in_mcs"] = out["mcs_pvalue"] >= mcs_size
     return out
 
 
 def return_table(
-    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+    forecasts: pd.DataFrame,
+    frame: pd.DataFrame,
+    horizon: int = 1,
+    *,
+    mcs_size: float = 0.10,
+    mcs_reps: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     r"""The return leaderboard: one row per model of ``horizon``-day log-return forecasts.
 
@@ -364,11 +413,22 @@ def return_table(
     for m in f.columns:
         err = y - f[m]
         sse = float((err**2).sum())
-        row = {"n": len(y), "mse": sse / len(y) if len(y) else np.nan, "mae": float(err.abs().mean()),
-               "r2_vs_zero": 1 - sse / sse_zero if sse_zero > 0 else np.nan, "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan}
+        row = {
+            "n": len(y),
+            "mse": sse / len(y) if len(y) else np.nan,
+            "mae": float(err.abs().mean()),
+            "r2_vs_zero": 1 - sse / sse_zero if sse_zero > 0 else np.nan,
+            "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan,
+        }
         row.update(pesaran_timmermann(y, f[m]))
         called = (y != 0) & (f[m] != 0)  # the days direction scores: always-long's hit rate on exactly those
-        row["always_long"] = float((y[called] > 0).mean()) if called.any() else float((y[y != 0] > 0).mean()) if (y != 0).any() else np.nan
+        row["always_long"] = (
+            float((y[called] > 0).mean())
+            if called.any()
+            else float((y[y != 0] > 0).mean())
+            if (y != 0).any()
+            else np.nan
+        )
         out[m] = row
     table = pd.DataFrame.from_dict(out, orient="index")
     table = table.join(_squared_error_block(f, y, pd.Series(0.0, index=y.index), "zero", mcs_size, mcs_reps, seed))
@@ -376,7 +436,13 @@ def return_table(
 
 
 def absolute_return_table(
-    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+    forecasts: pd.DataFrame,
+    frame: pd.DataFrame,
+    horizon: int = 1,
+    *,
+    mcs_size: float = 0.10,
+    mcs_reps: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     r"""The leaderboard of absolute-return forecasts (:math:`|r_{s+1:s+h}|`, a
     volatility measure in return units).
@@ -397,15 +463,26 @@ def absolute_return_table(
     for m in f.columns:
         err = y - f[m]
         sse = float((err**2).sum())
-        out[m] = {"n": len(y), "mse": sse / len(y) if len(y) else np.nan, "mae": float(err.abs().mean()),
-                  "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan, "mz_slope": mincer_zarnowitz(y, f[m])["mz_slope"]}
+        out[m] = {
+            "n": len(y),
+            "mse": sse / len(y) if len(y) else np.nan,
+            "mae": float(err.abs().mean()),
+            "r2_vs_mean": 1 - sse / sse_mean if sse_mean > 0 else np.nan,
+            "mz_slope": mincer_zarnowitz(y, f[m])["mz_slope"],
+        }
     table = pd.DataFrame.from_dict(out, orient="index")
     table = table.join(_squared_error_block(f, y, mean, "mean", mcs_size, mcs_reps, seed))
     return table.sort_values("mse")
 
 
 def price_table(
-    forecasts: pd.DataFrame, frame: pd.DataFrame, horizon: int = 1, *, mcs_size: float = 0.10, mcs_reps: int = 1000, seed: int = 0
+    forecasts: pd.DataFrame,
+    frame: pd.DataFrame,
+    horizon: int = 1,
+    *,
+    mcs_size: float = 0.10,
+    mcs_reps: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     r"""The price leaderboard: one row per model of closes forecast ``horizon`` days ahead.
 
@@ -429,10 +506,17 @@ def price_table(
         err = y - f[m]
         mse_m = float((err**2).mean()) if len(y) else np.nan
         sst = float(((y - y.mean()) ** 2).sum())
-        out[m] = {"n": len(y), "mse": mse_m, "rmse": float(np.sqrt(mse_m)), "mae": float(err.abs().mean()),
-                  "mape": float(100 * (err.abs() / y.abs()).mean()), "r2": 1 - float((err**2).sum()) / sst if sst > 0 else np.nan,
-                  "rw_rmse": float(np.sqrt(rw_mse)), "skill_vs_rw": 1 - mse_m / rw_mse if rw_mse > 0 else np.nan,
-                  "direction": pesaran_timmermann(y - last, f[m] - last)["direction"]}
+        out[m] = {
+            "n": len(y),
+            "mse": mse_m,
+            "rmse": float(np.sqrt(mse_m)),
+            "mae": float(err.abs().mean()),
+            "mape": float(100 * (err.abs() / y.abs()).mean()),
+            "r2": 1 - float((err**2).sum()) / sst if sst > 0 else np.nan,
+            "rw_rmse": float(np.sqrt(rw_mse)),
+            "skill_vs_rw": 1 - mse_m / rw_mse if rw_mse > 0 else np.nan,
+            "direction": pesaran_timmermann(y - last, f[m] - last)["direction"],
+        }
     table = pd.DataFrame.from_dict(out, orient="index")
     table = table.join(_squared_error_block(f, y, last, "rw", mcs_size, mcs_reps, seed))
     return table.sort_values("mse")
@@ -515,9 +599,12 @@ def leaderboard(
     return pd.concat(parts)
 
 
-def split_table(forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series, *, target: str = "variance") -> pd.DataFrame:
+def split_table(
+    forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series, *, target: str = "variance"
+) -> pd.DataFrame:
     """The main loss (QLIKE for variance, MSE for returns) per model within each group
-    (a regime label or a fold id per date); columns are models, rows groups, plus ``n``."""
+    (a regime label or a fold id per date); columns are models, rows groups, plus ``n``.
+    """
     losses = per_date_losses(forecasts, realized, target=target)
     g = groups.reindex(forecasts.index)
     out = {}
@@ -527,7 +614,9 @@ def split_table(forecasts: pd.DataFrame, realized: pd.Series, groups: pd.Series,
     return pd.DataFrame.from_dict(out, orient="index")
 
 
-def regimes(index: pd.DatetimeIndex, *, vix: pd.Series | None = None, rv: pd.Series | None = None, vix_level: float = 20.0) -> pd.Series:
+def regimes(
+    index: pd.DatetimeIndex, *, vix: pd.Series | None = None, rv: pd.Series | None = None, vix_level: float = 20.0
+) -> pd.Series:
     """Calm or crisis per date.
 
     With VIX (the close before each date, as known when forecasting): crisis when

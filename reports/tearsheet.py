@@ -26,7 +26,9 @@ from signals.features import TRADING_DAYS
 __all__ = ["tearsheet_html"]
 
 
-def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str, benchmark_title: str = "buy and hold") -> str:
+def tearsheet_html(
+    returns: pd.Series, benchmark: pd.Series, *, title: str, benchmark_title: str = "buy and hold"
+) -> str:
     """The quantstats HTML report for ``returns`` against ``benchmark``.
 
     Parameters
@@ -56,13 +58,21 @@ def tearsheet_html(returns: pd.Series, benchmark: pd.Series, *, title: str, benc
             out = Path(tmp) / "tearsheet.html"
             r = returns.dropna().rename("Strategy")
             b = benchmark.reindex(r.index).fillna(0.0).rename("Benchmark")
-            qs.reports.html(r, benchmark=b, output=str(out), title=html.escape(title), periods_per_year=TRADING_DAYS,
-                            benchmark_title=html.escape(benchmark_title))
+            qs.reports.html(
+                r,
+                benchmark=b,
+                output=str(out),
+                title=html.escape(title),
+                periods_per_year=TRADING_DAYS,
+                benchmark_title=html.escape(benchmark_title),
+            )
             doc = out.read_text(encoding="utf-8")
     finally:
         font_logger.setLevel(level)
     doc = doc.replace(' onload="save()"', "")
     # quantstats upper-cases the benchmark's name, and writes "CAGR﹪" with a
     # small percent sign (U+FE6A) that most fonts lack: it shows as a box
-    doc = doc.replace(f"Benchmark: {html.escape(benchmark_title).upper()}", f"Benchmark: {html.escape(benchmark_title)}").replace("\ufe6a", "")
+    doc = doc.replace(
+        f"Benchmark: {html.escape(benchmark_title).upper()}", f"Benchmark: {html.escape(benchmark_title)}"
+    ).replace("\ufe6a", "")
     return re.sub(r'<link[^>]+rel="shortcut icon"[^>]*>', "", doc)

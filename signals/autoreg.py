@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
-from signals.base import BaseForecaster, Target
 from core.checks import check_bool, check_int, check_number, check_sizes
 from core.errors import ParameterError
+from signals.base import BaseForecaster, Target
 
 __all__ = ["ArForecaster", "MlpForecaster", "lag_matrix"]
 
 
 def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
     """Row ``s`` holds ``values[s], values[s-1], ..., values[s-lags+1]`` for every
-    column; shape (n, n_columns * lags), NaN where the history is too short."""
+    column; shape (n, n_columns * lags), NaN where the history is too short.
+    """
     values = values.reshape(len(values), -1)
     n, k = values.shape
     out = np.full((n, k * lags), np.nan)
@@ -42,7 +44,10 @@ class _LaggedRegressor(BaseForecaster):
 
     def _check_features(self) -> None:
         if isinstance(self.features, str) or not self.features:
-            raise ParameterError(f"{type(self).__name__}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('return',).")
+            raise ParameterError(
+                f"{type(self).__name__}: features must be a non-empty tuple of column names; got {self.features!r}. "
+                "Hint: ('return',)."
+            )
 
     def _design(self, frame: pd.DataFrame) -> np.ndarray:
         return lag_matrix(frame[list(self.features)].to_numpy(dtype=float), self.lags)
@@ -51,7 +56,10 @@ class _LaggedRegressor(BaseForecaster):
         X, target = self._design(frame), y.to_numpy(dtype=float)
         ok = np.isfinite(X).all(axis=1) & np.isfinite(target)
         if ok.sum() < X.shape[1] + 10:
-            raise ParameterError(f"{type(self).__name__}: only {int(ok.sum())} usable training rows for {X.shape[1]} inputs. Hint: a longer training window or fewer lags.")
+            raise ParameterError(
+                f"{type(self).__name__}: only {int(ok.sum())} usable training rows for {X.shape[1]} inputs. Hint: a "
+                "longer training window or fewer lags."
+            )
         return X[ok], target[ok]
 
 
@@ -71,16 +79,20 @@ class ArForecaster(_LaggedRegressor):
     coef_ : Series, ``const`` then ``{column}_lag{j}`` (lag 0 is the origin's value).
     """
 
+    @override
     def n_parameters(self) -> int:
         return len(self.coef_)
 
-    def __init__(self, *, lags: int = 5, features: tuple[str, ...] = ("return",), target: Target = "return", horizon: int = 1) -> None:
+    def __init__(
+        self, *, lags: int = 5, features: tuple[str, ...] = ("return",), target: Target = "return", horizon: int = 1
+    ) -> None:
         self.lags = lags
         self.features = features
         self.target = target
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return f"ar{self.lags}"
 
@@ -132,6 +144,7 @@ class MlpForecaster(_LaggedRegressor):
 
     relative_cost = 100.0
 
+    @override
     def n_parameters(self) -> int:
         return int(sum(c.size for c in self.model_.coefs_) + sum(b.size for b in self.model_.intercepts_))
 
@@ -163,6 +176,7 @@ class MlpForecaster(_LaggedRegressor):
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return "mlp"
 
@@ -173,7 +187,13 @@ class MlpForecaster(_LaggedRegressor):
         check_sizes("MlpForecaster", "hidden", self.hidden, hint="(32, 16).")
         check_bool("MlpForecaster", "shuffle", self.shuffle)
         check_bool("MlpForecaster", "early_stopping", self.early_stopping)
-        check_number("MlpForecaster", "validation_fraction", self.validation_fraction, lambda v: 0 < v < 1, "in (0, 1), such as 0.2")
+        check_number(
+            "MlpForecaster",
+            "validation_fraction",
+            self.validation_fraction,
+            lambda v: 0 < v < 1,
+            "in (0, 1), such as 0.2",
+        )
 
     def _fit(self, frame, y, warm_start=None) -> None:
         import warnings
@@ -186,8 +206,13 @@ class MlpForecaster(_LaggedRegressor):
         self.x_std_[self.x_std_ == 0] = 1.0
         self.y_scale_ = float(target.std()) or 1.0
         self.model_ = MLPRegressor(
-            hidden_layer_sizes=tuple(self.hidden), alpha=self.alpha, max_iter=self.max_iter,
-            random_state=self.seed, early_stopping=self.early_stopping, validation_fraction=self.validation_fraction, shuffle=self.shuffle,
+            hidden_layer_sizes=tuple(self.hidden),
+            alpha=self.alpha,
+            max_iter=self.max_iter,
+            random_state=self.seed,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            shuffle=self.shuffle,
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SkConvergenceWarning)

@@ -44,17 +44,17 @@ from core.checks import check_int
 from core.errors import DataError, ParameterError
 
 __all__ = [
-    "Target",
     "TARGETS",
-    "VarianceOf",
-    "Forecaster",
     "BaseForecaster",
-    "ParameterError",
+    "Forecaster",
     "NotFittedError",
-    "realized_target",
-    "origins_for",
-    "last_close",
+    "ParameterError",
+    "Target",
+    "VarianceOf",
     "implied_return",
+    "last_close",
+    "origins_for",
+    "realized_target",
 ]
 
 Target = Literal["variance", "return", "price", "absolute_return"]
@@ -74,9 +74,13 @@ class Forecaster(Protocol):
     target: Target
     horizon: int
 
-    def fit(self, frame: pd.DataFrame) -> Self: ...
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Learn from ``frame`` (features up to the fold's last training row); return ``self``."""
+        ...
 
-    def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series: ...
+    def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
+        """Forecasts made at the dates of ``index`` from rows of ``frame`` up to each date."""
+        ...
 
 
 def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd.Series:
@@ -103,7 +107,11 @@ def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd
     if target == "price":
         out = x.shift(-(horizon - 1))
     else:
-        agg = x.rolling(horizon, min_periods=horizon).sum() if target == "return" else x.rolling(horizon, min_periods=horizon).mean()
+        agg = (
+            x.rolling(horizon, min_periods=horizon).sum()
+            if target == "return"
+            else x.rolling(horizon, min_periods=horizon).mean()
+        )
         out = agg.shift(-(horizon - 1))
     return out.rename(f"{target}_h{horizon}")
 
@@ -115,8 +123,13 @@ def origins_for(frame_index: pd.DatetimeIndex, index: pd.DatetimeIndex) -> np.nd
 
 def last_close(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
     """The close at each date's origin (the last close known when forecasting it):
-    the random walk's price forecast, and the base of a price forecast's implied return."""
-    return pd.Series(frame["close"].to_numpy(dtype=float)[origins_for(frame.index, pd.DatetimeIndex(index))], index=index, name="last_close")
+    the random walk's price forecast, and the base of a price forecast's implied return.
+    """
+    return pd.Series(
+        frame["close"].to_numpy(dtype=float)[origins_for(frame.index, pd.DatetimeIndex(index))],
+        index=index,
+        name="last_close",
+    )
 
 
 def implied_return(frame: pd.DataFrame, price_forecast: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
@@ -134,7 +147,8 @@ def _require(frame: pd.DataFrame, columns: list[str], who: str) -> None:
     if missing:
         raise DataError(
             f"{who}: the frame lacks column(s) {', '.join(missing)} (has {', '.join(map(str, frame.columns))}). "
-            f"Hint: build it with signals.features.feature_frame, which provides return, rv, har_*, volume_ratio and close."
+            "Hint: build it with signals.features.feature_frame, which provides return, rv, har_*, volume_ratio and "
+            "close."
         )
 
 
@@ -193,7 +207,8 @@ class BaseForecaster(abc.ABC):
 
     def n_parameters(self) -> int:
         """The fitted parameters a model learned (a network's weights, a regression's
-        coefficients): 0 for rules with none, such as EWMA or the zero forecast."""
+        coefficients): 0 for rules with none, such as EWMA or the zero forecast.
+        """
         return 0
 
     # -- parameters ---------------------------------------------------------------
@@ -233,17 +248,20 @@ class BaseForecaster(abc.ABC):
     def warm_state(self) -> dict[str, np.ndarray]:
         """The fitted state a warm start reads, as named NumPy arrays (numbers and
         strings only), so that a run folder can keep it without pickle: loading it
-        back can never run code. Classes with ``supports_warm_start`` implement it."""
+        back can never run code. Classes with ``supports_warm_start`` implement it.
+        """
         raise ParameterError(f"{type(self).__name__} has no state to warm-start from.")
 
     def load_warm_state(self, state: Mapping[str, np.ndarray], fit_end: pd.Timestamp) -> Self:
         """Restore what :meth:`warm_state` returned into this (unfitted) forecaster, so
-        that it can be passed as ``warm_start``; raises on anything that does not fit."""
+        that it can be passed as ``warm_start``; raises on anything that does not fit.
+        """
         raise ParameterError(f"{type(self).__name__} has no state to warm-start from.")
 
     def diagnostics(self) -> dict[str, float]:
         """Scalar facts about the last fit that a leaderboard should show beside the
-        losses (log-HAR's smearing factor, say); none by default."""
+        losses (log-HAR's smearing factor, say); none by default.
+        """
         return {}
 
     # -- checks ---------------------------------------------------------------------
@@ -256,7 +274,7 @@ class BaseForecaster(abc.ABC):
             )
         check_int(type(self).__name__, "horizon", self.horizon, 1, hint="1, 5 or 22.")
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> None:  # noqa: B027 - an optional hook: most forecasters have nothing to add
         """Subclass hook: validate hyperparameters (raise ParameterError)."""
 
     def validate_params(self) -> None:
@@ -274,7 +292,8 @@ class BaseForecaster(abc.ABC):
 
     def _model_target(self, frame: pd.DataFrame) -> pd.Series:
         """Per origin row s: the value to learn (future mean rv, future h-day return,
-        or its absolute value)."""
+        or its absolute value).
+        """
         kind = self.target if self.target in ("variance", "absolute_return") else "return"
         return realized_target(frame, kind, self.horizon).shift(-1)
 
@@ -321,7 +340,9 @@ class BaseForecaster(abc.ABC):
             raise ParameterError(f"{type(self).__name__} cannot pool assets; fit it per asset (pooled=False).")
         self.validate_params()
         if not isinstance(frames, Mapping) or not frames:
-            raise ParameterError(f"{who}: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}.")
+            raise ParameterError(
+                f"{who}: frames must be a non-empty dict of symbol to feature frame; got {type(frames).__name__}."
+            )
         pairs = {}
         for sym, frame in frames.items():
             _require(frame, self._needed(), f"{who} ({sym})")
@@ -337,20 +358,29 @@ class BaseForecaster(abc.ABC):
     def _check_warm_start(self, warm_start: BaseForecaster | None) -> None:
         if warm_start is not None:
             if not self.supports_warm_start:
-                raise ParameterError(f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None).")
+                raise ParameterError(
+                    f"{type(self).__name__} has no state to warm-start from; fit it cold (warm_start=None)."
+                )
             if type(warm_start) is not type(self) or not hasattr(warm_start, "fit_end_"):
-                raise ParameterError(f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got {type(warm_start).__name__}.")
+                raise ParameterError(
+                    f"{type(self).__name__}: warm_start must be a fitted {type(self).__name__}; got "
+                    f"{type(warm_start).__name__}."
+                )
 
-    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BaseForecaster | None) -> None:
+    def _fit_pooled(
+        self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BaseForecaster | None
+    ) -> None:
         """Fit across assets: ``pairs`` of (frame, target) by symbol. Only classes with
-        ``supports_pooling`` implement it (``fit_pooled`` refuses the others first)."""
+        ``supports_pooling`` implement it (``fit_pooled`` refuses the others first).
+        """
         raise ParameterError(f"{type(self).__name__} cannot pool assets; fit it per asset (pooled=False).")
 
     @abc.abstractmethod
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         """Learn from ``frame`` and ``y`` (the target per origin row); ``warm_start`` is a
         fitted model of the same class for classes with ``supports_warm_start``, else
-        always None (``fit`` refuses one first)."""
+        always None (``fit`` refuses one first).
+        """
 
     @abc.abstractmethod
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
@@ -379,7 +409,8 @@ class BaseForecaster(abc.ABC):
             first = index[int(np.argmax(origins < 0))]
             raise DataError(
                 f"{type(self).__name__}.predict: no row of the frame lies before {first.date()}, so nothing is known "
-                f"to forecast it from (the frame starts {frame.index[0].date()}). Hint: forecast later dates, or pass a longer history."
+                f"to forecast it from (the frame starts {frame.index[0].date()}). Hint: forecast later dates, or "
+                "pass a longer history."
             )
         values = np.asarray(self._forecast(frame, origins), dtype=float)
         if self.target == "price":

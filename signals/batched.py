@@ -30,15 +30,16 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from typing_extensions import override
 
-from signals.base import BaseForecaster
 from core.checks import check_choice, check_int, check_number
 from core.errors import DataError, ParameterError
+from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
 from signals.rnn import Device, RnnForecaster, _RnnNet, _window_averages
 
-__all__ = ["GroupedRnn", "BatchedRnnEnsemble", "BatchedRnnUniverse"]
+__all__ = ["BatchedRnnEnsemble", "BatchedRnnUniverse", "GroupedRnn"]
 
 
 class GroupedRnn(nn.Module):
@@ -56,8 +57,10 @@ class GroupedRnn(nn.Module):
         gates = 3 if cell == "gru" else 4
         self.cell, self.hidden = cell, hidden
         bound = 1 / math.sqrt(hidden)
+
         def p(*shape):
             return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
+
         self.w_ih, self.w_hh = p(n_models, gates * hidden, n_inputs), p(n_models, gates * hidden, hidden)
         self.b_ih, self.b_hh = p(n_models, gates * hidden), p(n_models, gates * hidden)
         self.w_out, self.b_out = p(n_models, hidden), nn.Parameter(torch.zeros(n_models))
@@ -69,7 +72,12 @@ class GroupedRnn(nn.Module):
         rnn0 = nets[0].layers[0]
         g = cls(len(nets), rnn0.input_size, rnn0.hidden_size, cell, skip=nets[0].skip is not None)
         with torch.no_grad():
-            for name, attr in (("w_ih", "weight_ih_l0"), ("w_hh", "weight_hh_l0"), ("b_ih", "bias_ih_l0"), ("b_hh", "bias_hh_l0")):
+            for name, attr in (
+                ("w_ih", "weight_ih_l0"),
+                ("w_hh", "weight_hh_l0"),
+                ("b_ih", "bias_ih_l0"),
+                ("b_hh", "bias_hh_l0"),
+            ):
                 getattr(g, name).copy_(torch.stack([getattr(n.layers[0], attr) for n in nets]))
             g.w_out.copy_(torch.stack([n.head.weight[0] for n in nets]))
             g.b_out.copy_(torch.stack([n.head.bias[0] for n in nets]))
@@ -85,6 +93,7 @@ class GroupedRnn(nn.Module):
                 setattr(one, name, nn.Parameter(p[k : k + 1].clone()))
         return one
 
+    @override
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m, H = self.w_ih.shape[0], self.hidden
         if x.dim() == 3:
@@ -132,10 +141,22 @@ class _GroupedRnnBase(BaseForecaster):
         self._template().validate_params()
 
     def _template(self, seed: int = 0) -> RnnForecaster:
-        return RnnForecaster(cell=self.cell, hidden=(self.hidden,), seq_len=self.seq_len, features=tuple(self.features),
-                             epochs=self.epochs, patience=self.patience, lr=self.lr, grad_clip=self.grad_clip,
-                             batch_size=self.batch_size, val_fraction=self.val_fraction, horizon=self.horizon, seed=seed,
-                             skip=self.skip, device=self.device)
+        return RnnForecaster(
+            cell=self.cell,
+            hidden=(self.hidden,),
+            seq_len=self.seq_len,
+            features=tuple(self.features),
+            epochs=self.epochs,
+            patience=self.patience,
+            lr=self.lr,
+            grad_clip=self.grad_clip,
+            batch_size=self.batch_size,
+            val_fraction=self.val_fraction,
+            horizon=self.horizon,
+            seed=seed,
+            skip=self.skip,
+            device=self.device,
+        )
 
     def _columns(self) -> list[str]:
         return self._template()._columns()
@@ -204,12 +225,15 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         self.device = device
 
     @property
+    @override
     def name(self) -> str:
         return f"{self.cell}x{len(self.seeds)}"
 
     def _check_params(self) -> None:
         if not isinstance(self.seeds, (tuple, list)) or not self.seeds:
-            raise ParameterError(f"BatchedRnnEnsemble: seeds must be a non-empty tuple of integers; got {self.seeds!r}.")
+            raise ParameterError(
+                f"BatchedRnnEnsemble: seeds must be a non-empty tuple of integers; got {self.seeds!r}."
+            )
         super()._check_params()
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
@@ -293,6 +317,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self.shuffle_seed = shuffle_seed
 
     @property
+    @override
     def name(self) -> str:
         return f"{self.cell}-universe"
 
@@ -313,7 +338,8 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         if len(set(shapes.values())) > 1:
             raise DataError(
                 f"BatchedRnnUniverse: the assets give different numbers of (training, validation) samples, {shapes}; "
-                f"a grouped model needs one calendar. Hint: align the frames on common dates, or fit RnnForecaster per asset (pooled=False)."
+                "a grouped model needs one calendar. Hint: align the frames on common dates, or fit RnnForecaster "
+                "per asset (pooled=False)."
             )
         data = {k: np.stack([p[i] for p in parts]) for i, k in enumerate(("Xtr", "ytr", "Xva", "yva"))}
         net = GroupedRnn.from_nets([p._new_net(self.seed) for p in preps], self.cell).to(preps[0]._device())

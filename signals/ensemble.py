@@ -1,6 +1,6 @@
-"""Average of several forecasters: seeds of one network, or different cells and models.
+r"""Average of several forecasters: seeds of one network, or different cells and models.
 
-.. math:: \\hat y_t = \\frac1M \\sum_{m=1}^{M} \\hat y^{(m)}_t
+.. math:: \hat y_t = \frac1M \sum_{m=1}^{M} \hat y^{(m)}_t
 
 Each member is fitted on the same rows; the forecast for a date is the mean of
 the members' forecasts for it (NaN where any member has none).
@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
-from signals.base import BaseForecaster, Target, VarianceOf
 from core.errors import ParameterError
+from signals.base import BaseForecaster, Target, VarianceOf
 
 __all__ = ["EnsembleForecaster"]
 
@@ -36,6 +37,7 @@ class EnsembleForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
 
+    @override
     def n_parameters(self) -> int:
         return int(sum(m.n_parameters() for m in self.members_))
 
@@ -44,23 +46,28 @@ class EnsembleForecaster(BaseForecaster):
         self.label = label
 
     @property
+    @override
     def name(self) -> str:
         return self.label
 
     @property
+    @override
     def target(self) -> Target:  # type: ignore[override]
         return self.members[0].target if self.members else "variance"
 
     @property
+    @override
     def horizon(self) -> int:  # type: ignore[override]
         return self.members[0].horizon if self.members else 1
 
     @property
+    @override
     def variance_of(self) -> VarianceOf:  # type: ignore[override]
         kinds = {getattr(m, "variance_of", "target") for m in self.members}
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
     @property
+    @override
     def relative_cost(self) -> float:  # type: ignore[override]
         return float(sum(getattr(m, "relative_cost", 1.0) for m in self.members))
 

@@ -25,25 +25,25 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from signals import realized
 from core.checks import check_int
 from core.errors import DataError
+from signals import realized
 
 __all__ = [
-    "Estimator",
     "ESTIMATORS",
     "OHLC_ESTIMATORS",
+    "TRADING_DAYS",
+    "Estimator",
+    "annual_vol",
+    "by_symbol",
+    "feature_frame",
+    "har_terms",
+    "join_vix",
+    "lagged",
     "log_returns",
     "realized_variance",
-    "har_terms",
-    "lagged",
-    "volume_ratio",
-    "join_vix",
-    "feature_frame",
     "symbols",
-    "by_symbol",
-    "TRADING_DAYS",
-    "annual_vol",
+    "volume_ratio",
 ]
 
 #: Trading days per year: the one annualisation factor, for display and for
@@ -105,7 +105,8 @@ def symbols(frame: pd.DataFrame) -> list[str]:
 
 def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """One bars frame per symbol, each over its own listed span (no leading or
-    trailing empty rows), with ``attrs["symbols"]`` set."""
+    trailing empty rows), with ``attrs["symbols"]`` set.
+    """
     if not isinstance(frame.columns, pd.MultiIndex):
         return {symbols(frame)[0]: frame}
     out = {}

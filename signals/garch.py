@@ -21,12 +21,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
+from core.checks import check_choice, check_int
+from core.errors import ConvergenceWarning, ParameterError
 from signals import recursions
 from signals.base import BaseForecaster
-from core.checks import check_choice, check_int
-from core.errors import ParameterError
-from core.errors import ConvergenceWarning
 
 __all__ = ["GarchForecaster"]
 
@@ -68,6 +68,7 @@ class GarchForecaster(BaseForecaster):
     result_ : arch result object of the fit (for summaries).
     """
 
+    @override
     def n_parameters(self) -> int:
         return len(self.params_)
 
@@ -95,12 +96,17 @@ class GarchForecaster(BaseForecaster):
         self.max_iter = max_iter
 
     @property
+    @override
     def name(self) -> str:
         return self.kind if self.dist == "normal" else f"{self.kind}-{self.dist}"
 
     def _check_params(self) -> None:
         who = "GarchForecaster"
-        for option, allowed in (("kind", ("garch", "gjr", "egarch")), ("dist", ("normal", "t", "skewt")), ("mean", ("constant", "zero"))):
+        for option, allowed in (
+            ("kind", ("garch", "gjr", "egarch")),
+            ("dist", ("normal", "t", "skewt")),
+            ("mean", ("constant", "zero")),
+        ):
             check_choice(who, option, getattr(self, option), allowed)
         for option, low in (("p", 1), ("q", 0), ("simulations", 1), ("max_iter", 1)):
             check_int(who, option, getattr(self, option), low)
@@ -134,7 +140,10 @@ class GarchForecaster(BaseForecaster):
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()
         if len(r) < 50:
-            raise ParameterError(f"GarchForecaster: needs at least 50 returns to fit; the frame has {len(r)}. Hint: a longer training window.")
+            raise ParameterError(
+                f"GarchForecaster: needs at least 50 returns to fit; the frame has {len(r)}. Hint: a longer training "
+                "window."
+            )
         model = self.arch_model(r)
         # arch's own warning is replaced by ours below, which names the window and sets a flag.
         start = None if warm_start is None else warm_start.params_.to_numpy()
@@ -157,12 +166,18 @@ class GarchForecaster(BaseForecaster):
 
     def warm_state(self) -> dict[str, np.ndarray]:
         """The fitted parameters (the next fold's starting values) and their names."""
-        return {"params": self.params_.to_numpy(dtype=float), "names": np.array([str(n) for n in self.params_.index], dtype=str)}
+        return {
+            "params": self.params_.to_numpy(dtype=float),
+            "names": np.array([str(n) for n in self.params_.index], dtype=str),
+        }
 
+    @override
     def load_warm_state(self, state, fit_end) -> GarchForecaster:
         values, names = np.asarray(state["params"], dtype=float), [str(n) for n in state["names"]]
         if values.shape != (len(names),) or not np.isfinite(values).all():
-            raise ParameterError(f"GarchForecaster: a stored state of {values.shape} parameters for {len(names)} names cannot be used.")
+            raise ParameterError(
+                f"GarchForecaster: a stored state of {values.shape} parameters for {len(names)} names cannot be used."
+            )
         self.params_ = pd.Series(values, index=names)
         self.fit_end_ = pd.Timestamp(fit_end)
         return self
@@ -190,7 +205,10 @@ class GarchForecaster(BaseForecaster):
         first = int(np.argmax(finite)) if finite.any() else len(r)
         if not finite[first:].all():
             bad = frame.index[first + int(np.argmax(~finite[first:]))]
-            raise ParameterError(f"GarchForecaster: the return on {bad.date()} is missing; the variance recursion needs every return after the first.")
+            raise ParameterError(
+                f"GarchForecaster: the return on {bad.date()} is missing; the variance recursion needs every return "
+                "after the first."
+            )
         mu, omega, alpha, gamma, beta = self._parts()
         eps = _SCALE * r[first:] - mu
         if self.kind == "egarch":
@@ -211,10 +229,18 @@ class GarchForecaster(BaseForecaster):
         if self.kind == "egarch":
             shocks = self._shocks()
             # Blocks of origins keep the (origins x simulations x horizon) paths small.
-            paths = np.concatenate([
-                recursions.egarch_forecast(eps, s2, pos[i : i + 128], self.horizon, omega, alpha, gamma, beta, self.backcast_, shocks)
-                for i in range(0, len(pos), 128)
-            ]) if len(pos) else np.empty((0, self.horizon))
+            paths = (
+                np.concatenate(
+                    [
+                        recursions.egarch_forecast(
+                            eps, s2, pos[i : i + 128], self.horizon, omega, alpha, gamma, beta, self.backcast_, shocks
+                        )
+                        for i in range(0, len(pos), 128)
+                    ]
+                )
+                if len(pos)
+                else np.empty((0, self.horizon))
+            )
         else:
             paths = recursions.gjr_forecast(eps, s2, pos, self.horizon, omega, alpha, gamma, beta, self.backcast_)
         out[ok] = paths.mean(axis=1) / _SCALE**2

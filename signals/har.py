@@ -20,11 +20,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
-from signals import realized
-from signals.base import BaseForecaster
 from core.checks import check_bool, check_sizes
 from core.errors import DataWarning, ParameterError
+from signals import realized
+from signals.base import BaseForecaster
 
 #: Share of the median positive training rv below which a log-HAR raises values (see ``floor_``).
 _FLOOR_FRACTION = 0.01
@@ -34,7 +35,8 @@ __all__ = ["HarForecaster", "har_design"]
 
 def har_design(rv: np.ndarray, lags: Sequence[int], log: bool, floor: float) -> np.ndarray:
     """Regressors per row: a constant and the trailing ``k``-day means of ``rv``
-    (logs of them, with ``rv`` floored at ``floor``, when ``log``); shape (n, 1 + len(lags))."""
+    (logs of them, with ``rv`` floored at ``floor``, when ``log``); shape (n, 1 + len(lags)).
+    """
     x = np.maximum(rv, floor) if log else rv
     cols = [realized.rolling_mean(x, k) for k in lags]
     if log:
@@ -73,6 +75,7 @@ class HarForecaster(BaseForecaster):
         Training values of ``rv`` (and of the target) raised to ``floor_``.
     """
 
+    @override
     def n_parameters(self) -> int:
         return len(self.coef_)
 
@@ -82,6 +85,7 @@ class HarForecaster(BaseForecaster):
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return "loghar" if self.log else "har"
 
@@ -125,15 +129,17 @@ class HarForecaster(BaseForecaster):
             symbol = ", ".join(map(str, frame.attrs.get("symbols", []))) or "the series"
             warnings.warn(
                 f"HarForecaster(log=True) on {symbol}: {self.n_floored_} of {finite.size} training rv values "
-                f"({zeros} of them zero or negative) lie below the floor {self.floor_:.3g} (1 % of the median positive rv) "
-                f"and were raised to it before taking logs. Hint: many zero-range days come from coarse price ticks; "
-                f"a close-to-close or overnight-inclusive target ([features] target) has fewer.",
-                DataWarning, stacklevel=4,
+                f"({zeros} of them zero or negative) lie below the floor {self.floor_:.3g} (1 % of the median "
+                "positive rv) and were raised to it before taking logs. Hint: many zero-range days come from coarse "
+                "price ticks; a close-to-close or overnight-inclusive target ([features] target) has fewer.",
+                DataWarning,
+                stacklevel=4,
             )
 
     def diagnostics(self) -> dict[str, float]:
         """Duan's smearing factor and the number of floored training values (see
-        ``floor_``), for the log form."""
+        ``floor_``), for the log form.
+        """
         if not self.log:  # a level HAR has no retransformation to correct
             return {}
         return {"smearing": self.smearing_, "floored": float(getattr(self, "n_floored_", 0))}

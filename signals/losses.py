@@ -22,7 +22,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-__all__ = ["Loss", "LOSSES", "qlike", "log_mse", "mse", "loss", "torch_loss", "scoring_mask", "POSITIVE_LOSSES"]
+__all__ = ["LOSSES", "POSITIVE_LOSSES", "Loss", "log_mse", "loss", "mse", "qlike", "scoring_mask", "torch_loss"]
 
 Loss = Literal["qlike", "logmse", "mse"]
 LOSSES: tuple[str, ...] = get_args(Loss)
@@ -35,7 +35,8 @@ POSITIVE_LOSSES = ("qlike", "logmse")
 def scoring_mask(y, f, name: str) -> np.ndarray:
     """The pairs a loss scores: both finite, and both positive for QLIKE and
     log-MSE (which have no value at zero). One rule for every table that scores
-    forecasts (``WalkForwardResult.score``, the leaderboards, per-date losses)."""
+    forecasts (``WalkForwardResult.score``, the leaderboards, per-date losses).
+    """
     y, f = np.asarray(y, dtype=float), np.asarray(f, dtype=float)
     ok = np.isfinite(y) & np.isfinite(f)
     if name in POSITIVE_LOSSES:
@@ -49,7 +50,10 @@ def _arrays(y, f, positive: bool) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y and f must have the same shape; got {y.shape} and {f.shape}.")
     if positive and ((y <= 0).any() or (f <= 0).any()):
         which = "y" if (y <= 0).any() else "f"
-        raise ValueError(f"this loss needs positive values; {which} has {int(((y if which == 'y' else f) <= 0).sum())} value(s) <= 0. Hint: floor zero realized variances, e.g. at the smallest positive value.")
+        raise ValueError(
+            f"this loss needs positive values; {which} has {int(((y if which == 'y' else f) <= 0).sum())} value(s) "
+            "<= 0. Hint: floor zero realized variances, e.g. at the smallest positive value."
+        )
     return y, f
 
 

@@ -13,12 +13,21 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
+from core.checks import check_choice, check_int, check_number
 from signals import realized
 from signals.base import BaseForecaster, Target, VarianceOf
-from core.checks import check_choice, check_int, check_number
 
-__all__ = ["ZeroForecaster", "RollingMeanForecaster", "HistoricalMeanForecaster", "expanding_mean", "historical_mean", "RollingVarianceForecaster", "EwmaForecaster"]
+__all__ = [
+    "EwmaForecaster",
+    "HistoricalMeanForecaster",
+    "RollingMeanForecaster",
+    "RollingVarianceForecaster",
+    "ZeroForecaster",
+    "expanding_mean",
+    "historical_mean",
+]
 
 Source = Literal["return", "rv"]
 
@@ -108,7 +117,8 @@ def expanding_mean(x: np.ndarray) -> np.ndarray:
 def historical_mean(returns: np.ndarray, horizon: int, absolute: bool = False) -> np.ndarray:
     """Per row: the expanding mean return up to it times ``horizon``, or with
     ``absolute`` the expanding mean of the absolute ``horizon``-day returns that
-    ended on or before it."""
+    ended on or before it.
+    """
     if not absolute:
         return horizon * expanding_mean(returns)
     sums = pd.Series(returns).rolling(horizon, min_periods=horizon).sum().abs().to_numpy()
@@ -138,6 +148,7 @@ class HistoricalMeanForecaster(BaseForecaster):
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return "historical_mean"
 
@@ -174,6 +185,7 @@ class RollingVarianceForecaster(_SmoothedVariance):
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return "unconditional" if self.window is None else f"rolling{self.window}"
 
@@ -213,11 +225,19 @@ class EwmaForecaster(_SmoothedVariance):
         self.horizon = horizon
 
     @property
+    @override
     def name(self) -> str:
         return "ewma"
 
     def _check_params(self) -> None:
-        check_number("EwmaForecaster", "lam", self.lam, lambda v: 0 < v < 1, "a number in (0, 1)", hint="RiskMetrics uses 0.94 for daily data.")
+        check_number(
+            "EwmaForecaster",
+            "lam",
+            self.lam,
+            lambda v: 0 < v < 1,
+            "a number in (0, 1)",
+            hint="RiskMetrics uses 0.94 for daily data.",
+        )
         super()._check_params()
 
     def _fit(self, frame, y, warm_start=None) -> None:

@@ -29,15 +29,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "close_to_close",
-    "parkinson",
     "garman_klass",
-    "rogers_satchell",
     "overnight_returns",
-    "yang_zhang",
-    "yang_zhang_rolling",
+    "parkinson",
+    "rogers_satchell",
     "rolling_mean",
     "rolling_var",
+    "yang_zhang",
     "yang_zhang_k",
+    "yang_zhang_rolling",
 ]
 
 _LN2 = np.log(2.0)
@@ -135,7 +135,8 @@ def yang_zhang_rolling(
 
 def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
     """Trailing mean over ``window`` elements; NaN where the window is incomplete
-    or holds a NaN (never silently skipped)."""
+    or holds a NaN (never silently skipped).
+    """
     out = np.full(x.shape, np.nan)
     if window <= x.shape[0]:
         out[window - 1 :] = sliding_window_view(x, window).mean(axis=-1)
@@ -144,7 +145,8 @@ def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
 
 def rolling_var(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
     """Trailing sample variance over ``window`` elements (``ddof`` as in NumPy);
-    NaN where the window is incomplete or holds a NaN."""
+    NaN where the window is incomplete or holds a NaN.
+    """
     out = np.full(x.shape, np.nan)
     if window <= x.shape[0]:
         out[window - 1 :] = sliding_window_view(x, window).var(axis=-1, ddof=ddof)

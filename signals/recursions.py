@@ -30,16 +30,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gjr_filter", "egarch_filter", "gjr_forecast", "egarch_forecast"]
+__all__ = ["egarch_filter", "egarch_forecast", "gjr_filter", "gjr_forecast"]
 
 _SQRT2_OV_PI = np.sqrt(2.0 / np.pi)
 #: arch caps log variance here so that explosive paths stay finite.
 _LNSIGMA_MAX = float(np.log(np.finfo(np.double).max) - 0.1)
 
 
-def gjr_filter(eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, backcast: float) -> np.ndarray:
+def gjr_filter(
+    eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, backcast: float
+) -> np.ndarray:
     """Conditional variances, shape ``(n + 1,)``: element ``t`` uses ``eps[:t]``;
-    the last one is the forecast for the step after the data."""
+    the last one is the forecast for the step after the data.
+    """
     n, p, o, q = eps.shape[0], alpha.shape[0], gamma.shape[0], beta.shape[0]
     e2 = eps**2
     neg = e2 * (eps < 0)
@@ -56,7 +59,9 @@ def gjr_filter(eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarr
     return s2
 
 
-def egarch_filter(eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, log_backcast: float) -> np.ndarray:
+def egarch_filter(
+    eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, log_backcast: float
+) -> np.ndarray:
     """EGARCH conditional variances, shape ``(n + 1,)``, as :func:`gjr_filter`."""
     n, p, o, q = eps.shape[0], alpha.shape[0], gamma.shape[0], beta.shape[0]
     ln = np.empty(n + 1)
@@ -79,8 +84,15 @@ def egarch_filter(eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.nd
 
 
 def gjr_forecast(
-    eps: np.ndarray, s2: np.ndarray, origins: np.ndarray, horizon: int,
-    omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, backcast: float,
+    eps: np.ndarray,
+    s2: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    omega: float,
+    alpha: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    backcast: float,
 ) -> np.ndarray:
     r"""Analytic multi-step variance forecasts, shape ``(len(origins), horizon)``.
 
@@ -121,16 +133,23 @@ def gjr_forecast(
 
 
 def egarch_forecast(
-    eps: np.ndarray, s2: np.ndarray, origins: np.ndarray, horizon: int,
-    omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, log_backcast: float,
+    eps: np.ndarray,
+    s2: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    omega: float,
+    alpha: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    log_backcast: float,
     shocks: np.ndarray,
 ) -> np.ndarray:
-    """EGARCH multi-step variance forecasts by simulation, shape ``(len(origins), horizon)``.
+    r"""EGARCH multi-step variance forecasts by simulation, shape ``(len(origins), horizon)``.
 
     ``shocks`` (shape ``(n_sims, horizon)``, standardised draws of the fitted
     distribution) are shared by every origin, so each origin's forecast depends
     on its own past only and repeats exactly. Step 1 is exact; step ``k`` is the
-    mean over the simulated paths of :math:`\\sigma^2_{s+k}`.
+    mean over the simulated paths of :math:`\sigma^2_{s+k}`.
     """
     p, o, q = alpha.shape[0], gamma.shape[0], beta.shape[0]
     lag = max(p, o, q, 1)

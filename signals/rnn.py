@@ -53,10 +53,11 @@ import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
+from typing_extensions import override
 
-from signals.base import BaseForecaster, Target
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
 from core.errors import DataError, ParameterError
+from signals.base import BaseForecaster, Target
 
 __all__ = ["RnnForecaster"]
 
@@ -80,14 +81,17 @@ def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
 
 def _window_averages(x: torch.Tensor) -> torch.Tensor:
     """The skip path's inputs: each feature averaged over the last 1, 5 and all
-    time steps, shape (..., 3 * features) from (..., time, features)."""
+    time steps, shape (..., 3 * features) from (..., time, features).
+    """
     return torch.cat([x[..., -1, :], x[..., -5:, :].mean(dim=-2), x.mean(dim=-2)], dim=-1)
 
 
 class _RnnNet(nn.Module):
     """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
 
-    def __init__(self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False) -> None:
+    def __init__(
+        self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False
+    ) -> None:
         super().__init__()
         rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
         sizes = (n_inputs, *hidden)
@@ -202,6 +206,7 @@ class RnnForecaster(BaseForecaster):
     supports_pooling = True
     relative_cost = 1000.0
 
+    @override
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.net_.parameters()))
 
@@ -261,6 +266,7 @@ class RnnForecaster(BaseForecaster):
         self.skip = skip
 
     @property
+    @override
     def name(self) -> str:
         return self.cell + ("-att" if self.attention else "")
 
@@ -287,18 +293,32 @@ class RnnForecaster(BaseForecaster):
         check_choice(who, "lr_schedule", self.lr_schedule, ("plateau", "constant"))
         check_number(who, "lr_factor", self.lr_factor, lambda v: 0 < v < 1, "in (0, 1), such as 0.5")
         check_choice(who, "scale_inputs", self.scale_inputs, ("standard", "minmax", "none"))
-        check_int(who, "warm_rows", self.warm_rows, 50, allow_none=True, hint="a few years of rows, such as 756, or None for all.")
+        check_int(
+            who,
+            "warm_rows",
+            self.warm_rows,
+            50,
+            allow_none=True,
+            hint="a few years of rows, such as 756, or None for all.",
+        )
         if self.grad_clip is not None:
             check_number(who, "grad_clip", self.grad_clip, lambda v: v > 0, "a positive number or None")
         check_choice(who, "loss", self.loss, ("auto", "qlike", "logmse", "mse"))
         if self.target != "variance" and self.loss in ("qlike", "logmse"):
-            raise ParameterError(f"{who}: loss={self.loss!r} is defined for variance only; target={self.target!r} needs loss='mse' (or 'auto').")
+            raise ParameterError(
+                f"{who}: loss={self.loss!r} is defined for variance only; target={self.target!r} needs loss='mse' "
+                "(or 'auto')."
+            )
         if isinstance(self.features, str) or not self.features:
-            raise ParameterError(f"{who}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('rv', 'return').")
+            raise ParameterError(
+                f"{who}: features must be a non-empty tuple of column names; got {self.features!r}. Hint: ('rv', "
+                "'return')."
+            )
         check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
-        if self.device == "cuda":
-            if not torch.cuda.is_available():
-                raise ParameterError(f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU.")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ParameterError(
+                f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU."
+            )
 
     def _columns(self) -> list[str]:
         cols = list(self.features)
@@ -342,7 +362,9 @@ class RnnForecaster(BaseForecaster):
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: RnnForecaster | None = None) -> None:
         self._fit_frames([(frame, y)], warm_start)
 
-    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
+    def _fit_pooled(
+        self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None
+    ) -> None:
         """One network on several assets' training rows (see ``fit_pooled``).
 
         Inputs are standardised with one mean and deviation over all assets'
@@ -358,7 +380,9 @@ class RnnForecaster(BaseForecaster):
         latest = self.warm_rows if warm_start is not None else None
         self._train(*self._samples(pairs, latest), warm_start)
 
-    def _samples(self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _samples(
+        self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Scalers from every frame's rows, windows per frame, a per-frame validation tail.
 
         Sets ``floor_``, ``x_mean_``, ``x_std_`` and ``y_scale_``; returns the
@@ -369,8 +393,9 @@ class RnnForecaster(BaseForecaster):
         for frame, _ in pairs:
             if len(frame) < need:
                 raise ParameterError(
-                    f"RnnForecaster: seq_len={self.seq_len} is too long for {len(frame)} training rows (with horizon={self.horizon}, "
-                    f"at least seq_len + horizon + 10 = {need} rows are needed). Hint: a shorter seq_len or more history."
+                    f"RnnForecaster: seq_len={self.seq_len} is too long for {len(frame)} training rows (with "
+                    f"horizon={self.horizon}, at least seq_len + horizon + 10 = {need} rows are needed). Hint: a "
+                    "shorter seq_len or more history."
                 )
         rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
         pos = rv[np.isfinite(rv) & (rv > 0)]
@@ -379,7 +404,10 @@ class RnnForecaster(BaseForecaster):
         stacked = np.vstack(raws)
         for j, c in enumerate(self.features):
             if not np.isfinite(stacked[:, j]).any():
-                raise DataError(f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from features.")
+                raise DataError(
+                    f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from "
+                    "features."
+                )
         if self.scale_inputs == "standard":
             self.x_mean_, self.x_std_ = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
         elif self.scale_inputs == "minmax":
@@ -398,12 +426,13 @@ class RnnForecaster(BaseForecaster):
             if latest is not None:
                 X, target = X[-latest:], target[-latest:]
             m = len(X)
-            n_val = max(1, int(round(self.val_fraction * m)))
+            n_val = max(1, round(self.val_fraction * m))
             n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period
             if n_train < 1:
                 raise ParameterError(
-                    f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
-                    f"too few to split off a validation tail. Hint: more history or a shorter seq_len."
+                    f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, "
+                    f"horizon={self.horizon}); too few to split off a validation tail. Hint: more history or a "
+                    "shorter seq_len."
                 )
             parts_tr.append((X[:n_train], target[:n_train]))
             parts_va.append((X[m - n_val :], target[m - n_val :]))
@@ -411,8 +440,9 @@ class RnnForecaster(BaseForecaster):
         Xva, yva = (np.concatenate(a) for a in zip(*parts_va, strict=True))
         if len(Xtr) < max(10, self.batch_size // 4):
             raise ParameterError(
-                f"RnnForecaster: only {len(Xtr) + len(Xva)} usable training samples (seq_len={self.seq_len}, horizon={self.horizon}); "
-                f"too few to split off a validation tail. Hint: more history or a shorter seq_len."
+                f"RnnForecaster: only {len(Xtr) + len(Xva)} usable training samples (seq_len={self.seq_len}, "
+                f"horizon={self.horizon}); too few to split off a validation tail. Hint: more history or a shorter "
+                "seq_len."
             )
         both = np.concatenate([ytr, yva])
         if self.target == "variance":
@@ -424,9 +454,17 @@ class RnnForecaster(BaseForecaster):
 
     def _new_net(self, seed: int) -> _RnnNet:
         """A freshly initialised network for ``seed``, its skip path (if any) at
-        persistence; needs the scalers of :meth:`_samples`."""
+        persistence; needs the scalers of :meth:`_samples`.
+        """
         torch.manual_seed(seed)
-        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip))
+        net = _RnnNet(
+            len(self.features),
+            self.cell,
+            tuple(self.hidden),
+            float(self.dropout),
+            bool(self.attention),
+            bool(self.skip),
+        )
         if self.skip and self.target == "variance" and "rv" in self.features:
             # Start from a HAR-like persistence forecast in log space (the geometric
             # mean of rv over the last 1, 5 and seq_len days), so forecasts can
@@ -443,16 +481,30 @@ class RnnForecaster(BaseForecaster):
         """The trained network's weights, by ``net.<parameter name>``."""
         return {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
 
+    @override
     def load_warm_state(self, state, fit_end) -> RnnForecaster:
         self.validate_params()
-        net = _RnnNet(len(self.features), self.cell, tuple(self.hidden), float(self.dropout), bool(self.attention), bool(self.skip))
-        tensors = {k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in state.items() if k.startswith("net.")}
+        net = _RnnNet(
+            len(self.features),
+            self.cell,
+            tuple(self.hidden),
+            float(self.dropout),
+            bool(self.attention),
+            bool(self.skip),
+        )
+        tensors = {
+            k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32))
+            for k, v in state.items()
+            if k.startswith("net.")
+        }
         net.load_state_dict(tensors, strict=True)  # a missing, extra or misshapen weight raises
         self.net_ = net.eval()
         self.fit_end_ = pd.Timestamp(fit_end)
         return self
 
-    def _train(self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
+    def _train(
+        self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None
+    ) -> None:
         """Adam with early stopping on the validation samples; keeps the best weights."""
         from signals.losses import torch_loss
 
@@ -460,10 +512,18 @@ class RnnForecaster(BaseForecaster):
         net = self._new_net(self.seed).to(device)
         epochs = self.epochs
         if warm_start is not None:
-            same = (warm_start.cell, tuple(warm_start.hidden), tuple(warm_start.features), warm_start.attention, warm_start.skip) == (
-                self.cell, tuple(self.hidden), tuple(self.features), self.attention, self.skip)
+            same = (
+                warm_start.cell,
+                tuple(warm_start.hidden),
+                tuple(warm_start.features),
+                warm_start.attention,
+                warm_start.skip,
+            ) == (self.cell, tuple(self.hidden), tuple(self.features), self.attention, self.skip)
             if not same:
-                raise ParameterError("RnnForecaster: warm_start must have the same cell, hidden, features, attention and skip as this network.")
+                raise ParameterError(
+                    "RnnForecaster: warm_start must have the same cell, hidden, features, attention and skip as this "
+                    "network."
+                )
             net.load_state_dict(warm_start.net_.state_dict())
             epochs = self.warm_epochs
         n_train = len(Xtr)
@@ -475,7 +535,9 @@ class RnnForecaster(BaseForecaster):
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sched = None
         if self.lr_schedule == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.lr_factor, patience=max(1, self.patience // 2))
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, factor=self.lr_factor, patience=max(1, self.patience // 2)
+            )
         gen = torch.Generator().manual_seed(self.seed)
         loss_name, variance = self._loss_name, self.target == "variance"
 

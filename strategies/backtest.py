@@ -29,14 +29,15 @@ from core.checks import check_choice, check_number
 from core.errors import ParameterError
 from strategies.performance import TRADING_DAYS, performance
 
-__all__ = ["BacktestResult", "backtest", "trading_rows", "order_sizes", "run_orders"]
+__all__ = ["BacktestResult", "backtest", "order_sizes", "run_orders", "trading_rows"]
 
 Rebalance = Literal["on_change", "daily"]
 
 
 def trading_rows(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFrame, who: str) -> slice:
     """Rows of ``close`` traded: from the close before the first day with a
-    weight (where its order goes out) to the last day with a weight."""
+    weight (where its order goes out) to the last day with a weight.
+    """
     decided = weights.notna() if isinstance(weights, pd.Series) else weights.notna().any(axis=1)
     if not decided.any():
         raise ParameterError(f"{who}: every weight is NaN; nothing to trade.")
@@ -44,11 +45,15 @@ def trading_rows(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFr
     first, last = weights.index[np.argmax(flags)], weights.index[len(flags) - 1 - np.argmax(flags[::-1])]
     start = close.index.get_loc(first) - 1  # the first order goes out at the close before
     if start < 0:
-        raise ParameterError(f"{who}: the first weight is for {first.date()}, the first day of prices: no earlier close to trade at.")
+        raise ParameterError(
+            f"{who}: the first weight is for {first.date()}, the first day of prices: no earlier close to trade at."
+        )
     return slice(start, close.index.get_loc(last) + 1)
 
 
-def order_sizes(weights: pd.Series | pd.DataFrame, index: pd.DatetimeIndex, rebalance: Rebalance) -> pd.Series | pd.DataFrame:
+def order_sizes(
+    weights: pd.Series | pd.DataFrame, index: pd.DatetimeIndex, rebalance: Rebalance
+) -> pd.Series | pd.DataFrame:
     """Target percents to send at each close: the weight held the next day.
 
     Row ``t - 1`` of the result holds the weight labelled ``t``; NaN means no
@@ -155,14 +160,21 @@ def backtest(
     check_choice("backtest", "rebalance", rebalance, ("on_change", "daily"))
     multi = isinstance(close, pd.DataFrame)
     if multi != isinstance(weights, pd.DataFrame):
-        raise ParameterError("backtest: close and weights must both be Series (one asset) or both DataFrames (a universe).")
+        raise ParameterError(
+            "backtest: close and weights must both be Series (one asset) or both DataFrames (a universe)."
+        )
     if multi and list(close.columns) != list(weights.columns):
-        raise ParameterError(f"backtest: weights columns {list(weights.columns)} must match close columns {list(close.columns)}.")
+        raise ParameterError(
+            f"backtest: weights columns {list(weights.columns)} must match close columns {list(close.columns)}."
+        )
     if not isinstance(close.index, pd.DatetimeIndex) or not close.index.is_monotonic_increasing:
         raise ParameterError("backtest: close must be indexed by sorted dates.")
     if not weights.index.isin(close.index).all():
         outside = weights.index[~weights.index.isin(close.index)]
-        raise ParameterError(f"backtest: weights are labelled on {len(outside)} date(s) without a close, the first {outside[0].date()}. Hint: reindex weights to the price dates.")
+        raise ParameterError(
+            f"backtest: weights are labelled on {len(outside)} date(s) without a close, the first "
+            f"{outside[0].date()}. Hint: reindex weights to the price dates."
+        )
 
     px = close.iloc[trading_rows(close, weights, "backtest")]
     px_frame = px if multi else px.to_frame("asset")

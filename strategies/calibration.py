@@ -22,7 +22,7 @@ import pandas as pd
 
 from core.checks import check_int
 
-__all__ = ["Calibrate", "proxy_scale", "calibrated"]
+__all__ = ["Calibrate", "calibrated", "proxy_scale"]
 
 #: How variance forecasts are scaled before vol-targeting: not at all, or by
 #: :func:`proxy_scale` where the forecast is of the realised-variance proxy.
@@ -45,7 +45,7 @@ def proxy_scale(returns: pd.Series, proxy: pd.Series, *, min_periods: int = 21) 
     strictly before it.
     """
     check_int("proxy_scale", "min_periods", min_periods, 1)
-    r2, rv = (returns ** 2).align(proxy, join="outer")
+    r2, rv = (returns**2).align(proxy, join="outer")
     both = r2.notna() & rv.notna()
     # min_periods counts rows with a value, i.e. rows with both values here
     num = r2.where(both).expanding(min_periods=min_periods).sum()
@@ -56,7 +56,8 @@ def proxy_scale(returns: pd.Series, proxy: pd.Series, *, min_periods: int = 21) 
 def calibrated(variance_forecast: pd.Series, close: pd.Series, proxy: pd.Series) -> pd.Series:
     """A forecast of the realised-variance ``proxy`` put on the scale of the returns
     of ``close``: the forecast times :func:`proxy_scale` of the close's log returns,
-    on the forecast's dates (causal: each scale uses rows before its date)."""
+    on the forecast's dates (causal: each scale uses rows before its date).
+    """
     from signals.features import log_returns
 
     return variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)

@@ -1,5 +1,6 @@
 """Every forecaster's forecasts through the standard strategies, in one table,
-compared with buy and hold on exactly the same days."""
+compared with buy and hold on exactly the same days.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +17,20 @@ from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["strategy_table", "threshold_table", "common_window", "STRATEGY_COLUMNS", "THRESHOLD_COLUMNS"]
+__all__ = ["STRATEGY_COLUMNS", "THRESHOLD_COLUMNS", "common_window", "strategy_table", "threshold_table"]
 
 #: Columns of :func:`strategy_table`, in order.
-STRATEGY_COLUMNS = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol",
-                    "target_vol", "turnover_per_year", "costs_per_year")
+STRATEGY_COLUMNS = (
+    "sharpe",
+    "sharpe_vs_bh",
+    "sharpe_vs_bh_se",
+    "max_drawdown",
+    "annual_return",
+    "realised_vol",
+    "target_vol",
+    "turnover_per_year",
+    "costs_per_year",
+)
 
 
 def common_window(weights: Mapping[object, pd.Series]) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -36,13 +46,17 @@ def common_window(weights: Mapping[object, pd.Series]) -> tuple[pd.Timestamp, pd
     for key, w in weights.items():
         decided = w.dropna()
         if decided.empty:
-            raise ParameterError(f"strategy_table: strategy {key} has no weight on any day (too few forecasts for its rule). "
-                                 f"Hint: a longer out-of-sample period, or a shorter regime_lookback.")
+            raise ParameterError(
+                f"strategy_table: strategy {key} has no weight on any day (too few forecasts for its rule). "
+                f"Hint: a longer out-of-sample period, or a shorter regime_lookback."
+            )
         firsts[key], lasts[key] = decided.index[0], decided.index[-1]
     start, end = max(firsts.values()), min(lasts.values())
     if start >= end:
-        raise ParameterError(f"strategy_table: the strategies share no trading days (the last starts {start.date()}, "
-                             f"the first ends {end.date()}). Hint: a longer out-of-sample period, or a shorter regime_lookback.")
+        raise ParameterError(
+            f"strategy_table: the strategies share no trading days (the last starts {start.date()}, "
+            f"the first ends {end.date()}). Hint: a longer out-of-sample period, or a shorter regime_lookback."
+        )
     return start, end
 
 
@@ -92,18 +106,24 @@ def strategy_table(
         that window.
     """
     if not isinstance(spec, StrategySpec):
-        raise ParameterError(f"strategy_table: spec must be a StrategySpec; got {type(spec).__name__}. "
-                             f"Hint: StrategySpec(target_vol=0.10, smooth=10).")
+        raise ParameterError(
+            f"strategy_table: spec must be a StrategySpec; got {type(spec).__name__}. "
+            f"Hint: StrategySpec(target_vol=0.10, smooth=10)."
+        )
     if spec.calibrate == "proxy" and proxy is None:
-        raise ParameterError("strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
-                             "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none').")
+        raise ParameterError(
+            "strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
+            "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none')."
+        )
     variance_of = dict(variance_of or {})
     weights: dict[tuple[str, str], pd.Series] = {}
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
         scaled = spec.calibrate == "proxy" and variance_of.get(model, "target") == "target"
         sized = calibrated(fc, close, proxy) if scaled else fc
-        weights[(model, "vol_target")] = vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth)
+        weights[(model, "vol_target")] = vol_target_weights(
+            sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
+        )
         weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
     if not weights:
         raise ParameterError("strategy_table: variance_forecasts has no column; nothing to trade.")
@@ -112,7 +132,13 @@ def strategy_table(
     rows, results = {}, {}
     for (model, strategy), w in weights.items():
         tv = spec.target_vol if strategy == "vol_target" else None
-        res = backtest(close, w.loc[start:end].rename(f"{model}/{strategy}"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps, target_vol=tv)
+        res = backtest(
+            close,
+            w.loc[start:end].rename(f"{model}/{strategy}"),
+            fees_bps=spec.fees_bps,
+            slippage_bps=spec.slippage_bps,
+            target_vol=tv,
+        )
         results[(model, strategy)] = res
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
         rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
@@ -127,14 +153,35 @@ def strategy_table(
 
 
 def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> dict:
-    return {"sharpe": stats["sharpe"], "sharpe_vs_bh": diff, "sharpe_vs_bh_se": se, "max_drawdown": stats["max_drawdown"],
-            "annual_return": stats["annual_return"], "realised_vol": stats["annual_vol"], "target_vol": target_vol,
-            "turnover_per_year": stats["turnover_per_year"], "costs_per_year": stats["costs_per_year"]}
+    return {
+        "sharpe": stats["sharpe"],
+        "sharpe_vs_bh": diff,
+        "sharpe_vs_bh_se": se,
+        "max_drawdown": stats["max_drawdown"],
+        "annual_return": stats["annual_return"],
+        "realised_vol": stats["annual_vol"],
+        "target_vol": target_vol,
+        "turnover_per_year": stats["turnover_per_year"],
+        "costs_per_year": stats["costs_per_year"],
+    }
 
 
 #: Columns of :func:`threshold_table`, in order.
-THRESHOLD_COLUMNS = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol",
-                     "hit_rate", "turnover_per_year", "costs_per_year", "upper", "lower", "n_trials", "deflated_sharpe")
+THRESHOLD_COLUMNS = (
+    "sharpe",
+    "sharpe_vs_bh",
+    "sharpe_vs_bh_se",
+    "max_drawdown",
+    "annual_return",
+    "realised_vol",
+    "hit_rate",
+    "turnover_per_year",
+    "costs_per_year",
+    "upper",
+    "lower",
+    "n_trials",
+    "deflated_sharpe",
+)
 
 
 def threshold_table(
@@ -180,15 +227,26 @@ def threshold_table(
 
     th = spec.threshold
     if (th.units == "zscore" or th.size == "vol_target") and variance_forecast is None:
-        raise ParameterError(f"threshold_table: units={th.units!r}, size={th.size!r} need variance_forecast, daily variance "
-                             f"forecasts by date. Hint: a variance model's column of the same walk-forward.")
+        raise ParameterError(
+            f"threshold_table: units={th.units!r}, size={th.size!r} need variance_forecast, daily variance "
+            f"forecasts by date. Hint: a variance model's column of the same walk-forward."
+        )
     sizing = None
     if th.size == "vol_target":
-        sizing = vol_target_weights(variance_forecast, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth)
+        sizing = vol_target_weights(
+            variance_forecast, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
+        )
 
     def weights(fc: pd.Series, upper: float, lower: float | None) -> pd.Series:
-        w = threshold_weights(fc, upper=upper, lower=lower, short=th.short, between=th.between, units=th.units,
-                              variance_forecast=variance_forecast)
+        w = threshold_weights(
+            fc,
+            upper=upper,
+            lower=lower,
+            short=th.short,
+            between=th.between,
+            units=th.units,
+            variance_forecast=variance_forecast,
+        )
         return w * sizing.reindex(w.index) if sizing is not None else w
 
     cut = pd.Timestamp(th.validation_end) if th.choose == "grid" else None
@@ -196,17 +254,33 @@ def threshold_table(
     for model in return_forecasts.columns:
         fc = return_forecasts[model].dropna()
         if cut is None:
-            chosen[model] = {"upper": th.upper, "lower": -th.upper if th.lower is None else th.lower, "n_trials": 1, "deflated_sharpe": np.nan}
+            chosen[model] = {
+                "upper": th.upper,
+                "lower": -th.upper if th.lower is None else th.lower,
+                "n_trials": 1,
+                "deflated_sharpe": np.nan,
+            }
         else:
             valid, scored = fc[fc.index <= cut], fc[fc.index > cut]
             if len(valid) < 44 or len(scored) < 44:
-                raise ParameterError(f"threshold_table: validation_end={th.validation_end} leaves {len(valid)} forecasts of {model} to choose "
-                                     f"on and {len(scored)} to score. Hint: a validation_end inside the forecasts, "
-                                     f"with a few months on each side.")
-            grid = run_grid(close, {"upper": list(th.uppers)}, lambda upper, f=valid: weights(f, upper, -upper),
-                            fees_bps=spec.fees_bps)
+                raise ParameterError(
+                    f"threshold_table: validation_end={th.validation_end} leaves {len(valid)} forecasts of {model} "
+                    f"to choose on and {len(scored)} to score. Hint: a validation_end inside the forecasts, with a "
+                    "few months on each side."
+                )
+            grid = run_grid(
+                close,
+                {"upper": list(th.uppers)},
+                lambda upper, f=valid: weights(f, upper, -upper),
+                fees_bps=spec.fees_bps,
+            )
             best = grid.best[0]
-            chosen[model] = {"upper": best, "lower": -best, "n_trials": grid.n_trials, "deflated_sharpe": grid.deflated_sharpe}
+            chosen[model] = {
+                "upper": best,
+                "lower": -best,
+                "n_trials": grid.n_trials,
+                "deflated_sharpe": grid.deflated_sharpe,
+            }
             fc = scored
         all_w[model] = weights(fc, chosen[model]["upper"], chosen[model]["lower"])
     if not all_w:
@@ -214,17 +288,29 @@ def threshold_table(
     start, end = common_window(all_w)
     rows, results = {}, {}
     for model, w in all_w.items():
-        res = backtest(close, w.loc[start:end].rename(f"{model}/threshold"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps)
+        res = backtest(
+            close, w.loc[start:end].rename(f"{model}/threshold"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps
+        )
         results[model] = res
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0
         hits = np.sign(held[active]) == np.sign(res.benchmark[active])
         stats = res.stats.iloc[0]
-        rows[model] = {**_row(stats, None, diff, se), "hit_rate": float(hits.mean()) if active.any() else np.nan, **chosen[model]}
+        rows[model] = {
+            **_row(stats, None, diff, se),
+            "hit_rate": float(hits.mean()) if active.any() else np.nan,
+            **chosen[model],
+        }
     bench = next(iter(results.values()))
-    rows["buy_and_hold"] = {**_row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan),
-                            "hit_rate": float((bench.benchmark > 0).mean()), "upper": np.nan, "lower": np.nan, "n_trials": np.nan, "deflated_sharpe": np.nan}
+    rows["buy_and_hold"] = {
+        **_row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan),
+        "hit_rate": float((bench.benchmark > 0).mean()),
+        "upper": np.nan,
+        "lower": np.nan,
+        "n_trials": np.nan,
+        "deflated_sharpe": np.nan,
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")[list(THRESHOLD_COLUMNS)]
     table.index.name = "model"
     days = bench.returns.index

@@ -18,14 +18,14 @@ from scipy import stats as sps
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from strategies.calibration import Calibrate, calibrated
 from strategies.backtest import order_sizes, run_orders, trading_rows
-from strategies.spec import DEFAULT_SPEC
+from strategies.calibration import Calibrate, calibrated
 from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
+from strategies.spec import DEFAULT_SPEC
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["GridResult", "run_grid", "vol_target_grid", "threshold_grid"]
+__all__ = ["GridResult", "run_grid", "threshold_grid", "vol_target_grid"]
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,21 @@ def run_grid(
     combos = list(itertools.product(*(grid[n] for n in names)))
     if not combos:
         raise ParameterError("run_grid: the grid is empty; give at least one value per parameter.")
-    weights = pd.concat([make_weights(**dict(zip(names, c, strict=True))).rename(i) for i, c in enumerate(combos)], axis=1)
+    weights = pd.concat(
+        [make_weights(**dict(zip(names, c, strict=True))).rename(i) for i, c in enumerate(combos)], axis=1
+    )
     px = close.iloc[trading_rows(close, weights, "run_grid")]
     sizes = order_sizes(weights, px.index, rebalance)
-    wide_px = pd.DataFrame(np.repeat(px.to_numpy()[:, None], len(combos), axis=1), index=px.index, columns=sizes.columns)
+    wide_px = pd.DataFrame(
+        np.repeat(px.to_numpy()[:, None], len(combos), axis=1), index=px.index, columns=sizes.columns
+    )
     _, value, _ = run_orders(wide_px, sizes, fees_bps / 1e4, 0.0, group=False)
     returns = value.pct_change().iloc[1:]
-    index = pd.MultiIndex.from_tuples(combos, names=names) if len(names) > 1 else pd.Index([c[0] for c in combos], name=names[0])
+    index = (
+        pd.MultiIndex.from_tuples(combos, names=names)
+        if len(names) > 1
+        else pd.Index([c[0] for c in combos], name=names[0])
+    )
     returns.columns = index
     stats = pd.DataFrame([performance(returns.iloc[:, i]) for i in range(len(combos))], index=index)
     per_period = stats["sharpe"] / np.sqrt(TRADING_DAYS)  # the deflated Sharpe ratio works per period
@@ -86,8 +94,12 @@ def run_grid(
     best_i = int(np.nanargmax(per_period.to_numpy()))
     r_best = returns.iloc[:, best_i].dropna()
     dsr = deflated_sharpe(
-        float(per_period.iloc[best_i]), len(r_best), len(combos), float(np.nanvar(per_period.to_numpy(), ddof=1)) if per_period.notna().sum() > 1 else 0.0,
-        skew=float(sps.skew(r_best)), kurtosis=float(sps.kurtosis(r_best, fisher=False)),
+        float(per_period.iloc[best_i]),
+        len(r_best),
+        len(combos),
+        float(np.nanvar(per_period.to_numpy(), ddof=1)) if per_period.notna().sum() > 1 else 0.0,
+        skew=float(sps.skew(r_best)),
+        kurtosis=float(sps.kurtosis(r_best, fisher=False)),
     )
     return GridResult(stats, returns, combos[best_i], dsr, len(combos))
 
@@ -116,8 +128,10 @@ def vol_target_grid(
     check_choice("vol_target_grid", "calibrate", calibrate, ("none", "proxy"))
     if calibrate == "proxy":
         if proxy is None:
-            raise ParameterError("vol_target_grid: calibrate='proxy' needs proxy, the realised-variance series the forecast "
-                                 "was trained on. Hint: proxy=frame['rv'], or calibrate='none'.")
+            raise ParameterError(
+                "vol_target_grid: calibrate='proxy' needs proxy, the realised-variance series the forecast "
+                "was trained on. Hint: proxy=frame['rv'], or calibrate='none'."
+            )
         variance_forecast = calibrated(variance_forecast, close, proxy)
     return run_grid(
         close,

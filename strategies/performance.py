@@ -39,7 +39,7 @@ from scipy import stats as sps
 
 from signals.features import TRADING_DAYS
 
-__all__ = ["performance", "sharpe_ratio", "max_drawdown", "deflated_sharpe", "sharpe_difference", "TRADING_DAYS"]
+__all__ = ["TRADING_DAYS", "deflated_sharpe", "max_drawdown", "performance", "sharpe_difference", "sharpe_ratio"]
 _EULER = 0.5772156649015329
 
 
@@ -52,7 +52,8 @@ def max_drawdown(returns: pd.Series) -> float:
 
 def sharpe_ratio(returns: np.ndarray, axis: int = 0) -> np.ndarray:
     """Annualised Sharpe ratio (no risk-free rate, ddof 1) of daily returns along
-    ``axis``, one per column of a 2-D array; NaN where the returns do not vary."""
+    ``axis``, one per column of a 2-D array; NaN where the returns do not vary.
+    """
     r = np.asarray(returns, dtype=float)
     sd = r.std(axis=axis, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -80,7 +81,9 @@ def performance(returns: pd.Series) -> dict[str, float]:
     }
 
 
-def deflated_sharpe(sharpe: float, n_obs: int, n_trials: int, sharpe_var: float, skew: float = 0.0, kurtosis: float = 3.0) -> float:
+def deflated_sharpe(
+    sharpe: float, n_obs: int, n_trials: int, sharpe_var: float, skew: float = 0.0, kurtosis: float = 3.0
+) -> float:
     """Deflated Sharpe ratio, with every Sharpe ratio per period (not annualised).
 
     Parameters
@@ -101,7 +104,9 @@ def deflated_sharpe(sharpe: float, n_obs: int, n_trials: int, sharpe_var: float,
     if n_trials == 1:
         sr0 = 0.0
     else:
-        sr0 = np.sqrt(sharpe_var) * ((1 - _EULER) * sps.norm.ppf(1 - 1 / n_trials) + _EULER * sps.norm.ppf(1 - 1 / (n_trials * np.e)))
+        sr0 = np.sqrt(sharpe_var) * (
+            (1 - _EULER) * sps.norm.ppf(1 - 1 / n_trials) + _EULER * sps.norm.ppf(1 - 1 / (n_trials * np.e))
+        )
     denom = np.sqrt(max(1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe**2, 1e-12))
     return float(sps.norm.cdf((sharpe - sr0) * np.sqrt(n_obs - 1) / denom))
 
@@ -130,8 +135,10 @@ def sharpe_difference(
 
     both = pd.concat([returns, benchmark], axis=1, sort=True).dropna().to_numpy(dtype=float)
     if len(both) < 2 * block or block < 1:
-        raise ValueError(f"sharpe_difference: needs block >= 1 and at least 2 x block = {2 * block} common days; "
-                         f"got block={block} and {len(both)} days. Hint: a shorter block for short samples.")
+        raise ValueError(
+            f"sharpe_difference: needs block >= 1 and at least 2 x block = {2 * block} common days; "
+            f"got block={block} and {len(both)} days. Hint: a shorter block for short samples."
+        )
 
     def diff(x: np.ndarray) -> np.ndarray:
         sr = sharpe_ratio(x)

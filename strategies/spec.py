@@ -18,7 +18,7 @@ from typing import Literal
 from core.errors import ParameterError
 from strategies.calibration import Calibrate
 
-__all__ = ["StrategySpec", "ThresholdSpec", "DEFAULT_SPEC", "Units", "Between", "Size", "Choose"]
+__all__ = ["DEFAULT_SPEC", "Between", "Choose", "Size", "StrategySpec", "ThresholdSpec", "Units"]
 
 Units = Literal["return", "zscore"]
 Between = Literal["flat", "hold"]
@@ -85,38 +85,62 @@ class ThresholdSpec:
         who = "strategy.threshold"
         upper = _finite(who, "upper", self.upper)
         if self.lower is not None and _finite(who, "lower", self.lower) > upper:
-            raise ParameterError(f"{who}.lower must be at most upper={upper:g}; got {self.lower!r}. Hint: lower = -upper for a symmetric band.")
-        for name, options in (("units", ("return", "zscore")), ("between", ("flat", "hold")), ("size", ("unit", "vol_target")), ("choose", ("fixed", "grid"))):
+            raise ParameterError(
+                f"{who}.lower must be at most upper={upper:g}; got {self.lower!r}. Hint: lower = -upper for a "
+                "symmetric band."
+            )
+        for name, options in (
+            ("units", ("return", "zscore")),
+            ("between", ("flat", "hold")),
+            ("size", ("unit", "vol_target")),
+            ("choose", ("fixed", "grid")),
+        ):
             if getattr(self, name) not in options:
-                raise ParameterError(f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}.")
+                raise ParameterError(
+                    f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}."
+                )
         if not isinstance(self.short, bool):
             raise ParameterError(f"{who}.short must be true or false; got {self.short!r}.")
         if (self.units == "zscore" or self.size == "vol_target") and not self.variance_model:
-            raise ParameterError(f"{who}: units = {self.units!r} and size = {self.size!r} need variance_model, the name of a variance "
-                                 f"forecaster of the run. Hint: variance_model = \"loghar\".")
+            raise ParameterError(
+                f"{who}: units = {self.units!r} and size = {self.size!r} need variance_model, the name of a variance "
+                f'forecaster of the run. Hint: variance_model = "loghar".'
+            )
         if self.choose == "grid":
             if not self.uppers or any(_finite(who, "uppers", u) < 0 for u in self.uppers):
-                raise ParameterError(f"{who}.uppers must be a non-empty list of non-negative thresholds; got {list(self.uppers)!r}.")
+                raise ParameterError(
+                    f"{who}.uppers must be a non-empty list of non-negative thresholds; got {list(self.uppers)!r}."
+                )
             if not self.validation_end:
-                raise ParameterError(f"{who}: choose = \"grid\" needs validation_end, the last day of the window the thresholds "
-                                     f"are chosen on (scored only after it). Hint: validation_end = \"2010-12-31\".")
+                raise ParameterError(
+                    f'{who}: choose = "grid" needs validation_end, the last day of the window the thresholds '
+                    f'are chosen on (scored only after it). Hint: validation_end = "2010-12-31".'
+                )
         if self.validation_end is not None:
             import pandas as pd
 
             try:
                 pd.Timestamp(self.validation_end)
             except (TypeError, ValueError):
-                raise ParameterError(f"{who}.validation_end must be an ISO date such as '2010-12-31'; got {self.validation_end!r}.") from None
+                raise ParameterError(
+                    f"{who}.validation_end must be an ISO date such as '2010-12-31'; got {self.validation_end!r}."
+                ) from None
 
     def describe(self) -> str:
         """One line on how return forecasts are traded."""
         unit = "z-scores of the forecast volatility" if self.units == "zscore" else "daily log-return units"
         lower = (-self.upper or 0.0) if self.lower is None else self.lower
-        band = (f"best of upper in {list(self.uppers)} (lower = -upper) by Sharpe up to {self.validation_end}, scored after it"
-                if self.choose == "grid" else f"upper {self.upper:g}, lower {lower:g}")
+        band = (
+            f"best of upper in {list(self.uppers)} (lower = -upper) by Sharpe up to {self.validation_end}, scored "
+            "after it"
+            if self.choose == "grid"
+            else f"upper {self.upper:g}, lower {lower:g}"
+        )
         size = f"sized by vol-targeting on {self.variance_model}" if self.size == "vol_target" else "unit weights"
-        return (f"threshold rule: long above the upper threshold, {'short' if self.short else 'flat'} below the lower, "
-                f"{self.between} between; {band}, in {unit}; {size}")
+        return (
+            f"threshold rule: long above the upper threshold, {'short' if self.short else 'flat'} below the lower, "
+            f"{self.between} between; {band}, in {unit}; {size}"
+        )
 
 
 @dataclass(frozen=True)
@@ -171,9 +195,14 @@ class StrategySpec:
             return float(value)
 
         if not finite("target_vol") > 0:
-            raise ParameterError(f"strategy.target_vol must be a positive annual volatility; got {self.target_vol!r}. Hint: 0.10 for 10 %.")
+            raise ParameterError(
+                f"strategy.target_vol must be a positive annual volatility; got {self.target_vol!r}. Hint: 0.10 for "
+                "10 %."
+            )
         if not finite("max_leverage") > 0:
-            raise ParameterError(f"strategy.max_leverage must be positive; got {self.max_leverage!r}. Hint: 1.0 for no leverage.")
+            raise ParameterError(
+                f"strategy.max_leverage must be positive; got {self.max_leverage!r}. Hint: 1.0 for no leverage."
+            )
         if finite("fees_bps") < 0:
             raise ParameterError(f"strategy.fees_bps must be >= 0 basis points; got {self.fees_bps!r}.")
         if finite("slippage_bps") < 0:
@@ -181,11 +210,23 @@ class StrategySpec:
         if not isinstance(self.threshold, ThresholdSpec):
             raise ParameterError(f"strategy.threshold must be a ThresholdSpec; got {type(self.threshold).__name__}.")
         if not 0 < finite("regime_quantile") < 1:
-            raise ParameterError(f"strategy.regime_quantile must be in (0, 1); got {self.regime_quantile!r}. Hint: 0.8.")
-        for name, low, rule in (("regime_lookback", 2, ">= 2 (the trailing forecasts the regime rule ranks against); "
-                                                    "got {v!r}. Hint: 252, a year of forecasts."),
-                                ("smooth", 1, ">= 1 (the number of daily forecasts vol-targeting averages); got {v!r}. "
-                                              "Hint: 1 sizes on the latest forecast alone.")):
+            raise ParameterError(
+                f"strategy.regime_quantile must be in (0, 1); got {self.regime_quantile!r}. Hint: 0.8."
+            )
+        for name, low, rule in (
+            (
+                "regime_lookback",
+                2,
+                ">= 2 (the trailing forecasts the regime rule ranks against); "
+                "got {v!r}. Hint: 252, a year of forecasts.",
+            ),
+            (
+                "smooth",
+                1,
+                ">= 1 (the number of daily forecasts vol-targeting averages); got {v!r}. "
+                "Hint: 1 sizes on the latest forecast alone.",
+            ),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ParameterError(f"strategy.{name} must be an integer; got {value!r}.")
@@ -196,11 +237,18 @@ class StrategySpec:
 
     def describe(self) -> str:
         """One line on how every forecaster is traded, for the terminal and the report."""
-        scaled = "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'" if self.calibrate == "proxy" else ""
+        scaled = (
+            "; forecasts of the rv proxy scaled to return variance, calibrate='proxy'"
+            if self.calibrate == "proxy"
+            else ""
+        )
         smoothed = f"; sized on the mean of the last {self.smooth} forecasts" if self.smooth > 1 else ""
-        return (f"{100 * self.target_vol:g} % vol target (leverage cap {self.max_leverage:g}{scaled}{smoothed}) and a regime rule "
-                f"(invested below the trailing {100 * self.regime_quantile:g}th percentile of forecast volatility), {self.fees_bps:g} bp costs"
-                + (f" and {self.slippage_bps:g} bp slippage" if self.slippage_bps else ""))
+        return (
+            f"{100 * self.target_vol:g} % vol target (leverage cap {self.max_leverage:g}{scaled}{smoothed}) and a "
+            f"regime rule (invested below the trailing {100 * self.regime_quantile:g}th percentile of forecast "
+            f"volatility), {self.fees_bps:g} bp costs"
+            + (f" and {self.slippage_bps:g} bp slippage" if self.slippage_bps else "")
+        )
 
 
 #: The defaults every strategy function takes.

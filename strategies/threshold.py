@@ -23,7 +23,7 @@ from core.checks import check_choice, check_int, check_number
 from core.errors import ParameterError
 from strategies.timing import annual_vol
 
-__all__ = ["threshold_weights", "regime_weights"]
+__all__ = ["regime_weights", "threshold_weights"]
 
 
 def threshold_weights(
@@ -65,7 +65,9 @@ def threshold_weights(
     signal = return_forecast.astype(float)
     if units == "zscore":
         if variance_forecast is None:
-            raise ParameterError(f"{who}: units='zscore' needs variance_forecast (daily variance by date) to scale the return forecast.")
+            raise ParameterError(
+                f"{who}: units='zscore' needs variance_forecast (daily variance by date) to scale the return forecast."
+            )
         signal = signal / np.sqrt(variance_forecast.reindex(signal.index).where(lambda v: v > 0))
     w = pd.Series(np.nan, index=signal.index)
     w[signal > upper] = 1.0
@@ -103,7 +105,10 @@ def regime_weights(
     """
     who = "regime_weights"
     if (max_vol is None) == (quantile is None):
-        raise ParameterError(f"{who}: give exactly one of max_vol (a level, e.g. 0.20) or quantile (e.g. 0.8); got max_vol={max_vol!r}, quantile={quantile!r}.")
+        raise ParameterError(
+            f"{who}: give exactly one of max_vol (a level, e.g. 0.20) or quantile (e.g. 0.8); got "
+            f"max_vol={max_vol!r}, quantile={quantile!r}."
+        )
     vol = annual_vol(variance_forecast)
     if max_vol is not None:
         check_number(who, "max_vol", max_vol, lambda v: v > 0, "a positive annual volatility")

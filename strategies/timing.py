@@ -24,7 +24,7 @@ import pandas as pd
 
 from signals.features import TRADING_DAYS, annual_vol
 
-__all__ = ["AlignmentError", "check_alignment", "annual_vol", "TRADING_DAYS"]
+__all__ = ["TRADING_DAYS", "AlignmentError", "annual_vol", "check_alignment"]
 
 
 class AlignmentError(ValueError):

@@ -21,7 +21,7 @@ from core.checks import check_choice, check_int, check_number
 from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 
-__all__ = ["vol_target_weights", "apply_band", "Budget"]
+__all__ = ["Budget", "apply_band", "vol_target_weights"]
 
 Budget = Literal["per_asset", "equal_risk"]
 

@@ -14,7 +14,9 @@ from core.atomic import CorruptFileError, frame_digest, read_parquet_checked, wr
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({"a": np.arange(5.0), "b": list("vwxyz")}, index=pd.date_range("2020-01-01", periods=5, name="date"))
+    return pd.DataFrame(
+        {"a": np.arange(5.0), "b": list("vwxyz")}, index=pd.date_range("2020-01-01", periods=5, name="date")
+    )
 
 
 def test_roundtrip_keeps_frame_and_metadata(tmp_path, frame):

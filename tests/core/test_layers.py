@@ -1,5 +1,6 @@
 """The layers point one way: core below all; signals never imports strategies,
-reports or engine; strategies and reports never import engine."""
+reports or engine; strategies and reports never import engine.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ from signals.har import HarForecaster
 class LoggedHar(HarForecaster):
     """A HAR that appends one line per fit to $TRADECAST_FIT_LOG and can be slowed down."""
 
-    def __init__(self, *, lags: tuple[int, ...] = (1, 5, 22), log: bool = False, horizon: int = 1, delay: float = 0.0) -> None:
+    def __init__(
+        self, *, lags: tuple[int, ...] = (1, 5, 22), log: bool = False, horizon: int = 1, delay: float = 0.0
+    ) -> None:
         super().__init__(lags=lags, log=log, horizon=horizon)
         self.delay = delay
 

@@ -54,13 +54,16 @@ def test_run_prints_summary_and_loss_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "run 'quick'" in out and "features for SP500 (target: garman_klass)" in out
     assert "walk-forward: 2 models x 3 folds, out of sample from 2016-01-01" in out
-    table = out[out.index("out-of-sample losses"):]
+    table = out[out.index("out-of-sample losses") :]
     assert "loghar" in table and "ewma" in table and "qlike_vs_loghar" in table
     assert list((tmp_path / "run" / "folds" / "SP500").iterdir()), "finished folds are kept in --run-dir"
-    strat = out[out.index("strategies on SP500"):]
+    strat = out[out.index("strategies on SP500") :]
     assert "vol_target" in strat and "regime" in strat and "buy_and_hold" in strat
     # the calibration is said where the strategies are shown, in the terminal and the report
-    said = "forecasts of the rv proxy scaled to return variance, calibrate='proxy'; sized on the mean of the last 10 forecasts"
+    said = (
+        "forecasts of the rv proxy scaled to return variance, calibrate='proxy'; sized on the mean of the last 10 "
+        "forecasts"
+    )
     assert said in strat
     assert html.escape(said) in (tmp_path / "run" / "report.html").read_text()
 
@@ -78,7 +81,7 @@ def test_help_is_useful(command, capsys):
         main([*command, "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert "example" in out and "tradecast " in out[out.index("example"):]
+    assert "example" in out and "tradecast " in out[out.index("example") :]
 
 
 def test_help_lists_every_subcommand():
@@ -91,7 +94,13 @@ def test_help_lists_every_subcommand():
 def test_console_script_is_installed():
     exe = Path(sys.executable).with_name("tradecast")
     assert exe.exists(), "pip install -e . installs the tradecast console script"
-    out = subprocess.run([str(exe), "data", "embedded:nasdaq"], capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
+    out = subprocess.run(
+        [str(exe), "data", "embedded:nasdaq"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CI": "true"},
+    )
     assert "NASDAQ" in out.stdout
 
 
@@ -159,8 +168,10 @@ def test_help_text_has_no_escaped_percent(capsys):
 
 
 def test_help_and_a_har_config_never_import_torch():
-    code = ("import sys; from engine.cli import build_parser; build_parser().format_help(); "
-            "from engine.config import from_dict; from_dict({'forecasters': [{'name': 'h', 'type': 'har'}]}); "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys; from engine.cli import build_parser; build_parser().format_help(); "
+        "from engine.config import from_dict; from_dict({'forecasters': [{'name': 'h', 'type': 'har'}]}); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", "the registry imports a forecaster's module only when a config names it"

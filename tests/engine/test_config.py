@@ -37,27 +37,48 @@ def test_forecasters_build_what_they_say():
     model = spec.build()
     assert type(model).__name__ == "RnnForecaster" and model.cell == "gru" and model.hidden == (16, 8)
     assert spec.build() is not model  # a new, unfitted forecaster each time
-    assert [f.name for f in RunConfig().forecasters] == ["garch", "egarch", "gjr", "har", "loghar", "ewma", "lstm", "gru"]
+    assert [f.name for f in RunConfig().forecasters] == [
+        "garch",
+        "egarch",
+        "gjr",
+        "har",
+        "loghar",
+        "ewma",
+        "lstm",
+        "gru",
+    ]
 
 
 def test_grouped_networks_build_from_a_config():
-    cfg = from_dict({"forecasters": [
-        {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1, 2], "hidden": 16},
-        {"name": "universe", "type": "rnn_universe", "cell": "lstm", "grad_clip": 0.5},
-    ]})
+    cfg = from_dict(
+        {
+            "forecasters": [
+                {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1, 2], "hidden": 16},
+                {"name": "universe", "type": "rnn_universe", "cell": "lstm", "grad_clip": 0.5},
+            ]
+        }
+    )
     seeds, universe = (f.build() for f in cfg.forecasters)
     assert type(seeds).__name__ == "BatchedRnnEnsemble" and seeds.seeds == (0, 1, 2) and seeds.hidden == 16
     assert type(universe).__name__ == "BatchedRnnUniverse" and universe.cell == "lstm" and universe.grad_clip == 0.5
 
 
 def test_walkforward_section_makes_the_splitter():
-    cfg = from_dict({"walkforward": {"start": "2010-01-01", "refit_every": 126, "window": "rolling", "train_length": 1000}})
+    cfg = from_dict(
+        {"walkforward": {"start": "2010-01-01", "refit_every": 126, "window": "rolling", "train_length": 1000}}
+    )
     sp = cfg.walkforward.splitter()
     assert (sp.start, sp.refit_every, sp.window, sp.train_length) == ("2010-01-01", 126, "rolling", 1000)
 
 
 def test_roundtrip_through_plain_data():
-    cfg = from_dict({"data": {"start": "2005-01-01"}, "features": {"har_lags": [1, 10]}, "forecasters": [{"name": "n", "type": "rnn", "hidden": [4, 2]}]})
+    cfg = from_dict(
+        {
+            "data": {"start": "2005-01-01"},
+            "features": {"har_lags": [1, 10]},
+            "forecasters": [{"name": "n", "type": "rnn", "hidden": [4, 2]}],
+        }
+    )
     assert from_dict(to_dict(cfg)) == cfg
     assert to_dict(cfg)["features"]["har_lags"] == [1, 10]
 
@@ -65,27 +86,68 @@ def test_roundtrip_through_plain_data():
 @pytest.mark.parametrize(
     ("mapping", "match"),
     [
-        ({"nmae": "x"}, r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, forecasters. Did you mean 'name'\?"),
-        ({"walkforward": {"refit_every": "week"}}, r"walkforward.refit_every = 'week' matches none of the allowed types"),
-        ({"strategy": {"target_vol": 0}}, r"\[strategy\]: strategy.target_vol must be a positive annual volatility; got 0.0. Hint: 0.10 for 10 %"),
+        (
+            {"nmae": "x"},
+            r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, "
+            r"forecasters. Did you mean 'name'\?",
+        ),
+        (
+            {"walkforward": {"refit_every": "week"}},
+            r"walkforward.refit_every = 'week' matches none of the allowed types",
+        ),
+        (
+            {"strategy": {"target_vol": 0}},
+            r"\[strategy\]: strategy.target_vol must be a positive annual volatility; got 0.0. Hint: 0.10 for 10 %",
+        ),
         ({"strategy": {"fees_bps": float("nan")}}, r"strategy.fees_bps must be a finite number; got nan"),
-        ({"strategy": {"smooth": 0}}, r"strategy.smooth must be >= 1 \(the number of daily forecasts vol-targeting averages\); got 0. Hint: 1 sizes"),
+        (
+            {"strategy": {"smooth": 0}},
+            r"strategy.smooth must be >= 1 \(the number of daily forecasts vol-targeting averages\); got 0. Hint: 1 "
+            r"sizes",
+        ),
         ({"strategy": {"smooth": 2.5}}, r"strategy.smooth must be an integer; got 2.5"),
-        ({"walkforward": {"warm_start": "hot"}}, r"walkforward.warm_start = 'hot' is not allowed; choose one of 'cold', 'warm'"),
-        ({"forecasters": [{"name": "x", "type": "lstm"}]}, r"forecasters\[0\].type = 'lstm' is not a forecaster; choose one of garch, har"),
-        ({"forecasters": [{"name": "x", "type": "rnn", "hiden": [8]}]}, r"unknown parameter 'hiden' in forecasters\[0\] \(type 'rnn'\); valid parameters are: cell, hidden.*Did you mean 'hidden'\?"),
-        ({"forecasters": [{"name": "x", "type": "rnn", "hidden": [8, -1]}]}, r"forecasters\[0\] \('x'\): RnnForecaster: hidden must be a non-empty tuple of integers >= 1; got \(8, -1\)"),
+        (
+            {"walkforward": {"warm_start": "hot"}},
+            r"walkforward.warm_start = 'hot' is not allowed; choose one of 'cold', 'warm'",
+        ),
+        (
+            {"forecasters": [{"name": "x", "type": "lstm"}]},
+            r"forecasters\[0\].type = 'lstm' is not a forecaster; choose one of garch, har",
+        ),
+        (
+            {"forecasters": [{"name": "x", "type": "rnn", "hiden": [8]}]},
+            r"unknown parameter 'hiden' in forecasters\[0\] \(type 'rnn'\); valid parameters are: cell, hidden.*Did "
+            r"you mean 'hidden'\?",
+        ),
+        (
+            {"forecasters": [{"name": "x", "type": "rnn", "hidden": [8, -1]}]},
+            r"forecasters\[0\] \('x'\): RnnForecaster: hidden must be a non-empty tuple of integers >= 1; got \(8, "
+            r"-1\)",
+        ),
         ({"forecasters": [{"type": "har"}]}, r"forecasters\[0\].name must be a string; got None"),
-        ({"forecasters": [{"name": "a", "type": "har"}, {"name": "a", "type": "ewma"}]}, r"forecaster names must be unique; 'a' appear"),
+        (
+            {"forecasters": [{"name": "a", "type": "har"}, {"name": "a", "type": "ewma"}]},
+            r"forecaster names must be unique; 'a' appear",
+        ),
         ({"forecasters": []}, r"a run needs at least one \[\[forecasters\]\] table"),
-        ({"data": {"fil": "ffill"}}, r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix. Did you mean 'fill'\?"),
-        ({"data": {"fill": "bfill"}}, r"data.fill = 'bfill' is not allowed; choose one of 'error', 'ffill'. Did you mean 'ffill'\?"),
+        (
+            {"data": {"fil": "ffill"}},
+            r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix. "
+            r"Did you mean 'fill'\?",
+        ),
+        (
+            {"data": {"fill": "bfill"}},
+            r"data.fill = 'bfill' is not allowed; choose one of 'error', 'ffill'. Did you mean 'ffill'\?",
+        ),
         ({"features": {"target": "gk"}}, r"features.target = 'gk' is not allowed; choose one of 'close_to_close'"),
         ({"data": {"auto_adjust": "yes"}}, r"data.auto_adjust must be true or false; got 'yes'"),
         ({"features": {"volume_window": 2.5}}, r"features.volume_window must be an integer; got 2.5"),
         ({"features": {"har_lags": 5}}, r"features.har_lags must be a list; got 5"),
         ({"features": {"har_lags": [1, "w"]}}, r"features.har_lags\[1\] must be an integer; got 'w'"),
-        ({"features": {"har_lags": [0, 5]}}, r"features.har_lags must be a non-empty list of positive integers; got \[0, 5\]"),
+        (
+            {"features": {"har_lags": [0, 5]}},
+            r"features.har_lags must be a non-empty list of positive integers; got \[0, 5\]",
+        ),
         ({"data": {"start": 2008}}, r"data.start must be a string; got 2008 \(int\). Hint: quote it in TOML"),
         ({"data": "embedded:sp500"}, r"data must be a table"),
     ],
@@ -115,16 +177,29 @@ def test_threshold_section_round_trips_and_names_a_variance_model():
     from strategies.spec import ThresholdSpec
 
     mapping = {
-        "strategy": {"slippage_bps": 1.5, "threshold": {"choose": "grid", "uppers": [0.0, 0.001], "validation_end": "2009-12-31",
-                                                        "size": "vol_target", "variance_model": "lh"}},
+        "strategy": {
+            "slippage_bps": 1.5,
+            "threshold": {
+                "choose": "grid",
+                "uppers": [0.0, 0.001],
+                "validation_end": "2009-12-31",
+                "size": "vol_target",
+                "variance_model": "lh",
+            },
+        },
         "forecasters": [{"name": "lh", "type": "har", "log": True}, {"name": "z", "type": "zero"}],
     }
     cfg = from_dict(mapping)
-    assert cfg.strategy.threshold == ThresholdSpec(choose="grid", uppers=(0.0, 0.001), validation_end="2009-12-31", size="vol_target", variance_model="lh")
+    assert cfg.strategy.threshold == ThresholdSpec(
+        choose="grid", uppers=(0.0, 0.001), validation_end="2009-12-31", size="vol_target", variance_model="lh"
+    )
     text = to_toml(to_dict(cfg))
     assert "[strategy.threshold]" in text and from_dict(tomllib.loads(text)) == cfg
     bad = {**mapping, "strategy": {"threshold": {"size": "vol_target", "variance_model": "z"}}}
-    with pytest.raises(ConfigError, match=r"strategy.threshold.variance_model = 'z' is not a variance forecaster of this run; choose one of 'lh'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"strategy.threshold.variance_model = 'z' is not a variance forecaster of this run; choose one of 'lh'",
+    ):
         from_dict(bad)
     with pytest.raises(ConfigError, match=r"unknown key 'uper' in \[strategy.threshold\].*Did you mean 'upper'\?"):
         from_dict({"strategy": {"threshold": {"uper": 0.001}}})
@@ -133,9 +208,16 @@ def test_threshold_section_round_trips_and_names_a_variance_model():
 @pytest.mark.parametrize(
     ("walkforward", "match"),
     [
-        ({"start": 2008}, r"walkforward.start = 2008 is a number, a year or a row\? Hint: start = \"2008-01-01\" for a date, or start_row = 2008"),
+        (
+            {"start": 2008},
+            r"walkforward.start = 2008 is a number, a year or a row\? Hint: start = \"2008-01-01\" for a date, or "
+            r"start_row = 2008",
+        ),
         ({"start": "2008"}, r"walkforward.start: start='2008' is a bare number"),
-        ({"start": "2008-01-01", "train_fraction": 0.8}, r"\[walkforward\] sets start = '2008-01-01' and train_fraction = 0.8; give one of them"),
+        (
+            {"start": "2008-01-01", "train_fraction": 0.8},
+            r"\[walkforward\] sets start = '2008-01-01' and train_fraction = 0.8; give one of them",
+        ),
         ({"start_row": 1000, "train_fraction": 0.8}, r"give start_row or train_fraction, not both"),
         ({"train_fraction": 1.2}, r"walkforward.train_fraction must be in \(0, 1\); got 1.2"),
     ],
@@ -149,7 +231,13 @@ def test_start_row_and_train_fraction_reach_the_splitter():
     import pandas as pd
 
     dates = pd.bdate_range("2005-01-03", periods=1500)
-    assert from_dict({"walkforward": {"start_row": 1000, "refit_every": 250}}).walkforward.splitter().split(dates)[0].test.start == 1000
+    assert (
+        from_dict({"walkforward": {"start_row": 1000, "refit_every": 250}})
+        .walkforward.splitter()
+        .split(dates)[0]
+        .test.start
+        == 1000
+    )
     (fold,) = from_dict({"walkforward": {"train_fraction": 0.8}}).walkforward.splitter().split(dates)
     assert fold.test == slice(1200, 1500)
 
@@ -169,8 +257,8 @@ def test_engine_names_are_reserved(name):
 
 
 def test_one_error_hierarchy():
-    from engine.results import StoredResultsError
     from core.errors import DataError, ParameterError, TradecastError
+    from engine.results import StoredResultsError
 
     for cls in (ConfigError, DataError, ParameterError, StoredResultsError):
         assert issubclass(cls, TradecastError) and issubclass(cls, ValueError)
@@ -181,12 +269,22 @@ def test_the_config_is_shown_as_toml_with_changes_marked():
 
     from engine.config import to_annotated_toml
 
-    cfg = from_dict({"name": "x", "strategy": {"smooth": 5}, "forecasters": [{"name": "loghar", "type": "har", "log": True},
-                                                                              {"name": "g", "type": "rnn", "hidden": [8]}]})
+    cfg = from_dict(
+        {
+            "name": "x",
+            "strategy": {"smooth": 5},
+            "forecasters": [
+                {"name": "loghar", "type": "har", "log": True},
+                {"name": "g", "type": "rnn", "hidden": [8]},
+            ],
+        }
+    )
     text = to_annotated_toml(cfg)
     assert 'name = "x"  # changed (default: "sp500")' in text and "smooth = 5  # changed (default: 10)" in text
     assert "target_vol = 0.1\n" in text, "default keys are not marked"
-    assert "[[forecasters]]\nname = \"loghar\"" in text and "[[forecasters]]  # not in the default job\nname = \"g\"" in text
+    assert (
+        '[[forecasters]]\nname = "loghar"' in text and '[[forecasters]]  # not in the default job\nname = "g"' in text
+    )
     assert from_dict(tomllib.loads(text)) == cfg, "the annotated text is the config a user would write"
     assert "# changed" not in to_annotated_toml(RunConfig())
 
@@ -196,7 +294,9 @@ def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch
 
     monkeypatch.chdir(tmp_path)
     assert {"sp500", "nasdaq", "sp500_returns", "sp500_prices", "universe_csv"} <= set(shipped_configs())
-    assert find_config("sp500") == shipped_configs()["sp500"] and find_config("sp500.toml") == shipped_configs()["sp500"]
+    assert (
+        find_config("sp500") == shipped_configs()["sp500"] and find_config("sp500.toml") == shipped_configs()["sp500"]
+    )
     assert load_config(find_config("sp500")) == RunConfig()
     # the universe config's relative CSV is found beside the config, not in the working folder
     source = load_config(find_config("universe_csv")).data.source

@@ -116,7 +116,7 @@ def test_csv_long_universe(tmp_path):
     assert uni.columns.names == ["symbol", "field"]
     assert symbols(uni) == ["AAA", "BBB"]
     # BBB starts later: its rows before listing are NaN, not a gap.
-    assert uni["BBB"].loc[: "2020-01-07"].isna().all().all()
+    assert uni["BBB"].loc[:"2020-01-07"].isna().all().all()
     parts = by_symbol(uni)
     np.testing.assert_allclose(parts["BBB"]["close"], b["close"])
     assert parts["BBB"].attrs["symbols"] == ["BBB"]
@@ -147,7 +147,9 @@ def test_csv_wide_close_only(tmp_path):
 def test_parquet_single_and_wide(tmp_path):
     single = make_bars()
     single.to_parquet(tmp_path / "one.parquet")
-    pd.testing.assert_frame_equal(load(f"parquet:{tmp_path / 'one.parquet'}"), single, check_names=False, check_freq=False)
+    pd.testing.assert_frame_equal(
+        load(f"parquet:{tmp_path / 'one.parquet'}"), single, check_names=False, check_freq=False
+    )
     wide = pd.concat({"X": make_bars(seed=3), "Y": make_bars(seed=4)}, axis=1)
     wide.to_parquet(tmp_path / "two.parquet")
     uni = load(f"parquet:{tmp_path / 'two.parquet'}")
@@ -195,7 +197,10 @@ def test_non_datetime_index():
 def test_unsorted_index():
     frame = make_bars()
     frame = frame.iloc[[0, 2, 1] + list(range(3, len(frame)))]
-    with pytest.raises(DataError, match=r"demo: dates are not sorted: 2020-01-02 comes after 2020-01-03 \(row 2; 1 such place\(s\)\).*sort_index"):
+    with pytest.raises(
+        DataError,
+        match=r"demo: dates are not sorted: 2020-01-02 comes after 2020-01-03 \(row 2; 1 such place\(s\)\).*sort_index",
+    ):
         validate(frame, symbol="demo")
 
 
@@ -244,7 +249,11 @@ def test_negative_volume():
 def test_nan_gap_is_an_error_by_default():
     frame = make_bars()
     frame.iloc[5] = np.nan
-    with pytest.raises(DataError, match=r"demo: 1 row\(s\) with missing values inside the data \(columns open, high, low, close, volume\), first on 2020-01-08. Hint: pass fill='ffill'"):
+    with pytest.raises(
+        DataError,
+        match=r"demo: 1 row\(s\) with missing values inside the data \(columns open, high, low, close, volume\), "
+        r"first on 2020-01-08. Hint: pass fill='ffill'",
+    ):
         validate(frame, symbol="demo")
 
 
@@ -283,7 +292,10 @@ def test_leading_and_trailing_empty_rows_are_trimmed_and_counted():
     ("columns", "match"),
     [
         (["open", "close", "volume"], r"demo: has open but is missing high, low"),
-        (["open", "high", "low", "volume"], r"demo: missing column 'close' \(found \['high', 'low', 'open', 'volume'\]\)"),
+        (
+            ["open", "high", "low", "volume"],
+            r"demo: missing column 'close' \(found \['high', 'low', 'open', 'volume'\]\)",
+        ),
     ],
 )
 def test_missing_columns_are_named(columns, match):
@@ -328,7 +340,8 @@ def test_universe_missing_day_inside_span_is_a_gap(tmp_path):
     assert uni[("B", "close")].iloc[7] == uni[("B", "close")].iloc[6]
 
 
-# --------------------------------------------------------------------------- CSV dialects and data that loads but is wrong
+# --------------------------------------------------------------------------- CSV dialects and data that loads but is
+# wrong
 
 import gzip as _gzip  # noqa: E402
 
@@ -355,8 +368,19 @@ def _file(tmp_path, name, data: bytes):
     [
         ("bom.csv", lambda: b"\xef\xbb\xbf" + _plain()),
         ("zipped.csv.gz", lambda: _gzip.compress(_plain())),
-        ("euro.csv", lambda: _csv([(d.date(), str(p).replace(".", ",")) for d, p in zip(_DAYS, _PX, strict=True)], sep=";")),
-        ("dst.csv", lambda: _csv([(f"{d.date()}T16:00:00{'-05:00' if d < pd.Timestamp('2020-02-10') else '-04:00'}", p) for d, p in zip(_DAYS, _PX, strict=True)])),
+        (
+            "euro.csv",
+            lambda: _csv([(d.date(), str(p).replace(".", ",")) for d, p in zip(_DAYS, _PX, strict=True)], sep=";"),
+        ),
+        (
+            "dst.csv",
+            lambda: _csv(
+                [
+                    (f"{d.date()}T16:00:00{'-05:00' if d < pd.Timestamp('2020-02-10') else '-04:00'}", p)
+                    for d, p in zip(_DAYS, _PX, strict=True)
+                ]
+            ),
+        ),
     ],
 )
 def test_csv_dialects_load_the_same_bars(tmp_path, name, make):
@@ -367,16 +391,40 @@ def test_csv_dialects_load_the_same_bars(tmp_path, name, make):
 @pytest.mark.parametrize(
     ("name", "make", "match"),
     [
-        ("latin.csv", lambda: _plain().replace(b"date", b"d\xe4te"), r"is not UTF-8 text \(byte 0xe4 at position 1.*Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8"),
-        ("ambiguous.csv", lambda: _csv([(f"0{d.day % 9 + 1}/0{d.month}/2020", p) for d, p in zip(_DAYS[:8], _PX, strict=False)]),
-         r"dates such as '0\d/01/2020' read either day-first or month-first.*Hint: write ISO dates"),
-        ("weekly.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2015-01-02", periods=40, freq="W-FRI"), _PX, strict=True)]),
-         r"bars are a median 7 days apart: weekly bars, not daily ones"),
-        ("monthly.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2015-01-30", periods=40, freq="BME"), _PX, strict=True)]),
-         r"bars are a median \d+ days apart: monthly bars"),
-        ("shifted.csv", lambda: _csv([((d - pd.Timedelta(days=1)).date(), p) for d, p in zip(_DAYS, _PX, strict=True)]),
-         r"bars fall on Sundays and none on Fridays: the dates look shifted by a time zone"),
-        ("tiny.csv", lambda: _csv([(d.date(), p * 1e-12) for d, p in zip(_DAYS, _PX, strict=True)]), r"is below 1e-08, too small for a backtest's order sizing. Hint: scale the prices"),
+        (
+            "latin.csv",
+            lambda: _plain().replace(b"date", b"d\xe4te"),
+            r"is not UTF-8 text \(byte 0xe4 at position 1.*Hint: re-encode it, e.g. iconv -f cp1252 -t utf-8",
+        ),
+        (
+            "ambiguous.csv",
+            lambda: _csv([(f"0{d.day % 9 + 1}/0{d.month}/2020", p) for d, p in zip(_DAYS[:8], _PX, strict=False)]),
+            r"dates such as '0\d/01/2020' read either day-first or month-first.*Hint: write ISO dates",
+        ),
+        (
+            "weekly.csv",
+            lambda: _csv(
+                [(d.date(), p) for d, p in zip(pd.date_range("2015-01-02", periods=40, freq="W-FRI"), _PX, strict=True)]
+            ),
+            r"bars are a median 7 days apart: weekly bars, not daily ones",
+        ),
+        (
+            "monthly.csv",
+            lambda: _csv(
+                [(d.date(), p) for d, p in zip(pd.date_range("2015-01-30", periods=40, freq="BME"), _PX, strict=True)]
+            ),
+            r"bars are a median \d+ days apart: monthly bars",
+        ),
+        (
+            "shifted.csv",
+            lambda: _csv([((d - pd.Timedelta(days=1)).date(), p) for d, p in zip(_DAYS, _PX, strict=True)]),
+            r"bars fall on Sundays and none on Fridays: the dates look shifted by a time zone",
+        ),
+        (
+            "tiny.csv",
+            lambda: _csv([(d.date(), p * 1e-12) for d, p in zip(_DAYS, _PX, strict=True)]),
+            r"is below 1e-08, too small for a backtest's order sizing. Hint: scale the prices",
+        ),
         ("broken.csv.gz", lambda: _gzip.compress(_plain())[:30], r"is a damaged gzip file"),
     ],
 )
@@ -395,10 +443,18 @@ def test_day_first_dates_are_named_as_such(tmp_path):
 @pytest.mark.parametrize(
     ("name", "make", "match"),
     [
-        ("split.csv", lambda: _csv([(d.date(), p / 2 if i >= 20 else p) for i, (d, p) in enumerate(zip(_DAYS, _PX, strict=True))]),
-         r"a one-day move of -\d\d % on 2020-02-03, \d+ times the series' median daily move.*an unadjusted split\?"),
-        ("weekend.csv", lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2020-01-06", periods=40), _PX, strict=True)]),
-         r"bars fall on weekends, the first on 2020-01-11. Fine for an asset that trades every day"),
+        (
+            "split.csv",
+            lambda: _csv(
+                [(d.date(), p / 2 if i >= 20 else p) for i, (d, p) in enumerate(zip(_DAYS, _PX, strict=True))]
+            ),
+            r"a one-day move of -\d\d % on 2020-02-03, \d+ times the series' median daily move.*an unadjusted split\?",
+        ),
+        (
+            "weekend.csv",
+            lambda: _csv([(d.date(), p) for d, p in zip(pd.date_range("2020-01-06", periods=40), _PX, strict=True)]),
+            r"bars fall on weekends, the first on 2020-01-11. Fine for an asset that trades every day",
+        ),
     ],
 )
 def test_suspicious_data_is_warned_about(tmp_path, name, make, match):

@@ -82,8 +82,14 @@ def test_a_script_without_a_main_guard_gets_a_hint(tmp_path):
         "    [pool.result(h) for h in done]\n"
         "pool.close()\n"
     )
-    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode != 0
     assert "WorkerDied" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-2000:]
 
@@ -111,19 +117,29 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "fit.log"), "CI": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet"), "2"],
-                            cwd=root, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet"), "2"],
+        cwd=root,
+        env=env,
+    )
     deadline = time.time() + 120
     while not (tmp_path / "fit.log").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)  # the first fit has started: the pool is up
-    workers = [c for c in _children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+    workers = [
+        c for c in _children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")
+    ]
     assert workers, "n_jobs=2 started a worker process"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 15
-    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers) and time.time() < deadline:
+    while (
+        any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers)
+        and time.time() < deadline
+    ):
         time.sleep(0.2)
-    alive = [w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"]
+    alive = [
+        w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"
+    ]
     assert not alive, f"orphaned workers {alive} outlived the killed main process"
 
 

@@ -1,5 +1,6 @@
 """The job's stages: leaderboards by (target, horizon), one set of strategy defaults,
-failed runs, smearing flags and the audit line."""
+failed runs, smearing flags and the audit line.
+"""
 
 from __future__ import annotations
 
@@ -30,14 +31,22 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def mixed():
     frame = sp500()
-    models = {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster(), "har5": HarForecaster(horizon=5), "zero": ZeroForecaster(target="return")}
+    models = {
+        "loghar": HarForecaster(log=True),
+        "ewma": EwmaForecaster(),
+        "har5": HarForecaster(horizon=5),
+        "zero": ZeroForecaster(target="return"),
+    }
     return frame, walk_forward(frame, models, WalkForward(start="2009-01-01"), audit=True)
 
 
 def test_each_model_is_scored_against_its_own_horizon(mixed):
     frame, res = mixed
     board = leaderboards(res)["SP500"]
-    assert list(zip(board["target"], board["horizon"], strict=True)) == [("variance", 1)] * 2 + [("variance", 5), ("return", 1)]
+    assert list(zip(board["target"], board["horizon"], strict=True)) == [("variance", 1)] * 2 + [
+        ("variance", 5),
+        ("return", 1),
+    ]
     # the 5-day model against the mean realised variance of the next five days, by hand
     fc = res.for_symbol()["har5"]
     y5 = realized_target(frame, "variance", 5).reindex(fc.index)
@@ -45,7 +54,9 @@ def test_each_model_is_scored_against_its_own_horizon(mixed):
     assert board.loc["har5", "qlike"] == pytest.approx(qlike(y5[ok].to_numpy(), fc[ok].to_numpy()), rel=1e-12)
     # the terminal and report agree with the API's score()
     assert board.loc["har5", "qlike"] == pytest.approx(res.score().loc[("SP500", "har5"), "qlike"], rel=1e-12)
-    assert board.loc["har5", "qlike"] != pytest.approx(qlike(*_pair(realized_target(frame, "variance", 1), fc)), rel=1e-3)
+    assert board.loc["har5", "qlike"] != pytest.approx(
+        qlike(*_pair(realized_target(frame, "variance", 1), fc)), rel=1e-3
+    )
     # no baseline in its group: no ratio and no DM test against a 1-day model
     assert np.isnan(board.loc["har5", "qlike_vs_loghar"]) and np.isnan(board.loc["har5", "dm_pvalue"])
     # the model confidence set of the 1-day group holds the 1-day models only
@@ -53,7 +64,9 @@ def test_each_model_is_scored_against_its_own_horizon(mixed):
     alone = model_confidence_set(per_date_losses(res.for_symbol()[["loghar", "ewma"]], y1))
     np.testing.assert_allclose(board.loc[["loghar", "ewma"], "mcs_pvalue"], alone.loc[["loghar", "ewma"]], rtol=1e-12)
     # a return model gets its own table, sorted by MSE, not a crash (KeyError 'mse' before)
-    assert board.loc["zero", "mse"] == pytest.approx(float((realized_target(frame, "return").reindex(fc.index) ** 2).mean()), rel=1e-12)
+    assert board.loc["zero", "mse"] == pytest.approx(
+        float((realized_target(frame, "return").reindex(fc.index) ** 2).mean()), rel=1e-12
+    )
 
 
 def _pair(y, f):
@@ -74,11 +87,15 @@ def test_readme_example_trades_like_the_cli():
     result, table = example.main(quick=True)
     cli_tables, _ = trade_forecasts(RunConfig().strategy, result)  # what tradecast run does with the same forecasts
     pd.testing.assert_frame_equal(table, cli_tables[result.symbols[0]])
-    assert table.loc[("lstm", "vol_target"), "realised_vol"] == pytest.approx(0.10, abs=0.015), "the example meets its 10 % target"
+    assert table.loc[("lstm", "vol_target"), "realised_vol"] == pytest.approx(0.10, abs=0.015), (
+        "the example meets its 10 % target"
+    )
 
 
 def test_a_failed_run_says_failed(tmp_path, monkeypatch):
-    config = from_dict({"name": "x", "walkforward": {"start": "2016-01-01"}, "forecasters": [{"name": "ewma", "type": "ewma"}]})
+    config = from_dict(
+        {"name": "x", "walkforward": {"start": "2016-01-01"}, "forecasters": [{"name": "ewma", "type": "ewma"}]}
+    )
 
     def boom(*args, **kwargs):
         raise RuntimeError("the disk caught fire")
@@ -94,7 +111,9 @@ def test_a_failed_run_says_failed(tmp_path, monkeypatch):
 def test_smearing_far_outside_its_range_is_flagged(mixed):
     _, res = mixed
     board = leaderboards(res)["SP500"]
-    assert SMEARING_RANGE[0] <= board.loc["loghar", "smearing"] <= SMEARING_RANGE[1] and board.loc["loghar", "flag"] == ""
+    assert (
+        SMEARING_RANGE[0] <= board.loc["loghar", "smearing"] <= SMEARING_RANGE[1] and board.loc["loghar", "flag"] == ""
+    )
     assert np.isnan(board.loc["ewma", "smearing"])
     fits = res.fits.copy()
     fits.loc[("SP500", "loghar", 1), "smearing"] = 3935.0
@@ -106,8 +125,10 @@ def test_smearing_far_outside_its_range_is_flagged(mixed):
 def test_the_audit_says_what_it_checked(mixed):
     _, res = mixed
     assert (res.fits["audited"] == 2).all()
-    assert audit_line(res) == (f"passed: {len(res.fits)} of {len(res.fits)} (symbol, model, fold) tasks were re-forecast from data cut "
-                               f"at {2 * len(res.fits)} random dates inside their folds, and no earlier forecast moved")
+    assert audit_line(res) == (
+        f"passed: {len(res.fits)} of {len(res.fits)} (symbol, model, fold) tasks were re-forecast from data cut "
+        f"at {2 * len(res.fits)} random dates inside their folds, and no earlier forecast moved"
+    )
     unaudited = res.fits.copy()
     unaudited.loc[("SP500", "ewma", 0), "audited"] = 0
     line = audit_line(type(res)(**{**res.__dict__, "fits": unaudited}))
@@ -138,14 +159,21 @@ def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
     assert returns == {"zero", "historical_mean", "ar5", "mlp", "lstm", "gru"}
     traded = {r["model"]: r for r in metrics["threshold_strategies"]}
     assert set(traded) == returns | {"buy_and_hold"}
-    assert metrics["threshold_windows"]["SP500"][0] > "2015-12-31", "thresholds are scored after their validation window"
+    assert metrics["threshold_windows"]["SP500"][0] > "2015-12-31", (
+        "thresholds are scored after their validation window"
+    )
     assert all(traded[m]["n_trials"] == 4 for m in returns)
     text = (tmp_path / "run" / "report.html").read_text()
-    section = text[text.index('<section id="returns">'):text.index('<section id="tearsheets">')]
+    section = text[text.index('<section id="returns">') : text.index('<section id="tearsheets">')]
     assert "r2_vs_mean" in section and "Threshold strategies" in section and "Goyal and Welch" in section
-    assert "deflated_sharpe" in section and 'title="' in text[text.index('<section id="tearsheets">'):]
+    assert "deflated_sharpe" in section and 'title="' in text[text.index('<section id="tearsheets">') :]
     # the headline never calls an insignificant R² a win
-    found = text[text.index("What this run found"):text.index("</ul>", text.index("What this run found"))]
-    assert re.search(r"(no|a) return forecaster beats the zero forecast out of sample at 5 %: best \w+, R² [+-][\d.]+ \(Diebold", found)
-    verdict_ok = ("a return forecaster beats" in found) == bool(re.search(r"p = [\d.e-]+, significant at 5 %", found.split("return forecaster")[1]))
+    found = text[text.index("What this run found") : text.index("</ul>", text.index("What this run found"))]
+    assert re.search(
+        r"(no|a) return forecaster beats the zero forecast out of sample at 5 %: best \w+, R² [+-][\d.]+ \(Diebold",
+        found,
+    )
+    verdict_ok = ("a return forecaster beats" in found) == bool(
+        re.search(r"p = [\d.e-]+, significant at 5 %", found.split("return forecaster")[1])
+    )
     assert verdict_ok

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import engine.splits
-from engine.splits import WalkForward
 from core.errors import ParameterError
+from engine.splits import WalkForward
 
 DATES = pd.bdate_range("2020-01-01", periods=30)  # 2020-01-01 (Wed) .. 2020-02-11
 
@@ -21,7 +21,11 @@ def test_docstring_example_runs():
 def test_row_blocks_expanding():
     folds = WalkForward(start=10, refit_every=7, min_train=5).split(DATES)
     # test blocks [10,17) [17,24) [24,30); training = every row before the block
-    assert [(f.train.start, f.train.stop, f.test.start, f.test.stop) for f in folds] == [(0, 10, 10, 17), (0, 17, 17, 24), (0, 24, 24, 30)]
+    assert [(f.train.start, f.train.stop, f.test.start, f.test.stop) for f in folds] == [
+        (0, 10, 10, 17),
+        (0, 17, 17, 24),
+        (0, 24, 24, 30),
+    ]
     assert folds[0].test_dates == (DATES[10], DATES[16]) and folds[-1].n_test == 6
 
 
@@ -60,9 +64,15 @@ def test_test_blocks_are_contiguous_disjoint_and_cover_the_rest(rule):
         ({"start": 10, "window": "sliding"}, r"window must be one of 'expanding', 'rolling'; got 'sliding'"),
         ({"start": 10, "refit_every": "week"}, r"refit_every must be one of 'month', 'quarter', 'year'; got 'week'"),
         ({"start": 10, "refit_every": 0}, r"refit_every must be an integer >= 1; got 0"),
-        ({"start": 10, "window": "rolling"}, r"train_length must be an integer >= 1; got None. Hint: window='rolling' needs train_length"),
+        (
+            {"start": 10, "window": "rolling"},
+            r"train_length must be an integer >= 1; got None. Hint: window='rolling' needs train_length",
+        ),
         ({"start": 10, "train_length": 5}, r"train_length=5 applies to window='rolling' only"),
-        ({"start": 10, "min_train": 20}, r"fold 0 \(test from 2020-01-15\) has 10 training rows, fewer than min_train=20"),
+        (
+            {"start": 10, "min_train": 20},
+            r"fold 0 \(test from 2020-01-15\) has 10 training rows, fewer than min_train=20",
+        ),
         ({"start": 99}, r"start=99 must be a row inside the data \(1..29\)"),
         ({"start": "2021-01-01", "min_train": 5}, r"start=2021-01-01 is after the last date 2020-02-11"),
         ({"start": "soon"}, r"start must be a date such as '2008-01-01' or a row number; got 'soon'"),
@@ -86,6 +96,10 @@ def test_train_fraction_is_one_chronological_split():
 
 def test_a_bare_number_is_never_read_as_a_year():
     dates = pd.bdate_range("2005-01-03", "2010-12-31")
-    with pytest.raises(ParameterError, match=r"start='2008' is a bare number, which would be read as the year 2008. Hint: write a date such as '2008-01-01'"):
+    with pytest.raises(
+        ParameterError,
+        match=r"start='2008' is a bare number, which would be read as the year 2008. Hint: write a date such as "
+        r"'2008-01-01'",
+    ):
         WalkForward(start="2008").split(dates)
     assert WalkForward(start=1000, refit_every=100).split(dates)[0].test.start == 1000  # an int is a row

@@ -65,7 +65,15 @@ def finished(tmp_path_factory):
 
 def test_run_folder_holds_everything(finished):
     _, run = finished
-    for name in ("config.toml", "manifest.json", "forecasts.parquet", "weights.parquet", "returns.parquet", "metrics.json", "report.html"):
+    for name in (
+        "config.toml",
+        "manifest.json",
+        "forecasts.parquet",
+        "weights.parquet",
+        "returns.parquet",
+        "metrics.json",
+        "report.html",
+    ):
         assert (run / name).exists(), name
     m = read_json(run / "manifest.json")
     assert m["status"] == "complete" and m["models"] == ["loghar", "gru"] and m["seeds"] == {"gru": 0}
@@ -88,11 +96,16 @@ def test_list_report_and_compare(finished, capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "config.toml").write_text((run / "config.toml").read_text())
-    with pytest.raises(StoredResultsError, match=r"has no stored features.parquet.*Hint: a run made by an older tradecast, or one that did not finish"):
+    with pytest.raises(
+        StoredResultsError,
+        match=r"has no stored features.parquet.*Hint: a run made by an older tradecast, or one that did not finish",
+    ):
         compare_runs(run, empty)  # no results to compare: refused, not a column of NaN
     other = tmp_path / "other"
     shutil.copytree(run, other)
-    (other / "config.toml").write_text((run / "config.toml").read_text().replace("regime_lookback = 60", "regime_lookback = 90"))
+    (other / "config.toml").write_text(
+        (run / "config.toml").read_text().replace("regime_lookback = 60", "regime_lookback = 90")
+    )
     diff, forecasts, strategies = compare_runs(run, other)
     assert diff.index.tolist() == ["strategy.regime_lookback"]
     assert (forecasts["difference"] == 0).all() and set(forecasts.index.get_level_values("model")) == {"loghar", "gru"}
@@ -116,7 +129,12 @@ def test_killed_run_resumes_with_the_same_results(tmp_path):
     env = {**os.environ, "CI": "true"}
     exe = [sys.executable, "-m", "engine.cli"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([*exe, "run", str(cfg), "--run-dir", str(killed), "--no-tearsheets"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*exe, "run", str(cfg), "--run-dir", str(killed), "--no-tearsheets"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while len(list((killed / "folds").rglob("*.parquet"))) < 4 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -125,13 +143,27 @@ def test_killed_run_resumes_with_the_same_results(tmp_path):
     done_before = {p.name: p.stat().st_mtime_ns for p in (killed / "folds").rglob("*.parquet")}
     assert done_before and read_json(killed / "manifest.json")["status"] == "running"
     assert not (killed / "report.html").exists()
-    subprocess.run([*exe, "run", "--resume", str(killed), "--no-tearsheets"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*exe, "run", "--resume", str(killed), "--no-tearsheets"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     after = {p.name: p.stat().st_mtime_ns for p in (killed / "folds").rglob("*.parquet")}
     assert all(after[n] == t for n, t in done_before.items()), "finished folds were not fitted again"
     assert read_json(killed / "manifest.json")["status"] == "complete"
     clean = tmp_path / "clean"
-    subprocess.run([*exe, "run", str(cfg), "--run-dir", str(clean), "--no-tearsheets"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    pd.testing.assert_frame_equal(pd.read_parquet(killed / "forecasts.parquet"), pd.read_parquet(clean / "forecasts.parquet"))
+    subprocess.run(
+        [*exe, "run", str(cfg), "--run-dir", str(clean), "--no-tearsheets"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(killed / "forecasts.parquet"), pd.read_parquet(clean / "forecasts.parquet")
+    )
     assert read_json(killed / "metrics.json") == read_json(clean / "metrics.json")
 
 
@@ -157,7 +189,9 @@ def test_report_reads_stored_results_and_fits_nothing(finished, tmp_path, monkey
     monkeypatch.setattr("engine.job.prepare", refuse)
     assert main(["report", str(copy), "--no-tearsheets"]) == 0
     out = capsys.readouterr().out
-    assert "nothing was refitted" in out and "read the stored results of 2 models on 1 symbol(s)" in out, "the terminal says what it does"
+    assert "nothing was refitted" in out and "read the stored results of 2 models on 1 symbol(s)" in out, (
+        "the terminal says what it does"
+    )
     after = _tree(copy)
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed == {"manifest.json", "report.html"}
@@ -169,7 +203,7 @@ def test_report_reads_stored_results_and_fits_nothing(finished, tmp_path, monkey
     assert "nothing was refitted and no data source was read" in text
     # the same numbers as the run's own report: the leaderboard cells are identical
     original = (run / "report.html").read_text()
-    board = lambda t: t[t.index('id="leaderboard"'):t.index('id="regimes"')]  # noqa: E731
+    board = lambda t: t[t.index('id="leaderboard"') : t.index('id="regimes"')]  # noqa: E731
     assert board(text) == board(original)
 
 
@@ -193,8 +227,14 @@ def test_compare_uses_the_dates_both_runs_have(tmp_path):
     from signals.losses import qlike
 
     def run(name: str, start: str) -> Path:
-        cfg = from_dict({"name": name, "walkforward": {"start": start}, "strategy": {"regime_lookback": 60},
-                         "forecasters": [{"name": "loghar", "type": "har", "log": True}]})
+        cfg = from_dict(
+            {
+                "name": name,
+                "walkforward": {"start": start},
+                "strategy": {"regime_lookback": 60},
+                "forecasters": [{"name": "loghar", "type": "har", "log": True}],
+            }
+        )
         run_job(cfg, tmp_path / name, tearsheets=False, echo=lambda *_: None)
         return tmp_path / name
 
@@ -209,22 +249,40 @@ def test_compare_uses_the_dates_both_runs_have(tmp_path):
     y = feats["rv"].reindex(common)
     assert row["a"] == pytest.approx(qlike(y.to_numpy(), fa.loc[common, "loghar"].to_numpy()), rel=1e-12)
     assert row["b"] == pytest.approx(qlike(y.to_numpy(), fb.loc[common, "loghar"].to_numpy()), rel=1e-12)
-    assert row["a"] != pytest.approx(qlike(feats["rv"].reindex(fa.index).to_numpy(), fa["loghar"].to_numpy()), rel=1e-6), "not a's own window"
+    assert row["a"] != pytest.approx(
+        qlike(feats["rv"].reindex(fa.index).to_numpy(), fa["loghar"].to_numpy()), rel=1e-6
+    ), "not a's own window"
     assert (strategies["from"] >= "2017-01-01").all()
 
 
 def test_list_is_newest_first_and_survives_damaged_folders(tmp_path):
-    for name, started in (("old", "2026-01-01T00:00:00"), ("new", "2026-06-01T00:00:00"), ("mid", "2026-03-01T00:00:00")):
+    for name, started in (
+        ("old", "2026-01-01T00:00:00"),
+        ("new", "2026-06-01T00:00:00"),
+        ("mid", "2026-03-01T00:00:00"),
+    ):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "manifest.json").write_text(f'{{"status": "complete", "started": "{started}", "models": ["a"]}}')
+        (tmp_path / name / "manifest.json").write_text(
+            f'{{"status": "complete", "started": "{started}", "models": ["a"]}}'
+        )
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text('{"status": "comp')
     (tmp_path / "failed").mkdir()
-    (tmp_path / "failed" / "manifest.json").write_text('{"status": "failed", "started": "2026-02-01T00:00:00", "error": "DataError: bad bar"}')
+    (tmp_path / "failed" / "manifest.json").write_text(
+        '{"status": "failed", "started": "2026-02-01T00:00:00", "error": "DataError: bad bar"}'
+    )
     (tmp_path / "two").mkdir()
     (tmp_path / "two" / "manifest.json").write_text('{"status": "complete", "started": "2026-05-01T00:00:00"}')
-    board = [{"symbol": s, "model": m, "target": "variance", "horizon": h, "qlike": q}
-             for s, m, h, q in (("A", "gru", 1, 0.30), ("A", "har", 1, 0.35), ("B", "har", 1, 0.50), ("B", "gru", 1, 0.55), ("B", "h5", 5, 0.10))]
+    board = [
+        {"symbol": s, "model": m, "target": "variance", "horizon": h, "qlike": q}
+        for s, m, h, q in (
+            ("A", "gru", 1, 0.30),
+            ("A", "har", 1, 0.35),
+            ("B", "har", 1, 0.50),
+            ("B", "gru", 1, 0.55),
+            ("B", "h5", 5, 0.10),
+        )
+    ]
     store.write_json(tmp_path / "two" / "metrics.json", {"leaderboard": board})
     runs = list_runs(tmp_path)
     assert runs["run"].tolist()[:5] == ["new", "two", "mid", "failed", "old"] and runs["run"].iloc[-1] == "broken"

@@ -23,4 +23,7 @@ def test_sp500_summary_facts():
 
 def test_close_only_summary_says_what_is_missing():
     text = format_summary(load("embedded:vix"))
-    assert "close_to_close" in text and "(close only: parkinson, garman_klass, rogers_satchell, yang_zhang need open, high and low)" in text
+    assert (
+        "close_to_close" in text
+        and "(close only: parkinson, garman_klass, rogers_satchell, yang_zhang need open, high and low)" in text
+    )

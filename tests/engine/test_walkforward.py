@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ParameterError
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.audit import CausalityError
 from signals.batched import BatchedRnnUniverse
-from core.errors import ParameterError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
@@ -37,7 +37,12 @@ def frame():
 
 @pytest.fixture(scope="module")
 def models():
-    return {"garch": GarchForecaster(), "loghar": HarForecaster(log=True), "ewma": EwmaForecaster(), "lstm": RnnForecaster(**TINY_RNN)}
+    return {
+        "garch": GarchForecaster(),
+        "loghar": HarForecaster(log=True),
+        "ewma": EwmaForecaster(),
+        "lstm": RnnForecaster(**TINY_RNN),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,10 @@ def test_result_shape(frame, cold):
     assert fc.drop(columns="fold").notna().all().all()
     assert set(cold.fits.columns) >= {"fit_seconds", "n_train", "converged", "best_epoch"}
     assert len(cold.fits) == 4 * 3  # models x folds (2008, 2009, 2010)
-    assert cold.fits.loc[("SP500", "garch", 0), "converged"] is True or cold.fits.loc[("SP500", "garch", 0), "converged"] == True  # noqa: E712
+    assert (
+        cold.fits.loc[("SP500", "garch", 0), "converged"] is True
+        or cold.fits.loc[("SP500", "garch", 0), "converged"] == True
+    )
     assert len(cold.histories) == 3  # the network's training curves, one per fold
     score = cold.score()
     assert list(score.columns) == ["n", "qlike", "mse"] and (score["qlike"] > 0).all()
@@ -68,7 +76,9 @@ def test_engine_forecast_equals_a_fit_by_hand(frame, models, cold):
         dates = pd.DatetimeIndex(rng.choice(frame.index[fold.test], 5, replace=False))
         for name, model in models.items():
             by_hand = model.clone().fit(train).predict(frame, dates)
-            np.testing.assert_allclose(fc.loc[dates, name].to_numpy(), by_hand.to_numpy(), rtol=1e-12, err_msg=f"{name} fold {fold.id}")
+            np.testing.assert_allclose(
+                fc.loc[dates, name].to_numpy(), by_hand.to_numpy(), rtol=1e-12, err_msg=f"{name} fold {fold.id}"
+            )
 
 
 def test_warm_start_equals_a_warm_chain_by_hand(frame, models):
@@ -122,7 +132,11 @@ def test_pooled_network_is_one_fit_across_assets(frame, tmp_path):
             dates = f.index[fold.test]
             np.testing.assert_allclose(res.for_symbol(sym).loc[dates, "lstm"], by_hand.predict(f, dates), rtol=1e-12)
     # HAR cannot pool: it stays one model per asset
-    har_b = HarForecaster().fit(frames["NDX"].iloc[res.folds["NDX"][0].train]).predict(frames["NDX"], frames["NDX"].index[res.folds["NDX"][0].test])
+    har_b = (
+        HarForecaster()
+        .fit(frames["NDX"].iloc[res.folds["NDX"][0].train])
+        .predict(frames["NDX"], frames["NDX"].index[res.folds["NDX"][0].test])
+    )
     np.testing.assert_allclose(res.for_symbol("NDX").loc[har_b.index, "har"], har_b, rtol=1e-12)
     # one pooled fit serves both assets: each is charged half of it, not the whole
     lstm = res.fits.xs("lstm", level="model")
@@ -147,7 +161,10 @@ def test_universe_trained_as_one_grouped_model_equals_one_fit_per_asset(frame):
 
 def test_pooling_needs_a_shared_calendar(frame):
     other = nasdaq().drop(index=pd.Timestamp("2009-06-01"))
-    with pytest.raises(ParameterError, match=r"pooled=True needs the assets to share trading dates, but the folds of NDX and SPX differ"):
+    with pytest.raises(
+        ParameterError,
+        match=r"pooled=True needs the assets to share trading dates, but the folds of NDX and SPX differ",
+    ):
         walk_forward({"SPX": frame, "NDX": other}, {"lstm": RnnForecaster(**TINY_RNN)}, SPLIT, pooled=True)
 
 
@@ -197,7 +214,9 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
 
     m = {"garch": GarchForecaster()}
     full = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
-    assert walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path).fits["cached"].all(), "stored states are read back"
+    assert walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path).fits["cached"].all(), (
+        "stored states are read back"
+    )
     states = sorted(tmp_path.rglob("*.state.npz"))
     assert len(states) == 3 and not list(tmp_path.rglob("*.pkl")), "fitted state is stored as arrays, not pickles"
     marker = tmp_path / "marker"
@@ -207,7 +226,9 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
     states[1].with_suffix("").with_suffix(".model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
     again = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
     assert not marker.exists(), "no stored file ran code"
-    assert again.fits["cached"].tolist() == [False, False, True], "a state file that does not parse is refitted, never used"
+    assert again.fits["cached"].tolist() == [False, False, True], (
+        "a state file that does not parse is refitted, never used"
+    )
     pd.testing.assert_frame_equal(again.forecasts, full.forecasts)
 
 
@@ -230,13 +251,22 @@ def test_killed_run_resumes_without_redoing_finished_folds(tmp_path):
     assert refits == total - finished, "finished folds were not recomputed"
     # the resumed output equals an uninterrupted run
     env["TRADECAST_FIT_LOG"] = str(tmp_path / "clean.log")
-    subprocess.run([sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "clean"), str(tmp_path / "clean.parquet")], cwd=ROOT, env=env, check=True)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), pd.read_parquet(tmp_path / "clean.parquet"))
+    subprocess.run(
+        [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "clean"), str(tmp_path / "clean.parquet")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "out.parquet"), pd.read_parquet(tmp_path / "clean.parquet")
+    )
 
 
 def test_audit_passes_honest_models_and_catches_a_leak(frame, models):
     walk_forward(frame, {"loghar": models["loghar"], "garch": models["garch"]}, SPLIT, audit=True)
-    with pytest.raises(CausalityError, match=r"audit of 'leaky' on SP500, fold \d: leaky: the forecast for 20\d\d-\d\d-\d\d changed"):
+    with pytest.raises(
+        CausalityError, match=r"audit of 'leaky' on SP500, fold \d: leaky: the forecast for 20\d\d-\d\d-\d\d changed"
+    ):
         walk_forward(frame, {"leaky": Leaky()}, SPLIT, audit=True)
 
 
@@ -257,13 +287,22 @@ def test_progress_speaks_where_the_output_is_not_a_terminal(frame, capsys, monke
     ("call", "match"),
     [
         (lambda f: walk_forward([1, 2], {"h": HarForecaster()}, SPLIT), r"data must be a feature frame or a dict"),
-        (lambda f: walk_forward(f, [HarForecaster(), HarForecaster(log=False)], SPLIT), r"two forecasters are named 'har'; pass a dict"),
+        (
+            lambda f: walk_forward(f, [HarForecaster(), HarForecaster(log=False)], SPLIT),
+            r"two forecasters are named 'har'; pass a dict",
+        ),
         (lambda f: walk_forward(f, {"x": object()}, SPLIT), r"'x' is a object, not a forecaster"),
         (lambda f: walk_forward(f, {}, SPLIT), r"no forecasters given"),
         (lambda f: walk_forward(f, {"h": HarForecaster()}, "yearly"), r"splitter must be a WalkForward; got str"),
         (lambda f: walk_forward(f, {"h": HarForecaster()}, SPLIT, n_jobs=0), r"n_jobs must be an integer >= 1; got 0"),
-        (lambda f: walk_forward(f, {"h": HarForecaster()}, SPLIT, executor="dask"), r"executor must be one of 'process', 'ray'; got 'dask'"),
-        (lambda f: walk_forward(f, {"h": HarForecaster()}, SPLIT, warm_start="hot"), r"warm_start must be one of 'cold', 'warm'; got 'hot'"),
+        (
+            lambda f: walk_forward(f, {"h": HarForecaster()}, SPLIT, executor="dask"),
+            r"executor must be one of 'process', 'ray'; got 'dask'",
+        ),
+        (
+            lambda f: walk_forward(f, {"h": HarForecaster()}, SPLIT, warm_start="hot"),
+            r"warm_start must be one of 'cold', 'warm'; got 'hot'",
+        ),
     ],
 )
 def test_bad_arguments(frame, call, match):

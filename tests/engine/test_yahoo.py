@@ -1,5 +1,6 @@
 """The yfinance path, offline: yfinance.download is replaced by frames shaped as
-yfinance 1.x returns them (tests/engine/yf_frames.py)."""
+yfinance 1.x returns them (tests/engine/yf_frames.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import yahoo
 from core.atomic import read_parquet_checked
+from engine import yahoo
 from engine.data import DataError, DataWarning, load, symbols
 from tests.engine import yf_frames
 
@@ -54,7 +55,7 @@ def test_single_ticker_downloads_once_then_reads_cache(fake, tmp_path):
     assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
     expected = yf_frames.history("SPY", DATES.tz_localize("America/New_York"))
     np.testing.assert_allclose(bars["close"], expected["Close"].to_numpy()[: len(bars)])
-    (tickers, kwargs), = fake.calls
+    ((tickers, kwargs),) = fake.calls
     assert tickers == ["SPY"]
     # our end is inclusive, yfinance's exclusive: one day is added
     assert kwargs["start"] == "2022-01-03" and kwargs["end"] == "2022-02-26"
@@ -101,7 +102,9 @@ def test_different_calendars_are_gaps_unless_filled(monkeypatch, tmp_path):
 
 def test_failed_ticker_names_cache_and_offline_alternatives(monkeypatch, tmp_path):
     monkeypatch.setattr(yahoo, "yf_download", FakeYahoo(failed=("XYZ",)))
-    with pytest.raises(DataError, match=rf"yfinance returned no data for XYZ.*cache at {tmp_path} holds no usable copy.*embedded:sp500"):
+    with pytest.raises(
+        DataError, match=rf"yfinance returned no data for XYZ.*cache at {tmp_path} holds no usable copy.*embedded:sp500"
+    ):
         load("yfinance:SPY,XYZ", cache_dir=tmp_path)
     # the ticker that worked was cached all the same
     assert len(list(tmp_path.glob("SPY__*.parquet"))) == 1
@@ -109,7 +112,10 @@ def test_failed_ticker_names_cache_and_offline_alternatives(monkeypatch, tmp_pat
 
 def test_network_error_is_explained(fake, tmp_path):
     fake.error = ConnectionError("Failed to resolve host")
-    with pytest.raises(DataError, match=r"no data for SPY \(ConnectionError: Failed to resolve host\).*network may be unreachable.*csv:PATH"):
+    with pytest.raises(
+        DataError,
+        match=r"no data for SPY \(ConnectionError: Failed to resolve host\).*network may be unreachable.*csv:PATH",
+    ):
         load("yfinance:SPY", cache_dir=tmp_path)
 
 

@@ -14,5 +14,11 @@ if __name__ == "__main__":
     run_dir, out = sys.argv[1], sys.argv[2]
     n_jobs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     frame = sp500()
-    result = walk_forward(frame, {"slow": LoggedHar(delay=0.25)}, WalkForward(start="2008-01-01", refit_every=63), run_dir=run_dir, n_jobs=n_jobs)
+    result = walk_forward(
+        frame,
+        {"slow": LoggedHar(delay=0.25)},
+        WalkForward(start="2008-01-01", refit_every=63),
+        run_dir=run_dir,
+        n_jobs=n_jobs,
+    )
     result.forecasts.to_parquet(out)

@@ -48,7 +48,9 @@ def download(
     dfs = {}
     for t in tickers:
         if t in failed:
-            empty = pd.DataFrame(index=[], data={c: np.nan for c in ("Open", "High", "Low", "Close", "Adj Close", "Volume")})
+            empty = pd.DataFrame(
+                index=[], data={c: np.nan for c in ("Open", "High", "Low", "Close", "Adj Close", "Volume")}
+            )
             empty.index.name = "Date"
             dfs[t] = empty
             continue

@@ -25,6 +25,13 @@ def test_volatility_showdown_notebook_runs(monkeypatch):
 
 
 def test_example_script_runs_quick():
-    out = subprocess.run([sys.executable, "examples/walk_forward_backtest.py", "--quick"], cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
+    out = subprocess.run(
+        [sys.executable, "examples/walk_forward_backtest.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CI": "true"},
+    )
     assert "qlike_vs_loghar" in out.stdout and "buy_and_hold" in out.stdout
     assert len((ROOT / "examples" / "walk_forward_backtest.py").read_text().splitlines()) < 60

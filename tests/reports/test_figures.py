@@ -27,8 +27,12 @@ def test_attention_chart_shows_uniform_weights_as_uniform(drawn):
 
 
 def test_training_curves_have_a_legend_of_folds(drawn):
-    h = pd.DataFrame({"train_loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}, index=pd.RangeIndex(1, 4, name="epoch"))
-    figures.training_curves({("SPX", "gru", 0): h, ("SPX", "gru", 1): h * 0.9, ("SPX", "lstm", 0): h}, {0: "2008", 1: "2009"})
+    h = pd.DataFrame(
+        {"train_loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}, index=pd.RangeIndex(1, 4, name="epoch")
+    )
+    figures.training_curves(
+        {("SPX", "gru", 0): h, ("SPX", "gru", 1): h * 0.9, ("SPX", "lstm", 0): h}, {0: "2008", 1: "2009"}
+    )
     axes = drawn[0].axes
     assert [ax.get_title() for ax in axes] == ["gru", "lstm"], "short titles that do not overlap"
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["2008", "2009"]
@@ -40,5 +44,7 @@ def test_weights_are_drawn_as_monthly_means(drawn):
     figures.weights_and_turnover({"regime": flip}, {"regime": flip.diff().abs()})
     top = drawn[0].axes[0]
     (line,) = top.get_lines()
-    assert len(line.get_ydata()) <= 7 and np.allclose(line.get_ydata(), 0.5, atol=0.05), "a month of flips is half invested, not a smear"
+    assert len(line.get_ydata()) <= 7 and np.allclose(line.get_ydata(), 0.5, atol=0.05), (
+        "a month of flips is half invested, not a smear"
+    )
     assert all(ax.get_legend() is not None for ax in drawn[0].axes)

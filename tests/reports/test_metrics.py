@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.metrics import point_metrics, price_metrics
+from reports.metrics import (
+    diebold_mariano,
+    forecast_table,
+    mincer_zarnowitz,
+    model_confidence_set,
+    point_metrics,
+    price_metrics,
+    regimes,
+    split_table,
+)
 from signals.autoreg import ArForecaster
 from tests.signals.frames import sp500
 
@@ -19,7 +28,13 @@ def test_point_metrics_by_hand():
     assert m["r2"] == pytest.approx(1 - 2 / 2)  # SST = 2
     assert m["direction"] == 1.0
     # y = (1, -1), f = (-1, -2) after dropping the NaN pair: errors (2, 1), SST = 2, one sign right
-    assert point_metrics([1.0, -1.0, np.nan], [-1.0, -2.0, 5.0]) == {"n": 2, "mae": 1.5, "rmse": pytest.approx(np.sqrt(2.5)), "r2": pytest.approx(1 - 5 / 2), "direction": 0.5}
+    assert point_metrics([1.0, -1.0, np.nan], [-1.0, -2.0, 5.0]) == {
+        "n": 2,
+        "mae": 1.5,
+        "rmse": pytest.approx(np.sqrt(2.5)),
+        "r2": pytest.approx(1 - 5 / 2),
+        "direction": 0.5,
+    }
 
 
 def test_price_levels_flatter_and_returns_tell_the_truth():
@@ -42,8 +57,6 @@ def test_price_levels_flatter_and_returns_tell_the_truth():
 
 
 # --------------------------------------------------------------------------- forecast evaluation
-
-from reports.metrics import diebold_mariano, forecast_table, mincer_zarnowitz, model_confidence_set, regimes, split_table  # noqa: E402
 
 
 def test_forecast_table_losses_by_hand():
@@ -75,7 +88,11 @@ def test_diebold_mariano_equals_hac_regression_on_a_constant():
 def test_mincer_zarnowitz_by_hand():
     f = np.array([1.0, 2.0, 3.0, 4.0])
     mz = mincer_zarnowitz(0.5 + 2 * f, f)  # exact line
-    assert mz["mz_intercept"] == pytest.approx(0.5) and mz["mz_slope"] == pytest.approx(2.0) and mz["mz_r2"] == pytest.approx(1.0)
+    assert (
+        mz["mz_intercept"] == pytest.approx(0.5)
+        and mz["mz_slope"] == pytest.approx(2.0)
+        and mz["mz_r2"] == pytest.approx(1.0)
+    )
 
 
 def test_mcs_keeps_the_true_model():
@@ -86,7 +103,9 @@ def test_mcs_keeps_the_true_model():
     true = 1e-4 * np.exp(np.cumsum(rng.normal(0, 0.05, n)))
     y = true * rng.chisquare(1, n)
     idx = pd.bdate_range("2010-01-01", periods=n)
-    fc = pd.DataFrame({"true": true, "high": 1.3 * true, "low": 0.6 * true, "const": np.full(n, true.mean())}, index=idx)
+    fc = pd.DataFrame(
+        {"true": true, "high": 1.3 * true, "low": 0.6 * true, "const": np.full(n, true.mean())}, index=idx
+    )
     t = forecast_table(fc, pd.Series(y, index=idx), baseline="const", mcs_reps=300)
     assert bool(t.loc["true", "in_mcs"])
     assert not bool(t.loc["const", "in_mcs"]) and not bool(t.loc["low", "in_mcs"])
@@ -123,7 +142,10 @@ def test_pesaran_timmermann_by_hand_and_against_the_contingency_test():
     rng = np.random.default_rng(0)
     y = rng.normal(size=2000)
     f = 0.2 * y + rng.normal(size=2000) + 0.3
-    table = [[np.sum((y > 0) & (f > 0)), np.sum((y > 0) & (f < 0))], [np.sum((y < 0) & (f > 0)), np.sum((y < 0) & (f < 0))]]
+    table = [
+        [np.sum((y > 0) & (f > 0)), np.sum((y > 0) & (f < 0))],
+        [np.sum((y < 0) & (f > 0)), np.sum((y < 0) & (f < 0))],
+    ]
     chi2 = chi2_contingency(table, correction=False)[0]
     pt = pesaran_timmermann(y, f)
     assert pt["pt_stat"] ** 2 == pytest.approx(chi2 * 2000 / 1999, rel=1e-9)
@@ -136,8 +158,14 @@ def test_return_table_against_its_benchmarks_by_hand():
     test = frame.loc["2009-01-01":].index
     rng = np.random.default_rng(3)
     y = frame["return"].shift(-0).reindex(test)
-    fc = pd.DataFrame({"noisy": 0.3 * y + rng.normal(0, 0.004, len(test)), "zero": 0.0,
-                       "mean": historical_mean_forecast(frame, test)}, index=test)
+    fc = pd.DataFrame(
+        {
+            "noisy": 0.3 * y + rng.normal(0, 0.004, len(test)),
+            "zero": 0.0,
+            "mean": historical_mean_forecast(frame, test),
+        },
+        index=test,
+    )
     t = return_table(fc, frame, mcs_reps=100)
     ok = y.notna()
     sse = lambda f: float(((y[ok] - f[ok]) ** 2).sum())  # noqa: E731
@@ -160,10 +188,16 @@ def test_price_table_judges_against_the_random_walk():
     fc = pd.DataFrame({"rw": last, "drift": last * 1.001}, index=test)
     t = price_table(fc, frame, mcs_reps=100)
     y = frame["close"].reindex(test)
-    assert t.loc["rw", "skill_vs_rw"] == 0 and t.loc["rw", "r2"] > 0.98, "level R² near 1 is what the random walk scores"
+    assert t.loc["rw", "skill_vs_rw"] == 0 and t.loc["rw", "r2"] > 0.98, (
+        "level R² near 1 is what the random walk scores"
+    )
     assert t.loc["drift", "mape"] == pytest.approx(100 * float(((y - 1.001 * last).abs() / y).mean()), rel=1e-12)
-    assert t.loc["drift", "skill_vs_rw"] == pytest.approx(1 - float(((y - 1.001 * last) ** 2).mean()) / float(((y - last) ** 2).mean()), rel=1e-12)
-    assert np.isnan(t.loc["rw", "direction"]) and t.loc["drift", "direction"] == pytest.approx(float((y > last).mean()), rel=1e-12)
+    assert t.loc["drift", "skill_vs_rw"] == pytest.approx(
+        1 - float(((y - 1.001 * last) ** 2).mean()) / float(((y - last) ** 2).mean()), rel=1e-12
+    )
+    assert np.isnan(t.loc["rw", "direction"]) and t.loc["drift", "direction"] == pytest.approx(
+        float((y > last).mean()), rel=1e-12
+    )
 
 
 def test_absolute_return_table_against_the_historical_mean_by_hand():
@@ -179,6 +213,8 @@ def test_absolute_return_table_against_the_historical_mean_by_hand():
     sse = lambda f: float(((y[ok] - f[ok]) ** 2).sum())  # noqa: E731
     assert t.loc["mean", "r2_vs_mean"] == pytest.approx(0.0, abs=1e-12)
     assert t.loc["rv", "r2_vs_mean"] == pytest.approx(1 - sse(rv_based) / sse(mean), rel=1e-10)
-    assert t.loc["rv", "r2_vs_mean"] > 0.05 and t.loc["rv", "dm_stat_vs_mean"] < 0, "yesterday's range beats the long-run mean"
+    assert t.loc["rv", "r2_vs_mean"] > 0.05 and t.loc["rv", "dm_stat_vs_mean"] < 0, (
+        "yesterday's range beats the long-run mean"
+    )
     # the benchmark itself, computed another way, equals it to rounding: no DM test on rounding noise
     assert np.isnan(t.loc["mean", "dm_pvalue_vs_mean"])

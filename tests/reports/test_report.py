@@ -68,7 +68,12 @@ def test_strategies_and_tear_sheets_share_one_window(report_path):
 
 
 def _chromium() -> str | None:
-    return os.environ.get("TRADECAST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    return (
+        os.environ.get("TRADECAST_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
 
 
 @contextlib.contextmanager
@@ -84,7 +89,15 @@ def _browser_page(**page_options):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=exe,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         page = browser.new_page(**page_options)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -101,11 +114,16 @@ def test_report_in_a_real_browser(report_path, tmp_path):
         for s in SECTIONS:
             assert page.locator(f"section#{s}").count() == 1, s
             assert page.locator(f"section#{s} h2").inner_text()
-        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+        sizes = page.eval_on_selector_all(
+            "img",
+            "els => els.map(e => [e.naturalWidth, e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
+        )
         assert sizes and all(n > 0 and w > 0 and h > 0 for n, w, h in sizes), sizes
         # no table shown at once is wider than its card (the full tables are folded in <details>)
         overflow = page.eval_on_selector_all(
-            "section table", "els => els.filter(e => !e.closest('details')).map(e => [e.scrollWidth, e.closest('section').clientWidth])")
+            "section table",
+            "els => els.filter(e => !e.closest('details')).map(e => [e.scrollWidth, e.closest('section').clientWidth])",
+        )
         assert overflow and all(w <= card for w, card in overflow), overflow
         assert page.locator("section#summary .headline li").count() >= 2, "the report opens with what the run found"
         frames = page.eval_on_selector_all("iframe.tearsheet", "els => els.map(e => e.getBoundingClientRect().height)")
@@ -126,7 +144,8 @@ HOSTILE_SYMBOL = "<img src=x onerror=document.title='pwned'>"
 @pytest.fixture(scope="module")
 def hostile_report(tmp_path_factory) -> Path:
     """A report whose symbol, model and run names are markup: built through the API,
-    which (unlike a config) does not refuse such names."""
+    which (unlike a config) does not refuse such names.
+    """
     from engine.job import trade_forecasts
     from engine.splits import WalkForward
     from engine.walkforward import walk_forward
@@ -137,10 +156,20 @@ def hostile_report(tmp_path_factory) -> Path:
     from tests.signals.frames import sp500
 
     frame = sp500()
-    result = walk_forward({HOSTILE_SYMBOL: frame}, {HOSTILE_MODEL: EwmaForecaster(), "loghar": HarForecaster(log=True)}, WalkForward(start="2009-01-01"))
+    result = walk_forward(
+        {HOSTILE_SYMBOL: frame},
+        {HOSTILE_MODEL: EwmaForecaster(), "loghar": HarForecaster(log=True)},
+        WalkForward(start="2009-01-01"),
+    )
     tables, backtests = trade_forecasts(StrategySpec(regime_lookback=60), result)
-    inputs = ReportInputs(title=f"tradecast: {HOSTILE_MODEL}", summary={"data": HOSTILE_SYMBOL, "models": HOSTILE_MODEL}, result=result,
-                          strategies=backtests, strategy_tables=tables, tearsheets=True)
+    inputs = ReportInputs(
+        title=f"tradecast: {HOSTILE_MODEL}",
+        summary={"data": HOSTILE_SYMBOL, "models": HOSTILE_MODEL},
+        result=result,
+        strategies=backtests,
+        strategy_tables=tables,
+        tearsheets=True,
+    )
     return write_report(inputs, tmp_path_factory.mktemp("hostile") / "report.html")
 
 
@@ -161,7 +190,11 @@ def test_hostile_names_render_as_text_in_a_browser(hostile_report):
         assert page.locator("img[src='x']").count() == 0
         assert len(page.frames) == 3, "the page and its two tear sheets"
         for frame in page.frames[1:]:
-            assert frame.title() != "pwned" and frame.locator("img[src='x']").count() == 0 and frame.locator("script").count() == 0
+            assert (
+                frame.title() != "pwned"
+                and frame.locator("img[src='x']").count() == 0
+                and frame.locator("script").count() == 0
+            )
             assert HOSTILE_SYMBOL in frame.locator("h1").inner_text(), "the tear sheet's title shows the name as text"
     assert errors == [], errors
 
@@ -174,7 +207,9 @@ def test_tearsheet_is_quiet_and_offline(caplog, capfd):
 
     idx = pd.bdate_range("2015-01-01", periods=300)
     rng = np.random.default_rng(0)
-    doc = tearsheet_html(pd.Series(rng.normal(0, 0.01, 300), index=idx), pd.Series(rng.normal(0, 0.01, 300), index=idx), title="t")
+    doc = tearsheet_html(
+        pd.Series(rng.normal(0, 0.01, 300), index=idx), pd.Series(rng.normal(0, 0.01, 300), index=idx), title="t"
+    )
     assert "<html" in doc.lower() and 'onload="save()"' not in doc and "shortcut icon" not in doc
     assert "\ufe6a" not in doc and "Benchmark: buy and hold" in doc and "BUY AND HOLD" not in doc
     out = capfd.readouterr()
@@ -184,17 +219,27 @@ def test_tearsheet_is_quiet_and_offline(caplog, capfd):
 
 def test_the_report_opens_with_what_the_run_found(report_path):
     text = report_path.read_text(encoding="utf-8")
-    top = text[text.index('<section id="summary">'):text.index('<section id="leaderboard">')]
+    top = text[text.index('<section id="summary">') : text.index('<section id="leaderboard">')]
     assert top.index("What this run found") < top.index("<dl")
-    assert re.search(r"best variance forecaster \w+: QLIKE [\d.]+(, [\d.]+ of loghar&#x27;s \(Diebold–Mariano p = [\d.e-]+, (not )?significant at 5 %\))?", top)
-    assert re.search(r"best strategy \w+/\w+ on \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: Sharpe [\d.-]+, [+-][\d.]+ ± [\d.]+ against buy and hold", top)
-    assert re.search(r"Chosen after the fact as the best of \d+, so its gap flatters it", top), "a selection is said to be one"
+    assert re.search(
+        r"best variance forecaster \w+: QLIKE [\d.]+(, [\d.]+ of loghar&#x27;s \(Diebold–Mariano p = [\d.e-]+, (not "
+        r")?significant at 5 %\))?",
+        top,
+    )
+    assert re.search(
+        r"best strategy \w+/\w+ on \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: Sharpe [\d.-]+, [+-][\d.]+ ± [\d.]+ against "
+        r"buy and hold",
+        top,
+    )
+    assert re.search(r"Chosen after the fact as the best of \d+, so its gap flatters it", top), (
+        "a selection is said to be one"
+    )
     assert "The config, as TOML" in top
 
 
 def test_the_report_says_what_each_model_cost(report_path):
     text = report_path.read_text(encoding="utf-8")
-    training = text[text.index('<section id="training">'):text.index('<section id="strategies">')]
+    training = text[text.index('<section id="training">') : text.index('<section id="strategies">')]
     assert "Cost per model" in training and "fit_seconds_per_fold" in training
     # the GRU(8) with attention: its parameter count is in the table, by hand from the layer sizes
     gru = 3 * (3 * 8 + 8 * 8 + 2 * 8)  # three gates, weights from the 3 inputs and the 8 states, two biases each

@@ -31,7 +31,9 @@ def nasdaq() -> pd.DataFrame:
     return _nasdaq().copy()
 
 
-def simulate_garch(n: int, omega: float, alpha: float, beta: float, seed: int, mu: float = 0.0) -> tuple[pd.DataFrame, pd.Series]:
+def simulate_garch(
+    n: int, omega: float, alpha: float, beta: float, seed: int, mu: float = 0.0
+) -> tuple[pd.DataFrame, pd.Series]:
     """GARCH(1,1) daily log returns with normal shocks, as a feature frame.
 
     Returns the frame (close, return, rv = squared return) and the true

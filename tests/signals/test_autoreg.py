@@ -57,7 +57,10 @@ def test_mlp_is_reproducible_and_learns_ar1(ar1):
     [
         (lambda: ArForecaster(lags=0), r"ArForecaster: lags must be an integer >= 1; got 0"),
         (lambda: ArForecaster(features="return"), r"features must be a non-empty tuple of column names; got 'return'"),
-        (lambda: MlpForecaster(hidden=(8, -1)), r"hidden must be a non-empty tuple of integers >= 1; got \(8, -1\). Hint: \(32, 16\)"),
+        (
+            lambda: MlpForecaster(hidden=(8, -1)),
+            r"hidden must be a non-empty tuple of integers >= 1; got \(8, -1\). Hint: \(32, 16\)",
+        ),
         (lambda: ArForecaster(target="variance"), r"target='variance' is not supported"),
     ],
 )
@@ -68,12 +71,20 @@ def test_bad_hyperparameters(ar1, make, match):
 
 def test_mlp_training_options_reach_scikit_learn(ar1):
     train = ar1.iloc[:1500]
-    m = MlpForecaster(hidden=(4,), lags=3, max_iter=50, shuffle=True, validation_fraction=0.3, early_stopping=False).fit(train)
+    m = MlpForecaster(
+        hidden=(4,), lags=3, max_iter=50, shuffle=True, validation_fraction=0.3, early_stopping=False
+    ).fit(train)
     assert (m.model_.shuffle, m.model_.validation_fraction, m.model_.early_stopping) == (True, 0.3, False)
     default = MlpForecaster(hidden=(4,), lags=3, max_iter=50).fit(train)
-    assert (default.model_.shuffle, default.model_.validation_fraction, default.model_.early_stopping) == (False, 0.2, True)
+    assert (default.model_.shuffle, default.model_.validation_fraction, default.model_.early_stopping) == (
+        False,
+        0.2,
+        True,
+    )
     assert MlpForecaster.__doc__.startswith("Multi-layer perceptron"), "the docstring is the class's, not None"
-    with pytest.raises(ParameterError, match=r"MlpForecaster: validation_fraction must be in \(0, 1\), such as 0.2; got 1.5"):
+    with pytest.raises(
+        ParameterError, match=r"MlpForecaster: validation_fraction must be in \(0, 1\), such as 0.2; got 1.5"
+    ):
         MlpForecaster(validation_fraction=1.5).fit(train)
 
 

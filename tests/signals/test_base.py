@@ -6,15 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import DataError
 from signals.audit import CausalityError, check_causality
 from signals.autoreg import ArForecaster, MlpForecaster
 from signals.base import BaseForecaster, Forecaster, NotFittedError, ParameterError, realized_target
+from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
 from signals.ensemble import EnsembleForecaster
-from core.errors import DataError
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
-from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
-from signals.naive import EwmaForecaster, HistoricalMeanForecaster, RollingMeanForecaster, RollingVarianceForecaster, ZeroForecaster
+from signals.naive import (
+    EwmaForecaster,
+    HistoricalMeanForecaster,
+    RollingMeanForecaster,
+    RollingVarianceForecaster,
+    ZeroForecaster,
+)
 from signals.rnn import RnnForecaster
 from tests.signals.frames import sp500
 
@@ -26,7 +32,11 @@ TINY_GROUPED = dict(hidden=4, seq_len=10, epochs=2, batch_size=128)
 #: with signals.registry.FORECASTERS): the contract and causality tests below run
 #: on every forecaster a config can name.
 BY_TYPE = {
-    "garch": [GarchForecaster(), GarchForecaster(kind="gjr", dist="t", horizon=5), GarchForecaster(kind="egarch", horizon=5, simulations=200)],
+    "garch": [
+        GarchForecaster(),
+        GarchForecaster(kind="gjr", dist="t", horizon=5),
+        GarchForecaster(kind="egarch", horizon=5, simulations=200),
+    ],
     "har": [HarForecaster(), HarForecaster(log=True, horizon=22)],
     "ewma": [EwmaForecaster(), EwmaForecaster(source="rv", horizon=5)],
     "rolling_variance": [RollingVarianceForecaster(), RollingVarianceForecaster(window=None)],
@@ -35,7 +45,11 @@ BY_TYPE = {
     "historical_mean": [HistoricalMeanForecaster(), HistoricalMeanForecaster(target="absolute_return", horizon=5)],
     "ar": [ArForecaster(lags=3, horizon=5), ArForecaster(target="price"), ArForecaster(target="absolute_return")],
     "mlp": [MlpForecaster(hidden=(4,), lags=3, max_iter=20)],
-    "rnn": [RnnForecaster(**TINY_RNN), RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN), RnnForecaster(target="return", **TINY_RNN)],
+    "rnn": [
+        RnnForecaster(**TINY_RNN),
+        RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN),
+        RnnForecaster(target="return", **TINY_RNN),
+    ],
     "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
     "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],
 }
@@ -96,13 +110,22 @@ def test_the_contract_is_abstract():
     with pytest.raises(TypeError, match=r"Can't instantiate abstract class Half"):
         Half()
     # the fitted attributes the engine reads are declared on the class, with their "not applicable" value
-    assert (BaseForecaster.converged_, BaseForecaster.best_epoch_, BaseForecaster.history_, BaseForecaster.attention_weights_) == (None,) * 4
+    assert (
+        BaseForecaster.converged_,
+        BaseForecaster.best_epoch_,
+        BaseForecaster.history_,
+        BaseForecaster.attention_weights_,
+    ) == (None,) * 4
 
 
 def test_a_leaky_forecaster_is_caught(frame):
     leaky = Leaky().fit(frame.loc[:"2006-12-31"])
     index = frame.loc["2007-01-01":"2007-12-31"].index
-    with pytest.raises(CausalityError, match=r"leaky: the forecast for 2007-0\d-\d\d changed .* when rows on or after 2007-0\d-\d\d were (deleted|changed)"):
+    with pytest.raises(
+        CausalityError,
+        match=r"leaky: the forecast for 2007-0\d-\d\d changed .* when rows on or after 2007-0\d-\d\d were "
+        r"(deleted|changed)",
+    ):
         check_causality(leaky, frame, index, [index[100]])
 
 
@@ -123,7 +146,10 @@ def test_forecasts_are_labelled_by_the_date_they_forecast(frame):
 
 def test_realized_target_windows():
     idx = pd.bdate_range("2020-01-01", periods=5)
-    f = pd.DataFrame({"rv": [1.0, 2.0, 3.0, 4.0, 5.0], "return": [0.1, 0.2, 0.3, 0.4, 0.5], "close": [10.0, 11, 12, 13, 14]}, index=idx)
+    f = pd.DataFrame(
+        {"rv": [1.0, 2.0, 3.0, 4.0, 5.0], "return": [0.1, 0.2, 0.3, 0.4, 0.5], "close": [10.0, 11, 12, 13, 14]},
+        index=idx,
+    )
     np.testing.assert_allclose(realized_target(f, "variance", 2).to_numpy(), [1.5, 2.5, 3.5, 4.5, np.nan])
     np.testing.assert_allclose(realized_target(f, "return", 3).to_numpy(), [0.6, 0.9, 1.2, np.nan, np.nan])
     np.testing.assert_allclose(realized_target(f, "price", 2).to_numpy(), [11, 12, 13, 14, np.nan])

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from core.errors import DataError, ParameterError
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
-from core.errors import DataError, ParameterError
 from signals.rnn import _RnnNet
 from tests.signals.frames import nasdaq, sp500
 
@@ -30,7 +30,9 @@ def test_grouped_cell_equals_torch_modules(cell, skip):
     own = torch.randn(3, 16, 12, 2)  # one input block per model
     with torch.no_grad():
         torch.testing.assert_close(grouped(x), torch.stack([n(x)[0] for n in nets]), rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(grouped(own), torch.stack([n(own[k])[0] for k, n in enumerate(nets)]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            grouped(own), torch.stack([n(own[k])[0] for k, n in enumerate(nets)]), rtol=1e-5, atol=1e-6
+        )
         torch.testing.assert_close(grouped.member(1)(own[1])[0], nets[1](own[1])[0], rtol=1e-5, atol=1e-6)
 
 
@@ -64,7 +66,9 @@ def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
     with pytest.raises(DataError, match=r"no member for 'DAX'; the members are \['SP500', 'NASDAQ'\]"):
         together.predict(other, other.index[-5:])
     short = {"SP500": train["SP500"], "NASDAQ": train["NASDAQ"].iloc[5:]}
-    with pytest.raises(DataError, match=r"different numbers of \(training, validation\) samples.*Hint: align the frames"):
+    with pytest.raises(
+        DataError, match=r"different numbers of \(training, validation\) samples.*Hint: align the frames"
+    ):
         BatchedRnnUniverse(**spec).fit_pooled(short)
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signals import realized
 from core.errors import DataError
+from signals import realized
 from signals.features import (
     ESTIMATORS,
     OHLC_ESTIMATORS,
@@ -102,7 +102,9 @@ def test_yang_zhang_rolling_by_hand(bars3):
 def test_rolling_window_is_mean_of_daily(bars3):
     daily = realized_variance(bars3, "garman_klass")
     got = realized_variance(bars3, "garman_klass", window=2)
-    np.testing.assert_allclose(got.to_numpy()[1:], [(daily.iloc[0] + daily.iloc[1]) / 2, (daily.iloc[1] + daily.iloc[2]) / 2])
+    np.testing.assert_allclose(
+        got.to_numpy()[1:], [(daily.iloc[0] + daily.iloc[1]) / 2, (daily.iloc[1] + daily.iloc[2]) / 2]
+    )
     assert np.isnan(got.iloc[0])
 
 
@@ -166,7 +168,11 @@ def test_universe_gives_one_column_per_symbol(bars3):
 def test_close_only_refused_by_ohlc_estimators(bars3):
     close_only = bars3[["close"]]
     for est in sorted(OHLC_ESTIMATORS):
-        with pytest.raises(DataError, match=rf"estimator='{est}' needs open, high, low, close; the data for HAND lacks open, high, low.*close_to_close"):
+        with pytest.raises(
+            DataError,
+            match=rf"estimator='{est}' needs open, high, low, close; the data for HAND lacks open, high, "
+            r"low.*close_to_close",
+        ):
             realized_variance(close_only, est)
     assert realized_variance(close_only, "close_to_close").notna().sum() == 2
 
@@ -177,7 +183,10 @@ def test_close_only_refused_by_ohlc_estimators(bars3):
         ({"estimator": "vol"}, r"estimator must be one of close_to_close, .*got 'vol'"),
         ({"window": 0}, r"window must be an integer >= 1; got 0"),
         ({"window": 2.5}, r"window must be an integer >= 1; got 2.5"),
-        ({"window": 5}, r"too few rows for estimator='garman_klass' with window=5: it needs at least 5 bars, but HAND has 3"),
+        (
+            {"window": 5},
+            r"too few rows for estimator='garman_klass' with window=5: it needs at least 5 bars, but HAND has 3",
+        ),
         ({"estimator": "close_to_close", "overnight": True}, r"overnight=True .* already covers the overnight move"),
     ],
 )
@@ -194,7 +203,9 @@ def test_feature_errors(bars3):
     with pytest.raises(DataError, match=r"too few rows for volume_ratio with window=20"):
         volume_ratio(bars3["volume"])
     uni = pd.concat({"A": bars3, "B": bars3}, axis=1)
-    with pytest.raises(DataError, match=r"feature_frame takes one symbol's bars; got a universe of 2 symbols.*bars\['A'\]"):
+    with pytest.raises(
+        DataError, match=r"feature_frame takes one symbol's bars; got a universe of 2 symbols.*bars\['A'\]"
+    ):
         feature_frame(uni)
     with pytest.raises(DataError, match=r"must be indexed by trading date"):
         realized_variance(bars3.reset_index(drop=True))
@@ -254,7 +265,8 @@ def gbm_overnight() -> pd.DataFrame:
 def _check_mean(est: pd.Series, target: float) -> None:
     """The mean is within 4 standard errors of the target (a 1-in-15,000 miss for
     a correct estimator; the simulation adds no bias, see simulate_gbm). The
-    standard error is the sample's own: daily estimates are independent here."""
+    standard error is the sample's own: daily estimates are independent here.
+    """
     x = est.dropna().to_numpy()
     ratio = x.mean() / target
     se = x.std(ddof=1) / math.sqrt(x.size) / target

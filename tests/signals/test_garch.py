@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from arch import arch_model
 
-from signals.base import ParameterError
 from core.errors import ConvergenceWarning
+from signals.base import ParameterError
 from signals.garch import GarchForecaster
 from tests.signals.frames import simulate_garch, sp500
 
@@ -21,8 +21,15 @@ def frame():
 
 
 def _direct(train: pd.DataFrame, kind: str, dist: str):
-    """arch as a user would call it on percent returns."""
-    am = arch_model(100 * train["return"].dropna(), vol="EGARCH" if kind == "egarch" else "GARCH", p=1, o=ORDERS[kind], q=1, dist=dist)
+    """Arch as a user would call it on percent returns."""
+    am = arch_model(
+        100 * train["return"].dropna(),
+        vol="EGARCH" if kind == "egarch" else "GARCH",
+        p=1,
+        o=ORDERS[kind],
+        q=1,
+        dist=dist,
+    )
     return am.fit(disp="off")
 
 
@@ -54,7 +61,9 @@ def test_multi_step_equals_arch_analytic(frame, kind):
 def test_egarch_multi_step_matches_arch_simulation(frame):
     train = frame.loc[:"2007-12-31"]
     g = GarchForecaster(kind="egarch", horizon=5, simulations=4000).fit(train)
-    fc = g.result_.forecast(horizon=5, reindex=False, method="simulation", simulations=20000, random_state=np.random.RandomState(3))
+    fc = g.result_.forecast(
+        horizon=5, reindex=False, method="simulation", simulations=20000, random_state=np.random.RandomState(3)
+    )
     want = fc.variance.iloc[-1].mean() / 1e4
     got = g.predict(frame, frame.loc["2008-01-01":].index[:1]).iloc[0]
     # Monte Carlo: the step-5 variance has a coefficient of variation near 0.5 across

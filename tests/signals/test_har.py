@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from signals.base import ParameterError
 from core.errors import DataWarning
+from signals.base import ParameterError
 from signals.har import HarForecaster
 from signals.losses import qlike
 from tests.signals.frames import sp500
@@ -85,7 +85,8 @@ def test_too_short_training(train):
 
 def _coarse_ticks(n=1500, seed=3):
     """A stock quoted to few decimals: a third of the days have no range (rv = 0) and
-    some a tiny positive one, as Garman-Klass gives on 3-decimal prices."""
+    some a tiny positive one, as Garman-Klass gives on 3-decimal prices.
+    """
     rng = np.random.default_rng(seed)
     days = pd.bdate_range("2010-01-04", periods=n)
     vol = np.exp(np.convolve(rng.normal(0, 0.25, n + 50), np.ones(50) / np.sqrt(50), "valid")[:n])
@@ -101,7 +102,11 @@ def test_log_har_floors_zeros_robustly_and_says_so(monkeypatch):
     frame = _coarse_ticks(3000)
     train, test = frame.iloc[:1500], frame.index[1500:]
     positive = train["rv"][train["rv"] > 0]
-    with pytest.warns(DataWarning, match=r"HarForecaster\(log=True\) on TICKY: \d+ of 1500 training rv values \(\d+ of them zero or negative\) lie below the floor"):
+    with pytest.warns(
+        DataWarning,
+        match=r"HarForecaster\(log=True\) on TICKY: \d+ of 1500 training rv values \(\d+ of them zero or negative\) "
+        r"lie below the floor",
+    ):
         har = HarForecaster(log=True).fit(train)
     assert har.floor_ == pytest.approx(0.01 * positive.median())
     assert har.n_floored_ == int((train["rv"] < har.floor_).sum()) > 400

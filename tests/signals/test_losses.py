@@ -17,7 +17,9 @@ def test_hand_values():
     assert log_mse([2.0], [1.0]) == pytest.approx(math.log(2) ** 2)
     assert mse([2.0], [1.0]) == 1.0
     assert qlike([3.0, 3.0], [3.0, 3.0]) == 0.0
-    np.testing.assert_allclose(qlike([1.0, 4.0], [2.0, 2.0], reduce=False), [0.5 + math.log(2) - 1, 2 - math.log(2) - 1])
+    np.testing.assert_allclose(
+        qlike([1.0, 4.0], [2.0, 2.0], reduce=False), [0.5 + math.log(2) - 1, 2 - math.log(2) - 1]
+    )
 
 
 def test_qlike_is_minimised_at_the_true_variance():
@@ -40,7 +42,9 @@ def test_numpy_and_torch_agree(name):
     got = torch_loss(name, torch.tensor(y, dtype=torch.float64), torch.tensor(f, dtype=torch.float64))
     assert float(got) == pytest.approx(want, rel=1e-12)
     if name != "mse":  # the log-forecast path used in training
-        got_log = torch_loss(name, torch.tensor(y, dtype=torch.float64), None, log_f=torch.log(torch.tensor(f, dtype=torch.float64)))
+        got_log = torch_loss(
+            name, torch.tensor(y, dtype=torch.float64), None, log_f=torch.log(torch.tensor(f, dtype=torch.float64))
+        )
         assert float(got_log) == pytest.approx(want, rel=1e-12)
     per = torch_loss(name, torch.tensor(y), torch.tensor(f), reduce=False).numpy()
     np.testing.assert_allclose(per, loss(name, y, f, reduce=False), rtol=1e-12)

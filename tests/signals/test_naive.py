@@ -14,7 +14,9 @@ from signals.naive import EwmaForecaster, RollingMeanForecaster, RollingVariance
 def tiny() -> pd.DataFrame:
     r = np.array([np.nan, 0.01, -0.02, 0.03, 0.00, -0.01])
     idx = pd.bdate_range("2021-01-04", periods=6, name="date")
-    return pd.DataFrame({"close": 100 * np.exp(np.nan_to_num(r).cumsum()), "return": r, "rv": np.nan_to_num(r) ** 2 + 1e-6}, index=idx)
+    return pd.DataFrame(
+        {"close": 100 * np.exp(np.nan_to_num(r).cumsum()), "return": r, "rv": np.nan_to_num(r) ** 2 + 1e-6}, index=idx
+    )
 
 
 def test_ewma_recursion_by_hand(tiny):
@@ -24,7 +26,8 @@ def test_ewma_recursion_by_hand(tiny):
     # origin 1: 0.5*3e-4 + 0.5*1e-4 = 2e-4 ; origin 2: 0.5*2e-4 + 0.5*4e-4 = 3e-4 ; origin 3: 0.5*3e-4 + 0.5*9e-4 = 6e-4
     got = m.predict(tiny, tiny.index[2:5])
     np.testing.assert_allclose(got.to_numpy(), [2e-4, 3e-4, 6e-4])
-    # a forecast for the day after the data: origin 5 ; origin 4 = 0.5*6e-4 + 0 = 3e-4 ; origin 5 = 0.5*3e-4 + 0.5*1e-4 = 2e-4
+    # a forecast for the day after the data: origin 5 ; origin 4 = 0.5*6e-4 + 0 = 3e-4 ; origin 5 = 0.5*3e-4 + 0.5*1e-4
+    # = 2e-4
     tomorrow = m.predict(tiny, pd.DatetimeIndex(["2021-01-12"]))
     assert tomorrow.iloc[0] == pytest.approx(2e-4)
     assert tomorrow.name == "ewma"
@@ -62,7 +65,10 @@ def test_price_target_is_close_times_exp_return(tiny):
         (lambda: EwmaForecaster(source="close"), r"source must be one of 'return', 'rv'; got 'close'"),
         (lambda: RollingVarianceForecaster(window=0), r"window must be an integer >= 1 or None; got 0"),
         (lambda: RollingMeanForecaster(window=None), r"window must be an integer >= 1; got None"),
-        (lambda: ZeroForecaster(target="variance"), r"target='variance' is not supported; it forecasts 'return' or 'price'"),
+        (
+            lambda: ZeroForecaster(target="variance"),
+            r"target='variance' is not supported; it forecasts 'return' or 'price'",
+        ),
     ],
 )
 def test_bad_hyperparameters(tiny, make, match):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signals.base import ParameterError
 from core.errors import DataError
+from signals.base import ParameterError
 from signals.losses import qlike
 from signals.naive import RollingVarianceForecaster
 from signals.rnn import RnnForecaster
@@ -31,7 +31,9 @@ def frame():
 def test_beats_unconditional_variance_on_simulated_garch(garch_data, cell):
     frame, true_var = garch_data
     train, test = frame.iloc[:2000], frame.index[2000:]
-    net = RnnForecaster(cell=cell, hidden=(16,), seq_len=20, epochs=25, patience=6, features=("rv", "return"), seed=1).fit(train)
+    net = RnnForecaster(
+        cell=cell, hidden=(16,), seq_len=20, epochs=25, patience=6, features=("rv", "return"), seed=1
+    ).fit(train)
     base = RollingVarianceForecaster(window=None).fit(train)
     y = true_var.reindex(test).to_numpy()
     q_net = qlike(y, net.predict(frame, test).to_numpy())
@@ -60,7 +62,15 @@ def test_variance_is_positive_and_history_kept(frame):
 
 
 def test_funnel_stack_attention_and_weights(frame):
-    m = RnnForecaster(cell="gru", hidden=(16, 8, 4), attention=True, dropout=0.1, seq_len=10, epochs=2, features=("rv", "return", "volume_ratio", "har_5")).fit(frame)
+    m = RnnForecaster(
+        cell="gru",
+        hidden=(16, 8, 4),
+        attention=True,
+        dropout=0.1,
+        seq_len=10,
+        epochs=2,
+        features=("rv", "return", "volume_ratio", "har_5"),
+    ).fit(frame)
     w = m.attention_weights_
     assert w.index.name == "lag" and len(w) == 10
     assert w.sum() == pytest.approx(1.0, rel=1e-5) and (w > 0).all()
@@ -87,7 +97,10 @@ def test_early_stopping_restores_best_weights(frame):
 
 
 def test_bidirectional_is_refused_with_reason(frame):
-    with pytest.raises(ParameterError, match=r"bidirectional=True is refused: .* depends on the days after it, and in a forecast that is the future"):
+    with pytest.raises(
+        ParameterError,
+        match=r"bidirectional=True is refused: .* depends on the days after it, and in a forecast that is the future",
+    ):
         RnnForecaster(bidirectional=True).fit(frame)
 
 
@@ -98,7 +111,10 @@ def test_bidirectional_is_refused_with_reason(frame):
         ({"hidden": (32, -4)}, r"hidden must be a non-empty tuple of integers >= 1; got \(32, -4\)"),
         ({"hidden": ()}, r"hidden must be a non-empty tuple"),
         ({"loss": "huber"}, r"loss must be one of 'auto', 'qlike', 'logmse', 'mse'; got 'huber'"),
-        ({"loss": "qlike", "target": "return"}, r"loss='qlike' is defined for variance only; target='return' needs loss='mse'"),
+        (
+            {"loss": "qlike", "target": "return"},
+            r"loss='qlike' is defined for variance only; target='return' needs loss='mse'",
+        ),
         ({"seq_len": 0}, r"seq_len must be an integer >= 1; got 0"),
         ({"seq_len": 5000}, r"seq_len=5000 is too long for \d+ training rows"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\); got 1.0"),
@@ -145,7 +161,7 @@ def test_warm_rows_keeps_the_latest_samples_and_only_for_warm_fits(frame):
     m = RnnForecaster(**TINY, warm_rows=300)
     m.validate_params()
     pairs = [(frame, m._model_target(frame))]
-    Xtr, _, Xva, yva = m._samples(pairs)
+    Xtr, _, Xva, _yva = m._samples(pairs)
     Xtr2, _, Xva2, yva2 = m._samples(pairs, 300)
     # all samples in order: training, `horizon` purged, validation
     everything = np.concatenate([Xtr, np.full((m.horizon, *Xtr.shape[1:]), np.nan), Xva])

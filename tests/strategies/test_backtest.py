@@ -44,7 +44,9 @@ def test_five_day_equity_curve_by_hand():
     np.testing.assert_allclose(res.portfolio.value().squeeze().to_numpy(), want.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(res.returns.to_numpy(), want.pct_change().to_numpy()[1:], rtol=1e-10)
     # costs: fees per day over the previous value; turnover: traded value over the previous value
-    np.testing.assert_allclose(res.costs.to_numpy(), [cash_fee := extra * 110 * f / v1, 0.0, shares * 99 * f / v3, 0.0], rtol=1e-10)
+    np.testing.assert_allclose(
+        res.costs.to_numpy(), [cash_fee := extra * 110 * f / v1, 0.0, shares * 99 * f / v3, 0.0], rtol=1e-10
+    )
     np.testing.assert_allclose(res.turnover.to_numpy(), [extra * 110 / v1, 0.0, shares * 99 / v3, 0.0], rtol=1e-10)
     assert cash_fee > 0
 
@@ -109,7 +111,9 @@ def test_bad_inputs():
         backtest(CLOSE, WEIGHTS * np.nan)
     with pytest.raises(ParameterError, match=r"the first weight is for 2021-03-01, the first day of prices"):
         backtest(CLOSE, WEIGHTS.fillna(1.0))
-    with pytest.raises(ParameterError, match=r"weights are labelled on 1 date\(s\) without a close, the first 2021-03-08"):
+    with pytest.raises(
+        ParameterError, match=r"weights are labelled on 1 date\(s\) without a close, the first 2021-03-08"
+    ):
         backtest(CLOSE, pd.concat([WEIGHTS, pd.Series([1.0], index=[pd.Timestamp("2021-03-08")])]))
     with pytest.raises(ParameterError, match=r"both be Series \(one asset\) or both DataFrames"):
         backtest(CLOSE, WEIGHTS.to_frame())

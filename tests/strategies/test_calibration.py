@@ -58,10 +58,13 @@ def test_calibrated_vol_target_hits_the_target_and_leaves_return_forecasts_alone
 
 
 def test_calibration_needs_the_proxy():
-    r, rv, sigma = _biased(n=300)
+    r, _rv, sigma = _biased(n=300)
     close = 100 * np.exp(r.cumsum())
     fc = pd.DataFrame({"m": sigma**2}, index=r.index[50:])
-    with pytest.raises(ParameterError, match=r"calibrate='proxy' needs proxy.*Hint: proxy=frame\['rv'\], or StrategySpec\(calibrate='none'\)"):
+    with pytest.raises(
+        ParameterError,
+        match=r"calibrate='proxy' needs proxy.*Hint: proxy=frame\['rv'\], or StrategySpec\(calibrate='none'\)",
+    ):
         strategy_table(close, fc)  # the default spec calibrates, as tradecast run does
     with pytest.raises(ParameterError, match=r"strategy.calibrate must be one of 'none', 'proxy'; got True"):
         StrategySpec(calibrate=True)

@@ -1,5 +1,6 @@
 """End to end: walk-forward forecasts on the embedded S&P 500 through both strategies,
-every one compared with buy and hold on the same days."""
+every one compared with buy and hold on the same days.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ParameterError
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
-from core.errors import ParameterError
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
 from strategies.evaluate import STRATEGY_COLUMNS, common_window, strategy_table
@@ -23,14 +24,22 @@ PLAIN = StrategySpec(regime_lookback=120, calibrate="none", smooth=1)
 @pytest.fixture(scope="module")
 def run():
     frame = sp500()
-    res = walk_forward(frame, {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster()}, WalkForward(start="2007-01-01"))
+    res = walk_forward(
+        frame, {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster()}, WalkForward(start="2007-01-01")
+    )
     return frame, res.for_symbol().drop(columns="fold")
 
 
 def test_strategies_run_end_to_end(run):
     frame, fc = run
     table, results = strategy_table(frame["close"], fc, PLAIN, se_reps=200)
-    assert list(table.index) == [("loghar", "vol_target"), ("loghar", "regime"), ("ewma", "vol_target"), ("ewma", "regime"), ("buy_and_hold", "-")]
+    assert list(table.index) == [
+        ("loghar", "vol_target"),
+        ("loghar", "regime"),
+        ("ewma", "vol_target"),
+        ("ewma", "regime"),
+        ("buy_and_hold", "-"),
+    ]
     assert list(table.columns) == list(STRATEGY_COLUMNS)
     assert table[["sharpe", "max_drawdown", "realised_vol", "turnover_per_year"]].notna().all().all()
     # 2007-2010 holds the 2008 crash: vol-targeting cuts the drawdown of buy and hold
@@ -61,7 +70,9 @@ def test_every_strategy_and_buy_and_hold_share_one_window(run):
     gap, se = sharpe_difference(r.returns, by_hand, reps=200)
     assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh"] == pytest.approx(gap, rel=1e-12)
     assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh_se"] == pytest.approx(se, rel=1e-12)
-    assert table.loc[("loghar", "vol_target"), "sharpe"] - table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(gap, rel=1e-9)
+    assert table.loc[("loghar", "vol_target"), "sharpe"] - table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(
+        gap, rel=1e-9
+    )
     assert 0.05 < se < 1.0
 
 
@@ -70,20 +81,29 @@ def test_common_window_refuses_strategies_without_days():
     early = pd.Series([1.0] * 4 + [np.nan] * 6, index=days)
     late = pd.Series([np.nan] * 6 + [1.0] * 4, index=days)
     assert common_window({"a": early, "b": early.shift(1)}) == (days[1], days[3])
-    with pytest.raises(ParameterError, match=r"the strategies share no trading days \(the last starts 2020-01-09, the first ends 2020-01-06\)"):
+    with pytest.raises(
+        ParameterError,
+        match=r"the strategies share no trading days \(the last starts 2020-01-09, the first ends 2020-01-06\)",
+    ):
         common_window({"a": early, "b": late})
-    with pytest.raises(ParameterError, match=r"strategy b has no weight on any day.*Hint: a longer out-of-sample period"):
+    with pytest.raises(
+        ParameterError, match=r"strategy b has no weight on any day.*Hint: a longer out-of-sample period"
+    ):
         common_window({"a": early, "b": early * np.nan})
 
 
 def test_smooth_reaches_vol_targeting_and_not_the_regime_rule(run):
     frame, fc = run
     plain, plain_res = strategy_table(frame["close"], fc, PLAIN, se_reps=50)
-    smooth, smooth_res = strategy_table(frame["close"], fc, StrategySpec(regime_lookback=120, calibrate="none", smooth=10), se_reps=50)
+    smooth, smooth_res = strategy_table(
+        frame["close"], fc, StrategySpec(regime_lookback=120, calibrate="none", smooth=10), se_reps=50
+    )
     day = fc.index[300]
     mean10 = fc["ewma"].iloc[291:301].mean()  # the forecast for the day held and the nine before it
     assert smooth_res[("ewma", "vol_target")].weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
-    assert smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
+    assert (
+        smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
+    )
     pd.testing.assert_series_equal(smooth_res[("ewma", "regime")].weights, plain_res[("ewma", "regime")].weights)
 
 
@@ -124,9 +144,11 @@ def test_fixed_thresholds_are_the_rule_by_hand_on_one_window(signals):
 def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
     frame, fc, _ = signals
     th = ThresholdSpec(choose="grid", uppers=(0.0, 0.0005, 0.001, 0.0015), validation_end="2008-12-31")
-    table, results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
+    table, _results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
     assert table.attrs["window"][0] > pd.Timestamp("2008-12-31"), "scored after the validation window only"
-    assert (table.loc[["a", "b"], "n_trials"] == 4).all() and table.loc[["a", "b"], "deflated_sharpe"].between(0, 1).all()
+    assert (table.loc[["a", "b"], "n_trials"] == 4).all() and table.loc[["a", "b"], "deflated_sharpe"].between(
+        0, 1
+    ).all()
     # what happens after validation_end cannot change the choice
     later = fc.copy()
     later.loc["2009-01-01":] *= -1
@@ -144,20 +166,26 @@ def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
 def test_vol_target_sizing_and_zscores(signals):
     frame, fc, var = signals
     th = ThresholdSpec(size="vol_target", units="zscore", upper=0.05, variance_model="v")
-    table, results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), variance_forecast=var, se_reps=100)
+    _table, results = threshold_table(
+        frame["close"], fc, StrategySpec(threshold=th), variance_forecast=var, se_reps=100
+    )
     direction = threshold_weights(fc["a"], upper=0.05, units="zscore", variance_forecast=var)
     size = vol_target_weights(var)  # the spec's defaults: 10 %, cap 2, smoothed over 10 forecasts
     expected = (direction * size.reindex(direction.index)).dropna()
     got = results["a"].weights.dropna()
     np.testing.assert_allclose(got.to_numpy(), expected.loc[got.index].to_numpy(), rtol=1e-12)
-    with pytest.raises(ParameterError, match=r"threshold_table: units='zscore', size='vol_target' need variance_forecast"):
+    with pytest.raises(
+        ParameterError, match=r"threshold_table: units='zscore', size='vol_target' need variance_forecast"
+    ):
         threshold_table(frame["close"], fc, StrategySpec(threshold=th))
 
 
 def test_threshold_spec_refuses_what_it_cannot_trade():
     with pytest.raises(ParameterError, match=r"strategy.threshold.lower must be at most upper=0.001; got 0.002"):
         ThresholdSpec(upper=0.001, lower=0.002)
-    with pytest.raises(ParameterError, match=r"choose = \"grid\" needs validation_end.*Hint: validation_end = \"2010-12-31\""):
+    with pytest.raises(
+        ParameterError, match=r"choose = \"grid\" needs validation_end.*Hint: validation_end = \"2010-12-31\""
+    ):
         ThresholdSpec(choose="grid")
     with pytest.raises(ParameterError, match=r"units = 'zscore' and size = 'unit' need variance_model"):
         ThresholdSpec(units="zscore")

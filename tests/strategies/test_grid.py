@@ -28,14 +28,22 @@ def test_vol_target_grid_is_one_call_and_matches_single_runs(market, monkeypatch
     calls = []
     real = bt.run_orders
     monkeypatch.setattr("strategies.grid.run_orders", lambda *a, **k: calls.append(1) or real(*a, **k))
-    res = vol_target_grid(close, var, targets=(0.05, 0.10), bands=(0.0, 0.1), max_leverage=(1.0, 2.0), smooths=(1, 10), calibrate="none")
+    res = vol_target_grid(
+        close, var, targets=(0.05, 0.10), bands=(0.0, 0.1), max_leverage=(1.0, 2.0), smooths=(1, 10), calibrate="none"
+    )
     assert len(calls) == 1, "one vectorised vectorbt call for the whole grid"
     assert res.n_trials == 16 and res.stats.shape[0] == 16
     for smooth in (1, 10):
         single = backtest(close, vol_target_weights(var, target=0.10, band=0.1, max_leverage=2.0, smooth=smooth))
-        np.testing.assert_allclose(res.returns[(0.10, 0.1, 2.0, smooth)].to_numpy(), single.returns.to_numpy(), rtol=1e-10)
-        assert res.stats.loc[(0.10, 0.1, 2.0, smooth), "sharpe"] == pytest.approx(single.stats.iloc[0]["sharpe"], rel=1e-10)
-    assert not np.allclose(res.returns[(0.10, 0.1, 2.0, 1)], res.returns[(0.10, 0.1, 2.0, 10)]), "smooth reaches the weights"
+        np.testing.assert_allclose(
+            res.returns[(0.10, 0.1, 2.0, smooth)].to_numpy(), single.returns.to_numpy(), rtol=1e-10
+        )
+        assert res.stats.loc[(0.10, 0.1, 2.0, smooth), "sharpe"] == pytest.approx(
+            single.stats.iloc[0]["sharpe"], rel=1e-10
+        )
+    assert not np.allclose(res.returns[(0.10, 0.1, 2.0, 1)], res.returns[(0.10, 0.1, 2.0, 10)]), (
+        "smooth reaches the weights"
+    )
     assert res.best in list(res.stats.index) and 0.0 <= res.deflated_sharpe <= 1.0
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from core.errors import ParameterError
 from strategies.backtest import backtest
+from strategies.spec import DEFAULT_SPEC
 from strategies.threshold import regime_weights, threshold_weights
 from strategies.timing import AlignmentError, check_alignment
-from strategies.spec import DEFAULT_SPEC
 from strategies.vol_target import apply_band, vol_target_weights
 
 DAYS = pd.bdate_range("2020-01-01", periods=6)
@@ -34,7 +34,9 @@ def test_smooth_sizes_on_the_mean_of_the_last_forecasts():
     mean = np.array([1e-4, 2.5e-4, (4e-4 + 1e-6) / 2, np.nan, 2.5e-5, (2.5e-5 + 1e-4) / 2])
     np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / np.sqrt(252 * mean), 2.0))
     # one set of defaults: the function's are the spec's, which tradecast run trades with
-    pd.testing.assert_series_equal(vol_target_weights(var, smooth=10, target=0.10, max_leverage=2.0), vol_target_weights(var))
+    pd.testing.assert_series_equal(
+        vol_target_weights(var, smooth=10, target=0.10, max_leverage=2.0), vol_target_weights(var)
+    )
     assert (DEFAULT_SPEC.smooth, DEFAULT_SPEC.target_vol, DEFAULT_SPEC.max_leverage) == (10, 0.10, 2.0)
 
 
@@ -104,10 +106,14 @@ def test_threshold_rules_by_hand():
     f = pd.Series([0.002, 0.0005, -0.002, 0.0, np.nan, -0.0005], index=DAYS)
     np.testing.assert_array_equal(threshold_weights(f, upper=0.001).to_numpy(), [1, 0, -1, 0, np.nan, 0])
     np.testing.assert_array_equal(threshold_weights(f, upper=0.001, short=False).to_numpy(), [1, 0, 0, 0, np.nan, 0])
-    np.testing.assert_array_equal(threshold_weights(f, upper=0.001, between="hold").to_numpy(), [1, 1, -1, -1, np.nan, -1])
+    np.testing.assert_array_equal(
+        threshold_weights(f, upper=0.001, between="hold").to_numpy(), [1, 1, -1, -1, np.nan, -1]
+    )
     # z-score: forecast over the forecast volatility; 0.0005 / 0.0005 = 1 > 0.5
     var = pd.Series(0.0005**2, index=DAYS)
-    np.testing.assert_array_equal(threshold_weights(f, upper=0.5, units="zscore", variance_forecast=var).to_numpy(), [1, 1, -1, 0, np.nan, -1])
+    np.testing.assert_array_equal(
+        threshold_weights(f, upper=0.5, units="zscore", variance_forecast=var).to_numpy(), [1, 1, -1, 0, np.nan, -1]
+    )
 
 
 def test_regime_rule():
@@ -122,11 +128,23 @@ def test_regime_rule():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: vol_target_weights(pd.Series([1e-4]), target=0), r"target must be a positive annual volatility such as 0.10; got 0"),
-        (lambda: vol_target_weights(pd.Series([1e-4]), budget="risk_parity"), r"budget must be one of 'per_asset', 'equal_risk'; got 'risk_parity'"),
-        (lambda: vol_target_weights(pd.Series([1e-4]), smooth=0), r"smooth must be an integer >= 1; got 0\. Hint: the number of daily forecasts averaged"),
+        (
+            lambda: vol_target_weights(pd.Series([1e-4]), target=0),
+            r"target must be a positive annual volatility such as 0.10; got 0",
+        ),
+        (
+            lambda: vol_target_weights(pd.Series([1e-4]), budget="risk_parity"),
+            r"budget must be one of 'per_asset', 'equal_risk'; got 'risk_parity'",
+        ),
+        (
+            lambda: vol_target_weights(pd.Series([1e-4]), smooth=0),
+            r"smooth must be an integer >= 1; got 0\. Hint: the number of daily forecasts averaged",
+        ),
         (lambda: vol_target_weights(pd.Series([1e-4]), smooth=2.5), r"smooth must be an integer >= 1; got 2\.5"),
-        (lambda: threshold_weights(pd.Series([0.1]), upper=0.001, lower=0.01), r"lower must be at most upper=0.001; got 0.01"),
+        (
+            lambda: threshold_weights(pd.Series([0.1]), upper=0.001, lower=0.01),
+            r"lower must be at most upper=0.001; got 0.01",
+        ),
         (lambda: threshold_weights(pd.Series([0.1]), units="zscore"), r"units='zscore' needs variance_forecast"),
         (lambda: regime_weights(pd.Series([1e-4])), r"give exactly one of max_vol .* or quantile"),
     ],
@@ -142,5 +160,7 @@ def test_a_forecast_labelled_by_its_origin_is_caught():
     realized = pd.Series(rng.normal(0, 0.01, 600), index=days)
     check_alignment(realized, realized, name="perfect")  # aligned: passes
     check_alignment(realized.shift(1), realized, name="lagged")  # yesterday's value: honest
-    with pytest.raises(AlignmentError, match=r"origin tracks the next day's realised value .* labelled by the date it was made"):
+    with pytest.raises(
+        AlignmentError, match=r"origin tracks the next day's realised value .* labelled by the date it was made"
+    ):
         check_alignment(realized.shift(-1), realized, name="origin")  # made at t, labelled t: one bar late
