@@ -33,7 +33,7 @@ def main() -> None:
     for cell in ("lstm", "gru"):
         for device in devices:
             model = BatchedRnnUniverse(
-                cell=cell, hidden=32, epochs=10, patience=3, features=("rv", "return"), device=device
+                cell=cell, hidden=(32,), epochs=10, patience=3, features=("rv", "return"), device=device
             )
             t0 = time.perf_counter()
             res = walk_forward(universe, {cell: model}, splitter, pooled=True, progress=False)

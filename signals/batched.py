@@ -8,10 +8,13 @@ equations are PyTorch's own (gate order r, z, n for the GRU and i, f, g, o for
 the LSTM), so a grouped cell loaded with an ``nn.GRU``'s weights gives its
 outputs (a test checks it).
 
-Training sums the members' losses: their gradients stay separate, Adam is
-elementwise, and gradient clipping is done per member, so training ``M``
-members at once equals training each alone with the same data order (a test
-checks that too). Two forecasters use it:
+Training is :func:`signals.training.train_members`, the loop of the single
+:class:`signals.rnn.RnnForecaster`: each member has its own parameters, Adam,
+clipping, learning-rate schedule and early stopping, so training ``M`` members
+at once equals training each alone with the same data order (a test checks it);
+inputs and targets are prepared by :mod:`signals.sequences`, as for the single
+network. The grouped cells stack layers as ``RnnForecaster`` does (``hidden=(64,
+32)``). Two forecasters use them:
 
 * :class:`BatchedRnnEnsemble`: seeds of one network on one asset (the members
   share their inputs); it forecasts the mean of the members' variances;
@@ -23,7 +26,9 @@ checks that too). Two forecasters use it:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -32,79 +37,117 @@ import torch
 from torch import nn
 from typing_extensions import override
 
-from core.checks import check_choice, check_int, check_number
+from core.checks import check_choice, check_int, check_number, check_sizes
 from core.errors import DataError, ParameterError
 from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
-from signals.rnn import Device, RnnForecaster, _RnnNet, _window_averages
+from signals.rnn import Device, RnnForecaster, RnnNet, _window_averages, init_network, resolve_device
+from signals.sequences import SequenceScaler, sliding_windows, training_samples
+from signals.training import LrSchedule, train_members
 
 __all__ = ["BatchedRnnEnsemble", "BatchedRnnUniverse", "GroupedRnn"]
 
+_GATES = {"gru": 3, "lstm": 4}
+
+
+class _Member(nn.Module):
+    """One member's weights: per layer the four PyTorch RNN tensors, a linear head, a skip path."""
+
+    def __init__(self, n_inputs: int, hidden: tuple[int, ...], cell: str, skip: bool) -> None:
+        super().__init__()
+        g = _GATES[cell]
+        sizes = (n_inputs, *hidden)
+
+        def p(*shape: int, bound: float) -> nn.Parameter:
+            return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
+
+        self.w_ih = nn.ParameterList(p(g * h, i, bound=1 / math.sqrt(h)) for i, h in zip(sizes, hidden, strict=False))
+        self.w_hh = nn.ParameterList(p(g * h, h, bound=1 / math.sqrt(h)) for h in hidden)
+        self.b_ih = nn.ParameterList(p(g * h, bound=1 / math.sqrt(h)) for h in hidden)
+        self.b_hh = nn.ParameterList(p(g * h, bound=1 / math.sqrt(h)) for h in hidden)
+        self.w_out = p(hidden[-1], bound=1 / math.sqrt(hidden[-1]))
+        self.b_out = nn.Parameter(torch.zeros(()))
+        self.w_skip = nn.Parameter(torch.zeros(3 * n_inputs)) if skip else None
+
 
 class GroupedRnn(nn.Module):
-    """``n_models`` one-layer GRUs or LSTMs with a linear head each, run together.
+    """``n_models`` stacked GRUs or LSTMs with a linear head each, run together.
 
     Input ``x`` of shape (batch, time, features) is shared by every model, or of
     shape (n_models, batch, time, features) gives each its own; the output has
-    shape (n_models, batch). With ``skip=True`` each model also has
-    :class:`signals.rnn._RnnNet`'s linear path from the inputs' averages over
-    the last 1, 5 and all time steps.
+    shape (n_models, batch). ``hidden`` gives the units per layer, first to last,
+    as in :class:`signals.rnn.RnnForecaster`; ``dropout`` acts between layers and
+    before the head. With ``skip=True`` each model also has
+    :class:`signals.rnn.RnnNet`'s linear path from the inputs' averages over the
+    last 1, 5 and all time steps. Each model's parameters are its own tensors
+    (``members[k]``), so that each can have its own optimiser and schedule; the
+    forward pass stacks them into batched matrix products.
     """
 
-    def __init__(self, n_models: int, n_inputs: int, hidden: int, cell: str, skip: bool = False) -> None:
+    def __init__(
+        self,
+        n_models: int,
+        n_inputs: int,
+        hidden: int | tuple[int, ...],
+        cell: str,
+        skip: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
-        gates = 3 if cell == "gru" else 4
-        self.cell, self.hidden = cell, hidden
-        bound = 1 / math.sqrt(hidden)
-
-        def p(*shape):
-            return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
-
-        self.w_ih, self.w_hh = p(n_models, gates * hidden, n_inputs), p(n_models, gates * hidden, hidden)
-        self.b_ih, self.b_hh = p(n_models, gates * hidden), p(n_models, gates * hidden)
-        self.w_out, self.b_out = p(n_models, hidden), nn.Parameter(torch.zeros(n_models))
-        self.w_skip = nn.Parameter(torch.zeros(n_models, 3 * n_inputs)) if skip else None
+        self.cell = cell
+        self.hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+        self.members = nn.ModuleList(_Member(n_inputs, self.hidden, cell, skip) for _ in range(n_models))
+        self.drop = nn.Dropout(dropout)
 
     @classmethod
-    def from_nets(cls, nets: list[_RnnNet], cell: str) -> GroupedRnn:
-        """Stack single-layer, attention-free :class:`signals.rnn._RnnNet` networks."""
-        rnn0 = nets[0].layers[0]
-        g = cls(len(nets), rnn0.input_size, rnn0.hidden_size, cell, skip=nets[0].skip is not None)
+    def from_nets(cls, nets: list[RnnNet], cell: str) -> GroupedRnn:
+        """Stack attention-free :class:`signals.rnn.RnnNet` networks (any number of layers)."""
+        if any(n.attention for n in nets):
+            raise ParameterError("GroupedRnn: attention networks cannot be grouped. Hint: attention=False.")
+        first = nets[0]
+        hidden = tuple(layer.hidden_size for layer in first.layers)
+        g = cls(len(nets), first.layers[0].input_size, hidden, cell, skip=first.skip is not None, dropout=first.drop.p)
         with torch.no_grad():
-            for name, attr in (
-                ("w_ih", "weight_ih_l0"),
-                ("w_hh", "weight_hh_l0"),
-                ("b_ih", "bias_ih_l0"),
-                ("b_hh", "bias_hh_l0"),
-            ):
-                getattr(g, name).copy_(torch.stack([getattr(n.layers[0], attr) for n in nets]))
-            g.w_out.copy_(torch.stack([n.head.weight[0] for n in nets]))
-            g.b_out.copy_(torch.stack([n.head.bias[0] for n in nets]))
-            if g.w_skip is not None:
-                g.w_skip.copy_(torch.stack([n.skip.weight[0] for n in nets]))
+            for member, net in zip(g.members, nets, strict=True):
+                for li, layer in enumerate(net.layers):
+                    member.w_ih[li].copy_(layer.weight_ih_l0)
+                    member.w_hh[li].copy_(layer.weight_hh_l0)
+                    member.b_ih[li].copy_(layer.bias_ih_l0)
+                    member.b_hh[li].copy_(layer.bias_hh_l0)
+                member.w_out.copy_(net.head.weight[0])
+                member.b_out.copy_(net.head.bias[0])
+                if member.w_skip is not None:
+                    member.w_skip.copy_(net.skip.weight[0])
         return g
 
     def member(self, k: int) -> GroupedRnn:
         """Model ``k`` alone, as a group of one (a copy)."""
         one = copy.deepcopy(self)
-        with torch.no_grad():
-            for name, p in one.named_parameters():
-                setattr(one, name, nn.Parameter(p[k : k + 1].clone()))
+        one.members = nn.ModuleList([one.members[k]])
         return one
 
-    @override
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m, H = self.w_ih.shape[0], self.hidden
-        if x.dim() == 3:
-            x = x.expand(m, *x.shape)
-        _, B, T, _ = x.shape
-        xi = torch.einsum("mbti,mgi->mbtg", x, self.w_ih) + self.b_ih[:, None, None, :]
+    def member_parameters(self) -> list[list[nn.Parameter]]:
+        """Each model's parameters, for per-model optimisers."""
+        return [list(m.parameters()) for m in self.members]
+
+    def _stack(self, name: str, layer: int | None = None) -> torch.Tensor:
+        if layer is None:
+            return torch.stack([getattr(m, name) for m in self.members])
+        return torch.stack([getattr(m, name)[layer] for m in self.members])
+
+    def _layer(self, x: torch.Tensor, li: int) -> torch.Tensor:
+        """One layer over time: (m, B, T, in) to the hidden states (m, B, T, H)."""
+        m, B, T, _ = x.shape
+        H = self.hidden[li]
+        w_ih, w_hh, b_ih, b_hh = (self._stack(n, li) for n in ("w_ih", "w_hh", "b_ih", "b_hh"))
+        xi = torch.einsum("mbti,mgi->mbtg", x, w_ih) + b_ih[:, None, None, :]
         h = x.new_zeros(m, B, H)
         c = x.new_zeros(m, B, H)
-        w_hh_t = self.w_hh.transpose(1, 2)
+        w_hh_t = w_hh.transpose(1, 2)
+        states = []
         for t in range(T):
-            gh = torch.baddbmm(self.b_hh[:, None, :], h, w_hh_t)
+            gh = torch.baddbmm(b_hh[:, None, :], h, w_hh_t)
             gi = xi[:, :, t]
             if self.cell == "gru":
                 r = torch.sigmoid(gi[..., :H] + gh[..., :H])
@@ -117,38 +160,92 @@ class GroupedRnn(nn.Module):
                 g, o = torch.tanh(gates[..., 2 * H : 3 * H]), torch.sigmoid(gates[..., 3 * H :])
                 c = f * c + i * g
                 h = o * torch.tanh(c)
-        out = torch.einsum("mbh,mh->mb", h, self.w_out) + self.b_out[:, None]
-        if self.w_skip is not None:
-            out = out + torch.einsum("mbj,mj->mb", _window_averages(x), self.w_skip)
+            states.append(h)
+        return torch.stack(states, dim=2)
+
+    @override
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = len(self.members)
+        if x.dim() == 3:
+            x = x.expand(m, *x.shape)
+        inputs = x
+        for li in range(len(self.hidden)):
+            x = self._layer(x, li)
+            if li < len(self.hidden) - 1:
+                x = self.drop(x)
+        last = self.drop(x[:, :, -1])
+        out = torch.einsum("mbh,mh->mb", last, self._stack("w_out")) + self._stack("b_out")[:, None]
+        if self.members[0].w_skip is not None:
+            out = out + torch.einsum("mbj,mj->mb", _window_averages(inputs), self._stack("w_skip"))
         return out
 
 
+def _qlike_per_member(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    return torch_loss("qlike", y, torch.exp(z), log_f=z, reduce=False).mean(dim=1)
+
+
 class _GroupedRnnBase(BaseForecaster):
-    """Hyperparameters, checks and the member template shared by the grouped forecasters."""
+    """Hyperparameters, checks, data preparation and training shared by the grouped forecasters."""
 
     supported_targets = ("variance",)
     relative_cost = 1000.0
+    net_: GroupedRnn
 
+    # Declared for the type checker; set in each subclass's __init__.
+    cell: str
+    hidden: tuple[int, ...]
+    dropout: float
+    seq_len: int
+    features: tuple[str, ...]
+    epochs: int
+    patience: int
+    lr: float
+    weight_decay: float
+    grad_clip: float | None
+    batch_size: int
+    val_fraction: float
+    lr_schedule: LrSchedule
+    lr_factor: float
+    shuffle_seed: int
+    skip: bool
+    device: Device
+
+    @override
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.net_.parameters()))
+
+    def _hidden(self) -> tuple[int, ...]:
+        return (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
 
     def _check_params(self) -> None:
         who = type(self).__name__
         check_choice(who, "cell", self.cell, ("lstm", "gru"))
-        for n in ("hidden", "seq_len", "epochs", "patience", "batch_size"):
+        if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):
+            warnings.warn(
+                f"{who}: hidden={self.hidden} (an int) is deprecated; give the units per layer as a tuple, "
+                f"hidden=({self.hidden},), as RnnForecaster takes them.",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+        else:
+            check_sizes(who, "hidden", self.hidden, hint="(32,) or (64, 32).")
+        for n in ("seq_len", "epochs", "patience", "batch_size"):
             check_int(who, n, getattr(self, n), 1)
         check_number(who, "lr", self.lr, lambda v: v > 0, "a positive number")
         self._template().validate_params()
 
     def _template(self, seed: int = 0) -> RnnForecaster:
+        """The single network each member is, for its parameter checks."""
         return RnnForecaster(
-            cell=self.cell,
-            hidden=(self.hidden,),
+            cell=self.cell,  # type: ignore[arg-type]
+            hidden=self._hidden(),
+            dropout=self.dropout,
             seq_len=self.seq_len,
             features=tuple(self.features),
             epochs=self.epochs,
             patience=self.patience,
             lr=self.lr,
+            weight_decay=self.weight_decay,
             grad_clip=self.grad_clip,
             batch_size=self.batch_size,
             val_fraction=self.val_fraction,
@@ -156,37 +253,87 @@ class _GroupedRnnBase(BaseForecaster):
             seed=seed,
             skip=self.skip,
             device=self.device,
+            lr_schedule=self.lr_schedule,
+            lr_factor=self.lr_factor,
         )
 
     def _columns(self) -> list[str]:
         return self._template()._columns()
 
+    def _prepare(self, frame: pd.DataFrame, y: pd.Series) -> tuple[SequenceScaler, tuple[np.ndarray, ...]]:
+        scaler, s = training_samples(
+            [(frame, y)],
+            features=tuple(self.features),
+            seq_len=self.seq_len,
+            horizon=self.horizon,
+            val_fraction=self.val_fraction,
+            batch_size=self.batch_size,
+            variance=True,
+            who=type(self).__name__,
+        )
+        return scaler, (s.Xtr, s.ytr, s.Xva, s.yva)
+
+    def _init(self, seed: int, scaler: SequenceScaler) -> RnnNet:
+        return init_network(
+            seed,
+            features=tuple(self.features),
+            cell=self.cell,
+            hidden=self._hidden(),
+            dropout=self.dropout,
+            attention=False,
+            skip=self.skip,
+            scaler=scaler,
+            variance=True,
+        )
+
+    def _train(self, nets: list[RnnNet], data: tuple[np.ndarray, ...]) -> None:
+        device = resolve_device(self.device)
+        net = GroupedRnn.from_nets(nets, self.cell).to(device)
+        tensors = tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in data)
+        # the single network's rules, with this group's minibatch order
+        spec = dataclasses.replace(self._template().train_spec(), shuffle_seed=self.shuffle_seed)
+        trained = train_members(net, net.member_parameters(), [net], tensors, _qlike_per_member, spec)  # type: ignore[arg-type]
+        self.net_ = net.eval()
+        self.histories_ = trained.histories
+        self.best_epoch_ = int(np.median(trained.best_epochs))
+        self.history_ = trained.histories[0]
+
 
 def _forecast_members(net: GroupedRnn, X: np.ndarray) -> np.ndarray:
     """Log-variance forecasts (scaled) in float64, shape (n_models, n)."""
     net64 = copy.deepcopy(net).double()
+    device = next(net.parameters()).device
     with torch.no_grad():
-        return net64(torch.as_tensor(X, dtype=torch.float64, device=net.w_ih.device)).cpu().numpy()
+        return net64(torch.as_tensor(X, dtype=torch.float64, device=device)).cpu().numpy()
 
 
 class BatchedRnnEnsemble(_GroupedRnnBase):
-    """An ensemble of single-layer LSTMs or GRUs, one per seed, trained in one grouped model.
+    """An ensemble of LSTMs or GRUs, one per seed, trained in one grouped model.
 
     Each member starts exactly as ``RnnForecaster(seed=s)`` would; all members
-    see the same minibatches (shuffled by ``shuffle_seed``), keep their own best
-    validation weights and stop on their own patience. The forecast is the mean
-    of the members' variance forecasts. Inputs, scaling, validation split and
-    the skip path are :class:`signals.rnn.RnnForecaster`'s.
+    see the same minibatches (shuffled by ``shuffle_seed``) and keep their own
+    optimiser, learning-rate schedule, best validation weights and patience
+    (:mod:`signals.training`, the single network's loop). The forecast is the
+    mean of the members' variance forecasts. Inputs, scaling, validation split
+    and the skip path are :class:`signals.rnn.RnnForecaster`'s
+    (:mod:`signals.sequences`).
 
     Parameters
     ----------
     seeds : tuple of int, default (0, 1, 2, 3, 4)
     cell : {"lstm", "gru"}, default "gru"
-    hidden : int, default 32
-    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip, device
-        As in :class:`signals.rnn.RnnForecaster` (fixed learning rate here).
+    hidden : tuple of int, default (32,)
+        Units per stacked layer, as in ``RnnForecaster`` (an int is a deprecated spelling of a one-layer tuple).
+    dropout, seq_len, features, epochs, patience, lr, weight_decay, grad_clip, batch_size, val_fraction, horizon,
+    skip, device, lr_schedule, lr_factor
+        As in :class:`signals.rnn.RnnForecaster`.
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
+
+    Attributes
+    ----------
+    histories_ : list of DataFrame, each member's training history (``history_`` is the first's)
+    best_epoch_ : int, the median of the members' best epochs
     """
 
     def __init__(
@@ -194,12 +341,14 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         *,
         seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
         cell: str = "gru",
-        hidden: int = 32,
+        hidden: tuple[int, ...] = (32,),
+        dropout: float = 0.0,
         seq_len: int = 20,
         features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
         epochs: int = 30,
         patience: int = 5,
         lr: float = 1e-3,
+        weight_decay: float = 0.0,
         grad_clip: float | None = 1.0,
         batch_size: int = 64,
         val_fraction: float = 0.2,
@@ -207,22 +356,28 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         horizon: int = 1,
         skip: bool = True,
         device: Device = "auto",
+        lr_schedule: LrSchedule = "plateau",
+        lr_factor: float = 0.5,
     ) -> None:
         self.seeds = seeds
         self.shuffle_seed = shuffle_seed
         self.cell = cell
         self.hidden = hidden
+        self.dropout = dropout
         self.seq_len = seq_len
         self.features = features
         self.epochs = epochs
         self.patience = patience
         self.lr = lr
+        self.weight_decay = weight_decay
         self.grad_clip = grad_clip
         self.batch_size = batch_size
         self.val_fraction = val_fraction
         self.horizon = horizon
         self.skip = skip
         self.device = device
+        self.lr_schedule = lr_schedule
+        self.lr_factor = lr_factor
 
     @property
     @override
@@ -237,46 +392,46 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
         super()._check_params()
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
-        # The data preparation is RnnForecaster's: its scalers and samples.
-        prep = self._template(self.seeds[0])
-        Xtr, ytr, Xva, yva = prep._samples([(frame, y)])
-        self.prep_ = prep
-        net = GroupedRnn.from_nets([prep._new_net(s) for s in self.seeds], self.cell).to(prep._device())
-        self.net_ = train_grouped(net, dict(Xtr=Xtr, ytr=ytr, Xva=Xva, yva=yva), self)
-        self.net_.eval()
+        scaler, data = self._prepare(frame, y)  # shared by the members: one asset
+        self.scaler_ = scaler
+        self._train([self._init(s, scaler) for s in self.seeds], data)
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        X, ok = self.prep_._windows(self.prep_._inputs(frame), origins)
+        X, ok = sliding_windows(self.scaler_.inputs(frame), origins, self.seq_len)
         out = np.full(len(origins), np.nan)
         if ok.any():
-            out[ok] = self.prep_.y_scale_ * np.exp(_forecast_members(self.net_, X[ok])).mean(axis=0)
+            out[ok] = self.scaler_.y_scale * np.exp(_forecast_members(self.net_, X[ok])).mean(axis=0)
         return out
 
 
 class BatchedRnnUniverse(_GroupedRnnBase):
-    """One single-layer LSTM or GRU per asset of a universe, trained as one grouped model.
+    """One LSTM or GRU per asset of a universe, trained as one grouped model.
 
     ``fit_pooled(frames)`` equals fitting this forecaster on each asset's frame
     alone (same seed, same minibatch order; a test checks it), in one grouped
     model instead of a loop: with ``walk_forward(..., pooled=True)`` every fold
-    trains the whole universe at once. Each member has its own scalers, early
-    stopping and best weights, as an ``RnnForecaster`` per asset would. The
-    assets must give the same number of training samples (one calendar).
-    ``predict`` picks the member by the frame's symbol (``attrs["symbols"]``,
-    set by :func:`engine.data.load`).
+    trains the whole universe at once. Each member has its own scalers,
+    optimiser, learning-rate schedule, early stopping and best weights, as an
+    ``RnnForecaster`` per asset would. The assets must give the same number of
+    training samples (one calendar). ``predict`` picks the member by the frame's
+    symbol (``attrs["symbols"]``, set by :func:`engine.data.load`).
 
     Parameters
     ----------
     cell : {"lstm", "gru"}, default "gru"
-    hidden : int, default 32
-    seq_len, features, epochs, patience, lr, grad_clip, batch_size, val_fraction, horizon, skip, seed, device
-        As in :class:`signals.rnn.RnnForecaster` (fixed learning rate here).
+    hidden : tuple of int, default (32,)
+        Units per stacked layer, as in ``RnnForecaster`` (an int is a deprecated spelling of a one-layer tuple).
+    dropout, seq_len, features, epochs, patience, lr, weight_decay, grad_clip, batch_size, val_fraction, horizon,
+    skip, seed, device, lr_schedule, lr_factor
+        As in :class:`signals.rnn.RnnForecaster`.
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
 
     Attributes
     ----------
     symbols_ : list of str, the members' assets
+    scalers_ : list of SequenceScaler, the members' input and target scaling
+    histories_ : list of DataFrame, each member's training history
     """
 
     supports_pooling = True
@@ -285,12 +440,14 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self,
         *,
         cell: str = "gru",
-        hidden: int = 32,
+        hidden: tuple[int, ...] = (32,),
+        dropout: float = 0.0,
         seq_len: int = 20,
         features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
         epochs: int = 30,
         patience: int = 5,
         lr: float = 1e-3,
+        weight_decay: float = 0.0,
         grad_clip: float | None = 1.0,
         batch_size: int = 64,
         val_fraction: float = 0.2,
@@ -299,14 +456,18 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         device: Device = "auto",
         seed: int = 0,
         shuffle_seed: int = 0,
+        lr_schedule: LrSchedule = "plateau",
+        lr_factor: float = 0.5,
     ) -> None:
         self.cell = cell
         self.hidden = hidden
+        self.dropout = dropout
         self.seq_len = seq_len
         self.features = features
         self.epochs = epochs
         self.patience = patience
         self.lr = lr
+        self.weight_decay = weight_decay
         self.grad_clip = grad_clip
         self.batch_size = batch_size
         self.val_fraction = val_fraction
@@ -315,6 +476,8 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self.device = device
         self.seed = seed
         self.shuffle_seed = shuffle_seed
+        self.lr_schedule = lr_schedule
+        self.lr_factor = lr_factor
 
     @property
     @override
@@ -329,23 +492,17 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         self._fit_members(pairs)
 
     def _fit_members(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]]) -> None:
-        preps, parts = [], []
-        for frame, y in pairs.values():
-            prep = self._template(self.seed)
-            parts.append(prep._samples([(frame, y)]))
-            preps.append(prep)
-        shapes = {sym: (len(p[0]), len(p[2])) for sym, p in zip(pairs, parts, strict=True)}
+        prepared = [self._prepare(frame, y) for frame, y in pairs.values()]
+        shapes = {sym: (len(data[0]), len(data[2])) for sym, (_, data) in zip(pairs, prepared, strict=True)}
         if len(set(shapes.values())) > 1:
             raise DataError(
                 f"BatchedRnnUniverse: the assets give different numbers of (training, validation) samples, {shapes}; "
                 "a grouped model needs one calendar. Hint: align the frames on common dates, or fit RnnForecaster "
                 "per asset (pooled=False)."
             )
-        data = {k: np.stack([p[i] for p in parts]) for i, k in enumerate(("Xtr", "ytr", "Xva", "yva"))}
-        net = GroupedRnn.from_nets([p._new_net(self.seed) for p in preps], self.cell).to(preps[0]._device())
-        self.net_ = train_grouped(net, data, self)
-        self.net_.eval()
-        self.preps_ = preps
+        data = tuple(np.stack([d[i] for _, d in prepared]) for i in range(4))  # one block per member
+        self.scalers_ = [scaler for scaler, _ in prepared]
+        self._train([self._init(self.seed, scaler) for scaler in self.scalers_], data)
         self.symbols_ = list(pairs)
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
@@ -359,64 +516,9 @@ class BatchedRnnUniverse(_GroupedRnnBase):
                 f"BatchedRnnUniverse: no member for {sym!r}; the members are {self.symbols_}. "
                 f"Hint: predict on a frame from engine.data.load (its attrs['symbols'] names the asset)."
             )
-        prep = self.preps_[k]
-        X, ok = prep._windows(prep._inputs(frame), origins)
+        scaler = self.scalers_[k]
+        X, ok = sliding_windows(scaler.inputs(frame), origins, self.seq_len)
         out = np.full(len(origins), np.nan)
         if ok.any():
-            out[ok] = prep.y_scale_ * np.exp(_forecast_members(self.net_.member(k), X[ok])[0])
+            out[ok] = scaler.y_scale * np.exp(_forecast_members(self.net_.member(k), X[ok])[0])
         return out
-
-
-def train_grouped(net: GroupedRnn, data: dict, spec: _GroupedRnnBase) -> GroupedRnn:
-    """Adam on the summed QLIKE of all members, per-member clipping, best weights and patience.
-
-    ``data`` holds ``Xtr``, ``ytr``, ``Xva``, ``yva``: shared by the members
-    (shapes (n, time, features) and (n,)) or one block per member (a leading
-    n_models axis).
-    """
-    m = net.w_ih.shape[0]
-
-    dev = net.w_ih.device
-
-    def per_member(key: str, x_dims: int) -> torch.Tensor:
-        t = torch.as_tensor(data[key], dtype=torch.float32, device=dev)
-        return t.expand(m, *t.shape) if t.dim() == x_dims else t
-
-    Xtr, Xva = per_member("Xtr", 3), per_member("Xva", 3)
-    ytr, yva = per_member("ytr", 1), per_member("yva", 1)
-    opt = torch.optim.Adam(net.parameters(), lr=spec.lr)
-    gen = torch.Generator().manual_seed(spec.shuffle_seed)
-    best = torch.full((m,), math.inf, device=dev)
-    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    bad = torch.zeros(m, dtype=torch.long, device=dev)
-    active = torch.ones(m, dtype=torch.bool, device=dev)
-    n = Xtr.shape[1]
-    for _ in range(spec.epochs):
-        net.train()
-        perm = torch.randperm(n, generator=gen).to(dev)  # drawn on the CPU: the same order on any device
-        for i in range(0, n, spec.batch_size):
-            idx = perm[i : i + spec.batch_size]
-            opt.zero_grad()
-            z = net(Xtr[:, idx])  # (m, batch)
-            per_model = torch_loss("qlike", ytr[:, idx], torch.exp(z), log_f=z, reduce=False).mean(dim=1)
-            (per_model * active).sum().backward()
-            if spec.grad_clip is not None:
-                norms = torch.sqrt(sum((p.grad.reshape(m, -1) ** 2).sum(dim=1) for p in net.parameters()))
-                scale = torch.clamp(spec.grad_clip / (norms + 1e-6), max=1.0)
-                for p in net.parameters():
-                    p.grad.mul_(scale.reshape(m, *([1] * (p.grad.dim() - 1))))
-            opt.step()
-        net.eval()
-        with torch.no_grad():
-            z = net(Xva)
-            val = torch_loss("qlike", yva, torch.exp(z), log_f=z, reduce=False).mean(dim=1)
-        improved = (val < best - 1e-7) & active
-        best = torch.where(improved, val, best)
-        for k, v in net.state_dict().items():
-            best_state[k][improved] = v.detach()[improved]
-        bad = torch.where(improved, torch.zeros_like(bad), bad + active.long())
-        active &= bad < spec.patience
-        if not active.any():
-            break
-    net.load_state_dict(best_state)
-    return net

@@ -51,32 +51,28 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
-from core.errors import DataError, ParameterError
+from core.errors import ParameterError
 from signals.base import BaseForecaster, Target
+from signals.losses import torch_loss
+from signals.sequences import Scaling, SequenceScaler, raw_inputs, sliding_windows, training_samples
+from signals.training import LrSchedule, TrainSpec, train_members
 
-__all__ = ["RnnForecaster"]
+__all__ = ["RnnForecaster", "RnnNet", "init_network", "resolve_device"]
 
 Cell = Literal["lstm", "gru"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
-LrSchedule = Literal["plateau", "constant"]
-Scaling = Literal["standard", "minmax", "none"]
-
-#: Inputs that are variances or positive ratios enter the network as logs.
-_LOG_INPUTS = ("rv", "har_", "vix", "garman", "parkinson", "rogers", "yang", "close_to_close")
 
 
-def _transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
-    if name == "volume_ratio":
-        return np.log1p(np.maximum(x, 0.0))
-    if name.startswith(_LOG_INPUTS):
-        return np.log(np.maximum(x, floor))
-    return x
+def resolve_device(device: Device) -> torch.device:
+    """``"auto"``: CUDA when torch sees a device, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
 
 
 def _window_averages(x: torch.Tensor) -> torch.Tensor:
@@ -86,7 +82,7 @@ def _window_averages(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x[..., -1, :], x[..., -5:, :].mean(dim=-2), x.mean(dim=-2)], dim=-1)
 
 
-class _RnnNet(nn.Module):
+class RnnNet(nn.Module):
     """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
 
     def __init__(
@@ -108,7 +104,8 @@ class _RnnNet(nn.Module):
             self.skip = nn.Linear(3 * n_inputs, 1, bias=False)
             nn.init.zeros_(self.skip.weight)
 
-    def forward(self, x):
+    @override
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         inputs = x
         for i, layer in enumerate(self.layers):
             x, _ = layer(x)
@@ -125,6 +122,40 @@ class _RnnNet(nn.Module):
         if self.skip is not None:
             out = out + self.skip(_window_averages(inputs)).squeeze(-1)
         return out, weights
+
+
+#: The former private name, kept for code that imported it.
+_RnnNet = RnnNet
+
+
+def init_network(
+    seed: int,
+    *,
+    features: tuple[str, ...],
+    cell: str,
+    hidden: tuple[int, ...],
+    dropout: float,
+    attention: bool,
+    skip: bool,
+    scaler: SequenceScaler,
+    variance: bool,
+) -> RnnNet:
+    """A freshly initialised network for ``seed``; with ``skip`` on a variance model that
+    reads ``rv``, its linear path starts at a log-HAR-like persistence forecast.
+    """
+    torch.manual_seed(seed)
+    net = RnnNet(len(features), cell, tuple(hidden), float(dropout), bool(attention), bool(skip))
+    if net.skip is not None and variance and "rv" in features:
+        # Start from a HAR-like persistence forecast in log space (the geometric
+        # mean of rv over the last 1, 5 and seq_len days), so forecasts can
+        # follow variance beyond the training range; the recurrent path learns
+        # the correction.
+        j, k = list(features).index("rv"), len(features)
+        with torch.no_grad():
+            for part in range(3):
+                net.skip.weight[0, part * k + j] = float(scaler.x_std[j]) / 3
+            net.head.bias.fill_(float(scaler.x_mean[j]) - math.log(scaler.y_scale))
+    return net
 
 
 class RnnForecaster(BaseForecaster):
@@ -333,29 +364,37 @@ class RnnForecaster(BaseForecaster):
 
     # -- data -------------------------------------------------------------------------
 
+    def _scaler(self) -> SequenceScaler:
+        return SequenceScaler(tuple(self.features), self.floor_, self.x_mean_, self.x_std_, self.y_scale_)
+
     def _raw(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed (logged where it applies) inputs, shape (n_rows, n_features)."""
-        return np.column_stack([_transform(c, frame[c].to_numpy(dtype=float), self.floor_) for c in self.features])
+        return raw_inputs(frame, self.features, self.floor_)
 
     def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed, standardised inputs, shape (n_rows, n_features)."""
-        return (self._raw(frame) - self.x_mean_) / self.x_std_
+        return self._scaler().inputs(frame)
 
     def _windows(self, x: np.ndarray, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Windows ending at each origin, shape (m, seq_len, k); and which are complete."""
-        L = self.seq_len
-        out = np.full((len(origins), L, x.shape[1]), np.nan)
-        ok = origins >= L - 1
-        if len(x) >= L and ok.any():
-            win = sliding_window_view(x, L, axis=0)  # (n-L+1, k, L)
-            out[ok] = np.transpose(win[origins[ok] - (L - 1)], (0, 2, 1))
-        ok &= np.isfinite(out).all(axis=(1, 2))
-        return out, ok
+        return sliding_windows(x, origins, self.seq_len)
 
-    def _device(self):
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+    def _device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def train_spec(self, *, warm: bool = False) -> TrainSpec:
+        """The training rules of this network (:mod:`signals.training`)."""
+        return TrainSpec(
+            epochs=self.warm_epochs if warm else self.epochs,
+            patience=self.patience,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            batch_size=self.batch_size,
+            lr_schedule=self.lr_schedule,
+            lr_factor=self.lr_factor,
+            shuffle_seed=self.seed,
+        )
 
     # -- fit --------------------------------------------------------------------------
 
@@ -383,99 +422,41 @@ class RnnForecaster(BaseForecaster):
     def _samples(
         self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Scalers from every frame's rows, windows per frame, a per-frame validation tail.
+        """Scalers from every frame's rows, windows per frame, a per-frame validation tail
+        (:func:`signals.sequences.training_samples`).
 
         Sets ``floor_``, ``x_mean_``, ``x_std_`` and ``y_scale_``; returns the
         training and validation windows and their scaled targets, from the
         ``latest`` samples of each frame when given (scalers still from all rows).
         """
-        need = self.seq_len + self.horizon + 10
-        for frame, _ in pairs:
-            if len(frame) < need:
-                raise ParameterError(
-                    f"RnnForecaster: seq_len={self.seq_len} is too long for {len(frame)} training rows (with "
-                    f"horizon={self.horizon}, at least seq_len + horizon + 10 = {need} rows are needed). Hint: a "
-                    "shorter seq_len or more history."
-                )
-        rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
-        pos = rv[np.isfinite(rv) & (rv > 0)]
-        self.floor_ = float(pos.min()) if pos.size else 1e-12
-        raws = [self._raw(f) for f, _ in pairs]
-        stacked = np.vstack(raws)
-        for j, c in enumerate(self.features):
-            if not np.isfinite(stacked[:, j]).any():
-                raise DataError(
-                    f"RnnForecaster: feature {c!r} has no finite value in the training rows. Hint: drop it from "
-                    "features."
-                )
-        if self.scale_inputs == "standard":
-            self.x_mean_, self.x_std_ = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
-        elif self.scale_inputs == "minmax":
-            self.x_mean_ = np.nanmin(stacked, axis=0)
-            self.x_std_ = np.nanmax(stacked, axis=0) - self.x_mean_
-        else:
-            self.x_mean_, self.x_std_ = np.zeros(stacked.shape[1]), np.ones(stacked.shape[1])
-        self.x_std_[~(self.x_std_ > 0)] = 1.0
-
-        parts_tr, parts_va = [], []
-        for raw, (_, y) in zip(raws, pairs, strict=True):
-            X, ok = self._windows((raw - self.x_mean_) / self.x_std_, np.arange(len(raw)))
-            target = y.to_numpy(dtype=float)
-            ok &= np.isfinite(target)
-            X, target = X[ok], target[ok]
-            if latest is not None:
-                X, target = X[-latest:], target[-latest:]
-            m = len(X)
-            n_val = max(1, round(self.val_fraction * m))
-            n_train = m - n_val - self.horizon  # purge: no training target overlaps the validation period
-            if n_train < 1:
-                raise ParameterError(
-                    f"RnnForecaster: only {m} usable training samples (seq_len={self.seq_len}, "
-                    f"horizon={self.horizon}); too few to split off a validation tail. Hint: more history or a "
-                    "shorter seq_len."
-                )
-            parts_tr.append((X[:n_train], target[:n_train]))
-            parts_va.append((X[m - n_val :], target[m - n_val :]))
-        Xtr, ytr = (np.concatenate(a) for a in zip(*parts_tr, strict=True))
-        Xva, yva = (np.concatenate(a) for a in zip(*parts_va, strict=True))
-        if len(Xtr) < max(10, self.batch_size // 4):
-            raise ParameterError(
-                f"RnnForecaster: only {len(Xtr) + len(Xva)} usable training samples (seq_len={self.seq_len}, "
-                f"horizon={self.horizon}); too few to split off a validation tail. Hint: more history or a shorter "
-                "seq_len."
-            )
-        both = np.concatenate([ytr, yva])
-        if self.target == "variance":
-            ytr, yva, both = (np.maximum(a, self.floor_) for a in (ytr, yva, both))
-            self.y_scale_ = float(both.mean())
-        else:
-            self.y_scale_ = float(both.std()) or 1.0
-        return Xtr, ytr / self.y_scale_, Xva, yva / self.y_scale_
-
-    def _new_net(self, seed: int) -> _RnnNet:
-        """A freshly initialised network for ``seed``, its skip path (if any) at
-        persistence; needs the scalers of :meth:`_samples`.
-        """
-        torch.manual_seed(seed)
-        net = _RnnNet(
-            len(self.features),
-            self.cell,
-            tuple(self.hidden),
-            float(self.dropout),
-            bool(self.attention),
-            bool(self.skip),
+        scaler, samples = training_samples(
+            pairs,
+            features=tuple(self.features),
+            seq_len=self.seq_len,
+            horizon=self.horizon,
+            val_fraction=self.val_fraction,
+            batch_size=self.batch_size,
+            variance=self.target == "variance",
+            scaling=self.scale_inputs,
+            latest=latest,
         )
-        if self.skip and self.target == "variance" and "rv" in self.features:
-            # Start from a HAR-like persistence forecast in log space (the geometric
-            # mean of rv over the last 1, 5 and seq_len days), so forecasts can
-            # follow variance beyond the training range; the recurrent path learns
-            # the correction.
-            j, k = list(self.features).index("rv"), len(self.features)
-            with torch.no_grad():
-                for part in range(3):
-                    net.skip.weight[0, part * k + j] = float(self.x_std_[j]) / 3
-                net.head.bias.fill_(float(self.x_mean_[j]) - math.log(self.y_scale_))
-        return net
+        self.floor_, self.x_mean_, self.x_std_ = scaler.floor, scaler.x_mean, scaler.x_std
+        self.y_scale_ = scaler.y_scale
+        return samples.Xtr, samples.ytr, samples.Xva, samples.yva
+
+    def _new_net(self, seed: int) -> RnnNet:
+        """A freshly initialised network for ``seed`` (:func:`init_network`); needs the scalers of :meth:`_samples`."""
+        return init_network(
+            seed,
+            features=tuple(self.features),
+            cell=self.cell,
+            hidden=tuple(self.hidden),
+            dropout=self.dropout,
+            attention=self.attention,
+            skip=self.skip,
+            scaler=self._scaler(),
+            variance=self.target == "variance",
+        )
 
     def warm_state(self) -> dict[str, np.ndarray]:
         """The trained network's weights, by ``net.<parameter name>``."""
@@ -484,7 +465,7 @@ class RnnForecaster(BaseForecaster):
     @override
     def load_warm_state(self, state, fit_end) -> RnnForecaster:
         self.validate_params()
-        net = _RnnNet(
+        net = RnnNet(
             len(self.features),
             self.cell,
             tuple(self.hidden),
@@ -505,12 +486,11 @@ class RnnForecaster(BaseForecaster):
     def _train(
         self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None
     ) -> None:
-        """Adam with early stopping on the validation samples; keeps the best weights."""
-        from signals.losses import torch_loss
-
+        """Adam with early stopping on the validation samples (:func:`signals.training.train_members`);
+        keeps the best weights.
+        """
         device = self._device()
         net = self._new_net(self.seed).to(device)
-        epochs = self.epochs
         if warm_start is not None:
             same = (
                 warm_start.cell,
@@ -525,64 +505,31 @@ class RnnForecaster(BaseForecaster):
                     "network."
                 )
             net.load_state_dict(warm_start.net_.state_dict())
-            epochs = self.warm_epochs
-        n_train = len(Xtr)
-        X = np.concatenate([Xtr, Xva])
-        m, n_val = len(X), len(Xva)
-        Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
-        Yt = torch.as_tensor(np.concatenate([ytr, yva]), dtype=torch.float32, device=device)
-        tr, va = slice(0, n_train), slice(m - n_val, m)
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = None
-        if self.lr_schedule == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt, factor=self.lr_factor, patience=max(1, self.patience // 2)
-            )
-        gen = torch.Generator().manual_seed(self.seed)
+        data = tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in (Xtr, ytr, Xva, yva))
         loss_name, variance = self._loss_name, self.target == "variance"
 
-        def batch_loss(xb, yb):
-            z, _ = net(xb)
+        def loss(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
             if variance:
-                return torch_loss(loss_name, yb, torch.exp(z), log_f=z)
-            return torch_loss("mse", yb, z)
+                return torch_loss(loss_name, y, torch.exp(z), log_f=z, reduce=False).mean(dim=1)
+            return torch_loss("mse", y, z, reduce=False).mean(dim=1)
 
-        best, best_state, bad, rows = math.inf, copy.deepcopy(net.state_dict()), 0, []
-        for epoch in range(1, epochs + 1):
-            net.train()
-            perm = torch.randperm(n_train, generator=gen).to(device)
-            total = 0.0
-            for i in range(0, n_train, self.batch_size):
-                idx = perm[i : i + self.batch_size]
-                opt.zero_grad()
-                lb = batch_loss(Xt[tr][idx], Yt[tr][idx])
-                lb.backward()
-                if self.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), self.grad_clip)
-                opt.step()
-                total += float(lb.detach()) * len(idx)
-            net.eval()
-            with torch.no_grad():
-                val = float(batch_loss(Xt[va], Yt[va]))
-            rows.append((epoch, total / n_train, val, opt.param_groups[0]["lr"]))
-            if sched is not None:
-                sched.step(val)
-            if val < best - 1e-7:
-                best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
-            else:
-                bad += 1
-                if bad >= self.patience:
-                    break
-        net.load_state_dict(best_state)
+        trained = train_members(
+            lambda x: net(x[0])[0].unsqueeze(0),
+            [list(net.parameters())],
+            [net],
+            data,  # type: ignore[arg-type]
+            loss,
+            self.train_spec(warm=warm_start is not None),
+        )
         net.eval()
         self.net_ = net
         self._net64 = None
-        self.history_ = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr"]).set_index("epoch")
-        self.best_epoch_ = int(self.history_["val_loss"].idxmin())
+        self.history_ = trained.histories[0]
+        self.best_epoch_ = trained.best_epochs[0]
         self.attention_weights_ = None
         if self.attention:
             with torch.no_grad():
-                _, w = net(Xt)
+                _, w = net(torch.cat([data[0], data[2]]))
             mean_w = w.mean(dim=0).cpu().numpy()[::-1]  # reverse: lag 0 is the origin day
             self.attention_weights_ = pd.Series(mean_w, index=pd.RangeIndex(self.seq_len, name="lag"), name="attention")
 

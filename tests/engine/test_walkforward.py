@@ -152,7 +152,7 @@ def test_universe_trained_as_one_grouped_model_equals_one_fit_per_asset(frame):
     # pooled=True hands BatchedRnnUniverse every asset of a fold at once (one grouped
     # model); pooled=False fits it per asset. Same forecasts, to float32 training's precision.
     frames = {"SPX": frame, "NDX": nasdaq()}
-    spec = dict(hidden=8, seq_len=10, epochs=3, batch_size=128, features=("rv", "return"))
+    spec = dict(hidden=(8,), seq_len=10, epochs=3, batch_size=128, features=("rv", "return"))
     together = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=True)
     apart = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=False)
     assert len(together.fits) == len(apart.fits) == 2 * 3

@@ -9,10 +9,10 @@ import torch
 from core.errors import DataError, ParameterError
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
-from signals.rnn import _RnnNet
+from signals.rnn import RnnForecaster, _RnnNet
 from tests.signals.frames import nasdaq, sp500
 
-SMALL = dict(cell="gru", hidden=8, seq_len=10, epochs=4, patience=2, batch_size=128, features=("rv", "return"))
+SMALL = dict(cell="gru", hidden=(8,), seq_len=10, epochs=4, patience=2, batch_size=128, features=("rv", "return"))
 
 
 @pytest.mark.parametrize("skip", [False, True])
@@ -84,3 +84,46 @@ def test_device_is_checked_and_the_cpu_path_is_the_default_here():
         np.testing.assert_array_equal(auto, cpu)
     else:  # float32 training on another device rounds differently
         np.testing.assert_allclose(auto, cpu, rtol=1e-3)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_grouped_cell_with_several_layers_equals_torch_modules(cell):
+    nets = []
+    for s in range(2):
+        torch.manual_seed(s)
+        net = _RnnNet(3, cell, (6, 4), 0.0, False, True).eval()
+        torch.nn.init.normal_(net.skip.weight)
+        nets.append(net)
+    grouped = GroupedRnn.from_nets(nets, cell).eval()
+    x = torch.randn(8, 7, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(grouped(x), torch.stack([n(x)[0] for n in nets]), rtol=1e-5, atol=1e-6)
+    assert grouped.hidden == (6, 4) and len(grouped.member_parameters()) == 2
+
+
+def test_a_group_of_one_trains_as_the_single_network_does():
+    # One trainer and one data preparation: a grouped ensemble of one seed is RnnForecaster with that
+    # seed, plateau schedule, weight decay and two layers included (float32 kernels round differently).
+    frame = sp500().loc[:"2006-12-31"]
+    train, dates = frame.loc[:"2005-12-31"], frame.loc["2006-01-01":].index
+    spec = dict(
+        cell="gru", hidden=(8, 4), seq_len=10, epochs=6, patience=3, batch_size=128, features=("rv", "return"),
+        weight_decay=1e-4, lr_schedule="plateau", lr_factor=0.5, lr=3e-3,
+    )  # fmt: skip
+    single = RnnForecaster(seed=0, **spec).fit(train)
+    grouped = BatchedRnnEnsemble(seeds=(0,), **spec).fit(train)
+    np.testing.assert_allclose(grouped.predict(frame, dates), single.predict(frame, dates), rtol=1e-4)
+    np.testing.assert_allclose(grouped.history_.to_numpy(), single.history_.to_numpy(), rtol=1e-4)
+    assert grouped.best_epoch_ == single.best_epoch_
+    assert grouped.n_parameters() == single.n_parameters()
+
+
+def test_an_int_hidden_is_a_deprecated_spelling_of_one_layer():
+    frame = sp500().loc[:"2005-12-31"]
+    with pytest.warns(DeprecationWarning, match=r"hidden=8 \(an int\) is deprecated.*hidden=\(8,\)"):
+        old = BatchedRnnEnsemble(seeds=(0,), **{**SMALL, "hidden": 8}).fit(frame.iloc[:-20])
+    new = BatchedRnnEnsemble(seeds=(0,), **SMALL).fit(frame.iloc[:-20])
+    dates = frame.index[-20:]
+    np.testing.assert_array_equal(old.predict(frame, dates), new.predict(frame, dates))
+    with pytest.raises(ParameterError, match="hidden"):
+        BatchedRnnEnsemble(hidden=(8, 0)).fit(frame)

@@ -1,0 +1,197 @@
+r"""Windows of scaled inputs for sequence networks: one data preparation for every network.
+
+A recurrent forecaster reads, for an origin :math:`s`, the window
+:math:`x_{s-L+1}, \dots, x_s` of its input features, transformed (logs of
+variances and positive ratios) and scaled with statistics of the **training rows
+only**; its target is scaled by one training constant. :class:`SequenceScaler`
+holds those statistics, :func:`sliding_windows` cuts the windows, and
+:func:`training_samples` builds the training and validation samples with a
+purged validation tail. :class:`signals.rnn.RnnForecaster` and the grouped
+networks of :mod:`signals.batched` both use them, so a single and a grouped
+network given the same data see the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from core.errors import DataError, ParameterError
+
+__all__ = ["LOG_INPUTS", "Samples", "Scaling", "SequenceScaler", "sliding_windows", "training_samples"]
+
+Scaling = Literal["standard", "minmax", "none"]
+
+#: Inputs that are variances or positive ratios enter the network as logs.
+LOG_INPUTS = ("rv", "har_", "vix", "garman", "parkinson", "rogers", "yang", "close_to_close")
+
+
+def transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
+    """The feature ``name`` as the network reads it: logs of variances (floored), log1p of volume ratios."""
+    if name == "volume_ratio":
+        return np.log1p(np.maximum(x, 0.0))
+    if name.startswith(LOG_INPUTS):
+        return np.log(np.maximum(x, floor))
+    return x
+
+
+def sliding_windows(x: np.ndarray, origins: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of ``x`` (shape (n_rows, k)) ending at each origin row.
+
+    Returns
+    -------
+    (windows, ok)
+        ``windows`` of shape (len(origins), seq_len, k), NaN where incomplete;
+        ``ok`` marks the complete, finite ones.
+    """
+    L = seq_len
+    out = np.full((len(origins), L, x.shape[1]), np.nan)
+    ok = origins >= L - 1
+    if len(x) >= L and ok.any():
+        win = sliding_window_view(x, L, axis=0)  # (n-L+1, k, L)
+        out[ok] = np.transpose(win[origins[ok] - (L - 1)], (0, 2, 1))
+    ok &= np.isfinite(out).all(axis=(1, 2))
+    return out, ok
+
+
+@dataclass(frozen=True)
+class SequenceScaler:
+    """Input and target scaling learned from training rows.
+
+    Attributes
+    ----------
+    features : tuple of str, the frame columns read, in order
+    floor : float, the smallest positive training ``rv``: variances are floored there before the log
+    x_mean, x_std : ndarray of shape (k,), inputs enter as ``(transform(x) - x_mean) / x_std``
+    y_scale : float, targets enter as ``y / y_scale``
+    """
+
+    features: tuple[str, ...]
+    floor: float
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_scale: float
+
+    def raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Transformed (logged where it applies) inputs, shape (n_rows, k)."""
+        return raw_inputs(frame, self.features, self.floor)
+
+    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """Transformed, scaled inputs, shape (n_rows, k)."""
+        return (self.raw(frame) - self.x_mean) / self.x_std
+
+
+def raw_inputs(frame: pd.DataFrame, features: Sequence[str], floor: float) -> np.ndarray:
+    """Transformed inputs of ``frame``, shape (n_rows, len(features))."""
+    return np.column_stack([transform(c, frame[c].to_numpy(dtype=float), floor) for c in features])
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Training and validation windows with their scaled targets.
+
+    ``Xtr`` (n_train, seq_len, k), ``ytr`` (n_train,), ``Xva`` (n_val, seq_len, k), ``yva`` (n_val,).
+    """
+
+    Xtr: np.ndarray
+    ytr: np.ndarray
+    Xva: np.ndarray
+    yva: np.ndarray
+
+
+def training_samples(
+    pairs: Sequence[tuple[pd.DataFrame, pd.Series]],
+    *,
+    features: Sequence[str],
+    seq_len: int,
+    horizon: int,
+    val_fraction: float,
+    batch_size: int,
+    variance: bool,
+    scaling: Scaling = "standard",
+    latest: int | None = None,
+    who: str = "RnnForecaster",
+) -> tuple[SequenceScaler, Samples]:
+    """Scalers from every frame's rows, windows per frame, a purged validation tail per frame.
+
+    Parameters
+    ----------
+    pairs : list of (frame, target)
+        Training rows of one or several assets and the target aligned to them.
+    variance : bool
+        Variance targets are floored at the smallest positive training ``rv`` and
+        scaled by their mean; other targets by their standard deviation.
+    latest : int, optional
+        Use only the latest ``latest`` samples of each frame (scalers still from all rows).
+
+    Returns
+    -------
+    (scaler, samples)
+        Each frame's latest ``val_fraction`` of samples forms its part of the
+        validation tail; the ``horizon`` samples before it are dropped so that no
+        training target overlaps the validation period.
+    """
+    need = seq_len + horizon + 10
+    for frame, _ in pairs:
+        if len(frame) < need:
+            raise ParameterError(
+                f"{who}: seq_len={seq_len} is too long for {len(frame)} training rows (with horizon={horizon}, at "
+                f"least seq_len + horizon + 10 = {need} rows are needed). Hint: a shorter seq_len or more history."
+            )
+    rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
+    pos = rv[np.isfinite(rv) & (rv > 0)]
+    floor = float(pos.min()) if pos.size else 1e-12
+    raws = [raw_inputs(f, features, floor) for f, _ in pairs]
+    stacked = np.vstack(raws)
+    for j, c in enumerate(features):
+        if not np.isfinite(stacked[:, j]).any():
+            raise DataError(
+                f"{who}: feature {c!r} has no finite value in the training rows. Hint: drop it from features."
+            )
+    if scaling == "standard":
+        x_mean, x_std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+    elif scaling == "minmax":
+        x_mean = np.nanmin(stacked, axis=0)
+        x_std = np.nanmax(stacked, axis=0) - x_mean
+    else:
+        x_mean, x_std = np.zeros(stacked.shape[1]), np.ones(stacked.shape[1])
+    x_std[~(x_std > 0)] = 1.0
+
+    parts_tr, parts_va = [], []
+    for raw, (_, y) in zip(raws, pairs, strict=True):
+        X, ok = sliding_windows((raw - x_mean) / x_std, np.arange(len(raw)), seq_len)
+        target = y.to_numpy(dtype=float)
+        ok &= np.isfinite(target)
+        X, target = X[ok], target[ok]
+        if latest is not None:
+            X, target = X[-latest:], target[-latest:]
+        m = len(X)
+        n_val = max(1, round(val_fraction * m))
+        n_train = m - n_val - horizon  # purge: no training target overlaps the validation period
+        if n_train < 1:
+            raise ParameterError(
+                f"{who}: only {m} usable training samples (seq_len={seq_len}, horizon={horizon}); too few to split "
+                "off a validation tail. Hint: more history or a shorter seq_len."
+            )
+        parts_tr.append((X[:n_train], target[:n_train]))
+        parts_va.append((X[m - n_val :], target[m - n_val :]))
+    Xtr, ytr = (np.concatenate(a) for a in zip(*parts_tr, strict=True))
+    Xva, yva = (np.concatenate(a) for a in zip(*parts_va, strict=True))
+    if len(Xtr) < max(10, batch_size // 4):
+        raise ParameterError(
+            f"{who}: only {len(Xtr) + len(Xva)} usable training samples (seq_len={seq_len}, horizon={horizon}); too "
+            "few to split off a validation tail. Hint: more history or a shorter seq_len."
+        )
+    both = np.concatenate([ytr, yva])
+    if variance:
+        ytr, yva, both = (np.maximum(a, floor) for a in (ytr, yva, both))
+        y_scale = float(both.mean())
+    else:
+        y_scale = float(both.std()) or 1.0
+    scaler = SequenceScaler(tuple(features), floor, x_mean, x_std, y_scale)
+    return scaler, Samples(Xtr, ytr / y_scale, Xva, yva / y_scale)
