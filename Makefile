@@ -12,11 +12,13 @@ STAMP  := $(VENV)/.tradecast-installed
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 
-.PHONY: run test install data bench clean help
+.PHONY: run test lint install data bench clean help
 
 help:
 	@echo "make run    - run the main job on the embedded S&P 500 (creates .venv if needed)"
-	@echo "make test   - run the test suite (creates .venv if needed)"
+	@echo "make test   - lint (ruff format, ruff check, mypy), then the test suite (creates .venv if needed)"
+	@echo "make lint   - ruff format --check, ruff check and mypy only"
+	@echo "make bench  - run benchmarks/*.py; their figures go to benchmarks/results.md"
 	@echo "make clean  - remove .venv and caches"
 
 install: $(STAMP)
@@ -39,7 +41,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/tradecast run
 
-test: $(STAMP)
+# Lint first: a formatting slip fails in seconds, not after the suite.
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

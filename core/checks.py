@@ -5,6 +5,7 @@ parameter, the value and the rule (and a hint where one helps).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeGuard
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from core.errors import ParameterError
 __all__ = ["check_bool", "check_choice", "check_int", "check_number", "check_sizes", "is_int"]
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int | np.integer]:
     """An integer, and not a bool (``True`` is an int to Python, never a size to us)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -44,8 +45,7 @@ def check_int(
 
 def check_sizes(owner: str, name: str, value: object, *, unique: bool = False, hint: str = "") -> None:
     """``value`` is a non-empty tuple (or list) of integers >= 1."""
-    ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(is_int(v) and v >= 1 for v in value)
-    if not ok:
+    if not (isinstance(value, (tuple, list)) and len(value) > 0 and all(is_int(v) and v >= 1 for v in value)):
         raise ParameterError(f"{owner}: {name} must be a non-empty tuple of integers >= 1; got {value!r}.{_hint(hint)}")
     if unique and len(set(value)) != len(value):
         raise ParameterError(f"{owner}: {name} must not repeat a value; got {tuple(value)}.")

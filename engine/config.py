@@ -31,7 +31,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, cast, get_args, get_origin
 
 import pandas as pd
 
@@ -344,7 +344,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is ForecasterConfig:
         return ForecasterConfig.from_mapping(value, key)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key)
+        return _build(cast(type, hint), value, key)
     if origin is Literal:
         if value not in get_args(hint):
             hint_txt = _did_you_mean(str(value), [str(a) for a in get_args(hint)])

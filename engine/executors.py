@@ -67,7 +67,9 @@ class _Deferred:
     __slots__ = ("arg", "fn", "outcome")
 
     def __init__(self, fn: Callable, arg: Any) -> None:
-        self.fn, self.arg, self.outcome = fn, arg, None
+        self.fn, self.arg = fn, arg
+        #: (True, value) or (False, error) once the task has run; None before.
+        self.outcome: tuple[bool, Any] | None = None
 
     def run(self) -> None:
         """Run here; an error is kept for ``result()``, as a pool would deliver it (Ctrl-C goes straight up)."""
@@ -76,9 +78,15 @@ class _Deferred:
         except Exception as exc:
             self.outcome = (False, exc)
 
+    def settled(self) -> tuple[bool, Any]:
+        """The outcome; asking before the task has run is a scheduling bug."""
+        if self.outcome is None:
+            raise RuntimeError(f"task {self.fn.__name__} was asked for its result before it ran")
+        return self.outcome
+
     def value(self) -> Any:
         """The task's return value, or its error raised."""
-        ok, value = self.outcome
+        ok, value = self.settled()
         if not ok:
             raise value
         return value
@@ -198,7 +206,7 @@ class ProcessExecutor(TaskExecutor):
 
     @override
     def result(self, handle: _Deferred) -> Any:
-        _, value = handle.outcome
+        _, value = handle.settled()
         if isinstance(value, BrokenProcessPool):
             raise WorkerDied(
                 "walk_forward: a worker process ended abruptly. The usual cause is a script that calls "
@@ -242,7 +250,7 @@ class RayExecutor(TaskExecutor):
                 configure_logging=False,
             )
             self._started = True
-        self._remote = {}
+        self._remote: dict[Callable, Any] = {}
 
     @override
     def submit(self, fn: Callable, arg: Any):

@@ -21,6 +21,7 @@ import dataclasses
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ def state_path(path: Path) -> Path:
 
 def write_state(model: BaseForecaster, path: Path) -> None:
     """A fitted model's warm-start state as a NumPy ``.npz`` of plain arrays: data, never code."""
-    arrays = {k: np.asarray(v) for k, v in model.warm_state().items()}
+    arrays: dict[str, Any] = {k: np.asarray(v) for k, v in model.warm_state().items()}
     odd = [k for k, v in arrays.items() if v.dtype.kind not in "biufU"]
     if odd:  # a bug in a forecaster's warm_state, not in the data: say so rather than store what cannot be read back
         raise TypeError(
@@ -146,7 +147,7 @@ def load_fold(path: Path, template: BaseForecaster | None) -> FoldResult | None:
         fitted = read_state(template, state_path(path))
         if fitted is None:
             return None
-    plain = {}
+    plain: dict[str, Any] = {}
     for f in dataclasses.fields(FoldResult):
         if f.name in _OBJECTS or f.name not in meta:
             continue  # a field added since the file was written keeps its default

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -267,7 +268,8 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     from strategies.evaluate import strategy_table
 
     kinds = result.variance_of()
-    tables, backtests = {}, {}
+    tables: dict[str, pd.DataFrame] = {}
+    backtests: dict[str, dict] = {}
     if not kinds:
         return tables, backtests
     for sym in result.symbols:
@@ -289,7 +291,8 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     from strategies.evaluate import threshold_table
 
     names = [m for m, f in result.models.items() if f.target in ("return", "price")]
-    tables, backtests = {}, {}
+    tables: dict[str, pd.DataFrame] = {}
+    backtests: dict[str, dict] = {}
     if not names:
         return tables, backtests
     th = spec.threshold
@@ -645,7 +648,7 @@ def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Pat
         + (" with tear sheets" if tearsheets else "")
     )
     summary = dict(manifest.get("summary") or {})
-    rendered = {
+    rendered: dict[str, Any] = {
         "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "tradecast": __version__,
         "from": list(RESULT_FILES),

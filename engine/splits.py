@@ -191,16 +191,17 @@ class WalkForward:
         n = len(index)
         if self.train_fraction is not None:
             bounds = [first, n]
-        elif is_int(self.refit_every):
-            bounds = list(range(first, n, int(self.refit_every))) + [n]
-        else:
+        elif isinstance(self.refit_every, str):
             periods = index[first:].to_period(_PERIOD[self.refit_every]).asi8
             changes = np.flatnonzero(np.diff(periods)) + 1
             bounds = [first, *(first + changes).tolist(), n]
+        else:
+            bounds = list(range(first, n, int(self.refit_every))) + [n]
         folds = []
         for k, (a, b) in enumerate(itertools.pairwise(bounds)):
             stop = a - self.embargo
-            lo = 0 if self.window == "expanding" else max(0, stop - int(self.train_length))
+            # _check refuses a rolling window without a train_length
+            lo = 0 if self.window == "expanding" or self.train_length is None else max(0, stop - self.train_length)
             if stop - lo < self.min_train:
                 raise ParameterError(
                     f"WalkForward: fold {k} (test from {index[a].date()}) has {max(stop - lo, 0)} training rows, fewer "

@@ -227,8 +227,8 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
 
     from engine.config import load_config
     from engine.results import load_results
+    from signals.losses import Loss, scoring_mask
     from signals.losses import loss as loss_fn
-    from signals.losses import scoring_mask
     from strategies.performance import sharpe_ratio
 
     a, b = Path(a), Path(b)
@@ -258,7 +258,7 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
             ya, yb = ra.realized(model, sym), rb.realized(model, sym)
             fa, fb = ra.for_symbol(sym)[model], rb.for_symbol(sym)[model]
             both = pd.concat([fa, ya, fb, yb], axis=1, keys=["fa", "ya", "fb", "yb"])
-            name = "qlike" if ma.target == "variance" else "mse"
+            name: Loss = "qlike" if ma.target == "variance" else "mse"
             both = both[scoring_mask(both["ya"], both["fa"], name) & scoring_mask(both["yb"], both["fb"], name)]
             if both.empty:
                 continue

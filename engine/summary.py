@@ -43,7 +43,7 @@ def summarize(bars: pd.DataFrame) -> list[SymbolSummary]:
     filled = bars.attrs.get("filled_rows", {})
     for sym, b in by_symbol(bars).items():
         ohlc = all(c in b.columns for c in ("open", "high", "low"))
-        vols = {}
+        vols: dict[str, float] = {}
         for est in ESTIMATORS:
             if (est in OHLC_ESTIMATORS and not ohlc) or len(b) < 2:
                 continue

@@ -51,8 +51,8 @@ from engine.foldstore import FoldResult, cache_path, load_fold, save_fold
 from engine.splits import Fold, WalkForward
 from signals.audit import CausalityError, check_causality
 from signals.base import BaseForecaster, realized_target
+from signals.losses import Loss, scoring_mask
 from signals.losses import loss as loss_fn
-from signals.losses import scoring_mask
 
 __all__ = [
     "FoldResult",
@@ -249,7 +249,7 @@ class WalkForwardResult:
         """
         return {name: m.variance_of for name, m in self.models.items() if m.target == "variance"}
 
-    def score(self, losses: Sequence[str] = ("qlike", "mse")) -> pd.DataFrame:
+    def score(self, losses: Sequence[Loss] = ("qlike", "mse")) -> pd.DataFrame:
         """Out-of-sample loss per (symbol, model): variance models by the given
         losses (pairs with a non-positive realised variance are left out of
         QLIKE and log-MSE), return and price models by MSE.
@@ -260,10 +260,9 @@ class WalkForwardResult:
             for name, m in self.models.items():
                 y = self.realized(name, sym).to_numpy()
                 f = fc[name].to_numpy()
-                names = tuple(losses) if m.target == "variance" else ("mse",)
-                row = {
-                    "n": int(scoring_mask(y, f, names[0]).sum())
-                }  # the pairs the first loss scores, as in the leaderboards
+                names: tuple[Loss, ...] = tuple(losses) if m.target == "variance" else ("mse",)
+                # the pairs the first loss scores, as in the leaderboards
+                row: dict[str, float] = {"n": int(scoring_mask(y, f, names[0]).sum())}
                 for ln in names:
                     use = scoring_mask(y, f, ln)
                     row[ln] = loss_fn(ln, y[use], f[use]) if use.any() else np.nan
@@ -535,7 +534,7 @@ def plan_walk_forward(
         for sym in syms:
             for fold in folds[sym]:
                 dates = frames[sym].index[fold.test]
-                cuts = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
+                cuts: Any = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
                 cuts_by_task[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
     root = Path(run_dir) if run_dir is not None else None
     return Plan(frames, models, folds, chains, pool_names, warm, cuts_by_task, root)
@@ -562,7 +561,7 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
             cached = None
             if task.caches is not None and all(p.exists() for p in task.caches.values()):
                 loaded = [load_fold(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
-                cached = None if any(r is None for r in loaded) else loaded
+                cached = [r for r in loaded if r is not None] if all(r is not None for r in loaded) else None
             if cached is None:
                 pending[pool.submit(run_task, task)] = (chain, k, task.key)
                 return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import matplotlib
 
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 # text.parse_math off: a model named "a$b" is a label, not TeX that fails to parse
-_STYLE = {
+_STYLE: dict[Any, Any] = {
     "text.parse_math": False,
     "figure.dpi": 100,
     "axes.grid": True,

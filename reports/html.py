@@ -14,6 +14,7 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,10 @@ from reports.metrics import (
     split_table,
 )
 from reports.tearsheet import tearsheet_html
-from signals.base import implied_return, realized_target
+from signals.base import BaseForecaster, Target, implied_return, realized_target
+from strategies.backtest import BacktestResult
 
-__all__ = ["SECTIONS", "ReportInputs", "headline", "render", "write_report"]
+__all__ = ["SECTIONS", "ForecastResults", "ReportInputs", "headline", "render", "write_report"]
 
 #: Section ids, in order; the browser test checks each is present.
 SECTIONS = (
@@ -80,6 +82,56 @@ dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
 """
 
 
+class ForecastResults(Protocol):
+    """What a report reads of a walk-forward result (``engine.walkforward.WalkForwardResult``
+    has it; reports never import the engine).
+    """
+
+    @property
+    def forecasts(self) -> pd.DataFrame:
+        """Forecasts by (symbol, date), a column per model, and the fold."""
+        ...
+
+    @property
+    def fits(self) -> pd.DataFrame:
+        """One row per (symbol, model, fold): fit facts."""
+        ...
+
+    @property
+    def histories(self) -> Mapping[Any, pd.DataFrame]:
+        """Training curves by (symbol, model, fold)."""
+        ...
+
+    @property
+    def attention(self) -> Mapping[Any, pd.Series]:
+        """Attention weights by lag, by (symbol, model, fold)."""
+        ...
+
+    @property
+    def folds(self) -> Mapping[str, list[Any]]:
+        """The folds of each symbol."""
+        ...
+
+    @property
+    def frames(self) -> Mapping[str, pd.DataFrame]:
+        """The feature frame of each symbol."""
+        ...
+
+    @property
+    def models(self) -> Mapping[str, BaseForecaster]:
+        """The forecasters by name."""
+        ...
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols forecast."""
+        ...
+
+    def for_symbol(self, symbol: str | None = None) -> pd.DataFrame:
+        """Forecasts of one symbol, indexed by date."""
+        ...
+
+
 @dataclass
 class ReportInputs:
     """What a report is made of (computed by the caller; reports never train a model).
@@ -105,16 +157,16 @@ class ReportInputs:
 
     title: str
     summary: Mapping[str, str]
-    result: object
+    result: ForecastResults
     baseline: str = "loghar"
     vix: pd.Series | None = None
-    strategies: Mapping[str, Mapping[tuple[str, str], object]] = field(default_factory=dict)
+    strategies: Mapping[str, Mapping[tuple[str, str], BacktestResult]] = field(default_factory=dict)
     strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     strategy_note: str = ""
     leaderboards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tearsheets: bool = True
     threshold_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    threshold_strategies: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    threshold_strategies: Mapping[str, Mapping[str, BacktestResult]] = field(default_factory=dict)
     threshold_note: str = ""
 
 
@@ -527,6 +579,7 @@ def render(inputs: ReportInputs) -> str:
         fc_all = res.for_symbol(sym)
         head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
         board_all = boards[sym]
+        assert board_all is not None  # computed above when not given
         best = base = None  # of the first variance group: the models whose strategies are drawn
         for n_group, ((kind, h), names) in enumerate(groups.items()):
             ghead = head if n_group == 0 else ""
@@ -534,7 +587,7 @@ def render(inputs: ReportInputs) -> str:
                 ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
             board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
             _leaderboard_section(parts, board, kind, h, ghead)
-            scored = kind if kind in ("variance", "absolute_return") else "return"
+            scored = cast(Target, kind if kind in ("variance", "absolute_return") else "return")
             realized = realized_target(frame, scored, h)
             fc = fc_all[names]
             if kind == "price":

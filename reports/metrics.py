@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from signals.base import implied_return, last_close, origins_for, realized_target
+from signals.losses import Loss
 
 __all__ = [
     "absolute_return_table",
@@ -222,7 +223,7 @@ def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str
     from signals.losses import loss as loss_fn
     from signals.losses import scoring_mask
 
-    main = "qlike" if target == "variance" else "mse"
+    main: Loss = "qlike" if target == "variance" else "mse"
     y = realized.reindex(forecasts.index).to_numpy(float)
     out = {}
     for m in forecasts.columns:
@@ -263,13 +264,13 @@ def forecast_table(
     prev = realized.shift(1).reindex(forecasts.index) if target == "variance" else pd.Series(0.0, index=forecasts.index)
     from signals.losses import scoring_mask
 
-    main = "qlike" if target == "variance" else "mse"
+    main: Loss = "qlike" if target == "variance" else "mse"
     rows = {}
     for m in forecasts.columns:
         f = forecasts[m].to_numpy(float)
         y = y_all.to_numpy(float)
         ok = scoring_mask(y, f, main)
-        row = {"n": int(ok.sum())}
+        row: dict[str, float] = {"n": int(ok.sum())}
         if target == "variance":
             row.update(_variance_losses(y[ok], f[ok]))
         else:
@@ -581,7 +582,7 @@ def leaderboard(
     parts = []
     for (kind, h), names in forecast_groups({m: models[m] for m in models if m in forecasts.columns}).items():
         fc = forecasts[names].astype(float)
-        keys = dict(mcs_size=mcs_size, mcs_reps=mcs_reps, seed=seed)
+        keys: dict[str, Any] = {"mcs_size": mcs_size, "mcs_reps": mcs_reps, "seed": seed}
         if kind == "variance":
             base = bases.get(kind) if bases.get(kind) in names else None
             table = forecast_table(fc, realized_target(frame, "variance", h), target="variance", baseline=base, **keys)

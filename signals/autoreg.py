@@ -37,7 +37,11 @@ def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
 
 
 class _LaggedRegressor(BaseForecaster):
+    """Regressions on the lags of ``features``; subclasses set both in ``__init__``."""
+
     supported_targets = ("return", "price", "absolute_return")
+    features: tuple[str, ...]
+    lags: int
 
     def _columns(self) -> list[str]:
         return list(self.features)

@@ -35,7 +35,7 @@ import abc
 import copy
 import inspect
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
+from typing import Any, Literal, Protocol, Self, cast, get_args, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -318,7 +318,7 @@ class BaseForecaster(abc.ABC):
         self._check_warm_start(warm_start)
         self.warm_started_ = warm_start is not None
         y = self._model_target(frame)
-        self._fit(frame, y, warm_start)
+        self._fit(frame, y, cast(Self | None, warm_start))  # _check_warm_start: same class, fitted
         self.fit_end_ = frame.index[-1]
         self.n_train_ = int(y.notna().sum())
         return self
@@ -349,7 +349,7 @@ class BaseForecaster(abc.ABC):
             pairs[str(sym)] = (frame, self._model_target(frame))
         self._check_warm_start(warm_start)
         self.warm_started_ = warm_start is not None
-        self._fit_pooled(pairs, warm_start)
+        self._fit_pooled(pairs, cast(Self | None, warm_start))
         self.fit_end_ = max(f.index[-1] for f in frames.values())
         self.n_train_ = int(sum(y.notna().sum() for _, y in pairs.values()))
         self.pooled_symbols_ = list(pairs)
@@ -367,16 +367,14 @@ class BaseForecaster(abc.ABC):
                     f"{type(warm_start).__name__}."
                 )
 
-    def _fit_pooled(
-        self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BaseForecaster | None
-    ) -> None:
+    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: Self | None) -> None:
         """Fit across assets: ``pairs`` of (frame, target) by symbol. Only classes with
         ``supports_pooling`` implement it (``fit_pooled`` refuses the others first).
         """
         raise ParameterError(f"{type(self).__name__} cannot pool assets; fit it per asset (pooled=False).")
 
     @abc.abstractmethod
-    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: Self | None = None) -> None:
         """Learn from ``frame`` and ``y`` (the target per origin row); ``warm_start`` is a
         fitted model of the same class for classes with ``supports_warm_start``, else
         always None (``fit`` refuses one first).

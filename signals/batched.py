@@ -30,6 +30,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -106,18 +107,19 @@ class GroupedRnn(nn.Module):
         if any(n.attention for n in nets):
             raise ParameterError("GroupedRnn: attention networks cannot be grouped. Hint: attention=False.")
         first = nets[0]
-        hidden = tuple(layer.hidden_size for layer in first.layers)
-        g = cls(len(nets), first.layers[0].input_size, hidden, cell, skip=first.skip is not None, dropout=first.drop.p)
+        hidden = tuple(layer.hidden_size for layer in first.rnn_layers())
+        n_inputs = first.rnn_layers()[0].input_size
+        g = cls(len(nets), n_inputs, hidden, cell, skip=first.skip is not None, dropout=first.drop.p)
         with torch.no_grad():
-            for member, net in zip(g.members, nets, strict=True):
-                for li, layer in enumerate(net.layers):
+            for member, net in zip(g.member_modules(), nets, strict=True):
+                for li, layer in enumerate(net.rnn_layers()):
                     member.w_ih[li].copy_(layer.weight_ih_l0)
                     member.w_hh[li].copy_(layer.weight_hh_l0)
                     member.b_ih[li].copy_(layer.bias_ih_l0)
                     member.b_hh[li].copy_(layer.bias_hh_l0)
                 member.w_out.copy_(net.head.weight[0])
                 member.b_out.copy_(net.head.bias[0])
-                if member.w_skip is not None:
+                if member.w_skip is not None and net.skip is not None:
                     member.w_skip.copy_(net.skip.weight[0])
         return g
 
@@ -126,6 +128,10 @@ class GroupedRnn(nn.Module):
         one = copy.deepcopy(self)
         one.members = nn.ModuleList([one.members[k]])
         return one
+
+    def member_modules(self) -> list[_Member]:
+        """Each model's weights."""
+        return cast(list[_Member], list(self.members))
 
     def member_parameters(self) -> list[list[nn.Parameter]]:
         """Each model's parameters, for per-model optimisers."""
@@ -487,7 +493,9 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         self._fit_members({symbols(frame)[0]: (frame, y)})
 
-    def _fit_pooled(self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: None) -> None:
+    def _fit_pooled(
+        self, pairs: Mapping[str, tuple[pd.DataFrame, pd.Series]], warm_start: BatchedRnnUniverse | None
+    ) -> None:
         """One member per asset, all in one grouped model (see ``fit_pooled``)."""
         self._fit_members(pairs)
 

@@ -63,7 +63,7 @@ class EnsembleForecaster(BaseForecaster):
     @property
     @override
     def variance_of(self) -> VarianceOf:  # type: ignore[override]
-        kinds = {getattr(m, "variance_of", "target") for m in self.members}
+        kinds: set[VarianceOf] = {getattr(m, "variance_of", "target") for m in self.members}
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
     @property

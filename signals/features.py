@@ -51,7 +51,7 @@ __all__ = [
 TRADING_DAYS = 252
 
 Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"]
-ESTIMATORS: tuple[str, ...] = get_args(Estimator)
+ESTIMATORS: tuple[Estimator, ...] = get_args(Estimator)
 #: Estimators that need open, high and low as well as the close.
 OHLC_ESTIMATORS: frozenset[str] = frozenset(ESTIMATORS) - {"close_to_close"}
 #: Estimators that already cover the overnight move, so ``overnight=True`` means nothing for them.
@@ -85,7 +85,7 @@ def _check_index(obj: pd.Series | pd.DataFrame, name: str) -> None:
 
 def _check_positive_int(value: object, name: str) -> int:
     check_int("features", name, value, 1, error=DataError)
-    return int(value)
+    return int(value)  # type: ignore[call-overload]  # checked to be an integer just above
 
 
 def _check_rows(n_rows: int, needed: int, what: str, symbol: str) -> None:

@@ -17,7 +17,7 @@ and GJR, simulated with fixed shocks for EGARCH, as ``arch`` does).
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,7 @@ class GarchForecaster(BaseForecaster):
     supports_warm_start = True
     relative_cost = 20.0
     variance_of = "returns"
+    params_: pd.Series
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()
@@ -250,7 +251,7 @@ class GarchForecaster(BaseForecaster):
         """Standardised draws of the fitted distribution, shape (simulations, horizon)."""
         from arch.univariate import Normal, SkewStudent, StudentsT
 
-        dist_cls = {"normal": Normal, "t": StudentsT, "skewt": SkewStudent}[self.dist]
+        dist_cls: Any = {"normal": Normal, "t": StudentsT, "skewt": SkewStudent}[self.dist]
         dist = dist_cls(seed=np.random.default_rng(self.seed))
         names = {"normal": [], "t": ["nu"], "skewt": ["eta", "lambda"]}[self.dist]
         draw = dist.simulate([float(self.params_[n]) for n in names])

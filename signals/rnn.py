@@ -46,7 +46,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ from typing_extensions import override
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
 from core.errors import ParameterError
 from signals.base import BaseForecaster, Target
-from signals.losses import torch_loss
+from signals.losses import Loss, torch_loss
 from signals.sequences import Scaling, SequenceScaler, raw_inputs, sliding_windows, training_samples
 from signals.training import LrSchedule, TrainSpec, train_members
 
@@ -99,10 +99,14 @@ class RnnNet(nn.Module):
             self.att_score = nn.Linear(hidden[-1], 1, bias=False)
         self.head = nn.Linear(hidden[-1], 1)
         nn.init.zeros_(self.head.bias)
-        self.skip = None
+        self.skip: nn.Linear | None = None
         if skip:
             self.skip = nn.Linear(3 * n_inputs, 1, bias=False)
             nn.init.zeros_(self.skip.weight)
+
+    def rnn_layers(self) -> list[nn.LSTM | nn.GRU]:
+        """The recurrent layers, first to last (one ``nn.LSTM`` or ``nn.GRU`` of one layer each)."""
+        return cast(list[nn.LSTM | nn.GRU], list(self.layers))
 
     @override
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -236,6 +240,9 @@ class RnnForecaster(BaseForecaster):
     supports_warm_start = True
     supports_pooling = True
     relative_cost = 1000.0
+    net_: RnnNet
+    #: A float64 copy of ``net_`` for inference, made on first use.
+    _net64: RnnNet | None = None
 
     @override
     def n_parameters(self) -> int:
@@ -357,7 +364,7 @@ class RnnForecaster(BaseForecaster):
         return cols if source in cols else [*cols, source]
 
     @property
-    def _loss_name(self) -> str:
+    def _loss_name(self) -> Loss:
         if self.loss != "auto":
             return self.loss
         return "qlike" if self.target == "variance" else "mse"
@@ -542,14 +549,15 @@ class RnnForecaster(BaseForecaster):
             # Inference in float64: float32 kernels round differently with the batch's
             # size, so the same window could get a forecast differing in the 8th digit
             # depending on which other dates were asked for.
-            if getattr(self, "_net64", None) is None:
-                self._net64 = copy.deepcopy(self.net_).double().eval()
-            device = next(self._net64.parameters()).device
+            net64 = self._net64
+            if net64 is None:
+                net64 = self._net64 = copy.deepcopy(self.net_).double().eval()
+            device = next(net64.parameters()).device
             zs = []
             with torch.no_grad():
                 xs = torch.as_tensor(X[ok], dtype=torch.float64, device=device)
                 for i in range(0, len(xs), 4096):
-                    zs.append(self._net64(xs[i : i + 4096])[0].cpu().numpy())
+                    zs.append(net64(xs[i : i + 4096])[0].cpu().numpy())
             z = np.concatenate(zs).astype(float)
             out[ok] = self.y_scale_ * (np.exp(z) if self.target == "variance" else z)
         return out

@@ -5,6 +5,7 @@ compared with buy and hold on exactly the same days.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ STRATEGY_COLUMNS = (
 )
 
 
-def common_window(weights: Mapping[object, pd.Series]) -> tuple[pd.Timestamp, pd.Timestamp]:
+def common_window(weights: Mapping[Any, pd.Series]) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The days every strategy has a weight: from the latest first decided day
     to the earliest last one.
 

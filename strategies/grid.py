@@ -18,7 +18,7 @@ from scipy import stats as sps
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from strategies.backtest import order_sizes, run_orders, trading_rows
+from strategies.backtest import Rebalance, order_sizes, run_orders, trading_rows
 from strategies.calibration import Calibrate, calibrated
 from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
 from strategies.spec import DEFAULT_SPEC
@@ -54,7 +54,7 @@ def run_grid(
     make_weights: Callable[..., pd.Series],
     *,
     fees_bps: float = 2.0,
-    rebalance: str = "on_change",
+    rebalance: Rebalance = "on_change",
 ) -> GridResult:
     """Backtest ``make_weights(**params)`` for every combination of ``grid`` in one call.
 
