@@ -50,9 +50,10 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Figures go to benchmarks/results.md, a section per benchmark: make bench BENCH="accuracy gpu" reruns some.
+BENCH ?=
 bench: $(STAMP)
-	@ls benchmarks/*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }
-	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/_record.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

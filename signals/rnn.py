@@ -190,9 +190,8 @@ class RnnForecaster(BaseForecaster):
     warm_rows : int or None, default 1008
         When warm-started, train (and validate) on the latest ``warm_rows``
         samples of each frame only (four years by default): the previous fit
-        has seen the older ones. None trains on all of them. On the S&P 500
-        walk-forward this made the warm refits of LSTM(32) and GRU(32) about 4
-        times faster than cold ones with a lower QLIKE (``benchmarks/walkforward.py``).
+        has seen the older ones. None trains on all of them. Warm against cold
+        refits: ``benchmarks/walkforward.py``, figures in ``benchmarks/results.md``.
     patience : int, default 8
         Epochs without validation improvement before stopping; the learning
         rate halves after ``max(1, patience // 2)`` such epochs.
@@ -219,8 +218,8 @@ class RnnForecaster(BaseForecaster):
         Add a linear path from the averages of the inputs over the last 1, 5 and
         ``seq_len`` days to the output, started (cold fits of a variance model
         reading ``rv``) at a log-HAR-like persistence forecast; see the module
-        docstring. Lowered the out-of-sample QLIKE of GRU(32) on the S&P 500
-        from 0.918 to 0.884 of log-HAR's (``benchmarks/accuracy.py``).
+        docstring. With and without it: ``benchmarks/accuracy.py``, figures in
+        ``benchmarks/results.md``.
 
     Attributes
     ----------
