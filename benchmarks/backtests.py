@@ -76,7 +76,7 @@ def vol_target_alone(frame: pd.DataFrame, fc: pd.DataFrame, spec, kinds: dict) -
         sized = calibrated(f, frame["close"], frame["rv"]) if kinds.get(model) == "target" else f
         res = backtest(
             frame["close"],
-            vol_target_weights(sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth),
+            vol_target_weights(sized, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth),
             fees_bps=spec.fees_bps,
             target_vol=spec.target_vol,
         )

@@ -37,7 +37,7 @@ def main() -> None:
     for label, kwargs in (
         ("cold, n_jobs=1", dict(n_jobs=1)),
         ("cold, n_jobs=2", dict(n_jobs=2)),
-        ("warm, n_jobs=1", dict(n_jobs=1, warm_start="warm")),
+        ("warm, n_jobs=1", dict(n_jobs=1, refits="warm")),
     ):
         t0 = time.perf_counter()
         result = walk_forward(prepared.features, models, splitter, progress=False, **kwargs)

@@ -4,14 +4,15 @@ parameter, the value and the rule (and a hint where one helps).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import numpy as np
 
-from core.errors import ParameterError
+from core.errors import ParameterError, TradecastDeprecationWarning
 
-__all__ = ["check_bool", "check_choice", "check_int", "check_number", "check_sizes", "is_int"]
+__all__ = ["UNSET", "check_bool", "check_choice", "check_int", "check_number", "check_sizes", "is_int", "renamed"]
 
 
 def is_int(value: object) -> TypeGuard[int | np.integer]:
@@ -69,3 +70,38 @@ def check_number(
     """``value`` is a real number (not a bool) and ``ok(value)`` holds; ``rule`` says what ``ok`` means."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not ok(float(value)):
         raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
+
+
+class _Unset:
+    """The default of a deprecated spelling: tells "not given" from any value, None included."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+#: Default of every deprecated parameter spelling.
+UNSET: Any = _Unset()
+
+
+def renamed(
+    owner: str, old: str, old_value: Any, new: str, new_value: Any, default: Any, *, stacklevel: int = 3
+) -> Any:
+    """The value of a renamed parameter: ``new_value``, or ``old_value`` (with a
+    :class:`~core.errors.TradecastDeprecationWarning`) when the old spelling was given.
+
+    Giving both spellings is refused, as is any ambiguity about which one counts.
+    """
+    if old_value is UNSET:
+        return new_value
+    same_as_default = new_value is default or (type(new_value) is type(default) and new_value == default)
+    if not same_as_default:
+        raise ParameterError(
+            f"{owner}: {old}={old_value!r} and {new}={new_value!r} are the old and new spellings of one parameter; "
+            f"give one of them. Hint: {new}={old_value!r}."
+        )
+    warnings.warn(
+        f"{owner}: {old}= is deprecated (renamed so that each name has one meaning); write {new}={old_value!r}.",
+        TradecastDeprecationWarning,
+        stacklevel=stacklevel,
+    )
+    return old_value

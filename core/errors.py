@@ -6,7 +6,15 @@ errors and the command line catches them all through :class:`TradecastError`.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ConvergenceWarning", "DataError", "DataWarning", "ParameterError", "TradecastError"]
+__all__ = [
+    "ConfigError",
+    "ConvergenceWarning",
+    "DataError",
+    "DataWarning",
+    "ParameterError",
+    "TradecastDeprecationWarning",
+    "TradecastError",
+]
 
 
 class TradecastError(Exception):
@@ -42,3 +50,10 @@ class ConvergenceWarning(UserWarning):
 
 class ParameterError(TradecastError, ValueError):
     """A hyperparameter outside its rule; the message names it, its value and the rule."""
+
+
+class TradecastDeprecationWarning(DeprecationWarning):
+    """An old spelling (a parameter or config key renamed so that each name has one
+    meaning) was used; it still works, and the message names the new spelling.
+    The command line shows these; Python hides plain DeprecationWarnings outside ``__main__``.
+    """

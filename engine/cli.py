@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.errors import ConfigError, DataWarning, TradecastError
+from core.errors import ConfigError, DataWarning, TradecastDeprecationWarning, TradecastError
 from engine import __version__
 
 # The config machinery (and through it pandas and the forecasters) is imported by
@@ -340,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         # DataWarnings are part of what a user must see: print them plainly.
         warnings.simplefilter("always", DataWarning)
+        # Old spellings in a config still work; the user should see the new ones.
+        warnings.simplefilter("default", TradecastDeprecationWarning)
         warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
         try:
             return args.func(args)

@@ -29,17 +29,19 @@ import re
 import tomllib
 import types
 import typing
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union, cast, get_args, get_origin
+from typing import Any, ClassVar, Literal, Union, cast, get_args, get_origin
 
 import pandas as pd
 
-from core.errors import ConfigError, ParameterError
+from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
 from engine.data import Fill
 from engine.executors import Executor
 from engine.splits import Rule, WalkForward, Window
-from engine.walkforward import WarmStart
+from engine.walkforward import Refits
 from signals.base import BaseForecaster
 from signals.features import Estimator
 from signals.registry import FORECASTERS
@@ -118,11 +120,14 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    """``[features]``: the realized-variance target and feature windows
-    (see :func:`signals.features.feature_frame`).
+    """``[features]``: the realized-variance estimator (the variance target) and
+    feature windows (see :func:`signals.features.feature_frame`). ``target`` is the
+    deprecated spelling of ``estimator`` (``target`` now means only a forecast kind).
     """
 
-    target: Estimator = "garman_klass"
+    RENAMED: ClassVar[dict[str, str]] = {"target": "estimator"}
+
+    estimator: Estimator = "garman_klass"
     overnight: bool = False
     har_lags: tuple[int, ...] = (1, 5, 22)
     volume_window: int = 20
@@ -146,7 +151,10 @@ class WalkForwardConfig:
     ``start_row``, or ``train_fraction = 0.8`` makes one chronological split (80 %
     of rows to train, the rest to test, no refit). A table that sets
     ``start_row`` or ``train_fraction`` must not set ``start`` too.
+    ``warm_start`` is the deprecated spelling of ``refits``.
     """
+
+    RENAMED: ClassVar[dict[str, str]] = {"warm_start": "refits"}
 
     start: str = "2008-01-01"
     refit_every: int | Rule = "year"
@@ -156,7 +164,7 @@ class WalkForwardConfig:
     embargo: int = 0
     n_jobs: int = 1
     executor: Executor = "process"
-    warm_start: WarmStart = "cold"
+    refits: Refits = "cold"
     pooled: bool = False
     audit: bool = False
     start_row: int | None = None
@@ -265,14 +273,16 @@ class ForecasterConfig:
                 f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}"
             )
         valid = FORECASTERS[kind]._param_names()
+        accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
         params = {k: v for k, v in mapping.items() if k not in ("name", "type")}
         for k in params:
-            if k not in valid:
+            if k not in accepted:
                 hint = _did_you_mean(k, valid)
                 raise ConfigError(
                     f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: "
                     f"{', '.join(valid)}.{hint}"
                 )
+        params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()))
         try:
@@ -396,19 +406,50 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     raise TypeError(f"config field {key} has an unsupported type {hint!r}")  # a bug in tradecast, not in the file
 
 
+def _renamed_keys(
+    renames: Mapping[str, str], mapping: dict[str, Any], label: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Old key spellings (``renames``, old -> new) moved to their new names, with a
+    :class:`~core.errors.TradecastDeprecationWarning`; also new -> old for error messages.
+    ``label`` names the table in messages ("[features]", "forecasters[0]:").
+    """
+    from engine.store import _toml_value
+
+    spelled = {}
+    for old, new in renames.items():
+        if old not in mapping:
+            continue
+        if new in mapping:
+            raise ConfigError(
+                f"{label} sets both {old} and {new}, the old and new spelling of one key; keep {new} = "
+                f"{_toml_value(mapping[old])}."
+            )
+        warnings.warn(
+            f"{label} {old} is deprecated (renamed so that each name has one meaning); write {new} = "
+            f"{_toml_value(mapping[old])}.",
+            TradecastDeprecationWarning,
+            stacklevel=4,
+        )
+        mapping = {new if k == old else k: v for k, v in mapping.items()}
+        spelled[new] = old
+    return mapping, spelled
+
+
 def _build(cls: type, mapping: Any, where: str) -> Any:
     section = f"[{where}]" if where else "the top level"
     if not isinstance(mapping, dict):
         raise ConfigError(f"{where or 'config'} must be a table (a [section] in TOML); got {mapping!r}.")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    mapping, spelled = _renamed_keys(getattr(cls, "RENAMED", {}), mapping, f"[{where}]")
     unknown = [k for k in mapping if k not in fields]
     if unknown:
         k = unknown[0]
         hint = _did_you_mean(k, fields)
         raise ConfigError(f"unknown key {k!r} in {section}; valid keys are: {', '.join(fields)}.{hint}")
     kwargs = {
-        name: _coerce(value, hints[name], f"{where}.{name}" if where else name) for name, value in mapping.items()
+        name: _coerce(value, hints[name], f"{where}.{spelled.get(name, name)}" if where else name)
+        for name, value in mapping.items()
     }
     try:
         return cls(**kwargs)

@@ -72,10 +72,10 @@ def prepare(config: RunConfig) -> Prepared:
     )
     vix = load(d.vix, cache_dir=d.cache_dir) if d.vix else None
     per_symbol = by_symbol(bars)
-    _check_estimator(f.target, per_symbol)
+    _check_estimator(f.estimator, per_symbol)
     features = {
         sym: feature_frame(
-            b, target=f.target, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix
+            b, estimator=f.estimator, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix
         )
         for sym, b in per_symbol.items()
     }
@@ -83,9 +83,9 @@ def prepare(config: RunConfig) -> Prepared:
     return Prepared(config=config, bars=bars, features=features)
 
 
-def _check_estimator(target: str, bars: dict[str, pd.DataFrame]) -> None:
+def _check_estimator(estimator: str, bars: dict[str, pd.DataFrame]) -> None:
     """A range estimator needs open, high and low: say so in config keys, before any feature is built."""
-    if target == "close_to_close":
+    if estimator == "close_to_close":
         return
     for sym, b in bars.items():
         missing = [c for c in ("open", "high", "low") if c not in b.columns or b[c].isna().all()]
@@ -93,8 +93,9 @@ def _check_estimator(target: str, bars: dict[str, pd.DataFrame]) -> None:
             from engine.config import ConfigError
 
             raise ConfigError(
-                f"[features] target = {target!r} needs open, high and low bars, but {sym} has no {', '.join(missing)} "
-                f'(close-only data). Hint: [features] target = "close_to_close" in the config, or load OHLC bars.'
+                f"[features] estimator = {estimator!r} needs open, high and low bars, but {sym} has no "
+                f'{", ".join(missing)} (close-only data). Hint: [features] estimator = "close_to_close" in the '
+                "config, or load OHLC bars."
             )
 
 
@@ -128,7 +129,7 @@ def describe(prepared: Prepared) -> str:
     lines = [format_summary(prepared.bars), ""]
     for sym, frame in prepared.features.items():
         complete = frame.dropna(subset=[c for c in frame.columns if c != "vix"])
-        lines.append(f"features for {sym} (target: {frame.attrs['target']})")
+        lines.append(f"features for {sym} (target: {frame.attrs['estimator']})")
         lines.append(f"  columns         {', '.join(frame.columns)}")
         lines.append(f"  usable rows     {len(complete)} of {len(frame)} (the rest are warm-up rows)")
         if "vix" in frame.columns:
@@ -151,7 +152,7 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
         wf.splitter(),
         n_jobs=wf.n_jobs,
         executor=wf.executor,
-        warm_start=wf.warm_start,
+        refits=wf.refits,
         pooled=wf.pooled,
         audit=wf.audit,
         run_dir=run_dir,
@@ -366,8 +367,8 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     return {
         "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to "
         f"{bars.index[-1].date()} ({len(bars)} rows)",
-        "target": f"daily {prepared.config.features.target} realized variance",
-        "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.warm_start} starts",
+        "target": f"daily {prepared.config.features.estimator} realized variance",
+        "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits",
         "models": ", ".join(f.name for f in prepared.config.forecasters),
         "data hash": frame_digest(bars)[:16],
         "tradecast": f"{__version__} (git {commit})",
@@ -555,7 +556,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
         echo(
             f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
-            f"{wf.warm_start} starts, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
+            f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
         )
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)

@@ -29,6 +29,7 @@ test block from training, for features that themselves span several days.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from core.checks import check_choice, check_int, check_number, is_int
-from core.errors import ParameterError
+from core.errors import ParameterError, TradecastDeprecationWarning
 
 __all__ = ["Fold", "Rule", "WalkForward", "Window"]
 
@@ -64,9 +65,21 @@ class Fold:
     test_dates: tuple[pd.Timestamp, pd.Timestamp]
 
     @property
-    def n_train(self) -> int:
-        """Rows in the training slice."""
+    def train_rows(self) -> int:
+        """Rows in the training slice (a forecaster's ``n_train_`` counts the training
+        targets it used, which can be fewer: warm-up rows and the horizon's tail).
+        """
         return self.train.stop - self.train.start
+
+    @property
+    def n_train(self) -> int:
+        """Deprecated spelling of :attr:`train_rows` (``n_train`` now means only training samples)."""
+        warnings.warn(
+            "Fold.n_train is deprecated (renamed so that each name has one meaning); use Fold.train_rows.",
+            TradecastDeprecationWarning,
+            stacklevel=2,
+        )
+        return self.train_rows
 
     @property
     def n_test(self) -> int:
@@ -76,7 +89,7 @@ class Fold:
     def __str__(self) -> str:
         (a, b), (c, d) = self.train_dates, self.test_dates
         return (
-            f"fold {self.id}: train {a.date()}..{b.date()} ({self.n_train} rows) | "
+            f"fold {self.id}: train {a.date()}..{b.date()} ({self.train_rows} rows) | "
             f"test {c.date()}..{d.date()} ({self.n_test} rows)"
         )
 

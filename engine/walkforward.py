@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from core.atomic import frame_digest
-from core.checks import check_choice, check_int
+from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError
 from core.threads import configure_threads
 from engine import __version__
@@ -57,6 +57,7 @@ from signals.losses import loss as loss_fn
 __all__ = [
     "FoldResult",
     "Plan",
+    "Refits",
     "WalkForwardResult",
     "WarmStart",
     "plan_walk_forward",
@@ -65,7 +66,9 @@ __all__ = [
     "walk_forward",
 ]
 
-WarmStart = Literal["cold", "warm"]
+Refits = Literal["cold", "warm"]
+#: The former name of :data:`Refits`.
+WarmStart = Refits
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def task_key(
-    forecaster: BaseForecaster, frames: Mapping[str, pd.DataFrame], n_train: Mapping[str, int], warm_key: str | None
+    forecaster: BaseForecaster,
+    frames: Mapping[str, pd.DataFrame],
+    train_rows: Mapping[str, int],
+    warm_key: str | None,
 ) -> str:
     """Hash of what determines a fold's result: the forecaster's class and
     hyperparameters, the data it sees (every symbol's, for a pooled model), the
@@ -107,7 +113,7 @@ def task_key(
         "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
         "params": _jsonable(forecaster.get_params()),
         "data": {sym: frame_digest(f) for sym, f in frames.items()},
-        "n_train": dict(n_train),
+        "n_train": dict(train_rows),  # the key's old name: renaming it would invalidate every stored fold
         "warm": warm_key,
         "version": __version__,
     }
@@ -121,7 +127,7 @@ def run_task(task: _Task) -> list[FoldResult]:
     """
     configure_threads()
     model = task.forecaster.clone()
-    train = {sym: f.iloc[: task.folds[sym].n_train] for sym, f in task.frames.items()}
+    train = {sym: f.iloc[: task.folds[sym].train_rows] for sym, f in task.frames.items()}
     warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
     t0 = time.perf_counter()
     # A worker process's warnings never reach the user: keep them with the
@@ -374,7 +380,7 @@ def walk_forward(
     *,
     n_jobs: int = 1,
     executor: Executor = "process",
-    warm_start: WarmStart = "cold",
+    refits: Refits = "cold",
     run_dir: str | os.PathLike | None = None,
     pooled: bool = False,
     audit: bool = False,
@@ -382,6 +388,7 @@ def walk_forward(
     seed: int = 0,
     progress: bool | None = None,
     ray_address: str | None = None,
+    warm_start: Any = UNSET,
 ) -> WalkForwardResult:
     """Walk-forward out-of-sample forecasts for every (symbol, model, fold).
 
@@ -395,10 +402,12 @@ def walk_forward(
     n_jobs : int, default 1
         Worker processes (or Ray CPUs); folds, models and assets run in parallel.
     executor : {"process", "ray"}, default "process"
-    warm_start : {"cold", "warm"}, default "cold"
+    refits : {"cold", "warm"}, default "cold"
         "warm": networks start from the previous fold's weights (with their
         ``warm_epochs`` budget), GARCH from the previous fold's parameters;
-        models without state are fitted cold either way.
+        models without state are fitted cold either way. ``warm_start`` is the
+        deprecated spelling (``warm_start`` now means only the fitted model
+        that ``BaseForecaster.fit`` starts from).
     run_dir : path, optional
         Folder where finished folds are kept; a re-run skips them.
     pooled : bool, default False
@@ -421,7 +430,7 @@ def walk_forward(
         data,
         forecasters,
         splitter,
-        warm_start=warm_start,
+        refits=_refits(refits, warm_start),
         run_dir=run_dir,
         pooled=pooled,
         audit=audit,
@@ -470,7 +479,10 @@ class Plan:
         fs = {sym: self.folds[sym][k] for sym in syms}
         sub = {sym: _named(self.frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
         key = task_key(
-            self.models[name], sub, {sym: f.n_train for sym, f in fs.items()}, warm_from[0].key if warm_from else None
+            self.models[name],
+            sub,
+            {sym: f.train_rows for sym, f in fs.items()},
+            warm_from[0].key if warm_from else None,
         )
         return _Task(
             model=name,
@@ -494,7 +506,7 @@ class Plan:
 
         def cost(chain: Chain, k: int) -> float:
             ks = range(self.n_folds(chain)) if self.warm[chain] else [k]
-            rows = sum(self.folds[sym][j].n_train for sym in chain[0] for j in ks)
+            rows = sum(self.folds[sym][j].train_rows for sym in chain[0] for j in ks)
             return self.models[chain[1]].relative_cost * rows
 
         firsts = [(c, 0) for c in self.chains if self.warm[c]]
@@ -502,22 +514,30 @@ class Plan:
         return sorted(firsts, key=lambda ck: -cost(*ck))
 
 
+def _refits(refits: Any, warm_start: Any) -> Refits:
+    """``refits``, or its deprecated spelling ``warm_start``, checked under the name the caller used."""
+    value = renamed("walk_forward", "warm_start", warm_start, "refits", refits, "cold", stacklevel=4)
+    check_choice("walk_forward", "refits" if warm_start is UNSET else "warm_start", value, ("cold", "warm"))
+    return value
+
+
 def plan_walk_forward(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     forecasters: Mapping[str, BaseForecaster] | Sequence[BaseForecaster],
     splitter: WalkForward,
     *,
-    warm_start: WarmStart = "cold",
+    refits: Refits = "cold",
     run_dir: str | os.PathLike | None = None,
     pooled: bool = False,
     audit: bool = False,
     audit_cuts: int = 2,
     seed: int = 0,
+    warm_start: Any = UNSET,
 ) -> Plan:
     """Check the arguments of :func:`walk_forward` and plan its tasks (nothing is fitted)."""
+    refits = _refits(refits, warm_start)
     frames = _frames(data)
     models = _models(forecasters)
-    check_choice("walk_forward", "warm_start", warm_start, ("cold", "warm"))
     check_int("walk_forward", "audit_cuts", audit_cuts, 1)
     if not isinstance(splitter, WalkForward):
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
@@ -528,7 +548,7 @@ def plan_walk_forward(
         _check_shared_folds(frames, folds)
     chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
     chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
-    warm = {c: warm_start == "warm" and models[c[1]].supports_warm_start for c in chains}
+    warm = {c: refits == "warm" and models[c[1]].supports_warm_start for c in chains}
     cuts_by_task = {}
     for syms, name in chains:
         for sym in syms:

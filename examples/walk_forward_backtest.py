@@ -22,7 +22,7 @@ from strategies.spec import StrategySpec, ThresholdSpec
 def main(quick: bool = False):
     pd.set_option("display.width", 200), pd.set_option("display.max_columns", 20), pd.set_option("display.precision", 4)
     # 1. Validated daily bars and features: Garman-Klass realized variance is the variance target.
-    frame = feature_frame(load("embedded:sp500"), target="garman_klass")
+    frame = feature_frame(load("embedded:sp500"), estimator="garman_klass")
 
     # 2. Out-of-sample forecasts, refit every year from 2008: three of tomorrow's variance, two of its return.
     net = {"hidden": (32,), "epochs": 3 if quick else 30, "patience": 5, "seed": 0}

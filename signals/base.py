@@ -35,12 +35,12 @@ import abc
 import copy
 import inspect
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, Self, cast, get_args, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, cast, get_args, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from core.checks import check_int
+from core.checks import UNSET, check_int, renamed
 from core.errors import DataError, ParameterError
 
 __all__ = [
@@ -213,10 +213,37 @@ class BaseForecaster(abc.ABC):
 
     # -- parameters ---------------------------------------------------------------
 
+    #: Renamed hyperparameters, old spelling -> new: ``__init__`` still takes the old
+    #: one (with a deprecation warning); ``get_params`` and ``clone`` know only the new.
+    _renamed: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind == p.KEYWORD_ONLY]
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind == p.KEYWORD_ONLY and p.name not in cls._renamed
+        ]
+
+    @classmethod
+    def accepted_names(cls) -> list[str]:
+        """Every parameter name ``__init__`` takes: the current ones, then deprecated spellings."""
+        return [*cls._param_names(), *cls._renamed]
+
+    def _rename(self, old: str, old_value: Any, new: str, new_value: Any) -> Any:
+        """Resolve a renamed parameter in ``__init__`` (see :func:`core.checks.renamed`),
+        remembering the spelling used so that errors name what the user wrote.
+        """
+        default = inspect.signature(type(self).__init__).parameters[new].default
+        value = renamed(type(self).__name__, old, old_value, new, new_value, default, stacklevel=4)
+        if old_value is not UNSET:
+            self._spelled = {**getattr(self, "_spelled", {}), new: old}
+        return value
+
+    def _spelling(self, name: str) -> str:
+        """The name the user gave ``name`` by (an old spelling, if that was used)."""
+        return getattr(self, "_spelled", {}).get(name, name)
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters as given to ``__init__``."""

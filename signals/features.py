@@ -14,18 +14,18 @@ Examples
 >>> bars = load("embedded:sp500")
 >>> rv = realized_variance(bars, "garman_klass")            # daily estimate
 >>> rv22 = realized_variance(bars, "yang_zhang", window=22)  # 22-day estimate
->>> frame = feature_frame(bars, target="garman_klass")      # model-ready frame
+>>> frame = feature_frame(bars, estimator="garman_klass")   # model-ready frame
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
-from core.checks import check_int
+from core.checks import UNSET, check_int, renamed
 from core.errors import DataError
 from signals import realized
 
@@ -334,16 +334,17 @@ def join_vix(frame: pd.DataFrame, vix: pd.Series | pd.DataFrame) -> pd.DataFrame
 def feature_frame(
     bars: pd.DataFrame,
     *,
-    target: Estimator = "garman_klass",
+    estimator: Estimator = "garman_klass",
     overnight: bool = False,
     har_lags: Sequence[int] = (1, 5, 22),
     volume_window: int = 20,
     vix: pd.Series | pd.DataFrame | None = None,
+    target: Any = UNSET,
 ) -> pd.DataFrame:
     """Model-ready features for one symbol, one row per trading date.
 
     Columns: ``close``, ``return`` (log return), ``rv`` (the daily realized variance given
-    by ``target``), the HAR terms of ``rv`` (``har_1``, ``har_5``, ``har_22``),
+    by ``estimator``), the HAR terms of ``rv`` (``har_1``, ``har_5``, ``har_22``),
     ``volume_ratio`` when the bars carry volume, and ``vix`` when given. Row
     ``t`` is known at the close of ``t``. Warm-up rows keep their NaNs so that
     the caller decides what to drop.
@@ -352,8 +353,9 @@ def feature_frame(
     ----------
     bars : DataFrame, shape (n_dates, n_fields)
         One symbol's validated bars (for a universe, pass ``bars[symbol]``).
-    target : Estimator, default "garman_klass"
-        Realized-variance estimator for ``rv``.
+    estimator : Estimator, default "garman_klass"
+        Realized-variance estimator for ``rv``, the variance target. ``target`` is
+        the deprecated spelling (``target`` now means only a forecast kind).
     overnight : bool, default False
         See :func:`realized_variance`.
     har_lags : sequence of int, default (1, 5, 22)
@@ -361,6 +363,7 @@ def feature_frame(
     vix : Series or DataFrame, optional
         Joined by date, see :func:`join_vix`.
     """
+    estimator = renamed("feature_frame", "target", target, "estimator", estimator, "garman_klass")
     if not isinstance(bars, pd.DataFrame):
         raise DataError(f"bars must be a DataFrame of OHLC bars; got {type(bars).__name__}.")
     if _is_universe(bars):
@@ -372,7 +375,7 @@ def feature_frame(
     out = pd.DataFrame(index=bars.index)
     out["close"] = bars["close"]
     out["return"] = log_returns(bars["close"])
-    rv = realized_variance(bars, target, overnight=overnight).rename("rv")
+    rv = realized_variance(bars, estimator, overnight=overnight).rename("rv")
     rv.attrs = bars.attrs
     out["rv"] = rv
     out = out.join(har_terms(rv, har_lags))
@@ -380,7 +383,7 @@ def feature_frame(
         vol = bars["volume"].copy()
         vol.attrs = bars.attrs
         out["volume_ratio"] = volume_ratio(vol, volume_window)
-    out.attrs = {**bars.attrs, "target": target, "overnight": overnight}
+    out.attrs = {**bars.attrs, "estimator": estimator, "overnight": overnight}
     if vix is not None:
         out = join_vix(out, vix)
     return out

@@ -9,13 +9,13 @@ day) and the return forecasts add up :math:`h` daily means.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from typing_extensions import override
 
-from core.checks import check_choice, check_int, check_number
+from core.checks import UNSET, check_choice, check_int, check_number
 from signals import realized
 from signals.base import BaseForecaster, Target, VarianceOf
 
@@ -73,26 +73,30 @@ class ZeroForecaster(BaseForecaster):
 
 
 class RollingMeanForecaster(BaseForecaster):
-    r"""Mean daily return over the last ``window`` days, times the horizon.
+    r"""Mean daily return over the last ``length`` days, times the horizon.
 
     .. math:: \hat r_{s+1:s+h} = h \cdot \frac1w \sum_{j=0}^{w-1} r_{s-j}
 
     Parameters
     ----------
-    window : int, default 252
+    length : int, default 252
+        Rows averaged (``window`` is the deprecated spelling: ``window`` now means
+        only the walk-forward training window, "expanding" or "rolling").
     target : {"return", "price"}, default "return"
     horizon : int, default 1
     """
 
     supported_targets = ("return", "price")
 
-    def __init__(self, *, window: int = 252, target: Target = "return", horizon: int = 1) -> None:
-        self.window = window
+    _renamed: ClassVar[dict[str, str]] = {"window": "length"}
+
+    def __init__(self, *, length: int = 252, target: Target = "return", horizon: int = 1, window: Any = UNSET) -> None:
+        self.length = self._rename("window", window, "length", length)
         self.target = target
         self.horizon = horizon
 
     def _check_params(self) -> None:
-        check_int(type(self).__name__, "window", self.window, 1)
+        check_int(type(self).__name__, self._spelling("length"), self.length, 1)
 
     def _columns(self) -> list[str]:
         return ["return"]
@@ -101,7 +105,7 @@ class RollingMeanForecaster(BaseForecaster):
         pass
 
     def _forecast(self, frame, origins):
-        means = realized.rolling_mean(frame["return"].to_numpy(dtype=float), self.window)
+        means = realized.rolling_mean(frame["return"].to_numpy(dtype=float), self.length)
         return self.horizon * means[origins]
 
 
@@ -168,38 +172,43 @@ class RollingVarianceForecaster(_SmoothedVariance):
 
     .. math:: \hat\sigma^2_{s+1} = \frac1w \sum_{j=0}^{w-1} x_{s-j}
 
-    With ``window=None`` the forecast is the training-sample mean, a constant:
+    With ``length=None`` the forecast is the training-sample mean, a constant:
     the *unconditional variance* benchmark.
 
     Parameters
     ----------
-    window : int or None, default 252
+    length : int or None, default 252
+        Rows averaged (``window`` is the deprecated spelling).
     source : {"return", "rv"}, default "return"
         Average squared log returns, or the realized-variance column ``rv``.
     horizon : int, default 1
     """
 
-    def __init__(self, *, window: int | None = 252, source: Source = "return", horizon: int = 1) -> None:
-        self.window = window
+    _renamed: ClassVar[dict[str, str]] = {"window": "length"}
+
+    def __init__(
+        self, *, length: int | None = 252, source: Source = "return", horizon: int = 1, window: Any = UNSET
+    ) -> None:
+        self.length = self._rename("window", window, "length", length)
         self.source = source
         self.horizon = horizon
 
     @property
     @override
     def name(self) -> str:
-        return "unconditional" if self.window is None else f"rolling{self.window}"
+        return "unconditional" if self.length is None else f"rolling{self.length}"
 
     def _check_params(self) -> None:
-        check_int(type(self).__name__, "window", self.window, 1, allow_none=True)
+        check_int(type(self).__name__, self._spelling("length"), self.length, 1, allow_none=True)
         super()._check_params()
 
     def _fit(self, frame, y, warm_start=None) -> None:
         self.mean_ = float(np.nanmean(self._input(frame)))
 
     def _forecast(self, frame, origins):
-        if self.window is None:
+        if self.length is None:
             return np.full(len(origins), self.mean_)
-        return realized.rolling_mean(self._input(frame), self.window)[origins]
+        return realized.rolling_mean(self._input(frame), self.length)[origins]
 
 
 class EwmaForecaster(_SmoothedVariance):

@@ -123,7 +123,7 @@ def strategy_table(
         scaled = spec.calibrate == "proxy" and variance_of.get(model, "target") == "target"
         sized = calibrated(fc, close, proxy) if scaled else fc
         weights[(model, "vol_target")] = vol_target_weights(
-            sized, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
+            sized, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
         )
         weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
     if not weights:
@@ -235,7 +235,7 @@ def threshold_table(
     sizing = None
     if th.size == "vol_target":
         sizing = vol_target_weights(
-            variance_forecast, target=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
+            variance_forecast, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
         )
 
     def weights(fc: pd.Series, upper: float, lower: float | None) -> pd.Series:

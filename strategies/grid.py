@@ -135,9 +135,9 @@ def vol_target_grid(
         variance_forecast = calibrated(variance_forecast, close, proxy)
     return run_grid(
         close,
-        {"target": targets, "band": bands, "max_leverage": max_leverage, "smooth": smooths},
-        lambda target, band, max_leverage, smooth: vol_target_weights(
-            variance_forecast, target=target, band=band, max_leverage=max_leverage, smooth=smooth
+        {"target_vol": targets, "band": bands, "max_leverage": max_leverage, "smooth": smooths},
+        lambda target_vol, band, max_leverage, smooth: vol_target_weights(
+            variance_forecast, target_vol=target_vol, band=band, max_leverage=max_leverage, smooth=smooth
         ),
         fees_bps=fees_bps,
     )

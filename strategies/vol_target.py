@@ -12,12 +12,12 @@ labelled by the day they are held.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from core.checks import check_choice, check_int, check_number
+from core.checks import UNSET, check_choice, check_int, check_number, renamed
 from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 
@@ -56,23 +56,25 @@ def apply_band(weights: np.ndarray, band: float) -> np.ndarray:
 def vol_target_weights(
     variance_forecast: pd.Series | pd.DataFrame,
     *,
-    target: float = DEFAULT_SPEC.target_vol,
+    target_vol: float = DEFAULT_SPEC.target_vol,
     max_leverage: float = DEFAULT_SPEC.max_leverage,
     direction: pd.Series | pd.DataFrame | None = None,
     long_only: bool = True,
     band: float = 0.0,
     budget: Budget = "per_asset",
     smooth: int = DEFAULT_SPEC.smooth,
+    target: Any = UNSET,
 ) -> pd.Series | pd.DataFrame:
-    """Weights that aim the forecast volatility at ``target``.
+    """Weights that aim the forecast volatility at ``target_vol``.
 
     Parameters
     ----------
     variance_forecast : Series or DataFrame (dates x assets)
         Daily variance forecasts labelled by the date forecast (from a
         forecaster or :func:`engine.walkforward.walk_forward`).
-    target : float, default 0.10 (:data:`strategies.spec.DEFAULT_SPEC`, as every default here)
-        Annual volatility target (0.10 = 10 %).
+    target_vol : float, default 0.10 (:data:`strategies.spec.DEFAULT_SPEC`, as every default here)
+        Annual volatility target (0.10 = 10 %). ``target`` is the deprecated
+        spelling (``target`` now means only a forecast kind).
     max_leverage : float, default 2.0
         Cap on each asset's weight and on the gross weight of a universe.
     direction : Series or DataFrame, optional
@@ -83,8 +85,8 @@ def vol_target_weights(
         Rebalance band: keep the weight held while the new one is within
         ``band`` of it (see :func:`apply_band`).
     budget : {"per_asset", "equal_risk"}, default "per_asset"
-        Universe: every asset aims at ``target`` on its own, or each gets an
-        equal share ``target / n`` of the risk budget.
+        Universe: every asset aims at ``target_vol`` on its own, or each gets an
+        equal share ``target_vol / n`` of the risk budget.
     smooth : int, default 10 (:data:`strategies.spec.DEFAULT_SPEC`)
         Size on the mean of the last ``smooth`` variance forecasts (the one for
         the day held and the ``smooth - 1`` before it; fewer at the start), so
@@ -96,7 +98,14 @@ def vol_target_weights(
     Weights labelled by the date they are held; NaN where no forecast exists.
     """
     who = "vol_target_weights"
-    check_number(who, "target", target, lambda v: v > 0, "a positive annual volatility such as 0.10")
+    target_vol = renamed(who, "target", target, "target_vol", target_vol, DEFAULT_SPEC.target_vol)
+    check_number(
+        who,
+        "target_vol" if target is UNSET else "target",
+        target_vol,
+        lambda v: v > 0,
+        "a positive annual volatility such as 0.10",
+    )
     check_number(who, "max_leverage", max_leverage, lambda v: v > 0, "a positive number")
     check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
     check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
@@ -106,7 +115,7 @@ def vol_target_weights(
         variance_forecast = variance_forecast.rolling(smooth, min_periods=1).mean().where(variance_forecast.notna())
     vol = annual_vol(variance_forecast)
     n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
-    share = target / n_assets if budget == "equal_risk" else target
+    share = target_vol / n_assets if budget == "equal_risk" else target_vol
     w = (share / vol).clip(upper=max_leverage)
     if direction is not None:
         w = w * np.sign(direction.reindex(w.index))

@@ -4,7 +4,7 @@ The public API in one namespace::
 
     import tradecast as tc
 
-    frame = tc.feature_frame(tc.load("embedded:sp500"), target="garman_klass")
+    frame = tc.feature_frame(tc.load("embedded:sp500"), estimator="garman_klass")
     result = tc.walk_forward(frame, {"loghar": tc.HarForecaster(log=True), "gru": tc.RnnForecaster(cell="gru")},
                              tc.WalkForward(start="2008-01-01", refit_every="year"))
     print(tc.leaderboard(result.for_symbol().drop(columns="fold"), frame, result.models, baseline="loghar"))

@@ -175,3 +175,15 @@ def test_help_and_a_har_config_never_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", "the registry imports a forecaster's module only when a config names it"
+
+
+def test_an_old_config_key_is_read_and_the_terminal_names_the_new_one(tmp_path, capsys):
+    cfg = tmp_path / "old.toml"
+    cfg.write_text('[features]\ntarget = "parkinson"\n[strategy]\ntarget = 0.1\n')
+    assert main(["run", str(cfg)]) == 1  # [strategy] has no key target: the config is refused after the warning
+    err = capsys.readouterr().err
+    assert (
+        '[features] target is deprecated (renamed so that each name has one meaning); write estimator = "parkinson"'
+        in err
+    )
+    assert "unknown key 'target' in [strategy]" in err

@@ -82,7 +82,7 @@ def test_engine_forecast_equals_a_fit_by_hand(frame, models, cold):
 
 
 def test_warm_start_equals_a_warm_chain_by_hand(frame, models):
-    warm = walk_forward(frame, {"lstm": models["lstm"], "garch": models["garch"]}, SPLIT, warm_start="warm")
+    warm = walk_forward(frame, {"lstm": models["lstm"], "garch": models["garch"]}, SPLIT, refits="warm")
     assert warm.fits.xs("lstm", level="model")["warm"].tolist() == [False, True, True]
     prev = None
     for fold in warm.folds["SP500"]:
@@ -190,11 +190,11 @@ def test_rerun_reads_finished_folds_from_run_dir(frame, tmp_path, monkeypatch):
 
 def test_warm_chain_resumes_from_stored_models(frame, tmp_path):
     m = {"lstm": RnnForecaster(**TINY_RNN)}
-    full = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
+    full = walk_forward(frame, m, SPLIT, refits="warm", run_dir=tmp_path)
     # lose the last fold: the chain restarts from fold 1's stored model
     for p in tmp_path.rglob("fold002-*"):
         p.unlink()
-    resumed = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
+    resumed = walk_forward(frame, m, SPLIT, refits="warm", run_dir=tmp_path)
     assert resumed.fits["cached"].tolist() == [True, True, False]
     pd.testing.assert_frame_equal(resumed.forecasts, full.forecasts)
 
@@ -213,8 +213,8 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
     import pickle
 
     m = {"garch": GarchForecaster()}
-    full = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
-    assert walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path).fits["cached"].all(), (
+    full = walk_forward(frame, m, SPLIT, refits="warm", run_dir=tmp_path)
+    assert walk_forward(frame, m, SPLIT, refits="warm", run_dir=tmp_path).fits["cached"].all(), (
         "stored states are read back"
     )
     states = sorted(tmp_path.rglob("*.state.npz"))
@@ -224,7 +224,7 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
     states[0].write_bytes(pickle.dumps(_Payload(marker)))
     np.savez(states[1], params=np.array([_Payload(marker)], dtype=object), __fit_end__=np.array("2009-12-31"))
     states[1].with_suffix("").with_suffix(".model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
-    again = walk_forward(frame, m, SPLIT, warm_start="warm", run_dir=tmp_path)
+    again = walk_forward(frame, m, SPLIT, refits="warm", run_dir=tmp_path)
     assert not marker.exists(), "no stored file ran code"
     assert again.fits["cached"].tolist() == [False, False, True], (
         "a state file that does not parse is refitted, never used"

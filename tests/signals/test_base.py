@@ -39,7 +39,7 @@ BY_TYPE = {
     ],
     "har": [HarForecaster(), HarForecaster(log=True, horizon=22)],
     "ewma": [EwmaForecaster(), EwmaForecaster(source="rv", horizon=5)],
-    "rolling_variance": [RollingVarianceForecaster(), RollingVarianceForecaster(window=None)],
+    "rolling_variance": [RollingVarianceForecaster(), RollingVarianceForecaster(length=None)],
     "zero": [ZeroForecaster()],
     "rolling_mean": [RollingMeanForecaster(target="price")],
     "historical_mean": [HistoricalMeanForecaster(), HistoricalMeanForecaster(target="absolute_return", horizon=5)],

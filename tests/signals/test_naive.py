@@ -34,25 +34,25 @@ def test_ewma_recursion_by_hand(tiny):
 
 
 def test_rolling_and_unconditional_variance(tiny):
-    roll = RollingVarianceForecaster(window=2).fit(tiny)
+    roll = RollingVarianceForecaster(length=2).fit(tiny)
     # forecast for row 3 uses rows 1..2: (1e-4 + 4e-4) / 2
     assert roll.predict(tiny, tiny.index[3:4]).iloc[0] == pytest.approx(2.5e-4)
     assert np.isnan(roll.predict(tiny, tiny.index[1:2]).iloc[0])  # one return is not a window of 2
-    unc = RollingVarianceForecaster(window=None).fit(tiny)
+    unc = RollingVarianceForecaster(length=None).fit(tiny)
     assert unc.name == "unconditional"
     np.testing.assert_allclose(unc.predict(tiny, tiny.index[1:]).to_numpy(), 3e-4)
 
 
 def test_return_baselines(tiny):
     assert (ZeroForecaster().fit(tiny).predict(tiny, tiny.index[1:]) == 0).all()
-    rm = RollingMeanForecaster(window=3, horizon=2).fit(tiny)
+    rm = RollingMeanForecaster(length=3, horizon=2).fit(tiny)
     # origin 3: mean(0.01, -0.02, 0.03) = 0.00667, times h = 2
     assert rm.predict(tiny, tiny.index[4:5]).iloc[0] == pytest.approx(2 * 0.02 / 3)
 
 
 def test_price_target_is_close_times_exp_return(tiny):
-    rm = RollingMeanForecaster(window=2, target="price").fit(tiny)
-    ret = RollingMeanForecaster(window=2).fit(tiny)
+    rm = RollingMeanForecaster(length=2, target="price").fit(tiny)
+    ret = RollingMeanForecaster(length=2).fit(tiny)
     day = tiny.index[4:5]
     want = tiny["close"].iloc[3] * np.exp(ret.predict(tiny, day).iloc[0])
     assert rm.predict(tiny, day).iloc[0] == pytest.approx(want)

@@ -34,7 +34,7 @@ def test_beats_unconditional_variance_on_simulated_garch(garch_data, cell):
     net = RnnForecaster(
         cell=cell, hidden=(16,), seq_len=20, epochs=25, patience=6, features=("rv", "return"), seed=1
     ).fit(train)
-    base = RollingVarianceForecaster(window=None).fit(train)
+    base = RollingVarianceForecaster(length=None).fit(train)
     y = true_var.reindex(test).to_numpy()
     q_net = qlike(y, net.predict(frame, test).to_numpy())
     q_base = qlike(y, base.predict(frame, test).to_numpy())

@@ -34,7 +34,7 @@ def test_vol_target_grid_is_one_call_and_matches_single_runs(market, monkeypatch
     assert len(calls) == 1, "one vectorised vectorbt call for the whole grid"
     assert res.n_trials == 16 and res.stats.shape[0] == 16
     for smooth in (1, 10):
-        single = backtest(close, vol_target_weights(var, target=0.10, band=0.1, max_leverage=2.0, smooth=smooth))
+        single = backtest(close, vol_target_weights(var, target_vol=0.10, band=0.1, max_leverage=2.0, smooth=smooth))
         np.testing.assert_allclose(
             res.returns[(0.10, 0.1, 2.0, smooth)].to_numpy(), single.returns.to_numpy(), rtol=1e-10
         )

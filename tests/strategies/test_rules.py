@@ -21,7 +21,7 @@ DAYS = pd.bdate_range("2020-01-01", periods=6)
 def test_vol_target_weights_by_hand():
     # daily variance 1e-4 -> 1 % a day -> 15.87 % a year; a 10 % target holds 0.63
     var = pd.Series([1e-4, 4e-4, 1e-6, np.nan, 2.5e-5, 1e-4], index=DAYS)
-    w = vol_target_weights(var, target=0.10, max_leverage=2.0, smooth=1)
+    w = vol_target_weights(var, target_vol=0.10, max_leverage=2.0, smooth=1)
     ann = np.sqrt(252 * var)
     np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / ann, 2.0).to_numpy())
     assert w.iloc[2] == 2.0 and np.isnan(w.iloc[3])  # capped; no forecast, no weight
@@ -29,13 +29,13 @@ def test_vol_target_weights_by_hand():
 
 def test_smooth_sizes_on_the_mean_of_the_last_forecasts():
     var = pd.Series([1e-4, 4e-4, 1e-6, np.nan, 2.5e-5, 1e-4], index=DAYS)
-    w = vol_target_weights(var, target=0.10, max_leverage=2.0, smooth=2)
+    w = vol_target_weights(var, target_vol=0.10, max_leverage=2.0, smooth=2)
     # by hand: day 1 alone, then pairs; the missing day has no weight and counts as absent in day 5's mean
     mean = np.array([1e-4, 2.5e-4, (4e-4 + 1e-6) / 2, np.nan, 2.5e-5, (2.5e-5 + 1e-4) / 2])
     np.testing.assert_allclose(w.to_numpy(), np.minimum(0.10 / np.sqrt(252 * mean), 2.0))
     # one set of defaults: the function's are the spec's, which tradecast run trades with
     pd.testing.assert_series_equal(
-        vol_target_weights(var, smooth=10, target=0.10, max_leverage=2.0), vol_target_weights(var)
+        vol_target_weights(var, smooth=10, target_vol=0.10, max_leverage=2.0), vol_target_weights(var)
     )
     assert (DEFAULT_SPEC.smooth, DEFAULT_SPEC.target_vol, DEFAULT_SPEC.max_leverage) == (10, 0.10, 2.0)
 
@@ -64,10 +64,10 @@ def test_direction_and_long_only():
 
 def test_universe_budgets_and_gross_cap():
     var = pd.DataFrame({"A": [1e-4] * 3, "B": [4e-4] * 3}, index=DAYS[:3])
-    per = vol_target_weights(var, target=0.10, max_leverage=5.0)
-    eq = vol_target_weights(var, target=0.10, max_leverage=5.0, budget="equal_risk")
+    per = vol_target_weights(var, target_vol=0.10, max_leverage=5.0)
+    eq = vol_target_weights(var, target_vol=0.10, max_leverage=5.0, budget="equal_risk")
     np.testing.assert_allclose(eq.to_numpy(), per.to_numpy() / 2)
-    capped = vol_target_weights(var, target=0.50, max_leverage=1.0)
+    capped = vol_target_weights(var, target_vol=0.50, max_leverage=1.0)
     np.testing.assert_allclose(capped.abs().sum(axis=1), 1.0)
 
 
@@ -97,7 +97,9 @@ def test_perfect_forecast_realises_the_target_volatility():
     days = pd.bdate_range("2005-01-03", periods=n + 1)
     close = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rng.normal(0, sigma, n))])), index=days)
     forecast = pd.Series(sigma**2, index=days[1:])
-    res = backtest(close, vol_target_weights(forecast, target=0.10), fees_bps=0.0, rebalance="daily", target_vol=0.10)
+    res = backtest(
+        close, vol_target_weights(forecast, target_vol=0.10), fees_bps=0.0, rebalance="daily", target_vol=0.10
+    )
     realised = res.stats.iloc[0]["annual_vol"]
     assert abs(realised / 0.10 - 1) <= 4 / math.sqrt(2 * n), realised
 
