@@ -15,6 +15,7 @@ what the choice was worth and what the others would have given.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import replace
 
@@ -45,13 +46,10 @@ def sharpe_by_smooth(source: str) -> pd.DataFrame:
             table, _ = strategy_table(
                 frame["close"],
                 fc.loc[days, models],
-                target=st.target_vol,
-                max_leverage=st.max_leverage,
-                fees_bps=st.fees_bps,
-                calibrate=st.calibrate,
+                dataclasses.replace(st, smooth=k),  # the config's strategy, with this smoothing
                 proxy=frame["rv"],
                 variance_of=kinds,
-                smooth=k,
+                se_reps=10,  # only the Sharpe ratios are read here
             )
             for (model, strategy), sharpe in table["sharpe"].items():
                 if strategy != "regime":

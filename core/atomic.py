@@ -17,11 +17,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["CorruptFileError", "frame_digest", "read_parquet_checked", "write_bytes_atomic", "write_parquet_atomic"]
+__all__ = [
+    "CorruptFileError",
+    "frame_digest",
+    "read_parquet_checked",
+    "row_hashes",
+    "rows_digest",
+    "write_bytes_atomic",
+    "write_parquet_atomic",
+]
 
 _META_KEY = b"tradecast"
 
@@ -32,9 +41,22 @@ class CorruptFileError(OSError):
 
 def frame_digest(frame: pd.DataFrame) -> str:
     """SHA-256 of a frame's index, column labels and values (hex)."""
+    return rows_digest(frame.columns, row_hashes(frame))
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row (index and values): a row's hash does not depend on
+    the other rows, so ``rows_digest(columns, row_hashes(frame)[a:b])`` is the
+    digest of ``frame.iloc[a:b]`` without hashing it again.
+    """
+    return pd.util.hash_pandas_object(frame, index=True).to_numpy()
+
+
+def rows_digest(columns: pd.Index, hashes: np.ndarray) -> str:
+    """SHA-256 (hex) of column labels and row hashes (:func:`row_hashes`)."""
     h = hashlib.sha256()
-    h.update(repr([tuple(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    h.update(repr([tuple(map(str, c)) if isinstance(c, tuple) else str(c) for c in columns]).encode())
+    h.update(np.ascontiguousarray(hashes).tobytes())
     return h.hexdigest()
 
 

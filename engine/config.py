@@ -223,6 +223,14 @@ class WalkForwardConfig:
             train_fraction=self.train_fraction,
         )
 
+    def schedule_for(self, forecaster: ForecasterConfig) -> WalkForward | None:
+        """The splitter of a forecaster with a schedule of its own (None without one):
+        this table's, with the forecaster's keys in place of these.
+        """
+        if not forecaster.schedule:
+            return None
+        return dataclasses.replace(self.splitter(), **dict(forecaster.schedule))
+
     def describe(self) -> str:
         """Where the out-of-sample period starts and how often models are refit, in words."""
         if self.train_fraction is not None:
@@ -242,12 +250,18 @@ StrategyConfig = StrategySpec
 @dataclass(frozen=True)
 class ForecasterConfig:
     """One ``[[forecasters]]`` table: ``name``, ``type`` (a key of
-    :data:`signals.registry.FORECASTERS`) and that class's hyperparameters.
+    :data:`signals.registry.FORECASTERS`), that class's hyperparameters, and
+    optionally a refit schedule of its own: any of :data:`SCHEDULE_KEYS`
+    (``refit_every = 1``, ``window = "rolling"``, ``train_length = 1000`` for a
+    HAR-X refit daily on 1,000 rows), overriding ``[walkforward]``'s for this
+    model; the out-of-sample start stays ``[walkforward]``'s, so every model is
+    scored on the same dates.
     """
 
     name: str
     type: str
     params: tuple[tuple[str, Any], ...] = ()
+    schedule: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_mapping(cls, mapping: Any, where: str) -> ForecasterConfig:
@@ -274,7 +288,15 @@ class ForecasterConfig:
             )
         valid = FORECASTERS[kind]._param_names()
         accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
-        params = {k: v for k, v in mapping.items() if k not in ("name", "type")}
+        # window = 22 on a rolling forecaster is its deprecated length, not a schedule's "rolling"/"expanding"
+        own_param = FORECASTERS[kind]._renamed
+        schedule = {
+            k: mapping[k]
+            for k in SCHEDULE_KEYS
+            if k in mapping and not (k in own_param and not isinstance(mapping[k], str))
+        }
+        _check_schedule(schedule, where)
+        params = {k: v for k, v in mapping.items() if k not in ("name", "type", *schedule)}
         for k in params:
             if k not in accepted:
                 hint = _did_you_mean(k, valid)
@@ -284,7 +306,7 @@ class ForecasterConfig:
                 )
         params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-        spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()))
+        spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()), schedule=tuple(schedule.items()))
         try:
             spec.build().validate_params()
         except ParameterError as exc:
@@ -294,6 +316,23 @@ class ForecasterConfig:
     def build(self) -> BaseForecaster:
         """A new, unfitted forecaster."""
         return FORECASTERS[self.type](**dict(self.params))
+
+
+#: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule.
+SCHEDULE_KEYS = ("refit_every", "window", "train_length", "min_train", "embargo")
+
+
+def _check_schedule(schedule: dict[str, Any], where: str) -> None:
+    if not schedule:
+        return
+    if isinstance(schedule.get("refit_every"), list):
+        raise ConfigError(f"{where}.refit_every must be a number of rows or a period; got {schedule['refit_every']!r}.")
+    try:
+        WalkForward(start=None, **schedule)._check()
+    except ParameterError as exc:
+        raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "")) from None
+    except TypeError as exc:
+        raise ConfigError(f"{where}: a schedule key has the wrong type ({exc}).") from None
 
 
 def _forecaster(name: str, type_: str, /, **params: Any) -> ForecasterConfig:
@@ -560,6 +599,7 @@ def to_dict(config: Any) -> dict[str, Any]:
             "name": config.name,
             "type": config.type,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in config.params},
+            **dict(config.schedule),
         }
     out = {}
     for f in dataclasses.fields(config):

@@ -142,10 +142,28 @@ def describe(prepared: Prepared) -> str:
     return "\n".join(lines)
 
 
+def own_schedules(config: RunConfig) -> str:
+    """The forecasters with a refit schedule of their own, in words ("" when none has one)."""
+    parts = []
+    for f in config.forecasters:
+        if f.schedule:
+            s = dict(f.schedule)
+            every = s.get("refit_every", config.walkforward.refit_every)
+            every = f"every {every} rows" if isinstance(every, int) else f"every {every}"
+            window = s.get("window", config.walkforward.window)
+            length = s.get("train_length", config.walkforward.train_length)
+            parts.append(
+                f"{f.name} refit {every} on a{'n' if window == 'expanding' else ''} {window} window"
+                + (f" of {length} rows" if window == "rolling" else "")
+            )
+    return "; own schedules: " + ", ".join(parts) if parts else ""
+
+
 def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) -> WalkForwardResult:
     """Walk-forward forecasts of every configured forecaster on every symbol."""
     wf = prepared.config.walkforward
     models = {f.name: f.build() for f in prepared.config.forecasters}
+    schedules = {f.name: s for f in prepared.config.forecasters if (s := wf.schedule_for(f)) is not None}
     return walk_forward(
         prepared.features,
         models,
@@ -157,6 +175,7 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
         audit=wf.audit,
         run_dir=run_dir,
         progress=progress,
+        schedules=schedules,
     )
 
 
@@ -368,7 +387,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
         "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to "
         f"{bars.index[-1].date()} ({len(bars)} rows)",
         "target": f"daily {prepared.config.features.estimator} realized variance",
-        "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits",
+        "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits" + own_schedules(prepared.config),
         "models": ", ".join(f.name for f in prepared.config.forecasters),
         "data hash": frame_digest(bars)[:16],
         "tradecast": f"{__version__} (git {commit})",
@@ -556,7 +575,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
         echo(
             f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
-            f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
+            f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}" + own_schedules(config)
         )
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)

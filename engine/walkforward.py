@@ -27,6 +27,7 @@ What it guarantees:
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -41,7 +42,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from core.atomic import frame_digest
+from core.atomic import row_hashes, rows_digest
 from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError
 from core.threads import configure_threads
@@ -101,7 +102,7 @@ def _jsonable(value: Any) -> Any:
 
 def task_key(
     forecaster: BaseForecaster,
-    frames: Mapping[str, pd.DataFrame],
+    digests: Mapping[str, str],
     train_rows: Mapping[str, int],
     warm_key: str | None,
 ) -> str:
@@ -112,7 +113,7 @@ def task_key(
     payload = {
         "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
         "params": _jsonable(forecaster.get_params()),
-        "data": {sym: frame_digest(f) for sym, f in frames.items()},
+        "data": dict(digests),  # core.atomic.frame_digest of each symbol's task rows
         "n_train": dict(train_rows),  # the key's old name: renaming it would invalidate every stored fold
         "warm": warm_key,
         "version": __version__,
@@ -388,6 +389,7 @@ def walk_forward(
     seed: int = 0,
     progress: bool | None = None,
     ray_address: str | None = None,
+    schedules: Mapping[str, WalkForward] | None = None,
     warm_start: Any = UNSET,
 ) -> WalkForwardResult:
     """Walk-forward out-of-sample forecasts for every (symbol, model, fold).
@@ -425,6 +427,15 @@ def walk_forward(
         and an estimate of the rest (:class:`ProgressLines`); False for none.
     ray_address : str, optional
         Address of a Ray cluster for ``executor="ray"``.
+    schedules : dict of model name to WalkForward, optional
+        A refit schedule of its own for some models (a HAR-X refit daily on a
+        rolling window while the networks refit yearly on an expanding one).
+        Each must test exactly the rows ``splitter`` tests (same start, same
+        end), so that every model is scored on the same dates; it may differ in
+        ``refit_every``, ``window``, ``train_length``, ``min_train`` and
+        ``embargo``. Models not named follow ``splitter``. The ``fold`` column
+        of the forecasts stays ``splitter``'s; the fits table lists each model's
+        own folds.
     """
     plan = plan_walk_forward(
         data,
@@ -436,9 +447,10 @@ def walk_forward(
         audit=audit,
         audit_cuts=audit_cuts,
         seed=seed,
+        schedules=schedules,
     )
     results = _run(plan, make_executor(n_jobs, executor, ray_address), _progress(progress, plan.n_tasks))
-    return _assemble(results, plan.frames, plan.folds, plan.models)
+    return _assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds)
 
 
 Chain = tuple[
@@ -463,10 +475,14 @@ class Plan:
     warm: dict[Chain, bool]
     audit_cuts: dict[tuple[str, str, int], tuple[pd.Timestamp, ...]]
     root: Path | None
+    #: Each (symbol, model)'s folds: the model's own schedule, or the symbol's folds.
+    model_folds: dict[tuple[str, str], list[Fold]]
+    #: Per symbol, one hash per row of its frame (:func:`core.atomic.row_hashes`).
+    row_hashes: dict[str, np.ndarray]
 
     def n_folds(self, chain: Chain) -> int:
-        """Folds in the schedule of ``chain``'s symbol."""
-        return len(self.folds[chain[0][0]])
+        """Folds in the schedule of ``chain``'s model on its (first) symbol."""
+        return len(self.model_folds[(chain[0][0], chain[1])])
 
     @property
     def n_tasks(self) -> int:
@@ -476,11 +492,16 @@ class Plan:
     def task(self, chain: Chain, k: int, warm_from: list[FoldResult] | None) -> _Task:
         """Fold ``k`` of ``chain``, warm-started from the previous fold's results when given."""
         syms, name = chain
-        fs = {sym: self.folds[sym][k] for sym in syms}
-        sub = {sym: _named(self.frames[sym].iloc[fs[sym].train.start : fs[sym].test.stop], sym) for sym in syms}
+        fs = {sym: self.model_folds[(sym, name)][k] for sym in syms}
+        bounds = {sym: (fs[sym].train.start, fs[sym].test.stop) for sym in syms}
+        sub = {sym: _named(self.frames[sym].iloc[a:b], sym) for sym, (a, b) in bounds.items()}
+        # the digest of each slice from the rows' hashes, computed once per symbol
+        digests = {
+            sym: rows_digest(self.frames[sym].columns, self.row_hashes[sym][a:b]) for sym, (a, b) in bounds.items()
+        }
         key = task_key(
             self.models[name],
-            sub,
+            digests,
             {sym: f.train_rows for sym, f in fs.items()},
             warm_from[0].key if warm_from else None,
         )
@@ -497,21 +518,29 @@ class Plan:
             pooled=name in self.pooled,
         )
 
-    def order(self) -> list[tuple[Chain, int]]:
-        """The first task of every warm chain and every task of a cold one, longest
-        first (relative cost x training rows, across models), so that workers finish
-        together; a warm chain's folds follow one another, so it counts as one job
-        of all its folds' rows. Results do not depend on the order.
+    def order(self) -> list[tuple[Chain, list[int]]]:
+        """What to submit first, longest first (relative cost x training rows, across
+        models), so that workers finish together: the first fold of every warm chain
+        (its folds follow one another, so it counts as one job of all its folds'
+        rows) and every fold of a cold one, where consecutive folds of a cheap model
+        (``relative_cost`` at most 1, such as a HAR refit daily) go in batches of
+        :data:`BATCH_FOLDS`, one job each: a fit of a millisecond is not worth a
+        round trip to a worker. Results do not depend on the order or the batches.
         """
 
-        def cost(chain: Chain, k: int) -> float:
-            ks = range(self.n_folds(chain)) if self.warm[chain] else [k]
-            rows = sum(self.folds[sym][j].train_rows for sym in chain[0] for j in ks)
+        def cost(chain: Chain, ks: list[int]) -> float:
+            ks = list(range(self.n_folds(chain))) if self.warm[chain] else ks
+            rows = sum(self.model_folds[(sym, chain[1])][j].train_rows for sym in chain[0] for j in ks)
             return self.models[chain[1]].relative_cost * rows
 
-        firsts = [(c, 0) for c in self.chains if self.warm[c]]
-        firsts += [(c, k) for c in self.chains if not self.warm[c] for k in range(self.n_folds(c))]
-        return sorted(firsts, key=lambda ck: -cost(*ck))
+        jobs: list[tuple[Chain, list[int]]] = [(c, [0]) for c in self.chains if self.warm[c]]
+        for c in self.chains:
+            if self.warm[c]:
+                continue
+            ks = list(range(self.n_folds(c)))
+            size = BATCH_FOLDS if self.models[c[1]].relative_cost <= 1.0 else 1
+            jobs += [(c, ks[i : i + size]) for i in range(0, len(ks), size)]
+        return sorted(jobs, key=lambda job: -cost(*job))
 
 
 def _refits(refits: Any, warm_start: Any) -> Refits:
@@ -532,6 +561,7 @@ def plan_walk_forward(
     audit: bool = False,
     audit_cuts: int = 2,
     seed: int = 0,
+    schedules: Mapping[str, WalkForward] | None = None,
     warm_start: Any = UNSET,
 ) -> Plan:
     """Check the arguments of :func:`walk_forward` and plan its tasks (nothing is fitted)."""
@@ -542,22 +572,71 @@ def plan_walk_forward(
     if not isinstance(splitter, WalkForward):
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
     folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
+    model_folds = _model_folds(frames, models, folds, schedules or {})
     rng = np.random.default_rng(seed)
     pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and m.supports_pooling)
-    if pool_names:
-        _check_shared_folds(frames, folds)
+    for name in pool_names:
+        _check_shared_folds(frames, {sym: model_folds[(sym, name)] for sym in frames})
     chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
     chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
     warm = {c: refits == "warm" and models[c[1]].supports_warm_start for c in chains}
     cuts_by_task = {}
     for syms, name in chains:
         for sym in syms:
-            for fold in folds[sym]:
+            for fold in model_folds[(sym, name)]:
                 dates = frames[sym].index[fold.test]
                 cuts: Any = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
                 cuts_by_task[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
     root = Path(run_dir) if run_dir is not None else None
-    return Plan(frames, models, folds, chains, pool_names, warm, cuts_by_task, root)
+    hashes = {sym: row_hashes(frame) for sym, frame in frames.items()}
+    return Plan(frames, models, folds, chains, pool_names, warm, cuts_by_task, root, model_folds, hashes)
+
+
+def _model_folds(
+    frames: dict[str, pd.DataFrame],
+    models: dict[str, BaseForecaster],
+    folds: dict[str, list[Fold]],
+    schedules: Mapping[str, WalkForward],
+) -> dict[tuple[str, str], list[Fold]]:
+    """Each (symbol, model)'s folds; a model's own schedule must test the rows the shared one does."""
+    unknown = [n for n in schedules if n not in models]
+    if unknown:
+        raise ParameterError(
+            f"walk_forward: schedules names {unknown[0]!r}, which is not a model; the models are {', '.join(models)}."
+        )
+    out = {}
+    for sym, frame in frames.items():
+        shared = folds[sym]
+        first, last = shared[0].test.start, shared[-1].test.stop
+        for name in models:
+            if name not in schedules:
+                out[(sym, name)] = shared
+                continue
+            schedule = schedules[name]
+            if not isinstance(schedule, WalkForward):
+                raise ParameterError(
+                    f"walk_forward: schedules[{name!r}] must be a WalkForward; got {type(schedule).__name__}."
+                )
+            own = schedule.split(frame.index)
+            if (own[0].test.start, own[-1].test.stop) != (first, last):
+                dates = frame.index
+                raise ParameterError(
+                    f"walk_forward: the schedule of {name!r} tests {dates[own[0].test.start].date()} to "
+                    f"{dates[own[-1].test.stop - 1].date()} on {sym}, the shared one {dates[first].date()} to "
+                    f"{dates[last - 1].date()}; every model must be scored on the same dates. Hint: give the "
+                    "schedule the same start; change only refit_every, window, train_length, min_train or embargo."
+                )
+            out[(sym, name)] = own
+    return out
+
+
+#: Consecutive folds of a cheap model sent to a worker as one job (see :meth:`Plan.order`).
+BATCH_FOLDS = 64
+
+
+def run_tasks(tasks: list[_Task]) -> list[list[FoldResult]]:
+    """Run several tasks in one worker job, in order (:func:`run_task` each)."""
+    return [run_task(task) for task in tasks]
 
 
 def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResult]:
@@ -565,7 +644,7 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
     the rest submitted, and a warm chain's next fold starts when its previous one ends.
     """
     results: dict[tuple[str, str, int], FoldResult] = {}
-    pending: dict[Any, tuple[Chain, int, str]] = {}
+    pending: dict[Any, tuple[Chain, list[int], list[str]]] = {}
 
     def record(chain: Chain, k: int, res: list[FoldResult], key: str) -> None:
         for r in res:
@@ -574,33 +653,50 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
         bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
         bar.update(1)
 
-    def start(chain: Chain, k: int, warm_from: list[FoldResult] | None) -> None:
-        """Submit fold k of a chain, or take it from the run folder (and go on along a warm chain)."""
-        while k < plan.n_folds(chain):
-            task = plan.task(chain, k, warm_from)
-            cached = None
-            if task.caches is not None and all(p.exists() for p in task.caches.values()):
-                loaded = [load_fold(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
-                cached = [r for r in loaded if r is not None] if all(r is not None for r in loaded) else None
+    def from_folder(task: _Task) -> list[FoldResult] | None:
+        if task.caches is None or not all(p.exists() for p in task.caches.values()):
+            return None
+        loaded = [load_fold(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
+        return [r for r in loaded if r is not None] if all(r is not None for r in loaded) else None
+
+    def start(chain: Chain, ks: list[int], warm_from: list[FoldResult] | None) -> None:
+        """Submit folds ``ks`` of a chain (one job), taking those in the run folder from
+        there; along a warm chain (one fold at a time), go on while folds are there.
+        """
+        if plan.warm[chain]:
+            (k,) = ks
+            while k < plan.n_folds(chain):
+                task = plan.task(chain, k, warm_from)
+                cached = from_folder(task)
+                if cached is None:
+                    pending[pool.submit(run_tasks, [task])] = (chain, [k], [task.key])
+                    return
+                record(chain, k, cached, task.key)
+                warm_from, k = cached, k + 1
+            return
+        todo = []
+        for k in ks:
+            task = plan.task(chain, k, None)
+            cached = from_folder(task)
             if cached is None:
-                pending[pool.submit(run_task, task)] = (chain, k, task.key)
-                return
-            record(chain, k, cached, task.key)
-            if not plan.warm[chain]:
-                return
-            warm_from, k = cached, k + 1
+                todo.append((k, task))
+            else:
+                record(chain, k, cached, task.key)
+        if todo:
+            handle = pool.submit(run_tasks, [t for _, t in todo])
+            pending[handle] = (chain, [k for k, _ in todo], [t.key for _, t in todo])
 
     try:
-        for chain, k in plan.order():
-            start(chain, k, None)
+        for chain, ks in plan.order():
+            start(chain, ks, None)
         while pending:
             done, _ = pool.wait(list(pending))
             for handle in done:
-                chain, k, key = pending.pop(handle)
-                res = pool.result(handle)
-                record(chain, k, res, key)
+                chain, ks, keys = pending.pop(handle)
+                for k, key, res in zip(ks, keys, pool.result(handle), strict=True):
+                    record(chain, k, res, key)
                 if plan.warm[chain]:
-                    start(chain, k + 1, res)
+                    start(chain, [ks[-1] + 1], res)
     finally:
         bar.close()
         pool.close()
@@ -633,12 +729,12 @@ def _check_shared_folds(frames: dict[str, pd.DataFrame], folds: dict[str, list[F
             )
 
 
-def _assemble(results, frames, folds, models) -> WalkForwardResult:
+def _assemble(results, frames, folds, models, model_folds) -> WalkForwardResult:
     blocks = []
     for sym in frames:
         cols = {}
         for name in models:
-            cols[name] = pd.concat([results[(sym, name, f.id)].forecast for f in folds[sym]])
+            cols[name] = pd.concat([results[(sym, name, f.id)].forecast for f in model_folds[(sym, name)]])
         block = pd.DataFrame(cols)
         fold_id = np.concatenate([np.full(f.n_test, f.id) for f in folds[sym]])
         block["fold"] = fold_id
@@ -670,7 +766,7 @@ def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
             kind, _, text = w.partition(": ")
             grouped.setdefault((sym, model, kind), []).append(text)
     out = {}
-    n_folds = {(s, m): sum(1 for k in results if k[:2] == (s, m)) for s, m, _ in results}
+    n_folds = collections.Counter(k[:2] for k in results)
     for (sym, model, kind), texts in grouped.items():
         category = getattr(errors, kind, UserWarning)
         out[f"{model} on {sym}, {len(texts)} of {n_folds[(sym, model)]} folds: {texts[0]}"] = (

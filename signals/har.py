@@ -96,15 +96,20 @@ class HarForecaster(BaseForecaster):
     def _columns(self) -> list[str]:
         return ["rv"]
 
+    def _design(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """Regressors per row of ``frame`` (with ``floor_`` set) and their names; subclasses add terms."""
+        X = har_design(frame["rv"].to_numpy(dtype=float), self.lags, self.log, self.floor_)
+        return X, ["const"] + [f"har_{k}" for k in self.lags]
+
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: BaseForecaster | None = None) -> None:
         rv = frame["rv"].to_numpy(dtype=float)
         positive = rv[np.isfinite(rv) & (rv > 0)]
         if positive.size == 0:
-            raise ParameterError("HarForecaster: the training rv has no positive value; nothing to fit.")
+            raise ParameterError(f"{type(self).__name__}: the training rv has no positive value; nothing to fit.")
         self.floor_ = max(float(positive.min()), _FLOOR_FRACTION * float(np.median(positive)))
         if self.log:
             self._warn_floored(frame, rv)
-        X = har_design(rv, self.lags, self.log, self.floor_)
+        X, names = self._design(frame)
         target = y.to_numpy(dtype=float)
         if self.log:
             target = np.log(np.maximum(target, self.floor_))
@@ -112,12 +117,12 @@ class HarForecaster(BaseForecaster):
         n_coef = X.shape[1]
         if ok.sum() < 2 * n_coef:
             raise ParameterError(
-                f"HarForecaster: only {int(ok.sum())} usable training rows for {n_coef} coefficients "
+                f"{type(self).__name__}: only {int(ok.sum())} usable training rows for {n_coef} coefficients "
                 f"(lags={tuple(self.lags)}, horizon={self.horizon}). Hint: a longer training window."
             )
         beta, *_ = np.linalg.lstsq(X[ok], target[ok], rcond=None)
         resid = target[ok] - X[ok] @ beta
-        self.coef_ = pd.Series(beta, index=["const"] + [f"har_{k}" for k in self.lags])
+        self.coef_ = pd.Series(beta, index=names)
         self.smearing_ = float(np.mean(np.exp(resid))) if self.log else 1.0
         self.resid_std_ = float(resid.std(ddof=n_coef))
 
@@ -131,7 +136,7 @@ class HarForecaster(BaseForecaster):
                 f"HarForecaster(log=True) on {symbol}: {self.n_floored_} of {finite.size} training rv values "
                 f"({zeros} of them zero or negative) lie below the floor {self.floor_:.3g} (1 % of the median "
                 "positive rv) and were raised to it before taking logs. Hint: many zero-range days come from coarse "
-                "price ticks; a close-to-close or overnight-inclusive target ([features] target) has fewer.",
+                "price ticks; a close-to-close or overnight-inclusive target ([features] estimator) has fewer.",
                 DataWarning,
                 stacklevel=4,
             )
@@ -145,8 +150,8 @@ class HarForecaster(BaseForecaster):
         return {"smearing": self.smearing_, "floored": float(getattr(self, "n_floored_", 0))}
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        X = har_design(frame["rv"].to_numpy(dtype=float), self.lags, self.log, self.floor_)[origins]
-        fit = X @ self.coef_.to_numpy()
+        X, _ = self._design(frame)
+        fit = X[origins] @ self.coef_.to_numpy()
         # A linear HAR can extrapolate below zero; a variance cannot be, so the
         # floor applies (rarely: after extreme drops in rv).
         return np.exp(fit) * self.smearing_ if self.log else np.maximum(fit, self.floor_)

@@ -17,6 +17,7 @@ __all__ = ["FORECASTERS"]
 _WHERE: dict[str, str] = {
     "garch": "signals.garch:GarchForecaster",
     "har": "signals.har:HarForecaster",
+    "harx": "signals.harx:HarxForecaster",
     "ewma": "signals.naive:EwmaForecaster",
     "rolling_variance": "signals.naive:RollingVarianceForecaster",
     "zero": "signals.naive:ZeroForecaster",

@@ -38,6 +38,7 @@ _WHERE: dict[str, str] = {
     "BaseForecaster": "signals.base",
     "GarchForecaster": "signals.garch",
     "HarForecaster": "signals.har",
+    "HarxForecaster": "signals.harx",
     "EwmaForecaster": "signals.naive",
     "HistoricalMeanForecaster": "signals.naive",
     "RollingMeanForecaster": "signals.naive",
@@ -80,6 +81,7 @@ __all__ = [
     "EwmaForecaster",
     "GarchForecaster",
     "HarForecaster",
+    "HarxForecaster",
     "HistoricalMeanForecaster",
     "MlpForecaster",
     "ParameterError",
@@ -128,6 +130,7 @@ if TYPE_CHECKING:
     from signals.features import feature_frame
     from signals.garch import GarchForecaster
     from signals.har import HarForecaster
+    from signals.harx import HarxForecaster
     from signals.naive import EwmaForecaster, HistoricalMeanForecaster, RollingMeanForecaster, ZeroForecaster
     from signals.rnn import RnnForecaster
     from strategies.backtest import backtest

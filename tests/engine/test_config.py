@@ -313,3 +313,22 @@ def test_init_copies_a_shipped_config_with_its_data(tmp_path, capsys):
     assert load_config(tmp_path / "universe_csv.toml").data.source == f"csv:{(tmp_path / 'universe.csv').resolve()}"
     assert main(["init", "universe_csv", "--to", str(tmp_path)]) == 1
     assert "exists; refusing to overwrite it" in capsys.readouterr().err
+
+
+def test_a_forecaster_table_sets_its_own_refit_schedule():
+    cfg = from_dict(
+        {
+            "walkforward": {"start": "2010-01-01", "refit_every": "year"},
+            "forecasters": [
+                {"name": "harx", "type": "harx", "refit_every": 1, "window": "rolling", "train_length": 1000},
+                {"name": "loghar", "type": "har", "log": True},
+            ],
+        }
+    )
+    harx, loghar = cfg.forecasters
+    own = cfg.walkforward.schedule_for(harx)
+    assert (own.start, own.refit_every, own.window, own.train_length) == ("2010-01-01", 1, "rolling", 1000)
+    assert cfg.walkforward.schedule_for(loghar) is None and dict(harx.params) == {}
+    assert to_dict(cfg)["forecasters"][0]["train_length"] == 1000 and from_dict(to_dict(cfg)) == cfg
+    with pytest.raises(ConfigError, match=r"forecasters\[0\]: train_length=500 applies to window='rolling' only"):
+        from_dict({"forecasters": [{"name": "h", "type": "har", "train_length": 500}]})

@@ -308,3 +308,35 @@ def test_progress_speaks_where_the_output_is_not_a_terminal(frame, capsys, monke
 def test_bad_arguments(frame, call, match):
     with pytest.raises(ParameterError, match=match):
         call(frame)
+
+
+def test_a_daily_rolling_schedule_equals_a_loop_of_fits_by_hand(frame, tmp_path):
+    # One model refit every day on the last 500 rows while the others keep the yearly schedule;
+    # its forecasts are a hand-made loop: fit on the rows of each day's window, forecast that day.
+    daily = WalkForward(start="2008-01-01", refit_every=1, window="rolling", train_length=500)
+    models = {"yearly": HarForecaster(log=True), "daily": HarForecaster(log=True)}
+    res = walk_forward(frame, models, SPLIT, schedules={"daily": daily}, run_dir=tmp_path, audit=True, audit_cuts=1)
+    dates = frame.index
+    first = dates.searchsorted(pd.Timestamp("2008-01-01"))
+    by_hand = [
+        HarForecaster(log=True).fit(frame.iloc[max(0, s - 500) : s]).predict(frame.iloc[: s + 1], dates[s : s + 1])
+        for s in range(first, len(dates))
+    ]
+    want = pd.concat(by_hand)
+    fc = res.for_symbol()
+    np.testing.assert_allclose(fc["daily"].to_numpy(), want.to_numpy(), rtol=1e-12)
+    assert len(res.fits.xs("daily", level="model")) == len(dates) - first  # one fold a day
+    assert len(res.fits.xs("yearly", level="model")) == len(SPLIT.split(dates))
+    assert (res.fits.xs("daily", level="model")["audited"] == 1).all()
+    assert fc["fold"].max() == len(SPLIT.split(dates)) - 1  # the fold column stays the shared schedule's
+    again = walk_forward(frame, models, SPLIT, schedules={"daily": daily}, run_dir=tmp_path)
+    assert again.fits["cached"].all()
+    pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
+
+
+def test_a_schedule_must_test_the_shared_dates(frame):
+    later = WalkForward(start="2009-01-01", refit_every=1)
+    with pytest.raises(ParameterError, match=r"the schedule of 'h' tests 2009-01-02 to .*every model must be scored"):
+        walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"h": later})
+    with pytest.raises(ParameterError, match=r"schedules names 'x', which is not a model"):
+        walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"x": later})

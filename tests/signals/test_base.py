@@ -14,6 +14,7 @@ from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
 from signals.ensemble import EnsembleForecaster
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
+from signals.harx import HarxForecaster
 from signals.naive import (
     EwmaForecaster,
     HistoricalMeanForecaster,
@@ -26,7 +27,7 @@ from tests.signals.frames import sp500
 
 TINY_RNN = dict(hidden=(8,), seq_len=10, epochs=2, batch_size=128)
 
-TINY_GROUPED = dict(hidden=4, seq_len=10, epochs=2, batch_size=128)
+TINY_GROUPED = dict(hidden=(4,), seq_len=10, epochs=2, batch_size=128)
 
 #: At least one cheap instance of every registered type (a test keeps this in step
 #: with signals.registry.FORECASTERS): the contract and causality tests below run
@@ -38,6 +39,7 @@ BY_TYPE = {
         GarchForecaster(kind="egarch", horizon=5, simulations=200),
     ],
     "har": [HarForecaster(), HarForecaster(log=True, horizon=22)],
+    "harx": [HarxForecaster(), HarxForecaster(log=False, horizon=5)],
     "ewma": [EwmaForecaster(), EwmaForecaster(source="rv", horizon=5)],
     "rolling_variance": [RollingVarianceForecaster(), RollingVarianceForecaster(length=None)],
     "zero": [ZeroForecaster()],

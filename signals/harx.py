@@ -1,0 +1,212 @@
+r"""The HAR-X family: HAR with leverage, exogenous, semivariance and quarticity terms.
+
+The strongest cheap baselines of the realized-volatility literature are members
+of one family of least-squares regressions on averages of past variance. With
+:math:`\overline{RV}^{(k)}_s` the mean of ``rv`` over the ``k`` days ending at
+the origin :math:`s`,
+
+.. math::
+
+    y_{s+h} = \beta_0 + \sum_{k \in \text{lags}} \beta_k\, g\big(\overline{RV}^{(k)}_s\big)
+        + \sum_{k \in \text{lags}} \gamma_k\, \overline{r^-}^{(k)}_s
+        + \sum_j \delta_j\, g(x_{j,s}) + u_{s+h},
+
+with :math:`g` the identity (level form) or the logarithm (log form, the target
+:math:`y` then being :math:`\log RV` and the forecast retransformed with Duan's
+smearing factor, as in :class:`signals.har.HarForecaster`), and
+
+* ``leverage=True``: Corsi and Renò's (2012) leverage terms, the averages of the
+  negative part of the daily return, :math:`r^-_t = \min(r_t, 0)`, over the
+  same lags (always in levels);
+* ``exog``: frame columns read at the origin (lagged VIX, a range-based
+  variance, ...); in the log form, columns that are variances or volatility
+  levels (``vix``, ``rv...``, ``parkinson``, ...) enter as logs; in the level
+  form ``vix`` (index points) enters as the daily variance
+  :math:`(\mathrm{VIX}/100)^2/252`;
+* ``semivariance=True`` (HAR-RS, Patton and Sheppard 2015): the 1-day term
+  :math:`RV_s` is replaced by the realized semivariances :math:`RS^+_s` and
+  :math:`RS^-_s` (columns ``rs_pos``, ``rs_neg``; :mod:`signals.realized`);
+* ``quarticity=True`` (HARQ, Bollerslev, Patton and Quaedvlieg 2016, level form):
+  the 1-day coefficient moves with measurement error,
+  :math:`(\beta_1 + \beta_{1Q} RQ_s^{1/2}) RV_s` (column ``rq``).
+
+Each regression is an ordinary least-squares fit (``numpy.linalg.lstsq``) on
+the rows whose regressors and target are all finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from typing_extensions import override
+
+from core.checks import check_bool, check_sizes
+from core.errors import ParameterError
+from signals import realized
+from signals.har import HarForecaster
+from signals.sequences import LOG_INPUTS
+
+__all__ = ["HarxForecaster", "harx_design"]
+
+#: Trading days per year: the VIX is an annualised volatility in percent.
+_DAYS = 252
+
+
+def _exog_column(name: str, x: np.ndarray, log: bool, floor: float) -> np.ndarray:
+    """An exogenous column as a regressor: logged (variances, VIX) in the log form;
+    the VIX as a daily variance in the level form.
+    """
+    if name == "vix":
+        daily = (x / 100.0) ** 2 / _DAYS
+        return np.log(np.maximum(daily, floor)) if log else daily
+    if log and name.startswith(LOG_INPUTS):
+        return np.log(np.maximum(x, floor))
+    return x
+
+
+def harx_design(
+    frame: pd.DataFrame,
+    *,
+    lags: tuple[int, ...],
+    log: bool,
+    floor: float,
+    leverage: bool = False,
+    exog: tuple[str, ...] = (),
+    semivariance: bool = False,
+    quarticity: bool = False,
+) -> tuple[np.ndarray, list[str]]:
+    """Regressors per row of ``frame`` and their names; shape (n_rows, n_coefficients).
+
+    Row ``s`` holds what is known at the close of ``s``; NaN where a window is
+    not full or an input is missing.
+    """
+    rv = frame["rv"].to_numpy(dtype=float)
+    x = np.maximum(rv, floor) if log else rv
+
+    def g(v: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(v, floor)) if log else v
+
+    cols, names = [np.ones(len(frame))], ["const"]
+    for k in lags:
+        if semivariance and k == 1:
+            for side in ("rs_pos", "rs_neg"):
+                cols.append(g(frame[side].to_numpy(dtype=float)))
+                names.append(side)
+            continue
+        cols.append(g(realized.rolling_mean(x, k)))
+        names.append(f"har_{k}")
+    if quarticity:
+        rq = frame["rq"].to_numpy(dtype=float)
+        cols.append(np.sqrt(np.maximum(rq, 0.0)) * rv)
+        names.append("rq_har_1")
+    if leverage:
+        neg = np.minimum(frame["return"].to_numpy(dtype=float), 0.0)
+        for k in lags:
+            cols.append(realized.rolling_mean(neg, k))
+            names.append(f"lev_{k}")
+    for name in exog:
+        cols.append(_exog_column(name, frame[name].to_numpy(dtype=float), log, floor))
+        names.append(name)
+    return np.column_stack(cols), names
+
+
+class HarxForecaster(HarForecaster):
+    """HAR-X: a HAR regression with leverage, exogenous, semivariance and quarticity terms.
+
+    See the module docstring for the equation.
+
+    Parameters
+    ----------
+    lags : tuple of int, default (1, 5, 22)
+        Lengths in days of the averages of ``rv`` (and of the leverage terms).
+    log : bool, default True
+        Log form (log-HAR-X with Duan's smearing); False for levels.
+    leverage : bool, default True
+        Corsi-Renò leverage terms: averages of the negative daily return.
+    exog : tuple of str, default ()
+        Frame columns read at the origin, such as ``("vix",)``.
+    semivariance : bool, default False
+        HAR-RS: the 1-day term split into ``rs_pos`` and ``rs_neg`` (intraday data).
+    quarticity : bool, default False
+        HARQ: a ``sqrt(rq) * rv`` term (intraday data; level form only).
+    horizon : int, default 1
+
+    Attributes
+    ----------
+    coef_ : Series, one coefficient per regressor (``const``, ``har_k``, ``lev_k``, exogenous names)
+    smearing_, floor_, n_floored_ : as in :class:`signals.har.HarForecaster`
+    """
+
+    def __init__(
+        self,
+        *,
+        lags: tuple[int, ...] = (1, 5, 22),
+        log: bool = True,
+        leverage: bool = True,
+        exog: tuple[str, ...] = (),
+        semivariance: bool = False,
+        quarticity: bool = False,
+        horizon: int = 1,
+    ) -> None:
+        self.lags = lags
+        self.log = log
+        self.leverage = leverage
+        self.exog = exog
+        self.semivariance = semivariance
+        self.quarticity = quarticity
+        self.horizon = horizon
+
+    @property
+    @override
+    def name(self) -> str:
+        parts = ["logharx" if self.log else "harx"]
+        if self.semivariance:
+            parts.append("rs")
+        if self.quarticity:
+            parts.append("q")
+        return "-".join(parts)
+
+    @override
+    def _check_params(self) -> None:
+        who = "HarxForecaster"
+        check_sizes(who, "lags", self.lags, unique=True, hint="(1, 5, 22).")
+        for flag in ("log", "leverage", "semivariance", "quarticity"):
+            check_bool(who, flag, getattr(self, flag))
+        if isinstance(self.exog, str) or not all(isinstance(c, str) for c in self.exog):
+            raise ParameterError(
+                f"{who}: exog must be a tuple of column names; got {self.exog!r}. Hint: exog=('vix',)."
+            )
+        if self.semivariance and 1 not in self.lags:
+            raise ParameterError(
+                f"{who}: semivariance=True splits the 1-day term, but lags={tuple(self.lags)} has no 1. "
+                "Hint: lags=(1, 5, 22)."
+            )
+        if self.quarticity and self.log:
+            raise ParameterError(
+                f"{who}: quarticity=True is the HARQ of Bollerslev, Patton and Quaedvlieg, a level regression; "
+                "log=True has no such term. Hint: log=False."
+            )
+
+    @override
+    def _columns(self) -> list[str]:
+        cols = ["rv"]
+        if self.leverage:
+            cols.append("return")
+        if self.semivariance:
+            cols += ["rs_pos", "rs_neg"]
+        if self.quarticity:
+            cols.append("rq")
+        return [*cols, *(c for c in self.exog if c not in cols)]
+
+    @override
+    def _design(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        return harx_design(
+            frame,
+            lags=tuple(self.lags),
+            log=self.log,
+            floor=self.floor_,
+            leverage=self.leverage,
+            exog=tuple(self.exog),
+            semivariance=self.semivariance,
+            quarticity=self.quarticity,
+        )
