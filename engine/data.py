@@ -51,6 +51,7 @@ import pandas as pd
 
 from core.errors import DataError, DataWarning
 from signals.features import by_symbol, symbols
+from signals.intraday import Overnight
 
 __all__ = [
     "FIELDS",
@@ -395,7 +396,8 @@ def _check_index(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | 
     if frame.index.duplicated().any():
         raise DataError(
             f"{symbol}: several bars fall on the same day {_first_date(frame.index, frame.index.duplicated())}. "
-            "Hint: resample intraday data to daily bars first."
+            "Hint: resample intraday data to daily bars first, or engine.data.load(..., intraday=True) to turn "
+            "intraday bars into daily bars with realized measures."
         )
     frame.index.name = "date"
     return frame, tz
@@ -742,6 +744,9 @@ def load(
     min_rows: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     refresh: bool = False,
+    intraday: bool = False,
+    every: str = "5min",
+    intraday_overnight: Overnight = "separate",
 ) -> pd.DataFrame:
     """Load and validate daily OHLCV bars for one symbol or a universe.
 
@@ -766,6 +771,18 @@ def load(
         ``$TRADECAST_CACHE/yfinance``).
     refresh : bool, default False
         Download again even when the yfinance cache holds a copy.
+    intraday : bool, default False
+        The file holds intraday bars (several timestamps a day, local exchange
+        time): they become daily bars plus the realized measures of
+        :func:`signals.intraday.realized_measures` (columns ``realized``, ``bv``,
+        ``rs_pos``, ``rs_neg``, ``rq``, ``n_intraday``, ``overnight``), on
+        ``every``-spaced previous-tick prices. Without it, intraday bars are
+        refused. CSV and parquet sources only.
+    every : str, default "5min"
+        The sampling grid of the intraday returns.
+    intraday_overnight : {"separate", "add"}, default "separate"
+        Keep the overnight return apart from the intraday measures (its own
+        column ``overnight``), or add its square to them.
 
     Returns
     -------
@@ -793,6 +810,11 @@ def load(
         raise DataError(f"start={start_ts.date()} is after end={end_ts.date()}. Hint: swap them.")
     scheme, rest = _parse_source(source)
     notes: list[str] = []
+    if intraday and scheme not in ("csv", "parquet"):
+        raise DataError(
+            f"intraday=True reads intraday bars from a CSV or parquet file; source {source!r} is {scheme}. Hint: "
+            "save the intraday bars to a file (one row per timestamp) and load 'csv:PATH'."
+        )
     if scheme == "embedded":
         frames, notes = _load_embedded(rest)
     elif scheme == "yfinance":
@@ -815,11 +837,14 @@ def load(
         raw = _read_file(scheme, rest)
         stem = Path(rest).stem
         frames = _split_layout(raw, stem, f"{scheme} file {rest}")
+    measures: dict[str, pd.DataFrame] = {}
+    if intraday:
+        frames, measures = _intraday_to_daily(frames, every, intraday_overnight)
     checked: dict[str, pd.DataFrame] = {}
     tz: dict[str, str | None] = {}
     for sym, f in frames.items():
         checked[sym], tz[sym] = _check_index(f.rename(columns=_canon), sym)
-    return _finish(
+    bars = _finish(
         checked,
         source=source,
         fill=fill,
@@ -830,3 +855,44 @@ def load(
         start=start_ts,
         end=end_ts,
     )
+    return _with_measures(bars, measures) if measures else bars
+
+
+def _intraday_to_daily(
+    frames: dict[str, pd.DataFrame], every: str, overnight: Overnight
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Daily OHLCV bars and the realized measures of each symbol's intraday bars."""
+    from signals.intraday import MEASURES, realized_measures
+
+    daily, measures = {}, {}
+    for sym, f in frames.items():
+        f = f.rename(columns=_canon).sort_index()
+        if not isinstance(f.index, pd.DatetimeIndex):
+            raise DataError(f"{sym}: intraday=True needs timestamps in the index or a date column.")
+        if f.index.tz is not None:
+            f.index = f.index.tz_localize(None)  # local exchange time: days are calendar days there
+        per_day = f.index.normalize().value_counts()
+        if per_day.max() < 2:
+            raise DataError(
+                f"{sym}: intraday=True, but every day has one bar: these are daily bars. Hint: load them without "
+                "intraday."
+            )
+        m = realized_measures(f, every=every, overnight=overnight)
+        daily[sym] = m.drop(columns=list(MEASURES))
+        measures[sym] = m[list(MEASURES)]
+    return daily, measures
+
+
+def _with_measures(bars: pd.DataFrame, measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The validated daily bars with each symbol's realized measures on the dates they kept."""
+    if isinstance(bars.columns, pd.MultiIndex):
+        parts = {
+            sym: bars[sym].join(measures[sym].reindex(bars.index)) for sym in bars.columns.get_level_values(0).unique()
+        }
+        out = pd.concat(parts, axis=1)
+        out.columns.names = bars.columns.names
+    else:
+        ((_, m),) = measures.items()
+        out = bars.join(m.reindex(bars.index))
+    out.attrs = {**bars.attrs, "intraday": True}
+    return out

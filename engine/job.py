@@ -87,6 +87,17 @@ def _check_estimator(estimator: str, bars: dict[str, pd.DataFrame]) -> None:
     """A range estimator needs open, high and low: say so in config keys, before any feature is built."""
     if estimator == "close_to_close":
         return
+    if estimator == "realized":
+        for sym, b in bars.items():
+            if "realized" not in b.columns:
+                from engine.config import ConfigError
+
+                raise ConfigError(
+                    f'[features] estimator = "realized" reads the realized variance of intraday bars, but {sym} has '
+                    'daily bars. Hint: a range estimator such as "garman_klass"; intraday bars load through the Python '
+                    "API, engine.data.load(..., intraday=True)."
+                )
+        return
     for sym, b in bars.items():
         missing = [c for c in ("open", "high", "low") if c not in b.columns or b[c].isna().all()]
         if missing:

@@ -50,10 +50,15 @@ __all__ = [
 #: annual targets (variance stays daily everywhere else).
 TRADING_DAYS = 252
 
-Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"]
-ESTIMATORS: tuple[Estimator, ...] = get_args(Estimator)
+Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang", "realized"]
+#: The estimators computed from daily bars (every estimator but "realized", which
+#: reads the realized variance of intraday bars, :mod:`signals.intraday`).
+ESTIMATORS: tuple[Estimator, ...] = tuple(e for e in get_args(Estimator) if e != "realized")
 #: Estimators that need open, high and low as well as the close.
 OHLC_ESTIMATORS: frozenset[str] = frozenset(ESTIMATORS) - {"close_to_close"}
+#: Realized measures of intraday bars (:func:`engine.data.load` with ``intraday=True``)
+#: that :func:`feature_frame` carries into the feature frame when the bars have them.
+INTRADAY_MEASURES = ("bv", "rs_pos", "rs_neg", "rq")
 #: Estimators that already cover the overnight move, so ``overnight=True`` means nothing for them.
 _COVER_OVERNIGHT = frozenset({"close_to_close", "yang_zhang"})
 
@@ -148,7 +153,16 @@ def log_returns(close: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     return out
 
 
-def _arrays(bars: pd.DataFrame, estimator: str, symbol: str) -> dict[str, np.ndarray]:
+def _arrays(bars: pd.DataFrame, estimator: str, symbol: str, overnight: bool = False) -> dict[str, np.ndarray]:
+    if estimator == "realized":
+        if "realized" not in bars.columns:
+            raise DataError(
+                f"estimator='realized' reads the realized variance of intraday bars, and the data for {symbol} has "
+                "none. Hint: load the intraday bars with engine.data.load(..., intraday=True), or choose a range "
+                "estimator such as 'garman_klass'."
+            )
+        needed = ["realized", "open", "close"] if overnight else ["realized"]
+        return {c: bars[c].to_numpy(dtype=float) for c in needed}
     needed = ["open", "high", "low", "close"] if estimator in OHLC_ESTIMATORS else ["close"]
     missing = [c for c in needed if c not in bars.columns]
     if missing:
@@ -176,8 +190,10 @@ def realized_variance(
         Validated bars from :func:`engine.data.load`: columns ``open``, ``high``,
         ``low``, ``close`` (close alone is enough for ``close_to_close``). A
         universe frame (columns ``(symbol, field)``) gives one column per symbol.
-    estimator : {"close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang"}
-        See :mod:`signals.realized` for each formula.
+    estimator : {"close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang", "realized"}
+        See :mod:`signals.realized` for each formula; "realized" is the realized
+        variance of intraday returns, the ``realized`` column of bars loaded with
+        ``intraday=True`` (:mod:`signals.intraday`).
     window : int, default 1
         1 gives the daily estimate. ``k > 1`` gives the k-day estimate ending at
         each date, in daily units: the mean of the daily estimates over the
@@ -194,8 +210,8 @@ def realized_variance(
     estimator (``garman_klass`` or ``garman_klass_22d``); or a DataFrame with
     one column per symbol for a universe.
     """
-    if estimator not in ESTIMATORS:
-        raise DataError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}.")
+    if estimator not in get_args(Estimator):
+        raise DataError(f"estimator must be one of {', '.join(get_args(Estimator))}; got {estimator!r}.")
     window = _check_positive_int(window, "window")
     if overnight and estimator in _COVER_OVERNIGHT:
         raise DataError(
@@ -209,11 +225,13 @@ def realized_variance(
         return _per_symbol(bars, lambda b: realized_variance(b, estimator, window=window, overnight=overnight))
 
     symbol = _symbol(bars)
-    a = _arrays(bars, estimator, symbol)
+    a = _arrays(bars, estimator, symbol, overnight)
     needs_prev = estimator in ("close_to_close", "yang_zhang") or overnight
     _check_rows(len(bars), window + int(needs_prev), f"estimator={estimator!r} with window={window}", symbol)
 
-    if estimator == "close_to_close":
+    if estimator == "realized":
+        daily = a["realized"]
+    elif estimator == "close_to_close":
         daily = realized.close_to_close(a["close"])
     elif estimator == "parkinson":
         daily = realized.parkinson(a["high"], a["low"])
@@ -383,6 +401,9 @@ def feature_frame(
         vol = bars["volume"].copy()
         vol.attrs = bars.attrs
         out["volume_ratio"] = volume_ratio(vol, volume_window)
+    for measure in INTRADAY_MEASURES:
+        if measure in bars.columns:
+            out[measure] = bars[measure].astype(float)
     out.attrs = {**bars.attrs, "estimator": estimator, "overnight": overnight}
     if vix is not None:
         out = join_vix(out, vix)

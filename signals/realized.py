@@ -29,6 +29,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "close_to_close",
+    "day_measures",
     "garman_klass",
     "overnight_returns",
     "parkinson",
@@ -150,4 +151,47 @@ def rolling_var(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
     out = np.full(x.shape, np.nan)
     if window <= x.shape[0]:
         out[window - 1 :] = sliding_window_view(x, window).var(axis=-1, ddof=ddof)
+    return out
+
+
+def day_measures(returns: np.ndarray, day: np.ndarray, n_days: int) -> dict[str, np.ndarray]:
+    r"""Realized measures per day from intraday log returns.
+
+    ``returns`` holds the intraday returns of all days, oldest first (no
+    overnight return), ``day`` the day number ``0..n_days-1`` of each. With
+    :math:`n` returns :math:`r_i` on a day:
+
+    .. math::
+
+        RV = \sum_i r_i^2,\qquad
+        BV = \frac{\pi}{2}\,\frac{n}{n-1} \sum_{i \ge 2} |r_i|\,|r_{i-1}|,\qquad
+        RS^{\pm} = \sum_i r_i^2\, 1\{r_i \gtrless 0\},\qquad
+        RQ = \frac{n}{3} \sum_i r_i^4,
+
+    realized variance, Barndorff-Nielsen and Shephard's bipower variation (robust
+    to jumps), Barndorff-Nielsen, Kinnebrock and Shephard's semivariances and the
+    realized quarticity. Returns arrays of length ``n_days`` (NaN for days with
+    fewer than two returns, where BV is undefined): ``rv``, ``bv``, ``rs_pos``,
+    ``rs_neg``, ``rq``, ``n``.
+    """
+
+    def per_day(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(day, weights=weights, minlength=n_days)
+
+    n = np.bincount(day, minlength=n_days).astype(float)
+    sq = returns**2
+    same_day = np.r_[False, day[1:] == day[:-1]]
+    adjacent = np.where(same_day, np.abs(returns) * np.abs(np.r_[0.0, returns[:-1]]), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = {
+            "rv": per_day(sq),
+            "bv": np.pi / 2 * n / (n - 1) * per_day(adjacent),
+            "rs_pos": per_day(np.where(returns > 0, sq, 0.0)),
+            "rs_neg": per_day(np.where(returns < 0, sq, 0.0)),
+            "rq": n / 3 * per_day(sq**2),
+        }
+    few = n < 2
+    for v in out.values():
+        v[few] = np.nan
+    out["n"] = n
     return out

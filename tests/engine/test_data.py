@@ -460,3 +460,38 @@ def test_day_first_dates_are_named_as_such(tmp_path):
 def test_suspicious_data_is_warned_about(tmp_path, name, make, match):
     with pytest.warns(DataWarning, match=match):
         load(_file(tmp_path, name, make()))
+
+
+def test_intraday_bars_become_daily_bars_with_realized_measures(tmp_path):
+    from signals.features import feature_frame
+    from signals.harx import HarxForecaster
+    from signals.intraday import realized_measures
+    from tests.signals.test_intraday import simulate
+
+    intraday, _, _ = simulate(120, seed=9, gap=0.005)
+    intraday.index.name = "timestamp"
+    path = tmp_path / "spy_1min.csv"
+    intraday.to_csv(path)
+    with pytest.raises(DataError, match=r"several bars fall on the same day.*intraday=True"):
+        load(f"csv:{path}")
+    bars = load(f"csv:{path}", intraday=True)
+    want = realized_measures(intraday)
+    assert bars.attrs["intraday"] and len(bars) == 120
+    np.testing.assert_allclose(bars["realized"], want["realized"], rtol=1e-12)
+    np.testing.assert_allclose(bars["close"], want["close"], rtol=1e-12)
+    added = load(f"csv:{path}", intraday=True, intraday_overnight="add")
+    np.testing.assert_allclose(added["realized"], bars["realized"] + bars["overnight"].fillna(0) ** 2, rtol=1e-12)
+    frame = feature_frame(bars, estimator="realized")
+    np.testing.assert_allclose(frame["rv"], bars["realized"], rtol=1e-12)
+    assert {"bv", "rs_pos", "rs_neg", "rq"} <= set(frame.columns)
+    train = frame.iloc[:100]
+    rs = HarxForecaster(log=False, semivariance=True, quarticity=True, lags=(1, 5)).fit(train)
+    assert list(rs.coef_.index) == ["const", "rs_pos", "rs_neg", "har_5", "rq_har_1", "lev_1", "lev_5"]
+    with pytest.raises(DataError, match=r"estimator='realized' reads the realized variance of intraday bars"):
+        feature_frame(load("embedded:sp500", start="2018-01-01"), estimator="realized")
+    with pytest.raises(DataError, match=r"intraday=True reads intraday bars from a CSV or parquet file"):
+        load("embedded:sp500", intraday=True)
+    daily = tmp_path / "daily.csv"
+    bars[["open", "high", "low", "close"]].to_csv(daily)
+    with pytest.raises(DataError, match=r"every day has one bar: these are daily bars"):
+        load(f"csv:{daily}", intraday=True)
