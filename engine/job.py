@@ -160,7 +160,7 @@ def own_schedules(config: RunConfig) -> str:
         if f.schedule:
             s = dict(f.schedule)
             every = s.get("refit_every", config.walkforward.refit_every)
-            every = f"every {every} rows" if isinstance(every, int) else f"every {every}"
+            every = "every row" if every == 1 else f"every {every} rows" if isinstance(every, int) else f"every {every}"
             window = s.get("window", config.walkforward.window)
             length = s.get("train_length", config.walkforward.train_length)
             parts.append(
@@ -584,9 +584,16 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         echo(describe(prepared))
         wf = config.walkforward
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
+        n_fits = sum(
+            len((wf.schedule_for(m) or wf.splitter()).split(f.index))
+            for m in config.forecasters
+            for f in prepared.features.values()
+        )
         echo(
             f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
-            f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}" + own_schedules(config)
+            f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
+            + own_schedules(config)
+            + (f" ({n_fits} fits in all)" if n_fits != n_folds * len(config.forecasters) else "")
         )
         t = time.perf_counter()
         result = forecast(prepared, run_dir=run_dir, progress=progress)

@@ -36,6 +36,8 @@ the rows whose regressors and target are all finite.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from typing_extensions import override
@@ -129,12 +131,19 @@ class HarxForecaster(HarForecaster):
         HAR-RS: the 1-day term split into ``rs_pos`` and ``rs_neg`` (intraday data).
     quarticity : bool, default False
         HARQ: a ``sqrt(rq) * rv`` term (intraday data; level form only).
+    clip : bool, default True
+        The "insanity filter" of Bollerslev, Patton and Quaedvlieg (2016): a
+        forecast outside the range of the training targets is set to that range's
+        nearest end. Leverage terms enter a log regression in levels, so a return
+        far beyond the training range (-9 % in October 2008) would otherwise
+        extrapolate exponentially (a 14 % daily volatility forecast).
     horizon : int, default 1
 
     Attributes
     ----------
     coef_ : Series, one coefficient per regressor (``const``, ``har_k``, ``lev_k``, exogenous names)
     smearing_, floor_, n_floored_ : as in :class:`signals.har.HarForecaster`
+    target_range_ : (float, float), the smallest and largest training target (``clip``)
     """
 
     def __init__(
@@ -146,6 +155,7 @@ class HarxForecaster(HarForecaster):
         exog: tuple[str, ...] = (),
         semivariance: bool = False,
         quarticity: bool = False,
+        clip: bool = True,
         horizon: int = 1,
     ) -> None:
         self.lags = lags
@@ -154,6 +164,7 @@ class HarxForecaster(HarForecaster):
         self.exog = exog
         self.semivariance = semivariance
         self.quarticity = quarticity
+        self.clip = clip
         self.horizon = horizon
 
     @property
@@ -170,7 +181,7 @@ class HarxForecaster(HarForecaster):
     def _check_params(self) -> None:
         who = "HarxForecaster"
         check_sizes(who, "lags", self.lags, unique=True, hint="(1, 5, 22).")
-        for flag in ("log", "leverage", "semivariance", "quarticity"):
+        for flag in ("log", "leverage", "semivariance", "quarticity", "clip"):
             check_bool(who, flag, getattr(self, flag))
         if isinstance(self.exog, str) or not all(isinstance(c, str) for c in self.exog):
             raise ParameterError(
@@ -210,3 +221,15 @@ class HarxForecaster(HarForecaster):
             semivariance=self.semivariance,
             quarticity=self.quarticity,
         )
+
+    @override
+    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: Any = None) -> None:
+        super()._fit(frame, y, warm_start)
+        target = y.to_numpy(dtype=float)
+        target = target[np.isfinite(target)]
+        self.target_range_ = (float(max(target.min(), self.floor_)), float(target.max()))
+
+    @override
+    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        out = super()._forecast(frame, origins)
+        return np.clip(out, *self.target_range_) if self.clip else out

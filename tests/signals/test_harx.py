@@ -120,3 +120,15 @@ def test_bad_hyperparameters(frame, params, match):
 def test_a_missing_measure_is_named(frame):
     with pytest.raises(Exception, match=r"rq"):
         HarxForecaster(log=False, quarticity=True).fit(frame.drop(columns="rq"))
+
+
+def test_the_insanity_filter_clips_forecasts_to_the_training_range(frame):
+    train, test = frame.loc[:"2007-12-31"], frame.loc["2008-01-01":].index
+    raw = HarxForecaster(clip=False).fit(train).predict(frame, test)
+    clipped_model = HarxForecaster().fit(train)
+    clipped = clipped_model.predict(frame, test)
+    y = train["rv"].shift(-1).dropna()
+    lo, hi = max(y.min(), clipped_model.floor_), y.max()
+    assert clipped_model.target_range_ == (lo, hi)
+    np.testing.assert_allclose(clipped, raw.clip(lo, hi), rtol=1e-12)
+    assert (raw > hi).any(), "October 2008 takes the unfiltered log-HAR-X beyond anything it trained on"
