@@ -1,6 +1,6 @@
 r"""Return baselines on lagged features: a linear autoregression and an MLP.
 
-Both regress the next :math:`h`-day log return on the last ``lags`` values of
+Both regress the next :math:`h`-day log return on the last ``n_lags`` values of
 each input column, known at the origin :math:`s`:
 
 .. math:: r_{s+1:s+h} = f(x_s, x_{s-1}, \dots, x_{s-L+1}) + u
@@ -13,11 +13,13 @@ forecaster has to beat.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 import pandas as pd
 from typing_extensions import override
 
-from core.checks import check_bool, check_int, check_number, check_sizes
+from core.checks import UNSET, check_bool, check_int, check_number, check_sizes
 from core.errors import ParameterError
 from signals.base import BaseForecaster, Target
 
@@ -39,9 +41,12 @@ def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
 class _LaggedRegressor(BaseForecaster):
     """Regressions on the lags of ``features``; subclasses set both in ``__init__``."""
 
+    #: ``lags`` now means only which lags a HAR averages (``HarForecaster(lags=(1, 5, 22))``).
+    _renamed: ClassVar[dict[str, str]] = {"lags": "n_lags"}
+
     supported_targets = ("return", "price", "absolute_return")
     features: tuple[str, ...]
-    lags: int
+    n_lags: int
 
     def _columns(self) -> list[str]:
         return list(self.features)
@@ -54,7 +59,7 @@ class _LaggedRegressor(BaseForecaster):
             )
 
     def _design(self, frame: pd.DataFrame) -> np.ndarray:
-        return lag_matrix(frame[list(self.features)].to_numpy(dtype=float), self.lags)
+        return lag_matrix(frame[list(self.features)].to_numpy(dtype=float), self.n_lags)
 
     def _training_rows(self, frame: pd.DataFrame, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         X, target = self._design(frame), y.to_numpy(dtype=float)
@@ -72,7 +77,8 @@ class ArForecaster(_LaggedRegressor):
 
     Parameters
     ----------
-    lags : int, default 5
+    n_lags : int, default 5
+        How many lagged rows of each feature (``lags`` is the deprecated spelling).
     features : tuple of str, default ("return",)
         Frame columns whose lags are the regressors.
     target : {"return", "price", "absolute_return"}, default "return"
@@ -88,9 +94,15 @@ class ArForecaster(_LaggedRegressor):
         return len(self.coef_)
 
     def __init__(
-        self, *, lags: int = 5, features: tuple[str, ...] = ("return",), target: Target = "return", horizon: int = 1
+        self,
+        *,
+        n_lags: int = 5,
+        features: tuple[str, ...] = ("return",),
+        target: Target = "return",
+        horizon: int = 1,
+        lags: Any = UNSET,
     ) -> None:
-        self.lags = lags
+        self.n_lags = self._rename("lags", lags, "n_lags", n_lags)
         self.features = features
         self.target = target
         self.horizon = horizon
@@ -98,17 +110,17 @@ class ArForecaster(_LaggedRegressor):
     @property
     @override
     def name(self) -> str:
-        return f"ar{self.lags}"
+        return f"ar{self.n_lags}"
 
     def _check_params(self) -> None:
-        check_int("ArForecaster", "lags", self.lags, 1)
+        check_int("ArForecaster", self._spelling("n_lags"), self.n_lags, 1)
         self._check_features()
 
     def _fit(self, frame, y, warm_start=None) -> None:
         X, target = self._training_rows(frame, y)
         X1 = np.column_stack([np.ones(len(X)), X])
         beta, *_ = np.linalg.lstsq(X1, target, rcond=None)
-        names = [f"{c}_lag{j}" for j in range(self.lags) for c in self.features]
+        names = [f"{c}_lag{j}" for j in range(self.n_lags) for c in self.features]
         self.coef_ = pd.Series(beta, index=["const"] + names)
 
     def _forecast(self, frame, origins):
@@ -123,7 +135,8 @@ class MlpForecaster(_LaggedRegressor):
     ----------
     hidden : tuple of int, default (32, 16)
         Units per hidden layer.
-    lags : int, default 10
+    n_lags : int, default 10
+        How many lagged rows of each feature (``lags`` is the deprecated spelling).
     features : tuple of str, default ("return",)
     alpha : float, default 1e-3
         L2 penalty.
@@ -156,7 +169,7 @@ class MlpForecaster(_LaggedRegressor):
         self,
         *,
         hidden: tuple[int, ...] = (32, 16),
-        lags: int = 10,
+        n_lags: int = 10,
         features: tuple[str, ...] = ("return",),
         alpha: float = 1e-3,
         max_iter: int = 300,
@@ -166,12 +179,13 @@ class MlpForecaster(_LaggedRegressor):
         shuffle: bool = False,
         validation_fraction: float = 0.2,
         early_stopping: bool = True,
+        lags: Any = UNSET,
     ) -> None:
         self.shuffle = shuffle
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.hidden = hidden
-        self.lags = lags
+        self.n_lags = self._rename("lags", lags, "n_lags", n_lags)
         self.features = features
         self.alpha = alpha
         self.max_iter = max_iter
@@ -185,7 +199,7 @@ class MlpForecaster(_LaggedRegressor):
         return "mlp"
 
     def _check_params(self) -> None:
-        check_int("MlpForecaster", "lags", self.lags, 1)
+        check_int("MlpForecaster", self._spelling("n_lags"), self.n_lags, 1)
         check_int("MlpForecaster", "max_iter", self.max_iter, 1)
         self._check_features()
         check_sizes("MlpForecaster", "hidden", self.hidden, hint="(32, 16).")

@@ -89,3 +89,19 @@ def test_old_config_keys_are_read_with_a_warning_and_written_new():
     with pytest.warns(TradecastDeprecationWarning, match=r"forecasters\[0\]: window is deprecated.*length = 22"):
         cfg = from_dict({"forecasters": [{"name": "r", "type": "rolling_variance", "window": 22}]})
     assert cfg.forecasters[0].build().length == 22 and to_dict(cfg)["forecasters"][0]["length"] == 22
+
+
+def test_lags_of_the_lagged_regressions_is_now_n_lags():
+    from signals.autoreg import ArForecaster, MlpForecaster
+
+    frame = sp500().loc[:"2004-12-31"]
+    train, dates = frame.loc[:"2003-12-31"], frame.loc["2004-01-01":].index
+    with pytest.warns(TradecastDeprecationWarning, match=r"ArForecaster: lags= is deprecated.*n_lags=3"):
+        old = ArForecaster(lags=3)
+    new = ArForecaster(n_lags=3)
+    assert old.get_params() == new.get_params() and old.name == new.name == "ar3"
+    pd.testing.assert_series_equal(old.fit(train).predict(frame, dates), new.fit(train).predict(frame, dates))
+    assert "lags" in MlpForecaster.accepted_names() and MlpForecaster(n_lags=4).n_lags == 4
+    assert HarForecaster(lags=(1, 5)).get_params()["lags"] == (1, 5)  # lags keeps one meaning: the HAR's averages
+    with pytest.raises(ParameterError, match=r"ArForecaster: n_lags must be an integer >= 1; got 0"):
+        ArForecaster(n_lags=0).fit(train)

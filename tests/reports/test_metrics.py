@@ -40,7 +40,7 @@ def test_point_metrics_by_hand():
 def test_price_levels_flatter_and_returns_tell_the_truth():
     frame = sp500()
     train, test = frame.loc[:"2007-12-31"], frame.loc["2008-01-01":].index
-    fc = ArForecaster(lags=5, target="price").fit(train).predict(frame, test)
+    fc = ArForecaster(n_lags=5, target="price").fit(train).predict(frame, test)
     table = price_metrics(fc, frame)
     # price levels: model and "no change" both look excellent
     assert table.loc[("price", "ar5"), "r2"] > 0.95 and table.loc[("price", "persistence"), "r2"] > 0.95
@@ -52,7 +52,7 @@ def test_price_levels_flatter_and_returns_tell_the_truth():
     assert np.isnan(table.loc[("price", "persistence"), "direction"])
     # the implied return is exactly log(forecast / previous close)
     prev = frame["close"].shift(1).reindex(test)
-    ret_fc = ArForecaster(lags=5).fit(train).predict(frame, test)
+    ret_fc = ArForecaster(n_lags=5).fit(train).predict(frame, test)
     np.testing.assert_allclose(np.log(fc / prev), ret_fc, rtol=1e-10)
 
 

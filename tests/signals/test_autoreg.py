@@ -30,7 +30,7 @@ def ar1() -> pd.DataFrame:
 
 
 def test_ar_equals_least_squares_and_recovers_phi(ar1):
-    m = ArForecaster(lags=2).fit(ar1)
+    m = ArForecaster(n_lags=2).fit(ar1)
     r = ar1["return"].to_numpy()
     X = np.column_stack([np.ones(len(r) - 2), r[1:-1], r[:-2]])  # origin value and one lag
     beta, *_ = np.linalg.lstsq(X, r[2:], rcond=None)
@@ -43,8 +43,8 @@ def test_ar_equals_least_squares_and_recovers_phi(ar1):
 
 def test_mlp_is_reproducible_and_learns_ar1(ar1):
     train, test = ar1.iloc[:3000], ar1.index[3000:]
-    a = MlpForecaster(hidden=(8,), lags=3, max_iter=200).fit(train)
-    b = MlpForecaster(hidden=(8,), lags=3, max_iter=200).fit(train)
+    a = MlpForecaster(hidden=(8,), n_lags=3, max_iter=200).fit(train)
+    b = MlpForecaster(hidden=(8,), n_lags=3, max_iter=200).fit(train)
     pa, pb = a.predict(ar1, test), b.predict(ar1, test)
     pd.testing.assert_series_equal(pa, pb)
     y = ar1["return"].reindex(test)
@@ -72,10 +72,10 @@ def test_bad_hyperparameters(ar1, make, match):
 def test_mlp_training_options_reach_scikit_learn(ar1):
     train = ar1.iloc[:1500]
     m = MlpForecaster(
-        hidden=(4,), lags=3, max_iter=50, shuffle=True, validation_fraction=0.3, early_stopping=False
+        hidden=(4,), n_lags=3, max_iter=50, shuffle=True, validation_fraction=0.3, early_stopping=False
     ).fit(train)
     assert (m.model_.shuffle, m.model_.validation_fraction, m.model_.early_stopping) == (True, 0.3, False)
-    default = MlpForecaster(hidden=(4,), lags=3, max_iter=50).fit(train)
+    default = MlpForecaster(hidden=(4,), n_lags=3, max_iter=50).fit(train)
     assert (default.model_.shuffle, default.model_.validation_fraction, default.model_.early_stopping) == (
         False,
         0.2,
@@ -89,6 +89,6 @@ def test_mlp_training_options_reach_scikit_learn(ar1):
 
 
 def test_absolute_return_is_learned_as_volatility(ar1):
-    m = ArForecaster(lags=3, target="absolute_return").fit(ar1.iloc[:2000])
+    m = ArForecaster(n_lags=3, target="absolute_return").fit(ar1.iloc[:2000])
     p = m.predict(ar1, ar1.index[2000:2100])
     assert (p > 0).mean() > 0.9, "an absolute return forecast is a positive level, not a signed return"

@@ -45,8 +45,8 @@ BY_TYPE = {
     "zero": [ZeroForecaster()],
     "rolling_mean": [RollingMeanForecaster(target="price")],
     "historical_mean": [HistoricalMeanForecaster(), HistoricalMeanForecaster(target="absolute_return", horizon=5)],
-    "ar": [ArForecaster(lags=3, horizon=5), ArForecaster(target="price"), ArForecaster(target="absolute_return")],
-    "mlp": [MlpForecaster(hidden=(4,), lags=3, max_iter=20)],
+    "ar": [ArForecaster(n_lags=3, horizon=5), ArForecaster(target="price"), ArForecaster(target="absolute_return")],
+    "mlp": [MlpForecaster(hidden=(4,), n_lags=3, max_iter=20)],
     "rnn": [
         RnnForecaster(**TINY_RNN),
         RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN),
