@@ -38,7 +38,7 @@ def main() -> None:
                 f"{label:<20} {wall:6.1f} s wall, {len(fits)} daily refits, "
                 f"{fits['fit_seconds'].sum():.1f} s fitting, {int(fits['cached'].sum())} read back"
             )
-    print(res.score().round(4).to_string())
+    print(res.score().to_string(float_format="{:.4g}".format))
 
 
 if __name__ == "__main__":
