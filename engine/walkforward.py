@@ -56,13 +56,16 @@ from signals.losses import Loss, scoring_mask
 from signals.losses import loss as loss_fn
 
 __all__ = [
+    "BATCH_FOLDS",
     "FoldResult",
     "Plan",
+    "ProgressLines",
     "Refits",
     "WalkForwardResult",
     "WarmStart",
     "plan_walk_forward",
     "run_task",
+    "run_tasks",
     "task_key",
     "walk_forward",
 ]
@@ -331,26 +334,37 @@ class ProgressLines:
     line per tenth of the work or per ``every`` seconds, whichever comes first,
     with the elapsed time and an estimate of the rest, and a last line at the end.
     The same calls as a tqdm bar (``update``, ``set_postfix_str``, ``close``).
+
+    The estimate counts work, not folds, when ``total_cost`` is given and each
+    ``update`` says what its folds cost (relative cost x training rows): a
+    network's yearly fold and a HAR's daily one differ a thousandfold.
     """
 
-    def __init__(self, total: int, desc: str, *, file=None, every: float = 30.0) -> None:
+    def __init__(
+        self, total: int, desc: str, *, file=None, every: float = 30.0, total_cost: float | None = None
+    ) -> None:
         self.total, self.desc, self.file, self.every = total, desc, file or sys.stderr, every
+        self.total_cost, self.cost_done = total_cost, 0.0
         self.done, self.note = 0, ""
         self.t0 = self.last = time.perf_counter()
         self.next_share = 0.1
 
     def set_postfix_str(self, note: str, refresh: bool = False) -> None:
+        """What finished last, shown at the end of the next line (``refresh`` is tqdm's, unused)."""
         self.note = note
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, cost: float = 0.0) -> None:
+        """``n`` more folds done, costing ``cost`` of ``total_cost``."""
         self.done += n
+        self.cost_done += cost
         now = time.perf_counter()
         share = self.done / max(self.total, 1)
         if share >= self.next_share or now - self.last >= self.every or self.done == self.total:
             self.next_share = (int(share * 10) + 1) / 10
             self.last = now
             elapsed = now - self.t0
-            left = elapsed / share - elapsed if share > 0 else float("nan")
+            work = self.cost_done / self.total_cost if self.total_cost else share
+            left = elapsed / work - elapsed if work > 0 else float("nan")
             tail = f"about {left:.0f} s left" if self.done < self.total else "done"
             print(
                 f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
@@ -360,18 +374,20 @@ class ProgressLines:
             )
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the last line was printed by ``update``."""
 
 
-def _progress(progress: bool | None, total: int):
-    """A tqdm bar on a terminal, log lines elsewhere, nothing with ``progress=False``."""
+def _progress(progress: bool | None, total: int, total_cost: float | None = None):
+    """A tqdm bar on a terminal, log lines elsewhere (their estimate weighted by
+    ``total_cost``), nothing with ``progress=False``.
+    """
     from tqdm.auto import tqdm
 
     if progress is False or total == 0:
         return tqdm(total=total, disable=True)
     if progress is True or sys.stderr.isatty():
         return tqdm(total=total, desc="walk-forward", unit="fold", file=sys.stderr)
-    return ProgressLines(total, "walk-forward")
+    return ProgressLines(total, "walk-forward", total_cost=total_cost)
 
 
 def walk_forward(
@@ -449,7 +465,8 @@ def walk_forward(
         seed=seed,
         schedules=schedules,
     )
-    results = _run(plan, make_executor(n_jobs, executor, ray_address), _progress(progress, plan.n_tasks))
+    bar = _progress(progress, plan.n_tasks, plan.total_cost())
+    results = _run(plan, make_executor(n_jobs, executor, ray_address), bar)
     return _assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds)
 
 
@@ -518,6 +535,15 @@ class Plan:
             pooled=name in self.pooled,
         )
 
+    def cost(self, chain: Chain, k: int) -> float:
+        """What fold ``k`` of ``chain`` costs to fit, in relative cost x training rows."""
+        rows = sum(self.model_folds[(sym, chain[1])][k].train_rows for sym in chain[0])
+        return self.models[chain[1]].relative_cost * rows
+
+    def total_cost(self) -> float:
+        """The cost of every task of the plan (:meth:`cost`)."""
+        return sum(self.cost(c, k) for c in self.chains for k in range(self.n_folds(c)))
+
     def order(self) -> list[tuple[Chain, list[int]]]:
         """What to submit first, longest first (relative cost x training rows, across
         models), so that workers finish together: the first fold of every warm chain
@@ -530,8 +556,7 @@ class Plan:
 
         def cost(chain: Chain, ks: list[int]) -> float:
             ks = list(range(self.n_folds(chain))) if self.warm[chain] else ks
-            rows = sum(self.model_folds[(sym, chain[1])][j].train_rows for sym in chain[0] for j in ks)
-            return self.models[chain[1]].relative_cost * rows
+            return sum(self.cost(chain, j) for j in ks)
 
         jobs: list[tuple[Chain, list[int]]] = [(c, [0]) for c in self.chains if self.warm[c]]
         for c in self.chains:
@@ -651,7 +676,10 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
             r.key = key
             results[(r.symbol, chain[1], k)] = r
         bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
-        bar.update(1)
+        if isinstance(bar, ProgressLines):
+            bar.update(1, cost=plan.cost(chain, k))
+        else:
+            bar.update(1)
 
     def from_folder(task: _Task) -> list[FoldResult] | None:
         if task.caches is None or not all(p.exists() for p in task.caches.values()):

@@ -15,7 +15,7 @@ import pytest
 
 from core.errors import ParameterError
 from engine.splits import WalkForward
-from engine.walkforward import walk_forward
+from engine.walkforward import ProgressLines, walk_forward
 from signals.audit import CausalityError
 from signals.batched import BatchedRnnUniverse
 from signals.garch import GarchForecaster
@@ -340,3 +340,17 @@ def test_a_schedule_must_test_the_shared_dates(frame):
         walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"h": later})
     with pytest.raises(ParameterError, match=r"schedules names 'x', which is not a model"):
         walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"x": later})
+
+
+def test_progress_lines_estimate_the_rest_by_cost_not_by_folds():
+    import io
+    import time
+
+    out = io.StringIO()
+    bar = ProgressLines(4, "walk-forward", file=out, every=1e9, total_cost=100.0)
+    bar.t0 -= 10.0  # ten seconds in
+    bar.update(1, cost=1.0)  # a quarter of the folds but 1 % of the work
+    line = out.getvalue().strip()
+    left = float(line.split("about ")[1].split(" s left")[0])
+    assert line.startswith("walk-forward: 1/4 folds (25 %), 10 s elapsed") and 900 < left < 1100  # not 30 s
+    assert time.perf_counter() - bar.t0 < 60
