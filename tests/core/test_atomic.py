@@ -60,3 +60,16 @@ def test_missing_and_corrupt_files(tmp_path, frame):
     pq.write_table(changed.replace_schema_metadata(table.schema.metadata), tmp_path / "y.parquet")
     with pytest.raises(CorruptFileError, match="does not match its stored digest"):
         read_parquet_checked(tmp_path / "y.parquet")
+
+
+def test_a_slice_digest_from_row_hashes_equals_hashing_the_slice():
+    # walk_forward keys each fold by the digest of its rows, computed from the symbol's row hashes
+    # once; it must equal frame_digest of the slice, or old run folders would stop resuming
+    from core.atomic import frame_digest, row_hashes, rows_digest
+    from tests.signals.frames import sp500
+
+    frame = sp500()
+    hashes = row_hashes(frame)
+    for a, b in [(0, 100), (50, 1500), (300, len(frame))]:
+        assert rows_digest(frame.columns, hashes[a:b]) == frame_digest(frame.iloc[a:b])
+    assert rows_digest(frame.columns, hashes[:100]) != rows_digest(frame.columns, hashes[1:101])
