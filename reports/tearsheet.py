@@ -17,7 +17,10 @@ import logging
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pandas as pd
 
@@ -48,12 +51,17 @@ def tearsheet_html(
 
     matplotlib.use("Agg")
     import quantstats as qs
+    from quantstats._plotting import core as qs_core
 
     font_logger = logging.getLogger("matplotlib.font_manager")
     level = font_logger.level
     font_logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
+        with (
+            warnings.catch_warnings(),
+            tempfile.TemporaryDirectory() as tmp,
+            mock.patch.object(qs_core, "plot_returns_bars", years_as_labels(qs_core.plot_returns_bars)),
+        ):
             warnings.simplefilter("ignore")
             out = Path(tmp) / "tearsheet.html"
             r = returns.dropna().rename("Strategy")
@@ -76,3 +84,26 @@ def tearsheet_html(
         f"Benchmark: {html.escape(benchmark_title).upper()}", f"Benchmark: {html.escape(benchmark_title)}"
     ).replace("\ufe6a", "")
     return re.sub(r'<link[^>]+rel="shortcut icon"[^>]*>', "", doc)
+
+
+def years_as_labels(plot_returns_bars: Callable[..., Any]) -> Callable[..., Any]:
+    """Quantstats' yearly bar chart ("EOY Returns vs Benchmark"), fixed for pandas 3.
+
+    quantstats draws the yearly returns with ``DataFrame.plot(kind="bar")`` on a
+    year-end ``DatetimeIndex`` and then labels ticks 0..n-1; pandas 3 places those
+    bars at the years' positions since 1970 (38..48 for 2008-2018), so the bars
+    sat far right of their labels. Indexing the (already yearly) series by year
+    labels puts each bar on its year.
+    """
+
+    def plot(returns: Any, benchmark: Any = None, *args: Any, resample: Any = "YE", **kwargs: Any) -> Any:
+        if resample == "YE" and isinstance(returns.index, pd.DatetimeIndex):
+            returns = returns.copy()
+            returns.index = returns.index.year.astype(str)
+            if benchmark is not None:
+                benchmark = benchmark.copy()
+                benchmark.index = benchmark.index.year.astype(str)
+            resample = None
+        return plot_returns_bars(returns, benchmark, *args, resample=resample, **kwargs)
+
+    return plot
