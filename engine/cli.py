@@ -84,6 +84,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)")
             + f" in {run_dir}"
         )
+    if args.ray_address:
+        import dataclasses
+
+        wf = dataclasses.replace(config.walkforward, executor="ray", ray_address=args.ray_address)
+        config = dataclasses.replace(config, walkforward=wf)
+        print(f"walk-forward on the Ray cluster at {args.ray_address}")
     try:
         path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
     except KeyboardInterrupt:
@@ -253,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the job described by a TOML config: load and validate the data, build features, "
         "forecast walk-forward out of sample, trade the forecasts and write the HTML report into "
         "runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to configs/sp500.toml: "
-        "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM and GRU, "
+        "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM, GRU and a "
+        "log-HAR-X refit daily, "
         "yearly refits from 2008, a 10 percent vol target and a regime strategy.",
         epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume "
         "runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
@@ -272,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-tearsheets",
         action="store_true",
         help="leave the quantstats tear sheets out of the report (faster, smaller)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="HOST:PORT",
+        help="run the walk-forward on this Ray cluster (sets executor = ray; $RAY_ADDRESS is read too)",
     )
     p.set_defaults(func=_cmd_run)
 

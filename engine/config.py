@@ -164,6 +164,9 @@ class WalkForwardConfig:
     embargo: int = 0
     n_jobs: int = 1
     executor: Executor = "process"
+    #: With ``executor = "ray"``: the address of a running Ray cluster ("HOST:PORT"); empty for
+    #: ``$RAY_ADDRESS`` or else a new local cluster. ``tradecast run --ray-address`` sets it.
+    ray_address: str | None = None
     refits: Refits = "cold"
     pooled: bool = False
     audit: bool = False

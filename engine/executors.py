@@ -229,9 +229,15 @@ class ProcessExecutor(TaskExecutor):
 
 
 class RayExecutor(TaskExecutor):
-    """Tasks on a Ray cluster: the one ``ray.init`` found, or a local one with ``n_jobs`` CPUs.
+    """Tasks on Ray: the session this process already has, a running cluster at
+    ``address`` (or ``$RAY_ADDRESS``), or else a new local one with ``n_jobs`` CPUs.
 
-    Install with ``pip install tradecast[ray]``. Each task asks for one CPU.
+    Install with ``pip install tradecast[ray]``. Each task asks for one CPU. On a
+    cluster, tradecast's packages travel to the workers in the job's runtime
+    environment (``py_modules``), so the nodes need Ray and tradecast's
+    dependencies but not this checkout; no resource arguments are passed (Ray
+    refuses them when connecting). Without an address a *new* local cluster is
+    started (``address="local"``), never a stale session left in ``/tmp/ray``.
     """
 
     def __init__(self, n_jobs: int, address: str | None = None) -> None:
@@ -241,14 +247,13 @@ class RayExecutor(TaskExecutor):
             raise ImportError("executor='ray' needs Ray: pip install 'tradecast[ray]'.") from exc
         self._ray = ray
         self._started = False
+        address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
-            ray.init(
-                address=address,
-                num_cpus=None if address else n_jobs,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
+            common: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                ray.init(address=address, runtime_env=_runtime_env(), **common)
+            else:
+                ray.init(address="local", num_cpus=n_jobs, **common)
             self._started = True
         self._remote: dict[Callable, Any] = {}
 
@@ -271,6 +276,15 @@ class RayExecutor(TaskExecutor):
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
+
+
+def _runtime_env() -> dict[str, Any]:
+    """The packages of tradecast and one thread per worker, for the nodes of a Ray cluster."""
+    import importlib
+
+    packages = [importlib.import_module(name) for name in ("core", "engine", "signals", "strategies", "reports")]
+    threads = {var: "1" for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return {"py_modules": packages, "env_vars": threads}
 
 
 def _threaded(fn: Callable) -> Callable:

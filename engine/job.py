@@ -187,6 +187,7 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
         run_dir=run_dir,
         progress=progress,
         schedules=schedules,
+        ray_address=wf.ray_address,
     )
 
 

@@ -187,3 +187,12 @@ def test_an_old_config_key_is_read_and_the_terminal_names_the_new_one(tmp_path, 
         in err
     )
     assert "unknown key 'target' in [strategy]" in err
+
+
+def test_a_ray_address_reaches_the_run_config():
+    from engine.config import from_dict, to_dict
+
+    args = build_parser().parse_args(["run", "--ray-address", "10.0.0.5:6379"])
+    assert args.ray_address == "10.0.0.5:6379"
+    cfg = from_dict({"walkforward": {"executor": "ray", "ray_address": "10.0.0.5:6379"}})
+    assert cfg.walkforward.ray_address == to_dict(cfg)["walkforward"]["ray_address"] == "10.0.0.5:6379"
