@@ -60,10 +60,37 @@ def _stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.mark.slow
-def test_walk_forward_on_a_separately_started_cluster_equals_a_local_run(tmp_path, monkeypatch):
-    import ray
+#: The driver: waits for both nodes, then walks forward by address and by $RAY_ADDRESS.
+DRIVER = """
+import os, sys, time
+import ray
+from engine.splits import WalkForward
+from engine.walkforward import walk_forward
+from signals.har import HarForecaster
+from signals.naive import EwmaForecaster
+from tests.signals.frames import sp500
 
+address, out = sys.argv[1], sys.argv[2]
+ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+deadline = time.monotonic() + 120
+while len([n for n in ray.nodes() if n["Alive"]]) < 2:
+    assert time.monotonic() < deadline, "the Ray worker node did not join in 120 s"
+    time.sleep(1)
+print("nodes", len([n for n in ray.nodes() if n["Alive"]]))
+ray.shutdown()  # walk_forward connects on its own
+frame, split = sp500(), WalkForward(start="2008-01-01", refit_every="year")
+models = {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster()}
+res = walk_forward(frame, models, split, n_jobs=2, executor="ray", ray_address=address)
+assert not ray.is_initialized(), "the executor disconnects from a cluster it connected to"
+res.forecasts.to_parquet(os.path.join(out, "by_address.parquet"))
+os.environ["RAY_ADDRESS"] = address  # the address from the environment, as `ray job submit` sets it
+res = walk_forward(frame, models, split, n_jobs=2, executor="ray")
+res.forecasts.to_parquet(os.path.join(out, "from_env.parquet"))
+"""
+
+
+@pytest.mark.slow
+def test_walk_forward_on_a_separately_started_cluster_equals_a_local_run(tmp_path):
     frame = sp500()
     split = WalkForward(start="2008-01-01", refit_every="year")
     models = {"loghar": HarForecaster(log=True), "ewma": EwmaForecaster()}
@@ -86,23 +113,23 @@ def test_walk_forward_on_a_separately_started_cluster_equals_a_local_run(tmp_pat
                 assert time.monotonic() < deadline, "the Ray head node did not start in 120 s"
                 time.sleep(1)
         worker = _start([f"--address={address}"], tmp_path / "worker.log")
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-        try:
-            while len([n for n in ray.nodes() if n["Alive"]]) < 2:
-                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "the Ray worker node did not join in 120 s"
-                time.sleep(1)
-        finally:
-            ray.shutdown()  # walk_forward connects on its own, by address
-        remote = walk_forward(frame, models, split, n_jobs=2, executor="ray", ray_address=address)
-        assert not ray.is_initialized(), "the executor disconnects from a cluster it connected to"
-        monkeypatch.setenv("RAY_ADDRESS", address)  # the address from the environment, as `ray job submit` sets it
-        from_env = walk_forward(frame, models, split, n_jobs=2, executor="ray")
+        # The driver runs in a fresh process: a Ray session this test process held before (another
+        # test's local one) leaves state behind that a new connection must not inherit.
+        driver = subprocess.run(
+            [sys.executable, "-c", DRIVER, address, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"},
+        )
+        assert driver.returncode == 0, driver.stderr[-4000:]
     finally:
         for proc in (worker, head):
             if proc is not None:
                 _stop(proc)
         shutil.rmtree(temp, ignore_errors=True)
-    pd.testing.assert_frame_equal(remote.forecasts, local.forecasts)
-    pd.testing.assert_frame_equal(from_env.forecasts, local.forecasts)
-    assert (remote.fits["fit_seconds"] > 0).all()
+    for name in ("by_address", "from_env"):
+        remote = pd.read_parquet(tmp_path / f"{name}.parquet")
+        pd.testing.assert_frame_equal(remote, local.forecasts, check_freq=False)
+    assert "nodes 2" in driver.stdout

@@ -104,7 +104,7 @@ def test_ray_gives_identical_output(frame, models, cold):
         pytest.importorskip("ray", reason="the 'ray' extra is not installed (make test installs it)")
     import ray  # under CI a missing Ray fails the test: the suite must exercise it
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         out = walk_forward(frame, models, SPLIT, n_jobs=2, executor="ray")
     finally:
