@@ -20,7 +20,6 @@ batched kernels); ``tests/signals/test_batched.py`` checks it.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -165,8 +164,3 @@ def train_members(
                 p.copy_(s)
     histories = [pd.DataFrame(r, columns=["epoch", "train_loss", "val_loss", "lr"]).set_index("epoch") for r in rows]
     return TrainedMembers(histories, [int(h["val_loss"].idxmin()) for h in histories])
-
-
-def copy_module(module: nn.Module) -> nn.Module:
-    """A deep copy (for float64 inference without touching the trained float32 weights)."""
-    return copy.deepcopy(module)
