@@ -21,6 +21,7 @@ import pandas as pd
 
 from reports import figures
 from reports.metrics import (
+    diebold_mariano,
     forecast_groups,
     group_label,
     historical_mean_forecast,
@@ -456,6 +457,20 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
         )
 
 
+def _strongest_cheap_rival(inputs: ReportInputs, group: pd.DataFrame, best: str) -> str | None:
+    """The best-ranked model of ``group`` (a leaderboard group, best first) other than
+    ``best`` that is not a network (``relative_cost`` below 100: HAR, HAR-X, GARCH,
+    EWMA, ...), when it is not the leaderboard's baseline already; else None.
+    """
+    if inputs.result.models[best].relative_cost < 100:
+        return None  # the best is itself an econometric model
+    for name in group.index[1:]:
+        model = inputs.result.models.get(name)
+        if model is not None and model.relative_cost < 100:
+            return None if f"qlike_vs_{name}" in group.columns else name
+    return None
+
+
 def _significance(p: float) -> str:
     if not np.isfinite(p):
         return "not tested"
@@ -496,6 +511,19 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                 )
             else:
                 lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}.")
+            rival = _strongest_cheap_rival(inputs, group, best)
+            if rival is not None:
+                h = int(group["horizon"].iloc[0])
+                losses = per_date_losses(
+                    inputs.result.for_symbol(sym)[[best, rival]],
+                    realized_target(inputs.result.frames[sym], "variance", h),
+                ).dropna()
+                dm = diebold_mariano(losses[best], losses[rival])
+                ratio_r = group.loc[best, "qlike"] / group.loc[rival, "qlike"]
+                lines.append(
+                    f"{name}against the strongest econometric model of the run, {rival} (same dates and horizon): "
+                    f"{ratio_r:.3f} of its QLIKE ({_significance(dm['dm_pvalue'])})."
+                )
         returns = board[
             (board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()
         ]

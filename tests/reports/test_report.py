@@ -247,3 +247,41 @@ def test_the_report_says_what_each_model_cost(report_path):
     head, skip = 8 + 1, 3 * 3  # output layer; the skip path over 1, 5 and seq_len-day means of 3 inputs
     assert re.search(rf"<th>gru</th>\s*<td>{gru + attention + head + skip}</td>", training)
     assert re.search(r"<th>loghar</th>\s*<td>4</td>", training) and re.search(r"<th>ewma</th>\s*<td>0</td>", training)
+
+
+def test_the_headline_tests_the_best_network_against_the_strongest_econometric_model():
+    from engine.splits import WalkForward
+    from engine.walkforward import walk_forward
+    from reports.html import ReportInputs, headline
+    from reports.metrics import diebold_mariano, leaderboard, per_date_losses
+    from signals.base import realized_target
+    from signals.har import HarForecaster
+    from signals.harx import HarxForecaster
+    from signals.naive import EwmaForecaster
+    from tests.signals.frames import sp500
+
+    frame = sp500()
+    models = {
+        "net": HarxForecaster(),  # stands in for a network below
+        "harx_level": HarxForecaster(log=False),
+        "loghar": HarForecaster(log=True),
+        "ewma": EwmaForecaster(),
+    }
+    res = walk_forward(frame, models, WalkForward(start="2009-01-01"))
+    fc = res.for_symbol().drop(columns="fold")
+    board = leaderboard(fc, frame, res.models, baseline="ewma")  # a weak baseline: log-HAR is the rival
+    order = [m for m in board.index if m != "net"]
+    res.models["net"].relative_cost = 1000.0  # a network's cost
+    board = board.loc[["net", *order]]  # the "network" ranked first
+    lines = headline(ReportInputs(title="t", summary={}, result=res, baseline="ewma"), {"SP500": board})
+    rival = next(m for m in order if m != "ewma") if order[0] != "ewma" else None
+    said = [line for line in lines if "strongest econometric model" in line]
+    assert rival is not None, f"this data ranks {order}: the test wants a rival above the baseline"
+    losses = per_date_losses(fc[["net", rival]], realized_target(frame, "variance", 1)).dropna()
+    p = diebold_mariano(losses["net"], losses[rival])["dm_pvalue"]
+    ratio = board.loc["net", "qlike"] / board.loc[rival, "qlike"]
+    verdict = "significant at 5 %" if p < 0.05 else "not significant at 5 %"
+    assert said == [
+        f"against the strongest econometric model of the run, {rival} (same dates and horizon): {ratio:.3f} of its "
+        f"QLIKE (Diebold–Mariano p = {p:.2g}, {verdict})."
+    ]
