@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.errors import ConfigError
 from engine.config import RunConfig, StrategyConfig
 from engine.data import by_symbol, load
 from engine.summary import format_summary
@@ -84,38 +85,33 @@ def prepare(config: RunConfig) -> Prepared:
 
 
 def _check_estimator(estimator: str, bars: dict[str, pd.DataFrame]) -> None:
-    """A range estimator needs open, high and low: say so in config keys, before any feature is built."""
+    """The estimator's columns (open, high and low for a range estimator, ``realized`` for
+    intraday measures) must be there: say so in config keys, before any feature is built.
+    """
     if estimator == "close_to_close":
         return
-    if estimator == "realized":
-        for sym, b in bars.items():
-            if "realized" not in b.columns:
-                from engine.config import ConfigError
-
-                raise ConfigError(
-                    f'[features] estimator = "realized" reads the realized variance of intraday bars, but {sym} has '
-                    'daily bars. Hint: a range estimator such as "garman_klass"; intraday bars load through the Python '
-                    "API, engine.data.load(..., intraday=True)."
-                )
-        return
+    needed = ("realized",) if estimator == "realized" else ("open", "high", "low")
     for sym, b in bars.items():
-        missing = [c for c in ("open", "high", "low") if c not in b.columns or b[c].isna().all()]
-        if missing:
-            from engine.config import ConfigError
-
+        missing = [c for c in needed if c not in b.columns or b[c].isna().all()]
+        if not missing:
+            continue
+        if estimator == "realized":
             raise ConfigError(
-                f"[features] estimator = {estimator!r} needs open, high and low bars, but {sym} has no "
-                f'{", ".join(missing)} (close-only data). Hint: [features] estimator = "close_to_close" in the '
-                "config, or load OHLC bars."
+                f'[features] estimator = "realized" reads the realized variance of intraday bars, but {sym} has '
+                'daily bars. Hint: a range estimator such as "garman_klass"; intraday bars load through the Python '
+                "API, engine.data.load(..., intraday=True)."
             )
+        raise ConfigError(
+            f"[features] estimator = {estimator!r} needs open, high and low bars, but {sym} has no "
+            f'{", ".join(missing)} (close-only data). Hint: [features] estimator = "close_to_close" in the '
+            "config, or load OHLC bars."
+        )
 
 
 def check_columns(config: RunConfig, features: dict[str, pd.DataFrame]) -> None:
     """Every forecaster's input columns exist in every symbol's features, checked
     before any fit; the message names the ``[[forecasters]]`` table and the key to change.
     """
-    from engine.config import ConfigError
-
     for spec in config.forecasters:
         model = spec.build()
         needed = model._needed() if hasattr(model, "_needed") else []
@@ -157,15 +153,13 @@ def own_schedules(config: RunConfig) -> str:
     """The forecasters with a refit schedule of their own, in words ("" when none has one)."""
     parts = []
     for f in config.forecasters:
-        if f.schedule:
-            s = dict(f.schedule)
-            every = s.get("refit_every", config.walkforward.refit_every)
-            every = "every row" if every == 1 else f"every {every} rows" if isinstance(every, int) else f"every {every}"
-            window = s.get("window", config.walkforward.window)
-            length = s.get("train_length", config.walkforward.train_length)
+        s = config.walkforward.schedule_for(f)  # the one place a schedule is resolved
+        if s is not None:
+            n = s.refit_every
+            every = "every row" if n == 1 else f"every {n} rows" if isinstance(n, int) else f"every {n}"
             parts.append(
-                f"{f.name} refit {every} on a{'n' if window == 'expanding' else ''} {window} window"
-                + (f" of {length} rows" if window == "rolling" else "")
+                f"{f.name} refit {every} on a{'n' if s.window == 'expanding' else ''} {s.window} window"
+                + (f" of {s.train_length} rows" if s.window == "rolling" else "")
             )
     return "; own schedules: " + ", ".join(parts) if parts else ""
 
