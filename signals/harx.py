@@ -45,7 +45,7 @@ from typing_extensions import override
 from core.checks import check_bool, check_sizes
 from core.errors import ParameterError
 from signals import realized
-from signals.har import HarForecaster
+from signals.har import HarForecaster, har_design
 from signals.sequences import LOG_INPUTS
 
 __all__ = ["HarxForecaster", "harx_design"]
@@ -83,20 +83,13 @@ def harx_design(
     not full or an input is missing.
     """
     rv = frame["rv"].to_numpy(dtype=float)
-    x = np.maximum(rv, floor) if log else rv
-
-    def g(v: np.ndarray) -> np.ndarray:
-        return np.log(np.maximum(v, floor)) if log else v
-
-    cols, names = [np.ones(len(frame))], ["const"]
-    for k in lags:
-        if semivariance and k == 1:
-            for side in ("rs_pos", "rs_neg"):
-                cols.append(g(frame[side].to_numpy(dtype=float)))
-                names.append(side)
-            continue
-        cols.append(g(realized.rolling_mean(x, k)))
-        names.append(f"har_{k}")
+    har = har_design(rv, lags, log, floor)  # the constant and the HAR terms, as HarForecaster has them
+    cols, names = list(har.T), ["const"] + [f"har_{k}" for k in lags]
+    if semivariance:  # HAR-RS: the 1-day term split by the sign of the intraday returns
+        at = names.index("har_1")
+        sides = [frame[c].to_numpy(dtype=float) for c in ("rs_pos", "rs_neg")]
+        cols[at : at + 1] = [np.log(np.maximum(v, floor)) if log else v for v in sides]
+        names[at : at + 1] = ["rs_pos", "rs_neg"]
     if quarticity:
         rq = frame["rq"].to_numpy(dtype=float)
         cols.append(np.sqrt(np.maximum(rq, 0.0)) * rv)
