@@ -174,7 +174,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             f"{run_dir} did not finish (status {status!r}); finish it with: tradecast run --resume {run_dir}"
         )
     print(f"re-rendering {run_dir} from its stored results (nothing is refitted)")
-    path = render_run(run_dir, tearsheets=not args.no_tearsheets, echo=print)
+    detail = [s.strip() for s in args.detail.split(",") if s.strip()] if args.detail else None
+    path = render_run(run_dir, tearsheets=not args.no_tearsheets, detail=detail, echo=print)
     print(f"report: {path.resolve()}")
     print(
         "re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest "
@@ -314,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out")
+    p.add_argument(
+        "--detail",
+        metavar="SYMBOLS",
+        help="a universe's assets drawn with figures and tear sheets, comma separated (default: the first four; "
+        "the others get their tables only)",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

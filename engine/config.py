@@ -72,7 +72,7 @@ __all__ = [
 #: ".", "_" or "-" (64 at most): safe as a folder name, a column and an HTML text.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Column and row names the engine itself uses; a forecaster may not take one.
-RESERVED_NAMES = frozenset({"fold", "symbol", "date", "buy_and_hold", "model", "strategy"})
+RESERVED_NAMES = frozenset({"fold", "symbol", "date", "buy_and_hold", "equal_weight", "model", "strategy", "scheme"})
 
 
 def check_name(name: object, key: str) -> str:
@@ -425,6 +425,13 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             if len(errors) == 1
             else f"{key} = {value!r} matches none of the allowed types: " + "; ".join(errors)
         )
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"{key} must be a table such as {{ SPX = 0.10 }}; got {value!r} ({type(value).__name__})."
+            )
+        key_hint, value_hint = get_args(hint)
+        return {_coerce(k, key_hint, f"{key} key"): _coerce(v, value_hint, f"{key}.{k}") for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key} must be a list; got {value!r} ({type(value).__name__}).")

@@ -7,7 +7,7 @@ steps as ``tradecast run``.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "forecast",
     "leaderboards",
     "loss_table",
+    "portfolio_window_line",
     "prepare",
     "render_run",
     "report",
@@ -36,7 +37,9 @@ __all__ = [
     "run_summary",
     "trade",
     "trade_forecasts",
+    "trade_portfolio",
     "trade_returns",
+    "universe_boards",
     "window_line",
 ]
 
@@ -224,6 +227,35 @@ def leaderboards(result: WalkForwardResult, baseline: str = "loghar") -> dict[st
     return boards
 
 
+def universe_boards(
+    result: WalkForwardResult, baseline: str = "loghar"
+) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    """For a universe, :func:`reports.universe.universe_leaderboard` per variance
+    horizon that has the baseline: QLIKE ratios per asset, assets beaten (with DM
+    at 5 %), mean rank and the panel DM test. Empty for one asset.
+
+    Returns (summary, ratios) by horizon.
+    """
+    from reports.metrics import forecast_groups, per_date_losses
+    from reports.universe import universe_leaderboard
+    from signals.base import realized_target
+
+    if len(result.symbols) < 2:
+        return {}
+    out = {}
+    for (kind, h), names in forecast_groups(result.models).items():
+        if kind != "variance" or baseline not in names:
+            continue
+        losses = {
+            sym: per_date_losses(
+                result.for_symbol(sym)[names].astype(float), realized_target(result.frames[sym], "variance", h)
+            )
+            for sym in result.symbols
+        }
+        out[h] = universe_leaderboard(losses, baseline)
+    return out
+
+
 #: The columns the terminal shows per target kind, and the line above each table.
 _TERMINAL = {
     "variance": (
@@ -337,6 +369,24 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     return tables, backtests
 
 
+def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> tuple[pd.DataFrame | None, dict, dict]:
+    """``spec.portfolio`` on every variance forecaster of a universe: one shared-cash
+    portfolio per (model, scheme) and the equal-weight portfolio, on the same days
+    (:func:`strategies.portfolio.portfolio_table`). ``(None, {}, {})`` for one asset.
+
+    Returns the table, the backtests and the weights (with ex-ante risk shares), by (model, scheme).
+    """
+    from strategies.portfolio import portfolio_table
+
+    kinds = result.variance_of()
+    if len(result.symbols) < 2 or not kinds:
+        return None, {}, {}
+    forecasts = {
+        m: pd.concat({sym: result.for_symbol(sym)[m] for sym in result.symbols}, axis=1).astype(float) for m in kinds
+    }
+    return portfolio_table(result.frames, forecasts, spec.portfolio, spec, variance_of=kinds)
+
+
 def window_line(table: pd.DataFrame) -> str:
     """Where a strategy table was scored: its common window, for the terminal and the report."""
     first, last = table.attrs["window"]
@@ -344,6 +394,28 @@ def window_line(table: pd.DataFrame) -> str:
         f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
         f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
         f"with its block-bootstrap standard error"
+    )
+
+
+def universe_line(summary: pd.DataFrame) -> str:
+    """What the universe leaderboard's columns mean, for the terminal and the report."""
+    size = summary.attrs.get("size", 0.05)
+    return (
+        f"QLIKE over {summary.attrs.get('baseline')}'s per asset (mean_ratio, median_ratio; below 1 is better); "
+        f"beats: assets with a ratio below 1; beats_dm / loses_dm: significantly better / worse (Diebold-Mariano "
+        f"at {100 * size:g} %); mean_rank among the models by QLIKE (1 = best); panel_dm: the Diebold-Mariano test "
+        f"on the cross-sectional mean loss difference"
+    )
+
+
+def portfolio_window_line(table: pd.DataFrame) -> str:
+    """Where the portfolio table was scored, for the terminal and the report."""
+    first, last = table.attrs["window"]
+    return (
+        f"every portfolio and the equal-weight one (rebalanced daily, no costs) on the same {table.attrs['days']} "
+        f"days, {first.date()} to {last.date()}; sharpe_vs_ew: Sharpe minus equal weight's, with its block-bootstrap "
+        f"standard error; forecast_vol: ex-ante annual vol of the weights held; max_risk_share: the largest "
+        f"asset's ex-ante share of the variance, mean over days"
     )
 
 
@@ -414,7 +486,15 @@ def report(
 ):
     """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
     threshold_tables, threshold_backtests = trade_returns(prepared.config.strategy, result)
-    outcome = Outcome(leaderboards or {}, tables, backtests, threshold_tables, threshold_backtests)
+    outcome = Outcome(
+        leaderboards or {},
+        tables,
+        backtests,
+        threshold_tables,
+        threshold_backtests,
+        trade_portfolio(prepared.config.strategy, result),
+        universe_boards(result),
+    )
     return _write_report(prepared.config, result, outcome, path, run_summary(prepared), tearsheets=tearsheets)
 
 
@@ -422,7 +502,8 @@ def report(
 class Outcome:
     """What a run's forecasts gave, by symbol: leaderboards, the variance strategies
     (tables and backtests by (model, strategy)) and the threshold strategies of the
-    return models (tables and backtests by model).
+    return models (tables and backtests by model); for a universe, the portfolio
+    (:func:`trade_portfolio`'s table, backtests and weights).
     """
 
     boards: dict
@@ -430,10 +511,19 @@ class Outcome:
     backtests: dict
     threshold_tables: dict
     threshold_backtests: dict
+    portfolio: tuple = (None, {}, {})
+    universe: dict = field(default_factory=dict)
 
 
 def _write_report(
-    config: RunConfig, result: WalkForwardResult, outcome: Outcome, path, summary: dict, *, tearsheets: bool
+    config: RunConfig,
+    result: WalkForwardResult,
+    outcome: Outcome,
+    path,
+    summary: dict,
+    *,
+    tearsheets: bool,
+    detail: list[str] | None = None,
 ):
     from reports.html import ReportInputs, write_report
 
@@ -454,6 +544,17 @@ def _write_report(
         leaderboards=outcome.boards,
         threshold_tables=outcome.threshold_tables,
         threshold_strategies=outcome.threshold_backtests,
+        universe=outcome.universe,
+        universe_note=universe_line(next(iter(outcome.universe.values()))[0]) if outcome.universe else "",
+        portfolio_table=outcome.portfolio[0],
+        portfolio=outcome.portfolio[1],
+        portfolio_weights=outcome.portfolio[2],
+        portfolio_note=(
+            f"{st.portfolio.describe()}. Scored: {portfolio_window_line(outcome.portfolio[0])}."
+            if outcome.portfolio[0] is not None
+            else ""
+        ),
+        detail=detail,
         threshold_note=st.threshold.describe()
         + f"; {st.fees_bps:g} bp costs"
         + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),
@@ -465,7 +566,15 @@ def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
     boards = leaderboards(result)
     tables, backtests = trade_forecasts(config.strategy, result)
     th_tables, th_backtests = trade_returns(config.strategy, result)
-    return Outcome(boards, tables, backtests, th_tables, th_backtests)
+    return Outcome(
+        boards,
+        tables,
+        backtests,
+        th_tables,
+        th_backtests,
+        trade_portfolio(config.strategy, result),
+        universe_boards(result),
+    )
 
 
 def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
@@ -480,6 +589,10 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                     for model, text in board.get("flag", pd.Series(dtype=object)).items():
                         if text:
                             echo(f"warning: {model} on {sym}: {text}")
+    for h, (summary, _) in outcome.universe.items():
+        with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+            echo(f"\nuniverse leaderboard, variance {h} day{'s' if h > 1 else ''} ahead: {universe_line(summary)}")
+            echo(summary.to_string())
     st = config.strategy
     for label, describe_rule, tables in (
         ("strategies", describe_strategies(st), outcome.tables),
@@ -490,6 +603,12 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                 echo(f"\n{label} on {sym}: {describe_rule}")
                 echo(f"scored: {window_line(strat)}")
                 echo(strat.to_string())
+    ptable = outcome.portfolio[0]
+    if ptable is not None:
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+            echo(f"\nportfolio of {len(result.symbols)} assets: {st.portfolio.describe()}")
+            echo(f"scored: {portfolio_window_line(ptable)}")
+            echo(ptable.to_string())
 
 
 def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
@@ -514,9 +633,23 @@ def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
         sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())]
         for sym, t in outcome.threshold_tables.items()
     }
+    ptable, pbacktests, _ = outcome.portfolio
+    portfolio_rows = (
+        [{"model": m, "scheme": sch, **r} for (m, sch), r in ptable.to_dict(orient="index").items()]
+        if ptable is not None
+        else []
+    )
+    universe_rows = [
+        {"horizon": h, "model": m, **r}
+        for h, (summary, _) in outcome.universe.items()
+        for m, r in summary.to_dict(orient="index").items()
+    ]
     store.write_json(
         run_dir / "metrics.json",
         {
+            "universe_leaderboard": universe_rows,
+            "portfolio": portfolio_rows,
+            "portfolio_window": [str(d.date()) for d in ptable.attrs["window"]] if ptable is not None else None,
             "leaderboard": rows,
             "strategies": strat_rows,
             "strategy_windows": windows,
@@ -532,6 +665,11 @@ def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
         rets.update({f"{sym}/{m}/threshold": r.returns for m, r in bt.items()})
         if bt:
             rets[f"{sym}/buy_and_hold/threshold"] = next(iter(bt.values())).benchmark
+    for (m, sch), r in pbacktests.items():
+        weights.update({f"portfolio/{m}/{sch}/{sym}": r.weights[sym] for sym in r.weights.columns})
+        rets[f"portfolio/{m}/{sch}"] = r.returns
+    if pbacktests:
+        rets["portfolio/equal_weight"] = next(iter(pbacktests.values())).benchmark
     if weights:
         write_parquet_atomic(pd.DataFrame(weights), run_dir / "weights.parquet")
         write_parquet_atomic(pd.DataFrame(rets), run_dir / "returns.parquet")
@@ -646,7 +784,7 @@ def audit_line(result: WalkForwardResult) -> str:
     return line
 
 
-def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Path:
+def render_run(run_dir, *, tearsheets: bool = True, detail: list[str] | None = None, echo=lambda *_: None) -> Path:
     """Re-render a finished run's report from its stored results alone.
 
     No data source is read, no model is fitted, and nothing in the run folder
@@ -654,6 +792,9 @@ def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Pat
     (when, by which tradecast, from which files): the run's provenance (started,
     finished, timings, versions) stays as the run wrote it, whatever tradecast
     version renders it.
+
+    ``detail`` names the assets of a universe drawn with figures and tear sheets
+    (default: the first :data:`reports.html.MAX_DETAIL`).
 
     Raises
     ------
@@ -691,7 +832,9 @@ def render_run(run_dir, *, tearsheets: bool = True, echo=lambda *_: None) -> Pat
         f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
         f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read"
     )
-    path = _write_report(config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets)
+    path = _write_report(
+        config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets, detail=detail
+    )
     rendered["seconds"] = round(time.perf_counter() - t, 2)
     store.write_manifest(run_dir, rendered=rendered)
     return path

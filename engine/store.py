@@ -19,6 +19,7 @@ the finished folds instead of fitting them again.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -62,16 +63,23 @@ def _toml_value(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def _toml_key(k: str) -> str:
+    """A bare TOML key where the name allows one, else a quoted key (symbols such as ``BRK-B.L`` or ``^GSPC``)."""
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
+
+
 def to_toml(data: dict[str, Any]) -> str:
     """TOML text for plain config data: scalars, lists, tables (nested ones as
     ``[a.b]``) and arrays of tables.
     """
 
     def table(name: str, items: dict[str, Any]) -> list[str]:
-        lines = ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in items.items() if not isinstance(v, dict)]
+        lines = ["", f"[{name}]"] + [
+            f"{_toml_key(k)} = {_toml_value(v)}" for k, v in items.items() if not isinstance(v, dict)
+        ]
         for k, v in items.items():
             if isinstance(v, dict):
-                lines += table(f"{name}.{k}", v)
+                lines += table(f"{name}.{_toml_key(k)}", v)
         return lines
 
     lines = [

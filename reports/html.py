@@ -11,7 +11,7 @@ Goyal-Welch chart and the threshold strategies), tear sheets.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 import pandas as pd
 
+from core.errors import ParameterError
 from reports import figures
 from reports.metrics import (
     diebold_mariano,
@@ -154,6 +155,15 @@ class ReportInputs:
     threshold_tables : dict of symbol to :func:`strategies.evaluate.threshold_table`'s table
     threshold_strategies : dict of symbol to its backtests, by model
     threshold_note : str, how return forecasts were traded
+    detail : list of str, optional
+        The assets drawn with figures and tear sheets; default the first
+        :data:`MAX_DETAIL`. With more assets than that, each asset's tables are folded.
+    universe : dict of horizon to (summary, ratios) of :func:`reports.universe.universe_leaderboard`
+    universe_note : str, what the universe leaderboard's columns mean
+    portfolio_table : DataFrame, optional, :func:`strategies.portfolio.portfolio_table`'s table
+    portfolio : dict of (model, scheme) to BacktestResult, its backtests
+    portfolio_weights : dict of (model, scheme) to :class:`strategies.portfolio.PortfolioWeights`
+    portfolio_note : str, how the universe was traded and where it was scored
     """
 
     title: str
@@ -169,6 +179,13 @@ class ReportInputs:
     threshold_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     threshold_strategies: Mapping[str, Mapping[str, BacktestResult]] = field(default_factory=dict)
     threshold_note: str = ""
+    detail: Sequence[str] | None = None
+    universe: Mapping[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
+    universe_note: str = ""
+    portfolio_table: pd.DataFrame | None = None
+    portfolio: Mapping[tuple[str, str], BacktestResult] = field(default_factory=dict)
+    portfolio_weights: Mapping[tuple[str, str], Any] = field(default_factory=dict)
+    portfolio_note: str = ""
 
 
 def _table(
@@ -207,7 +224,54 @@ def _stars(p: float) -> str:
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
 
 
+#: With more assets than this, a report folds each asset's tables, draws figures for
+#: the first ``MAX_DETAIL`` assets only, and per-asset tear sheets (about 1 MB each)
+#: only for assets named by ``ReportInputs.detail`` (``tradecast report --detail``);
+#: the portfolio keeps its own. So a report stays small and quick to read.
+MAX_DETAIL = 4
+
+#: What a figure call returns for an asset drawn without figures.
+_SKIPPED = "skipped"
+
+
+class _NoFigures:
+    """Stands in for :mod:`reports.figures` for an asset without figures: draws nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: _SKIPPED
+
+
+def _detail_symbols(inputs: ReportInputs) -> set[str]:
+    """The assets drawn with figures and tear sheets."""
+    symbols = list(inputs.result.symbols)
+    if inputs.detail is not None:
+        unknown = [s for s in inputs.detail if s not in symbols]
+        if unknown:
+            raise ParameterError(
+                f"report: detail names {', '.join(map(repr, unknown))}, not among the run's symbols "
+                f"({', '.join(symbols)}). Hint: --detail {symbols[0]}."
+            )
+        return set(inputs.detail)
+    return set(symbols[:MAX_DETAIL])
+
+
+def _merge_asset(parts: dict, sym_parts: dict, sym: str, *, fold: bool, draw: bool) -> None:
+    """One asset's blocks into the report: as they are, or folded under the asset's name for a large universe."""
+    for section, blocks in sym_parts.items():
+        if not blocks:
+            continue
+        if not fold:
+            parts[section].extend(blocks)
+            continue
+        more = "" if draw else " (tables only: figures for the first assets, or those named by --detail)"
+        parts[section].append(
+            f'<details class="asset"><summary>{html.escape(sym)}{more}</summary>{"".join(blocks)}</details>'
+        )
+
+
 def _figure(uri: str | None, caption: str) -> str:
+    if uri == _SKIPPED:
+        return ""
     if uri is None:
         return f'<p class="note">{html.escape(caption)}: nothing to show for this run.</p>'
     return (
@@ -324,6 +388,15 @@ _MAIN_COLUMNS = {
     "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "mcs_pvalue"],
     "absolute_return": ["n", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "mcs_pvalue"],
 }
+_PORTFOLIO_MAIN = [
+    "sharpe",
+    "sharpe_vs_ew",
+    "sharpe_vs_ew_se",
+    "realised_vol",
+    "target_vol",
+    "max_risk_share",
+    "turnover_per_year",
+]
 _STRATEGY_MAIN = [
     "sharpe",
     "sharpe_vs_bh",
@@ -423,7 +496,9 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
     )
 
 
-def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -> None:
+def _threshold_section(
+    parts: dict, inputs: ReportInputs, sym: str, head: str, *, draw: bool = True, sheets: bool = True
+) -> None:
     """The threshold strategies of the return models against buy and hold on their common window."""
     table = inputs.threshold_tables.get(sym)
     strat = inputs.threshold_strategies.get(sym, {})
@@ -443,17 +518,91 @@ def _threshold_section(parts: dict, inputs: ReportInputs, sym: str, head: str) -
     )
     best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
     bench = next(iter(strat.values())).benchmark
+    figs: Any = figures if draw else _NoFigures()
     parts["returns"].append(
         _figure(
-            figures.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
+            figs.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
             f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days",
         )
     )
-    if inputs.tearsheets:
+    if sheets:
         doc = tearsheet_html(strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold")
         parts["tearsheets"].append(
             f'<h3>{html.escape(f"{sym}: {best} / threshold")}</h3><iframe class="tearsheet" sandbox="" '
             f'title="{html.escape(best)} threshold tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
+        )
+
+
+def _universe_section(parts: dict, inputs: ReportInputs) -> None:
+    """The universe leaderboard per horizon, with the per-asset ratios on demand."""
+    for h, (summary, ratios) in inputs.universe.items():
+        shown = summary.copy()
+        shown.insert(
+            shown.columns.get_loc("panel_dm_pvalue") + 1,
+            "sig",
+            [
+                _stars(p) + (" ▼" if z < 0 else " ▲") if _stars(p) else ""
+                for p, z in zip(shown["panel_dm_pvalue"], shown["panel_dm_stat"], strict=True)
+            ],
+        )
+        per_asset = ratios.T
+        per_asset.index.name = "asset"
+        parts["leaderboard"].append(
+            f"<h3>Universe of {len(ratios.columns)} assets: variance, {h} day{'s' if h > 1 else ''} ahead</h3>"
+            + _table(shown, highlight_min="mean_rank")
+            + f'<p class="note">{html.escape(inputs.universe_note)}</p>'
+            + f"<details><summary>QLIKE ratio to {html.escape(str(summary.attrs.get('baseline')))} per asset "
+            f"({len(per_asset)} assets)</summary>{_table(per_asset)}</details>"
+        )
+
+
+def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
+    """The universe's portfolios against equal weight: table, equity, realised vol, risk shares."""
+    table = inputs.portfolio_table
+    if table is None or not inputs.portfolio:
+        return
+    n_assets = next(iter(inputs.portfolio.values())).weights.shape[1]
+    block = (
+        f"<h3>Portfolio of {n_assets} assets</h3>"
+        + f'<p class="note">{html.escape(inputs.portfolio_note)}</p>'
+        + _table(table, floatfmt="{:.3f}", main=_PORTFOLIO_MAIN)
+    )
+    ranked = table.drop(index="equal_weight", level="model")["sharpe"]
+    best = ranked.idxmax()[0]
+    chosen = {f"{m}/{sch}": r for (m, sch), r in inputs.portfolio.items() if m == best}
+    bench = next(iter(inputs.portfolio.values())).benchmark.rename("equal_weight")
+    block += _figure(
+        figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
+        f"Equity and drawdown of {best}'s portfolios (the model with the best portfolio Sharpe ratio) against equal "
+        "weight, on the table's days",
+    )
+    vt = inputs.portfolio.get((best, "vol_target"))
+    if vt is not None and vt.target_vol:
+        block += _figure(
+            figures.realized_vs_target_vol(vt.returns, vt.target_vol),
+            f"Realised against target volatility of {best}'s portfolio vol target",
+        )
+    shares = {
+        sch: pw.risk_shares.loc[vt.returns.index[0] if vt is not None else None :].mean()
+        for (m, sch), pw in inputs.portfolio_weights.items()
+        if m == best
+    }
+    weights = {f"weight {sch}": r.weights.mean() for (m, sch), r in inputs.portfolio.items() if m == best}
+    if shares:
+        risk = pd.concat({**{f"risk share {k}": v for k, v in shares.items()}, **weights}, axis=1)
+        risk.index.name = "asset"
+        block += (
+            f"<details><summary>Mean weight and ex-ante risk share per asset, {html.escape(best)}'s portfolios"
+            f'</summary>{_table(risk, floatfmt="{:.3f}")}<p class="note">risk share: the asset\'s part of the '
+            "forecast portfolio variance, w_i (Σw)_i / w'Σw, averaged over the days held; equal risk spreads it "
+            "evenly, inverse volatility ignores correlation.</p></details>"
+        )
+    parts["strategies"].append(block)
+    if inputs.tearsheets and vt is not None:
+        doc = tearsheet_html(vt.returns, bench, title=f"portfolio: {best} vol_target")
+        parts["tearsheets"].append(
+            f'<h3>{html.escape(f"portfolio: {best} / vol_target")}</h3><iframe class="tearsheet" sandbox="" '
+            f'title="portfolio tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
         )
 
 
@@ -489,15 +638,61 @@ def _gap(row: pd.Series) -> str:
     return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against buy and hold ({verdict})"
 
 
+def _universe_headline(inputs: ReportInputs) -> list[str]:
+    """A universe's findings: the best model by mean rank against the baseline, and the best portfolio."""
+    lines = []
+    for h, (summary, _) in list(inputs.universe.items())[:1]:
+        base = summary.attrs.get("baseline")
+        rivals = summary.drop(index=base)
+        if len(rivals):
+            best = rivals.index[0]
+            r = rivals.loc[best]
+            lines.append(
+                f"universe of {int(r['assets'])} assets: best variance forecaster by mean rank {best} "
+                f"({r['mean_rank']:.2f}), {h} day{'s' if h > 1 else ''} ahead: mean QLIKE ratio to {base} "
+                f"{r['mean_ratio']:.3f}, lower on {int(r['beats'])} of {int(r['assets'])} assets "
+                f"({int(r['beats_dm'])} significantly, {int(r['loses_dm'])} significantly worse); panel "
+                f"Diebold-Mariano {_significance(r['panel_dm_pvalue'])}."
+            )
+    table = inputs.portfolio_table
+    if table is not None and len(table) > 1:
+        rows = table.drop(index="equal_weight", level="model")
+        top = rows["sharpe"].idxmax()
+        first, last = table.attrs["window"]
+        gap, se = rows.loc[top, "sharpe_vs_ew"], rows.loc[top, "sharpe_vs_ew_se"]
+        lines.append(
+            f"best portfolio {'/'.join(top)} on {first.date()} to {last.date()}: Sharpe {rows.loc[top, 'sharpe']:.3f}, "
+            f"{gap:+.3f} ± {se:.3f} against equal weight"
+            f"{' (within two standard errors: noise)' if abs(gap) < 2 * se else ''}"
+            f". Chosen after the fact as the best of {len(rows)}, so its gap flatters it."
+        )
+        vt = rows.xs("vol_target", level="scheme") if "vol_target" in rows.index.get_level_values("scheme") else None
+        if vt is not None and len(vt):
+            lines.append(
+                f"portfolio vol target {100 * vt['target_vol'].iloc[0]:g} %: realised "
+                f"{100 * vt['realised_vol'].min():.1f} to {100 * vt['realised_vol'].max():.1f} % over the "
+                f"{len(vt)} forecasters (correlations included in the covariance forecast)."
+            )
+    return lines
+
+
 def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[str]:
     """What the run found, in sentences, for the top of the report: per symbol the
     best forecaster of the first variance (or return) group against its baseline,
     the best strategy against buy and hold on the same days with its standard
     error, the best threshold strategy; then the run's warnings and the audit.
+    A universe starts with its leaderboard and portfolio; with more than
+    :data:`MAX_DETAIL` assets the per-asset sentences are left to the asset's tables.
     """
-    lines = []
+    lines = _universe_headline(inputs)
+    per_asset = len(boards) <= MAX_DETAIL
     for sym, board in boards.items():
         name = f"{sym}: " if len(boards) > 1 else ""
+        for model, text in board.get("flag", pd.Series(dtype=object)).items():
+            if text:
+                lines.append(f"warning: {name}{model}: {text}.")
+        if not per_asset:
+            continue
         variance = board[board["target"] == "variance"]
         if len(variance):
             group = variance[(variance["horizon"] == variance["horizon"].iloc[0])]
@@ -558,9 +753,6 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                     f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: "
                     f"{_gap(rows.loc[top])}.{chosen}"
                 )
-        for model, text in board.get("flag", pd.Series(dtype=object)).items():
-            if text:
-                lines.append(f"warning: {name}{model}: {text}.")
     lines += [f"warning: {w}" for w in getattr(inputs.result, "warnings", ())]
     if "causality audit" in inputs.summary:
         lines.append(f"causality audit: {inputs.summary['causality audit']}.")
@@ -602,7 +794,16 @@ def render(inputs: ReportInputs) -> str:
         )
         + "</ul></div>",
     )
+    _universe_section(parts, inputs)
+    _portfolio_section(parts, inputs)
+    detail = _detail_symbols(inputs)
+    fold = len(res.symbols) > MAX_DETAIL
     for sym in res.symbols:
+        draw = sym in detail
+        # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
+        sheets = inputs.tearsheets and draw and (not fold or inputs.detail is not None)
+        figs: Any = figures if draw else _NoFigures()
+        sym_parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
         frame = res.frames[sym]
         fc_all = res.for_symbol(sym)
         head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
@@ -614,7 +815,7 @@ def render(inputs: ReportInputs) -> str:
             if len(groups) > 1:
                 ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
             board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
-            _leaderboard_section(parts, board, kind, h, ghead)
+            _leaderboard_section(sym_parts, board, kind, h, ghead)
             scored = cast(Target, kind if kind in ("variance", "absolute_return") else "return")
             realized = realized_target(frame, scored, h)
             fc = fc_all[names]
@@ -624,15 +825,15 @@ def render(inputs: ReportInputs) -> str:
             folds.index = [_fold_label(res, sym, k) for k in folds.index]
             folds.index.name = "fold (first test day)"
             loss = "QLIKE" if kind == "variance" else "MSE"
-            parts["folds"].append(
+            sym_parts["folds"].append(
                 ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the '
                 f"{html.escape(group_label(kind, h))} target.</p>"
             )
             if kind == "return":
                 mean = historical_mean_forecast(frame, fc.index, h)
-                parts["returns"].append(
+                sym_parts["returns"].append(
                     _figure(
-                        figures.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
+                        figs.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
                         "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
                         "a rising line beats the historical mean, a falling one loses to it",
                     )
@@ -652,51 +853,51 @@ def render(inputs: ReportInputs) -> str:
                 else rv_rule
             )
             reg = split_table(fc, realized, labels)
-            parts["regimes"].append(
+            sym_parts["regimes"].append(
                 ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>'
             )
             top = list(board.index[:3])
             if gbase and gbase not in top:
                 top.append(gbase)
-            parts["forecasts"].append(
+            sym_parts["forecasts"].append(
                 ghead
                 + _figure(
-                    figures.forecast_vs_realized(fc, y, top),
+                    figs.forecast_vs_realized(fc, y, top),
                     f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three "
                     "best models by QLIKE and the baseline",
                 )
             )
             losses = per_date_losses(fc, realized)
             if gbase:
-                parts["forecasts"].append(
+                sym_parts["forecasts"].append(
                     _figure(
-                        figures.cumulative_loss_difference(losses, gbase),
+                        figs.cumulative_loss_difference(losses, gbase),
                         f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline",
                     )
                 )
-            parts["forecasts"].append(_figure(figures.loss_by_fold(folds), "QLIKE by fold"))
+            sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds), "QLIKE by fold"))
 
-        parts["training"].append(head + _cost_table(res, sym))
+        sym_parts["training"].append(head + _cost_table(res, sym))
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}
-        parts["training"].append(
+        sym_parts["training"].append(
             head
             + _figure(
-                figures.training_curves(hist, labels),
+                figs.training_curves(hist, labels),
                 "Training curves of the networks, every fold (by the year it forecasts): validation solid, training "
                 "dashed",
             )
         )
         if att:
-            parts["training"].append(
+            sym_parts["training"].append(
                 _figure(
-                    figures.attention_by_lag(att),
+                    figs.attention_by_lag(att),
                     "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)",
                 )
             )
 
-        _threshold_section(parts, inputs, sym, head)
+        _threshold_section(sym_parts, inputs, sym, head, draw=draw, sheets=sheets)
         strat = inputs.strategies.get(sym, {})
         if strat:
             table = inputs.strategy_tables.get(sym)
@@ -711,20 +912,22 @@ def render(inputs: ReportInputs) -> str:
                         "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
                         "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
                     )
-                parts["strategies"].append(head + note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN))
+                sym_parts["strategies"].append(
+                    head + note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN)
+                )
             if best is None:
                 best = next(iter(strat))[0]
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark
-            parts["strategies"].append(
+            sym_parts["strategies"].append(
                 _figure(
-                    figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
+                    figs.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
                     f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
                 )
             )
-            parts["strategies"].append(
+            sym_parts["strategies"].append(
                 _figure(
-                    figures.weights_and_turnover(
+                    figs.weights_and_turnover(
                         {k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}
                     ),
                     "Weights held (monthly mean) and monthly turnover",
@@ -732,21 +935,22 @@ def render(inputs: ReportInputs) -> str:
             )
             vt = strat.get((best, "vol_target"))
             if vt is not None and vt.target_vol:
-                parts["strategies"].append(
+                sym_parts["strategies"].append(
                     _figure(
-                        figures.realized_vs_target_vol(vt.returns, vt.target_vol),
+                        figs.realized_vs_target_vol(vt.returns, vt.target_vol),
                         f"Realised against target volatility, {best} vol-targeting",
                     )
                 )
-            if inputs.tearsheets:
+            if sheets:
                 for (m, s), r in strat.items():
                     if m != best:
                         continue
                     doc = tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}")
-                    parts["tearsheets"].append(
+                    sym_parts["tearsheets"].append(
                         f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
                         f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
                     )
+        _merge_asset(parts, sym_parts, sym, fold=fold, draw=draw)
     for s in SECTIONS:
         if not parts[s]:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')

@@ -18,7 +18,19 @@ from typing import Literal
 from core.errors import ParameterError
 from strategies.calibration import Calibrate
 
-__all__ = ["DEFAULT_SPEC", "Between", "Choose", "Size", "StrategySpec", "ThresholdSpec", "Units"]
+__all__ = [
+    "DEFAULT_SPEC",
+    "Base",
+    "Between",
+    "Choose",
+    "CorrelationEstimate",
+    "PortfolioScheme",
+    "PortfolioSpec",
+    "Size",
+    "StrategySpec",
+    "ThresholdSpec",
+    "Units",
+]
 
 Units = Literal["return", "zscore"]
 Between = Literal["flat", "hold"]
@@ -143,6 +155,109 @@ class ThresholdSpec:
         )
 
 
+PortfolioScheme = Literal["inverse_vol", "equal_risk", "vol_target", "per_asset"]
+CorrelationEstimate = Literal["ewma", "rolling"]
+Base = Literal["equal_risk", "inverse_vol"]
+
+
+@dataclass(frozen=True)
+class PortfolioSpec:
+    """``[strategy.portfolio]``: how a universe's variance forecasts become one portfolio.
+
+    Every variance forecaster of a run with several assets gets one shared-cash
+    portfolio per scheme (:func:`strategies.portfolio.portfolio_table`); costs,
+    calibration and smoothing of the forecasts are the ``[strategy]`` ones.
+
+    Attributes
+    ----------
+    schemes : tuple of {"inverse_vol", "equal_risk", "vol_target", "per_asset"}
+        "inverse_vol": weights proportional to 1 / forecast volatility, fully
+        invested. "equal_risk": equal risk contributions under the covariance
+        forecast, fully invested. "vol_target": the ``base`` weights scaled so
+        that the forecast portfolio volatility, correlations included, is
+        ``target_vol`` (gross weight capped at ``max_leverage``). "per_asset":
+        each asset vol-targeted on its own at ``asset_targets[asset]``, then the
+        gross weight capped (needs ``asset_targets``).
+    target_vol : float, default 0.10
+        Annual volatility target of "vol_target".
+    max_leverage : float, default 2.0
+        Cap on the gross weight (sum of absolute weights) of every scheme.
+    base : {"equal_risk", "inverse_vol"}, default "equal_risk"
+        The mix "vol_target" scales.
+    correlation : {"ewma", "rolling"}, default "ewma"
+        The causal correlation estimate of the covariance forecast
+        (:mod:`strategies.risk`).
+    halflife : int >= 1, default 63
+        Days; the EWMA correlation's half-life (only with ``correlation = "ewma"``).
+    window : int >= 2, default 252
+        Days; the rolling correlation's window (only with ``correlation = "rolling"``).
+    asset_targets : dict of symbol to annual vol, optional
+        Per-asset targets of "per_asset"; every asset of the run must have one.
+    """
+
+    schemes: tuple[PortfolioScheme, ...] = ("inverse_vol", "equal_risk", "vol_target")
+    target_vol: float = 0.10
+    max_leverage: float = 2.0
+    base: Base = "equal_risk"
+    correlation: CorrelationEstimate = "ewma"
+    halflife: int = 63
+    window: int = 252
+    asset_targets: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        who = "strategy.portfolio"
+        allowed = ("inverse_vol", "equal_risk", "vol_target", "per_asset")
+        if (
+            not self.schemes
+            or any(s not in allowed for s in self.schemes)
+            or len(set(self.schemes)) < len(self.schemes)
+        ):
+            raise ParameterError(
+                f"{who}.schemes must be a non-empty list of distinct names from {', '.join(map(repr, allowed))}; "
+                f'got {list(self.schemes)!r}. Hint: schemes = ["equal_risk", "vol_target"].'
+            )
+        for name in ("target_vol", "max_leverage"):
+            if not _finite(who, name, getattr(self, name)) > 0:
+                raise ParameterError(f"{who}.{name} must be positive; got {getattr(self, name)!r}. Hint: 0.10, 2.0.")
+        for name, options in (("base", ("equal_risk", "inverse_vol")), ("correlation", ("ewma", "rolling"))):
+            if getattr(self, name) not in options:
+                raise ParameterError(
+                    f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}."
+                )
+        for name, low in (("halflife", 1), ("window", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ParameterError(f"{who}.{name} must be an integer >= {low} (days); got {value!r}. Hint: 63.")
+        targets = self.asset_targets
+        if targets is not None:
+            if not isinstance(targets, dict) or not targets:
+                raise ParameterError(
+                    f"{who}.asset_targets must be a table of symbol = annual vol; got {targets!r}. "
+                    "Hint: asset_targets = { SPX = 0.10, NDX = 0.15 }."
+                )
+            for sym, v in targets.items():
+                if not _finite(f"{who}.asset_targets", str(sym), v) > 0:
+                    raise ParameterError(f"{who}.asset_targets.{sym} must be a positive annual vol; got {v!r}.")
+        if "per_asset" in self.schemes and not targets:
+            raise ParameterError(
+                f'{who}: scheme "per_asset" needs asset_targets, one annual vol per symbol. '
+                "Hint: asset_targets = { SPX = 0.10, NDX = 0.15 }."
+            )
+
+    def describe(self) -> str:
+        """One line on how a universe is traded, for the terminal and the report."""
+        corr = (
+            f"EWMA correlations (half-life {self.halflife} days)"
+            if self.correlation == "ewma"
+            else f"rolling {self.window}-day correlations"
+        )
+        return (
+            f"one shared-cash portfolio per variance forecaster and scheme ({', '.join(self.schemes)}); "
+            f"covariance = forecast variances with causal {corr}; vol_target aims the forecast portfolio vol at "
+            f"{100 * self.target_vol:g} % ({self.base} mix, gross cap {self.max_leverage:g})"
+        )
+
+
 @dataclass(frozen=True)
 class StrategySpec:
     """Vol-targeting and the volatility-regime rule, with their costs.
@@ -166,6 +281,9 @@ class StrategySpec:
         Slippage per trade, in basis points of the price (fills that much worse).
     threshold : ThresholdSpec
         How return forecasts are traded (``[strategy.threshold]``).
+    portfolio : PortfolioSpec
+        How a universe's variance forecasts become one shared-cash portfolio
+        (``[strategy.portfolio]``; used when a run has several assets).
     calibrate : {"none", "proxy"}, default "proxy"
         Scale forecasts of the realised-variance proxy to the variance of the
         returns traded before vol-targeting (:func:`strategies.calibration.proxy_scale`).
@@ -186,6 +304,7 @@ class StrategySpec:
     smooth: int = 10
     slippage_bps: float = 0.0
     threshold: ThresholdSpec = field(default_factory=ThresholdSpec)
+    portfolio: PortfolioSpec = field(default_factory=PortfolioSpec)
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -209,6 +328,8 @@ class StrategySpec:
             raise ParameterError(f"strategy.slippage_bps must be >= 0 basis points; got {self.slippage_bps!r}.")
         if not isinstance(self.threshold, ThresholdSpec):
             raise ParameterError(f"strategy.threshold must be a ThresholdSpec; got {type(self.threshold).__name__}.")
+        if not isinstance(self.portfolio, PortfolioSpec):
+            raise ParameterError(f"strategy.portfolio must be a PortfolioSpec; got {type(self.portfolio).__name__}.")
         if not 0 < finite("regime_quantile") < 1:
             raise ParameterError(
                 f"strategy.regime_quantile must be in (0, 1); got {self.regime_quantile!r}. Hint: 0.8."

@@ -12,12 +12,14 @@ labelled by the day they are held.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from core.checks import UNSET, check_choice, check_int, check_number, renamed
+from core.errors import ParameterError
 from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 
@@ -53,10 +55,31 @@ def apply_band(weights: np.ndarray, band: float) -> np.ndarray:
     return flat.reshape(w.shape)
 
 
+def _targets(who: str, name: str, target_vol: Any, forecasts: pd.Series | pd.DataFrame) -> Any:
+    """``target_vol`` checked: a positive number, or (for a frame) one per column as a Series."""
+    if not isinstance(target_vol, Mapping):
+        check_number(who, name, target_vol, lambda v: v > 0, "a positive annual volatility such as 0.10")
+        return target_vol
+    if not isinstance(forecasts, pd.DataFrame):
+        raise ParameterError(
+            f"{who}: {name} is a mapping {dict(target_vol)!r}, but the forecasts are one series. "
+            "Hint: a number such as 0.10; per-asset targets need a DataFrame with one column per asset."
+        )
+    missing = [c for c in forecasts.columns if c not in target_vol]
+    if missing:
+        raise ParameterError(
+            f"{who}: {name} has no target for column(s) {', '.join(map(str, missing))}; got {dict(target_vol)!r}. "
+            f"Hint: one annual vol per asset, e.g. {{{missing[0]!r}: 0.10}}."
+        )
+    for key, v in target_vol.items():
+        check_number(who, f"{name}[{key!r}]", v, lambda x: x > 0, "a positive annual volatility such as 0.10")
+    return pd.Series({c: float(target_vol[c]) for c in forecasts.columns})
+
+
 def vol_target_weights(
     variance_forecast: pd.Series | pd.DataFrame,
     *,
-    target_vol: float = DEFAULT_SPEC.target_vol,
+    target_vol: float | Mapping[str, float] = DEFAULT_SPEC.target_vol,
     max_leverage: float = DEFAULT_SPEC.max_leverage,
     direction: pd.Series | pd.DataFrame | None = None,
     long_only: bool = True,
@@ -72,9 +95,12 @@ def vol_target_weights(
     variance_forecast : Series or DataFrame (dates x assets)
         Daily variance forecasts labelled by the date forecast (from a
         forecaster or :func:`engine.walkforward.walk_forward`).
-    target_vol : float, default 0.10 (:data:`strategies.spec.DEFAULT_SPEC`, as every default here)
-        Annual volatility target (0.10 = 10 %). ``target`` is the deprecated
-        spelling (``target`` now means only a forecast kind).
+    target_vol : float or mapping of column to float, default 0.10
+        (:data:`strategies.spec.DEFAULT_SPEC`, as every default here)
+        Annual volatility target (0.10 = 10 %); for a universe, a mapping gives
+        each asset (column) its own target and must name every column.
+        ``target`` is the deprecated spelling (``target`` now means only a
+        forecast kind).
     max_leverage : float, default 2.0
         Cap on each asset's weight and on the gross weight of a universe.
     direction : Series or DataFrame, optional
@@ -99,13 +125,7 @@ def vol_target_weights(
     """
     who = "vol_target_weights"
     target_vol = renamed(who, "target", target, "target_vol", target_vol, DEFAULT_SPEC.target_vol)
-    check_number(
-        who,
-        "target_vol" if target is UNSET else "target",
-        target_vol,
-        lambda v: v > 0,
-        "a positive annual volatility such as 0.10",
-    )
+    targets = _targets(who, "target_vol" if target is UNSET else "target", target_vol, variance_forecast)
     check_number(who, "max_leverage", max_leverage, lambda v: v > 0, "a positive number")
     check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
     check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
@@ -115,7 +135,7 @@ def vol_target_weights(
         variance_forecast = variance_forecast.rolling(smooth, min_periods=1).mean().where(variance_forecast.notna())
     vol = annual_vol(variance_forecast)
     n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
-    share = target_vol / n_assets if budget == "equal_risk" else target_vol
+    share = targets / n_assets if budget == "equal_risk" else targets
     w = (share / vol).clip(upper=max_leverage)
     if direction is not None:
         w = w * np.sign(direction.reindex(w.index))

@@ -1,0 +1,288 @@
+"""One shared-cash portfolio for a universe, weighted from variance forecasts.
+
+Each scheme of :class:`strategies.spec.PortfolioSpec` turns one forecaster's
+daily variance forecasts for every asset (dates x assets) into weights held
+the day forecast (decided at the close before, see :mod:`strategies.timing`):
+inverse volatility, equal risk contributions under the covariance forecast of
+:mod:`strategies.risk`, that mix scaled to a portfolio volatility target, or
+per-asset targets. :func:`portfolio_table` runs every (forecaster, scheme)
+through one vectorbt portfolio with shared cash and scores them all and an
+equal-weight portfolio (rebalanced daily) on the same days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ParameterError
+from strategies.backtest import BacktestResult, backtest
+from strategies.calibration import calibrated
+from strategies.evaluate import common_window
+from strategies.performance import TRADING_DAYS, sharpe_difference
+from strategies.risk import (
+    covariance,
+    equal_risk_weights,
+    ewma_correlation,
+    inverse_vol_weights,
+    portfolio_vol,
+    risk_contributions,
+    rolling_correlation,
+)
+from strategies.spec import DEFAULT_SPEC, PortfolioScheme, PortfolioSpec, StrategySpec
+from strategies.vol_target import vol_target_weights
+
+#: The default portfolio spec (``[strategy.portfolio]``'s defaults).
+DEFAULT_PORTFOLIO = PortfolioSpec()
+
+__all__ = [
+    "DEFAULT_PORTFOLIO",
+    "PORTFOLIO_COLUMNS",
+    "PortfolioWeights",
+    "correlation_forecast",
+    "portfolio_table",
+    "portfolio_weights",
+]
+
+#: Columns of :func:`portfolio_table`, in order.
+PORTFOLIO_COLUMNS = (
+    "sharpe",
+    "sharpe_vs_ew",
+    "sharpe_vs_ew_se",
+    "max_drawdown",
+    "annual_return",
+    "realised_vol",
+    "target_vol",
+    "forecast_vol",
+    "mean_gross",
+    "max_risk_share",
+    "turnover_per_year",
+    "costs_per_year",
+)
+
+
+def correlation_forecast(returns: pd.DataFrame, spec: PortfolioSpec, dates: pd.DatetimeIndex) -> np.ndarray:
+    """The causal correlation matrix for each of ``dates``: from the returns strictly before it.
+
+    Parameters
+    ----------
+    returns : DataFrame (dates x assets), daily log returns; rows where an asset has none are skipped
+    spec : PortfolioSpec, for the estimator and its length
+    dates : the days weights are decided for
+
+    Returns
+    -------
+    ndarray, shape (len(dates), n_assets, n_assets); NaN before enough history.
+    """
+    full = returns.dropna()
+    x = full.to_numpy(dtype=float)
+    if spec.correlation == "ewma":
+        corr = ewma_correlation(x, spec.halflife, min_periods=min(2 * spec.halflife, 252))
+    else:
+        corr = rolling_correlation(x, spec.window)
+    # row i of ``corr`` uses rows < i; a date between return rows takes the next row's (still rows before it)
+    pos = np.searchsorted(full.index.to_numpy(), dates.to_numpy(), side="left")
+    out = np.full((len(dates), x.shape[1], x.shape[1]), np.nan)
+    inside = pos < len(full)
+    out[inside] = corr[pos[inside]]
+    return out
+
+
+@dataclass(frozen=True)
+class PortfolioWeights:
+    """A scheme's weights and what the covariance forecast says of them.
+
+    Attributes
+    ----------
+    weights : DataFrame (dates x assets), NaN rows where no weight is decided
+    risk_shares : DataFrame (dates x assets), each asset's ex-ante share of the portfolio variance
+    forecast_vol : Series, the ex-ante annual volatility of the weights held
+    """
+
+    weights: pd.DataFrame
+    risk_shares: pd.DataFrame
+    forecast_vol: pd.Series
+
+
+def portfolio_weights(
+    variance: pd.DataFrame,
+    returns: pd.DataFrame,
+    scheme: PortfolioScheme,
+    spec: PortfolioSpec = DEFAULT_PORTFOLIO,
+    *,
+    smooth: int = DEFAULT_SPEC.smooth,
+) -> PortfolioWeights:
+    """Weights of one scheme from daily variance forecasts.
+
+    Parameters
+    ----------
+    variance : DataFrame (dates x assets)
+        Daily variance forecasts of the returns traded, labelled by the date
+        forecast; a row with any asset missing gets no weight.
+    returns : DataFrame (dates x assets)
+        Daily log returns, for the correlation (only rows before each date are used).
+    scheme : {"inverse_vol", "equal_risk", "vol_target", "per_asset"}
+    spec : PortfolioSpec
+    smooth : int >= 1
+        Size on the mean of the last ``smooth`` forecasts, as vol-targeting does.
+
+    Returns
+    -------
+    PortfolioWeights
+    """
+    if scheme not in ("inverse_vol", "equal_risk", "vol_target", "per_asset"):
+        raise ParameterError(
+            f"portfolio_weights: scheme must be one of 'inverse_vol', 'equal_risk', 'vol_target', 'per_asset'; "
+            f"got {scheme!r}."
+        )
+    if list(returns.columns) != list(variance.columns):
+        raise ParameterError(
+            f"portfolio_weights: returns columns {list(returns.columns)} must match variance columns "
+            f"{list(variance.columns)}."
+        )
+    v = variance.where(variance > 0)
+    if smooth > 1:
+        v = v.rolling(smooth, min_periods=1).mean().where(v.notna())
+    v = v.where(v.notna().all(axis=1))
+    vol = np.sqrt(v.to_numpy(dtype=float))
+    cov = covariance(vol, correlation_forecast(returns, spec, v.index))
+    if scheme == "per_asset":
+        targets = spec.asset_targets or {}
+        missing = [s for s in v.columns if s not in targets]
+        if missing:
+            raise ParameterError(
+                f"strategy.portfolio.asset_targets has no target for {', '.join(map(str, missing))}; every asset "
+                f"needs one. Hint: asset_targets = {{ {missing[0]} = 0.10 }}."
+            )
+        w = vol_target_weights(v, target_vol=targets, max_leverage=spec.max_leverage, smooth=1).to_numpy()
+    elif scheme == "inverse_vol":
+        w = inverse_vol_weights(vol)
+    else:
+        use_erc = scheme == "equal_risk" or spec.base == "equal_risk"
+        w = equal_risk_weights(cov) if use_erc else inverse_vol_weights(vol)
+        if scheme == "vol_target":
+            annual = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
+            w = w * (spec.target_vol / annual)[:, None]
+    gross = np.abs(w).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = w * np.minimum(1.0, spec.max_leverage / gross)[:, None]
+    w = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
+    frame = pd.DataFrame(w, index=v.index, columns=v.columns)
+    shares = pd.DataFrame(risk_contributions(w, cov), index=v.index, columns=v.columns)
+    fvol = pd.Series(portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS), index=v.index, name="forecast_vol")
+    return PortfolioWeights(frame, shares, fvol)
+
+
+def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:
+    return pd.concat({sym: f[column] for sym, f in frames.items()}, axis=1, sort=True)
+
+
+def portfolio_table(
+    frames: Mapping[str, pd.DataFrame],
+    forecasts: Mapping[str, pd.DataFrame],
+    spec: PortfolioSpec = DEFAULT_PORTFOLIO,
+    strategy: StrategySpec = DEFAULT_SPEC,
+    *,
+    variance_of: Mapping[str, str] | None = None,
+    se_reps: int = 1000,
+) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult], dict[tuple[str, str], PortfolioWeights]]:
+    """Every scheme on every variance forecaster, and equal weight, on the same days.
+
+    Parameters
+    ----------
+    frames : dict of symbol to feature frame (``close``, ``return``, and ``rv`` to calibrate)
+    forecasts : dict of model to DataFrame (dates x symbols) of daily variance forecasts
+    spec : PortfolioSpec
+    strategy : StrategySpec
+        Costs, slippage, calibration (``calibrate = "proxy"`` scales forecasts of
+        the ``rv`` proxy to the returns' variance per asset) and smoothing.
+    variance_of : dict of model to "target" | "returns" | "mixed", optional
+        What each forecast measures; only "target" forecasts are calibrated.
+    se_reps : int, bootstrap resamples of the Sharpe gap's standard error
+
+    Returns
+    -------
+    (table, backtests, weights)
+        ``table``: one row per (model, scheme) and ``("equal_weight", "-")``, columns
+        :data:`PORTFOLIO_COLUMNS`; ``sharpe_vs_ew`` is the Sharpe ratio minus the
+        equal-weight portfolio's on the same days, with its block-bootstrap
+        standard error; ``max_risk_share`` the mean over days of the largest
+        asset's ex-ante share of the variance (1/n is an even spread).
+        ``table.attrs["window"]`` and ``["days"]`` give the common window.
+    """
+    if len(frames) < 2:
+        raise ParameterError(f"portfolio_table: a portfolio needs at least two assets; got {len(frames)}.")
+    if not forecasts:
+        raise ParameterError("portfolio_table: no variance forecaster to build a portfolio from.")
+    symbols = list(frames)
+    closes = _panel(frames, "close").dropna()
+    returns = _panel(frames, "return")
+    variance_of = dict(variance_of or {})
+    built: dict[tuple[str, str], PortfolioWeights] = {}
+    for model, fc in forecasts.items():
+        fc = fc.reindex(columns=symbols).reindex(closes.index)
+        if strategy.calibrate == "proxy" and variance_of.get(model, "target") == "target":
+            fc = pd.concat(
+                {s: calibrated(fc[s], frames[s]["close"], frames[s]["rv"]) for s in symbols}, axis=1
+            ).reindex(columns=symbols)
+        for scheme in spec.schemes:
+            built[(model, scheme)] = portfolio_weights(
+                fc, returns.reindex(columns=symbols), scheme, spec, smooth=strategy.smooth
+            )
+    start, end = common_window({k: pw.weights.dropna(how="all") for k, pw in built.items()})
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    results: dict[tuple[str, str], BacktestResult] = {}
+    for (model, name), pw in built.items():
+        tv = spec.target_vol if name == "vol_target" else None
+        res = backtest(
+            closes,
+            pw.weights.loc[start:end],
+            fees_bps=strategy.fees_bps,
+            slippage_bps=strategy.slippage_bps,
+            target_vol=tv,
+            name=f"{model}/{name}",
+        )
+        results[(model, name)] = res
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        s = res.stats.iloc[0]
+        held = pw.weights.loc[start:end]
+        rows[(model, name)] = {
+            "sharpe": s["sharpe"],
+            "sharpe_vs_ew": diff,
+            "sharpe_vs_ew_se": se,
+            "max_drawdown": s["max_drawdown"],
+            "annual_return": s["annual_return"],
+            "realised_vol": s["annual_vol"],
+            "target_vol": tv,
+            "forecast_vol": float(pw.forecast_vol.loc[start:end].mean()),
+            "mean_gross": float(held.abs().sum(axis=1).mean()),
+            "max_risk_share": float(pw.risk_shares.loc[start:end].max(axis=1).mean()),
+            "turnover_per_year": s["turnover_per_year"],
+            "costs_per_year": s["costs_per_year"],
+        }
+    first = next(iter(results.values()))
+    b = first.stats.loc["buy_and_hold"]
+    rows[("equal_weight", "-")] = {
+        "sharpe": b["sharpe"],
+        "sharpe_vs_ew": 0.0,
+        "sharpe_vs_ew_se": np.nan,
+        "max_drawdown": b["max_drawdown"],
+        "annual_return": b["annual_return"],
+        "realised_vol": b["annual_vol"],
+        "target_vol": None,
+        "forecast_vol": np.nan,
+        "mean_gross": 1.0,
+        "max_risk_share": np.nan,
+        "turnover_per_year": np.nan,
+        "costs_per_year": 0.0,
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")[list(PORTFOLIO_COLUMNS)]
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "scheme"])
+    days = first.returns.index
+    table.attrs["window"] = (days[0], days[-1])
+    table.attrs["days"] = len(days)
+    return table, results, built

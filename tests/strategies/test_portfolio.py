@@ -1,0 +1,122 @@
+"""Universe portfolios: weights by scheme, the portfolio vol target, the table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import ParameterError
+from strategies.portfolio import PORTFOLIO_COLUMNS, portfolio_table, portfolio_weights
+from strategies.spec import PortfolioSpec, StrategySpec
+from strategies.vol_target import vol_target_weights
+
+
+def universe(n=3, days=1500, rho=0.6, seed=0):
+    """Assets with known daily variances (a log-AR(1) each) and one constant correlation."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2010-01-01", periods=days)
+    corr = np.full((n, n), rho)
+    np.fill_diagonal(corr, 1.0)
+    z = rng.normal(size=(days, n)) @ np.linalg.cholesky(corr).T
+    logv = np.empty((days, n))
+    logv[0] = np.log(1e-4)
+    for t in range(1, days):
+        logv[t] = np.log(1e-4) * 0.02 + 0.98 * logv[t - 1] + 0.15 * rng.normal(size=n)
+    v = np.exp(logv) * np.linspace(0.5, 2.0, n)
+    r = np.sqrt(v) * z
+    frames, truth = {}, {}
+    for i in range(n):
+        sym = f"S{i}"
+        close = 100 * np.exp(np.cumsum(r[:, i]))
+        frames[sym] = pd.DataFrame({"close": close, "return": r[:, i], "rv": v[:, i]}, index=idx)
+        truth[sym] = pd.Series(v[:, i], index=idx)
+    return frames, pd.DataFrame(truth)
+
+
+NO_CAL = StrategySpec(calibrate="none", smooth=1, fees_bps=0.0)
+
+
+def test_portfolio_vol_target_realises_its_target_with_true_variances_and_correlations():
+    frames, truth = universe(n=4, days=2500, rho=0.6)
+    spec = PortfolioSpec(schemes=("vol_target",), target_vol=0.10, max_leverage=10.0, correlation="rolling", window=250)
+    table, _, _ = portfolio_table(frames, {"truth": truth.iloc[300:]}, spec, NO_CAL, se_reps=50)
+    row = table.loc[("truth", "vol_target")]
+    assert row["forecast_vol"] == pytest.approx(0.10, rel=1e-9)  # ex ante, by construction
+    assert row["realised_vol"] == pytest.approx(0.10, abs=0.006)  # ex post: the forecasts were right
+    # ignoring correlation (each asset at 10 %/n, the budget="equal_risk" rule) realises
+    # 10 % x sqrt((1 + (n - 1) rho) / n) = 8.4 % here, not the target
+    naive = vol_target_weights(truth.iloc[300:], target_vol=0.10, budget="equal_risk", smooth=1, max_leverage=10)
+    held = naive.loc[table.attrs["window"][0] : table.attrs["window"][1]]
+    r = pd.DataFrame({s: f["return"] for s, f in frames.items()}).reindex(held.index)
+    naive_vol = (held * r).sum(axis=1).std() * np.sqrt(252)
+    assert naive_vol == pytest.approx(0.10 * np.sqrt((1 + 3 * 0.6) / 4), abs=0.006)
+    assert naive_vol < 0.09
+
+
+def test_equal_risk_spreads_risk_evenly_and_inverse_vol_follows_the_forecasts():
+    frames, truth = universe(n=3, rho=0.3)
+    rets = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    er = portfolio_weights(truth, rets, "equal_risk", PortfolioSpec(), smooth=1)
+    ok = er.weights.notna().all(axis=1)
+    np.testing.assert_allclose(er.risk_shares[ok].to_numpy(), 1 / 3, atol=1e-7)
+    np.testing.assert_allclose(er.weights[ok].sum(axis=1), 1.0)
+    iv = portfolio_weights(truth, rets, "inverse_vol", PortfolioSpec(), smooth=1).weights
+    inv = 1 / np.sqrt(truth)
+    pd.testing.assert_frame_equal(iv, inv.div(inv.sum(axis=1), axis=0))
+
+
+def test_per_asset_targets_are_target_over_forecast_vol_then_the_gross_cap():
+    frames, truth = universe(n=2)
+    rets = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    spec = PortfolioSpec(schemes=("per_asset",), asset_targets={"S0": 0.05, "S1": 0.20}, max_leverage=1.5)
+    w = portfolio_weights(truth, rets, "per_asset", spec, smooth=1).weights
+    raw = pd.DataFrame({"S0": 0.05 / np.sqrt(252 * truth["S0"]), "S1": 0.20 / np.sqrt(252 * truth["S1"])})
+    raw = raw.clip(upper=1.5)
+    expected = raw.mul((1.5 / raw.sum(axis=1)).clip(upper=1.0), axis=0)
+    pd.testing.assert_frame_equal(w, expected, check_names=False)
+    assert (w.sum(axis=1) <= 1.5 + 1e-12).all()
+
+
+def test_weights_of_a_day_do_not_use_that_days_return():
+    frames, truth = universe(n=3)
+    rets = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    day = rets.index[900]
+    a = portfolio_weights(truth, rets, "vol_target", PortfolioSpec(), smooth=1).weights.loc[day]
+    shocked = rets.copy()
+    shocked.loc[day:] = shocked.loc[day:] * -7.0
+    b = portfolio_weights(truth, shocked, "vol_target", PortfolioSpec(), smooth=1).weights.loc[day]
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_table_scores_every_scheme_and_equal_weight_on_the_same_days():
+    frames, truth = universe(n=3)
+    spec = PortfolioSpec()
+    table, results, _ = portfolio_table(frames, {"m1": truth, "m2": truth * 1.5}, spec, NO_CAL, se_reps=50)
+    assert list(table.columns) == list(PORTFOLIO_COLUMNS)
+    assert len(table) == 2 * 3 + 1 and ("equal_weight", "-") in table.index
+    days = {tuple(r.returns.index[[0, -1]]) for r in results.values()}
+    assert len(days) == 1
+    assert table.attrs["days"] == len(next(iter(results.values())).returns)
+    # a forecast 1.5 times too high halves nothing for the fully invested schemes, but scales vol_target down
+    assert table.loc[("m2", "vol_target"), "mean_gross"] == pytest.approx(
+        table.loc[("m1", "vol_target"), "mean_gross"] / np.sqrt(1.5), rel=0.02
+    )
+    pd.testing.assert_frame_equal(results[("m1", "equal_risk")].weights, results[("m2", "equal_risk")].weights)
+
+
+def test_errors_name_the_key_and_a_hint():
+    with pytest.raises(ParameterError, match=r"strategy.portfolio.schemes .* got \['inverse_vol', 'bogus'\]"):
+        PortfolioSpec(schemes=("inverse_vol", "bogus"))
+    with pytest.raises(ParameterError, match=r'scheme "per_asset" needs asset_targets'):
+        PortfolioSpec(schemes=("per_asset",))
+    with pytest.raises(ParameterError, match=r"strategy.portfolio.halflife must be an integer >= 1 .* got 0"):
+        PortfolioSpec(halflife=0)
+    frames, truth = universe(n=2)
+    rets = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    with pytest.raises(ParameterError, match=r"asset_targets has no target for S1.*Hint"):
+        portfolio_weights(truth, rets, "per_asset", PortfolioSpec(schemes=("per_asset",), asset_targets={"S0": 0.1}))
+    with pytest.raises(ParameterError, match="at least two assets"):
+        portfolio_table({"S0": frames["S0"]}, {"m": truth[["S0"]]})
+    with pytest.raises(ParameterError, match=r"target_vol has no target for column\(s\) S1"):
+        vol_target_weights(truth, target_vol={"S0": 0.1})
+    with pytest.raises(ParameterError, match="is a mapping"):
+        vol_target_weights(truth["S0"], target_vol={"S0": 0.1})
