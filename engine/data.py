@@ -8,6 +8,9 @@ Sources
     VIX close 2014-01-03 to 2019-01-03 (close only), shipped inside ``arch``.
 ``yfinance:SPY`` or ``yfinance:AAPL,MSFT``
     Downloaded with yfinance and cached as parquet (see :mod:`engine.yahoo`).
+``simulated:20``
+    A seeded synthetic universe of 20 (or any number of) stocks, 2000-2018
+    (:mod:`engine.simulate`): a test bed for universe runs offline, not a market.
 ``csv:PATH`` and ``parquet:PATH``
     Your own file: one symbol, or many in *long* form (a ``symbol``/``ticker``
     column), in *wide* form (two-level columns ``(symbol, field)`` or
@@ -76,6 +79,7 @@ SOURCES = (
     "yfinance:TICKER[,TICKER...]",
     "csv:PATH",
     "parquet:PATH",
+    "simulated:N_ASSETS",
 )
 _EMBEDDED = {
     "sp500": ("arch.data.sp500", "SP500"),
@@ -117,7 +121,7 @@ def _parse_source(source: str) -> tuple[str, str]:
     source = source.strip()
     scheme, sep, rest = source.partition(":")
     scheme = scheme.lower()
-    if sep and scheme in ("embedded", "yfinance", "csv", "parquet"):
+    if sep and scheme in ("embedded", "yfinance", "csv", "parquet", "simulated"):
         if not rest.strip():
             raise DataError(
                 f"source {source!r} names no {'path' if scheme in ('csv', 'parquet') else 'dataset'}. Valid forms: "
@@ -149,6 +153,17 @@ def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
         raw = raw.loc[~empty].rename(columns={"vix": "close"})
         notes.append(f"dropped {int(empty.sum())} market-holiday rows with no VIX value")
     return {symbol: raw}, notes
+
+
+def _load_simulated(rest: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    from engine.simulate import simulated_universe
+
+    if not re.fullmatch(r"\d{1,3}", rest) or not 1 <= int(rest) <= 500:
+        raise DataError(
+            f"source 'simulated:{rest}' needs a number of assets from 1 to 500 after the colon. Hint: simulated:20."
+        )
+    n = int(rest)
+    return simulated_universe(n), [f"a seeded synthetic universe of {n} assets (engine.simulate), not market data"]
 
 
 def _read_text(path: Path) -> str:
@@ -817,6 +832,8 @@ def load(
         )
     if scheme == "embedded":
         frames, notes = _load_embedded(rest)
+    elif scheme == "simulated":
+        frames, notes = _load_simulated(rest)
     elif scheme == "yfinance":
         from engine import yahoo
 

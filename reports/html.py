@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from reports import figures
+from reports import figures, interactive
 from reports.metrics import (
     diebold_mariano,
     forecast_groups,
@@ -280,6 +280,13 @@ def _figure(uri: str | None, caption: str) -> str:
     )
 
 
+def _chart(fragment: str, caption: str) -> str:
+    """A zoomable chart (:mod:`reports.interactive`) with its caption; nothing for an asset drawn without figures."""
+    if fragment == _SKIPPED:
+        return ""
+    return f"<figure>{fragment}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
 def _srcdoc(doc: str) -> str:
     return html.escape(doc, quote=True)
 
@@ -518,10 +525,12 @@ def _threshold_section(
     )
     best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
     bench = next(iter(strat.values())).benchmark
-    figs: Any = figures if draw else _NoFigures()
+    charts: Any = interactive if draw else _NoFigures()
     parts["returns"].append(
-        _figure(
-            figs.equity_and_drawdown({f"{best}/threshold": strat[best].returns}, bench),
+        _chart(
+            charts.equity_charts(
+                {f"{best}/threshold": strat[best].returns}, bench, benchmark_name="buy and hold", group=f"{sym}-th"
+            ),
             f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days",
         )
     )
@@ -571,8 +580,10 @@ def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
     best = ranked.idxmax()[0]
     chosen = {f"{m}/{sch}": r for (m, sch), r in inputs.portfolio.items() if m == best}
     bench = next(iter(inputs.portfolio.values())).benchmark.rename("equal_weight")
-    block += _figure(
-        figures.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
+    block += _chart(
+        interactive.equity_charts(
+            {k: r.returns for k, r in chosen.items()}, bench, benchmark_name="equal weight", group="portfolio"
+        ),
         f"Equity and drawdown of {best}'s portfolios (the model with the best portfolio Sharpe ratio) against equal "
         "weight, on the table's days",
     )
@@ -803,6 +814,7 @@ def render(inputs: ReportInputs) -> str:
         # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
         sheets = inputs.tearsheets and draw and (not fold or inputs.detail is not None)
         figs: Any = figures if draw else _NoFigures()
+        charts: Any = interactive if draw else _NoFigures()
         sym_parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
         frame = res.frames[sym]
         fc_all = res.for_symbol(sym)
@@ -861,8 +873,8 @@ def render(inputs: ReportInputs) -> str:
                 top.append(gbase)
             sym_parts["forecasts"].append(
                 ghead
-                + _figure(
-                    figs.forecast_vs_realized(fc, y, top),
+                + _chart(
+                    charts.forecast_chart(fc, y, top, group=f"{sym}-{h}"),
                     f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three "
                     "best models by QLIKE and the baseline",
                 )
@@ -920,8 +932,10 @@ def render(inputs: ReportInputs) -> str:
             chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
             bench = next(iter(strat.values())).benchmark
             sym_parts["strategies"].append(
-                _figure(
-                    figs.equity_and_drawdown({k: r.returns for k, r in chosen.items()}, bench),
+                _chart(
+                    charts.equity_charts(
+                        {k: r.returns for k, r in chosen.items()}, bench, benchmark_name="buy and hold", group=sym
+                    ),
                     f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
                 )
             )
@@ -969,10 +983,11 @@ def render(inputs: ReportInputs) -> str:
     nav = "".join(f'<a href="#{s}">{titles[s]}</a>' for s in SECTIONS)
     body = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
     sub = html.escape(inputs.summary.get("data", ""))
+    script = f"<script>{interactive.SCRIPT}</script>" if 'class="ichart"' in body else ""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
         'content="width=device-width, '
-        f'initial-scale=1"><title>{html.escape(inputs.title)}</title><style>{_CSS}</style></head><body><header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>'
+        f'initial-scale=1"><title>{html.escape(inputs.title)}</title><style>{_CSS}{interactive.CSS}</style>{script}</head><body><header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>'
     )
 
 

@@ -11,7 +11,11 @@ grouped network that share one forward pass) with the same rules for each:
 * early stopping per member after ``patience`` epochs without a validation
   improvement, and each member's best weights restored at the end;
 * one minibatch order for all members, drawn on the CPU from ``shuffle_seed``
-  (so the same order on any device).
+  (so the same order on any device);
+* with ``max_steps``, at most that many minibatches per epoch: a large
+  training set (a pooled universe) gets larger batches and a learning rate
+  scaled by the square root of the growth, or a random subset of samples per
+  epoch (:meth:`TrainSpec.scaled`).
 
 Because every rule is per member, training ``M`` members at once equals
 training each alone with the same data order (up to float32 rounding of the
@@ -30,9 +34,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-__all__ = ["LrSchedule", "TrainSpec", "TrainedMembers", "train_members"]
+__all__ = ["LrSchedule", "StepRule", "TrainSpec", "TrainedMembers", "train_members"]
 
 LrSchedule = Literal["plateau", "constant"]
+#: How an epoch is capped at ``max_steps`` steps: larger batches, or a random subset of samples.
+StepRule = Literal["batch", "sample"]
 
 #: A forward pass: inputs of a minibatch to outputs of shape (n_members, batch).
 Forward = Callable[[torch.Tensor], torch.Tensor]
@@ -53,6 +59,30 @@ class TrainSpec:
     lr_schedule: LrSchedule = "plateau"
     lr_factor: float = 0.5
     shuffle_seed: int = 0
+    max_steps: int | None = None
+    step_rule: StepRule = "batch"
+
+    def scaled(self, n_train: int) -> tuple[int, float, int]:
+        """The minibatch size, learning rate and samples per epoch for ``n_train`` samples.
+
+        With at most ``max_steps * batch_size`` samples (or ``max_steps`` None),
+        every epoch walks all samples in batches of ``batch_size`` at ``lr``.
+        With more, an epoch is capped at ``max_steps`` steps:
+
+        * ``step_rule="batch"``: the batch grows to ``ceil(n_train / max_steps)``
+          and the learning rate by the square root of that growth (the rule that
+          keeps Adam's gradient noise about constant; Hoffer, Hubara and Soudry,
+          2017); every epoch still sees every sample.
+        * ``step_rule="sample"``: batch and learning rate stay; each epoch draws
+          ``max_steps * batch_size`` samples at random (a new draw every epoch).
+        """
+        cap = None if self.max_steps is None else self.max_steps * self.batch_size
+        if cap is None or n_train <= cap:
+            return self.batch_size, self.lr, n_train
+        if self.step_rule == "sample":
+            return self.batch_size, self.lr, cap
+        batch = math.ceil(n_train / self.max_steps)  # type: ignore[operator]
+        return batch, self.lr * math.sqrt(batch / self.batch_size), n_train
 
 
 @dataclass
@@ -109,7 +139,8 @@ def train_members(
     ytr_m, yva_m = _per_member(ytr, m, 1), _per_member(yva, m, 1)
     n_train = Xtr_m.shape[1]
     device = Xtr.device
-    opts = [torch.optim.Adam(list(ps), lr=spec.lr, weight_decay=spec.weight_decay) for ps in members]
+    batch_size, lr, per_epoch = spec.scaled(n_train)
+    opts = [torch.optim.Adam(list(ps), lr=lr, weight_decay=spec.weight_decay) for ps in members]
     scheds = [
         torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=spec.lr_factor, patience=max(1, spec.patience // 2))
         if spec.lr_schedule == "plateau"
@@ -125,12 +156,12 @@ def train_members(
     for epoch in range(1, spec.epochs + 1):
         for mod in modules:
             mod.train()
-        perm = torch.randperm(n_train, generator=gen).to(device)  # drawn on the CPU: the same order on any device
+        perm = torch.randperm(n_train, generator=gen)[:per_epoch].to(device)  # on the CPU: one order on any device
         totals = np.zeros(m)
         live = [k for k in range(m) if active[k]]
         mask = torch.tensor(active, device=device)
-        for i in range(0, n_train, spec.batch_size):
-            idx = perm[i : i + spec.batch_size]
+        for i in range(0, per_epoch, batch_size):
+            idx = perm[i : i + batch_size]
             for k in live:
                 opts[k].zero_grad()
             per_member = loss(ytr_m[:, idx], forward(Xtr_m[:, idx]))
@@ -145,7 +176,7 @@ def train_members(
         with torch.no_grad():
             val = loss(yva_m, forward(Xva_m)).cpu().numpy().astype(float)
         for k in live:
-            rows[k].append((epoch, totals[k] / n_train, float(val[k]), opts[k].param_groups[0]["lr"]))
+            rows[k].append((epoch, totals[k] / per_epoch, float(val[k]), opts[k].param_groups[0]["lr"]))
             sched = scheds[k]
             if sched is not None:
                 sched.step(float(val[k]))

@@ -48,3 +48,24 @@ def test_weights_are_drawn_as_monthly_means(drawn):
         "a month of flips is half invested, not a smear"
     )
     assert all(ax.get_legend() is not None for ax in drawn[0].axes)
+
+
+def test_every_figure_with_several_series_has_a_legend(drawn):
+    days = pd.bdate_range("2019-01-01", periods=300)
+    rng = np.random.default_rng(0)
+    fc = pd.DataFrame({m: rng.uniform(1e-5, 2e-4, 300) for m in ("a", "b", "base")}, index=days)
+    rv = pd.Series(rng.uniform(1e-5, 2e-4, 300), index=days)
+    r = pd.Series(rng.normal(0, 0.01, 300), index=days)
+    figures.forecast_vs_realized(fc, rv, ["a", "b"])
+    figures.cumulative_loss_difference(fc, "base")
+    figures.loss_by_fold(pd.DataFrame({"a": [0.3, 0.4], "b": [0.35, 0.38]}, index=["2019", "2020"]))
+    figures.equity_and_drawdown({"a": r, "b": r * 0.5}, r)
+    figures.realized_vs_target_vol(r, 0.10)
+    figures.cumulative_sse_difference(fc[["a", "b"]], rv, fc["base"])
+    assert len(drawn) == 6
+    for fig in drawn:
+        for ax in fig.axes:
+            series = [x for x in ax.get_lines() + list(ax.containers) if not str(x.get_label()).startswith("_")]
+            if len(series) > 1:
+                assert ax.get_legend() is not None, (fig, ax.get_ylabel())
+                assert len(ax.get_legend().get_texts()) == len(series)

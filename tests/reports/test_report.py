@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -13,6 +12,7 @@ import pytest
 from engine.config import from_dict
 from engine.job import forecast, prepare, report, trade
 from reports.html import SECTIONS
+from tests.reports.browser import browser_page
 
 SMALL = {
     "name": "small",
@@ -67,49 +67,8 @@ def test_strategies_and_tear_sheets_share_one_window(report_path):
     assert "fold (first test day)" in text and "2015-01-02" in text
 
 
-def _chromium() -> str | None:
-    return (
-        os.environ.get("TRADECAST_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-        or shutil.which("google-chrome")
-    )
-
-
-@contextlib.contextmanager
-def _browser_page(**page_options):
-    """A page of headless Debian Chromium, and the list its console and page errors go to."""
-    exe = _chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI=true but no Chromium found: .ci/run installs Debian's chromium package before the tests.")
-        pytest.skip("no Chromium on this machine (apt-get install chromium); CI runs this check")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=exe,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page(**page_options)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            yield page, errors
-        finally:
-            browser.close()
-
-
 def test_report_in_a_real_browser(report_path, tmp_path):
-    with _browser_page(viewport={"width": 1300, "height": 900}) as (page, errors):
+    with browser_page(viewport={"width": 1300, "height": 900}) as (page, errors):
         page.goto(report_path.resolve().as_uri(), wait_until="load")
         for s in SECTIONS:
             assert page.locator(f"section#{s}").count() == 1, s
@@ -181,7 +140,7 @@ def test_hostile_names_are_escaped_everywhere(hostile_report):
 
 
 def test_hostile_names_render_as_text_in_a_browser(hostile_report):
-    with _browser_page() as (page, errors):
+    with browser_page() as (page, errors):
         page.goto(hostile_report.resolve().as_uri(), wait_until="load")
         page.wait_for_timeout(300)
         assert page.title() == f"tradecast: {HOSTILE_MODEL}", "no script rewrote the title"
