@@ -6,17 +6,22 @@ over 2015-2018 (4 folds, 55k to 75k training windows each), ``n_jobs=2``:
 
 * ``max_steps=None``: every epoch walks all windows in batches of 64 (tradecast
   before ``max_steps`` existed: 900 to 1,200 steps per epoch);
-* ``max_steps=200`` (the default now): the batch grows so that an epoch is at
-  most 200 steps, the learning rate by the square root of the growth;
+* ``max_steps=200`` (the default now) and ``25``: the batch grows so that an
+  epoch is at most that many steps (about 310 and 2,500 windows a batch), the
+  learning rate by the square root of the growth;
 * ``200/sample``, ``100/sample``, ``50/sample`` (``step_rule="sample"``): batches
   of 64, but each epoch draws only ``max_steps * 64`` windows at random.
+
+A setting may add ``+sSEED`` (another seed: the noise of the QLIKE), ``+pPATIENCE``
+(that patience, 60 epochs at most) and ``+warm`` (warm refits: each fold starts
+from the last fold's weights and trains on the latest rows only).
 
 Each setting runs in a process of its own; prints its wall seconds, CPU seconds
 (the process and its two workers) and the mean over assets of the out-of-sample
 QLIKE, with log-HAR's for scale. On a GPU (``--device cuda`` where torch sees
 one) the same runs time the device.
 
-    python benchmarks/pooled.py [--device cuda] [--settings none,200,200/sample]
+    python benchmarks/pooled.py [--device cuda] [--settings none,none+s1,200,200/sample,100/sample+p10]
 """
 
 from __future__ import annotations
@@ -57,26 +62,45 @@ def frames() -> dict:
 SPLITTER = WalkForward(start="2015-01-01", refit_every="year")
 
 
+def parse(setting: str) -> tuple[dict, str]:
+    """``MAX_STEPS[/RULE][+pPATIENCE][+sSEED][+warm]`` to RnnForecaster keywords and the refits."""
+    head, *options = setting.split("+")
+    steps, _, rule = head.partition("/")
+    params = {
+        "max_steps": None if steps == "none" else int(steps),
+        "step_rule": rule or "batch",
+        "epochs": 30,
+        "patience": 5,
+        "seed": 0,
+    }
+    refits = "cold"
+    for opt in options:
+        if opt == "warm":
+            refits = "warm"
+        elif opt.startswith("p"):
+            params.update(patience=int(opt[1:]), epochs=60)
+        elif opt.startswith("s"):
+            params["seed"] = int(opt[1:])
+        else:
+            raise SystemExit(f"unknown option {opt!r} in setting {setting!r}")
+    return params, refits
+
+
 def one(setting: str, device: str) -> None:
     """One setting, in its own process (so that its CPU time, workers included, is its own)."""
-    steps, _, rule = setting.partition("/")
-    gru = RnnForecaster(
-        cell="gru",
-        hidden=(32,),
-        epochs=30,
-        patience=5,
-        max_steps=None if steps == "none" else int(steps),
-        step_rule=rule or "batch",
-        device=device,
-    )
-    res = walk_forward(frames(), {"gru": gru}, SPLITTER, pooled=True, n_jobs=2, progress=False)
+    params, refits = parse(setting)
+    gru = RnnForecaster(cell="gru", hidden=(32,), device=device, **params)
+    res = walk_forward(frames(), {"gru": gru}, SPLITTER, pooled=True, n_jobs=2, refits=refits, progress=False)
     print(json.dumps({"qlike": mean_qlike(res, "gru")}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--settings", default="none,200,200/sample,100/sample,50/sample")
+    parser.add_argument(
+        "--settings",
+        default="none,none+s1,200,25,25+warm,100/sample",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -109,7 +133,7 @@ def main() -> None:
         rows[setting] = {"wall_s": wall, "cpu_s": cpu, "qlike": qlike}
         print(f"max_steps={setting}: wall {wall:.1f} s, CPU {cpu:.1f} s, mean QLIKE {qlike:.4f}", flush=True)
     table = pd.DataFrame(rows).T
-    table.index.name = "max_steps[/step_rule]"
+    table.index.name = "max_steps[/step_rule][+options]"
     if "none" in table.index:
         table["speed_up_wall"] = table.loc["none", "wall_s"] / table["wall_s"]
         table["speed_up_cpu"] = table.loc["none", "cpu_s"] / table["cpu_s"]

@@ -578,6 +578,8 @@ def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
 
 
 def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
+    from reports.html import MAX_DETAIL
+
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
         for kind, (_, title) in _TERMINAL.items():
             table = loss_table(outcome.boards, result, kind)
@@ -598,6 +600,12 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
         ("strategies", describe_strategies(st), outcome.tables),
         ("threshold strategies", st.threshold.describe(), outcome.threshold_tables),
     ):
+        if len(tables) > MAX_DETAIL:
+            echo(
+                f"\n{label} of each of the {len(tables)} assets: in metrics.json and the report (the terminal shows "
+                f"them for at most {MAX_DETAIL} assets)"
+            )
+            continue
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
                 echo(f"\n{label} on {sym}: {describe_rule}")

@@ -244,3 +244,27 @@ def test_the_headline_tests_the_best_network_against_the_strongest_econometric_m
         f"against the strongest econometric model of the run, {rival} (same dates and horizon): {ratio:.3f} of its "
         f"QLIKE (Diebold–Mariano p = {p:.2g}, {verdict})."
     ]
+
+
+def test_every_chart_of_the_report_draws_with_a_legend(report_path):
+    """The zoomable charts: each draws one line per series and a legend entry per series."""
+    import json
+
+    text = report_path.read_text(encoding="utf-8")
+    specs = [
+        json.loads(s)
+        for s in re.findall(r'<div class="ichart"[^>]*><script type="application/json">(.*?)</script>', text)
+    ]
+    assert len(specs) >= 3, "forecasts, equity and drawdown are zoomable"
+    assert text.count("<script>") == 1, "the chart script is included once"
+    with browser_page(viewport={"width": 1300, "height": 900}) as (page, errors):
+        page.goto(report_path.resolve().as_uri(), wait_until="load")
+        charts = page.locator(".ichart")
+        assert charts.count() == len(specs)
+        for i, spec in enumerate(specs):
+            n = len(spec["series"])
+            assert charts.nth(i).locator(".ichart-key").count() == n, spec["title"]
+            assert charts.nth(i).locator("svg path").count() == n, spec["title"]
+        widths = page.eval_on_selector_all(".ichart", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+        assert all(sw <= cw for sw, cw in widths), "no chart overflows its card"
+    assert errors == [], errors
