@@ -662,8 +662,8 @@ def _universe_headline(inputs: ReportInputs) -> list[str]:
                 f"universe of {int(r['assets'])} assets: best variance forecaster by mean rank {best} "
                 f"({r['mean_rank']:.2f}), {h} day{'s' if h > 1 else ''} ahead: mean QLIKE ratio to {base} "
                 f"{r['mean_ratio']:.3f}, lower on {int(r['beats'])} of {int(r['assets'])} assets "
-                f"({int(r['beats_dm'])} significantly, {int(r['loses_dm'])} significantly worse); panel "
-                f"Diebold-Mariano {_significance(r['panel_dm_pvalue'])}."
+                f"({int(r['beats_dm'])} significantly, {int(r['loses_dm'])} significantly worse); on the "
+                f"cross-sectional mean loss, {_significance(r['panel_dm_pvalue'])}."
             )
     table = inputs.portfolio_table
     if table is not None and len(table) > 1:

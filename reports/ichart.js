@@ -97,7 +97,8 @@
     for (var k = 0; k <= n; k++) {
       var i = Math.round(this.lo + k / n * (this.hi - this.lo)), lab = yrs > 3 ? day(s.x[i]).slice(0, 4) : day(s.x[i]).slice(0, 7);
       if (lab === last) continue; last = lab;
-      el("text", {x: this.px(i), y: h - 8, "text-anchor": "middle", class: "ichart-tick"}, svg).textContent = lab;
+      var tx = this.px(i), anchor = tx > w - M.r - 30 ? "end" : tx < M.l + 20 ? "start" : "middle";
+      el("text", {x: tx, y: h - 8, "text-anchor": anchor, class: "ichart-tick"}, svg).textContent = lab;
     }
     el("text", {x: 12, y: M.t + (h - M.t - M.b) / 2, transform: "rotate(-90 12 " + (M.t + (h - M.t - M.b) / 2) + ")", "text-anchor": "middle", class: "ichart-tick"}, svg).textContent = s.ylabel;
     var per = Math.max(1, Math.floor((this.hi - this.lo) / (w - M.l - M.r) / 2));
