@@ -269,6 +269,14 @@ def _merge_asset(parts: dict, sym_parts: dict, sym: str, *, fold: bool, draw: bo
         )
 
 
+def _sig_column(pvalues: pd.Series, stats: pd.Series) -> list[str]:
+    """Stars of a DM p-value and the direction (▼ lower loss, ▲ higher), blank where not significant."""
+    return [
+        _stars(p) + (" ▼" if z < 0 else " ▲" if z > 0 else "") if _stars(p) else ""
+        for p, z in zip(pvalues, stats, strict=True)
+    ]
+
+
 def _figure(uri: str | None, caption: str) -> str:
     if uri == _SKIPPED:
         return ""
@@ -466,10 +474,7 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
         shown.insert(
             3,
             "sig",
-            [
-                _stars(p) + (" ▼" if s < 0 else " ▲" if s > 0 else "") if _stars(p) else ""
-                for p, s in zip(board["dm_pvalue"], board["dm_stat"], strict=True)
-            ],
+            _sig_column(board["dm_pvalue"], board["dm_stat"]),
         )
     shown.insert(len(shown.columns), "in_mcs", np.where(board["in_mcs"].astype(bool), "✓", ""))
     if "smearing" in board and board["smearing"].notna().any():
@@ -549,10 +554,7 @@ def _universe_section(parts: dict, inputs: ReportInputs) -> None:
         shown.insert(
             shown.columns.get_loc("panel_dm_pvalue") + 1,
             "sig",
-            [
-                _stars(p) + (" ▼" if z < 0 else " ▲") if _stars(p) else ""
-                for p, z in zip(shown["panel_dm_pvalue"], shown["panel_dm_stat"], strict=True)
-            ],
+            _sig_column(shown["panel_dm_pvalue"], shown["panel_dm_stat"]),
         )
         per_asset = ratios.T
         per_asset.index.name = "asset"
@@ -593,10 +595,9 @@ def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
             figures.realized_vs_target_vol(vt.returns, vt.target_vol),
             f"Realised against target volatility of {best}'s portfolio vol target",
         )
+    first, last = table.attrs["window"]  # the days the table scores, for every scheme
     shares = {
-        sch: pw.risk_shares.loc[vt.returns.index[0] if vt is not None else None :].mean()
-        for (m, sch), pw in inputs.portfolio_weights.items()
-        if m == best
+        sch: pw.risk_shares.loc[first:last].mean() for (m, sch), pw in inputs.portfolio_weights.items() if m == best
     }
     weights = {f"weight {sch}": r.weights.mean() for (m, sch), r in inputs.portfolio.items() if m == best}
     if shares:
@@ -637,8 +638,9 @@ def _significance(p: float) -> str:
     return f"Diebold–Mariano p = {p:.2g}, " + ("significant at 5 %" if p < 0.05 else "not significant at 5 %")
 
 
-def _gap(row: pd.Series) -> str:
-    gap, se = float(row["sharpe_vs_bh"]), float(row["sharpe_vs_bh_se"])
+def _gap(row: pd.Series, against: str = "buy and hold", column: str = "sharpe_vs_bh") -> str:
+    """Sharpe ratio and its gap to the benchmark (``column``, with ``column + "_se"``), with the verdict."""
+    gap, se = float(row[column]), float(row[f"{column}_se"])
     if not np.isfinite(gap):
         return "no trades"
     verdict = (
@@ -646,7 +648,7 @@ def _gap(row: pd.Series) -> str:
         if np.isfinite(se) and abs(gap) > 2 * se
         else "within two standard errors: noise"
     )
-    return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against buy and hold ({verdict})"
+    return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against {against} ({verdict})"
 
 
 def _universe_headline(inputs: ReportInputs) -> list[str]:
@@ -670,12 +672,10 @@ def _universe_headline(inputs: ReportInputs) -> list[str]:
         rows = table.drop(index="equal_weight", level="model")
         top = rows["sharpe"].idxmax()
         first, last = table.attrs["window"]
-        gap, se = rows.loc[top, "sharpe_vs_ew"], rows.loc[top, "sharpe_vs_ew_se"]
         lines.append(
-            f"best portfolio {'/'.join(top)} on {first.date()} to {last.date()}: Sharpe {rows.loc[top, 'sharpe']:.3f}, "
-            f"{gap:+.3f} ± {se:.3f} against equal weight"
-            f"{' (within two standard errors: noise)' if abs(gap) < 2 * se else ''}"
-            f". Chosen after the fact as the best of {len(rows)}, so its gap flatters it."
+            f"best portfolio {'/'.join(top)} on {first.date()} to {last.date()}: "
+            f"{_gap(rows.loc[top], 'equal weight', 'sharpe_vs_ew')}. Chosen after the fact as the best of {len(rows)}, "
+            "so its gap flatters it."
         )
         vt = rows.xs("vol_target", level="scheme") if "vol_target" in rows.index.get_level_values("scheme") else None
         if vt is not None and len(vt):

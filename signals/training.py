@@ -76,12 +76,11 @@ class TrainSpec:
         * ``step_rule="sample"``: batch and learning rate stay; each epoch draws
           ``max_steps * batch_size`` samples at random (a new draw every epoch).
         """
-        cap = None if self.max_steps is None else self.max_steps * self.batch_size
-        if cap is None or n_train <= cap:
+        if self.max_steps is None or n_train <= self.max_steps * self.batch_size:
             return self.batch_size, self.lr, n_train
         if self.step_rule == "sample":
-            return self.batch_size, self.lr, cap
-        batch = math.ceil(n_train / self.max_steps)  # type: ignore[operator]
+            return self.batch_size, self.lr, self.max_steps * self.batch_size
+        batch = math.ceil(n_train / self.max_steps)
         return batch, self.lr * math.sqrt(batch / self.batch_size), n_train
 
 

@@ -34,7 +34,7 @@ from strategies.risk import (
     rolling_correlation,
 )
 from strategies.spec import DEFAULT_SPEC, PortfolioScheme, PortfolioSpec, StrategySpec
-from strategies.vol_target import vol_target_weights
+from strategies.vol_target import smoothed_variance, vol_target_weights
 
 #: The default portfolio spec (``[strategy.portfolio]``'s defaults).
 DEFAULT_PORTFOLIO = PortfolioSpec()
@@ -144,9 +144,7 @@ def portfolio_weights(
             f"portfolio_weights: returns columns {list(returns.columns)} must match variance columns "
             f"{list(variance.columns)}."
         )
-    v = variance.where(variance > 0)
-    if smooth > 1:
-        v = v.rolling(smooth, min_periods=1).mean().where(v.notna())
+    v = smoothed_variance(variance, smooth)
     v = v.where(v.notna().all(axis=1))
     vol = np.sqrt(v.to_numpy(dtype=float))
     cov = covariance(vol, correlation_forecast(returns, spec, v.index))

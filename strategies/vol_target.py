@@ -23,7 +23,7 @@ from core.errors import ParameterError
 from strategies.spec import DEFAULT_SPEC
 from strategies.timing import annual_vol
 
-__all__ = ["Budget", "apply_band", "vol_target_weights"]
+__all__ = ["Budget", "apply_band", "smoothed_variance", "vol_target_weights"]
 
 Budget = Literal["per_asset", "equal_risk"]
 
@@ -53,6 +53,14 @@ def apply_band(weights: np.ndarray, band: float) -> np.ndarray:
                 held = x
             flat[t, j] = held
     return flat.reshape(w.shape)
+
+
+def smoothed_variance(variance_forecast: pd.Series | pd.DataFrame, smooth: int) -> pd.Series | pd.DataFrame:
+    """The variance vol-targeting sizes on: non-positive forecasts dropped, then the mean of
+    the last ``smooth`` forecasts (fewer at the start); a day without a forecast stays NaN.
+    """
+    v = variance_forecast.where(variance_forecast > 0)
+    return v.rolling(smooth, min_periods=1).mean().where(v.notna()) if smooth > 1 else v
 
 
 def _targets(who: str, name: str, target_vol: Any, forecasts: pd.Series | pd.DataFrame) -> Any:
@@ -130,10 +138,7 @@ def vol_target_weights(
     check_number(who, "band", band, lambda v: v >= 0, "a non-negative weight change")
     check_choice(who, "budget", budget, ("per_asset", "equal_risk"))
     check_int(who, "smooth", smooth, 1, hint="the number of daily forecasts averaged; 1 sizes on the latest alone")
-    variance_forecast = variance_forecast.where(variance_forecast > 0)
-    if smooth > 1:
-        variance_forecast = variance_forecast.rolling(smooth, min_periods=1).mean().where(variance_forecast.notna())
-    vol = annual_vol(variance_forecast)
+    vol = annual_vol(smoothed_variance(variance_forecast, smooth))
     n_assets = 1 if isinstance(vol, pd.Series) else vol.shape[1]
     share = targets / n_assets if budget == "equal_risk" else targets
     w = (share / vol).clip(upper=max_leverage)
