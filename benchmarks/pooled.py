@@ -13,15 +13,19 @@ over 2015-2018 (4 folds, 55k to 75k training windows each), ``n_jobs=2``:
   of 64, but each epoch draws only ``max_steps * 64`` windows at random.
 
 A setting may add ``+sSEED`` (another seed: the noise of the QLIKE), ``+pPATIENCE``
-(that patience, 60 epochs at most) and ``+warm`` (warm refits: each fold starts
-from the last fold's weights and trains on the latest rows only).
+(that patience, 60 epochs at most), ``+warm`` (warm refits: each fold starts
+from the last fold's weights and trains on the latest rows only) and ``+n1``
+(one process instead of two). A warm chain runs alone, one fold after another,
+so the walk-forward lends it both cores: its large minibatches are split into
+shards that run in two threads (:func:`signals.training.shard_bounds`), with the
+same numbers as ``+n1`` gives on one core.
 
 Each setting runs in a process of its own; prints its wall seconds, CPU seconds
 (the process and its two workers) and the mean over assets of the out-of-sample
 QLIKE, with log-HAR's for scale. On a GPU (``--device cuda`` where torch sees
 one) the same runs time the device.
 
-    python benchmarks/pooled.py [--device cuda] [--settings none,none+s1,200,200/sample,100/sample+p10]
+    python benchmarks/pooled.py [--device cuda] [--settings none,none+s1,200,25+warm,25+warm+n1,100/sample+p10]
 """
 
 from __future__ import annotations
@@ -62,8 +66,8 @@ def frames() -> dict:
 SPLITTER = WalkForward(start="2015-01-01", refit_every="year")
 
 
-def parse(setting: str) -> tuple[dict, str]:
-    """``MAX_STEPS[/RULE][+pPATIENCE][+sSEED][+warm]`` to RnnForecaster keywords and the refits."""
+def parse(setting: str) -> tuple[dict, str, int]:
+    """``MAX_STEPS[/RULE][+pPATIENCE][+sSEED][+warm][+n1]`` to RnnForecaster keywords, the refits and n_jobs."""
     head, *options = setting.split("+")
     steps, _, rule = head.partition("/")
     params = {
@@ -73,24 +77,26 @@ def parse(setting: str) -> tuple[dict, str]:
         "patience": 5,
         "seed": 0,
     }
-    refits = "cold"
+    refits, n_jobs = "cold", 2
     for opt in options:
         if opt == "warm":
             refits = "warm"
+        elif opt == "n1":
+            n_jobs = 1
         elif opt.startswith("p"):
             params.update(patience=int(opt[1:]), epochs=60)
         elif opt.startswith("s"):
             params["seed"] = int(opt[1:])
         else:
             raise SystemExit(f"unknown option {opt!r} in setting {setting!r}")
-    return params, refits
+    return params, refits, n_jobs
 
 
 def one(setting: str, device: str) -> None:
     """One setting, in its own process (so that its CPU time, workers included, is its own)."""
-    params, refits = parse(setting)
+    params, refits, n_jobs = parse(setting)
     gru = RnnForecaster(cell="gru", hidden=(32,), device=device, **params)
-    res = walk_forward(frames(), {"gru": gru}, SPLITTER, pooled=True, n_jobs=2, refits=refits, progress=False)
+    res = walk_forward(frames(), {"gru": gru}, SPLITTER, pooled=True, n_jobs=n_jobs, refits=refits, progress=False)
     print(json.dumps({"qlike": mean_qlike(res, "gru")}))
 
 
@@ -99,7 +105,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--settings",
-        default="none,none+s1,200,25,25+warm,100/sample",
+        default="none,none+s1,200,25,25+warm,25+warm+n1,100/sample",
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -110,7 +116,7 @@ def main() -> None:
     n_train = sum(len(f.loc[:"2014-12-31"]) for f in data.values())
     print(
         f"universe: 20 assets of simulated:20, {len(next(iter(data.values())))} rows each; the first fold trains on "
-        f"{n_train} rows in all; device {args.device}; 2 worker processes, one torch thread each"
+        f"{n_train} rows in all; device {args.device}; n_jobs=2 unless +n1, one torch thread per thread"
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the floor warnings of log-HAR on a few near-zero ranges

@@ -4,14 +4,26 @@ Small recurrent networks on the CPU are latency-bound: two processes each
 training an LSTM with torch's default threads ran 30 times slower than with one
 thread each. Every worker process (the engine's executors, pytest-xdist workers)
 calls :func:`configure_threads` once at start-up.
+
+A task that runs alone may use more than one core (a pooled network's warm
+refits: one fold after another, nothing beside them). The walk-forward lends
+it cores with :func:`task_cores`; the training loop reads
+:func:`available_cores` and runs the shards of a large minibatch in that many
+threads. Torch stays at one thread per thread: the shards are fixed by the
+minibatch's size alone, so the numbers are the same whatever the cores.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
+from collections.abc import Iterator
 
-__all__ = ["WORKER_THREADS", "configure_threads"]
+from core.checks import check_int
+
+__all__ = ["WORKER_THREADS", "available_cores", "configure_threads", "task_cores"]
 
 #: Threads per worker process for torch and the BLAS/OpenMP pools.
 WORKER_THREADS = 1
@@ -48,3 +60,26 @@ def configure_threads(n: int = WORKER_THREADS) -> None:
 
 #: The (threads, number of imported modules) of the last configuration in this process.
 _CONFIGURED: dict[str, tuple[int, int]] = {}
+
+
+_CORES: contextvars.ContextVar[int] = contextvars.ContextVar("tradecast_task_cores", default=1)
+
+
+@contextlib.contextmanager
+def task_cores(n: int) -> Iterator[None]:
+    """Lend the code inside ``n`` cores (the walk-forward does, for a task that runs alone).
+
+    Only how work is spread changes: code that reads :func:`available_cores`
+    must give the same numbers for any ``n``.
+    """
+    check_int("task_cores", "n", n, 1)
+    token = _CORES.set(n)
+    try:
+        yield
+    finally:
+        _CORES.reset(token)
+
+
+def available_cores() -> int:
+    """Cores lent to the current task (:func:`task_cores`); 1 outside one."""
+    return _CORES.get()

@@ -3,7 +3,9 @@
 All three expose the same small interface (``submit``, ``wait``, ``result``,
 ``close``) so that the loop in :mod:`engine.walkforward` schedules work the
 same way everywhere, and gives the same output whatever runs it. Every worker
-pins its numeric libraries to one thread (:func:`core.threads.configure_threads`).
+pins its numeric libraries to one thread (:func:`core.threads.configure_threads`);
+a task submitted with ``cores > 1`` (one that runs alone) spreads its own work
+over that many threads (:func:`core.threads.task_cores`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,13 @@ Executor = Literal["process", "ray"]
 class TaskExecutor(Protocol):
     """What the walk-forward loop needs of a place that runs tasks."""
 
-    def submit(self, fn: Callable, arg: Any) -> Any:
-        """Start ``fn(arg)`` (or queue it) and return a handle to wait on."""
+    #: How many tasks run at once: the cores the loop may lend a task that runs alone.
+    slots: int
+
+    def submit(self, fn: Callable, arg: Any, cores: int = 1) -> Any:
+        """Start ``fn(arg)`` (or queue it) and return a handle to wait on; ``fn``
+        may use ``cores`` cores (it reads them from the argument; Ray reserves them).
+        """
         ...
 
     def wait(self, handles: Iterable[Any]) -> tuple[list, list]:
@@ -97,11 +104,13 @@ class SerialExecutor(TaskExecutor):
     (so that progress is reported as each finishes).
     """
 
+    slots = 1
+
     def __init__(self) -> None:
         configure_threads()
 
     @override
-    def submit(self, fn: Callable, arg: Any) -> _Deferred:
+    def submit(self, fn: Callable, arg: Any, cores: int = 1) -> _Deferred:
         return _Deferred(fn, arg)
 
     @override
@@ -134,6 +143,7 @@ class ProcessExecutor(TaskExecutor):
 
     def __init__(self, n_jobs: int) -> None:
         configure_threads()
+        self.slots = n_jobs
         self._workers = n_jobs - 1
         self._pool = ProcessPoolExecutor(
             max_workers=self._workers,
@@ -176,7 +186,7 @@ class ProcessExecutor(TaskExecutor):
             return self._queue.pop(0) if self._queue else None
 
     @override
-    def submit(self, fn: Callable, arg: Any) -> _Deferred:
+    def submit(self, fn: Callable, arg: Any, cores: int = 1) -> _Deferred:
         task = _Deferred(fn, arg)
         with self._lock:
             self._queue.append(task)
@@ -246,6 +256,7 @@ class RayExecutor(TaskExecutor):
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise ImportError("executor='ray' needs Ray: pip install 'tradecast[ray]'.") from exc
         self._ray = ray
+        self.slots = n_jobs
         self._started = False
         address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
@@ -258,10 +269,11 @@ class RayExecutor(TaskExecutor):
         self._remote: dict[Callable, Any] = {}
 
     @override
-    def submit(self, fn: Callable, arg: Any):
+    def submit(self, fn: Callable, arg: Any, cores: int = 1):
         if fn not in self._remote:
             self._remote[fn] = self._ray.remote(num_cpus=1)(_threaded(fn))
-        return self._remote[fn].remote(arg)
+        remote = self._remote[fn] if cores == 1 else self._remote[fn].options(num_cpus=cores)
+        return remote.remote(arg)
 
     @override
     def wait(self, handles: Iterable[Any]) -> tuple[list, list]:

@@ -35,7 +35,7 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,7 +45,7 @@ import pandas as pd
 from core.atomic import row_hashes, rows_digest
 from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError
-from core.threads import configure_threads
+from core.threads import configure_threads, task_cores
 from engine import __version__
 from engine.executors import Executor, make_executor
 from engine.foldstore import FoldResult, cache_path, load_fold, save_fold
@@ -89,6 +89,9 @@ class _Task:
     key: str
     keep_fitted: bool
     pooled: bool
+    #: Cores lent to the fit (:func:`core.threads.task_cores`): more than one only
+    #: for a task that runs alone. Not in ``key``: it never changes the numbers.
+    cores: int = 1
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,11 +141,12 @@ def run_task(task: _Task) -> list[FoldResult]:
     # result, and walk_forward says them once in the main process.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        if task.pooled:
-            model.fit_pooled(train, **warm)
-        else:
-            (frame,) = train.values()
-            model.fit(frame, **warm)
+        with task_cores(task.cores):
+            if task.pooled:
+                model.fit_pooled(train, **warm)
+            else:
+                (frame,) = train.values()
+                model.fit(frame, **warm)
     fit_seconds = time.perf_counter() - t0
     said = tuple(f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
     diagnostics = {k: float(v) for k, v in model.diagnostics().items()} if hasattr(model, "diagnostics") else {}
@@ -670,6 +674,17 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
     """
     results: dict[tuple[str, str, int], FoldResult] = {}
     pending: dict[Any, tuple[Chain, list[int], list[str]]] = {}
+    order = plan.order()
+    unstarted = [len(order)]  # jobs of the first round not yet submitted
+
+    def submit(tasks: list[_Task]) -> Any:
+        """Submit one job; one that will run alone (nothing in flight, nothing left to
+        submit: a lone warm chain) gets all the executor's cores, the numbers unchanged.
+        """
+        cores = pool.slots if not pending and not unstarted[0] else 1
+        if cores > 1:
+            tasks = [replace(t, cores=cores) for t in tasks]
+        return pool.submit(run_tasks, tasks, cores)
 
     def record(chain: Chain, k: int, res: list[FoldResult], key: str) -> None:
         for r in res:
@@ -697,7 +712,7 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
                 task = plan.task(chain, k, warm_from)
                 cached = from_folder(task)
                 if cached is None:
-                    pending[pool.submit(run_tasks, [task])] = (chain, [k], [task.key])
+                    pending[submit([task])] = (chain, [k], [task.key])
                     return
                 record(chain, k, cached, task.key)
                 warm_from, k = cached, k + 1
@@ -711,11 +726,12 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
             else:
                 record(chain, k, cached, task.key)
         if todo:
-            handle = pool.submit(run_tasks, [t for _, t in todo])
+            handle = submit([t for _, t in todo])
             pending[handle] = (chain, [k for k, _ in todo], [t.key for _, t in todo])
 
     try:
-        for chain, ks in plan.order():
+        for chain, ks in order:
+            unstarted[0] -= 1
             start(chain, ks, None)
         while pending:
             done, _ = pool.wait(list(pending))

@@ -15,7 +15,12 @@ grouped network that share one forward pass) with the same rules for each:
 * with ``max_steps``, at most that many minibatches per epoch: a large
   training set (a pooled universe) gets larger batches and a learning rate
   scaled by the square root of the growth, or a random subset of samples per
-  epoch (:meth:`TrainSpec.scaled`).
+  epoch (:meth:`TrainSpec.scaled`);
+* on the CPU, a minibatch of at least ``2 * SHARD_SAMPLES`` samples is split
+  into shards (:func:`shard_bounds`, fixed by its size alone) whose gradients
+  are summed in order; the shards run in as many threads as the task has cores
+  (:func:`core.threads.available_cores`), so a pooled network refitted alone
+  uses every core and gives the same numbers on one.
 
 Because every rule is per member, training ``M`` members at once equals
 training each alone with the same data order (up to float32 rounding of the
@@ -24,8 +29,11 @@ batched kernels); ``tests/signals/test_batched.py`` checks it.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +42,18 @@ import pandas as pd
 import torch
 from torch import nn
 
-__all__ = ["LrSchedule", "StepRule", "TrainSpec", "TrainedMembers", "train_members"]
+from core.threads import available_cores
+
+__all__ = [
+    "MAX_SHARDS",
+    "SHARD_SAMPLES",
+    "LrSchedule",
+    "StepRule",
+    "TrainSpec",
+    "TrainedMembers",
+    "shard_bounds",
+    "train_members",
+]
 
 LrSchedule = Literal["plateau", "constant"]
 #: How an epoch is capped at ``max_steps`` steps: larger batches, or a random subset of samples.
@@ -44,6 +63,8 @@ StepRule = Literal["batch", "sample"]
 Forward = Callable[[torch.Tensor], torch.Tensor]
 #: Per-member loss: (targets, outputs), both (n_members, batch), to shape (n_members,).
 MemberLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: ``map``, or a thread pool's: runs a function over shards and yields the results in order.
+Runner = Callable[..., Iterator]
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,95 @@ class TrainedMembers:
 
     histories: list[pd.DataFrame]
     best_epochs: list[int]
+
+
+#: A CPU minibatch of at least twice this many samples is split into shards (:func:`shard_bounds`).
+SHARD_SAMPLES = 256
+#: At most this many shards per minibatch.
+MAX_SHARDS = 8
+
+
+def shard_bounds(n: int, device: torch.device) -> list[tuple[int, int]]:
+    """The shards of a minibatch of ``n`` samples: ``[(start, stop), ...]`` in order.
+
+    On the CPU, ``2**floor(log2(n // SHARD_SAMPLES))`` shards of near-equal size
+    (at most :data:`MAX_SHARDS`): one below ``2 * SHARD_SAMPLES`` samples, two
+    up to ``4 * SHARD_SAMPLES``, and so on; a power of two so that 2, 4 or 8
+    cores share them evenly. A function of ``n`` only, never of the cores,
+    because float32 kernels round differently with the batch's size: the cores
+    must not change the numbers. One shard on other devices (a GPU wants one
+    large batch).
+    """
+    if device.type != "cpu" or n < 2 * SHARD_SAMPLES:
+        return [(0, n)]
+    k = min(MAX_SHARDS, 1 << int(math.log2(n // SHARD_SAMPLES)))
+    edges = [i * n // k for i in range(k + 1)]
+    return list(itertools.pairwise(edges))
+
+
+def _draws_random(modules: Sequence[nn.Module]) -> bool:
+    """Whether a training forward pass draws random numbers (dropout): then shards
+    run one after another, so that the draws come in one order.
+    """
+    for module in modules:
+        for sub in module.modules():
+            if isinstance(sub, nn.Dropout) and sub.p > 0:
+                return True
+            if isinstance(sub, nn.RNNBase) and sub.dropout > 0:
+                return True
+    return False
+
+
+def _sharded_step(
+    forward: Forward,
+    loss: MemberLoss,
+    train: tuple[torch.Tensor, torch.Tensor],
+    idx: torch.Tensor,
+    bounds: list[tuple[int, int]],
+    mask: torch.Tensor,
+    members: Sequence[Sequence[nn.Parameter]],
+    live: list[int],
+    run: Runner,
+) -> torch.Tensor:
+    """One minibatch's loss and gradients as a sum over its shards.
+
+    Each shard's mean loss is weighted by its share of the minibatch, so the sum
+    is the minibatch's mean loss; the live members' gradients are summed over the
+    shards in order and left in ``.grad`` (as ``backward`` would). Returns the
+    per-member loss, shape (n_members,).
+    """
+    X, y = train
+    params = [p for k in live for p in members[k]]
+    n = len(idx)
+
+    def one(bound: tuple[int, int]) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
+        a, b = bound
+        part = loss(y[:, idx[a:b]], forward(X[:, idx[a:b]])) * ((b - a) / n)
+        return part.detach(), torch.autograd.grad(part[mask].sum(), params, allow_unused=True)
+
+    parts, grads = zip(*run(one, bounds), strict=True)
+    for j, p in enumerate(params):
+        total = None
+        for g in grads:
+            if g[j] is not None:
+                total = g[j] if total is None else total + g[j]
+        p.grad = total
+    per_member = parts[0]
+    for part in parts[1:]:
+        per_member = per_member + part
+    return per_member
+
+
+def _sharded_forward(forward: Forward, X: torch.Tensor, bounds: list[tuple[int, int]], run: Runner) -> torch.Tensor:
+    """``forward(X)`` without gradients, shard by shard, outputs joined in order: (n_members, n)."""
+    if len(bounds) == 1:
+        return forward(X)
+
+    def one(bound: tuple[int, int]) -> torch.Tensor:
+        with torch.no_grad():  # grad mode is per thread
+            return forward(X[:, bound[0] : bound[1]])
+
+    return torch.cat(list(run(one, bounds)), dim=1)
 
 
 def _per_member(x: torch.Tensor, m: int, sample_dim: int) -> torch.Tensor:
@@ -152,42 +262,52 @@ def train_members(
     bad = [0] * m
     active = [True] * m
     rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(m)]
-    for epoch in range(1, spec.epochs + 1):
-        for mod in modules:
-            mod.train()
-        perm = torch.randperm(n_train, generator=gen)[:per_epoch].to(device)  # on the CPU: one order on any device
-        totals = np.zeros(m)
-        live = [k for k in range(m) if active[k]]
-        mask = torch.tensor(active, device=device)
-        for i in range(0, per_epoch, batch_size):
-            idx = perm[i : i + batch_size]
+    # Shards in threads only change who computes them: the same shards, summed in
+    # the same order, on one core or several.
+    threads = 1 if _draws_random(modules) else min(available_cores(), MAX_SHARDS)
+    with contextlib.ExitStack() as stack:
+        run: Runner = map if threads == 1 else stack.enter_context(ThreadPoolExecutor(threads)).map
+        for epoch in range(1, spec.epochs + 1):
+            for mod in modules:
+                mod.train()
+            perm = torch.randperm(n_train, generator=gen)[:per_epoch].to(device)  # on the CPU: one order on any device
+            totals = np.zeros(m)
+            live = [k for k in range(m) if active[k]]
+            mask = torch.tensor(active, device=device)
+            for i in range(0, per_epoch, batch_size):
+                idx = perm[i : i + batch_size]
+                for k in live:
+                    opts[k].zero_grad()
+                bounds = shard_bounds(len(idx), device)
+                if len(bounds) == 1:
+                    per_member = loss(ytr_m[:, idx], forward(Xtr_m[:, idx]))
+                    per_member[mask].sum().backward()
+                else:
+                    per_member = _sharded_step(forward, loss, (Xtr_m, ytr_m), idx, bounds, mask, members, live, run)
+                for k in live:
+                    if spec.grad_clip is not None:
+                        torch.nn.utils.clip_grad_norm_(members[k], spec.grad_clip)
+                    opts[k].step()
+                totals += per_member.detach().cpu().numpy().astype(float) * len(idx)
+            for mod in modules:
+                mod.eval()
+            with torch.no_grad():
+                out = _sharded_forward(forward, Xva_m, shard_bounds(Xva_m.shape[1], device), run)
+                val = loss(yva_m, out).cpu().numpy().astype(float)
             for k in live:
-                opts[k].zero_grad()
-            per_member = loss(ytr_m[:, idx], forward(Xtr_m[:, idx]))
-            per_member[mask].sum().backward()
-            for k in live:
-                if spec.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(members[k], spec.grad_clip)
-                opts[k].step()
-            totals += per_member.detach().cpu().numpy().astype(float) * len(idx)
-        for mod in modules:
-            mod.eval()
-        with torch.no_grad():
-            val = loss(yva_m, forward(Xva_m)).cpu().numpy().astype(float)
-        for k in live:
-            rows[k].append((epoch, totals[k] / per_epoch, float(val[k]), opts[k].param_groups[0]["lr"]))
-            sched = scheds[k]
-            if sched is not None:
-                sched.step(float(val[k]))
-            if val[k] < best[k] - 1e-7:
-                best[k], bad[k] = float(val[k]), 0
-                best_state[k] = [p.detach().clone() for p in members[k]]
-            else:
-                bad[k] += 1
-                if bad[k] >= spec.patience:
-                    active[k] = False
-        if not any(active):
-            break
+                rows[k].append((epoch, totals[k] / per_epoch, float(val[k]), opts[k].param_groups[0]["lr"]))
+                sched = scheds[k]
+                if sched is not None:
+                    sched.step(float(val[k]))
+                if val[k] < best[k] - 1e-7:
+                    best[k], bad[k] = float(val[k]), 0
+                    best_state[k] = [p.detach().clone() for p in members[k]]
+                else:
+                    bad[k] += 1
+                    if bad[k] >= spec.patience:
+                        active[k] = False
+            if not any(active):
+                break
     with torch.no_grad():
         for ps, saved in zip(members, best_state, strict=True):
             for p, s in zip(ps, saved, strict=True):

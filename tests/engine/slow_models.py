@@ -44,3 +44,16 @@ class Leaky(BaseForecaster):
     def _forecast(self, frame, origins):
         rv = frame["rv"].to_numpy()
         return rv[np.minimum(origins + 1, len(rv) - 1)]
+
+
+class CoreCounter(HarForecaster):
+    """A HAR that reports, as a diagnostic, the cores its fit was lent (:func:`core.threads.available_cores`)."""
+
+    def _fit(self, frame, y, warm_start=None) -> None:
+        from core.threads import available_cores
+
+        self.cores_ = available_cores()
+        super()._fit(frame, y)
+
+    def diagnostics(self) -> dict[str, float]:
+        return {**super().diagnostics(), "cores": float(self.cores_)}

@@ -22,7 +22,7 @@ from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
 from signals.rnn import RnnForecaster
-from tests.engine.slow_models import Leaky, LoggedHar
+from tests.engine.slow_models import CoreCounter, Leaky, LoggedHar
 from tests.signals.frames import nasdaq, sp500
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +97,26 @@ def test_warm_start_equals_a_warm_chain_by_hand(frame, models):
 def test_two_processes_give_identical_output(frame, models, cold):
     par = walk_forward(frame, models, SPLIT, n_jobs=2)
     pd.testing.assert_frame_equal(par.forecasts, cold.forecasts)
+
+
+def test_a_job_that_runs_alone_is_lent_every_core(frame):
+    # one job (a cheap model's folds in one batch) with nothing beside it: both cores
+    alone = walk_forward(frame, {"har": CoreCounter()}, SPLIT, n_jobs=2)
+    assert (alone.fits["cores"] == 2).all()
+    # two jobs at once: one core each; one process: one core
+    both = walk_forward(frame, {"har": CoreCounter(), "ewma": EwmaForecaster()}, SPLIT, n_jobs=2)
+    assert (both.fits.xs("har", level="model")["cores"] == 1).all()
+    assert (walk_forward(frame, {"har": CoreCounter()}, SPLIT).fits["cores"] == 1).all()
+
+
+def test_a_lone_pooled_warm_chain_on_two_cores_gives_the_numbers_of_one(frame):
+    # max_steps=4 makes the first fold's batches about 900 windows: sharded, the
+    # shards run in two threads with n_jobs=2 and one after another with n_jobs=1
+    frames = {"SPX": frame, "NDX": nasdaq()}
+    gru = RnnForecaster(**{**TINY_RNN, "cell": "gru", "max_steps": 4})
+    one = walk_forward(frames, {"gru": gru}, SPLIT, pooled=True, refits="warm")
+    two = walk_forward(frames, {"gru": gru}, SPLIT, pooled=True, refits="warm", n_jobs=2)
+    pd.testing.assert_frame_equal(two.forecasts, one.forecasts, check_exact=True)
 
 
 def test_ray_gives_identical_output(frame, models, cold):

@@ -1,13 +1,16 @@
-"""The one trainer's epoch cap: batch growth with square-root learning rates, or sampled epochs."""
+"""The one trainer's epoch cap (batch growth with square-root learning rates, or sampled epochs) and its shards."""
 
 import math
+import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from signals.training import TrainSpec, train_members
+from core.threads import available_cores, task_cores
+from signals.training import MAX_SHARDS, SHARD_SAMPLES, TrainSpec, _sharded_step, shard_bounds, train_members
 
 
 def test_scaled_keeps_small_sets_and_grows_the_batch_of_large_ones():
@@ -67,3 +70,91 @@ def test_the_network_refuses_a_bad_cap_by_name():
         RnnForecaster(step_rule="all", epochs=1).fit(frame)
     with pytest.raises(ParameterError, match=r"max_steps must be an integer >= 1; got 0"):
         RnnForecaster(max_steps=0, epochs=1).fit(frame)
+
+
+# -- shards: a large CPU minibatch split by its size alone, run on the task's cores --
+
+
+def test_shard_bounds_depend_on_the_size_only():
+    cpu = torch.device("cpu")
+    assert shard_bounds(511, cpu) == [(0, 511)]  # below 2 * SHARD_SAMPLES: one shard
+    assert shard_bounds(512, cpu) == [(0, 256), (256, 512)]
+    assert len(shard_bounds(1023, cpu)) == 2 and len(shard_bounds(1024, cpu)) == 4
+    for n in (512, 1000, 2500, 4096, 10**6):
+        bounds = shard_bounds(n, cpu)
+        k = len(bounds)
+        assert k == min(MAX_SHARDS, 2 ** math.floor(math.log2(n // SHARD_SAMPLES)))
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(b[1] == c[0] for b, c in zip(bounds, bounds[1:], strict=False))  # contiguous, in order
+        sizes = [b - a for a, b in bounds]
+        assert max(sizes) - min(sizes) <= 1 and min(sizes) >= SHARD_SAMPLES
+    assert shard_bounds(10**6, torch.device("cuda")) == [(0, 10**6)]  # a GPU keeps one large batch
+
+
+def _gru_setup(dropout: float = 0.0, n: int = 1200):
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(n, 12, 2, generator=gen)
+    y = X[:, -3:, 0].sum(dim=1) + 0.1 * torch.randn(n, generator=gen)
+    torch.manual_seed(0)
+    gru, head, drop = nn.GRU(2, 8, batch_first=True), nn.Linear(8, 1), nn.Dropout(dropout)
+    threads = []
+
+    def forward(x):
+        threads.append(threading.current_thread() is threading.main_thread())
+        out, _ = gru(x[0])
+        return head(drop(out[:, -1])).T
+
+    def loss(yb, z):
+        return ((yb - z) ** 2).mean(dim=1)
+
+    return (X, y), [list(gru.parameters()) + list(head.parameters())], [gru, head, drop], forward, loss, threads
+
+
+def test_sharded_gradients_equal_the_whole_minibatch():
+    (X, y), members, _, forward, loss, _ = _gru_setup()
+    idx = torch.arange(1024)
+    whole = loss(y[idx][None], forward(X[None, idx]))
+    whole.sum().backward()
+    expected = [p.grad.clone() for p in members[0]]
+    for p in members[0]:
+        p.grad = None
+    bounds = shard_bounds(1024, torch.device("cpu"))
+    assert len(bounds) == 4
+    mask = torch.tensor([True])
+    per_member = _sharded_step(forward, loss, (X[None], y[None]), idx, bounds, mask, members, [0], map)
+    torch.testing.assert_close(per_member, whole.detach(), rtol=1e-6, atol=0)
+    for p, g in zip(members[0], expected, strict=True):
+        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_the_cores_never_change_the_numbers(dropout):
+    spec = TrainSpec(epochs=3, patience=5, batch_size=64, max_steps=2)  # batches of 550: two shards each
+    runs = {}
+    for cores in (1, 2, 3):
+        (X, y), members, modules, forward, loss, threads = _gru_setup(dropout)
+        torch.manual_seed(7)  # dropout's draws
+        with task_cores(cores):
+            trained = train_members(forward, members, modules, (X[:1100], y[:1100], X[1100:], y[1100:]), loss, spec)
+        runs[cores] = (trained.histories[0], [p.detach().clone() for p in members[0]], threads)
+    for cores in (2, 3):
+        pd.testing.assert_frame_equal(runs[cores][0], runs[1][0], check_exact=True)
+        for a, b in zip(runs[cores][1], runs[1][1], strict=True):
+            assert torch.equal(a, b)
+    assert all(runs[1][2])  # one core: every forward pass in this thread
+    # several cores: the shards in other threads, unless dropout's draws must come in one order
+    assert (not all(runs[2][2])) is (dropout == 0.0)
+
+
+def test_task_cores_lends_and_gives_back():
+    from core.errors import ParameterError
+
+    assert available_cores() == 1
+    with task_cores(3):
+        assert available_cores() == 3
+        with task_cores(2):
+            assert available_cores() == 2
+        assert available_cores() == 3
+    assert available_cores() == 1
+    with pytest.raises(ParameterError, match=r"task_cores: n must be an integer >= 1; got 0"), task_cores(0):
+        pass
