@@ -256,7 +256,6 @@ class RayExecutor(TaskExecutor):
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise ImportError("executor='ray' needs Ray: pip install 'tradecast[ray]'.") from exc
         self._ray = ray
-        self.slots = n_jobs
         self._started = False
         address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
@@ -266,6 +265,10 @@ class RayExecutor(TaskExecutor):
             else:
                 ray.init(address="local", num_cpus=n_jobs, **common)
             self._started = True
+        # A task runs on one node: lend a lone task no more cores than the largest
+        # node has, or Ray would wait forever for a node that big.
+        cpus = [n.get("Resources", {}).get("CPU", 0.0) for n in ray.nodes() if n.get("Alive")]
+        self.slots = max(1, min(n_jobs, int(max(cpus, default=1.0))))
         self._remote: dict[Callable, Any] = {}
 
     @override

@@ -86,6 +86,9 @@ res.forecasts.to_parquet(os.path.join(out, "by_address.parquet"))
 os.environ["RAY_ADDRESS"] = address  # the address from the environment, as `ray job submit` sets it
 res = walk_forward(frame, models, split, n_jobs=2, executor="ray")
 res.forecasts.to_parquet(os.path.join(out, "from_env.parquet"))
+# one job alone is lent cores, but no more than a node has (1 here): it must run, not wait for a 2-CPU node
+res = walk_forward(frame, {"loghar": HarForecaster(log=True)}, split, n_jobs=2, executor="ray")
+res.forecasts.to_parquet(os.path.join(out, "alone.parquet"))
 """
 
 
@@ -132,4 +135,6 @@ def test_walk_forward_on_a_separately_started_cluster_equals_a_local_run(tmp_pat
     for name in ("by_address", "from_env"):
         remote = pd.read_parquet(tmp_path / f"{name}.parquet")
         pd.testing.assert_frame_equal(remote, local.forecasts, check_freq=False)
+    alone = pd.read_parquet(tmp_path / "alone.parquet")
+    pd.testing.assert_frame_equal(alone, local.forecasts[["loghar", "fold"]], check_freq=False)
     assert "nodes 2" in driver.stdout
