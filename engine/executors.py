@@ -4,8 +4,8 @@ All three expose the same small interface (``submit``, ``wait``, ``result``,
 ``close``) so that the loop in :mod:`engine.walkforward` schedules work the
 same way everywhere, and gives the same output whatever runs it. Every worker
 pins its numeric libraries to one thread (:func:`core.threads.configure_threads`);
-a task submitted with ``cores > 1`` (one that runs alone) spreads its own work
-over that many threads (:func:`core.threads.task_cores`).
+a task submitted with ``cores > 1`` (one that runs alone) is lent that many
+cores (:func:`core.threads.task_cores`), wherever it runs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 from typing_extensions import override
 
 from core.checks import check_choice, check_int
-from core.threads import configure_threads
+from core.threads import configure_threads, task_cores
 
 __all__ = [
     "Executor",
@@ -46,9 +46,7 @@ class TaskExecutor(Protocol):
     slots: int
 
     def submit(self, fn: Callable, arg: Any, cores: int = 1) -> Any:
-        """Start ``fn(arg)`` (or queue it) and return a handle to wait on; ``fn``
-        may use ``cores`` cores (it reads them from the argument; Ray reserves them).
-        """
+        """Start ``fn(arg)`` (or queue it), lent ``cores`` cores, and return a handle to wait on."""
         ...
 
     def wait(self, handles: Iterable[Any]) -> tuple[list, list]:
@@ -71,17 +69,17 @@ class WorkerDied(RuntimeError):
 class _Deferred:
     """A task that a SerialExecutor runs when it is waited for."""
 
-    __slots__ = ("arg", "fn", "outcome")
+    __slots__ = ("arg", "cores", "fn", "outcome")
 
-    def __init__(self, fn: Callable, arg: Any) -> None:
-        self.fn, self.arg = fn, arg
+    def __init__(self, fn: Callable, arg: Any, cores: int) -> None:
+        self.fn, self.arg, self.cores = fn, arg, cores
         #: (True, value) or (False, error) once the task has run; None before.
         self.outcome: tuple[bool, Any] | None = None
 
     def run(self) -> None:
         """Run here; an error is kept for ``result()``, as a pool would deliver it (Ctrl-C goes straight up)."""
         try:
-            self.outcome = (True, self.fn(self.arg))
+            self.outcome = (True, _lent(self.fn, self.cores, self.arg))
         except Exception as exc:
             self.outcome = (False, exc)
 
@@ -111,7 +109,7 @@ class SerialExecutor(TaskExecutor):
 
     @override
     def submit(self, fn: Callable, arg: Any, cores: int = 1) -> _Deferred:
-        return _Deferred(fn, arg)
+        return _Deferred(fn, arg, cores)
 
     @override
     def wait(self, handles: Iterable[_Deferred]) -> tuple[list, list]:
@@ -165,7 +163,7 @@ class ProcessExecutor(TaskExecutor):
             while self._queue and running < self._workers and not self._closed:
                 task = self._queue.pop(0)
                 try:
-                    fut = self._pool.submit(task.fn, task.arg)
+                    fut = self._pool.submit(_lent, task.fn, task.cores, task.arg)
                 except BrokenProcessPool as exc:  # a worker died: every task left fails with it
                     task.outcome = (False, exc)
                     continue
@@ -187,7 +185,7 @@ class ProcessExecutor(TaskExecutor):
 
     @override
     def submit(self, fn: Callable, arg: Any, cores: int = 1) -> _Deferred:
-        task = _Deferred(fn, arg)
+        task = _Deferred(fn, arg, cores)
         with self._lock:
             self._queue.append(task)
         self._feed()
@@ -276,7 +274,7 @@ class RayExecutor(TaskExecutor):
         if fn not in self._remote:
             self._remote[fn] = self._ray.remote(num_cpus=1)(_threaded(fn))
         remote = self._remote[fn] if cores == 1 else self._remote[fn].options(num_cpus=cores)
-        return remote.remote(arg)
+        return remote.remote(arg, cores)
 
     @override
     def wait(self, handles: Iterable[Any]) -> tuple[list, list]:
@@ -305,12 +303,18 @@ def _runtime_env() -> dict[str, Any]:
 def _threaded(fn: Callable) -> Callable:
     """Ray workers have no initializer hook: pin threads inside each task."""
 
-    def run(arg: Any) -> Any:
+    def run(arg: Any, cores: int) -> Any:
         configure_threads()
-        return fn(arg)
+        return _lent(fn, cores, arg)
 
     run.__name__ = getattr(fn, "__name__", "task")
     return run
+
+
+def _lent(fn: Callable, cores: int, arg: Any) -> Any:
+    """``fn(arg)`` with ``cores`` cores lent to it (:func:`core.threads.task_cores`)."""
+    with task_cores(cores):
+        return fn(arg)
 
 
 def _start_worker(parent: int) -> None:

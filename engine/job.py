@@ -485,16 +485,7 @@ def report(
     leaderboards=None,
 ):
     """Write the HTML report of a run to ``path`` (``leaderboards`` as from :func:`leaderboards`, if at hand)."""
-    threshold_tables, threshold_backtests = trade_returns(prepared.config.strategy, result)
-    outcome = Outcome(
-        leaderboards or {},
-        tables,
-        backtests,
-        threshold_tables,
-        threshold_backtests,
-        trade_portfolio(prepared.config.strategy, result),
-        universe_boards(result),
-    )
+    outcome = _outcome(prepared.config, result, leaderboards or {}, tables, backtests)
     return _write_report(prepared.config, result, outcome, path, run_summary(prepared), tearsheets=tearsheets)
 
 
@@ -563,8 +554,13 @@ def _write_report(
 
 
 def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
-    boards = leaderboards(result)
-    tables, backtests = trade_forecasts(config.strategy, result)
+    return _outcome(config, result, leaderboards(result), *trade_forecasts(config.strategy, result))
+
+
+def _outcome(config: RunConfig, result: WalkForwardResult, boards: dict, tables: dict, backtests: dict) -> Outcome:
+    """The :class:`Outcome` of the leaderboards and variance strategies given: the
+    threshold strategies, the portfolio and the universe leaderboard added.
+    """
     th_tables, th_backtests = trade_returns(config.strategy, result)
     return Outcome(
         boards,

@@ -35,7 +35,7 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,7 +45,7 @@ import pandas as pd
 from core.atomic import row_hashes, rows_digest
 from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError
-from core.threads import configure_threads, task_cores
+from core.threads import configure_threads
 from engine import __version__
 from engine.executors import Executor, make_executor
 from engine.foldstore import FoldResult, cache_path, load_fold, save_fold
@@ -89,9 +89,6 @@ class _Task:
     key: str
     keep_fitted: bool
     pooled: bool
-    #: Cores lent to the fit (:func:`core.threads.task_cores`): more than one only
-    #: for a task that runs alone. Not in ``key``: it never changes the numbers.
-    cores: int = 1
 
 
 def _jsonable(value: Any) -> Any:
@@ -141,12 +138,11 @@ def run_task(task: _Task) -> list[FoldResult]:
     # result, and walk_forward says them once in the main process.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        with task_cores(task.cores):
-            if task.pooled:
-                model.fit_pooled(train, **warm)
-            else:
-                (frame,) = train.values()
-                model.fit(frame, **warm)
+        if task.pooled:
+            model.fit_pooled(train, **warm)
+        else:
+            (frame,) = train.values()
+            model.fit(frame, **warm)
     fit_seconds = time.perf_counter() - t0
     said = tuple(f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
     diagnostics = {k: float(v) for k, v in model.diagnostics().items()} if hasattr(model, "diagnostics") else {}
@@ -675,16 +671,13 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
     results: dict[tuple[str, str, int], FoldResult] = {}
     pending: dict[Any, tuple[Chain, list[int], list[str]]] = {}
     order = plan.order()
-    unstarted = [len(order)]  # jobs of the first round not yet submitted
+    unstarted = len(order)  # jobs of the first round not yet submitted
 
     def submit(tasks: list[_Task]) -> Any:
         """Submit one job; one that will run alone (nothing in flight, nothing left to
-        submit: a lone warm chain) gets all the executor's cores, the numbers unchanged.
+        submit: a lone warm chain) is lent all the executor's cores, the numbers unchanged.
         """
-        cores = pool.slots if not pending and not unstarted[0] else 1
-        if cores > 1:
-            tasks = [replace(t, cores=cores) for t in tasks]
-        return pool.submit(run_tasks, tasks, cores)
+        return pool.submit(run_tasks, tasks, pool.slots if not pending and not unstarted else 1)
 
     def record(chain: Chain, k: int, res: list[FoldResult], key: str) -> None:
         for r in res:
@@ -731,7 +724,7 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
 
     try:
         for chain, ks in order:
-            unstarted[0] -= 1
+            unstarted -= 1
             start(chain, ks, None)
         while pending:
             done, _ = pool.wait(list(pending))

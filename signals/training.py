@@ -30,8 +30,10 @@ batched kernels); ``tests/signals/test_batched.py`` checks it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -185,15 +187,9 @@ def _sharded_step(
 
     parts, grads = zip(*run(one, bounds), strict=True)
     for j, p in enumerate(params):
-        total = None
-        for g in grads:
-            if g[j] is not None:
-                total = g[j] if total is None else total + g[j]
-        p.grad = total
-    per_member = parts[0]
-    for part in parts[1:]:
-        per_member = per_member + part
-    return per_member
+        present = [g[j] for g in grads if g[j] is not None]
+        p.grad = functools.reduce(operator.add, present) if present else None  # left to right: one order
+    return functools.reduce(operator.add, parts)
 
 
 def _sharded_forward(forward: Forward, X: torch.Tensor, bounds: list[tuple[int, int]], run: Runner) -> torch.Tensor:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
+from core.checks import check_choice
 from core.errors import ParameterError
 from strategies.backtest import BacktestResult, backtest
 from strategies.calibration import calibrated
@@ -134,11 +135,7 @@ def portfolio_weights(
     -------
     PortfolioWeights
     """
-    if scheme not in ("inverse_vol", "equal_risk", "vol_target", "per_asset"):
-        raise ParameterError(
-            f"portfolio_weights: scheme must be one of 'inverse_vol', 'equal_risk', 'vol_target', 'per_asset'; "
-            f"got {scheme!r}."
-        )
+    check_choice("portfolio_weights", "scheme", scheme, get_args(PortfolioScheme))
     if list(returns.columns) != list(variance.columns):
         raise ParameterError(
             f"portfolio_weights: returns columns {list(returns.columns)} must match variance columns "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from core.errors import ParameterError
 from strategies.calibration import Calibrate
@@ -42,6 +42,16 @@ def _finite(who: str, name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ParameterError(f"{who}.{name} must be a finite number; got {value!r}.")
     return float(value)
+
+
+def _check_options(who: str, spec: object, fields: dict[str, object]) -> None:
+    """Each field of ``spec`` named in ``fields`` is one of its Literal type's options."""
+    for name, kind in fields.items():
+        options = get_args(kind)
+        if getattr(spec, name) not in options:
+            raise ParameterError(
+                f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(spec, name)!r}."
+            )
 
 
 @dataclass(frozen=True)
@@ -101,16 +111,7 @@ class ThresholdSpec:
                 f"{who}.lower must be at most upper={upper:g}; got {self.lower!r}. Hint: lower = -upper for a "
                 "symmetric band."
             )
-        for name, options in (
-            ("units", ("return", "zscore")),
-            ("between", ("flat", "hold")),
-            ("size", ("unit", "vol_target")),
-            ("choose", ("fixed", "grid")),
-        ):
-            if getattr(self, name) not in options:
-                raise ParameterError(
-                    f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}."
-                )
+        _check_options(who, self, {"units": Units, "between": Between, "size": Size, "choose": Choose})
         if not isinstance(self.short, bool):
             raise ParameterError(f"{who}.short must be true or false; got {self.short!r}.")
         if (self.units == "zscore" or self.size == "vol_target") and not self.variance_model:
@@ -219,11 +220,7 @@ class PortfolioSpec:
         for name in ("target_vol", "max_leverage"):
             if not _finite(who, name, getattr(self, name)) > 0:
                 raise ParameterError(f"{who}.{name} must be positive; got {getattr(self, name)!r}. Hint: 0.10, 2.0.")
-        for name, options in (("base", ("equal_risk", "inverse_vol")), ("correlation", ("ewma", "rolling"))):
-            if getattr(self, name) not in options:
-                raise ParameterError(
-                    f"{who}.{name} must be one of {', '.join(map(repr, options))}; got {getattr(self, name)!r}."
-                )
+        _check_options(who, self, {"base": Base, "correlation": CorrelationEstimate})
         for name, low in (("halflife", 1), ("window", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
