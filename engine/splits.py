@@ -39,10 +39,12 @@ import pandas as pd
 from core.checks import check_choice, check_int, check_number, is_int
 from core.errors import ParameterError, TradecastDeprecationWarning
 
-__all__ = ["Fold", "Rule", "WalkForward", "Window"]
+__all__ = ["Fold", "Refits", "Rule", "Schedule", "WalkForward", "Window", "segment_bounds"]
 
 Window = Literal["expanding", "rolling"]
 Rule = Literal["month", "quarter", "year"]
+#: How a model's refits start: from scratch, or from the previous fold's fit.
+Refits = Literal["cold", "warm"]
 _PERIOD = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -226,3 +228,64 @@ class WalkForward:
     def describe(self, index: pd.DatetimeIndex) -> str:
         """The folds, one line each."""
         return "\n".join(str(f) for f in self.split(index))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A model's own refit schedule: its folds, and how its refits start.
+
+    Parameters
+    ----------
+    splitter : WalkForward
+        The model's folds; they must test the rows the run's shared splitter tests.
+    refits : {"cold", "warm"} or None, default None
+        "warm": each fold starts from the previous fold's fit (a network's few
+        epochs on the newest rows); None: as ``walk_forward``'s ``refits``.
+    cold_every : {"month", "quarter", "year"} or None, default None
+        With warm refits, a full refit from scratch at the first fold of each such
+        calendar period (a network updated monthly from its last weights and
+        retrained every year); None: warm all along.
+
+    Example: a GRU refit in full every year and updated from its last weights
+    every month, ``Schedule(WalkForward(start="2008-01-01", refit_every="month"),
+    refits="warm", cold_every="year")``.
+    """
+
+    splitter: WalkForward
+    refits: Refits | None = None
+    cold_every: Rule | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.splitter, WalkForward):
+            raise ParameterError(f"Schedule: splitter must be a WalkForward; got {type(self.splitter).__name__}.")
+        if self.refits is not None:
+            check_choice("Schedule", "refits", self.refits, ("cold", "warm"))
+        if self.cold_every is not None:
+            check_choice("Schedule", "cold_every", self.cold_every, ("month", "quarter", "year"))
+            if self.refits == "cold":
+                raise ParameterError(
+                    f"Schedule: cold_every={self.cold_every!r} restarts a chain of warm refits, but refits='cold' "
+                    "refits every fold from scratch already. Hint: refits='warm'."
+                )
+
+    def cold_starts(self, index: pd.DatetimeIndex, folds: list[Fold]) -> list[bool]:
+        """Per fold, whether it starts a new period of ``cold_every`` (the first fold always does)."""
+        if self.cold_every is None:
+            return [k == 0 for k in range(len(folds))]
+        periods = index[[f.test.start for f in folds]].to_period(_PERIOD[self.cold_every]).asi8
+        return [k == 0 or periods[k] != periods[k - 1] for k in range(len(folds))]
+
+
+def segment_bounds(index: pd.DatetimeIndex, folds: list[Fold], cuts: list[bool] | None = None) -> list[list[int]]:
+    """Consecutive folds grouped by the calendar year of their first test date, and cut
+    again before any fold with ``cuts[k]``: the walk-forward runs each group as one job
+    and keeps it in one file per symbol (a daily schedule's 252 refits of a year, not
+    252 files). A yearly schedule gives one fold per group.
+    """
+    years = index[[f.test.start for f in folds]].year
+    groups: list[list[int]] = []
+    for k in range(len(folds)):
+        if not groups or years[k] != years[k - 1] or (cuts is not None and cuts[k]):
+            groups.append([])
+        groups[-1].append(k)
+    return groups

@@ -28,6 +28,7 @@ What it guarantees:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,9 +36,9 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,29 +49,30 @@ from core.errors import ParameterError
 from core.threads import configure_threads
 from engine import __version__
 from engine.executors import Executor, make_executor
-from engine.foldstore import FoldResult, cache_path, load_fold, save_fold
-from engine.splits import Fold, WalkForward
+from engine.foldstore import FoldResult, load_segment, save_segment, segment_path
+from engine.splits import Fold, Refits, Schedule, WalkForward, segment_bounds
 from signals.audit import CausalityError, check_causality
-from signals.base import BaseForecaster, realized_target
+from signals.base import BaseForecaster, realized_target, warning_lines
+from signals.combination import Combination, combine_all
 from signals.losses import Loss, scoring_mask
 from signals.losses import loss as loss_fn
 
 __all__ = [
-    "BATCH_FOLDS",
     "FoldResult",
     "Plan",
     "ProgressLines",
     "Refits",
+    "Schedule",
     "WalkForwardResult",
     "WarmStart",
     "plan_walk_forward",
+    "run_job",
     "run_task",
-    "run_tasks",
     "task_key",
     "walk_forward",
+    "with_combinations",
 ]
 
-Refits = Literal["cold", "warm"]
 #: The former name of :data:`Refits`.
 WarmStart = Refits
 
@@ -81,14 +83,32 @@ class _Task:
 
     model: str
     forecaster: BaseForecaster
-    frames: dict[str, pd.DataFrame]  # per symbol: rows [train.start, test.stop)
     folds: dict[str, Fold]
-    warm_from: BaseForecaster | None
     audit_cuts: dict[str, tuple[pd.Timestamp, ...]]
+    key: str
+    pooled: bool
+    #: Fit from scratch even in a chain of warm refits (the chain's first fold, or a ``cold_every`` start).
+    cold: bool = True
+    warm_from: BaseForecaster | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A segment: consecutive folds of one chain (one calendar year's, at most), run one
+    after another in one worker and kept in one file per symbol.
+
+    ``frames`` hold each symbol's rows from ``offsets[sym]`` to the segment's last test
+    row, shared by its folds (a daily schedule's windows are not copied 252 times).
+    """
+
+    tasks: tuple[_Task, ...]
+    frames: dict[str, pd.DataFrame]
+    offsets: dict[str, int]
+    warm: bool  # each task after the first starts from the one before (unless it is cold)
+    bulk: bool  # the forecaster's refit_forecasts fits every fold at once
     caches: dict[str, Path] | None
     key: str
-    keep_fitted: bool
-    pooled: bool
+    keep_last: bool  # keep the last fold's fitted model: the next segment starts from it
 
 
 def _jsonable(value: Any) -> Any:
@@ -124,14 +144,18 @@ def task_key(
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def run_task(task: _Task) -> list[FoldResult]:
+def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[str, int]) -> list[FoldResult]:
     """Fit on the fold's training rows, forecast its test dates (run in a worker).
 
-    Returns one :class:`FoldResult` per symbol of the task.
+    ``frames[sym]`` holds the symbol's rows from ``offsets[sym]`` on. Returns one
+    :class:`FoldResult` per symbol of the task, each holding the fitted model.
     """
-    configure_threads()
     model = task.forecaster.clone()
-    train = {sym: f.iloc[: task.folds[sym].train_rows] for sym, f in task.frames.items()}
+    sub = {
+        sym: frames[sym].iloc[f.train.start - offsets[sym] : f.test.stop - offsets[sym]]
+        for sym, f in task.folds.items()
+    }
+    train = {sym: frame.iloc[: task.folds[sym].train_rows] for sym, frame in sub.items()}
     warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
     t0 = time.perf_counter()
     # A worker process's warnings never reach the user: keep them with the
@@ -144,10 +168,10 @@ def run_task(task: _Task) -> list[FoldResult]:
             (frame,) = train.values()
             model.fit(frame, **warm)
     fit_seconds = time.perf_counter() - t0
-    said = tuple(f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
-    diagnostics = {k: float(v) for k, v in model.diagnostics().items()} if hasattr(model, "diagnostics") else {}
+    said = warning_lines(caught)
+    diagnostics = {k: float(v) for k, v in model.diagnostics().items()}
     results = []
-    for sym, frame in task.frames.items():
+    for sym, frame in sub.items():
         fold = task.folds[sym]
         dates = frame.index[fold.test.start - fold.train.start :]
         t1 = time.perf_counter()
@@ -159,29 +183,90 @@ def run_task(task: _Task) -> list[FoldResult]:
             except CausalityError as exc:
                 raise CausalityError(f"audit of {task.model!r} on {sym}, fold {fold.id}: {exc}") from None
         # one pooled fit serves every symbol of the task: each is charged its share
-        result = FoldResult(
-            symbol=sym,
-            model=task.model,
-            fold=fold.id,
-            forecast=forecast,
-            fit_seconds=fit_seconds / len(task.frames),
-            predict_seconds=predict_seconds,
-            n_train=int(model.n_train_),
-            converged=model.converged_,
-            best_epoch=model.best_epoch_,
-            warm=task.warm_from is not None,
-            history=model.history_,
-            attention=model.attention_weights_,
-            fitted=model if task.keep_fitted else None,
-            audited=len(task.audit_cuts.get(sym, ())),
-            shared_by=len(task.frames),
-            parameters=model.n_parameters(),
-            diagnostics=diagnostics,
-            warnings=said,
+        results.append(
+            FoldResult(
+                symbol=sym,
+                model=task.model,
+                fold=fold.id,
+                forecast=forecast,
+                fit_seconds=fit_seconds / len(sub),
+                predict_seconds=predict_seconds,
+                n_train=int(model.n_train_),
+                converged=model.converged_,
+                best_epoch=model.best_epoch_,
+                warm=task.warm_from is not None,
+                history=model.history_,
+                attention=model.attention_weights_,
+                fitted=model,
+                audited=len(task.audit_cuts.get(sym, ())),
+                shared_by=len(sub),
+                parameters=model.n_parameters(),
+                diagnostics=diagnostics,
+                warnings=said,
+                key=task.key,
+            )
         )
-        if task.caches is not None:
-            save_fold(result, task.caches[sym], task.key)
-        results.append(result)
+    return results
+
+
+def _run_bulk(job: _Job) -> list[list[FoldResult]]:
+    """Every fold of a cold, one-symbol segment in one call of the forecaster's
+    :meth:`~signals.base.BaseForecaster.refit_forecasts` (the same numbers as a loop of fits).
+    """
+    ((sym, frame),) = job.frames.items()
+    off = job.offsets[sym]
+    folds = [task.folds[sym] for task in job.tasks]
+    windows = [
+        (slice(f.train.start - off, f.train.stop - off), slice(f.test.start - off, f.test.stop - off)) for f in folds
+    ]
+    refits = job.tasks[0].forecaster.refit_forecasts(frame, windows)
+    out = []
+    for task, fold, (_, test), r in zip(job.tasks, folds, windows, refits, strict=True):
+        forecast = pd.Series(r.forecast, index=frame.index[test], name=task.model)
+        out.append(
+            [
+                FoldResult(
+                    symbol=sym,
+                    model=task.model,
+                    fold=fold.id,
+                    forecast=forecast,
+                    fit_seconds=r.fit_seconds,
+                    predict_seconds=0.0,
+                    n_train=r.n_train,
+                    parameters=r.parameters,
+                    diagnostics=dict(r.diagnostics),
+                    warnings=r.warnings,
+                    key=task.key,
+                )
+            ]
+        )
+    return out
+
+
+def run_job(job: _Job) -> list[list[FoldResult]]:
+    """Run a segment's folds in order (in a worker) and keep them in one file per symbol.
+
+    Returns, per fold, one :class:`FoldResult` per symbol; only the last fold keeps its
+    fitted model, and only when the next segment starts from it.
+    """
+    configure_threads()
+    if job.bulk:
+        results = _run_bulk(job)
+    else:
+        results, previous = [], None
+        for task in job.tasks:
+            if job.warm and previous is not None and not task.cold:
+                task = dataclasses.replace(task, warm_from=previous)
+            res = run_task(task, job.frames, job.offsets)
+            previous = res[0].fitted
+            results.append(res)
+    for i, res in enumerate(results):
+        for r in res:
+            if not (job.keep_last and i == len(results) - 1):
+                r.fitted = None
+    if job.caches is not None:
+        for sym, path in job.caches.items():
+            save_segment([r for res in results for r in res if r.symbol == sym], path, job.key)
     return results
 
 
@@ -211,6 +296,8 @@ class WalkForwardResult:
         Each warning the fits raised (in any worker), one line per (symbol,
         model, kind) with the number of folds that said it; also raised again
         by :func:`walk_forward` in the calling process.
+    weights : dict
+        Each combination's weights per date (DataFrame, one column per member), by (symbol, name).
     """
 
     forecasts: pd.DataFrame
@@ -221,6 +308,7 @@ class WalkForwardResult:
     frames: dict
     models: dict
     warnings: tuple[str, ...] = ()
+    weights: dict = field(default_factory=dict)
 
     @property
     def symbols(self) -> list[str]:
@@ -405,7 +493,8 @@ def walk_forward(
     seed: int = 0,
     progress: bool | None = None,
     ray_address: str | None = None,
-    schedules: Mapping[str, WalkForward] | None = None,
+    schedules: Mapping[str, WalkForward | Schedule] | None = None,
+    combinations: Mapping[str, Combination] | None = None,
     warm_start: Any = UNSET,
 ) -> WalkForwardResult:
     """Walk-forward out-of-sample forecasts for every (symbol, model, fold).
@@ -443,15 +532,29 @@ def walk_forward(
         and an estimate of the rest (:class:`ProgressLines`); False for none.
     ray_address : str, optional
         Address of a Ray cluster for ``executor="ray"``.
-    schedules : dict of model name to WalkForward, optional
+    schedules : dict of model name to WalkForward or Schedule, optional
         A refit schedule of its own for some models (a HAR-X refit daily on a
         rolling window while the networks refit yearly on an expanding one).
         Each must test exactly the rows ``splitter`` tests (same start, same
         end), so that every model is scored on the same dates; it may differ in
         ``refit_every``, ``window``, ``train_length``, ``min_train`` and
-        ``embargo``. Models not named follow ``splitter``. The ``fold`` column
-        of the forecasts stays ``splitter``'s; the fits table lists each model's
-        own folds.
+        ``embargo``. A :class:`~engine.splits.Schedule` also sets the model's
+        ``refits`` and ``cold_every`` (a network updated monthly from its last
+        weights and refit in full every year). Models not named follow
+        ``splitter``. The ``fold`` column of the forecasts stays ``splitter``'s;
+        the fits table lists each model's own folds.
+    combinations : dict of name to Combination, optional
+        Combinations of the variance forecasters
+        (:class:`signals.combination.Combination`): equal weights, or weights
+        fitted per date on a rolling window of the members' earlier
+        out-of-sample forecasts whose targets were known by then. Each is a
+        column of the forecasts and a model of the result (scored like one);
+        its weights per date are in ``result.weights``.
+
+    A chain's folds run in segments of one calendar year at most (a daily
+    schedule's 252 refits in one job, kept in one file per symbol and year); a
+    forecaster with ``supports_bulk_refits`` (HAR, HAR-X) fits a cold segment's
+    windows in one call of its ``refit_forecasts``, with the numbers of a loop of fits.
     """
     plan = plan_walk_forward(
         data,
@@ -465,9 +568,55 @@ def walk_forward(
         seed=seed,
         schedules=schedules,
     )
+    bound = _combinations(combinations or {}, plan.models)
     bar = _progress(progress, plan.n_tasks, plan.total_cost())
     results = _run(plan, make_executor(n_jobs, executor, ray_address), bar)
-    return _assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds)
+    return with_combinations(_assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds), bound)
+
+
+def _combinations(combinations: Mapping[str, Combination], models: dict[str, BaseForecaster]) -> dict[str, Combination]:
+    """Each combination checked against the run's forecasters (before anything is fitted)."""
+    if not isinstance(combinations, Mapping):
+        raise ParameterError(
+            f"walk_forward: combinations must be a dict of name to Combination; got {type(combinations).__name__}."
+        )
+    out = {}
+    for name, c in combinations.items():
+        if not isinstance(c, Combination):
+            raise ParameterError(
+                f"walk_forward: combinations[{name!r}] must be a signals.combination.Combination; got "
+                f"{type(c).__name__}."
+            )
+        if name in models or str(name).lower() in ("fold", "symbol", "date"):
+            raise ParameterError(
+                f"walk_forward: the combination {name!r} is named like a forecaster or a column of the result. "
+                "Hint: another name, such as 'combo'."
+            )
+        out[str(name)] = c.bind(models)
+    return out
+
+
+def with_combinations(result: WalkForwardResult, combinations: Mapping[str, Combination]) -> WalkForwardResult:
+    """``result`` with each combination's forecasts as a column (before ``fold``), the combination
+    among its models and its weights per date in ``weights``, by (symbol, name).
+    """
+    if not combinations:
+        return result
+    blocks, weights = [], dict(result.weights)
+    for sym in result.symbols:
+        fc = result.for_symbol(sym)
+        frame = result.frames[sym]
+        realized = {c.horizon: realized_target(frame, "variance", c.horizon) for c in combinations.values()}
+        cols, w = combine_all(combinations, fc, realized)
+        block = pd.concat([fc.drop(columns="fold"), cols, fc[["fold"]]], axis=1)
+        block.index = pd.MultiIndex.from_arrays(
+            [np.full(len(block), sym, dtype=object), block.index], names=["symbol", "date"]
+        )
+        blocks.append(block)
+        weights.update({(sym, name): v for name, v in w.items()})
+    return dataclasses.replace(
+        result, forecasts=pd.concat(blocks), models={**result.models, **combinations}, weights=weights
+    )
 
 
 Chain = tuple[
@@ -478,10 +627,12 @@ Chain = tuple[
 @dataclass(frozen=True)
 class Plan:
     """What a walk-forward will do, before anything runs: the folds per symbol, the
-    chains (the run of folds one model goes through), which chains are warm,
-    the audit's cut dates, and where finished folds go. Its :meth:`task` builds
-    the task for fold ``k`` of a chain; its :meth:`order` lists the chains' first
-    tasks, longest first.
+    chains (the run of folds one model goes through), which chains are warm and
+    where they restart cold, the chains' segments (a calendar year's folds, run as
+    one job and kept in one file per symbol), the audit's cut dates, and where
+    finished folds go. :meth:`job` builds segment ``j`` of a chain; :meth:`order`
+    lists the segments that can start at once (those not waiting for an earlier
+    one's fit), longest first.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -496,6 +647,12 @@ class Plan:
     model_folds: dict[tuple[str, str], list[Fold]]
     #: Per symbol, one hash per row of its frame (:func:`core.atomic.row_hashes`).
     row_hashes: dict[str, np.ndarray]
+    #: Per chain and fold, whether a warm chain fits that fold from scratch (its first
+    #: fold, and each ``cold_every`` period's first); every fold of a cold chain.
+    cold: dict[Chain, list[bool]] = field(default_factory=dict)
+    #: Per chain, its segments: lists of consecutive fold numbers.
+    segments: dict[Chain, list[list[int]]] = field(default_factory=dict)
+    _keys: dict[Chain, list[str]] = field(default_factory=dict, repr=False)
 
     def n_folds(self, chain: Chain) -> int:
         """Folds in the schedule of ``chain``'s model on its (first) symbol."""
@@ -506,33 +663,71 @@ class Plan:
         """Tasks in the plan: one per fold of every chain."""
         return sum(self.n_folds(c) for c in self.chains)
 
-    def task(self, chain: Chain, k: int, warm_from: list[FoldResult] | None) -> _Task:
-        """Fold ``k`` of ``chain``, warm-started from the previous fold's results when given."""
+    def keys(self, chain: Chain) -> list[str]:
+        """Each fold's cache key (:func:`task_key`); a warm fold's builds on the one before."""
+        if chain not in self._keys:
+            syms, name = chain
+            keys: list[str] = []
+            for k in range(self.n_folds(chain)):
+                fs = {sym: self.model_folds[(sym, name)][k] for sym in syms}
+                digests = {
+                    sym: rows_digest(self.frames[sym].columns, self.row_hashes[sym][f.train.start : f.test.stop])
+                    for sym, f in fs.items()
+                }
+                warm_key = keys[-1] if keys and self.warm[chain] and not self.cold[chain][k] else None
+                keys.append(
+                    task_key(self.models[name], digests, {sym: f.train_rows for sym, f in fs.items()}, warm_key)
+                )
+            self._keys[chain] = keys
+        return self._keys[chain]
+
+    def continues(self, chain: Chain, j: int) -> bool:
+        """Whether segment ``j`` of ``chain`` exists and starts from segment ``j - 1``'s last fit."""
+        segments = self.segments[chain]
+        return 0 < j < len(segments) and self.warm[chain] and not self.cold[chain][segments[j][0]]
+
+    def job(self, chain: Chain, j: int, warm_from: BaseForecaster | None = None) -> _Job:
+        """Segment ``j`` of ``chain``, its first fold warm-started from ``warm_from`` when given."""
         syms, name = chain
-        fs = {sym: self.model_folds[(sym, name)][k] for sym in syms}
-        bounds = {sym: (fs[sym].train.start, fs[sym].test.stop) for sym in syms}
-        sub = {sym: _named(self.frames[sym].iloc[a:b], sym) for sym, (a, b) in bounds.items()}
-        # the digest of each slice from the rows' hashes, computed once per symbol
-        digests = {
-            sym: rows_digest(self.frames[sym].columns, self.row_hashes[sym][a:b]) for sym, (a, b) in bounds.items()
-        }
-        key = task_key(
-            self.models[name],
-            digests,
-            {sym: f.train_rows for sym, f in fs.items()},
-            warm_from[0].key if warm_from else None,
+        ks = self.segments[chain][j]
+        keys = self.keys(chain)
+        tasks = []
+        for i, k in enumerate(ks):
+            fs = {sym: self.model_folds[(sym, name)][k] for sym in syms}
+            tasks.append(
+                _Task(
+                    model=name,
+                    forecaster=self.models[name],
+                    folds=fs,
+                    audit_cuts={sym: self.audit_cuts[(sym, name, k)] for sym in syms},
+                    key=keys[k],
+                    pooled=name in self.pooled,
+                    cold=self.cold[chain][k],
+                    warm_from=warm_from if i == 0 and not self.cold[chain][k] else None,
+                )
+            )
+        offsets = {sym: min(t.folds[sym].train.start for t in tasks) for sym in syms}
+        stops = {sym: max(t.folds[sym].test.stop for t in tasks) for sym in syms}
+        frames = {sym: _named(self.frames[sym].iloc[offsets[sym] : stops[sym]], sym) for sym in syms}
+        key = keys[ks[0]] if len(ks) == 1 else hashlib.sha256("|".join(keys[k] for k in ks).encode()).hexdigest()
+        audited = any(t.audit_cuts.get(sym) for t in tasks for sym in syms)
+        bulk = (
+            not self.warm[chain]
+            and name not in self.pooled
+            and not audited
+            and getattr(self.models[name], "supports_bulk_refits", False)
         )
-        return _Task(
-            model=name,
-            forecaster=self.models[name],
-            frames=sub,
-            folds=fs,
-            warm_from=warm_from[0].fitted if warm_from else None,
-            audit_cuts={sym: self.audit_cuts[(sym, name, k)] for sym in syms},
-            caches={sym: cache_path(self.root, sym, name, k, key) for sym in syms} if self.root is not None else None,
+        return _Job(
+            tasks=tuple(tasks),
+            frames=frames,
+            offsets=offsets,
+            warm=self.warm[chain],
+            bulk=bulk,
+            caches=(
+                {sym: segment_path(self.root, sym, name, ks, key) for sym in syms} if self.root is not None else None
+            ),
             key=key,
-            keep_fitted=self.warm[chain],
-            pooled=name in self.pooled,
+            keep_last=self.continues(chain, j + 1),
         )
 
     def cost(self, chain: Chain, k: int) -> float:
@@ -544,27 +739,21 @@ class Plan:
         """The cost of every task of the plan (:meth:`cost`)."""
         return sum(self.cost(c, k) for c in self.chains for k in range(self.n_folds(c)))
 
-    def order(self) -> list[tuple[Chain, list[int]]]:
-        """What to submit first, longest first (relative cost x training rows, across
-        models), so that workers finish together: the first fold of every warm chain
-        (its folds follow one another, so it counts as one job of all its folds'
-        rows) and every fold of a cold one, where consecutive folds of a cheap model
-        (``relative_cost`` at most 1, such as a HAR refit daily) go in batches of
-        :data:`BATCH_FOLDS`, one job each: a fit of a millisecond is not worth a
-        round trip to a worker. Results do not depend on the order or the batches.
+    def order(self) -> list[tuple[Chain, int]]:
+        """The segments that can start at once (every one that does not continue an
+        earlier segment's warm chain), longest first: a segment counts with the
+        segments that will continue from it (relative cost x training rows, across
+        models), so that workers finish together. Results do not depend on the order.
         """
 
-        def cost(chain: Chain, ks: list[int]) -> float:
-            ks = list(range(self.n_folds(chain))) if self.warm[chain] else ks
-            return sum(self.cost(chain, j) for j in ks)
+        def cost(chain: Chain, j: int) -> float:
+            total = sum(self.cost(chain, k) for k in self.segments[chain][j])
+            while self.continues(chain, j + 1):
+                j += 1
+                total += sum(self.cost(chain, k) for k in self.segments[chain][j])
+            return total
 
-        jobs: list[tuple[Chain, list[int]]] = [(c, [0]) for c in self.chains if self.warm[c]]
-        for c in self.chains:
-            if self.warm[c]:
-                continue
-            ks = list(range(self.n_folds(c)))
-            size = BATCH_FOLDS if self.models[c[1]].relative_cost <= 1.0 else 1
-            jobs += [(c, ks[i : i + size]) for i in range(0, len(ks), size)]
+        jobs = [(c, j) for c in self.chains for j in range(len(self.segments[c])) if not self.continues(c, j)]
         return sorted(jobs, key=lambda job: -cost(*job))
 
 
@@ -586,7 +775,7 @@ def plan_walk_forward(
     audit: bool = False,
     audit_cuts: int = 2,
     seed: int = 0,
-    schedules: Mapping[str, WalkForward] | None = None,
+    schedules: Mapping[str, WalkForward | Schedule] | None = None,
     warm_start: Any = UNSET,
 ) -> Plan:
     """Check the arguments of :func:`walk_forward` and plan its tasks (nothing is fitted)."""
@@ -596,15 +785,28 @@ def plan_walk_forward(
     check_int("walk_forward", "audit_cuts", audit_cuts, 1)
     if not isinstance(splitter, WalkForward):
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
+    own = _schedules(models, schedules or {})
     folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
-    model_folds = _model_folds(frames, models, folds, schedules or {})
+    model_folds = _model_folds(frames, models, folds, {n: s.splitter for n, s in own.items()})
     rng = np.random.default_rng(seed)
     pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and m.supports_pooling)
     for name in pool_names:
         _check_shared_folds(frames, {sym: model_folds[(sym, name)] for sym in frames})
     chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
     chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
-    warm = {c: refits == "warm" and models[c[1]].supports_warm_start for c in chains}
+    warm, cold, segments = {}, {}, {}
+    for chain in chains:
+        sym, name = chain[0][0], chain[1]
+        schedule = own.get(name)
+        chain_refits = schedule.refits if schedule is not None and schedule.refits is not None else refits
+        warm[chain] = chain_refits == "warm" and models[name].supports_warm_start
+        chain_folds = model_folds[(sym, name)]
+        index = frames[sym].index
+        if warm[chain]:
+            cold[chain] = (schedule or Schedule(splitter)).cold_starts(index, chain_folds)
+        else:
+            cold[chain] = [True] * len(chain_folds)
+        segments[chain] = segment_bounds(index, chain_folds, cold[chain] if warm[chain] else None)
     cuts_by_task = {}
     for syms, name in chains:
         for sym in syms:
@@ -614,7 +816,43 @@ def plan_walk_forward(
                 cuts_by_task[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
     root = Path(run_dir) if run_dir is not None else None
     hashes = {sym: row_hashes(frame) for sym, frame in frames.items()}
-    return Plan(frames, models, folds, chains, pool_names, warm, cuts_by_task, root, model_folds, hashes)
+    return Plan(
+        frames,
+        models,
+        folds,
+        chains,
+        pool_names,
+        warm,
+        cuts_by_task,
+        root,
+        model_folds,
+        hashes,
+        cold=cold,
+        segments=segments,
+    )
+
+
+def _schedules(
+    models: dict[str, BaseForecaster], schedules: Mapping[str, WalkForward | Schedule]
+) -> dict[str, Schedule]:
+    """Each model's own schedule as a :class:`~engine.splits.Schedule` (a bare WalkForward is one with
+    walk_forward's refits); names that are not models are refused.
+    """
+    unknown = [n for n in schedules if n not in models]
+    if unknown:
+        raise ParameterError(
+            f"walk_forward: schedules names {unknown[0]!r}, which is not a model; the models are {', '.join(models)}."
+        )
+    out = {}
+    for name, schedule in schedules.items():
+        if isinstance(schedule, WalkForward):
+            schedule = Schedule(schedule)
+        if not isinstance(schedule, Schedule):
+            raise ParameterError(
+                f"walk_forward: schedules[{name!r}] must be a WalkForward or a Schedule; got {type(schedule).__name__}."
+            )
+        out[name] = schedule
+    return out
 
 
 def _model_folds(
@@ -624,11 +862,6 @@ def _model_folds(
     schedules: Mapping[str, WalkForward],
 ) -> dict[tuple[str, str], list[Fold]]:
     """Each (symbol, model)'s folds; a model's own schedule must test the rows the shared one does."""
-    unknown = [n for n in schedules if n not in models]
-    if unknown:
-        raise ParameterError(
-            f"walk_forward: schedules names {unknown[0]!r}, which is not a model; the models are {', '.join(models)}."
-        )
     out = {}
     for sym, frame in frames.items():
         shared = folds[sym]
@@ -637,12 +870,7 @@ def _model_folds(
             if name not in schedules:
                 out[(sym, name)] = shared
                 continue
-            schedule = schedules[name]
-            if not isinstance(schedule, WalkForward):
-                raise ParameterError(
-                    f"walk_forward: schedules[{name!r}] must be a WalkForward; got {type(schedule).__name__}."
-                )
-            own = schedule.split(frame.index)
+            own = schedules[name].split(frame.index)
             if (own[0].test.start, own[-1].test.stop) != (first, last):
                 dates = frame.index
                 raise ParameterError(
@@ -655,85 +883,71 @@ def _model_folds(
     return out
 
 
-#: Consecutive folds of a cheap model sent to a worker as one job (see :meth:`Plan.order`).
-BATCH_FOLDS = 64
-
-
-def run_tasks(tasks: list[_Task]) -> list[list[FoldResult]]:
-    """Run several tasks in one worker job, in order (:func:`run_task` each)."""
-    return [run_task(task) for task in tasks]
-
-
 def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResult]:
-    """Run a plan's tasks on an executor: finished folds are read from the run folder,
-    the rest submitted, and a warm chain's next fold starts when its previous one ends.
+    """Run a plan's segments on an executor: finished segments are read from the run
+    folder, the rest submitted, and a warm chain's next segment starts when the one
+    it continues from ends.
     """
     results: dict[tuple[str, str, int], FoldResult] = {}
-    pending: dict[Any, tuple[Chain, list[int], list[str]]] = {}
+    pending: dict[Any, tuple[Chain, int]] = {}
     order = plan.order()
     unstarted = len(order)  # jobs of the first round not yet submitted
 
-    def submit(tasks: list[_Task]) -> Any:
+    def submit(job: _Job) -> Any:
         """Submit one job; one that will run alone (nothing in flight, nothing left to
         submit: a lone warm chain) is lent all the executor's cores, the numbers unchanged.
         """
-        return pool.submit(run_tasks, tasks, pool.slots if not pending and not unstarted else 1)
+        return pool.submit(run_job, job, pool.slots if not pending and not unstarted else 1)
 
-    def record(chain: Chain, k: int, res: list[FoldResult], key: str) -> None:
-        for r in res:
-            r.key = key
-            results[(r.symbol, chain[1], k)] = r
-        bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
-        if isinstance(bar, ProgressLines):
-            bar.update(1, cost=plan.cost(chain, k))
-        else:
-            bar.update(1)
-
-    def from_folder(task: _Task) -> list[FoldResult] | None:
-        if task.caches is None or not all(p.exists() for p in task.caches.values()):
-            return None
-        loaded = [load_fold(p, task.forecaster if task.keep_fitted else None) for p in task.caches.values()]
-        return [r for r in loaded if r is not None] if all(r is not None for r in loaded) else None
-
-    def start(chain: Chain, ks: list[int], warm_from: list[FoldResult] | None) -> None:
-        """Submit folds ``ks`` of a chain (one job), taking those in the run folder from
-        there; along a warm chain (one fold at a time), go on while folds are there.
-        """
-        if plan.warm[chain]:
-            (k,) = ks
-            while k < plan.n_folds(chain):
-                task = plan.task(chain, k, warm_from)
-                cached = from_folder(task)
-                if cached is None:
-                    pending[submit([task])] = (chain, [k], [task.key])
-                    return
-                record(chain, k, cached, task.key)
-                warm_from, k = cached, k + 1
-            return
-        todo = []
-        for k in ks:
-            task = plan.task(chain, k, None)
-            cached = from_folder(task)
-            if cached is None:
-                todo.append((k, task))
+    def record(chain: Chain, j: int, res: list[list[FoldResult]]) -> None:
+        for k, per_symbol in zip(plan.segments[chain][j], res, strict=True):
+            for r in per_symbol:
+                results[(r.symbol, chain[1], k)] = r
+            bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
+            if isinstance(bar, ProgressLines):
+                bar.update(1, cost=plan.cost(chain, k))
             else:
-                record(chain, k, cached, task.key)
-        if todo:
-            handle = submit([t for _, t in todo])
-            pending[handle] = (chain, [k for k, _ in todo], [t.key for _, t in todo])
+                bar.update(1)
+
+    def from_folder(job: _Job) -> list[list[FoldResult]] | None:
+        if job.caches is None:
+            return None
+        template = job.tasks[-1].forecaster if job.keep_last else None
+        per_symbol = {}
+        for sym, path in job.caches.items():
+            loaded = load_segment(path, template, [t.folds[sym].id for t in job.tasks])
+            if loaded is None:
+                return None
+            per_symbol[sym] = loaded
+        return [[per_symbol[sym][i] for sym in job.caches] for i in range(len(job.tasks))]
+
+    def start(chain: Chain, j: int, warm_from: BaseForecaster | None) -> None:
+        """Submit segment ``j`` of a chain, or take it from the run folder and go on to
+        the segments that continue from it while they are there too.
+        """
+        while True:
+            job = plan.job(chain, j, warm_from)
+            cached = from_folder(job)
+            if cached is None:
+                pending[submit(job)] = (chain, j)
+                return
+            record(chain, j, cached)
+            if not plan.continues(chain, j + 1):
+                return
+            warm_from, j = cached[-1][0].fitted, j + 1
 
     try:
-        for chain, ks in order:
+        for chain, j in order:
             unstarted -= 1
-            start(chain, ks, None)
+            start(chain, j, None)
         while pending:
             done, _ = pool.wait(list(pending))
             for handle in done:
-                chain, ks, keys = pending.pop(handle)
-                for k, key, res in zip(ks, keys, pool.result(handle), strict=True):
-                    record(chain, k, res, key)
-                if plan.warm[chain]:
-                    start(chain, [ks[-1] + 1], res)
+                chain, j = pending.pop(handle)
+                res = pool.result(handle)
+                record(chain, j, res)
+                if plan.continues(chain, j + 1):
+                    start(chain, j + 1, res[-1][0].fitted)
     finally:
         bar.close()
         pool.close()

@@ -33,8 +33,11 @@ from __future__ import annotations
 
 import abc
 import copy
+import dataclasses
 import inspect
-from collections.abc import Mapping
+import time
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, Self, cast, get_args, runtime_checkable
 
 import numpy as np
@@ -42,6 +45,7 @@ import pandas as pd
 
 from core.checks import UNSET, check_int, renamed
 from core.errors import DataError, ParameterError
+from signals import realized
 
 __all__ = [
     "TARGETS",
@@ -49,12 +53,14 @@ __all__ = [
     "Forecaster",
     "NotFittedError",
     "ParameterError",
+    "Refit",
     "Target",
     "VarianceOf",
     "implied_return",
     "last_close",
     "origins_for",
     "realized_target",
+    "warning_lines",
 ]
 
 Target = Literal["variance", "return", "price", "absolute_return"]
@@ -65,6 +71,35 @@ VarianceOf = Literal["target", "returns", "mixed"]
 
 class NotFittedError(RuntimeError):
     """``predict`` before ``fit``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Refit:
+    """One window of :meth:`BaseForecaster.refit_forecasts`: what fitting it gave.
+
+    Attributes
+    ----------
+    forecast : ndarray, one forecast per test row of the window
+    n_train : int, training targets used (``n_train_``)
+    diagnostics : dict, ``diagnostics()`` after the fit
+    warnings : tuple of str, ``"Category: message"`` of each warning the fit raised
+    parameters : int, ``n_parameters()`` after the fit
+    fit_seconds : float, the window's share of the time taken
+    """
+
+    forecast: np.ndarray
+    n_train: int
+    diagnostics: dict[str, float]
+    warnings: tuple[str, ...] = ()
+    parameters: int = 0
+    fit_seconds: float = 0.0
+
+
+def warning_lines(caught: Sequence[warnings.WarningMessage]) -> tuple[str, ...]:
+    """``"Category: message"`` for each caught warning that a user should see (UserWarning and
+    its subclasses): how fits hand their warnings back from worker processes.
+    """
+    return tuple(f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
 
 @runtime_checkable
@@ -107,11 +142,12 @@ def realized_target(frame: pd.DataFrame, target: Target, horizon: int = 1) -> pd
     if target == "price":
         out = x.shift(-(horizon - 1))
     else:
-        agg = (
-            x.rolling(horizon, min_periods=horizon).sum()
-            if target == "return"
-            else x.rolling(horizon, min_periods=horizon).mean()
-        )
+        # Each window summed on its own (NumPy), not by pandas' running sum: a running sum's
+        # rounding depends on where the series starts, and a window's target must not
+        # (a window fitted in bulk equals one fitted alone, bit for bit).
+        values = x.to_numpy(dtype=float)
+        rolled = realized.rolling_sum(values, horizon) if target == "return" else realized.rolling_mean(values, horizon)
+        agg = pd.Series(rolled, index=x.index)
         out = agg.shift(-(horizon - 1))
     return out.rename(f"{target}_h{horizon}")
 
@@ -175,6 +211,9 @@ class BaseForecaster(abc.ABC):
     supports_warm_start: bool = False
     #: Whether ``fit_pooled(frames)`` fits one model across several assets.
     supports_pooling: bool = False
+    #: Whether :meth:`refit_forecasts` is faster than fitting window by window
+    #: (the engine then hands a daily schedule's windows over in bulk).
+    supports_bulk_refits: bool = False
     #: Rough fit cost relative to a closed-form regression; the engine starts
     #: expensive fits first so that parallel workers finish together.
     relative_cost: float = 1.0
@@ -410,6 +449,39 @@ class BaseForecaster(abc.ABC):
     @abc.abstractmethod
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
         """One forecast per origin row position, from rows up to the origin."""
+
+    def refit_forecasts(self, frame: pd.DataFrame, folds: Sequence[tuple[slice, slice]]) -> list[Refit]:
+        """Fit each training window and forecast its test rows: many refits in one call.
+
+        For each ``(train, test)`` pair of row slices of ``frame`` (``test`` after
+        ``train``), the same numbers as
+        ``clone().fit(frame.iloc[train]).predict(frame.iloc[train.start:test.stop], frame.index[test])``.
+        This default does exactly that, window by window; classes with
+        ``supports_bulk_refits`` do it faster (a HAR shares one design matrix).
+
+        Returns
+        -------
+        list of :class:`Refit`, one per window
+        """
+        out = []
+        for train, test in folds:
+            t0 = time.perf_counter()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
+                model = self.clone().fit(frame.iloc[train])
+            fitted = time.perf_counter() - t0
+            forecast = model.predict(frame.iloc[train.start : test.stop], frame.index[test])
+            out.append(
+                Refit(
+                    forecast=forecast.to_numpy(dtype=float),
+                    n_train=int(model.n_train_),
+                    diagnostics={k: float(v) for k, v in model.diagnostics().items()},
+                    warnings=warning_lines(caught),
+                    parameters=model.n_parameters(),
+                    fit_seconds=fitted,
+                )
+            )
+        return out
 
     def predict(self, frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
         """One forecast per date in ``index``, using only rows of ``frame`` before it.

@@ -12,8 +12,8 @@ the origin :math:`s`,
         + \sum_j \delta_j\, g(x_{j,s}) + u_{s+h},
 
 with :math:`g` the identity (level form) or the logarithm (log form, the target
-:math:`y` then being :math:`\log RV` and the forecast retransformed with Duan's
-smearing factor, as in :class:`signals.har.HarForecaster`), and
+:math:`y` then being :math:`\log RV` and the forecast retransformed by a factor
+fitted on the training rows, as in :class:`signals.har.HarForecaster`), and
 
 * ``leverage=True``: Corsi and Renò's (2012) leverage terms, the averages of the
   negative part of the daily return, :math:`r^-_t = \min(r_t, 0)`, over the
@@ -36,16 +36,14 @@ the rows whose regressors and target are all finite.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from typing_extensions import override
 
-from core.checks import check_bool, check_sizes
+from core.checks import check_bool, check_choice, check_sizes
 from core.errors import ParameterError
 from signals import realized
-from signals.har import HarForecaster, har_design
+from signals.har import HarForecaster, Retransform, har_design
 from signals.sequences import LOG_INPUTS
 
 __all__ = ["HarxForecaster", "harx_design"]
@@ -115,7 +113,9 @@ class HarxForecaster(HarForecaster):
     lags : tuple of int, default (1, 5, 22)
         Lengths in days of the averages of ``rv`` (and of the leverage terms).
     log : bool, default True
-        Log form (log-HAR-X with Duan's smearing); False for levels.
+        Log form (log-HAR-X, retransformed by ``retransform``); False for levels.
+    retransform : {"ratio", "duan"}, default "ratio"
+        As in :class:`signals.har.HarForecaster`.
     leverage : bool, default True
         Corsi-Renò leverage terms: averages of the negative daily return.
     exog : tuple of str, default ()
@@ -135,7 +135,7 @@ class HarxForecaster(HarForecaster):
     Attributes
     ----------
     coef_ : Series, one coefficient per regressor (``const``, ``har_k``, ``lev_k``, exogenous names)
-    smearing_, floor_, n_floored_ : as in :class:`signals.har.HarForecaster`
+    smearing_, smearing_spread_, floor_, n_floored_, n_used_ : as in :class:`signals.har.HarForecaster`
     target_range_ : (float, float), the smallest and largest training target (``clip``)
     """
 
@@ -144,6 +144,7 @@ class HarxForecaster(HarForecaster):
         *,
         lags: tuple[int, ...] = (1, 5, 22),
         log: bool = True,
+        retransform: Retransform = "ratio",
         leverage: bool = True,
         exog: tuple[str, ...] = (),
         semivariance: bool = False,
@@ -153,6 +154,7 @@ class HarxForecaster(HarForecaster):
     ) -> None:
         self.lags = lags
         self.log = log
+        self.retransform = retransform
         self.leverage = leverage
         self.exog = exog
         self.semivariance = semivariance
@@ -176,6 +178,7 @@ class HarxForecaster(HarForecaster):
         check_sizes(who, "lags", self.lags, unique=True, hint="(1, 5, 22).")
         for flag in ("log", "leverage", "semivariance", "quarticity", "clip"):
             check_bool(who, flag, getattr(self, flag))
+        check_choice(who, "retransform", self.retransform, ("ratio", "duan"))
         if isinstance(self.exog, str) or not all(isinstance(c, str) for c in self.exog):
             raise ParameterError(
                 f"{who}: exog must be a tuple of column names; got {self.exog!r}. Hint: exog=('vix',)."
@@ -216,13 +219,6 @@ class HarxForecaster(HarForecaster):
         )
 
     @override
-    def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: Any = None) -> None:
-        super()._fit(frame, y, warm_start)
-        target = y.to_numpy(dtype=float)
-        target = target[np.isfinite(target)]
-        self.target_range_ = (float(max(target.min(), self.floor_)), float(target.max()))
-
-    @override
-    def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        out = super()._forecast(frame, origins)
+    def _finish(self, fit: np.ndarray) -> np.ndarray:
+        out = super()._finish(fit)
         return np.clip(out, *self.target_range_) if self.clip else out

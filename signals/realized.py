@@ -35,6 +35,7 @@ __all__ = [
     "parkinson",
     "rogers_satchell",
     "rolling_mean",
+    "rolling_sum",
     "rolling_var",
     "yang_zhang",
     "yang_zhang_k",
@@ -141,6 +142,17 @@ def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
     out = np.full(x.shape, np.nan)
     if window <= x.shape[0]:
         out[window - 1 :] = sliding_window_view(x, window).mean(axis=-1)
+    return out
+
+
+def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing sum over ``window`` elements, each window summed on its own (so a
+    value never depends on where the array starts); NaN where the window is
+    incomplete or holds a NaN.
+    """
+    out = np.full(x.shape, np.nan)
+    if window <= x.shape[0]:
+        out[window - 1 :] = sliding_window_view(x, window).sum(axis=-1)
     return out
 
 

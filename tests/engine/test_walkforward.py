@@ -14,12 +14,13 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
-from engine.splits import WalkForward
+from engine.splits import Schedule, WalkForward
 from engine.walkforward import ProgressLines, walk_forward
 from signals.audit import CausalityError
 from signals.batched import BatchedRnnUniverse
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
+from signals.harx import HarxForecaster
 from signals.naive import EwmaForecaster
 from signals.rnn import RnnForecaster
 from tests.engine.slow_models import CoreCounter, Leaky, LoggedHar
@@ -100,13 +101,14 @@ def test_two_processes_give_identical_output(frame, models, cold):
 
 
 def test_a_job_that_runs_alone_is_lent_every_core(frame):
-    # one job (a cheap model's folds in one batch) with nothing beside it: both cores
-    alone = walk_forward(frame, {"har": CoreCounter()}, SPLIT, n_jobs=2)
-    assert (alone.fits["cores"] == 2).all()
+    # one job (a year's monthly folds, one segment) with nothing beside it: both cores
+    year = WalkForward(start="2010-01-01", refit_every="month")
+    alone = walk_forward(frame, {"har": CoreCounter()}, year, n_jobs=2)
+    assert len(alone.fits) == 12 and (alone.fits["cores"] == 2).all()
     # two jobs at once: one core each; one process: one core
-    both = walk_forward(frame, {"har": CoreCounter(), "ewma": EwmaForecaster()}, SPLIT, n_jobs=2)
+    both = walk_forward(frame, {"har": CoreCounter(), "ewma": EwmaForecaster()}, year, n_jobs=2)
     assert (both.fits.xs("har", level="model")["cores"] == 1).all()
-    assert (walk_forward(frame, {"har": CoreCounter()}, SPLIT).fits["cores"] == 1).all()
+    assert (walk_forward(frame, {"har": CoreCounter()}, year).fits["cores"] == 1).all()
 
 
 def test_a_lone_pooled_warm_chain_on_two_cores_gives_the_numbers_of_one(frame):
@@ -238,7 +240,8 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
         "stored states are read back"
     )
     states = sorted(tmp_path.rglob("*.state.npz"))
-    assert len(states) == 3 and not list(tmp_path.rglob("*.pkl")), "fitted state is stored as arrays, not pickles"
+    # the states folds 1 and 2 start from; nothing starts from the last fold's, so none is kept
+    assert len(states) == 2 and not list(tmp_path.rglob("*.pkl")), "fitted state is stored as arrays, not pickles"
     marker = tmp_path / "marker"
     # a pickle named like a state file; an .npz whose array is a pickled object; a legacy .model.pkl
     states[0].write_bytes(pickle.dumps(_Payload(marker)))
@@ -252,23 +255,32 @@ def test_a_crafted_fold_file_cannot_run_code(frame, tmp_path):
     pd.testing.assert_frame_equal(again.forecasts, full.forecasts)
 
 
+def _folds_on_disk(run: Path) -> int:
+    """Folds in the finished segment files of a run folder (a file holds a year's folds)."""
+    return sum(
+        pd.read_parquet(p)["fold"].nunique() if "fold" in pd.read_parquet(p).columns else 1
+        for p in run.rglob("*.parquet")
+    )
+
+
 def test_killed_run_resumes_without_redoing_finished_folds(tmp_path):
     env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "first.log"), "CI": "true"}
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "tests.engine.wf_script", str(run), str(tmp_path / "out.parquet")]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     deadline = time.time() + 120
-    while len(list(run.rglob("*.parquet"))) < 3 and time.time() < deadline and proc.poll() is None:
+    while not list(run.rglob("*.parquet")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    finished = len(list(run.rglob("*.parquet")))
-    assert 3 <= finished < 13, "killed mid-run"  # 2008-2010 in 63-row blocks: 13 folds
+    # 2008-2010 in 63-row blocks: 13 folds, kept in one file per year of their test start
+    files, finished = len(list(run.rglob("*.parquet"))), _folds_on_disk(run)
+    assert 1 <= files < 4 and 4 <= finished < 13, "killed mid-run, after a year's folds were kept"
     env["TRADECAST_FIT_LOG"] = str(tmp_path / "resume.log")
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
-    total = len(list(run.rglob("*.parquet")))
+    total = _folds_on_disk(run)
     refits = len((tmp_path / "resume.log").read_text().splitlines())
-    assert refits == total - finished, "finished folds were not recomputed"
+    assert total == 13 and refits == total - finished, "finished folds were not recomputed"
     # the resumed output equals an uninterrupted run
     env["TRADECAST_FIT_LOG"] = str(tmp_path / "clean.log")
     subprocess.run(
@@ -352,6 +364,58 @@ def test_a_daily_rolling_schedule_equals_a_loop_of_fits_by_hand(frame, tmp_path)
     again = walk_forward(frame, models, SPLIT, schedules={"daily": daily}, run_dir=tmp_path)
     assert again.fits["cached"].all()
     pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
+    # a year's daily refits are one job and one file, not 252
+    assert len(list((tmp_path / "folds" / "SP500" / "daily").glob("*.parquet"))) == 3
+
+
+def test_bulk_refits_in_the_engine_equal_the_loop_bit_for_bit(frame, tmp_path):
+    # HAR-X fits a cold segment's windows in one call (supports_bulk_refits); with an audit the
+    # engine fits them one by one: the forecasts and the fit facts are the same
+    daily = WalkForward(start="2010-01-01", refit_every=1, window="rolling", train_length=750)
+    models = {"logharx": HarxForecaster(), "harx5": HarxForecaster(log=False, horizon=5)}
+    sched = {"logharx": daily, "harx5": daily}
+    split = WalkForward(start="2010-01-01")
+    bulk = walk_forward(frame, models, split, schedules=sched)
+    loop = walk_forward(frame, models, split, schedules=sched, audit=True, audit_cuts=1)
+    pd.testing.assert_frame_equal(bulk.forecasts, loop.forecasts, check_exact=True)
+    cols = ["n_train", "parameters", "smearing", "smearing_spread", "rows_used"]
+    pd.testing.assert_frame_equal(bulk.fits[cols], loop.fits[cols], check_exact=True)
+    assert (loop.fits["audited"] == 1).all() and (bulk.fits["audited"] == 0).all()
+
+
+def test_warm_updates_with_a_yearly_full_refit_equal_a_chain_by_hand(frame, tmp_path):
+    # monthly warm updates of a network, refit from scratch at each year's first month
+    monthly = Schedule(WalkForward(start="2009-10-01", refit_every="month"), refits="warm", cold_every="year")
+    split = WalkForward(start="2009-10-01")
+    lstm = RnnForecaster(**TINY_RNN)
+    res = walk_forward(frame, {"lstm": lstm}, split, schedules={"lstm": monthly}, run_dir=tmp_path, n_jobs=2)
+    fits = res.fits.xs("lstm", level="model")
+    assert fits["warm"].tolist() == [False, True, True] + [False] + [True] * 11
+    prev = None
+    for fold in monthly.splitter.split(frame.index):
+        m = lstm.clone()
+        cold = prev is None or frame.index[fold.test.start].year != frame.index[fold.test.start - 1].year
+        m.fit(frame.iloc[fold.train], **({} if cold else {"warm_start": prev}))
+        dates = frame.index[fold.test]
+        np.testing.assert_allclose(res.for_symbol().loc[dates, "lstm"], m.predict(frame, dates), rtol=1e-12)
+        prev = m
+    # one file per year of warm updates; a resumed run reads them and refits nothing
+    assert len(list((tmp_path / "folds" / "SP500" / "lstm").glob("*.parquet"))) == 2
+    again = walk_forward(frame, {"lstm": lstm}, split, schedules={"lstm": monthly}, run_dir=tmp_path)
+    assert again.fits["cached"].all()
+    pd.testing.assert_frame_equal(again.forecasts, res.forecasts)
+
+
+def test_a_schedule_is_checked_by_name():
+    month = WalkForward(start="2009-10-01", refit_every="month")
+    with pytest.raises(
+        ParameterError, match=r"Schedule: cold_every must be one of 'month', 'quarter', 'year'; got 'week'"
+    ):
+        Schedule(month, refits="warm", cold_every="week")
+    with pytest.raises(ParameterError, match=r"cold_every='year' restarts a chain of warm refits, but refits='cold'"):
+        Schedule(month, refits="cold", cold_every="year")
+    with pytest.raises(ParameterError, match=r"Schedule: refits must be one of 'cold', 'warm'; got 'hot'"):
+        Schedule(month, refits="hot")
 
 
 def test_a_schedule_must_test_the_shared_dates(frame):

@@ -10,6 +10,7 @@ from sklearn.linear_model import LinearRegression
 from core.errors import DataWarning
 from signals.base import ParameterError
 from signals.har import HarForecaster
+from signals.harx import HarxForecaster
 from signals.losses import qlike
 from tests.signals.frames import sp500
 
@@ -38,9 +39,14 @@ def test_coefficients_equal_least_squares(train, log, horizon):
     np.testing.assert_allclose(har.coef_.iloc[1:].to_numpy(), ref.coef_, rtol=1e-8)
     assert har.coef_["const"] == pytest.approx(ref.intercept_, rel=1e-8)
     if log:
-        resid = y.to_numpy() - ref.predict(x.to_numpy())
-        assert har.smearing_ == pytest.approx(np.mean(np.exp(resid)), rel=1e-8)
-        assert har.smearing_ > 1  # Jensen: exp(E[log]) understates E[.]
+        fitted = ref.predict(x.to_numpy())
+        resid = y.to_numpy() - fitted
+        # the default: the mean training target over the mean fitted level
+        assert har.smearing_ == pytest.approx(np.exp(y).sum() / np.exp(fitted).sum(), rel=1e-8)
+        duan = HarForecaster(log=log, horizon=horizon, retransform="duan").fit(train)
+        assert duan.smearing_ == pytest.approx(np.mean(np.exp(resid)), rel=1e-8)
+        assert har.smearing_spread_ == pytest.approx(duan.smearing_ / har.smearing_, rel=1e-12)
+        assert har.smearing_ > 1 and duan.smearing_ > 1  # Jensen: exp(E[log]) understates E[.]
 
 
 def test_forecast_is_the_fitted_equation(train):
@@ -129,3 +135,53 @@ def test_log_har_without_low_values_is_unchanged(train):
     har = HarForecaster(log=True).fit(train)
     positive = train["rv"][train["rv"] > 0]
     assert har.floor_ == positive.min() and har.n_floored_ == 0  # the S&P's smallest rv is 2 % of its median
+
+
+def _loop(model, frame, windows):
+    from signals.base import BaseForecaster
+
+    return BaseForecaster.refit_forecasts(model, frame, windows)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        HarForecaster(),
+        HarForecaster(log=True, horizon=5, retransform="duan"),
+        HarxForecaster(),
+        HarxForecaster(log=False, horizon=22),
+        HarxForecaster(lags=(1, 5), exog=("volume_ratio",)),
+    ],
+    ids=repr,
+)
+def test_bulk_refits_equal_a_loop_of_fits_bit_for_bit(model):
+    # daily windows of 400 rows and a few expanding ones: one design per floor, the numbers of fit + predict
+    frame = sp500()
+    n = len(frame)
+    windows = [(slice(max(0, s - 400), s), slice(s, s + 1)) for s in range(n - 300, n)]
+    windows += [(slice(0, s), slice(s, min(s + 21, n))) for s in (600, 900)]
+    bulk, loop = model.refit_forecasts(frame, windows), _loop(model, frame, windows)
+    for b, one in zip(bulk, loop, strict=True):
+        np.testing.assert_array_equal(b.forecast, one.forecast)
+        assert (b.n_train, b.diagnostics, b.parameters) == (one.n_train, one.diagnostics, one.parameters)
+
+
+def test_bulk_refits_with_a_floor_that_moves_every_day_equal_the_loop():
+    # a third of the days at zero: the floor (1 % of the window's median) differs in every window,
+    # so every window has its own design; each window's floor warning is the loop's, word for word
+    frame = _coarse_ticks(1200).assign(**{"return": 0.0})
+    windows = [(slice(s - 500, s), slice(s, s + 1)) for s in range(900, 1200)]
+    for model in (HarForecaster(log=True), HarxForecaster()):
+        bulk, loop = model.refit_forecasts(frame, windows), _loop(model, frame, windows)
+        for b, one in zip(bulk, loop, strict=True):
+            np.testing.assert_array_equal(b.forecast, one.forecast)
+            assert b.diagnostics == one.diagnostics and b.warnings == one.warnings and b.warnings
+
+
+def test_a_subclass_that_fits_its_own_way_gets_the_loop():
+    from tests.engine.slow_models import CoreCounter
+
+    frame = sp500()
+    windows = [(slice(0, s), slice(s, s + 1)) for s in (1000, 1001)]
+    out = CoreCounter().refit_forecasts(frame, windows)
+    assert [r.diagnostics["cores"] for r in out] == [1.0, 1.0]  # its own _fit ran, per window
