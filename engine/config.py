@@ -40,9 +40,9 @@ import pandas as pd
 from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
 from engine.data import Fill
 from engine.executors import Executor
-from engine.splits import Rule, WalkForward, Window
-from engine.walkforward import Refits
+from engine.splits import Refits, Rule, Schedule, WalkForward, Window
 from signals.base import BaseForecaster
+from signals.combination import Combination, CombinationWeights
 from signals.features import Estimator
 from signals.registry import FORECASTERS
 from strategies.spec import StrategySpec
@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_FORECASTERS",
     "NAME_PATTERN",
     "RESERVED_NAMES",
+    "CombinationConfig",
     "ConfigError",
     "DataConfig",
     "FeaturesConfig",
@@ -226,13 +227,16 @@ class WalkForwardConfig:
             train_fraction=self.train_fraction,
         )
 
-    def schedule_for(self, forecaster: ForecasterConfig) -> WalkForward | None:
-        """The splitter of a forecaster with a schedule of its own (None without one):
-        this table's, with the forecaster's keys in place of these.
+    def schedule_for(self, forecaster: ForecasterConfig) -> Schedule | None:
+        """The schedule of a forecaster with one of its own (None without one): this
+        table's splitter with the forecaster's keys in place of these, and its own
+        ``refits`` and ``cold_every`` when it sets them.
         """
         if not forecaster.schedule:
             return None
-        return dataclasses.replace(self.splitter(), **dict(forecaster.schedule))
+        keys = dict(forecaster.schedule)
+        own = {k: keys.pop(k) for k in ("refits", "cold_every") if k in keys}
+        return Schedule(dataclasses.replace(self.splitter(), **keys), **own)
 
     def describe(self) -> str:
         """Where the out-of-sample period starts and how often models are refit, in words."""
@@ -308,7 +312,15 @@ class ForecasterConfig:
                     f"{', '.join(valid)}.{hint}"
                 )
         params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        components = getattr(FORECASTERS[kind], "components", {})
+        params = {
+            k: _component(v, components[k], f"{where}.{k}")
+            if k in components
+            else tuple(v)
+            if isinstance(v, list)
+            else v
+            for k, v in params.items()
+        }
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()), schedule=tuple(schedule.items()))
         try:
             spec.build().validate_params()
@@ -317,12 +329,15 @@ class ForecasterConfig:
         return spec
 
     def build(self) -> BaseForecaster:
-        """A new, unfitted forecaster."""
-        return FORECASTERS[self.type](**dict(self.params))
+        """A new, unfitted forecaster (the forecasters it holds built from their sub-tables)."""
+        components = getattr(FORECASTERS[self.type], "components", {})
+        params = {k: _build_component(v) if k in components else v for k, v in self.params}
+        return FORECASTERS[self.type](**params)
 
 
-#: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule.
-SCHEDULE_KEYS = ("refit_every", "window", "train_length", "min_train", "embargo")
+#: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule: the folds
+#: (:class:`engine.splits.WalkForward`'s) and how refits start (:class:`engine.splits.Schedule`'s).
+SCHEDULE_KEYS = ("refit_every", "window", "train_length", "min_train", "embargo", "refits", "cold_every")
 
 
 def _check_schedule(schedule: dict[str, Any], where: str) -> None:
@@ -330,12 +345,44 @@ def _check_schedule(schedule: dict[str, Any], where: str) -> None:
         return
     if isinstance(schedule.get("refit_every"), list):
         raise ConfigError(f"{where}.refit_every must be a number of rows or a period; got {schedule['refit_every']!r}.")
+    folds = {k: v for k, v in schedule.items() if k not in ("refits", "cold_every")}
+    starts = {k: v for k, v in schedule.items() if k in ("refits", "cold_every")}
     try:
-        WalkForward(start=None, **schedule)._check()
+        WalkForward(start=None, **folds)._check()
+        Schedule(WalkForward(start=None), **starts)
     except ParameterError as exc:
-        raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "")) from None
+        raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "").replace("Schedule: ", "")) from None
     except TypeError as exc:
         raise ConfigError(f"{where}: a schedule key has the wrong type ({exc}).") from None
+
+
+def _component(value: Any, kind: str, where: str) -> tuple[tuple[str, Any], ...]:
+    """A sub-table that configures a forecaster inside another (a hybrid's ``net`` and
+    ``base``): ``type`` (default ``kind``) and that class's parameters, checked by name.
+    Kept as a tuple of items (a config is immutable), ``type`` first.
+    """
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of that forecaster's parameters; got {value!r}.")
+    sub = dict(value)
+    sub_type = sub.pop("type", kind)
+    if sub_type not in FORECASTERS:
+        raise ConfigError(
+            f"{where}.type = {sub_type!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}."
+            + _did_you_mean(str(sub_type), FORECASTERS)
+        )
+    valid = FORECASTERS[sub_type]._param_names()
+    unknown = [k for k in sub if k not in valid]
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter {unknown[0]!r} in {where} (type {sub_type!r}); valid parameters are: "
+            f"{', '.join(valid)}.{_did_you_mean(unknown[0], valid)}"
+        )
+    return (("type", sub_type), *((k, tuple(v) if isinstance(v, list) else v) for k, v in sub.items()))
+
+
+def _build_component(items: tuple[tuple[str, Any], ...]) -> BaseForecaster:
+    params = dict(items)
+    return FORECASTERS[params.pop("type")](**params)
 
 
 def _forecaster(name: str, type_: str, /, schedule: dict[str, Any] | None = None, **params: Any) -> ForecasterConfig:
@@ -361,6 +408,34 @@ DEFAULT_FORECASTERS: tuple[ForecasterConfig, ...] = (
 
 
 @dataclass(frozen=True)
+class CombinationConfig:
+    """One ``[[combinations]]`` table: a name and a
+    :class:`signals.combination.Combination` of the run's variance forecasters
+    (``members``, ``weights``, ``window``, ``min_obs``, ``step``), scored like a model.
+    """
+
+    name: str
+    members: tuple[str, ...]
+    weights: CombinationWeights = "rolling"
+    window: int = 500
+    min_obs: int = 250
+    step: float = 0.05
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "combinations.name")
+        try:
+            self.build()
+        except ParameterError as exc:
+            raise ConfigError(f"[[combinations]] {self.name!r}: {exc}".replace("Combination: ", "")) from None
+
+    def build(self) -> Combination:
+        """The combination (unbound: the walk-forward reads its horizon off its members)."""
+        return Combination(
+            members=tuple(self.members), weights=self.weights, window=self.window, min_obs=self.min_obs, step=self.step
+        )
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole run: a name and one dataclass per section."""
 
@@ -370,6 +445,7 @@ class RunConfig:
     walkforward: WalkForwardConfig = field(default_factory=WalkForwardConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     forecasters: tuple[ForecasterConfig, ...] = DEFAULT_FORECASTERS
+    combinations: tuple[CombinationConfig, ...] = ()
 
     def __post_init__(self) -> None:
         check_name(self.name, "name")
@@ -379,6 +455,21 @@ class RunConfig:
             raise ConfigError(f"forecaster names must be unique; {', '.join(map(repr, dupes))} appear more than once.")
         if not names:
             raise ConfigError("a run needs at least one [[forecasters]] table.")
+        for c in self.combinations:
+            if (
+                c.name in names
+                or c.name.lower() in RESERVED_NAMES
+                or [x.name for x in self.combinations].count(c.name) > 1
+            ):
+                raise ConfigError(
+                    f"[[combinations]] name = {c.name!r} is taken (by a forecaster, another combination or the "
+                    'engine). Hint: a name of its own, such as "combo".'
+                )
+            models = {f.name: f.build() for f in self.forecasters}
+            try:
+                c.build().bind(models)
+            except ParameterError as exc:
+                raise ConfigError(f"[[combinations]] {c.name!r}: {exc}".replace("Combination: ", "")) from None
         vm = self.strategy.threshold.variance_model
         if vm:
             variance = [f.name for f in self.forecasters if f.build().target == "variance"]
@@ -400,6 +491,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = get_origin(hint)
     if hint is ForecasterConfig:
         return ForecasterConfig.from_mapping(value, key)
+    if hint is CombinationConfig and isinstance(value, dict) and "name" in value:
+        value = dict(value)
+        return _build(CombinationConfig, value, key)
     if dataclasses.is_dataclass(hint):
         return _build(cast(type, hint), value, key)
     if origin is Literal:
@@ -610,10 +704,17 @@ def _resolve_paths(mapping: dict[str, Any], folder: Path) -> None:
 def to_dict(config: Any) -> dict[str, Any]:
     """The config as plain data (TOML/JSON-friendly: tuples become lists, None is left out)."""
     if isinstance(config, ForecasterConfig):
+        components = getattr(FORECASTERS[config.type], "components", {})
+
+        def plain(k: str, v: Any) -> Any:
+            if k in components:
+                return {kk: list(vv) if isinstance(vv, tuple) else vv for kk, vv in v}
+            return list(v) if isinstance(v, tuple) else v
+
         return {
             "name": config.name,
             "type": config.type,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in config.params},
+            **{k: plain(k, v) for k, v in config.params},
             **dict(config.schedule),
         }
     out = {}

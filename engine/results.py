@@ -16,6 +16,7 @@ report shows the numbers of the run as it was made.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_at
 from core.errors import DataError
 from engine.config import RunConfig
 from engine.walkforward import WalkForwardResult
+from signals.base import realized_target
 
 __all__ = ["RESULT_FILES", "StoredResultsError", "load_results", "save_results"]
 
@@ -96,7 +98,9 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
             f"{run_dir}: a stored result file is damaged ({exc}). Hint: run it again with "
             f"tradecast run {run_dir / 'config.toml'}."
         ) from None
-    models = {f.name: f.build() for f in config.forecasters}
+    fitted = {f.name: f.build() for f in config.forecasters}
+    combinations = {c.name: c.build().bind(fitted) for c in config.combinations}
+    models = {**fitted, **combinations}
     if list(models) != fmeta.get("models"):
         raise StoredResultsError(
             f"{run_dir}: the stored forecasts are of models {fmeta.get('models')}, but its config.toml "
@@ -119,4 +123,10 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
     result = WalkForwardResult(
         forecasts, fits.set_index(["symbol", "model", "fold"]), histories, attention, folds, features, models, said
     )
-    return features, result
+    # the combinations' weights, recomputed from the stored forecasts (the same numbers: they are a function of them)
+    weights = {}
+    for sym in result.symbols:
+        fc = result.for_symbol(sym)
+        for name, c in combinations.items():
+            weights[(sym, name)] = c.combine(fc, realized_target(features[sym], "variance", c.horizon))[1]
+    return features, dataclasses.replace(result, weights=weights)

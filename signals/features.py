@@ -361,7 +361,8 @@ def feature_frame(
 ) -> pd.DataFrame:
     """Model-ready features for one symbol, one row per trading date.
 
-    Columns: ``close``, ``return`` (log return), ``rv`` (the daily realized variance given
+    Columns: ``close``, ``return`` (log return), ``abs_return`` (its absolute value, the
+    series an absolute-return model reads), ``rv`` (the daily realized variance given
     by ``estimator``), the HAR terms of ``rv`` (``har_1``, ``har_5``, ``har_22``),
     ``volume_ratio`` when the bars carry volume, and ``vix`` when given. Row
     ``t`` is known at the close of ``t``. Warm-up rows keep their NaNs so that
@@ -393,6 +394,7 @@ def feature_frame(
     out = pd.DataFrame(index=bars.index)
     out["close"] = bars["close"]
     out["return"] = log_returns(bars["close"])
+    out["abs_return"] = out["return"].abs()
     rv = realized_variance(bars, estimator, overnight=overnight).rename("rv")
     rv.attrs = bars.attrs
     out["rv"] = rv

@@ -28,6 +28,7 @@ _WHERE: dict[str, str] = {
     "rnn": "signals.rnn:RnnForecaster",
     "rnn_ensemble": "signals.batched:BatchedRnnEnsemble",
     "rnn_universe": "signals.batched:BatchedRnnUniverse",
+    "hybrid": "signals.hybrid:HybridForecaster",
 }
 
 

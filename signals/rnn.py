@@ -46,7 +46,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -55,15 +55,24 @@ from torch import nn
 from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
-from core.errors import ParameterError
+from core.errors import DataError, ParameterError
 from signals.base import BaseForecaster, Target
+from signals.features import symbols
 from signals.losses import Loss, torch_loss
-from signals.sequences import Scaling, SequenceScaler, raw_inputs, sliding_windows, training_samples
+from signals.sequences import (
+    Scaling,
+    SequenceScaler,
+    TargetScale,
+    sliding_windows,
+    training_samples,
+    training_samples_by_asset,
+)
 from signals.training import LrSchedule, StepRule, TrainSpec, train_members
 
 __all__ = ["RnnForecaster", "RnnNet", "init_network", "resolve_device"]
 
 Cell = Literal["lstm", "gru"]
+Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -143,18 +152,19 @@ def init_network(
     skip: bool,
     scaler: SequenceScaler,
     variance: bool,
+    persistence: str = "rv",
 ) -> RnnNet:
-    """A freshly initialised network for ``seed``; with ``skip`` on a variance model that
-    reads ``rv``, its linear path starts at a log-HAR-like persistence forecast.
+    """A freshly initialised network for ``seed``; with ``skip`` on a model of a positive
+    scale (``variance``: a variance, or an absolute return) that reads ``persistence``
+    (``rv``, or ``abs_return``), its linear path starts at a log-HAR-like persistence forecast.
     """
     torch.manual_seed(seed)
     net = RnnNet(len(features), cell, tuple(hidden), float(dropout), bool(attention), bool(skip))
-    if net.skip is not None and variance and "rv" in features:
+    if net.skip is not None and variance and persistence in features:
         # Start from a HAR-like persistence forecast in log space (the geometric
-        # mean of rv over the last 1, 5 and seq_len days), so forecasts can
-        # follow variance beyond the training range; the recurrent path learns
-        # the correction.
-        j, k = list(features).index("rv"), len(features)
+        # mean of the series over the last 1, 5 and seq_len days), so forecasts can
+        # follow it beyond the training range; the recurrent path learns the correction.
+        j, k = list(features).index(persistence), len(features)
         with torch.no_grad():
             for part in range(3):
                 net.skip.weight[0, part * k + j] = float(scaler.x_std[j]) / 3
@@ -225,6 +235,12 @@ class RnnForecaster(BaseForecaster):
     scale_inputs : {"standard", "minmax", "none"}, default "standard"
         Input scaling, fitted on the training rows only: to mean 0 and standard
         deviation 1, to [0, 1] by the training minimum and maximum, or none.
+    normalise : {"pooled", "asset"}, default "pooled"
+        For a network pooled over assets (``fit_pooled``): one scaling over every
+        asset's training rows (level differences between assets stay visible),
+        or each asset scaled by its own rows (inputs and target: the network
+        learns each asset's dynamics around its own level; ``predict`` reads the
+        frame's symbol to pick its scaling).
     skip : bool, default True
         Add a linear path from the averages of the inputs over the last 1, 5 and
         ``seq_len`` days to the output, started (cold fits of a variance model
@@ -288,7 +304,9 @@ class RnnForecaster(BaseForecaster):
         scale_inputs: Scaling = "standard",
         max_steps: int | None = 200,
         step_rule: StepRule = "batch",
+        normalise: Normalise = "pooled",
     ) -> None:
+        self.normalise = normalise
         self.max_steps = max_steps
         self.step_rule = step_rule
         self.lr_schedule = lr_schedule
@@ -348,6 +366,7 @@ class RnnForecaster(BaseForecaster):
         check_choice(who, "lr_schedule", self.lr_schedule, ("plateau", "constant"))
         check_number(who, "lr_factor", self.lr_factor, lambda v: 0 < v < 1, "in (0, 1), such as 0.5")
         check_choice(who, "scale_inputs", self.scale_inputs, ("standard", "minmax", "none"))
+        check_choice(who, "normalise", self.normalise, ("pooled", "asset"))
         check_int(
             who,
             "warm_rows",
@@ -388,16 +407,48 @@ class RnnForecaster(BaseForecaster):
 
     # -- data -------------------------------------------------------------------------
 
-    def _scaler(self) -> SequenceScaler:
-        return SequenceScaler(tuple(self.features), self.floor_, self.x_mean_, self.x_std_, self.y_scale_)
+    @property
+    def _target_scale(self) -> TargetScale:
+        """How the target is scaled and linked (:data:`signals.sequences.TargetScale`): a
+        variance and an absolute return are positive scales with an exponential link.
+        """
+        return {"variance": "variance", "absolute_return": "positive"}.get(self.target, "signed")  # type: ignore[return-value]
+
+    @property
+    def _persistence(self) -> str:
+        """The input the skip path's persistence forecast starts from: the target's own series."""
+        return "abs_return" if self.target == "absolute_return" else "rv"
+
+    def _scaler(self, frame: pd.DataFrame | None = None) -> SequenceScaler:
+        """The scaling of ``frame``'s asset (its own with ``normalise="asset"``), else the pooled one."""
+        by_asset = getattr(self, "scalers_", None)
+        if by_asset and frame is not None:
+            sym = symbols(frame)[0]
+            if sym not in by_asset:
+                if len(by_asset) == 1:
+                    return next(iter(by_asset.values()))
+                raise DataError(
+                    f"RnnForecaster(normalise='asset'): no scaling for {sym!r}; the network was pooled over "
+                    f"{', '.join(by_asset)}. Hint: predict on a frame of one of those assets (its "
+                    "attrs['symbols'] names it), or normalise='pooled'."
+                )
+            return by_asset[sym]
+        return SequenceScaler(
+            tuple(self.features),
+            self.floor_,
+            self.x_mean_,
+            self.x_std_,
+            self.y_scale_,
+            getattr(self, "floors_", np.zeros(0)),
+        )
 
     def _raw(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed (logged where it applies) inputs, shape (n_rows, n_features)."""
-        return raw_inputs(frame, self.features, self.floor_)
+        return self._scaler(frame).raw(frame)
 
     def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed, standardised inputs, shape (n_rows, n_features)."""
-        return self._scaler().inputs(frame)
+        return self._scaler(frame).inputs(frame)
 
     def _windows(self, x: np.ndarray, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Windows ending at each origin, shape (m, seq_len, k); and which are complete."""
@@ -434,39 +485,61 @@ class RnnForecaster(BaseForecaster):
 
         Inputs are standardised with one mean and deviation over all assets'
         training rows (so level differences between assets stay visible to the
-        network); each asset's latest samples form its part of the validation
-        tail, purged by ``horizon`` samples as in :meth:`fit`. ``predict`` then
-        works on any one asset's frame.
+        network), or each asset with its own (``normalise="asset"``); each
+        asset's latest samples form its part of the validation tail, purged by
+        ``horizon`` samples as in :meth:`fit`. ``predict`` then works on any one
+        asset's frame (with ``normalise="asset"``, on the pooled assets').
         """
-        self._fit_frames(list(pairs.values()), warm_start)
+        self._fit_frames(list(pairs.values()), warm_start, symbols=list(pairs))
 
-    def _fit_frames(self, pairs: list[tuple[pd.DataFrame, pd.Series]], warm_start: RnnForecaster | None) -> None:
+    def _fit_frames(
+        self,
+        pairs: list[tuple[pd.DataFrame, pd.Series]],
+        warm_start: RnnForecaster | None,
+        symbols: list[str] | None = None,
+    ) -> None:
         """Samples (see :meth:`_samples`), then training."""
         latest = self.warm_rows if warm_start is not None else None
-        self._train(*self._samples(pairs, latest), warm_start)
+        self._train(*self._samples(pairs, latest, symbols), warm_start)
 
     def _samples(
-        self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None
+        self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None, symbols: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Scalers from every frame's rows, windows per frame, a per-frame validation tail
-        (:func:`signals.sequences.training_samples`).
+        (:func:`signals.sequences.training_samples`; per asset with ``normalise="asset"``).
 
-        Sets ``floor_``, ``x_mean_``, ``x_std_`` and ``y_scale_``; returns the
-        training and validation windows and their scaled targets, from the
-        ``latest`` samples of each frame when given (scalers still from all rows).
+        Sets ``floor_``, ``floors_``, ``x_mean_``, ``x_std_`` and ``y_scale_`` (with
+        ``normalise="asset"`` over several assets their means, for the network's
+        start, and ``scalers_`` by symbol); returns the training and validation
+        windows and their scaled targets, from the ``latest`` samples of each
+        frame when given (scalers still from all rows).
         """
-        scaler, samples = training_samples(
-            pairs,
+        kwargs: dict[str, Any] = dict(
             features=tuple(self.features),
             seq_len=self.seq_len,
             horizon=self.horizon,
             val_fraction=self.val_fraction,
             batch_size=self.batch_size,
-            variance=self.target == "variance",
+            target_scale=self._target_scale,
             scaling=self.scale_inputs,
             latest=latest,
         )
-        self.floor_, self.x_mean_, self.x_std_ = scaler.floor, scaler.x_mean, scaler.x_std
+        self.scalers_: dict[str, SequenceScaler] = {}
+        if self.normalise == "asset" and len(pairs) > 1:
+            scalers, samples = training_samples_by_asset(pairs, **kwargs)
+            names = symbols or [f"asset{i}" for i in range(len(pairs))]
+            self.scalers_ = dict(zip(names, scalers, strict=True))
+            scaler = SequenceScaler(
+                tuple(self.features),
+                min(s.floor for s in scalers),
+                np.mean([s.x_mean for s in scalers], axis=0),
+                np.mean([s.x_std for s in scalers], axis=0),
+                float(np.exp(np.mean([np.log(s.y_scale) for s in scalers]))),
+                np.min([s.floors for s in scalers], axis=0),
+            )
+        else:
+            scaler, samples = training_samples(pairs, **kwargs)
+        self.floor_, self.floors_, self.x_mean_, self.x_std_ = scaler.floor, scaler.floors, scaler.x_mean, scaler.x_std
         self.y_scale_ = scaler.y_scale
         return samples.Xtr, samples.ytr, samples.Xva, samples.yva
 
@@ -481,7 +554,8 @@ class RnnForecaster(BaseForecaster):
             attention=self.attention,
             skip=self.skip,
             scaler=self._scaler(),
-            variance=self.target == "variance",
+            variance=self._target_scale != "signed",
+            persistence=self._persistence,
         )
 
     def warm_state(self) -> dict[str, np.ndarray]:
@@ -532,10 +606,10 @@ class RnnForecaster(BaseForecaster):
                 )
             net.load_state_dict(warm_start.net_.state_dict())
         data = tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in (Xtr, ytr, Xva, yva))
-        loss_name, variance = self._loss_name, self.target == "variance"
+        loss_name, positive = self._loss_name, self._target_scale != "signed"
 
         def loss(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-            if variance:
+            if positive:  # an exponential link: a variance or an absolute return
                 return torch_loss(loss_name, y, torch.exp(z), log_f=z, reduce=False).mean(dim=1)
             return torch_loss("mse", y, z, reduce=False).mean(dim=1)
 
@@ -562,7 +636,8 @@ class RnnForecaster(BaseForecaster):
     # -- predict ----------------------------------------------------------------------
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        X, ok = self._windows(self._inputs(frame), origins)
+        scaler = self._scaler(frame)
+        X, ok = self._windows(scaler.inputs(frame), origins)
         out = np.full(len(origins), np.nan)
         if ok.any():
             # Inference in float64: float32 kernels round differently with the batch's
@@ -578,5 +653,5 @@ class RnnForecaster(BaseForecaster):
                 for i in range(0, len(xs), 4096):
                     zs.append(net64(xs[i : i + 4096])[0].cpu().numpy())
             z = np.concatenate(zs).astype(float)
-            out[ok] = self.y_scale_ * (np.exp(z) if self.target == "variance" else z)
+            out[ok] = scaler.y_scale * (np.exp(z) if self._target_scale != "signed" else z)
         return out

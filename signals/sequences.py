@@ -14,7 +14,7 @@ network given the same data see the same numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -23,19 +23,54 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from core.errors import DataError, ParameterError
 
-__all__ = ["LOG_INPUTS", "Samples", "Scaling", "SequenceScaler", "sliding_windows", "training_samples"]
+__all__ = [
+    "LOG_INPUTS",
+    "Samples",
+    "Scaling",
+    "SequenceScaler",
+    "TargetScale",
+    "input_floors",
+    "is_log_input",
+    "sliding_windows",
+    "training_samples",
+    "training_samples_by_asset",
+]
 
 Scaling = Literal["standard", "minmax", "none"]
+#: What a network's target is, for its scaling: a variance (floored, scaled by its mean, an
+#: exponential link), another positive scale such as an absolute return (scaled by its mean, an
+#: exponential link), or a signed quantity (scaled by its standard deviation, a linear link).
+TargetScale = Literal["variance", "positive", "signed"]
 
 #: Inputs that are variances or positive ratios enter the network as logs.
-LOG_INPUTS = ("rv", "har_", "vix", "garman", "parkinson", "rogers", "yang", "close_to_close")
+LOG_INPUTS = (
+    "rv",
+    "har_",
+    "vix",
+    "garman",
+    "parkinson",
+    "rogers",
+    "yang",
+    "close_to_close",
+    "base_forecast",
+    "abs_return",
+    "market_rv",
+)
+
+
+def is_log_input(name: str) -> bool:
+    """Whether the feature ``name`` enters as a log (see :data:`LOG_INPUTS`)."""
+    return name.startswith(LOG_INPUTS)
 
 
 def transform(name: str, x: np.ndarray, floor: float) -> np.ndarray:
-    """The feature ``name`` as the network reads it: logs of variances (floored), log1p of volume ratios."""
+    """The feature ``name`` as the network reads it: logs of variances and positive
+    scales (floored at ``floor``, the feature's smallest positive training value),
+    log1p of volume ratios, others as they are.
+    """
     if name == "volume_ratio":
         return np.log1p(np.maximum(x, 0.0))
-    if name.startswith(LOG_INPUTS):
+    if is_log_input(name):
         return np.log(np.maximum(x, floor))
     return x
 
@@ -66,9 +101,12 @@ class SequenceScaler:
     Attributes
     ----------
     features : tuple of str, the frame columns read, in order
-    floor : float, the smallest positive training ``rv``: variances are floored there before the log
+    floor : float, the smallest positive training ``rv``: variance targets are floored there
     x_mean, x_std : ndarray of shape (k,), inputs enter as ``(transform(x) - x_mean) / x_std``
     y_scale : float, targets enter as ``y / y_scale``
+    floors : ndarray of shape (k,), each log input's smallest positive training value, where it
+        is floored before the log (each feature its own: an absolute return's floor is not a
+        variance's); empty: ``floor`` for every log input (scalers made before floors were per feature)
     """
 
     features: tuple[str, ...]
@@ -76,19 +114,37 @@ class SequenceScaler:
     x_mean: np.ndarray
     x_std: np.ndarray
     y_scale: float
+    floors: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def _floors(self) -> np.ndarray:
+        return self.floors if len(self.floors) else np.full(len(self.features), self.floor)
 
     def raw(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed (logged where it applies) inputs, shape (n_rows, k)."""
-        return raw_inputs(frame, self.features, self.floor)
+        return raw_inputs(frame, self.features, self._floors())
 
     def inputs(self, frame: pd.DataFrame) -> np.ndarray:
         """Transformed, scaled inputs, shape (n_rows, k)."""
         return (self.raw(frame) - self.x_mean) / self.x_std
 
 
-def raw_inputs(frame: pd.DataFrame, features: Sequence[str], floor: float) -> np.ndarray:
-    """Transformed inputs of ``frame``, shape (n_rows, len(features))."""
-    return np.column_stack([transform(c, frame[c].to_numpy(dtype=float), floor) for c in features])
+def raw_inputs(frame: pd.DataFrame, features: Sequence[str], floors: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Transformed inputs of ``frame``, shape (n_rows, len(features)); ``floors`` one per feature."""
+    return np.column_stack(
+        [transform(c, frame[c].to_numpy(dtype=float), float(f)) for c, f in zip(features, floors, strict=True)]
+    )
+
+
+def input_floors(frames: Sequence[pd.DataFrame], features: Sequence[str]) -> np.ndarray:
+    """Each log input's smallest positive value over the frames' rows (1e-12 where none); 0 for others."""
+    out = np.zeros(len(features))
+    for j, c in enumerate(features):
+        if not is_log_input(c):
+            continue
+        x = np.concatenate([f[c].to_numpy(dtype=float) for f in frames])
+        pos = x[np.isfinite(x) & (x > 0)]
+        out[j] = float(pos.min()) if pos.size else 1e-12
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,10 +168,11 @@ def training_samples(
     horizon: int,
     val_fraction: float,
     batch_size: int,
-    variance: bool,
+    variance: bool | None = None,
     scaling: Scaling = "standard",
     latest: int | None = None,
     who: str = "RnnForecaster",
+    target_scale: TargetScale | None = None,
 ) -> tuple[SequenceScaler, Samples]:
     """Scalers from every frame's rows, windows per frame, a purged validation tail per frame.
 
@@ -123,9 +180,11 @@ def training_samples(
     ----------
     pairs : list of (frame, target)
         Training rows of one or several assets and the target aligned to them.
-    variance : bool
-        Variance targets are floored at the smallest positive training ``rv`` and
-        scaled by their mean; other targets by their standard deviation.
+    target_scale : {"variance", "positive", "signed"}
+        Variance targets are floored at the smallest positive training ``rv``
+        and scaled by their mean; other positive targets (an absolute return)
+        scaled by their mean; signed targets by their standard deviation.
+        ``variance=True`` / ``False`` is the older spelling of "variance" / "signed".
     latest : int, optional
         Use only the latest ``latest`` samples of each frame (scalers still from all rows).
 
@@ -136,6 +195,7 @@ def training_samples(
         validation tail; the ``horizon`` samples before it are dropped so that no
         training target overlaps the validation period.
     """
+    kind: TargetScale = target_scale or ("variance" if variance else "signed")
     need = seq_len + horizon + 10
     for frame, _ in pairs:
         if len(frame) < need:
@@ -146,7 +206,8 @@ def training_samples(
     rv = np.concatenate([f["rv"].to_numpy(dtype=float) for f, _ in pairs if "rv" in f.columns] or [np.array([1.0])])
     pos = rv[np.isfinite(rv) & (rv > 0)]
     floor = float(pos.min()) if pos.size else 1e-12
-    raws = [raw_inputs(f, features, floor) for f, _ in pairs]
+    floors = input_floors([f for f, _ in pairs], features)
+    raws = [raw_inputs(f, features, floors) for f, _ in pairs]
     stacked = np.vstack(raws)
     for j, c in enumerate(features):
         if not np.isfinite(stacked[:, j]).any():
@@ -188,10 +249,30 @@ def training_samples(
             "few to split off a validation tail. Hint: more history or a shorter seq_len."
         )
     both = np.concatenate([ytr, yva])
-    if variance:
+    if kind == "variance":
         ytr, yva, both = (np.maximum(a, floor) for a in (ytr, yva, both))
         y_scale = float(both.mean())
+    elif kind == "positive":
+        y_scale = float(both.mean()) or 1.0
     else:
         y_scale = float(both.std()) or 1.0
-    scaler = SequenceScaler(tuple(features), floor, x_mean, x_std, y_scale)
+    scaler = SequenceScaler(tuple(features), floor, x_mean, x_std, y_scale, floors)
     return scaler, Samples(Xtr, ytr / y_scale, Xva, yva / y_scale)
+
+
+def training_samples_by_asset(
+    pairs: Sequence[tuple[pd.DataFrame, pd.Series]], **kwargs
+) -> tuple[list[SequenceScaler], Samples]:
+    """:func:`training_samples` with each frame scaled by its own training rows: per asset
+    its floors, input means and deviations and target scale, the samples of all joined
+    (each asset's validation tail its own, as in the pooled layout). A network pooled
+    over assets of different volatility levels then learns from each asset's dynamics
+    around its own level. Takes :func:`training_samples`'s keywords.
+    """
+    scalers, parts = [], []
+    for pair in pairs:
+        scaler, samples = training_samples([pair], **kwargs)
+        scalers.append(scaler)
+        parts.append(samples)
+    joined = Samples(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("Xtr", "ytr", "Xva", "yva")))
+    return scalers, joined

@@ -84,6 +84,10 @@ class TrainSpec:
     shuffle_seed: int = 0
     max_steps: int | None = None
     step_rule: StepRule = "batch"
+    #: Score the starting weights on the validation samples first ("epoch 0") and keep
+    #: them unless an epoch beats them: a network that starts at a good forecast (a
+    #: hybrid at its baseline, a warm update at the last fit) is never made worse.
+    keep_start: bool = False
 
     def scaled(self, n_train: int) -> tuple[int, float, int]:
         """The minibatch size, learning rate and samples per epoch for ``n_train`` samples.
@@ -263,6 +267,15 @@ def train_members(
     threads = 1 if _draws_random(modules) else min(available_cores(), MAX_SHARDS)
     with contextlib.ExitStack() as stack:
         run: Runner = map if threads == 1 else stack.enter_context(ThreadPoolExecutor(threads)).map
+        if spec.keep_start:
+            for mod in modules:
+                mod.eval()
+            with torch.no_grad():
+                out = _sharded_forward(forward, Xva_m, shard_bounds(Xva_m.shape[1], device), run)
+                start = loss(yva_m, out).cpu().numpy().astype(float)
+            for k in range(m):
+                best[k] = float(start[k])
+                rows[k].append((0, float("nan"), best[k], opts[k].param_groups[0]["lr"]))
         for epoch in range(1, spec.epochs + 1):
             for mod in modules:
                 mod.train()

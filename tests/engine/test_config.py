@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from engine.config import ConfigError, DataConfig, FeaturesConfig, RunConfig, from_dict, load_config, to_dict
+from engine.splits import WalkForward
+from engine.store import to_toml
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -90,7 +93,7 @@ def test_roundtrip_through_plain_data():
         (
             {"nmae": "x"},
             r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, "
-            r"forecasters. Did you mean 'name'\?",
+            r"forecasters, combinations. Did you mean 'name'\?",
         ),
         (
             {"walkforward": {"refit_every": "week"}},
@@ -327,9 +330,54 @@ def test_a_forecaster_table_sets_its_own_refit_schedule():
         }
     )
     harx, loghar = cfg.forecasters
-    own = cfg.walkforward.schedule_for(harx)
+    own = cfg.walkforward.schedule_for(harx).splitter
     assert (own.start, own.refit_every, own.window, own.train_length) == ("2010-01-01", 1, "rolling", 1000)
     assert cfg.walkforward.schedule_for(loghar) is None and dict(harx.params) == {}
     assert to_dict(cfg)["forecasters"][0]["train_length"] == 1000 and from_dict(to_dict(cfg)) == cfg
     with pytest.raises(ConfigError, match=r"forecasters\[0\]: train_length=500 applies to window='rolling' only"):
         from_dict({"forecasters": [{"name": "h", "type": "har", "train_length": 500}]})
+
+
+def test_warm_updates_hybrids_and_combinations_are_configured_and_round_trip():
+    from engine.splits import Schedule
+    from signals.combination import Combination
+    from signals.harx import HarxForecaster
+    from signals.hybrid import HybridForecaster
+    from signals.rnn import RnnForecaster
+
+    cfg = from_dict(
+        {
+            "walkforward": {"start": "2010-01-01"},
+            "forecasters": [
+                {"name": "base", "type": "harx", "refit_every": 1, "window": "rolling", "train_length": 1000},
+                {
+                    "name": "gru",
+                    "type": "rnn",
+                    "cell": "gru",
+                    "seq_len": 66,
+                    "refit_every": "month",
+                    "refits": "warm",
+                    "cold_every": "year",
+                },
+                {"name": "hyb", "type": "hybrid", "net": {"cell": "gru", "hidden": [16]}, "base": {"lags": [1, 5, 22]}},
+            ],
+            "combinations": [{"name": "ensemble", "members": ["gru", "base"], "weights": "equal"}],
+        }
+    )
+    gru, hyb = cfg.forecasters[1], cfg.forecasters[2]
+    own = cfg.walkforward.schedule_for(gru)
+    assert own == Schedule(WalkForward(start="2010-01-01", refit_every="month"), refits="warm", cold_every="year")
+    built = hyb.build()
+    assert built.get_params()["net"].get_params() == RnnForecaster(cell="gru", hidden=(16,)).get_params()
+    assert isinstance(built, HybridForecaster) and isinstance(built.base, HarxForecaster)
+    assert cfg.combinations[0].build() == Combination(members=("gru", "base"), weights="equal")
+    text = to_toml(to_dict(cfg))
+    assert 'net = { type = "rnn", cell = "gru", hidden = [16] }' in text
+    assert from_dict(tomllib.loads(text)) == cfg
+    # a sub-table's keys are checked by name, a combination's members against the forecasters
+    with pytest.raises(ConfigError, match=r"unknown parameter 'hiden' in forecasters\[0\].net \(type 'rnn'\)"):
+        from_dict({"forecasters": [{"name": "h", "type": "hybrid", "net": {"hiden": [8]}}]})
+    with pytest.raises(ConfigError, match=r"\[\[combinations\]\] 'c': member 'lstm' is not a forecaster of this run"):
+        from_dict({**to_dict(cfg), "combinations": [{"name": "c", "members": ["gru", "lstm"]}]})
+    with pytest.raises(ConfigError, match=r"forecasters\[0\]: cold_every='year' restarts a chain of warm refits"):
+        from_dict({"forecasters": [{"name": "g", "type": "rnn", "refits": "cold", "cold_every": "year"}]})

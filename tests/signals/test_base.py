@@ -15,6 +15,7 @@ from signals.ensemble import EnsembleForecaster
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
+from signals.hybrid import HybridForecaster
 from signals.naive import (
     EwmaForecaster,
     HistoricalMeanForecaster,
@@ -54,6 +55,15 @@ BY_TYPE = {
     ],
     "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
     "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],
+    "hybrid": [
+        HybridForecaster(net=RnnForecaster(**TINY_RNN), base_length=300),
+        HybridForecaster(
+            net=RnnForecaster(cell="gru", horizon=5, **TINY_RNN),
+            base=HarxForecaster(horizon=5),
+            seeds=(0, 1),
+            base_input=False,
+        ),
+    ],
 }
 ALL = [m for models in BY_TYPE.values() for m in models]
 
@@ -159,11 +169,13 @@ def test_realized_target_windows():
 
 def test_parameters_clone_and_repr():
     m = HarForecaster(log=True, horizon=5)
-    assert m.get_params() == {"lags": (1, 5, 22), "log": True, "horizon": 5}
+    assert m.get_params() == {"lags": (1, 5, 22), "log": True, "retransform": "ratio", "horizon": 5}
     c = m.clone()
     assert c is not m and c.get_params() == m.get_params() and not hasattr(c, "coef_")
     assert repr(m) == "HarForecaster(log=True, horizon=5)"
-    with pytest.raises(ParameterError, match=r"HarForecaster has no parameter 'lag'; valid: lags, log, horizon"):
+    with pytest.raises(
+        ParameterError, match=r"HarForecaster has no parameter 'lag'; valid: lags, log, retransform, horizon"
+    ):
         m.set_params(lag=3)
 
 

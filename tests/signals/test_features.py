@@ -139,7 +139,8 @@ def test_feature_frame_columns_and_causality(bars3):
     longer.index = pd.bdate_range("2020-01-01", periods=len(longer), name="date")
     longer.attrs = {"symbols": ["HAND"]}
     frame = feature_frame(longer, har_lags=(1, 5), volume_window=3)
-    assert list(frame.columns) == ["close", "return", "rv", "har_1", "har_5", "volume_ratio"]
+    assert list(frame.columns) == ["close", "return", "abs_return", "rv", "har_1", "har_5", "volume_ratio"]
+    np.testing.assert_array_equal(frame["abs_return"], frame["return"].abs())
     # Row t depends only on bars up to t: truncating the future leaves it unchanged.
     cut = feature_frame(longer.iloc[:20], har_lags=(1, 5), volume_window=3)
     pd.testing.assert_frame_equal(cut, frame.iloc[:20], check_freq=False)
