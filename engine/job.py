@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
@@ -156,13 +157,17 @@ def own_schedules(config: RunConfig) -> str:
     """The forecasters with a refit schedule of their own, in words ("" when none has one)."""
     parts = []
     for f in config.forecasters:
-        s = config.walkforward.schedule_for(f)  # the one place a schedule is resolved
-        if s is not None:
+        schedule = config.walkforward.schedule_for(f)  # the one place a schedule is resolved
+        if schedule is not None:
+            s = schedule.splitter
             n = s.refit_every
             every = "every row" if n == 1 else f"every {n} rows" if isinstance(n, int) else f"every {n}"
+            warm = (schedule.refits or config.walkforward.refits) == "warm"
             parts.append(
-                f"{f.name} refit {every} on a{'n' if s.window == 'expanding' else ''} {s.window} window"
+                f"{f.name} {'updated from its last fit' if warm else 'refit'} {every} on a"
+                f"{'n' if s.window == 'expanding' else ''} {s.window} window"
                 + (f" of {s.train_length} rows" if s.window == "rolling" else "")
+                + (f", refit from scratch every {schedule.cold_every}" if warm and schedule.cold_every else "")
             )
     return "; own schedules: " + ", ".join(parts) if parts else ""
 
@@ -185,54 +190,100 @@ def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) 
         progress=progress,
         schedules=schedules,
         ray_address=wf.ray_address,
+        combinations={c.name: c.build() for c in prepared.config.combinations},
     )
 
 
-#: The range of Duan's smearing factor on well-behaved data: exp(s^2 / 2) for
-#: log residuals of standard deviation s from 0 to about 1.2. Outside it, the
-#: log model's level is driven by a few outliers and its row is flagged.
-SMEARING_RANGE = (1.0, 2.0)
+#: The usual range of a log model's retransformation factor, by the ``rv`` estimator: about
+#: 3.6 (a chi-square's mean over its geometric mean) for squared close-to-close returns, 1.1-1.5
+#: for a range estimator. Above it a fit's residuals are wide; far above it (2.5 times the top)
+#: the factor is driven by a few outliers and the model's level is unreliable.
+SMEARING_RANGE = {"close_to_close": (1.0, 6.0), "default": (1.0, 2.5)}
+#: Mean forecast over mean realised variance, out of sample, outside which a model's level is off.
+LEVEL_RANGE = (0.5, 2.0)
 
 
-def leaderboards(result: WalkForwardResult, baseline: str = "loghar") -> dict[str, pd.DataFrame]:
+def baselines(result: WalkForwardResult) -> dict[int, str]:
+    """The strongest econometric model of the run per variance horizon
+    (:func:`reports.metrics.strongest_baselines`): the one baseline of every
+    leaderboard, universe board, regime table and headline of the run.
+    """
+    from reports.metrics import strongest_baselines
+
+    return strongest_baselines({sym: result.for_symbol(sym) for sym in result.symbols}, result.frames, result.models)
+
+
+def _smearing_flag(value: float, estimator: str) -> str:
+    """A log model's retransformation factor in words, by severity ("" when usual)."""
+    low, high = SMEARING_RANGE.get(estimator, SMEARING_RANGE["default"])
+    if not np.isfinite(value) or low - 1e-9 <= value <= high:
+        return ""
+    if value > 2.5 * high:
+        return (
+            f"warning: smearing factor {value:.3g}, far above the usual {low:g}-{high:g} for a {estimator} target: a "
+            "few outliers drive the log model's level, which is unreliable"
+        )
+    return (
+        f"note: smearing factor {value:.3g}, above the usual {low:g}-{high:g} for a {estimator} target: wide residuals"
+    )
+
+
+def leaderboards(result: WalkForwardResult, baseline: str | dict[int, str] | None = None) -> dict[str, pd.DataFrame]:
     """:func:`reports.metrics.leaderboard` per symbol: one table per (target kind,
     horizon) group, each model scored against its own target, DM tests and the
     model confidence set within its group only; stacked, best first in each group.
 
-    Models with a smearing factor (log-HAR) get ``smearing``, its largest value
-    over the folds, and ``flag`` says when it lies outside :data:`SMEARING_RANGE`.
+    The baseline of each variance group is the run's strongest econometric model
+    (:func:`baselines`) unless ``baseline`` names one. Variance models get
+    ``level``, their mean forecast over the mean realised variance, and models
+    with a retransformation factor (log-HAR) ``smearing``, its largest value over
+    the folds; ``flag`` says, by severity ("warning: ..." or "note: ..."), when
+    either lies outside its usual range (:data:`LEVEL_RANGE` for models of the
+    target itself, :data:`SMEARING_RANGE`).
     """
-    import numpy as np
-
     from reports.metrics import leaderboard
 
+    base = baselines(result) if baseline is None else baseline
     boards = {}
     for sym in result.symbols:
-        board = leaderboard(result.for_symbol(sym), result.frames[sym], result.models, baseline=baseline)
+        board = leaderboard(result.for_symbol(sym), result.frames[sym], result.models, baseline=base)
+        flags = pd.Series("", index=board.index, dtype=object)
+        if "level" in board.columns:
+            lo, hi = LEVEL_RANGE
+            for m, v in board["level"].items():
+                # a model of the variance of close-to-close returns (GARCH, EWMA) sits above a range
+                # estimator's target by design (about 1.6 times on the S&P 500): its level is not a fault
+                if getattr(result.models.get(m), "variance_of", "target") != "target":
+                    continue
+                if np.isfinite(v) and not lo <= v <= hi:
+                    flags[m] = (
+                        f"warning: forecasts average {v:.2g} times the realised variance out of sample: the "
+                        "model's level is off"
+                    )
         if "smearing" in result.fits.columns:
             smear = result.fits["smearing"].xs(sym, level="symbol").groupby(level="model").max().reindex(board.index)
             board["smearing"] = smear
-            low, high = SMEARING_RANGE
-            off = smear.notna() & ((smear < low - 1e-9) | (smear > high))
-            board["flag"] = np.where(
-                off,
-                [
-                    f"smearing factor {v:.3g} far outside its usual {low:g}-{high:g}: the log model's level is "
-                    "unreliable"
-                    for v in smear.fillna(0)
-                ],
-                "",
-            )
+            estimator = str(result.frames[sym].attrs.get("estimator", "default"))
+            for m, v in smear.items():
+                text = _smearing_flag(float(v), estimator)
+                if text and (not flags[m] or text.startswith("warning")):
+                    flags[m] = "; ".join(t for t in (flags[m], text) if t)
+        board["flag"] = flags
         boards[sym] = board
     return boards
 
 
 def universe_boards(
-    result: WalkForwardResult, baseline: str = "loghar"
+    result: WalkForwardResult, baseline: str | dict[int, str] | None = None
 ) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
     """For a universe, :func:`reports.universe.universe_leaderboard` per variance
-    horizon that has the baseline: QLIKE ratios per asset, assets beaten (with DM
-    at 5 %), mean rank and the panel DM test. Empty for one asset.
+    horizon that has the baseline (by default the run's strongest econometric
+    model, :func:`baselines`): QLIKE ratios per asset, assets beaten (with DM at
+    5 %), mean rank and the panel DM test. An asset on which the baseline's mean
+    forecast lies outside :data:`LEVEL_RANGE` of the mean realised variance (a
+    broken log model) is left out, and named in ``summary.attrs["excluded"]``
+    with that level: against a broken baseline every model wins there, and one
+    such asset would decide the panel test. Empty for one asset.
 
     Returns (summary, ratios) by horizon.
     """
@@ -242,24 +293,37 @@ def universe_boards(
 
     if len(result.symbols) < 2:
         return {}
+    base = baselines(result) if baseline is None else baseline
     out = {}
+    lo, hi = LEVEL_RANGE
     for (kind, h), names in forecast_groups(result.models).items():
-        if kind != "variance" or baseline not in names:
+        name = base.get(h) if isinstance(base, dict) else base
+        if kind != "variance" or name not in names:
             continue
-        losses = {
-            sym: per_date_losses(
-                result.for_symbol(sym)[names].astype(float), realized_target(result.frames[sym], "variance", h)
-            )
-            for sym in result.symbols
-        }
-        out[h] = universe_leaderboard(losses, baseline)
+        losses, excluded = {}, {}
+        for sym in result.symbols:
+            fc = result.for_symbol(sym)[names].astype(float)
+            y = realized_target(result.frames[sym], "variance", h).reindex(fc.index)
+            ok = fc[name].notna() & y.notna() & (y > 0)
+            level = float(fc.loc[ok, name].mean() / y[ok].mean()) if ok.any() else np.nan
+            # against a baseline whose level is off on an asset, every model "wins" there: that asset
+            # would decide the panel test, so it is left out of the board (and named)
+            if np.isfinite(level) and not lo <= level <= hi:
+                excluded[sym] = level
+                continue
+            losses[sym] = per_date_losses(fc, y)
+        if len(losses) < 2:
+            continue
+        summary, ratios = universe_leaderboard(losses, str(name))
+        summary.attrs["excluded"] = excluded
+        out[h] = (summary, ratios)
     return out
 
 
 #: The columns the terminal shows per target kind, and the line above each table.
 _TERMINAL = {
     "variance": (
-        ["target", "horizon", "n", "qlike", "mse", "qlike_vs_{baseline}"],
+        ["target", "horizon", "n", "qlike", "mse", "level", "qlike_vs_*"],
         "out-of-sample losses, each model against its own target and horizon (QLIKE; lower is better)",
     ),
     "return": (
@@ -291,15 +355,20 @@ _TERMINAL = {
 }
 
 
-def loss_table(
-    boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance", baseline: str = "loghar"
-) -> pd.DataFrame:
+def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance") -> pd.DataFrame:
     """The terminal's summary of the leaderboards of one target kind: the columns that
-    say whether a model beats its baseline (log-HAR, zero and the historical mean, or
-    the random walk) and its fit seconds; empty when no model has that kind.
+    say whether a model beats its baseline (the run's strongest econometric model,
+    zero and the historical mean, or the random walk) and its fit seconds (a pooled
+    fit's time divided among the assets it served); empty when no model has that kind.
     """
-    cols = [c.format(baseline=baseline) for c in _TERMINAL[kind][0]]
-    parts = {sym: b.loc[b["target"] == kind, [c for c in cols if c in b.columns]] for sym, b in boards.items()}
+
+    def columns(board: pd.DataFrame) -> list[str]:
+        out = []
+        for c in _TERMINAL[kind][0]:
+            out += sorted(x for x in board.columns if x.startswith(c[:-1])) if c.endswith("*") else [c]
+        return [c for c in out if c in board.columns]
+
+    parts = {sym: b.loc[b["target"] == kind, columns(b)] for sym, b in boards.items()}
     parts = {sym: b for sym, b in parts.items() if len(b)}
     if not parts:
         return pd.DataFrame()
@@ -400,11 +469,18 @@ def window_line(table: pd.DataFrame) -> str:
 def universe_line(summary: pd.DataFrame) -> str:
     """What the universe leaderboard's columns mean, for the terminal and the report."""
     size = summary.attrs.get("size", 0.05)
+    excluded = summary.attrs.get("excluded") or {}
+    left_out = (
+        "; left out, the baseline's level being off there (mean forecast over mean realised variance): "
+        + ", ".join(f"{sym} ({v:.2g})" for sym, v in excluded.items())
+        if excluded
+        else ""
+    )
     return (
-        f"QLIKE over {summary.attrs.get('baseline')}'s per asset (mean_ratio, median_ratio; below 1 is better); "
-        f"beats: assets with a ratio below 1; beats_dm / loses_dm: significantly better / worse (Diebold-Mariano "
-        f"at {100 * size:g} %); mean_rank among the models by QLIKE (1 = best); panel_dm: the Diebold-Mariano test "
-        f"on the cross-sectional mean loss difference"
+        f"QLIKE over {summary.attrs.get('baseline')}'s per asset (the strongest econometric model of the run; "
+        f"mean_ratio, median_ratio; below 1 is better); beats: assets with a ratio below 1; beats_dm / loses_dm: "
+        f"significantly better / worse (Diebold-Mariano at {100 * size:g} %); mean_rank among the models by QLIKE "
+        f"(1 = best); panel_dm: the Diebold-Mariano test on the cross-sectional mean loss difference{left_out}"
     )
 
 
@@ -504,6 +580,7 @@ class Outcome:
     threshold_backtests: dict
     portfolio: tuple = (None, {}, {})
     universe: dict = field(default_factory=dict)
+    baselines: dict = field(default_factory=dict)
 
 
 def _write_report(
@@ -527,6 +604,7 @@ def _write_report(
         title=f"tradecast: {config.name}",
         summary=summary,
         result=result,
+        baselines=outcome.baselines,
         vix=vix,
         strategies=outcome.backtests,
         strategy_tables=outcome.tables,
@@ -554,13 +632,24 @@ def _write_report(
 
 
 def _score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
-    return _outcome(config, result, leaderboards(result), *trade_forecasts(config.strategy, result))
+    base = baselines(result)
+    return _outcome(config, result, leaderboards(result, base), *trade_forecasts(config.strategy, result), base=base)
 
 
-def _outcome(config: RunConfig, result: WalkForwardResult, boards: dict, tables: dict, backtests: dict) -> Outcome:
+def _outcome(
+    config: RunConfig,
+    result: WalkForwardResult,
+    boards: dict,
+    tables: dict,
+    backtests: dict,
+    *,
+    base: dict[int, str] | None = None,
+) -> Outcome:
     """The :class:`Outcome` of the leaderboards and variance strategies given: the
-    threshold strategies, the portfolio and the universe leaderboard added.
+    threshold strategies, the portfolio and the universe leaderboard added, all
+    against the run's strongest econometric model (``base``, :func:`baselines`).
     """
+    base = baselines(result) if base is None else base
     th_tables, th_backtests = trade_returns(config.strategy, result)
     return Outcome(
         boards,
@@ -569,12 +658,13 @@ def _outcome(config: RunConfig, result: WalkForwardResult, boards: dict, tables:
         th_tables,
         th_backtests,
         trade_portfolio(config.strategy, result),
-        universe_boards(result),
+        universe_boards(result, base),
+        base,
     )
 
 
 def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
-    from reports.html import MAX_DETAIL
+    from reports.html import MAX_DETAIL, flag_lines
 
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
         for kind, (_, title) in _TERMINAL.items():
@@ -583,10 +673,8 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                 echo(f"\n{title}")
                 echo(table.to_string())
             if kind == "variance":
-                for sym, board in outcome.boards.items():
-                    for model, text in board.get("flag", pd.Series(dtype=object)).items():
-                        if text:
-                            echo(f"warning: {model} on {sym}: {text}")
+                for line in flag_lines(outcome.boards):
+                    echo(line)
     for h, (summary, _) in outcome.universe.items():
         with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
             echo(f"\nuniverse leaderboard, variance {h} day{'s' if h > 1 else ''} ahead: {universe_line(summary)}")
@@ -722,7 +810,7 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         wf = config.walkforward
         n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
         n_fits = sum(
-            len((wf.schedule_for(m) or wf.splitter()).split(f.index))
+            len((s.splitter if (s := wf.schedule_for(m)) is not None else wf.splitter()).split(f.index))
             for m in config.forecasters
             for f in prepared.features.values()
         )

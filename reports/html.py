@@ -11,6 +11,7 @@ Goyal-Welch chart and the threshold strategies), tear sheets.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +31,13 @@ from reports.metrics import (
     per_date_losses,
     regimes,
     split_table,
+    strongest_baselines,
 )
 from reports.tearsheet import tearsheet_html
 from signals.base import BaseForecaster, Target, implied_return, realized_target
 from strategies.backtest import BacktestResult
 
-__all__ = ["SECTIONS", "ForecastResults", "ReportInputs", "headline", "render", "write_report"]
+__all__ = ["SECTIONS", "ForecastResults", "ReportInputs", "flag_lines", "headline", "render", "write_report"]
 
 #: Section ids, in order; the browser test checks each is present.
 SECTIONS = (
@@ -143,7 +145,8 @@ class ReportInputs:
     title : str
     summary : dict of label to text (config, data source and dates, versions, data hash)
     result : WalkForwardResult
-    baseline : str, the model every other is tested against
+    baselines : dict of horizon to str, the model each variance group is tested against
+        (default: the run's strongest econometric model, :func:`reports.metrics.strongest_baselines`)
     vix : Series, optional, VIX close by date, for the regime split
     strategies : dict of (model, strategy) to BacktestResult, per symbol
     strategy_tables : dict of symbol to the strategy table
@@ -169,7 +172,7 @@ class ReportInputs:
     title: str
     summary: Mapping[str, str]
     result: ForecastResults
-    baseline: str = "loghar"
+    baselines: Mapping[int, str] = field(default_factory=dict)
     vix: pd.Series | None = None
     strategies: Mapping[str, Mapping[tuple[str, str], BacktestResult]] = field(default_factory=dict)
     strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
@@ -687,6 +690,41 @@ def _universe_headline(inputs: ReportInputs) -> list[str]:
     return lines
 
 
+def _baselines(inputs: ReportInputs) -> dict[int, str]:
+    """The run's baseline per variance horizon: as given, else its strongest econometric model."""
+    if inputs.baselines:
+        return dict(inputs.baselines)
+    res = inputs.result
+    return strongest_baselines({sym: res.for_symbol(sym) for sym in res.symbols}, res.frames, res.models)
+
+
+def flag_lines(boards: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The leaderboards' flags as lines, warnings first, each said once: a flag that several
+    assets raise for one model is one line naming how many (and the first few), with the
+    first asset's figures and the range of the first figure across them.
+    """
+    grouped: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for sym, board in boards.items():
+        for model, text in board.get("flag", pd.Series(dtype=object)).items():
+            for part in filter(None, str(text or "").split("; ")):
+                level, _, message = part.partition(": ")
+                kind = re.sub(r"[0-9.e+-]+", "#", message)
+                grouped.setdefault((level, str(model), kind), []).append((str(sym), message))
+    lines = []
+    for (level, model, _), found in sorted(grouped.items(), key=lambda kv: kv[0][0] != "warning"):
+        sym, message = found[0]
+        if len(boards) == 1:
+            lines.append(f"{level}: {model}: {message}.")
+        elif len(found) == 1:
+            lines.append(f"{level}: {sym}: {model}: {message}.")
+        else:
+            names = ", ".join(s for s, _ in found[:3]) + (", ..." if len(found) > 3 else "")
+            values = [float(m.group()) for _, msg in found if (m := re.search(r"\d+(\.\d+)?(e[+-]?\d+)?", msg))]
+            span = f"; across them {min(values):.3g} to {max(values):.3g}" if values else ""
+            lines.append(f"{level}: {model} on {len(found)} assets ({names}): {message} (figures of {sym}{span}).")
+    return lines
+
+
 def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[str]:
     """What the run found, in sentences, for the top of the report: per symbol the
     best forecaster of the first variance (or return) group against its baseline,
@@ -695,13 +733,10 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
     A universe starts with its leaderboard and portfolio; with more than
     :data:`MAX_DETAIL` assets the per-asset sentences are left to the asset's tables.
     """
-    lines = _universe_headline(inputs)
+    lines = _universe_headline(inputs) + flag_lines(boards)
     per_asset = len(boards) <= MAX_DETAIL
     for sym, board in boards.items():
         name = f"{sym}: " if len(boards) > 1 else ""
-        for model, text in board.get("flag", pd.Series(dtype=object)).items():
-            if text:
-                lines.append(f"warning: {name}{model}: {text}.")
         if not per_asset:
             continue
         variance = board[board["target"] == "variance"]
@@ -790,10 +825,11 @@ def render(inputs: ReportInputs) -> str:
         )
 
     groups = forecast_groups(res.models)
+    bases = _baselines(inputs)
     boards = {
         sym: inputs.leaderboards.get(sym)
         if inputs.leaderboards.get(sym) is not None
-        else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=inputs.baseline)
+        else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=dict(bases))
         for sym in res.symbols
     }
     found = headline(inputs, boards)
@@ -852,7 +888,7 @@ def render(inputs: ReportInputs) -> str:
                 )
             if kind != "variance":
                 continue
-            gbase = inputs.baseline if inputs.baseline in names else None
+            gbase = bases.get(h) if bases.get(h) in names else None
             if best is None:
                 best, base = board.index[0], gbase
             y = realized.reindex(fc.index)

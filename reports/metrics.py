@@ -28,12 +28,14 @@ from signals.base import implied_return, last_close, origins_for, realized_targe
 from signals.losses import Loss
 
 __all__ = [
+    "ECONOMETRIC_COST",
     "absolute_return_table",
     "diebold_mariano",
     "forecast_groups",
     "forecast_table",
     "group_label",
     "historical_mean_forecast",
+    "is_econometric",
     "leaderboard",
     "mincer_zarnowitz",
     "model_confidence_set",
@@ -46,6 +48,7 @@ __all__ = [
     "regimes",
     "return_table",
     "split_table",
+    "strongest_baselines",
 ]
 
 
@@ -203,15 +206,24 @@ def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1
     Returns
     -------
     Series of the MCS p-value per model; models with p-value >= ``size`` are in the set.
+    Models whose losses are equal share one p-value.
     """
     from arch.bootstrap import MCS
 
     clean = losses.dropna()
-    if clean.shape[1] < 2:
+    # Models with the same losses (the same forecasts under two names) are one model to the
+    # test (arch's MCS fails on a tie): each copy gets the p-value of the first.
+    first: dict[str, str] = {}
+    for m in clean.columns:
+        twin = next((k for k in dict.fromkeys(first.values()) if clean[k].equals(clean[m])), None)
+        first[m] = twin if twin is not None else m
+    distinct = list(dict.fromkeys(first.values()))
+    if len(distinct) < 2:
         return pd.Series(1.0, index=losses.columns, name="mcs_pvalue")
-    mcs = MCS(clean, size=size, reps=reps, method="R", seed=seed)
+    mcs = MCS(clean[distinct], size=size, reps=reps, method="R", seed=seed)
     mcs.compute()
-    return mcs.pvalues["Pvalue"].reindex(losses.columns).rename("mcs_pvalue")
+    pvalues = mcs.pvalues["Pvalue"]
+    return pd.Series({m: pvalues.get(first.get(m, m), np.nan) for m in losses.columns}, name="mcs_pvalue")
 
 
 def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str = "variance") -> pd.DataFrame:
@@ -247,7 +259,8 @@ def forecast_table(
 ) -> pd.DataFrame:
     """The leaderboard: one row per model.
 
-    Variance targets get QLIKE, MSE and log-MSE; both targets get MAE, RMSE, R²,
+    Variance targets get QLIKE, MSE, log-MSE and ``level`` (the mean forecast over
+    the mean realised variance); both targets get MAE, RMSE, R²,
     direction accuracy (for variance: did the forecast call the move of realised
     variance from the day before), Mincer–Zarnowitz, a Diebold–Mariano test
     against ``baseline`` (on QLIKE for variance, squared error for returns) and the
@@ -273,6 +286,8 @@ def forecast_table(
         row: dict[str, float] = {"n": int(ok.sum())}
         if target == "variance":
             row.update(_variance_losses(y[ok], f[ok]))
+            # the mean forecast over the mean realised variance: far from 1, the model's level is off
+            row["level"] = float(f[ok].mean() / y[ok].mean()) if ok.any() else np.nan
         else:
             row["mse"] = float(np.mean((y[ok] - f[ok]) ** 2)) if ok.any() else np.nan
         pm = point_metrics(y[ok], f[ok])
@@ -543,12 +558,64 @@ def group_label(kind: str, horizon: int) -> str:
     return f"{kind}, {horizon} day{'s' if horizon != 1 else ''}"
 
 
+#: ``relative_cost`` below this is a cheap, econometric model (HAR, HAR-X, GARCH, EWMA, ...); networks cost 1000.
+ECONOMETRIC_COST = 100.0
+
+
+def is_econometric(model: Any) -> bool:
+    """A forecaster that is not a network and combines none (HAR, HAR-X, GARCH, EWMA, rolling variance)."""
+    return getattr(model, "relative_cost", ECONOMETRIC_COST) < ECONOMETRIC_COST and not hasattr(model, "members")
+
+
+def strongest_baselines(
+    forecasts: Mapping[str, pd.DataFrame], frames: Mapping[str, pd.DataFrame], models: Mapping[str, Any]
+) -> dict[int, str]:
+    """The strongest econometric model of a run for each variance horizon: the baseline
+    every network, hybrid and combination is tested against.
+
+    Among the variance models with :func:`is_econometric`, the one with the best mean
+    rank by mean QLIKE across the symbols (each symbol scored on the dates all of the
+    horizon's models forecast), ties broken by the mean QLIKE ratio to each symbol's
+    best. It is chosen on the out-of-sample losses themselves: a choice after the fact
+    can only make the baseline stronger, never a network's win easier to claim.
+
+    Parameters
+    ----------
+    forecasts : dict of symbol to its forecasts by date (one column per model)
+    frames : dict of symbol to its feature frame
+    models : dict of name to forecaster (read: ``target``, ``horizon``, ``relative_cost``)
+
+    Returns
+    -------
+    dict of horizon to model name; a horizon without an econometric model is left out.
+    """
+    out = {}
+    for (kind, h), names in forecast_groups(models).items():
+        cheap = [n for n in names if is_econometric(models[n])]
+        if kind != "variance" or not cheap:
+            continue
+        ranks, ratios = [], []
+        for sym, fc in forecasts.items():
+            present = [n for n in names if n in fc.columns]
+            losses = per_date_losses(fc[present].astype(float), realized_target(frames[sym], "variance", h))
+            mean = losses.dropna().mean()[[n for n in cheap if n in present]]
+            if mean.notna().any():
+                ranks.append(mean.rank())
+                ratios.append(mean / mean.min())
+        if ranks:
+            score = pd.DataFrame(
+                {"rank": pd.concat(ranks, axis=1).mean(axis=1), "ratio": pd.concat(ratios, axis=1).mean(axis=1)}
+            )
+            out[h] = str(score.sort_values(["rank", "ratio"]).index[0])
+    return out
+
+
 def leaderboard(
     forecasts: pd.DataFrame,
     frame: pd.DataFrame,
     models: Mapping[str, Any],
     *,
-    baseline: str = "loghar",
+    baseline: str | Mapping[int, str] = "loghar",
     mcs_size: float = 0.10,
     mcs_reps: int = 1000,
     seed: int = 0,
@@ -568,9 +635,10 @@ def leaderboard(
     forecasts : DataFrame, one column per model (other columns, such as ``fold``, are ignored)
     frame : DataFrame, the feature frame the models were fitted on
     models : dict of name to forecaster (read: ``target`` and ``horizon``)
-    baseline : str, default "loghar"
-        The model each variance group is tested against (return groups are
-        tested against the zero forecast, price groups against the random walk).
+    baseline : str or dict of horizon to str, default "loghar"
+        The model each variance group is tested against, or one per horizon
+        (:func:`strongest_baselines` gives them); return groups are tested
+        against the zero forecast, price groups against the random walk.
 
     Returns
     -------
@@ -578,13 +646,13 @@ def leaderboard(
     columns of :func:`forecast_table`; groups in :func:`forecast_groups` order,
     each sorted by its main loss (QLIKE for variance, MSE otherwise).
     """
-    bases = {"variance": baseline}
     parts = []
     for (kind, h), names in forecast_groups({m: models[m] for m in models if m in forecasts.columns}).items():
         fc = forecasts[names].astype(float)
         keys: dict[str, Any] = {"mcs_size": mcs_size, "mcs_reps": mcs_reps, "seed": seed}
         if kind == "variance":
-            base = bases.get(kind) if bases.get(kind) in names else None
+            wanted = baseline.get(h) if isinstance(baseline, Mapping) else baseline
+            base = wanted if wanted in names else None
             table = forecast_table(fc, realized_target(frame, "variance", h), target="variance", baseline=base, **keys)
         elif kind == "return":
             table = return_table(fc, frame, h, **keys)

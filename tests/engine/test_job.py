@@ -4,6 +4,7 @@ failed runs, smearing flags and the audit line.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from engine import store
 from engine.config import RunConfig, StrategyConfig, from_dict
-from engine.job import SMEARING_RANGE, audit_line, leaderboards, run_job, trade_forecasts
+from engine.job import SMEARING_RANGE, audit_line, baselines, leaderboards, run_job, trade_forecasts
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from reports.metrics import model_confidence_set, per_date_losses
@@ -108,18 +109,37 @@ def test_a_failed_run_says_failed(tmp_path, monkeypatch):
     assert "data_and_features" in manifest["timings"] and manifest["failed"]
 
 
-def test_smearing_far_outside_its_range_is_flagged(mixed):
+def test_flags_say_how_far_a_log_models_factor_and_a_models_level_lie_off(mixed):
     _, res = mixed
     board = leaderboards(res)["SP500"]
-    assert (
-        SMEARING_RANGE[0] <= board.loc["loghar", "smearing"] <= SMEARING_RANGE[1] and board.loc["loghar", "flag"] == ""
+    low, high = SMEARING_RANGE["default"]
+    assert low <= board.loc["loghar", "smearing"] <= high and board.loc["loghar", "flag"] == ""
+    assert np.isnan(board.loc["ewma", "smearing"]) and 0.5 < board.loc["ewma", "level"] < 2.0
+    # the leaderboard's baseline is the run's strongest econometric model (here log-HAR at one day)
+    assert baselines(res) == {1: "loghar", 5: "har5"} and "qlike_vs_loghar" in board.columns
+
+    def flag(smearing: float, estimator: str = "garman_klass") -> str:
+        fits = res.fits.copy()
+        fits.loc[("SP500", "loghar", 1), "smearing"] = smearing
+        frames = {"SP500": res.frames["SP500"].copy()}
+        frames["SP500"].attrs = {**frames["SP500"].attrs, "estimator": estimator}
+        return leaderboards(dataclasses.replace(res, fits=fits, frames=frames))["SP500"].loc["loghar", "flag"]
+
+    assert flag(3935.0).startswith(
+        "warning: smearing factor 3.94e+03, far above the usual 1-2.5 for a garman_klass target"
     )
-    assert np.isnan(board.loc["ewma", "smearing"])
-    fits = res.fits.copy()
-    fits.loc[("SP500", "loghar", 1), "smearing"] = 3935.0
-    board = leaderboards(type(res)(**{**res.__dict__, "fits": fits}))["SP500"]
-    assert board.loc["loghar", "smearing"] == 3935.0
-    assert board.loc["loghar", "flag"].startswith("smearing factor 3.94e+03 far outside its usual 1-2")
+    assert flag(3.2).startswith("note: smearing factor 3.2, above the usual 1-2.5 for a garman_klass target")
+    # about 3.6 is what squared close-to-close returns give: no flag; 36 is not
+    assert flag(3.6, "close_to_close") == "" and flag(36.0, "close_to_close").startswith("warning:")
+    # a model whose forecasts average 5 times the realised variance
+    scaled = res.forecasts.copy()
+    scaled["loghar"] *= 5.0
+    board = leaderboards(dataclasses.replace(res, forecasts=scaled))["SP500"]
+    level = leaderboards(res)["SP500"].loc["loghar", "level"]
+    assert 0.8 < level < 1.25 and board.loc["loghar", "level"] == pytest.approx(5 * level)
+    assert board.loc["loghar", "flag"].startswith(f"warning: forecasts average {5 * level:.2g} times the realised")
+    # EWMA models close-to-close returns, above the range target by design: no level flag
+    assert board.loc["ewma", "level"] > 1.2 and board.loc["ewma", "flag"] == ""
 
 
 def test_the_audit_says_what_it_checked(mixed):

@@ -78,3 +78,54 @@ def test_report_detail_draws_the_named_asset(run):
     assert '<details class="asset"><summary>S06</summary>' in text
     assert '<details class="asset"><summary>S01 (tables only' in text
     assert main(["report", str(run), "--detail", "NOPE"]) == 1
+
+
+def test_a_broken_log_har_cannot_make_a_universe_result_significant():
+    # Break log-HAR on one asset (forecasts 5.6 times too high, as a broken retransformation gave on a
+    # real stock). Where it is the strongest econometric model of the run, it is the universe's
+    # baseline: against it every model would win on that asset and the panel test would flip. The
+    # asset is left out of the board, named, so the panel tests stay those of the sound assets.
+    import dataclasses
+
+    import numpy as np
+
+    from engine.data import by_symbol, load
+    from engine.job import baselines, universe_boards, universe_line
+    from engine.splits import WalkForward
+    from engine.walkforward import walk_forward
+    from signals.features import feature_frame
+    from signals.har import HarForecaster
+    from signals.naive import EwmaForecaster
+
+    bars = load("simulated:6", start="2010-01-01")
+    frames = {s: feature_frame(b) for s, b in by_symbol(bars).items()}
+    models = {"loghar": HarForecaster(log=True), "har": HarForecaster(), "ewma": EwmaForecaster()}
+    res = walk_forward(frames, models, WalkForward(start="2015-01-01"))
+    assert baselines(res) == {1: "loghar"}
+    first = res.symbols[0]
+    broken = res.forecasts.copy()
+    broken.loc[first, "loghar"] = broken.loc[first, "loghar"].to_numpy() * 5.6
+    bad = dataclasses.replace(res, forecasts=broken)
+    summary = universe_boards(bad)[1][0]
+    assert summary.attrs["baseline"] == "loghar" and list(summary.attrs["excluded"]) == [first]
+    assert summary.attrs["excluded"][first] > 4.0 and f"{first} (" in universe_line(summary)
+    # the board is the one of the five sound assets
+    sound = dataclasses.replace(
+        res, frames={s: f for s, f in res.frames.items() if s != first}, forecasts=res.forecasts.drop(index=first)
+    )
+    clean = universe_boards(sound)[1][0]
+    cols = ["assets", "beats", "beats_dm", "loses_dm", "panel_dm_stat", "panel_dm_pvalue"]
+    pd.testing.assert_frame_equal(summary[cols], clean[cols])
+    assert summary.loc["ewma", "assets"] == 5
+    # what the guard prevents: with the broken asset in, the panel test moves towards "ewma beats it"
+    from reports.metrics import per_date_losses
+    from reports.universe import universe_leaderboard
+    from signals.base import realized_target
+
+    every = {
+        s: per_date_losses(bad.for_symbol(s)[list(models)], realized_target(bad.frames[s], "variance", 1))
+        for s in bad.symbols
+    }
+    unguarded = universe_leaderboard(every, "loghar")[0]
+    assert unguarded.loc["ewma", "panel_dm_stat"] < clean.loc["ewma", "panel_dm_stat"] - 1.0
+    assert np.isfinite(unguarded.loc["ewma", "panel_dm_stat"])

@@ -218,3 +218,14 @@ def test_absolute_return_table_against_the_historical_mean_by_hand():
     )
     # the benchmark itself, computed another way, equals it to rounding: no DM test on rounding noise
     assert np.isnan(t.loc["mean", "dm_pvalue_vs_mean"])
+
+
+def test_the_model_confidence_set_takes_two_names_for_one_model():
+    # the same forecasts under two names (a config that repeats a model): one model to the test,
+    # not an IndexError from inside arch
+    rng = np.random.default_rng(0)
+    losses = pd.DataFrame({"a": rng.chisquare(2, 500), "b": rng.chisquare(2, 500) + 0.5})
+    losses["a_again"] = losses["a"]
+    got = model_confidence_set(losses, reps=200)
+    alone = model_confidence_set(losses[["a", "b"]], reps=200)
+    assert got["a_again"] == got["a"] == alone["a"] and got["b"] == alone["b"]

@@ -232,7 +232,7 @@ def test_the_headline_tests_the_best_network_against_the_strongest_econometric_m
     order = [m for m in board.index if m != "net"]
     res.models["net"].relative_cost = 1000.0  # a network's cost
     board = board.loc[["net", *order]]  # the "network" ranked first
-    lines = headline(ReportInputs(title="t", summary={}, result=res, baseline="ewma"), {"SP500": board})
+    lines = headline(ReportInputs(title="t", summary={}, result=res, baselines={1: "ewma"}), {"SP500": board})
     rival = next(m for m in order if m != "ewma") if order[0] != "ewma" else None
     said = [line for line in lines if "strongest econometric model" in line]
     assert rival is not None, f"this data ranks {order}: the test wants a rival above the baseline"
