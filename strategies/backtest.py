@@ -14,6 +14,17 @@ until the position is 80 % of the portfolio's value. With
 changes, so a held weight drifts with the price, and a rebalance band (see
 :func:`strategies.vol_target.apply_band`) really saves trades; ``"daily"``
 re-targets every day. Fees and slippage are in basis points of traded value.
+
+Cash and leverage (:mod:`strategies.financing`). vectorbt lends nothing: a
+long position is capped at the cash in the account, so a target of 2.0 would be
+filled at 1.0. Two instruments of the backtest's own stand in for the money
+market: a deposit whose price grows at the risk-free rate, held for the part of
+equity not invested (``1 - sum(weights)`` when positive), and a loan whose price
+grows at the risk-free rate plus ``borrow_spread``, sold short for the part
+borrowed (``sum(weights) - 1`` when positive). They share cash with the assets,
+are rebalanced when the weights are, cost no fees, and their growth is the
+interest earned and paid. A target of 2.0 is then held at 2.0 (a test checks
+it), and the interest paid on the loan is in the returns.
 """
 
 from __future__ import annotations
@@ -27,9 +38,21 @@ import pandas as pd
 
 from core.checks import check_choice, check_number
 from core.errors import ParameterError
+from strategies.financing import RiskFree, daily_rates
 from strategies.performance import TRADING_DAYS, performance
+from strategies.spec import DEFAULT_SPEC
 
-__all__ = ["BacktestResult", "backtest", "order_sizes", "run_orders", "trading_rows"]
+__all__ = [
+    "DEPOSIT",
+    "LOAN",
+    "BacktestResult",
+    "backtest",
+    "financing_sizes",
+    "money_market",
+    "order_sizes",
+    "run_orders",
+    "trading_rows",
+]
 
 Rebalance = Literal["on_change", "daily"]
 
@@ -76,15 +99,21 @@ class BacktestResult:
 
     Attributes
     ----------
-    portfolio : vectorbt.Portfolio
+    portfolio : vectorbt.Portfolio, the assets with the deposit and loan columns
     returns : Series, daily simple returns of the strategy over the traded period
-    weights : Series or DataFrame, the target weight held each day
-    turnover : Series, traded value over portfolio value, per day
+    weights : Series or DataFrame, the weight actually held each day: the
+        position's value at the close before over the portfolio's value then
+        (targets drift with prices between rebalances)
+    turnover : Series, traded value of the assets over portfolio value, per day
     costs : Series, fees and slippage paid per day as a fraction of portfolio value
     benchmark : Series, daily returns of buy and hold over the same days
-    stats : DataFrame, ``performance`` of the strategy and the benchmark, plus
-        annual turnover and costs
+    stats : DataFrame, ``performance`` of the strategy and the benchmark (Sharpe
+        and Sortino in excess of the risk-free rate), plus annual turnover, costs
+        and net financing (interest paid on borrowing less interest earned on cash)
     target_vol : float or None, the volatility target, for vol-targeting
+    targets : Series or DataFrame, the target weights the orders aimed at
+    risk_free : Series, the risk-free rate earned over each day of ``returns``
+    note : str, what was assumed about the rates (a carried T-bill rate), or ""
     """
 
     portfolio: Any
@@ -95,6 +124,9 @@ class BacktestResult:
     benchmark: pd.Series
     stats: pd.DataFrame
     target_vol: float | None = None
+    targets: pd.Series | pd.DataFrame | None = None
+    risk_free: pd.Series | None = None
+    note: str = ""
 
     @property
     def equity(self) -> pd.Series:
@@ -102,26 +134,75 @@ class BacktestResult:
         return (1 + self.returns).cumprod()
 
 
-def run_orders(close: pd.DataFrame, sizes: pd.DataFrame, fees: float, slippage: float, group: bool):
-    """One vectorbt call: target-percent orders on every column (a universe shares cash when ``group``).
+#: Names of the money-market columns a backtest adds beside the assets.
+DEPOSIT, LOAN = "__deposit__", "__loan__"
 
-    Returns the portfolio, its value by date (one column per column, or one for a
-    group) and the order records.
+
+def financing_sizes(targets: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
+    """Target percents of the deposit and the loan at each row where an asset order goes out:
+    the part of equity not invested, and (negative) the part borrowed.
+
+    ``targets`` holds the weight each row's order aims at for every asset (NaN where
+    undecided), ``sizes`` the orders (NaN where none).
+    """
+    net = targets.fillna(0.0).sum(axis=1)
+    placed = sizes.notna().any(axis=1)
+    deposit = np.maximum(1.0 - net, 0.0).where(placed)
+    loan = (-np.maximum(net - 1.0, 0.0)).where(placed)
+    return pd.DataFrame({DEPOSIT: deposit, LOAN: loan}, index=sizes.index)
+
+
+def run_orders(
+    close: pd.DataFrame,
+    sizes: pd.DataFrame,
+    fees: float,
+    slippage: float,
+    group: bool | np.ndarray,
+):
+    """One vectorbt call: target-percent orders on every column; ``group`` True puts every
+    column in one cash-sharing group, an array gives each column its group (a grid).
+    Fees and slippage apply to the asset columns only, never to :data:`DEPOSIT` and :data:`LOAN`.
+
+    Returns the portfolio, its value by date (one column per group, or per column
+    without groups) and the order records.
     """
     import vectorbt as vbt
 
+    money = np.array([c in (DEPOSIT, LOAN) or str(c).startswith((DEPOSIT, LOAN)) for c in close.columns])
     with warnings.catch_warnings():
         # vectorbt's own pandas deprecation warnings are not the user's to fix
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"vectorbt")
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"vectorbt")
         warnings.filterwarnings("ignore", message=r".*inplace keyword.*")
-        kwargs = dict(size=sizes, size_type="targetpercent", fees=fees, slippage=slippage, init_cash=1.0, freq="1D")
-        if group:
-            kwargs.update(group_by=True, cash_sharing=True, call_seq="auto")
+        kwargs: dict[str, Any] = dict(
+            size=sizes,
+            size_type="targetpercent",
+            fees=np.where(money, 0.0, fees)[None, :],
+            slippage=np.where(money, 0.0, slippage)[None, :],
+            init_cash=1.0,
+            freq="1D",
+            direction="both",
+        )
+        if group is not False:
+            by = True if group is True else group
+            kwargs.update(group_by=by, cash_sharing=True, call_seq="auto")
         pf = vbt.Portfolio.from_orders(close, **kwargs)
         value = pf.value()
         orders = pf.orders.records_arr
     return pf, value, orders
+
+
+def money_market(
+    index: pd.DatetimeIndex, risk_free: RiskFree, borrow_spread: float, who: str
+) -> tuple[pd.DataFrame, pd.Series, str]:
+    """Price paths of the deposit and the loan over ``index`` (1 on its first day), the
+    daily risk-free rate, and the rates' note (:func:`strategies.financing.daily_rates`).
+    """
+    rf, note = daily_rates(risk_free, index, who=who)
+    borrow, _ = daily_rates(risk_free, index, spread=borrow_spread, who=who)
+    rf.iloc[0] = borrow.iloc[0] = 0.0  # prices start at 1 on the first day
+    paths = pd.DataFrame({DEPOSIT: (1 + rf).cumprod(), LOAN: (1 + borrow).cumprod()}, index=index)
+    return paths, rf, note
 
 
 def backtest(
@@ -133,6 +214,8 @@ def backtest(
     rebalance: Rebalance = "on_change",
     target_vol: float | None = None,
     name: str | None = None,
+    risk_free: RiskFree = DEFAULT_SPEC.risk_free,
+    borrow_spread: float = DEFAULT_SPEC.borrow_spread,
 ) -> BacktestResult:
     """Run target weights through vectorbt and measure the result.
 
@@ -142,7 +225,8 @@ def backtest(
         Close prices by date.
     weights : Series or DataFrame, same columns
         Target weight held each day (from :mod:`strategies.vol_target` or
-        :mod:`strategies.threshold`); NaN before the first decision.
+        :mod:`strategies.threshold`); NaN before the first decision. A sum
+        above 1 is held with borrowed cash (see the module docstring).
     fees_bps, slippage_bps : float
         Per trade, in basis points of traded value (2.0 = 0.02 %).
     rebalance : {"on_change", "daily"}, default "on_change"
@@ -150,6 +234,11 @@ def backtest(
         Recorded for vol-targeting so that realised and target volatility can
         be compared.
     name : str, optional
+    risk_free : float or "tbill", default "tbill" (:data:`strategies.spec.DEFAULT_SPEC`'s)
+        What cash earns and the Sharpe ratio's hurdle: an annual rate, or the
+        embedded one-month T-bill (:mod:`strategies.financing`).
+    borrow_spread : float, default 0.01
+        Annual rate over ``risk_free`` paid on borrowed cash.
 
     Returns
     -------
@@ -157,6 +246,7 @@ def backtest(
     """
     check_number("backtest", "fees_bps", fees_bps, lambda v: v >= 0, "a non-negative number of basis points")
     check_number("backtest", "slippage_bps", slippage_bps, lambda v: v >= 0, "a non-negative number of basis points")
+    check_number("backtest", "borrow_spread", borrow_spread, lambda v: 0 <= v < 1, "an annual rate in [0, 1)")
     check_choice("backtest", "rebalance", rebalance, ("on_change", "daily"))
     multi = isinstance(close, pd.DataFrame)
     if multi != isinstance(weights, pd.DataFrame):
@@ -178,39 +268,56 @@ def backtest(
 
     px = close.iloc[trading_rows(close, weights, "backtest")]
     px_frame = px if multi else px.to_frame("asset")
-    sizes = order_sizes(weights, px.index, rebalance)
-    size_frame = sizes if multi else sizes.to_frame("asset")
+    w_frame = weights if multi else weights.to_frame("asset")
+    sizes = order_sizes(w_frame, px.index, rebalance)
+    aims = w_frame.reindex(px.index).shift(-1)  # what each row's orders aim at: the weight held the next day
+    paths, rf, note = money_market(px.index, risk_free, borrow_spread, "backtest")
+    size_all = pd.concat([sizes, financing_sizes(aims, sizes)], axis=1)
     fees, slip = fees_bps / 1e4, slippage_bps / 1e4
 
-    pf, value, orders = run_orders(px_frame, size_frame, fees, slip, group=multi)
+    pf, value, orders = run_orders(pd.concat([px_frame, paths], axis=1), size_all, fees, slip, group=True)
     value = value if isinstance(value, pd.Series) else value.iloc[:, 0]
     returns = value.pct_change().iloc[1:]
     prev_value = value.shift(1)
+    n_assets = px_frame.shape[1]
     traded = pd.Series(0.0, index=px.index)
     paid = pd.Series(0.0, index=px.index)
-    if len(orders):
-        when = px.index[orders["idx"]]
-        notional = np.abs(orders["size"] * orders["price"])
+    assets_only = orders[orders["col"] < n_assets]
+    if len(assets_only):
+        when = px.index[assets_only["idx"]]
+        notional = np.abs(assets_only["size"] * assets_only["price"])
         # slippage is inside the fill price: its cost is the price gap times size
-        ref = px_frame.to_numpy()[orders["idx"], orders["col"]]
-        slip_cost = np.abs(orders["price"] - ref) * orders["size"]
+        ref = px_frame.to_numpy()[assets_only["idx"], assets_only["col"]]
+        slip_cost = np.abs(assets_only["price"] - ref) * assets_only["size"]
         traded = traded.add(pd.Series(notional, index=when).groupby(level=0).sum(), fill_value=0.0)
-        paid = paid.add(pd.Series(orders["fees"] + slip_cost, index=when).groupby(level=0).sum(), fill_value=0.0)
+        paid = paid.add(pd.Series(assets_only["fees"] + slip_cost, index=when).groupby(level=0).sum(), fill_value=0.0)
     base = prev_value.fillna(1.0)
     turnover = (traded / base).iloc[1:].rename("turnover")
     costs = (paid / base).iloc[1:].rename("costs")
+    held_value = pf.asset_value(group_by=False)
+    held_all = held_value.div(value, axis=0).shift(1).reindex(returns.index)
+    # interest: the money market's value a day before times its growth that day (a loan's value is negative)
+    money = held_value[[DEPOSIT, LOAN]].shift(1).reindex(returns.index)
+    growth = paths.pct_change().reindex(returns.index)
+    financing = -(money * growth).sum(axis=1) / value.shift(1).reindex(returns.index)
+    held = held_all[list(px_frame.columns)]
+    held = held if multi else held["asset"].rename(weights.name)
+    targets = weights.reindex(returns.index)
 
-    held = weights.reindex(returns.index)
     bench_px = px_frame.pct_change().iloc[1:]
     benchmark = bench_px.mean(axis=1).rename("buy_and_hold")  # equal weight, rebalanced daily, for a universe
     if not multi:
         benchmark = bench_px.iloc[:, 0].rename("buy_and_hold")
     label = name or (weights.name if isinstance(weights, pd.Series) and weights.name else "strategy")
-    rows = {label: performance(returns), "buy_and_hold": performance(benchmark)}
+    rf_days = rf.reindex(returns.index)
+    rows = {label: performance(returns, rf_days), "buy_and_hold": performance(benchmark, rf_days)}
     stats = pd.DataFrame.from_dict(rows, orient="index")
     years = len(returns) / TRADING_DAYS
     stats["turnover_per_year"] = [turnover.sum() / years, 0.0]
     stats["costs_per_year"] = [costs.sum() / years, 0.0]
+    stats["financing_per_year"] = [financing.sum() / years, 0.0]
     if target_vol is not None:
         stats["target_vol"] = [target_vol, np.nan]
-    return BacktestResult(pf, returns.rename(label), held, turnover, costs, benchmark, stats, target_vol)
+    return BacktestResult(
+        pf, returns.rename(label), held, turnover, costs, benchmark, stats, target_vol, targets, rf_days, note
+    )

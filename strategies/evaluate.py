@@ -31,6 +31,7 @@ STRATEGY_COLUMNS = (
     "target_vol",
     "turnover_per_year",
     "costs_per_year",
+    "financing_per_year",
 )
 
 
@@ -139,9 +140,10 @@ def strategy_table(
             fees_bps=spec.fees_bps,
             slippage_bps=spec.slippage_bps,
             target_vol=tv,
+            **spec.financing(),
         )
         results[(model, strategy)] = res
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
     bench = next(iter(results.values()))
     rows[("buy_and_hold", "-")] = _row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan)
@@ -164,6 +166,7 @@ def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> 
         "target_vol": target_vol,
         "turnover_per_year": stats["turnover_per_year"],
         "costs_per_year": stats["costs_per_year"],
+        "financing_per_year": stats["financing_per_year"],
     }
 
 
@@ -178,10 +181,11 @@ THRESHOLD_COLUMNS = (
     "hit_rate",
     "turnover_per_year",
     "costs_per_year",
+    "financing_per_year",
     "upper",
     "lower",
     "n_trials",
-    "deflated_sharpe",
+    "validation_dsr",
 )
 
 
@@ -217,13 +221,18 @@ def threshold_table(
         ``table``: one row per model plus buy and hold, the columns of
         :data:`THRESHOLD_COLUMNS`: ``hit_rate`` is the share of days in the
         market whose return had the position's sign; ``upper`` / ``lower`` the
-        thresholds traded; with ``choose = "grid"``, ``n_trials`` values were
-        tried on the validation window and ``deflated_sharpe`` is the winner's
-        probability of skill there (:func:`strategies.grid.run_grid`). Every row
-        covers one common window (``table.attrs["window"]``, ``["days"]``),
-        after ``validation_end`` when the thresholds were chosen.
+        thresholds traded; with ``choose = "grid"``, ``n_trials`` counts every
+        threshold tried for every model on the validation window (one search),
+        chosen with the fees, slippage and rates they are scored with, and
+        ``validation_dsr`` is the winner's deflated Sharpe ratio there against
+        buy and hold: the probability that its edge over buy and hold on the
+        validation window is more than the luck of ``n_trials`` tries
+        (:func:`strategies.grid.deflate`). It speaks of the validation window,
+        not of the scored one: ``table.attrs["validation"]`` names the window.
+        Every row covers one common window (``table.attrs["window"]``,
+        ``["days"]``), after ``validation_end`` when the thresholds were chosen.
     """
-    from strategies.grid import run_grid
+    from strategies.grid import deflate, run_grid
     from strategies.threshold import threshold_weights
 
     th = spec.threshold
@@ -251,7 +260,7 @@ def threshold_table(
         return w * sizing.reindex(w.index) if sizing is not None else w
 
     cut = pd.Timestamp(th.validation_end) if th.choose == "grid" else None
-    chosen, all_w = {}, {}
+    chosen, all_w, grids = {}, {}, {}
     for model in return_forecasts.columns:
         fc = return_forecasts[model].dropna()
         if cut is None:
@@ -259,7 +268,7 @@ def threshold_table(
                 "upper": th.upper,
                 "lower": -th.upper if th.lower is None else th.lower,
                 "n_trials": 1,
-                "deflated_sharpe": np.nan,
+                "validation_dsr": np.nan,
             }
         else:
             valid, scored = fc[fc.index <= cut], fc[fc.index > cut]
@@ -269,31 +278,40 @@ def threshold_table(
                     f"to choose on and {len(scored)} to score. Hint: a validation_end inside the forecasts, with a "
                     "few months on each side."
                 )
-            grid = run_grid(
+            # chosen with the costs and rates it is scored with
+            grids[model] = grid = run_grid(
                 close,
                 {"upper": list(th.uppers)},
                 lambda upper, f=valid: weights(f, upper, -upper),
                 fees_bps=spec.fees_bps,
+                slippage_bps=spec.slippage_bps,
+                **spec.financing(),
             )
             best = grid.best[0]
-            chosen[model] = {
-                "upper": best,
-                "lower": -best,
-                "n_trials": grid.n_trials,
-                "deflated_sharpe": grid.deflated_sharpe,
-            }
+            chosen[model] = {"upper": best, "lower": -best}
             fc = scored
         all_w[model] = weights(fc, chosen[model]["upper"], chosen[model]["lower"])
+    if grids:
+        # every model's thresholds are trials of one search: the winners are deflated for all of them
+        n_all = sum(g.n_trials for g in grids.values())
+        winners = [g.active[g.best[0]] if g.active is not None else pd.Series(dtype=float) for g in grids.values()]
+        dsr = deflate([g.stats["active_sharpe"].to_numpy() for g in grids.values()], winners)
+        for (model, _), value in zip(grids.items(), dsr, strict=True):
+            chosen[model] |= {"n_trials": n_all, "validation_dsr": value}
     if not all_w:
         raise ParameterError("threshold_table: return_forecasts has no column; nothing to trade.")
     start, end = common_window(all_w)
     rows, results = {}, {}
     for model, w in all_w.items():
         res = backtest(
-            close, w.loc[start:end].rename(f"{model}/threshold"), fees_bps=spec.fees_bps, slippage_bps=spec.slippage_bps
+            close,
+            w.loc[start:end].rename(f"{model}/threshold"),
+            fees_bps=spec.fees_bps,
+            slippage_bps=spec.slippage_bps,
+            **spec.financing(),
         )
         results[model] = res
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0
         hits = np.sign(held[active]) == np.sign(res.benchmark[active])
@@ -310,11 +328,14 @@ def threshold_table(
         "upper": np.nan,
         "lower": np.nan,
         "n_trials": np.nan,
-        "deflated_sharpe": np.nan,
+        "validation_dsr": np.nan,
     }
     table = pd.DataFrame.from_dict(rows, orient="index")[list(THRESHOLD_COLUMNS)]
     table.index.name = "model"
     days = bench.returns.index
     table.attrs["window"] = (days[0], days[-1])
     table.attrs["days"] = len(days)
+    if grids:
+        first = min(g.returns.index[0] for g in grids.values())
+        table.attrs["validation"] = (first, max(g.returns.index[-1] for g in grids.values()))
     return table, results

@@ -2,8 +2,10 @@
 
 Every combination of parameters becomes one column of weights; vectorbt runs all
 columns in a single ``Portfolio.from_orders`` call (no Python loop over
-backtests). The best combination's Sharpe ratio is then deflated for the number
-of combinations tried (:func:`strategies.performance.deflated_sharpe`).
+backtests). The best combination is then tested against buy and hold: the
+Sharpe ratio of its returns minus buy and hold's is deflated for every
+combination tried (:func:`deflate`, :func:`strategies.performance.deflated_sharpe`);
+a search over several models counts all their trials.
 """
 
 from __future__ import annotations
@@ -18,14 +20,24 @@ from scipy import stats as sps
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from strategies.backtest import Rebalance, order_sizes, run_orders, trading_rows
+from strategies.backtest import (
+    DEPOSIT,
+    LOAN,
+    Rebalance,
+    financing_sizes,
+    money_market,
+    order_sizes,
+    run_orders,
+    trading_rows,
+)
 from strategies.calibration import Calibrate, calibrated
-from strategies.performance import TRADING_DAYS, deflated_sharpe, performance
+from strategies.financing import RiskFree
+from strategies.performance import TRADING_DAYS, deflated_sharpe, performance, sharpe_ratio
 from strategies.spec import DEFAULT_SPEC
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["GridResult", "run_grid", "threshold_grid", "vol_target_grid"]
+__all__ = ["GridResult", "deflate", "run_grid", "threshold_grid", "vol_target_grid"]
 
 
 @dataclass(frozen=True)
@@ -34,11 +46,14 @@ class GridResult:
 
     Attributes
     ----------
-    stats : DataFrame, one row per combination (indexed by the parameters)
+    stats : DataFrame, one row per combination (indexed by the parameters); ``active_sharpe``
+        is the Sharpe ratio of its returns minus buy and hold's
     returns : DataFrame, daily returns, one column per combination
     best : tuple, the parameters with the highest Sharpe ratio
-    deflated_sharpe : float, probability that the best is skill rather than luck
+    deflated_sharpe : float, probability that the best one's edge over buy and hold is skill
+        rather than the luck of ``n_trials`` tries (:func:`deflate`)
     n_trials : int
+    active : DataFrame, daily returns minus buy and hold's, one column per combination
     """
 
     stats: pd.DataFrame
@@ -46,6 +61,7 @@ class GridResult:
     best: tuple
     deflated_sharpe: float
     n_trials: int
+    active: pd.DataFrame | None = None
 
 
 def run_grid(
@@ -54,17 +70,25 @@ def run_grid(
     make_weights: Callable[..., pd.Series],
     *,
     fees_bps: float = 2.0,
+    slippage_bps: float = 0.0,
     rebalance: Rebalance = "on_change",
+    risk_free: RiskFree = DEFAULT_SPEC.risk_free,
+    borrow_spread: float = DEFAULT_SPEC.borrow_spread,
 ) -> GridResult:
     """Backtest ``make_weights(**params)`` for every combination of ``grid`` in one call.
+
+    Each combination trades as :func:`strategies.backtest.backtest` would: its
+    own cash, a deposit for what it leaves uninvested and a loan for what it
+    borrows (so a leverage cap above 1 executes), and the costs given.
 
     Parameters
     ----------
     close : Series, one asset's close prices
     grid : dict of parameter name to the values to try
     make_weights : function of the parameters returning weights labelled by day held
-    fees_bps : float, default 2.0
+    fees_bps, slippage_bps : float, default 2.0 and 0.0
     rebalance : {"on_change", "daily"}
+    risk_free, borrow_spread : as in :func:`strategies.backtest.backtest`
     """
     names = list(grid)
     combos = list(itertools.product(*(grid[n] for n in names)))
@@ -75,10 +99,19 @@ def run_grid(
     )
     px = close.iloc[trading_rows(close, weights, "run_grid")]
     sizes = order_sizes(weights, px.index, rebalance)
-    wide_px = pd.DataFrame(
-        np.repeat(px.to_numpy()[:, None], len(combos), axis=1), index=px.index, columns=sizes.columns
-    )
-    _, value, _ = run_orders(wide_px, sizes, fees_bps / 1e4, 0.0, group=False)
+    aims = weights.reindex(px.index).shift(-1)
+    paths, rf, _ = money_market(px.index, risk_free, borrow_spread, "run_grid")
+    # per combination: the asset, its deposit and its loan, sharing that combination's cash
+    columns, prices, orders, groups = [], [], [], []
+    for i in range(len(combos)):
+        money = financing_sizes(aims[[i]], sizes[[i]])
+        columns += [f"asset{i}", f"{DEPOSIT}{i}", f"{LOAN}{i}"]
+        prices += [px.to_numpy(), paths[DEPOSIT].to_numpy(), paths[LOAN].to_numpy()]
+        orders += [sizes[i].to_numpy(), money[DEPOSIT].to_numpy(), money[LOAN].to_numpy()]
+        groups += [i, i, i]
+    wide_px = pd.DataFrame(np.column_stack(prices), index=px.index, columns=columns)
+    wide_sizes = pd.DataFrame(np.column_stack(orders), index=px.index, columns=columns)
+    _, value, _ = run_orders(wide_px, wide_sizes, fees_bps / 1e4, slippage_bps / 1e4, group=np.array(groups))
     returns = value.pct_change().iloc[1:]
     index = (
         pd.MultiIndex.from_tuples(combos, names=names)
@@ -86,22 +119,55 @@ def run_grid(
         else pd.Index([c[0] for c in combos], name=names[0])
     )
     returns.columns = index
-    stats = pd.DataFrame([performance(returns.iloc[:, i]) for i in range(len(combos))], index=index)
-    per_period = stats["sharpe"] / np.sqrt(TRADING_DAYS)  # the deflated Sharpe ratio works per period
-    if per_period.isna().all():
+    rf_days = rf.reindex(returns.index)
+    stats = pd.DataFrame([performance(returns.iloc[:, i], rf_days) for i in range(len(combos))], index=index)
+    benchmark = px.pct_change().reindex(returns.index)
+    active = returns.sub(benchmark, axis=0)
+    stats["active_sharpe"] = sharpe_ratio(active.to_numpy())
+    if stats["sharpe"].isna().all():
         # no combination ever traded (a forecast that never crosses a threshold): nothing to choose or deflate
-        return GridResult(stats, returns, combos[0], np.nan, len(combos))
-    best_i = int(np.nanargmax(per_period.to_numpy()))
-    r_best = returns.iloc[:, best_i].dropna()
-    dsr = deflated_sharpe(
-        float(per_period.iloc[best_i]),
-        len(r_best),
-        len(combos),
-        float(np.nanvar(per_period.to_numpy(), ddof=1)) if per_period.notna().sum() > 1 else 0.0,
-        skew=float(sps.skew(r_best)),
-        kurtosis=float(sps.kurtosis(r_best, fisher=False)),
-    )
-    return GridResult(stats, returns, combos[best_i], dsr, len(combos))
+        return GridResult(stats, returns, combos[0], np.nan, len(combos), active)
+    best_i = int(np.nanargmax(stats["sharpe"].to_numpy()))
+    dsr = deflate([stats["active_sharpe"].to_numpy()], [active.iloc[:, best_i]])[0]
+    return GridResult(stats, returns, combos[best_i], dsr, len(combos), active)
+
+
+def deflate(active_sharpes: Sequence[np.ndarray], winners: Sequence[pd.Series]) -> list[float]:
+    """The deflated Sharpe ratio of each winner against the benchmark, every trial counted.
+
+    Parameters
+    ----------
+    active_sharpes : list of arrays, the annualised Sharpe ratio of every trial's returns minus
+        the benchmark's, one array per search (a model's thresholds); all of them are the trials
+    winners : list of Series, each search's chosen trial's daily returns minus the benchmark's
+
+    Returns
+    -------
+    list of float: the probability that each winner's true edge over the benchmark beats the best
+    expected by luck among all the trials made (:func:`strategies.performance.deflated_sharpe`).
+    """
+    per_period = np.concatenate([np.asarray(a, dtype=float) for a in active_sharpes]) / np.sqrt(TRADING_DAYS)
+    finite = per_period[np.isfinite(per_period)]
+    n_trials = len(per_period)
+    var = float(np.var(finite, ddof=1)) if len(finite) > 1 else 0.0
+    out = []
+    for r in winners:
+        r = r.dropna()
+        sr = float(sharpe_ratio(r.to_numpy())) / np.sqrt(TRADING_DAYS)
+        if not np.isfinite(sr) or len(r) < 2:
+            out.append(np.nan)
+            continue
+        out.append(
+            deflated_sharpe(
+                sr,
+                len(r),
+                n_trials,
+                var,
+                skew=float(sps.skew(r)),
+                kurtosis=float(sps.kurtosis(r, fisher=False)),
+            )
+        )
+    return out
 
 
 def vol_target_grid(
@@ -115,6 +181,9 @@ def vol_target_grid(
     fees_bps: float = DEFAULT_SPEC.fees_bps,
     calibrate: Calibrate = DEFAULT_SPEC.calibrate,
     proxy: pd.Series | None = None,
+    slippage_bps: float = DEFAULT_SPEC.slippage_bps,
+    risk_free: RiskFree = DEFAULT_SPEC.risk_free,
+    borrow_spread: float = DEFAULT_SPEC.borrow_spread,
 ) -> GridResult:
     """Vol-targeting over targets x bands x leverage caps x forecast smoothing
     (``smooth`` of :func:`strategies.vol_target.vol_target_weights`; by default
@@ -140,6 +209,9 @@ def vol_target_grid(
             variance_forecast, target_vol=target_vol, band=band, max_leverage=max_leverage, smooth=smooth
         ),
         fees_bps=fees_bps,
+        slippage_bps=slippage_bps,
+        risk_free=risk_free,
+        borrow_spread=borrow_spread,
     )
 
 
@@ -150,7 +222,10 @@ def threshold_grid(
     uppers: Sequence[float] = (0.0, 0.0005, 0.001),
     short: Sequence[bool] = (True, False),
     between: Sequence[str] = ("flat", "hold"),
-    fees_bps: float = 2.0,
+    fees_bps: float = DEFAULT_SPEC.fees_bps,
+    slippage_bps: float = DEFAULT_SPEC.slippage_bps,
+    risk_free: RiskFree = DEFAULT_SPEC.risk_free,
+    borrow_spread: float = DEFAULT_SPEC.borrow_spread,
 ) -> GridResult:
     """Threshold trades over thresholds x short/long-only x between-rule, in one vectorbt call."""
     return run_grid(
@@ -158,4 +233,7 @@ def threshold_grid(
         {"upper": uppers, "short": short, "between": between},
         lambda upper, short, between: threshold_weights(return_forecast, upper=upper, short=short, between=between),
         fees_bps=fees_bps,
+        slippage_bps=slippage_bps,
+        risk_free=risk_free,
+        borrow_spread=borrow_spread,
     )

@@ -3,8 +3,9 @@ r"""Performance statistics of daily returns, and the deflated Sharpe ratio.
 All statistics take simple daily returns and annualise with 252 days:
 
 * annual return :math:`\prod(1 + r)^{252/n} - 1`; annual volatility :math:`s\sqrt{252}`;
-* Sharpe :math:`\bar r / s \cdot \sqrt{252}` and Sortino
-  :math:`\bar r / \sqrt{\overline{\min(r, 0)^2}} \cdot \sqrt{252}` (no risk-free rate);
+* Sharpe :math:`\bar x / s_x \cdot \sqrt{252}` and Sortino
+  :math:`\bar x / \sqrt{\overline{\min(x, 0)^2}} \cdot \sqrt{252}` of the excess returns
+  :math:`x = r - r_f` over the risk-free rate earned each day (:mod:`strategies.financing`);
 * maximum drawdown of the equity curve :math:`\prod(1 + r)` (a negative fraction)
   and Calmar, annual return over the absolute maximum drawdown.
 
@@ -39,7 +40,15 @@ from scipy import stats as sps
 
 from signals.features import TRADING_DAYS
 
-__all__ = ["TRADING_DAYS", "deflated_sharpe", "max_drawdown", "performance", "sharpe_difference", "sharpe_ratio"]
+__all__ = [
+    "TRADING_DAYS",
+    "deflated_sharpe",
+    "excess",
+    "max_drawdown",
+    "performance",
+    "sharpe_difference",
+    "sharpe_ratio",
+]
 _EULER = 0.5772156649015329
 
 
@@ -60,22 +69,33 @@ def sharpe_ratio(returns: np.ndarray, axis: int = 0) -> np.ndarray:
         return np.where(sd > 0, r.mean(axis=axis) / sd * np.sqrt(TRADING_DAYS), np.nan)
 
 
-def performance(returns: pd.Series) -> dict[str, float]:
-    """Annual return, annual volatility, Sharpe, Sortino, maximum drawdown, Calmar."""
+def excess(returns: pd.Series | pd.DataFrame, risk_free: pd.Series | float = 0.0) -> pd.Series | pd.DataFrame:
+    """Returns in excess of the risk-free rate earned over the same days."""
+    if isinstance(risk_free, pd.Series):
+        rf = risk_free.reindex(returns.index)
+        return returns.sub(rf, axis=0) if isinstance(returns, pd.DataFrame) else returns - rf
+    return returns - float(risk_free)
+
+
+def performance(returns: pd.Series, risk_free: pd.Series | float = 0.0) -> dict[str, float]:
+    """Annual return, annual volatility, Sharpe and Sortino (of the returns in excess of
+    ``risk_free``, the rate earned each day), maximum drawdown, Calmar.
+    """
     r = returns.dropna().to_numpy(dtype=float)
+    x = excess(returns, risk_free).reindex(returns.dropna().index).to_numpy(dtype=float)
     n = len(r)
     if n < 2:
         return dict.fromkeys(("annual_return", "annual_vol", "sharpe", "sortino", "max_drawdown", "calmar"), np.nan)
     growth = np.prod(1 + r)
     ann_ret = growth ** (TRADING_DAYS / n) - 1 if growth > 0 else -1.0
     sd = r.std(ddof=1)
-    downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))
+    downside = np.sqrt(np.mean(np.minimum(x, 0.0) ** 2))
     mdd = max_drawdown(pd.Series(r))
     return {
         "annual_return": float(ann_ret),
         "annual_vol": float(sd * np.sqrt(TRADING_DAYS)),
-        "sharpe": float(sharpe_ratio(r)),
-        "sortino": float(r.mean() / downside * np.sqrt(TRADING_DAYS)) if downside > 0 else np.nan,
+        "sharpe": float(sharpe_ratio(x)),
+        "sortino": float(x.mean() / downside * np.sqrt(TRADING_DAYS)) if downside > 0 else np.nan,
         "max_drawdown": mdd,
         "calmar": float(ann_ret / abs(mdd)) if mdd < 0 else np.nan,
     }
@@ -112,7 +132,13 @@ def deflated_sharpe(
 
 
 def sharpe_difference(
-    returns: pd.Series, benchmark: pd.Series, *, block: int = 22, reps: int = 1000, seed: int = 0
+    returns: pd.Series,
+    benchmark: pd.Series,
+    *,
+    block: int = 22,
+    reps: int = 1000,
+    seed: int = 0,
+    risk_free: pd.Series | float = 0.0,
 ) -> tuple[float, float]:
     r"""Annualised Sharpe ratio of ``returns`` minus that of ``benchmark``, and its standard error.
 
@@ -125,6 +151,8 @@ def sharpe_difference(
     reps : int, default 1000
         Bootstrap resamples.
     seed : int, default 0
+    risk_free : Series or float, default 0.0
+        The risk-free rate earned each day: both Sharpe ratios are of excess returns.
 
     Returns
     -------
@@ -133,7 +161,8 @@ def sharpe_difference(
     """
     from arch.bootstrap import CircularBlockBootstrap
 
-    both = pd.concat([returns, benchmark], axis=1, sort=True).dropna().to_numpy(dtype=float)
+    pair = pd.concat([returns, benchmark], axis=1, sort=True).dropna()
+    both = excess(pair, risk_free).to_numpy(dtype=float)
     if len(both) < 2 * block or block < 1:
         raise ValueError(
             f"sharpe_difference: needs block >= 1 and at least 2 x block = {2 * block} common days; "

@@ -63,6 +63,7 @@ PORTFOLIO_COLUMNS = (
     "max_risk_share",
     "turnover_per_year",
     "costs_per_year",
+    "financing_per_year",
 )
 
 
@@ -240,11 +241,12 @@ def portfolio_table(
             slippage_bps=strategy.slippage_bps,
             target_vol=tv,
             name=f"{model}/{name}",
+            **strategy.financing(),
         )
         results[(model, name)] = res
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps)
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         s = res.stats.iloc[0]
-        held = pw.weights.loc[start:end]
+        held = res.weights
         rows[(model, name)] = {
             "sharpe": s["sharpe"],
             "sharpe_vs_ew": diff,
@@ -258,6 +260,7 @@ def portfolio_table(
             "max_risk_share": float(pw.risk_shares.loc[start:end].max(axis=1).mean()),
             "turnover_per_year": s["turnover_per_year"],
             "costs_per_year": s["costs_per_year"],
+            "financing_per_year": s["financing_per_year"],
         }
     first = next(iter(results.values()))
     b = first.stats.loc["buy_and_hold"]
@@ -274,6 +277,7 @@ def portfolio_table(
         "max_risk_share": np.nan,
         "turnover_per_year": np.nan,
         "costs_per_year": 0.0,
+        "financing_per_year": 0.0,
     }
     table = pd.DataFrame.from_dict(rows, orient="index")[list(PORTFOLIO_COLUMNS)]
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "scheme"])

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from core.errors import ParameterError
 from strategies.calibration import Calibrate
+from strategies.financing import RiskFree
 
 __all__ = [
     "DEFAULT_SPEC",
@@ -290,6 +291,13 @@ class StrategySpec:
         default forecaster on the S&P 500 and the NASDAQ in a 2003-2007
         validation walk-forward, a period the strategy benchmark does not score
         (``benchmarks/smoothing.py`` reruns the choice).
+    risk_free : float or "tbill", default "tbill"
+        What uninvested cash earns and the hurdle of every Sharpe and Sortino
+        ratio: an annual rate, or the one-month T-bill shipped with ``arch``
+        (1926-07 to 2018-11; :mod:`strategies.financing`).
+    borrow_spread : float, default 0.01
+        Annual rate over ``risk_free`` paid on borrowed cash: a weight above 1
+        (leverage up to ``max_leverage``) is held with money borrowed at that rate.
     """
 
     target_vol: float = 0.10
@@ -302,6 +310,8 @@ class StrategySpec:
     slippage_bps: float = 0.0
     threshold: ThresholdSpec = field(default_factory=ThresholdSpec)
     portfolio: PortfolioSpec = field(default_factory=PortfolioSpec)
+    risk_free: RiskFree = "tbill"
+    borrow_spread: float = 0.01
 
     def __post_init__(self) -> None:
         def finite(name: str) -> float:
@@ -352,6 +362,26 @@ class StrategySpec:
                 raise ParameterError(f"strategy.{name} must be " + rule.format(v=value))
         if self.calibrate not in ("none", "proxy"):
             raise ParameterError(f"strategy.calibrate must be one of 'none', 'proxy'; got {self.calibrate!r}.")
+        if isinstance(self.risk_free, str):
+            if self.risk_free != "tbill":
+                raise ParameterError(
+                    f"strategy.risk_free must be an annual rate or 'tbill'; got {self.risk_free!r}. Hint: "
+                    "risk_free = 0.03, or 'tbill' for the one-month T-bill shipped with arch (to 2018)."
+                )
+        elif not -0.05 <= finite("risk_free") < 0.5:
+            raise ParameterError(
+                f"strategy.risk_free must be an annual rate in [-0.05, 0.5); got {self.risk_free!r}. Hint: 0.03 for "
+                "3 %."
+            )
+        if not 0 <= finite("borrow_spread") < 0.5:
+            raise ParameterError(
+                "strategy.borrow_spread must be an annual rate in [0, 0.5) over risk_free; got "
+                f"{self.borrow_spread!r}. Hint: 0.01, a broker's margin rate 1 % over the T-bill."
+            )
+
+    def financing(self) -> dict[str, Any]:
+        """The keywords of :func:`strategies.backtest.backtest` that set what cash earns and borrowing costs."""
+        return {"risk_free": self.risk_free, "borrow_spread": self.borrow_spread}
 
     def describe(self) -> str:
         """One line on how every forecaster is traded, for the terminal and the report."""
@@ -361,11 +391,14 @@ class StrategySpec:
             else ""
         )
         smoothed = f"; sized on the mean of the last {self.smooth} forecasts" if self.smooth > 1 else ""
+        rf = "the one-month T-bill" if self.risk_free == "tbill" else f"{100 * float(self.risk_free):g} % a year"
         return (
             f"{100 * self.target_vol:g} % vol target (leverage cap {self.max_leverage:g}{scaled}{smoothed}) and a "
             f"regime rule (invested below the trailing {100 * self.regime_quantile:g}th percentile of forecast "
             f"volatility), {self.fees_bps:g} bp costs"
             + (f" and {self.slippage_bps:g} bp slippage" if self.slippage_bps else "")
+            + f"; cash earns {rf}, borrowing costs {100 * self.borrow_spread:g} % a year more; Sharpe ratios in "
+            "excess of the risk-free rate"
         )
 
 

@@ -11,7 +11,8 @@ from strategies.backtest import backtest, order_sizes
 
 DAYS = pd.bdate_range("2021-03-01", periods=5)
 CLOSE = pd.Series([100.0, 110.0, 99.0, 99.0, 108.9], index=DAYS)
-# weight held on each day (decided at the previous close); none on day 1
+# weight held on each day (decided at the previous close); none on day 1. These by-hand curves
+# leave cash without interest (risk_free=0.0): 2021 is past the embedded T-bill data anyway.
 WEIGHTS = pd.Series([np.nan, 0.5, 1.0, 1.0, 0.0], index=DAYS, name="w")
 
 
@@ -24,7 +25,7 @@ def test_orders_go_out_the_close_before():
 
 
 def test_five_day_equity_curve_by_hand():
-    res = backtest(CLOSE, WEIGHTS, fees_bps=10.0)
+    res = backtest(CLOSE, WEIGHTS, fees_bps=10.0, risk_free=0.0)
     f = 0.001
     # day 1 close 100: buy half of 1.0 -> 0.005 shares; fee 0.0005; cash 0.4995
     shares, cash = 0.005, 1.0 - 0.5 - 0.0005
@@ -56,14 +57,14 @@ def test_days_after_the_last_weight_are_not_traded_or_scored():
     # for the strategy and for buy and hold, instead of holding day 3's weight on
     more_prices = pd.concat([CLOSE, pd.Series([50.0, 200.0], index=pd.bdate_range(DAYS[-1], periods=3)[1:])])
     short = WEIGHTS.iloc[:3]
-    res = backtest(more_prices, short, fees_bps=0.0)
+    res = backtest(more_prices, short, fees_bps=0.0, risk_free=0.0)
     assert res.returns.index.equals(DAYS[1:3]) and res.benchmark.index.equals(DAYS[1:3])
-    same = backtest(CLOSE.iloc[:3], short, fees_bps=0.0)
+    same = backtest(CLOSE.iloc[:3], short, fees_bps=0.0, risk_free=0.0)
     pd.testing.assert_frame_equal(res.stats, same.stats)
 
 
 def test_benchmark_and_stats(tmp_path):
-    res = backtest(CLOSE, WEIGHTS, fees_bps=0.0)
+    res = backtest(CLOSE, WEIGHTS, fees_bps=0.0, risk_free=0.0)
     np.testing.assert_allclose(res.benchmark.to_numpy(), CLOSE.pct_change().to_numpy()[1:])
     assert list(res.stats.index) == ["w", "buy_and_hold"]
     assert {"sharpe", "sortino", "max_drawdown", "calmar", "annual_vol", "turnover_per_year"} <= set(res.stats.columns)
@@ -89,7 +90,7 @@ def test_universe_shares_cash():
     days = pd.bdate_range("2021-03-01", periods=4)
     close = pd.DataFrame({"A": [10.0, 11.0, 12.1, 12.1], "B": [20.0, 20.0, 18.0, 18.0]}, index=days)
     w = pd.DataFrame({"A": [np.nan, 0.5, 0.5, 0.5], "B": [np.nan, 0.5, 0.5, 0.5]}, index=days)
-    res = backtest(close, w, fees_bps=0.0)
+    res = backtest(close, w, fees_bps=0.0, risk_free=0.0)
     # half in each from day 1's close, held: day 2 = 0.5*1.1 + 0.5*1.0 ; day 3 = 0.5*1.21 + 0.5*0.9
     np.testing.assert_allclose((1 + res.returns).cumprod().to_numpy(), [1.05, 1.055, 1.055], rtol=1e-12)
 
@@ -117,3 +118,78 @@ def test_bad_inputs():
         backtest(CLOSE, pd.concat([WEIGHTS, pd.Series([1.0], index=[pd.Timestamp("2021-03-08")])]))
     with pytest.raises(ParameterError, match=r"both be Series \(one asset\) or both DataFrames"):
         backtest(CLOSE, WEIGHTS.to_frame())
+
+
+def _drifting_prices(n: int = 260, seed: int = 4) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2010-01-04", periods=n)
+    return pd.Series(100 * np.exp(np.cumsum(rng.normal(0.0004, 0.012, n))), index=days)
+
+
+def test_a_2x_target_is_held_at_2x_and_pays_for_its_loan():
+    # vectorbt alone caps a long position at the cash in the account: a 2.0 target was filled
+    # at 1.0. With the loan, re-targeted daily: held at 2.0, and each day's return is twice the
+    # asset's less the borrowing rate on the other 1.0 (risk-free 2 % plus 1 %): by hand.
+    from strategies.financing import daily_rates
+
+    close = _drifting_prices()
+    w = pd.Series(2.0, index=close.index[1:])
+    res = backtest(close, w, fees_bps=0.0, rebalance="daily", risk_free=0.02, borrow_spread=0.01)
+    np.testing.assert_allclose(res.weights.to_numpy(), 2.0, rtol=1e-9)
+    asset = close.pct_change().reindex(res.returns.index)
+    borrow, _ = daily_rates(0.02, close.index, spread=0.01)
+    np.testing.assert_allclose(res.returns, 2 * asset - borrow.reindex(asset.index), rtol=1e-9, atol=1e-15)
+    years = len(res.returns) / 252
+    assert res.stats.iloc[0]["financing_per_year"] == pytest.approx(borrow.reindex(asset.index).sum() / years, rel=1e-6)
+    # the realised volatility is twice the asset's, not the asset's
+    assert res.returns.std() == pytest.approx(2 * asset.std(), rel=1e-3)
+
+
+def test_uninvested_cash_earns_the_risk_free_rate_and_sharpe_ratios_are_in_excess_of_it():
+    from strategies.financing import daily_rates
+    from strategies.performance import performance
+
+    close = _drifting_prices()
+    w = pd.Series(0.5, index=close.index[1:])
+    res = backtest(close, w, fees_bps=0.0, rebalance="daily", risk_free=0.03)
+    rf, _ = daily_rates(0.03, close.index)
+    asset = close.pct_change().reindex(res.returns.index)
+    np.testing.assert_allclose(res.returns, 0.5 * asset + 0.5 * rf.reindex(asset.index), rtol=1e-9, atol=1e-15)
+    x = res.returns - rf.reindex(res.returns.index)
+    assert res.stats.iloc[0]["sharpe"] == pytest.approx(x.mean() / x.std() * np.sqrt(252), rel=1e-12)
+    assert res.stats.iloc[0]["sharpe"] != pytest.approx(performance(res.returns)["sharpe"], rel=1e-3)
+    assert res.stats.iloc[0]["financing_per_year"] < 0  # cash earned interest, none was paid
+
+
+def test_leverage_caps_of_one_and_two_give_different_results():
+    # the grid's leverage rows were duplicates (every weight above 1 filled at 1) and counted as
+    # separate trials; now each cap executes as configured
+    from strategies.grid import vol_target_grid
+
+    close = _drifting_prices(600)
+    calm = pd.Series(0.006**2, index=close.index[1:])  # 0.6 % daily vol: a 15 % target wants 1.6x
+    grid = vol_target_grid(
+        close, calm, targets=(0.15,), bands=(0.0,), max_leverage=(1.0, 2.0), calibrate="none", fees_bps=0.0
+    )
+    one, two = grid.returns.iloc[:, 0], grid.returns.iloc[:, 1]
+    assert not np.allclose(one, two)
+    asset = close.pct_change().reindex(one.index)
+    # the target, 1.58x, is set once (it never changes) and drifts as equity grows: well above 1x held
+    assert 1.3 < two.std() / asset.std() < 1.6
+    assert one.std() / asset.std() == pytest.approx(1.0, rel=0.01)
+
+
+def test_daily_rates_accrue_by_calendar_day_and_the_tbill_is_carried_no_further_than_stated():
+    from strategies.financing import CARRY_MONTHS, daily_rates
+
+    days = pd.DatetimeIndex(["2010-03-05", "2010-03-08", "2010-03-09"])  # Friday, Monday, Tuesday
+    rf, note = daily_rates(0.0365, days)
+    per_day = 1.0365 ** (1 / 365) - 1
+    np.testing.assert_allclose(rf.to_numpy(), [per_day, (1 + per_day) ** 3 - 1, per_day], rtol=1e-12)
+    assert note == ""
+    # the embedded T-bill ends in 2018-11: December is carried, and said; a year later is refused
+    _, note = daily_rates("tbill", pd.bdate_range("2018-11-01", "2018-12-31"))
+    assert note == "the T-bill rate of 2018-11 carried to 2018-12 (the embedded series ends there)"
+    later = pd.bdate_range("2018-11-01", periods=30 * (CARRY_MONTHS + 2))
+    with pytest.raises(ParameterError, match=r"risk_free = 'tbill' \(the one-month T-bill shipped with arch\) ends"):
+        daily_rates("tbill", later)

@@ -45,9 +45,10 @@ def test_strategies_run_end_to_end(run):
     # 2007-2010 holds the 2008 crash: vol-targeting cuts the drawdown of buy and hold
     assert table.loc[("ewma", "vol_target"), "max_drawdown"] > table.loc[("buy_and_hold", "-"), "max_drawdown"] + 0.1
     res = results[("ewma", "vol_target")]
-    # weights held on a day come from the forecast for that day
+    # the weight aimed at for a day comes from the forecast for that day, and is the weight held then
     day = fc.index[300]
-    assert res.weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * fc.loc[day, "ewma"]), 2.0))
+    assert res.targets.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * fc.loc[day, "ewma"]), 2.0))
+    assert res.weights.loc[day] == pytest.approx(res.targets.loc[day], rel=1e-3)
 
 
 def test_every_strategy_and_buy_and_hold_share_one_window(run):
@@ -62,18 +63,45 @@ def test_every_strategy_and_buy_and_hold_share_one_window(run):
         pd.testing.assert_index_equal(res.returns.index, days)
         pd.testing.assert_index_equal(res.benchmark.index, days)
         assert res.weights.dropna().index[0] == first_regime, "vol-targeting is cut to the common window too"
-    # buy and hold by hand on exactly those days: the close-to-close simple returns
+    # buy and hold by hand on exactly those days: the close-to-close simple returns, in excess of the T-bill
     by_hand = frame["close"].pct_change().loc[days]
-    assert table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(performance(by_hand)["sharpe"], rel=1e-12)
+    rf = _tbill_by_hand(days, frame.index[frame.index.get_loc(days[0]) - 1])
+    excess = by_hand - rf
+    assert table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(
+        excess.mean() / excess.std() * np.sqrt(252), rel=1e-12
+    )
     # the gap is the difference of the two Sharpe ratios on those days, with its bootstrap standard error
     r = results[("loghar", "vol_target")]
-    gap, se = sharpe_difference(r.returns, by_hand, reps=200)
+    gap, se = sharpe_difference(r.returns, by_hand, reps=200, risk_free=rf)
     assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh"] == pytest.approx(gap, rel=1e-12)
     assert table.loc[("loghar", "vol_target"), "sharpe_vs_bh_se"] == pytest.approx(se, rel=1e-12)
     assert table.loc[("loghar", "vol_target"), "sharpe"] - table.loc[("buy_and_hold", "-"), "sharpe"] == pytest.approx(
         gap, rel=1e-9
     )
     assert 0.05 < se < 1.0
+
+
+def _tbill_by_hand(days: pd.DatetimeIndex, before: pd.Timestamp) -> pd.Series:
+    """The one-month T-bill earned each trading day since the one before (``before`` for the
+    first), calendar day by calendar day, from arch's file by hand.
+    """
+    import calendar
+
+    raw = pd.read_csv(
+        __import__("importlib.resources").resources.files("arch.data.frenchdata") / "frenchdata.csv.gz",
+        dtype={"Date": str},
+    )
+    monthly = dict(zip(raw["Date"], raw["RF"] / 100, strict=True))
+    out, prev = [], before
+    for d in days:
+        growth = 1.0
+        for k in range(1, (d - prev).days + 1):
+            day = prev + pd.Timedelta(days=k)
+            m = monthly[f"{day.year}{day.month:02d}"]
+            growth *= (1 + m) ** (1 / calendar.monthrange(day.year, day.month)[1])
+        out.append(growth - 1)
+        prev = d
+    return pd.Series(out, index=days)
 
 
 def test_common_window_refuses_strategies_without_days():
@@ -100,7 +128,7 @@ def test_smooth_reaches_vol_targeting_and_not_the_regime_rule(run):
     )
     day = fc.index[300]
     mean10 = fc["ewma"].iloc[291:301].mean()  # the forecast for the day held and the nine before it
-    assert smooth_res[("ewma", "vol_target")].weights.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
+    assert smooth_res[("ewma", "vol_target")].targets.loc[day] == pytest.approx(min(0.10 / np.sqrt(252 * mean10), 2.0))
     assert (
         smooth.loc[("ewma", "vol_target"), "turnover_per_year"] < plain.loc[("ewma", "vol_target"), "turnover_per_year"]
     )
@@ -131,12 +159,16 @@ def test_fixed_thresholds_are_the_rule_by_hand_on_one_window(signals):
     table, results = threshold_table(frame["close"], fc, spec, se_reps=100)
     assert list(table.columns) == list(THRESHOLD_COLUMNS) and list(table.index) == ["a", "b", "buy_and_hold"]
     by_hand = threshold_weights(fc["a"], upper=0.0005, short=False)
-    pd.testing.assert_series_equal(results["a"].weights.dropna(), by_hand.rename("a/threshold"), check_names=False)
+    pd.testing.assert_series_equal(results["a"].targets.dropna(), by_hand.rename("a/threshold"), check_names=False)
+    # a unit weight is held at 1 less the fee paid on the way in
+    held = results["a"].weights[results["a"].targets == 1.0]
+    assert ((held > 0.999) & (held < 1.0 + 1e-9)).all()
     days = results["a"].returns.index
     pd.testing.assert_index_equal(results["b"].returns.index, days)
     bh = frame["close"].pct_change().loc[days]
-    assert table.loc["buy_and_hold", "sharpe"] == pytest.approx(performance(bh)["sharpe"], rel=1e-12)
-    gap, _ = sharpe_difference(results["a"].returns, bh, reps=100)
+    rf = results["a"].risk_free
+    assert table.loc["buy_and_hold", "sharpe"] == pytest.approx(performance(bh, rf)["sharpe"], rel=1e-12)
+    gap, _ = sharpe_difference(results["a"].returns, bh, reps=100, risk_free=rf)
     assert table.loc["a", "sharpe_vs_bh"] == pytest.approx(gap, rel=1e-12)
     assert table.loc["a", "upper"] == 0.0005 and table.loc["a", "lower"] == -0.0005 and table.loc["a", "n_trials"] == 1
 
@@ -146,9 +178,11 @@ def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
     th = ThresholdSpec(choose="grid", uppers=(0.0, 0.0005, 0.001, 0.0015), validation_end="2008-12-31")
     table, _results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
     assert table.attrs["window"][0] > pd.Timestamp("2008-12-31"), "scored after the validation window only"
-    assert (table.loc[["a", "b"], "n_trials"] == 4).all() and table.loc[["a", "b"], "deflated_sharpe"].between(
+    # every threshold of every model is a trial of one search: 2 models x 4 values
+    assert (table.loc[["a", "b"], "n_trials"] == 8).all() and table.loc[["a", "b"], "validation_dsr"].between(
         0, 1
     ).all()
+    assert table.attrs["validation"][1] <= pd.Timestamp("2008-12-31")
     # what happens after validation_end cannot change the choice
     later = fc.copy()
     later.loc["2009-01-01":] *= -1
@@ -159,7 +193,13 @@ def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
     from strategies.grid import run_grid
 
     valid = fc["a"].loc[:"2008-12-31"]
-    grid = run_grid(frame["close"], {"upper": list(th.uppers)}, lambda upper: threshold_weights(valid, upper=upper))
+    grid = run_grid(
+        frame["close"],
+        {"upper": list(th.uppers)},
+        lambda upper: threshold_weights(valid, upper=upper),
+        risk_free="tbill",
+        borrow_spread=0.01,
+    )
     assert table.loc["a", "upper"] == grid.best[0]
 
 
@@ -167,12 +207,12 @@ def test_vol_target_sizing_and_zscores(signals):
     frame, fc, var = signals
     th = ThresholdSpec(size="vol_target", units="zscore", upper=0.05, variance_model="v")
     _table, results = threshold_table(
-        frame["close"], fc, StrategySpec(threshold=th), variance_forecast=var, se_reps=100
+        frame["close"], fc, StrategySpec(threshold=th, risk_free=0.02), variance_forecast=var, se_reps=100
     )
     direction = threshold_weights(fc["a"], upper=0.05, units="zscore", variance_forecast=var)
     size = vol_target_weights(var)  # the spec's defaults: 10 %, cap 2, smoothed over 10 forecasts
     expected = (direction * size.reindex(direction.index)).dropna()
-    got = results["a"].weights.dropna()
+    got = results["a"].targets.dropna()
     np.testing.assert_allclose(got.to_numpy(), expected.loc[got.index].to_numpy(), rtol=1e-12)
     with pytest.raises(
         ParameterError, match=r"threshold_table: units='zscore', size='vol_target' need variance_forecast"

@@ -32,7 +32,7 @@ def universe(n=3, days=1500, rho=0.6, seed=0):
     return frames, pd.DataFrame(truth)
 
 
-NO_CAL = StrategySpec(calibrate="none", smooth=1, fees_bps=0.0)
+NO_CAL = StrategySpec(calibrate="none", smooth=1, fees_bps=0.0, risk_free=0.0)  # synthetic dates past the T-bill data
 
 
 def test_portfolio_vol_target_realises_its_target_with_true_variances_and_correlations():
