@@ -4,6 +4,7 @@ parameter, the value and the rule (and a hint where one helps).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
@@ -67,8 +68,16 @@ def check_choice(owner: str, name: str, value: object, allowed: Sequence[object]
 def check_number(
     owner: str, name: str, value: object, ok: Callable[[float], bool], rule: str, *, hint: str = ""
 ) -> None:
-    """``value`` is a real number (not a bool) and ``ok(value)`` holds; ``rule`` says what ``ok`` means."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not ok(float(value)):
+    """``value`` is a finite real number (not a bool) and ``ok(value)`` holds; ``rule`` says what ``ok``
+    means. Infinity and NaN are refused whatever the rule: ``lr = inf`` passes "positive" and
+    trains a network into NaN.
+    """
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number:
+        raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
+    if not math.isfinite(float(value)):  # type: ignore[arg-type]
+        raise ParameterError(f"{owner}: {name} must be a finite number, {rule}; got {value!r}.{_hint(hint)}")
+    if not ok(float(value)):  # type: ignore[arg-type]
         raise ParameterError(f"{owner}: {name} must be {rule}; got {value!r}.{_hint(hint)}")
 
 

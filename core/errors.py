@@ -14,6 +14,7 @@ __all__ = [
     "ParameterError",
     "TradecastDeprecationWarning",
     "TradecastError",
+    "TrainingError",
 ]
 
 
@@ -56,4 +57,10 @@ class TradecastDeprecationWarning(DeprecationWarning):
     """An old spelling (a parameter or config key renamed so that each name has one
     meaning) was used; it still works, and the message names the new spelling.
     The command line shows these; Python hides plain DeprecationWarnings outside ``__main__``.
+    """
+
+
+class TrainingError(TradecastError, ArithmeticError):
+    """Training that cannot go on: a loss that became infinite or NaN (a learning rate too
+    large), or a network too large for memory; the message names the setting to change.
     """

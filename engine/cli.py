@@ -104,10 +104,13 @@ def _check_run_dir(run_dir: Path, config) -> None:
     """``--run-dir`` may be a new or empty folder, or a run of the same config (then
     the run resumes); never a finished run of another config, nor a folder of other files.
     """
+    from core.locks import LOCK_NAME
     from engine.config import load_config, to_dict
 
-    if not run_dir.exists() or not any(run_dir.iterdir()):
-        return
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--run-dir {run_dir} is a file, not a folder. Hint: a new folder's path.")
+    if not run_dir.exists() or not any(p.name != LOCK_NAME for p in run_dir.iterdir()):
+        return  # new, empty, or taken by a run that has written nothing yet: the lock decides
     stored = run_dir / "config.toml"
     if not stored.exists():
         raise ConfigError(
@@ -138,20 +141,25 @@ def _cmd_init(args: argparse.Namespace) -> int:
             "sp500."
         )
     folder = Path(args.to)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / source.name
-    if target.exists():
-        raise ConfigError(
-            f"{target} exists; refusing to overwrite it. Hint: --to another folder, or edit the file you have."
-        )
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--to {folder} is a file, not a folder. Hint: a folder's path, such as . or my-runs.")
     config = load_config(source)
-    copied = [target]
-    shutil.copyfile(source, target)
+    # every file init would write, checked before any is: never overwrite a file of the user's
+    pairs = [(source, folder / source.name)]
     data = config.data.source
     if data.startswith("csv:") and Path(data[4:]).parent == source.parent:  # the config's own data file travels with it
-        shutil.copyfile(data[4:], folder / Path(data[4:]).name)
-        copied.append(folder / Path(data[4:]).name)
-    print("copied " + ", ".join(str(p) for p in copied) + f"; edit it, then: tradecast run {target}")
+        pairs.append((Path(data[4:]), folder / Path(data[4:]).name))
+    taken = [str(target) for _, target in pairs if target.exists()]
+    if taken:
+        raise ConfigError(
+            f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''}; refusing to overwrite "
+            f"{'it' if len(taken) == 1 else 'them'} (init copies {', '.join(t.name for _, t in pairs)}). Hint: --to "
+            "another folder, or edit the files you have."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for src, target in pairs:
+        shutil.copyfile(src, target)
+    print("copied " + ", ".join(str(t) for _, t in pairs) + f"; edit it, then: tradecast run {pairs[0][1]}")
     return 0
 
 

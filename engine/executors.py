@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import threading
 import time
 import warnings
@@ -24,11 +25,13 @@ from typing import Any, Literal, Protocol
 from typing_extensions import override
 
 from core.checks import check_choice, check_int
+from core.errors import TradecastError
 from core.threads import configure_threads, task_cores
 
 __all__ = [
     "Executor",
     "ProcessExecutor",
+    "RayConnectError",
     "RayExecutor",
     "SerialExecutor",
     "TaskExecutor",
@@ -59,6 +62,10 @@ class TaskExecutor(Protocol):
 
     def close(self) -> None:
         """Release workers and connections; idempotent."""
+        ...
+
+    def abort(self) -> None:
+        """Stop now (Ctrl-C, an error): what runs is abandoned, workers are stopped; idempotent."""
         ...
 
 
@@ -124,6 +131,10 @@ class SerialExecutor(TaskExecutor):
     @override
     def close(self) -> None:
         pass
+
+    @override
+    def abort(self) -> None:
+        self.close()
 
 
 class ProcessExecutor(TaskExecutor):
@@ -235,6 +246,17 @@ class ProcessExecutor(TaskExecutor):
         # down and exit, and nothing needs to wait for that.
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    @override
+    def abort(self) -> None:
+        # Ctrl-C: a worker in the middle of a fit would finish it first (minutes, for a
+        # network) and the interpreter waits for it at exit; its fold is lost anyway
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self.close()
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+
 
 class RayExecutor(TaskExecutor):
     """Tasks on Ray: the session this process already has, a running cluster at
@@ -259,7 +281,16 @@ class RayExecutor(TaskExecutor):
         if not ray.is_initialized():
             common: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             if address:
-                ray.init(address=address, runtime_env=_runtime_env(), **common)
+                _check_reachable(address)
+                try:
+                    ray.init(address=address, runtime_env=_runtime_env(), **common)
+                except Exception as exc:  # Ray raises many kinds here; the user needs one line and what to do
+                    raise RayConnectError(
+                        f"ray_address={address!r}: the connection to the Ray cluster failed ({type(exc).__name__}: "
+                        f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}). Hint: a head started "
+                        "by Ray 2.60 asks for a token: set RAY_AUTH_MODE=token and the head's token (ray "
+                        "get-auth-token on the head) in this shell; check that this Ray's version is the cluster's."
+                    ) from None
             else:
                 ray.init(address="local", num_cpus=n_jobs, **common)
             self._started = True
@@ -289,6 +320,43 @@ class RayExecutor(TaskExecutor):
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
+            self._started = False
+
+    @override
+    def abort(self) -> None:
+        self.close()
+
+
+#: Seconds a Ray address may take to answer before the run stops with an error (Ray itself retries for minutes).
+RAY_CONNECT_TIMEOUT = 10.0
+
+
+class RayConnectError(TradecastError):
+    """A Ray address that is malformed, does not answer, or refuses the connection."""
+
+
+def _check_reachable(address: str, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
+    """``HOST:PORT`` (or ``ray://HOST:PORT``) answers a TCP connection within ``timeout``
+    seconds; "auto" and "local" are Ray's own words and are left to it.
+    """
+    if address in ("auto", "local"):
+        return
+    bare = address.removeprefix("ray://")
+    host, sep, port = bare.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RayConnectError(
+            f"ray_address={address!r} is not an address: write HOST:PORT, such as 10.0.0.5:6379 (the head's GCS "
+            "port), or ray://HOST:10001 for Ray Client."
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise RayConnectError(
+            f"ray_address={address!r}: nothing answered within {timeout:g} s ({exc.strerror or exc}). Hint: start the "
+            f"head (ray start --head --port={port}), check the address and the firewall, or leave ray_address out "
+            "(and unset $RAY_ADDRESS) for a local cluster."
+        ) from None
 
 
 def _runtime_env() -> dict[str, Any]:

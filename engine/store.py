@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from core.atomic import write_bytes_atomic
+from core.errors import ConfigError
 
 __all__ = [
     "compare_runs",
@@ -42,13 +43,24 @@ __all__ = [
 
 
 def new_run_dir(name: str, root: str | Path = "runs") -> Path:
-    """``root/<name>-<YYYYmmdd-HHMMSS>``, unique (a suffix is added on a clash)."""
-    base = Path(root) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, k = base, 1
-    while path.exists():
-        path, k = Path(f"{base}-{k}"), k + 1
-    path.mkdir(parents=True)
-    return path
+    """``root/<name>-<YYYYmmdd-HHMMSS>``, unique (a suffix is added on a clash).
+
+    The folder is taken by creating it (an atomic step): of two runs started in the
+    same second, each gets a folder of its own.
+    """
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"--root {root} is a file, not a folder. Hint: another --root, such as runs.")
+    root.mkdir(parents=True, exist_ok=True)
+    base = root / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for k in range(10_000):
+        path = base if k == 0 else Path(f"{base}-{k}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise ConfigError(f"{base}: ten thousand runs of this name started this second. Hint: another --root.")
 
 
 def _toml_value(v: Any) -> str:
@@ -161,6 +173,23 @@ def _best(board: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def _status(manifest: dict) -> str:
+    """A run's status; "running" is checked against its process: a run whose process
+    is gone from this host was killed (SIGKILL, a power cut) and is listed so.
+    """
+    import socket
+
+    from core.locks import process_alive
+
+    status = str(manifest.get("status", "?"))
+    if status != "running" or "pid" not in manifest:
+        return status
+    host = manifest.get("host")
+    if host != socket.gethostname():
+        return f"running on {host}"
+    return "running" if process_alive(int(manifest["pid"])) else "killed (resume with tradecast run --resume)"
+
+
 def list_runs(root: str | Path = "runs") -> pd.DataFrame:
     """One row per run folder under ``root``, newest first: name, status, started,
     models, and the best 1-day variance model by QLIKE of each symbol.
@@ -176,7 +205,7 @@ def list_runs(root: str | Path = "runs") -> pd.DataFrame:
             if not isinstance(m, dict):
                 raise ValueError("the manifest is not a JSON object")
             row.update(
-                status=str(m.get("status", "?")),
+                status=_status(m),
                 started=str(m.get("started", "")),
                 models=len(m.get("models", []) or []),
             )
@@ -247,7 +276,17 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
             raise FileNotFoundError(
                 f"{d} is not a tradecast run folder (no config.toml). Hint: tradecast list shows the runs."
             )
-    ca, cb = (flatten(tomllib.loads((d / "config.toml").read_text())) for d in (a, b))
+
+    def config_of(d: Path) -> dict:
+        try:
+            return flatten(tomllib.loads((d / "config.toml").read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{d / 'config.toml'} is damaged ({exc}): the run cannot be compared. Hint: restore it from the run "
+                "that made it, or run that config again."
+            ) from None
+
+    ca, cb = config_of(a), config_of(b)
     keys = sorted(set(ca) | set(cb))
     diff = pd.DataFrame(
         [

@@ -128,7 +128,18 @@ def fetch(
         message names the cache folder and the offline sources.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise DataError(
+            f"the yfinance cache_dir {cache_dir} is a file, not a folder. Hint: another cache_dir ([data] cache_dir), "
+            "or move the file away."
+        )
     paths = {t: cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust) for t in tickers}
+    for t, path in paths.items():
+        if path.exists() and not path.is_file():
+            raise DataError(
+                f"the yfinance cache entry of {t}, {path}, is a folder, not a file. Hint: delete it (tradecast keeps "
+                "one parquet file per request there)."
+            )
     result: dict[str, pd.DataFrame] = {}
     stale: dict[str, tuple[pd.DataFrame, float]] = {}
     to_fetch: list[str] = []

@@ -122,6 +122,39 @@ def test_run_dir_never_overwrites_another_run(tmp_path, capsys):
     (tmp_path / "home" / "notes.txt").write_text("mine")
     assert main(["run", str(cfg), "--run-dir", str(tmp_path / "home")]) == 1
     assert "is a folder of other files, not a run folder" in capsys.readouterr().err
+    # a file where a folder should be: an error line, not a traceback
+    (tmp_path / "a_file").write_text("x")
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "a_file")]) == 1
+    assert "--run-dir" in (err := capsys.readouterr().err) and "is a file, not a folder" in err
+    assert main(["run", str(cfg), "--root", str(tmp_path / "a_file")]) == 1
+    assert "--root" in (err := capsys.readouterr().err) and "is a file, not a folder" in err
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_and_a_killed_run_is_listed_as_killed(tmp_path, capsys):
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from core.locks import hold
+    from engine.store import list_runs
+
+    cfg = tmp_path / "quick.toml"
+    cfg.write_text(FAST_RUN)
+    run = tmp_path / "runs" / "busy"
+    with hold(run):  # another run holds the folder (the loser of a race for one new --run-dir)
+        assert main(["run", str(cfg), "--run-dir", str(run), "--no-tearsheets"]) == 1
+    assert f"{run} is in use by another run (process " in capsys.readouterr().err
+    assert not (run / "config.toml").exists(), "the refused run wrote nothing"
+    # a run killed with SIGKILL left its manifest at "running": its process is gone, so it is listed as killed
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = tmp_path / "runs" / "killed"
+    killed.mkdir(parents=True)
+    manifest = {"status": "running", "started": "2026-12-01T10:00:00", "pid": dead.pid, "host": socket.gethostname()}
+    (killed / "manifest.json").write_text(json.dumps(manifest))
+    listed = list_runs(tmp_path / "runs").set_index("run")
+    assert listed.loc["killed", "status"].startswith("killed")
 
 
 def test_a_walk_forward_error_is_a_message_not_a_traceback(tmp_path, capsys):

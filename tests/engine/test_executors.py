@@ -151,3 +151,51 @@ def test_n_jobs_above_the_cores_is_capped_with_a_warning(monkeypatch):
         pool = executors.make_executor(4)
     assert isinstance(pool, executors.SerialExecutor)
     pool.close()
+
+
+def test_a_ray_address_that_does_not_answer_fails_within_seconds_and_a_malformed_one_is_a_message():
+    import socket
+    import time
+
+    from engine.executors import RayConnectError, make_executor
+
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = time.perf_counter()
+    with pytest.raises(RayConnectError, match=rf"ray_address='127.0.0.1:{port}': nothing answered within 10 s"):
+        make_executor(2, "ray", f"127.0.0.1:{port}")
+    assert time.perf_counter() - t < 15
+    with pytest.raises(RayConnectError, match=r"ray_address='not an address' is not an address: write HOST:PORT"):
+        make_executor(2, "ray", "not an address")
+
+
+def test_ctrl_c_stops_the_workers_within_seconds(tmp_path):
+    # every fit takes a minute: Ctrl-C used to wait for the worker's current fit to end
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "fit.log"), "CI": "true"}
+    cmd = [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet")]
+    proc = subprocess.Popen([*cmd, "2", "60"], cwd=root, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        log = tmp_path / "fit.log"
+        if log.exists() and len(log.read_text().splitlines()) >= 2:
+            break  # the main process and the worker are both inside a fit
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    t = time.time()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    assert time.time() - t < 15, "stopped within seconds, not after the fits"
+    time.sleep(0.5)
+    alive = [
+        w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"
+    ]
+    assert not alive, f"workers {alive} outlived the interrupted run"

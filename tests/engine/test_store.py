@@ -315,3 +315,17 @@ def test_compare_refuses_a_damaged_returns_file(finished, tmp_path, capsys):
     (other / "returns.parquet").write_bytes(raw[: len(raw) // 2])
     assert main(["compare", str(run), str(other)]) == 1
     assert "returns.parquet is damaged" in capsys.readouterr().err
+
+
+def test_a_damaged_config_or_manifest_is_a_message(tmp_path, capsys):
+    from engine.cli import main
+
+    for name, text in (("a", 'name = "a"\n'), ("b", '[walkforward\nstart = "20')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.toml").write_text(text)
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    assert "config.toml is damaged" in capsys.readouterr().err
+    # a truncated manifest before --resume: an error line, not a JSON traceback
+    (tmp_path / "a" / "manifest.json").write_text('{"status": "runn')
+    assert main(["run", "--resume", str(tmp_path / "a")]) == 1
+    assert "manifest.json is not readable JSON" in capsys.readouterr().err

@@ -157,3 +157,15 @@ def test_refresh_ignores_cache(fake, tmp_path):
 def test_default_cache_dir_follows_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TRADECAST_CACHE", str(tmp_path))
     assert yahoo.default_cache_dir() == tmp_path / "yfinance"
+
+
+def test_a_cache_dir_that_is_a_file_and_a_cache_entry_that_is_a_folder_are_messages(fake, tmp_path):
+    from engine.yahoo import cache_path
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match=r"the yfinance cache_dir .*file is a file, not a folder"):
+        load("yfinance:SPY", start="2022-01-03", cache_dir=tmp_path / "file")
+    entry = cache_path(tmp_path / "c", "SPY", start="2022-01-03", end=None, auto_adjust=True)
+    entry.mkdir(parents=True)
+    with pytest.raises(DataError, match=r"the yfinance cache entry of SPY, .* is a folder, not a file"):
+        load("yfinance:SPY", start="2022-01-03", cache_dir=tmp_path / "c")
