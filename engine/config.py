@@ -86,6 +86,15 @@ def check_name(name: object, key: str) -> str:
     return name
 
 
+def _unknown(names: list[str], what: str, where: str, valid: list[str]) -> str:
+    """Every unknown key of a table in one message, each with its closest valid name."""
+    if len(names) == 1:
+        hint = _did_you_mean(names[0], valid)
+        return f"unknown {what} {names[0]!r} in {where}; valid {what}s are: {', '.join(valid)}.{hint}"
+    each = "; ".join(f"{n!r}{_did_you_mean(n, valid).replace(' Did you mean', ': did you mean')}" for n in names)
+    return f"{len(names)} unknown {what}s in {where}: {each}. Valid {what}s are: {', '.join(valid)}."
+
+
 def _did_you_mean(value: str, options) -> str:
     """`` Did you mean 'x'?`` for the closest option, or nothing."""
     close = difflib.get_close_matches(value, list(options), n=1)
@@ -304,13 +313,9 @@ class ForecasterConfig:
         }
         _check_schedule(schedule, where)
         params = {k: v for k, v in mapping.items() if k not in ("name", "type", *schedule)}
-        for k in params:
-            if k not in accepted:
-                hint = _did_you_mean(k, valid)
-                raise ConfigError(
-                    f"unknown parameter {k!r} in {where} (type {kind!r}); valid parameters are: "
-                    f"{', '.join(valid)}.{hint}"
-                )
+        unknown = [k for k in params if k not in accepted]
+        if unknown:
+            raise ConfigError(_unknown(unknown, "parameter", f"{where} (type {kind!r})", valid))
         params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
         components = getattr(FORECASTERS[kind], "components", {})
         params = {
@@ -592,9 +597,7 @@ def _build(cls: type, mapping: Any, where: str) -> Any:
     mapping, spelled = _renamed_keys(getattr(cls, "RENAMED", {}), mapping, f"[{where}]")
     unknown = [k for k in mapping if k not in fields]
     if unknown:
-        k = unknown[0]
-        hint = _did_you_mean(k, fields)
-        raise ConfigError(f"unknown key {k!r} in {section}; valid keys are: {', '.join(fields)}.{hint}")
+        raise ConfigError(_unknown(unknown, "key", section, list(fields)))
     kwargs = {
         name: _coerce(value, hints[name], f"{where}.{spelled.get(name, name)}" if where else name)
         for name, value in mapping.items()
@@ -726,6 +729,8 @@ def to_dict(config: Any) -> dict[str, Any]:
             v = [to_dict(x) if dataclasses.is_dataclass(x) else x for x in v]
         if v is not None:
             out[f.name] = v
+    if isinstance(config, WalkForwardConfig) and (config.start_row is not None or config.train_fraction is not None):
+        out.pop("start", None)  # the split is start_row's or train_fraction's: a start beside it is refused on reading
     return out
 
 

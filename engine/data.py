@@ -39,6 +39,7 @@ repair: a missing bar becomes the flattest bar consistent with what is known
 
 from __future__ import annotations
 
+import csv
 import gzip
 import importlib
 import io
@@ -198,15 +199,45 @@ def _read_csv(path: Path) -> pd.DataFrame:
     sep = ";" if head and head[0].count(";") > head[0].count(",") else ","
     decimal = "," if sep == ";" and re.search(r"\d,\d", "\n".join(head[1:])) else "."
     first = [line.split(sep)[0].strip().strip('"').lower() for line in head] + ["", "", ""]
-    if first[:2] in (["price", "ticker"], ["ticker", "price"]):
-        # yfinance's DataFrame.to_csv layout: two header rows, then a "Date" row.
-        skip = [2] if first[2] == "date" else []
+    rows = [[c.strip() for c in r] for r in csv.reader(head, delimiter=sep)] + [[], [], []]
+
+    def names(row: list[str]) -> bool:
+        """A header row: a first cell that is no date, then names (no numbers, no dates)."""
+        return (
+            len(row) > 1 and not re.match(r"^\d", row[0]) and all(c and not re.match(r"^[-+.\d]", c) for c in row[1:])
+        )
+
+    fields_row = next((i for i in (0, 1) if names(rows[i]) and all(_canon(c) in _KNOWN for c in rows[i][1:])), None)
+    two_level = first[:2] in (["price", "ticker"], ["ticker", "price"]) or (
+        fields_row is not None and names(rows[1 - fields_row]) and len(rows[0]) == len(rows[1])
+    )
+    if two_level:
+        # two header rows (yfinance's to_csv, or pandas' for (symbol, field) columns), then maybe a "date" row
+        skip = [2] if rows[2] and rows[2][0].lower() in ("date", "datetime", "") and not any(rows[2][1:]) else []
         return pd.read_csv(io.StringIO(text), header=[0, 1], index_col=0, skiprows=skip, sep=sep, decimal=decimal)
+    if head:
+        # pandas renames a repeated header to "SPX.1": a phantom asset fitted, scored and traded
+        header = [c.strip() for c in next(csv.reader([head[0]], delimiter=sep))]
+        seen: dict[str, str] = {}
+        for name in header:
+            key = name.lower()
+            if key and key in seen:
+                raise DataError(
+                    f"{path}: the header names the column {name!r} twice ({seen[key]!r} and {name!r}); pandas would "
+                    f"read the second as {seen[key] + '.1'!r}, an asset that does not exist. Hint: rename or drop one "
+                    "of them."
+                )
+            seen[key] = name
     return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
 
 
 def _read_file(scheme: str, path_text: str) -> pd.DataFrame:
     path = Path(os.path.expanduser(path_text))
+    if path.is_dir():
+        raise DataError(
+            f"{scheme} source {path} is a folder, not a file. Hint: name the file inside it, such as "
+            f"'{scheme}:{path / ('prices.' + scheme)}'."
+        )
     if not path.is_file():
         raise DataError(
             f"{scheme} file not found: {path} (from source '{scheme}:{path_text}'). Hint: check the path; relative "
@@ -235,8 +266,16 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b")
 def _day_first(strings: pd.Series, where: str) -> bool | None:
     """For dates written D/M/Y or M/D/Y: True (day first), False (month first), or
     None for other formats. Which one comes first is read off the data (a first
-    number above 12 is a day); dates that fit both ways are refused, never guessed.
+    number above 12 is a day); dates that fit both ways are refused, never guessed,
+    and so are dates written some ISO (2020-01-31) and some D/M or M/D.
     """
+    iso = strings.str.match(r"^\s*\d{4}-\d{1,2}-\d{1,2}")
+    numeric = strings.str.match(_NUMERIC_DATE)
+    if iso.any() and numeric.any():
+        raise DataError(
+            f"{where}: dates are written in two forms, ISO ({strings[iso].iloc[0]!r}) and day/month or month/day "
+            f"({strings[numeric].iloc[0]!r}). Hint: write every date the same way, ISO such as 2020-01-31."
+        )
     parts = strings.str.extract(_NUMERIC_DATE)
     if len(strings) == 0 or parts[0].isna().any():
         return None
@@ -262,11 +301,47 @@ def _day_first(strings: pd.Series, where: str) -> bool | None:
     )
 
 
+def _minutes(offset: str) -> int:
+    """An ISO offset ("-05:00", "+0530", "Z") in minutes east of UTC."""
+    if offset == "Z":
+        return 0
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:]))
+
+
+def _check_offsets(strings: pd.Series, offsets: pd.Series, where: str) -> None:
+    """Stamps with UTC offsets are read at their wall time, which is right only when they
+    are one zone's (its offset moves by an hour with daylight saving time): offsets
+    further apart, or stamps with and without one, are refused.
+    """
+    if offsets.isna().any():
+        plain, zoned = strings[offsets.isna()].iloc[0], strings[offsets.notna()].iloc[0]
+        raise DataError(
+            f"{where}: some dates carry a UTC offset and some do not ({zoned!r} and {plain!r}); the plain ones "
+            "could be in any zone. Hint: write every date in the exchange's own zone, all with an offset or none."
+        )
+    minutes = offsets.map(_minutes)
+    if int(minutes.max()) - int(minutes.min()) > 60:
+        lo, hi = strings[minutes == minutes.min()].iloc[0], strings[minutes == minutes.max()].iloc[0]
+        raise DataError(
+            f"{where}: the dates' UTC offsets span {int(minutes.max() - minutes.min()) / 60:g} hours ({lo!r} and "
+            f"{hi!r}): stamps from different zones, whose wall times are not one exchange's dates. Hint: convert "
+            "them to the exchange's zone first (pandas: tz_convert('America/New_York')), or write dates without "
+            "times."
+        )
+
+
 def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
     if isinstance(values, pd.DatetimeIndex):
         return values
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.DatetimeIndex(values)
+    if pd.api.types.is_integer_dtype(values) and len(values) and ((values >= 18000101) & (values <= 22001231)).all():
+        # dates written as integers, 20030102
+        parsed = pd.to_datetime(pd.Series(values).astype(str), format="%Y%m%d", errors="coerce")
+        if parsed.notna().all():
+            return pd.DatetimeIndex(parsed)
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         raise DataError(
             f"{where} has no dates: the row labels are {values.dtype} values such as {values[0]!r}. "
@@ -274,7 +349,9 @@ def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
         )
     texts = pd.Series(values, dtype=object)
     strings = texts.dropna().astype(str)
-    if len(strings) and strings.str.contains(_OFFSET).all():
+    offsets = strings.str.extract(f"({_OFFSET})")[0]
+    if len(strings) and offsets.notna().any():
+        _check_offsets(strings, offsets, where)
         # A daily bar belongs to its local date: drop each stamp's own offset (they
         # differ across daylight saving time) and keep the wall time.
         texts = texts.where(texts.isna(), texts.astype(str).str.replace(_OFFSET, "", regex=True))
@@ -298,8 +375,15 @@ def _parse_dates(values: pd.Index | pd.Series, where: str) -> pd.DatetimeIndex:
 
 
 def _date_indexed(raw: pd.DataFrame, where: str) -> pd.DataFrame:
-    """Move a date column (any case) into the index, or parse the index."""
+    """Move a date column (any case) into the index, or parse the index. A first
+    column without a name (pandas' ``to_csv`` of a date-indexed frame) is the date
+    column when it holds dates.
+    """
     cols = [c for c in raw.columns if not isinstance(c, tuple) and _canon(c) == "date"]
+    if not cols and len(raw.columns) and isinstance(raw.columns[0], str):
+        first = raw.columns[0]
+        if (first == "" or first.startswith("Unnamed: 0")) and not pd.api.types.is_float_dtype(raw[first]):
+            cols = [first]
     if cols:
         raw = raw.set_index(cols[0])
     out = raw.copy()
@@ -393,13 +477,20 @@ def _check_index(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | 
         )
     values = frame.index.asi8
     back = np.flatnonzero(np.diff(values) < 0)
+    dup = frame.index.duplicated()
+    if back.size and dup.any():
+        # unsorted because the dates start again: the same bars twice (a symbol listed twice in a long file)
+        raise DataError(
+            f"{symbol}: the dates start again at row {int(back[0]) + 1} ({frame.index[int(back[0]) + 1].date()} after "
+            f"{frame.index[int(back[0])].date()}), and {int(dup.sum())} date(s) appear twice: the symbol's bars are "
+            "listed twice. Hint: keep one listing of each symbol."
+        )
     if back.size:
         i = int(back[0])
         raise DataError(
             f"{symbol}: dates are not sorted: {frame.index[i + 1].date()} comes after {frame.index[i].date()} "
             f"(row {i + 1}; {back.size} such place(s)). Hint: sort by date first, e.g. frame.sort_index()."
         )
-    dup = frame.index.duplicated()
     if dup.any():
         raise DataError(
             f"{symbol}: {int(dup.sum())} duplicate date(s), the first {_first_date(frame.index, dup)}. "
@@ -463,6 +554,14 @@ def _select_fields(frame: pd.DataFrame, symbol: str, auto_adjust: bool) -> tuple
         notes.append(f"ignored column(s) {', '.join(ignored)}")
     frame = _numeric(frame[[c for c in frame.columns if c in _KNOWN]], symbol)
     if "adj_close" in frame.columns:
+        bad = ~(frame["adj_close"] > 0) & frame["adj_close"].notna()
+        if bad.any():
+            raise DataError(
+                f"{symbol}: adj close is {frame['adj_close'][bad].iloc[0]:g} "
+                f"on {_first_date(frame.index, bad.to_numpy())} "
+                f"({int(bad.sum())} such row(s)); an adjusted price must be positive. Hint: repair the adj close "
+                "column, or drop it (and auto_adjust) to use the raw prices."
+            )
         factor = frame["adj_close"] / frame["close"]
         if auto_adjust and not np.allclose(factor.dropna(), 1.0, rtol=0, atol=1e-12):
             for c in PRICES:
@@ -474,24 +573,50 @@ def _select_fields(frame: pd.DataFrame, symbol: str, auto_adjust: bool) -> tuple
 
 
 def _fill_gaps(frame: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
-    """The flattest bar consistent with what is known: prices at the previous close, volume 0."""
+    """A day without a close (``gap``) becomes a day without trading: open, high, low
+    and close at the previous close, volume 0. Nothing else is filled: a day with a
+    close but no range keeps its NaN (a range is never invented; see :func:`_check_ranges`).
+    """
     out = frame.copy()
-    close = out["close"].ffill()
-    prev_close = close.shift(1)
-    out["close"] = close
-    if "open" in out.columns:
-        out["open"] = out["open"].fillna(prev_close)
-        body_hi = np.fmax(out["open"], out["close"])
-        body_lo = np.fmin(out["open"], out["close"])
-        out.loc[gap, "high"] = np.fmax(out["high"], body_hi)[gap]
-        out.loc[gap, "low"] = np.fmin(out["low"], body_lo)[gap]
+    prev_close = out["close"].ffill()
+    out.loc[gap, "close"] = prev_close[gap]
+    for c in ("open", "high", "low"):
+        if c in out.columns:
+            out.loc[gap, c] = prev_close[gap]
     if "volume" in out.columns:
-        out["volume"] = out["volume"].fillna(0.0)
+        out.loc[gap, "volume"] = out["volume"][gap].fillna(0.0)
     return out
 
 
-def _check_values(frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool) -> tuple[pd.DataFrame, int, int]:
-    """Gaps, positivity, OHLC consistency, volume. Returns (frame, filled, trimmed)."""
+def _check_ranges(frame: pd.DataFrame, symbol: str, notes: list[str]) -> pd.DataFrame:
+    """Open, high and low where the close is known: all there, or none (the asset is then
+    read as close-only, and said so); a range missing on only some days is refused: a
+    filled range would be a made-up volatility (a flat bar's range variance is zero).
+    """
+    ranges = [c for c in ("open", "high", "low") if c in frame.columns]
+    if not ranges:
+        return frame
+    known = frame["close"].notna().to_numpy()
+    missing = frame[ranges].isna().to_numpy().any(axis=1) & known
+    if not missing.any():
+        return frame
+    if frame[ranges].isna().to_numpy()[known].all():
+        notes.append(f"{symbol}: no open, high or low on any day: read as close-only")
+        return frame.drop(columns=ranges)
+    raise DataError(
+        f"{symbol}: {int(missing.sum())} day(s) have a close but no open, high or low, the first on "
+        f"{_first_date(frame.index, missing)}. fill='ffill' carries a missing close forward; it does not invent "
+        "ranges (a made-up range is a made-up volatility). Hint: repair the source, or drop the open, high and low "
+        "columns of this asset to use it close-only (with a close-to-close estimator)."
+    )
+
+
+def _check_values(
+    frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool, notes: list[str]
+) -> tuple[pd.DataFrame, int, int]:
+    """Gaps, positivity, OHLC consistency, volume. Returns (frame, filled, trimmed); what
+    was assumed goes to ``notes``.
+    """
     isna = frame.isna().to_numpy()
     empty = isna.all(axis=1)
     if empty.all():
@@ -512,6 +637,9 @@ def _check_values(frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool) -> t
                 f"first on {dates}. Hint: pass fill='ffill' to carry the previous close forward (the count "
                 f"is reported), or repair the source."
             )
+        listed = _check_ranges(listed, symbol, notes)
+        gap = listed["close"].isna().to_numpy()
+        n = int(gap.sum())
         listed = _fill_gaps(listed, gap)
         still = listed.isna().to_numpy().any(axis=1)
         if still.any():
@@ -556,7 +684,7 @@ def _check_values(frame: pd.DataFrame, symbol: str, fill: Fill, trim: bool) -> t
             )
     if trim:
         return listed, filled, trimmed
-    out = frame.copy()
+    out = frame[list(listed.columns)].copy()
     out.iloc[first:last] = listed.to_numpy()
     return out, filled, 0
 
@@ -696,6 +824,7 @@ def _finish(
             )
         selected[sym] = f
     if universe:
+        _check_shifted(selected)
         # Align on the union calendar so that a day one symbol lacks inside its
         # listed span is a gap, whatever layout the data came in.
         union = selected[next(iter(selected))].index
@@ -706,7 +835,7 @@ def _finish(
     filled: dict[str, int] = {}
     trimmed: dict[str, int] = {}
     for sym, f in selected.items():
-        out[sym], filled[sym], trimmed[sym] = _check_values(f, sym, fill, trim=not universe)
+        out[sym], filled[sym], trimmed[sym] = _check_values(f, sym, fill, trim=not universe, notes=notes)
         if min_rows is not None:
             listed = int(out[sym]["close"].notna().sum())
             if listed < min_rows:
@@ -718,10 +847,13 @@ def _finish(
         warnings.warn(
             "fill='ffill' filled "
             + ", ".join(f"{n} row(s) of {s}" for s, n in filled.items() if n)
-            + " with the previous close.",
+            + " with the previous close (a day without trading: a flat bar, volume 0).",
             DataWarning,
             stacklevel=3,
         )
+    close_only = [n for n in notes if n.endswith("read as close-only")]
+    if close_only:
+        warnings.warn("; ".join(close_only) + ".", DataWarning, stacklevel=3)
     if universe:
         result = pd.concat(out, axis=1, names=["symbol", "field"])
     else:
@@ -738,6 +870,33 @@ def _finish(
         "notes": notes,
     }
     return result
+
+
+def _check_shifted(frames: dict[str, pd.DataFrame]) -> None:
+    """A vendor that stamps each bar one trading day late (or early) differs from the
+    others only around holidays: it has the holiday and lacks the day after it. Aligned
+    as they are, each asset would seem to miss the other's days; say what it is.
+    """
+    symbols = list(frames)
+    first = frames[symbols[0]].index
+    for sym in symbols[1:]:
+        other = frames[sym].index
+        lo, hi = max(first[0], other[0]), min(first[-1], other[-1])
+        a, b = first[(first >= lo) & (first <= hi)], other[(other >= lo) & (other <= hi)]
+        only_b, only_a = b.difference(a), a.difference(b)
+        if not len(only_b) or not len(only_a):
+            continue
+        for step, word in ((1, "later"), (-1, "earlier")):
+            # each day only the other has, followed (preceded) by a day only the first has
+            paired = (only_b + pd.offsets.BDay(step)).isin(only_a)
+            if paired.mean() >= 0.8:
+                d = only_b[paired][0]
+                raise DataError(
+                    f"{sym}'s dates look one trading day {word} than {symbols[0]}'s: {sym} has {d.date()}, which "
+                    f"{symbols[0]} lacks, and lacks {(d + pd.offsets.BDay(step)).date()}, which {symbols[0]} has "
+                    f"({int(paired.sum())} such pair(s)); aligned as they are, each would miss the other's days. "
+                    "Hint: stamp every bar with the date it closed (the vendor may use the next day's date)."
+                )
 
 
 def _to_timestamp(value: object, name: str) -> pd.Timestamp | None:
@@ -888,6 +1047,12 @@ def _intraday_to_daily(
             raise DataError(f"{sym}: intraday=True needs timestamps in the index or a date column.")
         if f.index.tz is not None:
             f.index = f.index.tz_localize(None)  # local exchange time: days are calendar days there
+        twice = f.index.duplicated()
+        if twice.any():
+            raise DataError(
+                f"{sym}: {int(twice.sum())} intraday timestamp(s) appear twice, the first {f.index[twice][0]}: two "
+                "bars for one moment cannot both be prices. Hint: keep one bar per timestamp (the vendor's last)."
+            )
         per_day = f.index.normalize().value_counts()
         if per_day.max() < 2:
             raise DataError(

@@ -316,7 +316,18 @@ def test_init_copies_a_shipped_config_with_its_data(tmp_path, capsys):
     assert (tmp_path / "universe_csv.toml").is_file() and (tmp_path / "universe.csv").is_file()
     assert load_config(tmp_path / "universe_csv.toml").data.source == f"csv:{(tmp_path / 'universe.csv').resolve()}"
     assert main(["init", "universe_csv", "--to", str(tmp_path)]) == 1
-    assert "exists; refusing to overwrite it" in capsys.readouterr().err
+    assert "exist; refusing to overwrite them" in capsys.readouterr().err
+    # a user's own universe.csv beside: refused before anything is written, the file untouched
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "universe.csv").write_text("my data\n")
+    assert main(["init", "universe_csv", "--to", str(mine)]) == 1
+    assert "universe.csv exists; refusing to overwrite it" in capsys.readouterr().err
+    assert (mine / "universe.csv").read_text() == "my data\n" and not (mine / "universe_csv.toml").exists()
+    # --to a file is an error line
+    (tmp_path / "a_file").write_text("x")
+    assert main(["init", "universe_csv", "--to", str(tmp_path / "a_file")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_a_forecaster_table_sets_its_own_refit_schedule():
@@ -381,3 +392,27 @@ def test_warm_updates_hybrids_and_combinations_are_configured_and_round_trip():
         from_dict({**to_dict(cfg), "combinations": [{"name": "c", "members": ["gru", "lstm"]}]})
     with pytest.raises(ConfigError, match=r"forecasters\[0\]: cold_every='year' restarts a chain of warm refits"):
         from_dict({"forecasters": [{"name": "g", "type": "rnn", "refits": "cold", "cold_every": "year"}]})
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.toml")))
+@pytest.mark.parametrize("split", [{}, {"start_row": 2500}, {"train_fraction": 0.8}])
+def test_every_config_and_splitting_option_reads_back_from_its_run_folder(name, split):
+    # a run folder keeps its config.toml as to_dict writes it; report, --resume and compare read it
+    # back: with start_row or train_fraction it also wrote the default start, and was refused
+    cfg = load_config(CONFIGS / f"{name}.toml")
+    if split:
+        wf = {k: v for k, v in to_dict(cfg)["walkforward"].items() if k != "start"} | split
+        cfg = from_dict({**to_dict(cfg), "walkforward": wf})
+    again = from_dict(tomllib.loads(to_toml(to_dict(cfg))))
+    assert again == cfg
+
+
+def test_every_unknown_key_is_reported_at_once():
+    with pytest.raises(
+        ConfigError,
+        match=r"2 unknown keys in \[walkforward\]: 'strat': did you mean 'start'\?; 'refit_evry': did you mean "
+        r"'refit_every'\?\. Valid keys are: start, ",
+    ):
+        from_dict({"walkforward": {"strat": "2010-01-01", "refit_evry": "year"}})
+    with pytest.raises(ConfigError, match=r"2 unknown parameters in forecasters\[0\] \(type 'rnn'\): 'hiden'.*'epoch'"):
+        from_dict({"forecasters": [{"name": "g", "type": "rnn", "hiden": [8], "epoch": 3}]})

@@ -260,22 +260,45 @@ def test_nan_gap_is_an_error_by_default():
 def test_ffill_fills_flat_bar_and_reports_count():
     frame = make_bars()
     frame.iloc[5] = np.nan
-    frame.iloc[9, frame.columns.get_loc("open")] = np.nan
-    with pytest.warns(DataWarning, match=r"fill='ffill' filled 2 row\(s\) of demo"):
+    with pytest.warns(DataWarning, match=r"fill='ffill' filled 1 row\(s\) of demo with the previous close"):
         out = validate(frame, symbol="demo", fill="ffill")
-    assert out.attrs["filled_rows"] == {"demo": 2}
+    assert out.attrs["filled_rows"] == {"demo": 1}
     prev_close = frame["close"].iloc[4]
     assert out.iloc[5][["open", "high", "low", "close"]].tolist() == [prev_close] * 4
     assert out["volume"].iloc[5] == 0.0
-    # a partly missing bar keeps what is known and stays consistent
-    assert out["open"].iloc[9] == frame["close"].iloc[8]
-    assert out["high"].iloc[9] >= max(out["open"].iloc[9], out["close"].iloc[9])
-    assert out["low"].iloc[9] <= min(out["open"].iloc[9], out["close"].iloc[9])
+
+
+def test_ffill_never_invents_a_range(tmp_path):
+    # a day with a close but no open, high or low: a filled range would be a made-up volatility
+    frame = make_bars()
+    frame.iloc[9, frame.columns.get_loc("open")] = np.nan
+    with pytest.raises(
+        DataError,
+        match=r"demo: 1 day\(s\) have a close but no open, high or low, the first on 2020-01-14\. "
+        r"fill='ffill' carries a missing close forward; it does not invent ranges",
+    ):
+        validate(frame, symbol="demo", fill="ffill")
+    # an asset with closes and no ranges at all beside assets with bars is read close-only, and said so
+    other = make_bars(seed=1)
+    other[["open", "high", "low"]] = np.nan
+    wide = pd.concat({"A": make_bars(), "B": other}, axis=1)
+    wide.iloc[7, wide.columns.get_loc(("A", "close"))] = np.nan  # so that fill='ffill' has a gap to fill
+    wide.iloc[7, [wide.columns.get_loc(("A", c)) for c in ("open", "high", "low")]] = np.nan
+    wide.to_parquet(tmp_path / "universe.parquet")
+    with pytest.warns(DataWarning, match=r"B: no open, high or low on any day: read as close-only"):
+        out = load(f"parquet:{tmp_path / 'universe.parquet'}", fill="ffill")
+    assert list(out["B"].columns) == ["close", "volume"] and list(out["A"].columns)[:3] == ["open", "high", "low"]
+    # and a range estimator refuses it by name rather than reading a made-up 7 % volatility
+    from engine.config import ConfigError
+    from engine.job import _check_estimator
+
+    with pytest.raises(ConfigError, match=r"estimator = 'garman_klass' needs open, high and low bars, but B has no"):
+        _check_estimator("garman_klass", by_symbol(out))
 
 
 def test_ffill_cannot_fill_first_row():
     frame = make_bars()
-    frame.iloc[0, frame.columns.get_loc("open")] = np.nan
+    frame.iloc[0, frame.columns.get_loc("close")] = np.nan
     with pytest.raises(DataError, match=r"demo: the bar on 2020-01-01 cannot be filled: no earlier close"):
         validate(frame, symbol="demo", fill="ffill")
 
@@ -474,6 +497,10 @@ def test_intraday_bars_become_daily_bars_with_realized_measures(tmp_path):
     intraday.to_csv(path)
     with pytest.raises(DataError, match=r"several bars fall on the same day.*intraday=True"):
         load(f"csv:{path}")
+    twice = pd.concat([intraday.iloc[:5], intraday.iloc[4:]])  # one timestamp listed twice
+    twice.to_csv(tmp_path / "twice.csv")
+    with pytest.raises(DataError, match=r"1 intraday timestamp\(s\) appear twice, the first "):
+        load(f"csv:{tmp_path / 'twice.csv'}", intraday=True)
     bars = load(f"csv:{path}", intraday=True)
     want = realized_measures(intraday)
     assert bars.attrs["intraday"] and len(bars) == 120
@@ -495,3 +522,79 @@ def test_intraday_bars_become_daily_bars_with_realized_measures(tmp_path):
     bars[["open", "high", "low", "close"]].to_csv(daily)
     with pytest.raises(DataError, match=r"every day has one bar: these are daily bars"):
         load(f"csv:{daily}", intraday=True)
+
+
+def test_a_column_named_twice_is_refused_not_read_as_a_phantom_asset(tmp_path):
+    rows = [(d.date(), p, p * 2, p * 3) for d, p in zip(_DAYS, _PX, strict=True)]
+    source = _file(tmp_path, "wide.csv", _csv(rows, header="date,SPX,NDX,SPX"))
+    with pytest.raises(DataError, match=r"the header names the column 'SPX' twice .* read the second as 'SPX.1'"):
+        load(source)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "match"),
+    [
+        # two zones nine hours apart: each row's wall time is a different clock
+        (
+            lambda i, d: f"{d.date()}T16:00:00{'-05:00' if i % 2 else '+04:00'}",
+            r"the dates' UTC offsets span 9 hours \('.*-05:00' and '.*\+04:00'\): stamps from different zones",
+        ),
+        # some with an offset, some without
+        (
+            lambda i, d: f"{d.date()}T16:00:00" + ("-05:00" if i < 20 else ""),
+            r"some dates carry a UTC offset and some do not",
+        ),
+    ],
+)
+def test_timestamps_from_different_zones_are_refused(tmp_path, stamp, match):
+    rows = [(stamp(i, d), p) for i, (d, p) in enumerate(zip(_DAYS, _PX, strict=True))]
+    with pytest.raises(DataError, match=match):
+        load(_file(tmp_path, "zones.csv", _csv(rows)))
+
+
+def test_files_as_pandas_writes_them_are_read(tmp_path):
+    frame = make_bars(40)
+    # to_csv of a frame indexed by an unnamed date index: the date column's header is empty
+    plain = frame.copy()
+    plain.index.name = None
+    plain.to_csv(tmp_path / "unnamed.csv")
+    assert load(f"csv:{tmp_path / 'unnamed.csv'}")["close"].to_numpy() == pytest.approx(frame["close"].to_numpy())
+    # a wide frame with (symbol, field) columns, as pandas writes it: two header rows and an index-name row
+    wide = pd.concat({"AAA": frame, "BBB": make_bars(40, seed=1)}, axis=1, names=["symbol", "field"])
+    wide.to_csv(tmp_path / "wide.csv")
+    got = load(f"csv:{tmp_path / 'wide.csv'}")
+    assert symbols(got) == ["AAA", "BBB"] and got["BBB"]["close"].iloc[0] == pytest.approx(wide["BBB"]["close"].iloc[0])
+    # dates written as integers, 20200101
+    ints = frame.reset_index()
+    ints["date"] = ints["date"].dt.strftime("%Y%m%d").astype(int)
+    ints.to_csv(tmp_path / "ints.csv", index=False)
+    assert load(f"csv:{tmp_path / 'ints.csv'}").index[0] == pd.Timestamp("2020-01-01")
+
+
+def test_errors_name_what_is_wrong_with_the_dates_and_prices(tmp_path):
+    rows = [(d.date(), p) for d, p in zip(_DAYS, _PX, strict=True)]
+    # some dates ISO, some day/month
+    mixed = [(d if i < 20 else pd.Timestamp(d).strftime("%d/%m/%Y"), p) for i, (d, p) in enumerate(rows)]
+    with pytest.raises(DataError, match=r"dates are written in two forms, ISO \('2020-01-06'\) and day/month"):
+        load(_file(tmp_path, "mixed.csv", _csv(mixed)))
+    # a symbol listed twice in a long file: not "dates are not sorted"
+    long = [(d, "AAA", p) for d, p in rows] + [(d, "BBB", p) for d, p in rows] + [(d, "AAA", p) for d, p in rows]
+    with pytest.raises(DataError, match=r"AAA: the dates start again at row 40 .* the symbol's bars are listed twice"):
+        load(_file(tmp_path, "twice.csv", _csv(long, header="date,symbol,close")))
+    # one vendor's bars stamped a trading day late: not the other asset's missing holidays
+    open_days = [(d, p) for d, p in rows if str(d) != "2020-01-20"]  # a holiday, as an exchange keeps it
+    late = [(d, "AAA", p) for d, p in open_days] + [
+        ((pd.Timestamp(d) + pd.offsets.BDay(1)).date(), "BBB", p) for d, p in open_days
+    ]
+    with pytest.raises(DataError, match=r"BBB's dates look one trading day later than AAA's: BBB has 2020-01-20"):
+        load(_file(tmp_path, "late.csv", _csv(late, header="date,symbol,close")))
+    # an adjusted close of 0: named as such, not as a bad open
+    frame = make_bars(40)
+    frame["adj close"] = frame["close"]
+    frame.iloc[7, frame.columns.get_loc("adj close")] = 0.0
+    with pytest.raises(DataError, match=r"demo: adj close is 0 on 2020-01-10 \(1 such row\(s\)\)"):
+        validate(frame, symbol="demo")
+    # a folder named like a csv file
+    (tmp_path / "prices.csv").mkdir()
+    with pytest.raises(DataError, match=r"csv source .*prices.csv is a folder, not a file"):
+        load(f"csv:{tmp_path / 'prices.csv'}")
