@@ -47,8 +47,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The suite in one process per core (pytest-xdist; each pins torch and BLAS to one thread,
+# tests/conftest.py); tests marked slow run too. make test TEST_WORKERS=0 runs it serially.
+TEST_WORKERS ?= auto
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Figures go to benchmarks/results.md, a section per benchmark: make bench BENCH="accuracy gpu" reruns some.
 BENCH ?=

@@ -28,6 +28,7 @@ What it guarantees:
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -35,7 +36,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ import pandas as pd
 
 from core.atomic import row_hashes, rows_digest
 from core.checks import UNSET, check_choice, check_int, renamed
-from core.errors import ParameterError
+from core.errors import ParameterError, TradecastError, TrainingError
 from core.threads import configure_threads
 from engine import __version__
 from engine.executors import Executor, make_executor
@@ -160,7 +161,7 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
     t0 = time.perf_counter()
     # A worker process's warnings never reach the user: keep them with the
     # result, and walk_forward says them once in the main process.
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _in_context(task):
         warnings.simplefilter("always", UserWarning)
         if task.pooled:
             model.fit_pooled(train, **warm)
@@ -209,6 +210,43 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
     return results
 
 
+@contextlib.contextmanager
+def _in_context(task: _Task) -> Iterator[None]:
+    """Errors of a fit say which model, asset and fold they come from; running out of
+    memory (a network too large) becomes a :class:`core.errors.TrainingError` with the size asked.
+    """
+    syms = list(task.folds)
+    fold = task.folds[syms[0]]
+    where = (
+        f"{task.model!r} on {', '.join(syms[:3])}{', ...' if len(syms) > 3 else ''}, fold {fold.id} (training rows "
+        f"{fold.train_dates[0].date()} to {fold.train_dates[1].date()})"
+    )
+    try:
+        yield
+    except TradecastError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+    except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
+            raise
+        size = _parameter_count(task.forecaster)
+        asked = f" ({size:,} weights, {size * 16 / 2**30:.1f} GiB with gradients and Adam's state)" if size else ""
+        raise TrainingError(
+            f"{where}: the model needs more memory than there is{asked}: {str(exc)[:200]}. Hint: a smaller hidden."
+        ) from None
+
+
+def _parameter_count(model: BaseForecaster) -> int:
+    """A recurrent network's weights from its sizes, before anything is allocated (0 for others)."""
+    net = getattr(model, "net", model)  # a hybrid's network
+    hidden = getattr(net, "hidden", None)
+    if not hidden:
+        return 0
+    from signals.rnn import weight_count
+
+    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+    return weight_count(str(getattr(net, "cell", "lstm")), len(getattr(net, "features", ()) or ()) or 3, hidden)
+
+
 def _run_bulk(job: _Job) -> list[list[FoldResult]]:
     """Every fold of a cold, one-symbol segment in one call of the forecaster's
     :meth:`~signals.base.BaseForecaster.refit_forecasts` (the same numbers as a loop of fits).
@@ -250,9 +288,11 @@ def run_job(job: _Job) -> list[list[FoldResult]]:
     fitted model, and only when the next segment starts from it.
     """
     configure_threads()
-    if job.bulk:
-        results = _run_bulk(job)
-    else:
+    try:
+        results = _run_bulk(job) if job.bulk else None
+    except TradecastError:
+        results = None  # fitted one by one below, whose error names the fold that fails
+    if results is None:
         results, previous = [], None
         for task in job.tasks:
             if job.warm and previous is not None and not task.cold:
@@ -423,16 +463,29 @@ class ProgressLines:
     with the elapsed time and an estimate of the rest, and a last line at the end.
     The same calls as a tqdm bar (``update``, ``set_postfix_str``, ``close``).
 
-    The estimate counts work, not folds, when ``total_cost`` is given and each
-    ``update`` says what its folds cost (relative cost x training rows): a
-    network's yearly fold and a HAR's daily one differ a thousandfold.
+    The estimate counts work, not folds: each model's folds weigh by their cost
+    (relative cost x training rows; ``model_costs``), and once a model has
+    finished a fold its rate is measured (fit seconds per unit of cost), so that
+    a daily HAR fitted in bulk and a network fitted once a year are each
+    estimated at their own speed. Its fit seconds per wall second so far turn
+    the work left into wall time (the workers run in parallel).
     """
 
     def __init__(
-        self, total: int, desc: str, *, file=None, every: float = 30.0, total_cost: float | None = None
+        self,
+        total: int,
+        desc: str,
+        *,
+        file=None,
+        every: float = 30.0,
+        total_cost: float | None = None,
+        model_costs: Mapping[str, float] | None = None,
     ) -> None:
         self.total, self.desc, self.file, self.every = total, desc, file or sys.stderr, every
         self.total_cost, self.cost_done = total_cost, 0.0
+        self.model_costs = dict(model_costs or {})
+        self.cost_by_model: dict[str, float] = collections.defaultdict(float)
+        self.seconds_by_model: dict[str, float] = collections.defaultdict(float)
         self.done, self.note = 0, ""
         self.t0 = self.last = time.perf_counter()
         self.next_share = 0.1
@@ -441,18 +494,22 @@ class ProgressLines:
         """What finished last, shown at the end of the next line (``refresh`` is tqdm's, unused)."""
         self.note = note
 
-    def update(self, n: int = 1, cost: float = 0.0) -> None:
-        """``n`` more folds done, costing ``cost`` of ``total_cost``."""
+    def update(self, n: int = 1, cost: float = 0.0, model: str | None = None, seconds: float = 0.0) -> None:
+        """``n`` more folds done, costing ``cost`` of ``total_cost``; ``model`` and the fit
+        ``seconds`` they took calibrate the estimate.
+        """
         self.done += n
         self.cost_done += cost
+        if model is not None:
+            self.cost_by_model[model] += cost
+            self.seconds_by_model[model] += seconds
         now = time.perf_counter()
         share = self.done / max(self.total, 1)
         if share >= self.next_share or now - self.last >= self.every or self.done == self.total:
             self.next_share = (int(share * 10) + 1) / 10
             self.last = now
             elapsed = now - self.t0
-            work = self.cost_done / self.total_cost if self.total_cost else share
-            left = elapsed / work - elapsed if work > 0 else float("nan")
+            left = self._left(elapsed, share)
             tail = f"about {left:.0f} s left" if self.done < self.total else "done"
             print(
                 f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
@@ -461,13 +518,33 @@ class ProgressLines:
                 flush=True,
             )
 
+    def _left(self, elapsed: float, share: float) -> float:
+        """Wall seconds left: measured rates where a model has finished folds, the cost share elsewhere."""
+        measured = {
+            m: s / self.cost_by_model[m]
+            for m, s in self.seconds_by_model.items()
+            if self.cost_by_model[m] > 0 and s > 0
+        }
+        fit_seconds = sum(self.seconds_by_model.values())
+        if self.model_costs and measured and fit_seconds > 0:
+            mean_rate = fit_seconds / sum(self.cost_by_model[m] for m in measured)
+            cpu_left = sum(
+                max(total - self.cost_by_model.get(m, 0.0), 0.0) * measured.get(m, mean_rate)
+                for m, total in self.model_costs.items()
+            )
+            return cpu_left * elapsed / fit_seconds  # fit seconds per wall second so far: the parallelism
+        work = self.cost_done / self.total_cost if self.total_cost else share
+        return elapsed / work - elapsed if work > 0 else float("nan")
+
     def close(self) -> None:
         """Nothing to release: the last line was printed by ``update``."""
 
 
-def _progress(progress: bool | None, total: int, total_cost: float | None = None):
+def _progress(
+    progress: bool | None, total: int, total_cost: float | None = None, model_costs: Mapping[str, float] | None = None
+):
     """A tqdm bar on a terminal, log lines elsewhere (their estimate weighted by
-    ``total_cost``), nothing with ``progress=False``.
+    ``total_cost`` and calibrated per model, :class:`ProgressLines`), nothing with ``progress=False``.
     """
     from tqdm.auto import tqdm
 
@@ -475,7 +552,7 @@ def _progress(progress: bool | None, total: int, total_cost: float | None = None
         return tqdm(total=total, disable=True)
     if progress is True or sys.stderr.isatty():
         return tqdm(total=total, desc="walk-forward", unit="fold", file=sys.stderr)
-    return ProgressLines(total, "walk-forward", total_cost=total_cost)
+    return ProgressLines(total, "walk-forward", total_cost=total_cost, model_costs=model_costs)
 
 
 def walk_forward(
@@ -569,7 +646,7 @@ def walk_forward(
         schedules=schedules,
     )
     bound = _combinations(combinations or {}, plan.models)
-    bar = _progress(progress, plan.n_tasks, plan.total_cost())
+    bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs())
     results = _run(plan, make_executor(n_jobs, executor, ray_address), bar)
     return with_combinations(_assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds), bound)
 
@@ -739,6 +816,13 @@ class Plan:
         """The cost of every task of the plan (:meth:`cost`)."""
         return sum(self.cost(c, k) for c in self.chains for k in range(self.n_folds(c)))
 
+    def model_costs(self) -> dict[str, float]:
+        """The cost of each model's tasks (:meth:`cost`), by model name."""
+        out: dict[str, float] = collections.defaultdict(float)
+        for c in self.chains:
+            out[c[1]] += sum(self.cost(c, k) for k in range(self.n_folds(c)))
+        return dict(out)
+
     def order(self) -> list[tuple[Chain, int]]:
         """The segments that can start at once (every one that does not continue an
         earlier segment's warm chain), longest first: a segment counts with the
@@ -786,7 +870,14 @@ def plan_walk_forward(
     if not isinstance(splitter, WalkForward):
         raise ParameterError(f"walk_forward: splitter must be a WalkForward; got {type(splitter).__name__}.")
     own = _schedules(models, schedules or {})
-    folds = {sym: splitter.split(frame.index) for sym, frame in frames.items()}
+    folds = {}
+    for sym, frame in frames.items():
+        try:
+            folds[sym] = splitter.split(frame.index)
+        except ParameterError as exc:
+            raise ParameterError(
+                f"{exc} (on {sym}, whose data runs {frame.index[0].date()} to {frame.index[-1].date()})"
+            ) from None
     model_folds = _model_folds(frames, models, folds, {n: s.splitter for n, s in own.items()})
     rng = np.random.default_rng(seed)
     pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and m.supports_pooling)
@@ -870,7 +961,10 @@ def _model_folds(
             if name not in schedules:
                 out[(sym, name)] = shared
                 continue
-            own = schedules[name].split(frame.index)
+            try:
+                own = schedules[name].split(frame.index)
+            except ParameterError as exc:
+                raise ParameterError(f"the own schedule of {name!r} on {sym}: {exc}") from None
             if (own[0].test.start, own[-1].test.stop) != (first, last):
                 dates = frame.index
                 raise ParameterError(
@@ -905,7 +999,8 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
                 results[(r.symbol, chain[1], k)] = r
             bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
             if isinstance(bar, ProgressLines):
-                bar.update(1, cost=plan.cost(chain, k))
+                seconds = 0.0 if per_symbol[0].cached else sum(r.fit_seconds for r in per_symbol)
+                bar.update(1, cost=plan.cost(chain, k), model=chain[1], seconds=seconds)
             else:
                 bar.update(1)
 
@@ -948,9 +1043,14 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
                 record(chain, j, res)
                 if plan.continues(chain, j + 1):
                     start(chain, j + 1, res[-1][0].fitted)
-    finally:
+    except BaseException:
+        # Ctrl-C or an error: stop the workers now, not when their current fits end
+        # (finished segments are on disk already; a segment in flight is fitted again on resume)
         bar.close()
-        pool.close()
+        pool.abort()
+        raise
+    bar.close()
+    pool.close()
     return results
 
 
@@ -1006,21 +1106,29 @@ def _assemble(results, frames, folds, models, model_folds) -> WalkForwardResult:
 
 
 def _fold_warnings(results: dict) -> dict[str, type[Warning]]:
-    """One line per (symbol, model, warning kind): the first fold's message and
-    how many folds said it, with the warning class to raise it as.
+    """One line per (model, warning kind): the first fold's message, on how many folds
+    it was said, and on how many assets (a universe's forty log models saying the same
+    thing are one line, not forty), with the warning class to raise it as.
     """
     from core import errors
 
-    grouped: dict[tuple[str, str, str], list[str]] = {}
+    grouped: dict[tuple[str, str], dict[str, list[str]]] = {}
     for (sym, model, _), r in sorted(results.items()):
         for w in r.warnings:
             kind, _, text = w.partition(": ")
-            grouped.setdefault((sym, model, kind), []).append(text)
+            grouped.setdefault((model, kind), {}).setdefault(sym, []).append(text)
     out = {}
     n_folds = collections.Counter(k[:2] for k in results)
-    for (sym, model, kind), texts in grouped.items():
+    for (model, kind), by_symbol in grouped.items():
         category = getattr(errors, kind, UserWarning)
-        out[f"{model} on {sym}, {len(texts)} of {n_folds[(sym, model)]} folds: {texts[0]}"] = (
-            category if isinstance(category, type) else UserWarning
-        )
+        first_sym, texts = next(iter(by_symbol.items()))
+        if len(by_symbol) == 1:
+            line = f"{model} on {first_sym}, {len(texts)} of {n_folds[(first_sym, model)]} folds: {texts[0]}"
+        else:
+            syms = list(by_symbol)
+            names = ", ".join(syms[:3]) + (", ..." if len(syms) > 3 else "")
+            folds = sum(len(t) for t in by_symbol.values())
+            total = sum(n_folds[(sym, model)] for sym in syms)
+            line = f"{model} on {len(syms)} assets ({names}), {folds} of {total} folds; on {first_sym}: {texts[0]}"
+        out[line] = category if isinstance(category, type) else UserWarning
     return out

@@ -277,7 +277,7 @@ class _GroupedRnnBase(BaseForecaster):
             variance=True,
             who=type(self).__name__,
         )
-        return scaler, (s.Xtr, s.ytr, s.Xva, s.yva)
+        return scaler, (np.asarray(s.Xtr), s.ytr, np.asarray(s.Xva), s.yva)
 
     def _init(self, seed: int, scaler: SequenceScaler) -> RnnNet:
         return init_network(

@@ -333,17 +333,17 @@ class HarForecaster(BaseForecaster):
                 Xw[: min(warm, len(Xw))] = np.nan
                 yw = y[train].copy()
                 yw[max(len(yw) - h, 0) :] = np.nan
-                said: tuple[str, ...] = ()
                 floored = 0
-                if model.log:
-                    finite = rv[train][np.isfinite(rv[train])]
-                    floored = int((finite < floor).sum())
-                    if floored:  # the warning a fit on the window would raise, in its words
-                        with warnings.catch_warnings(record=True) as caught:
-                            warnings.simplefilter("always", UserWarning)
+                # the warnings a fit on the window would raise, in its words
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", UserWarning)
+                    if model.log:
+                        finite = rv[train][np.isfinite(rv[train])]
+                        floored = int((finite < floor).sum())
+                        if floored:
                             model._warn_floored(frame.iloc[train], rv[train])
-                        said = warning_lines(caught)
-                fit = model._regress(Xw, yw)
+                    fit = model._regress(Xw, yw)
+                said = warning_lines(caught)
                 model.smearing_, model.target_range_ = fit.smearing, fit.target_range
                 origins = np.arange(test.start, test.stop) - 1 - a
                 out[i] = Refit(

@@ -36,20 +36,24 @@ the rows whose regressors and target are all finite.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_sizes
-from core.errors import ParameterError
+from core.errors import DataWarning, ParameterError
 from signals import realized
-from signals.har import HarForecaster, Retransform, har_design
+from signals.har import HarForecaster, OlsFit, Retransform, har_design
 from signals.sequences import LOG_INPUTS
 
 __all__ = ["HarxForecaster", "harx_design"]
 
 #: Trading days per year: the VIX is an annualised volatility in percent.
 _DAYS = 252
+#: The share of a training window's usable rows an exogenous column may leave uncovered before a fit warns.
+EXOG_COVERAGE = 0.05
 
 
 def _exog_column(name: str, x: np.ndarray, log: bool, floor: float) -> np.ndarray:
@@ -217,6 +221,30 @@ class HarxForecaster(HarForecaster):
             semivariance=self.semivariance,
             quarticity=self.quarticity,
         )
+
+    @override
+    def _regress(self, X: np.ndarray, y: np.ndarray) -> OlsFit:
+        fit = super()._regress(X, y)
+        if self.exog:
+            self._warn_coverage(X, y, fit.n_used)
+        return fit
+
+    def _warn_coverage(self, X: np.ndarray, y: np.ndarray, used: int) -> None:
+        """Say when an exogenous column covers only part of the training window: the
+        fit then uses only the rows that have it (``rows_used``), fewer than the window.
+        """
+        k = len(self.exog)
+        base = np.isfinite(X[:, :-k]).all(axis=1) & np.isfinite(y)
+        if used < (1 - EXOG_COVERAGE) * base.sum():
+            covered = {c: int((np.isfinite(X[:, -k + j]) & base).sum()) for j, c in enumerate(self.exog)}
+            short = ", ".join(f"{c!r} on {n}" for c, n in covered.items() if n < base.sum())
+            warnings.warn(
+                f"{type(self).__name__}: the exogenous column(s) cover only part of the training window ({short} of "
+                f"its {int(base.sum())} usable rows): the fit used the {used} rows that have every column. Hint: "
+                "a later start, or a column that covers the window (arch's VIX starts in 2014).",
+                DataWarning,
+                stacklevel=5,
+            )
 
     @override
     def _finish(self, fit: np.ndarray) -> np.ndarray:

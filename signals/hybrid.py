@@ -49,7 +49,7 @@ from signals.batched import GroupedRnn, _qlike_per_member
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
 from signals.rnn import RnnForecaster, RnnNet, init_network, resolve_device
-from signals.sequences import SequenceScaler, sliding_windows, training_samples
+from signals.sequences import SequenceScaler, as_tensor, sliding_windows, training_samples
 from signals.training import train_members
 
 __all__ = ["BASE_COLUMN", "HybridForecaster", "base_forecasts"]
@@ -235,10 +235,7 @@ class HybridForecaster(BaseForecaster):
         grouped = self._new_members(scaler).to(device)
         if warm_start is not None:
             grouped.load_state_dict(warm_start.net_.state_dict())
-        data = tuple(
-            torch.as_tensor(a, dtype=torch.float32, device=device)
-            for a in (samples.Xtr, samples.ytr, samples.Xva, samples.yva)
-        )
+        data = tuple(as_tensor(a, device) for a in (samples.Xtr, samples.ytr, samples.Xva, samples.yva))
         j = len(self._features()) - 1
         mean, std, log_scale = float(scaler.x_mean[j]), float(scaler.x_std[j]), math.log(scaler.y_scale)
         inputs = slice(None) if self.base_input else slice(0, j)
@@ -253,7 +250,7 @@ class HybridForecaster(BaseForecaster):
             forward,
             grouped.member_parameters(),
             [grouped],
-            data,  # type: ignore[arg-type]
+            data,
             _qlike_per_member,
             spec,
         )

@@ -63,13 +63,15 @@ from signals.sequences import (
     Scaling,
     SequenceScaler,
     TargetScale,
+    WindowTensor,
+    as_tensor,
     sliding_windows,
     training_samples,
     training_samples_by_asset,
 )
 from signals.training import LrSchedule, StepRule, TrainSpec, train_members
 
-__all__ = ["RnnForecaster", "RnnNet", "init_network", "resolve_device"]
+__all__ = ["RnnForecaster", "RnnNet", "check_memory", "init_network", "resolve_device", "weight_count"]
 
 Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
@@ -82,6 +84,42 @@ def resolve_device(device: Device) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def weight_count(cell: str, n_inputs: int, hidden: tuple[int, ...]) -> int:
+    """The weights of stacked LSTM/GRU layers (with biases) and a linear head."""
+    gates = 4 if cell == "lstm" else 3
+    sizes = (n_inputs, *hidden)
+    return sum(gates * h * (sizes[i] + h + 2) for i, h in enumerate(hidden)) + hidden[-1] + 1
+
+
+def physical_memory() -> int | None:
+    """Physical memory of this machine in bytes (None where the system does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(who: str, cell: str, n_inputs: int, hidden: tuple[int, ...]) -> None:
+    """Refuse a network whose weights, gradients and Adam's two moments (16 bytes a weight
+    in float32) exceed this machine's memory, before anything is allocated.
+    """
+    memory = physical_memory()
+    need = 16 * weight_count(cell, n_inputs, hidden)
+    if memory is not None and need > memory:
+        raise ParameterError(
+            f"{who}: hidden={hidden} asks for {weight_count(cell, n_inputs, hidden):,} weights, {need / 2**30:.1f} GiB "
+            f"with their gradients and Adam's state, more than this machine's {memory / 2**30:.1f} GiB. Hint: "
+            "hidden=(64,) or (128, 64)."
+        )
+
+
+def _all(x: torch.Tensor | WindowTensor) -> torch.Tensor:
+    """Every window of ``x`` as one tensor."""
+    return x.materialise() if isinstance(x, WindowTensor) else x
 
 
 def _window_averages(x: torch.Tensor) -> torch.Tensor:
@@ -389,6 +427,7 @@ class RnnForecaster(BaseForecaster):
                 "'return')."
             )
         check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
+        check_memory(who, self.cell, len(self.features), tuple(self.hidden))
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ParameterError(
                 f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU."
@@ -504,7 +543,7 @@ class RnnForecaster(BaseForecaster):
 
     def _samples(
         self, pairs: list[tuple[pd.DataFrame, pd.Series]], latest: int | None = None, symbols: list[str] | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[Any, np.ndarray, Any, np.ndarray]:
         """Scalers from every frame's rows, windows per frame, a per-frame validation tail
         (:func:`signals.sequences.training_samples`; per asset with ``normalise="asset"``).
 
@@ -583,9 +622,7 @@ class RnnForecaster(BaseForecaster):
         self.fit_end_ = pd.Timestamp(fit_end)
         return self
 
-    def _train(
-        self, Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, yva: np.ndarray, warm_start: RnnForecaster | None
-    ) -> None:
+    def _train(self, Xtr: Any, ytr: np.ndarray, Xva: Any, yva: np.ndarray, warm_start: RnnForecaster | None) -> None:
         """Adam with early stopping on the validation samples (:func:`signals.training.train_members`);
         keeps the best weights.
         """
@@ -605,7 +642,7 @@ class RnnForecaster(BaseForecaster):
                     "network."
                 )
             net.load_state_dict(warm_start.net_.state_dict())
-        data = tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in (Xtr, ytr, Xva, yva))
+        data = tuple(as_tensor(a, device) for a in (Xtr, ytr, Xva, yva))
         loss_name, positive = self._loss_name, self._target_scale != "signed"
 
         def loss(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -617,7 +654,7 @@ class RnnForecaster(BaseForecaster):
             lambda x: net(x[0])[0].unsqueeze(0),
             [list(net.parameters())],
             [net],
-            data,  # type: ignore[arg-type]
+            data,
             loss,
             self.train_spec(warm=warm_start is not None),
         )
@@ -629,7 +666,7 @@ class RnnForecaster(BaseForecaster):
         self.attention_weights_ = None
         if self.attention:
             with torch.no_grad():
-                _, w = net(torch.cat([data[0], data[2]]))
+                _, w = net(torch.cat([_all(data[0]), _all(data[2])]))
             mean_w = w.mean(dim=0).cpu().numpy()[::-1]  # reverse: lag 0 is the origin day
             self.attention_weights_ = pd.Series(mean_w, index=pd.RangeIndex(self.seq_len, name="lag"), name="attention")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -25,12 +25,16 @@ from core.errors import DataError, ParameterError
 
 __all__ = [
     "LOG_INPUTS",
+    "PanelWindows",
     "Samples",
     "Scaling",
     "SequenceScaler",
     "TargetScale",
+    "WindowTensor",
+    "as_tensor",
     "input_floors",
     "is_log_input",
+    "panel_windows",
     "sliding_windows",
     "training_samples",
     "training_samples_by_asset",
@@ -94,6 +98,148 @@ def sliding_windows(x: np.ndarray, origins: np.ndarray, seq_len: int) -> tuple[n
     return out, ok
 
 
+def as_tensor(x, device, dtype=None):
+    """``x`` on ``device`` as float32: a :class:`PanelWindows` as a :class:`WindowTensor`
+    (windows gathered per batch), anything else as a tensor.
+    """
+    import torch
+
+    if isinstance(x, PanelWindows):
+        return x.to_torch(device, dtype)
+    return torch.as_tensor(np.asarray(x), dtype=dtype or torch.float32, device=device)
+
+
+def panel_windows(x: np.ndarray, seq_len: int) -> tuple[PanelWindows, np.ndarray]:
+    """The window ending at every row of ``x`` (shape (n_rows, k)), not materialised, and
+    which are complete and finite: what :func:`sliding_windows` gives for every origin.
+    """
+    n = len(x)
+    finite = np.isfinite(x).all(axis=1)
+    bad = np.concatenate([[0], np.cumsum(~finite)])
+    rows = np.arange(n)
+    ok = rows >= seq_len - 1
+    start = np.maximum(rows - seq_len + 1, 0)
+    ok &= (bad[rows + 1] - bad[start]) == 0  # no non-finite row inside the window
+    return PanelWindows(x, start.astype(np.int64), seq_len), ok
+
+
+@dataclass(frozen=True)
+class PanelWindows:
+    """Windows of a panel kept as the panel and each window's first row, not materialised.
+
+    A pooled network over many assets would otherwise hold every window, ``seq_len``
+    copies of each row: memory grows with assets x rows x ``seq_len``. Here it is the
+    panel's, and a minibatch gathers its windows when it is used (the same numbers:
+    the same values in the same order).
+
+    Attributes
+    ----------
+    panel : ndarray (rows, k), the scaled inputs of every frame, stacked
+    starts : ndarray (n,) of int, each window's first row in ``panel``
+    length : int, rows per window (``seq_len``)
+    """
+
+    panel: np.ndarray
+    starts: np.ndarray
+    length: int
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(windows, length, features), as the materialised array's."""
+        return (len(self.starts), self.length, self.panel.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, key: int | np.integer) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, key: slice | np.ndarray) -> PanelWindows: ...
+    def __getitem__(self, key):
+        """One window (an integer: shape (length, k)) or a selection of windows (not materialised)."""
+        if isinstance(key, int | np.integer):
+            start = int(self.starts[key])
+            return self.panel[start : start + self.length]
+        return PanelWindows(self.panel, self.starts[key], self.length)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self.panel[self.starts[:, None] + np.arange(self.length)]
+        return out if dtype is None else out.astype(dtype)
+
+    def nbytes(self) -> int:
+        """Bytes held (the panel and the starts), not the windows'."""
+        return int(self.panel.nbytes + self.starts.nbytes)
+
+    def to_torch(self, device, dtype=None) -> WindowTensor:
+        """The windows on ``device``: the panel moved once, windows gathered per batch."""
+        import torch
+
+        return WindowTensor(
+            torch.as_tensor(self.panel, dtype=dtype or torch.float32, device=device),
+            torch.as_tensor(self.starts, dtype=torch.long, device=device),
+            self.length,
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[PanelWindows]) -> PanelWindows:
+        """Several frames' windows as one: panels stacked, starts shifted."""
+        offsets = np.cumsum([0] + [len(p.panel) for p in parts[:-1]])
+        return PanelWindows(
+            np.vstack([p.panel for p in parts]),
+            np.concatenate([p.starts + o for p, o in zip(parts, offsets, strict=True)]).astype(np.int64),
+            parts[0].length,
+        )
+
+
+class WindowTensor:
+    """:class:`PanelWindows` on a torch device, for :func:`signals.training.train_members`:
+    indexing it with sample positions (``x[idx]``, or ``x[:, idx]`` once expanded over
+    members) gathers those windows, shape (batch, length, k) or (members, batch, length, k).
+    """
+
+    def __init__(self, panel, starts, length: int, members: int | None = None) -> None:
+        self.panel, self.starts, self.length, self.members = panel, starts, length, members
+        self._steps: Any = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(members, batch, length, k) once expanded, else (batch, length, k)."""
+        inner = (int(self.starts.shape[0]), self.length, int(self.panel.shape[1]))
+        return inner if self.members is None else (self.members, *inner)
+
+    @property
+    def device(self):
+        """The torch device the panel lives on."""
+        return self.panel.device
+
+    def dim(self) -> int:
+        """Number of dimensions, as :meth:`torch.Tensor.dim`."""
+        return len(self.shape)
+
+    def expand(self, members: int, *_shape) -> WindowTensor:
+        """The same windows seen by ``members`` members (no copy), as :meth:`torch.Tensor.expand`."""
+        return WindowTensor(self.panel, self.starts, self.length, members)
+
+    def _gather(self, rows):
+        import torch
+
+        if self._steps is None:
+            self._steps = torch.arange(self.length, device=self.panel.device)
+        return self.panel[self.starts[rows][:, None] + self._steps]
+
+    def __getitem__(self, key):
+        if self.members is None:
+            return self._gather(key)
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)):
+            raise IndexError("WindowTensor over members: index as x[:, rows]")
+        windows = self._gather(key[1])
+        return windows.expand(self.members, *windows.shape)
+
+    def materialise(self):
+        """Every window as one tensor (for a forward pass over all of them)."""
+        return self[:, slice(None)] if self.members is not None else self._gather(slice(None))
+
+
 @dataclass(frozen=True)
 class SequenceScaler:
     """Input and target scaling learned from training rows.
@@ -151,12 +297,13 @@ def input_floors(frames: Sequence[pd.DataFrame], features: Sequence[str]) -> np.
 class Samples:
     """Training and validation windows with their scaled targets.
 
-    ``Xtr`` (n_train, seq_len, k), ``ytr`` (n_train,), ``Xva`` (n_val, seq_len, k), ``yva`` (n_val,).
+    ``Xtr`` (n_train, seq_len, k), ``ytr`` (n_train,), ``Xva`` (n_val, seq_len, k), ``yva`` (n_val,);
+    the windows as :class:`PanelWindows` (``np.asarray`` materialises them).
     """
 
-    Xtr: np.ndarray
+    Xtr: PanelWindows
     ytr: np.ndarray
-    Xva: np.ndarray
+    Xva: PanelWindows
     yva: np.ndarray
 
 
@@ -225,7 +372,7 @@ def training_samples(
 
     parts_tr, parts_va = [], []
     for raw, (_, y) in zip(raws, pairs, strict=True):
-        X, ok = sliding_windows((raw - x_mean) / x_std, np.arange(len(raw)), seq_len)
+        X, ok = panel_windows((raw - x_mean) / x_std, seq_len)
         target = y.to_numpy(dtype=float)
         ok &= np.isfinite(target)
         X, target = X[ok], target[ok]
@@ -241,8 +388,8 @@ def training_samples(
             )
         parts_tr.append((X[:n_train], target[:n_train]))
         parts_va.append((X[m - n_val :], target[m - n_val :]))
-    Xtr, ytr = (np.concatenate(a) for a in zip(*parts_tr, strict=True))
-    Xva, yva = (np.concatenate(a) for a in zip(*parts_va, strict=True))
+    Xtr, Xva = (PanelWindows.concat([p[0] for p in parts]) for parts in (parts_tr, parts_va))
+    ytr, yva = (np.concatenate([p[1] for p in parts]) for parts in (parts_tr, parts_va))
     if len(Xtr) < max(10, batch_size // 4):
         raise ParameterError(
             f"{who}: only {len(Xtr) + len(Xva)} usable training samples (seq_len={seq_len}, horizon={horizon}); too "
@@ -274,5 +421,10 @@ def training_samples_by_asset(
         scaler, samples = training_samples([pair], **kwargs)
         scalers.append(scaler)
         parts.append(samples)
-    joined = Samples(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("Xtr", "ytr", "Xva", "yva")))
+    joined = Samples(
+        PanelWindows.concat([p.Xtr for p in parts]),
+        np.concatenate([p.ytr for p in parts]),
+        PanelWindows.concat([p.Xva for p in parts]),
+        np.concatenate([p.yva for p in parts]),
+    )
     return scalers, joined

@@ -44,6 +44,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from core.errors import TrainingError
 from core.threads import available_cores
 
 __all__ = [
@@ -197,9 +198,13 @@ def _sharded_step(
 
 
 def _sharded_forward(forward: Forward, X: torch.Tensor, bounds: list[tuple[int, int]], run: Runner) -> torch.Tensor:
-    """``forward(X)`` without gradients, shard by shard, outputs joined in order: (n_members, n)."""
+    """``forward(X)`` without gradients, shard by shard, outputs joined in order: (n_members, n).
+    ``X`` is indexed (``X[:, a:b]``) even for one shard: windows kept as a panel
+    (:class:`signals.sequences.WindowTensor`) are gathered that way.
+    """
     if len(bounds) == 1:
-        return forward(X)
+        a, b = bounds[0]
+        return forward(X[:, a:b])
 
     def one(bound: tuple[int, int]) -> torch.Tensor:
         with torch.no_grad():  # grad mode is per thread
@@ -234,6 +239,8 @@ def train_members(
     data : (Xtr, ytr, Xva, yva)
         Inputs of shape (n, time, features), shared by the members, or
         (n_members, n, time, features), one block each; targets (n,) or (n_members, n).
+        Shared inputs may be a :class:`signals.sequences.WindowTensor`: windows of a
+        panel, gathered per minibatch instead of held (the same numbers, the panel's memory).
     loss : callable
         Per-member mean loss over a minibatch, shape (n_members,).
     spec : TrainSpec
@@ -297,7 +304,15 @@ def train_members(
                     if spec.grad_clip is not None:
                         torch.nn.utils.clip_grad_norm_(members[k], spec.grad_clip)
                     opts[k].step()
-                totals += per_member.detach().cpu().numpy().astype(float) * len(idx)
+                step = per_member.detach().cpu().numpy().astype(float)
+                gone = [k for k in live if not np.isfinite(step[k])]
+                if gone:
+                    who = f"member {gone[0]}'s loss" if m > 1 else "the loss"
+                    raise TrainingError(
+                        f"training diverged: {who} became {step[gone[0]]} in epoch {epoch} at a learning rate of "
+                        f"{opts[gone[0]].param_groups[0]['lr']:g}. Hint: a smaller lr (1e-3 is the default)."
+                    )
+                totals += step * len(idx)
             for mod in modules:
                 mod.eval()
             with torch.no_grad():

@@ -438,3 +438,74 @@ def test_progress_lines_estimate_the_rest_by_cost_not_by_folds():
     left = float(line.split("about ")[1].split(" s left")[0])
     assert line.startswith("walk-forward: 1/4 folds (25 %), 10 s elapsed") and 900 < left < 1100  # not 30 s
     assert time.perf_counter() - bar.t0 < 60
+
+
+def test_a_warning_many_assets_raise_is_one_line():
+    # forty log models of a close-only universe saying "values raised to the floor" buried the
+    # headline under 80 lines: one line per model and kind, with how many assets and folds said it
+    import warnings as _warnings
+
+    from tests.signals.test_har import _coarse_ticks
+
+    frames = {}
+    for i, sym in enumerate(("AAA", "BBB", "CCC")):
+        f = _coarse_ticks(1500, seed=i)
+        f.attrs["symbols"] = [sym]
+        frames[sym] = f
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        res = walk_forward(frames, {"loghar": HarForecaster(log=True)}, WalkForward(start="2013-01-01"))
+    assert len(res.warnings) == 1
+    (line,) = res.warnings
+    assert line.startswith("loghar on 3 assets (AAA, BBB, CCC), ")
+    assert "; on AAA: HarForecaster(log=True) on AAA" in line
+
+
+def test_errors_name_the_model_the_asset_and_the_fold(frame):
+    from core.errors import TrainingError
+
+    # a daily schedule whose window is too short: the model and the asset are named
+    short = WalkForward(start="2008-01-01", refit_every=1, window="rolling", train_length=5, min_train=5)
+    with pytest.raises(ParameterError, match=r"'h' on SP500, fold 0 \(training rows 2007-12-24 to 2007-12-31\): "):
+        walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"h": short})
+    too_short = WalkForward(start="2008-01-01", refit_every=1, window="rolling", train_length=5)
+    with pytest.raises(ParameterError, match=r"the own schedule of 'h' on SP500: .*fold 0 .*min_train=252"):
+        walk_forward(frame, {"h": HarForecaster()}, SPLIT, schedules={"h": too_short})
+    # an asset that starts years after the others: named with its dates
+    late = frame.loc["2007-06-01":]
+    with pytest.raises(ParameterError, match=r"fewer than min_train=252.*\(on LATE, whose data runs 2007-06-01"):
+        walk_forward({"SP500": frame, "LATE": late}, {"h": HarForecaster()}, SPLIT)
+    # training that diverges: an error naming the model, asset, fold and learning rate, not a pandas traceback
+    with pytest.raises(
+        TrainingError,
+        match=r"'lstm' on SP500, fold \d \(training rows 2003-01-02 to 20\d\d-12-31\): training diverged: the loss "
+        r"became (nan|inf) in epoch \d+ at a learning rate of 1e\+10",
+    ):
+        walk_forward(frame, {"lstm": RnnForecaster(**{**TINY_RNN, "lr": 1e10, "grad_clip": None})}, SPLIT)
+    # an infinite learning rate is refused before anything runs
+    with pytest.raises(ParameterError, match=r"lr must be a finite number, a positive number; got inf"):
+        RnnForecaster(lr=float("inf")).validate_params()
+
+
+def test_progress_is_calibrated_by_each_models_measured_speed():
+    # a daily HAR in bulk is cheaper per unit of cost than its relative cost says; a network dearer.
+    # Once each model has finished a fold, the rest is estimated at its own measured rate.
+    import io
+
+    out = io.StringIO()
+    costs = {"har": 100.0, "net": 100.0}
+    bar = ProgressLines(20, "walk-forward", file=out, every=0.0, total_cost=200.0, model_costs=costs)
+    bar.t0 -= 20.0  # 20 s in, one process: 20 fit seconds so far
+    bar.update(1, cost=10.0, model="har", seconds=1.0)  # har: 0.1 s per unit -> 9 s of har left
+    bar.update(1, cost=10.0, model="net", seconds=19.0)  # net: 1.9 s per unit -> 171 s of net left
+    left = float(out.getvalue().strip().splitlines()[-1].split("about ")[1].split(" s left")[0])
+    assert 170 < left < 190  # 9 + 171 s of fitting at one fit second per wall second
+    out2 = io.StringIO()
+    bar2 = ProgressLines(20, "walk-forward", file=out2, every=0.0, total_cost=200.0, model_costs=costs)
+    bar2.t0 -= 20.0
+    bar2.update(1, cost=10.0, model="har", seconds=0.1)
+    bar2.update(1, cost=90.0, model="har", seconds=0.9)  # every har fold done, 1 s; the net's first took 19 s
+    bar2.update(1, cost=10.0, model="net", seconds=19.0)
+    left2 = float(out2.getvalue().strip().splitlines()[-1].split("about ")[1].split(" s left")[0])
+    # 90 units of net at 1.9 s each = 171 s; by cost share (110 of 200 done in 20 s) it would say 16 s
+    assert 165 < left2 < 180

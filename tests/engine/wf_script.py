@@ -1,6 +1,6 @@
 """A walk-forward run in its own process, for the kill-and-resume test.
 
-usage: python -m tests.engine.wf_script RUN_DIR OUT_PARQUET [N_JOBS]
+usage: python -m tests.engine.wf_script RUN_DIR OUT_PARQUET [N_JOBS [DELAY]]
 """
 
 import sys
@@ -13,10 +13,11 @@ from tests.signals.frames import sp500
 if __name__ == "__main__":
     run_dir, out = sys.argv[1], sys.argv[2]
     n_jobs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    delay = float(sys.argv[4]) if len(sys.argv) > 4 else 0.25
     frame = sp500()
     result = walk_forward(
         frame,
-        {"slow": LoggedHar(delay=0.25)},
+        {"slow": LoggedHar(delay=delay)},
         WalkForward(start="2008-01-01", refit_every=63),
         run_dir=run_dir,
         n_jobs=n_jobs,

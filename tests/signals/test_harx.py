@@ -132,3 +132,29 @@ def test_the_insanity_filter_clips_forecasts_to_the_training_range(frame):
     assert clipped_model.target_range_ == (lo, hi)
     np.testing.assert_allclose(clipped, raw.clip(lo, hi), rtol=1e-12)
     assert (raw > hi).any(), "October 2008 takes the unfiltered log-HAR-X beyond anything it trained on"
+
+
+def test_an_exogenous_column_that_covers_part_of_the_window_is_said_and_counted():
+    # VIX known on the last third of the training rows only: the fit uses those rows, says so,
+    # and records how many it used (the fits table's rows_used), in bulk as one fit at a time
+    import warnings
+
+    from core.errors import DataWarning
+    from signals.base import BaseForecaster
+
+    frame = sp500()
+    vix = pd.Series(np.nan, index=frame.index)
+    vix.iloc[1200:] = 20.0 + np.random.default_rng(0).normal(0, 2, len(frame) - 1200)
+    frame = frame.assign(vix=vix)
+    model = HarxForecaster(exog=("vix",))
+    train = frame.iloc[:1500]
+    with pytest.warns(DataWarning, match=r"cover only part of the training window \('vix' on 299 of its 14\d\d usable"):
+        fitted = model.clone().fit(train)
+    assert fitted.n_used_ == 299 and fitted.diagnostics()["rows_used"] == 299.0  # the last row has no target
+    windows = [(slice(0, 1500), slice(1500, 1501))]
+    bulk, loop = model.refit_forecasts(frame, windows), BaseForecaster.refit_forecasts(model, frame, windows)
+    assert bulk[0].warnings == loop[0].warnings and "cover only part" in bulk[0].warnings[0]
+    assert bulk[0].diagnostics["rows_used"] == 299.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # a column that covers the window: no word
+        HarxForecaster(exog=("vix",)).fit(frame.iloc[1200:1700])

@@ -188,3 +188,12 @@ def test_learning_rate_schedule_and_input_scaling_are_parameters(frame):
     np.testing.assert_array_equal(raw._inputs(frame), raw._raw(frame))
     with pytest.raises(ParameterError, match=r"scale_inputs must be one of 'standard', 'minmax', 'none'; got 'robust'"):
         RnnForecaster(**TINY, scale_inputs="robust").fit(frame)
+
+
+def test_a_network_too_large_for_memory_is_refused_with_the_size_asked():
+    from signals.rnn import physical_memory
+
+    with pytest.raises(ParameterError, match=r"hidden=\(60000,\) asks for 14,401,260,001 weights, \d+\.\d GiB"):
+        RnnForecaster(hidden=(60000,)).validate_params()
+    assert physical_memory() is None or physical_memory() > 2**30
+    RnnForecaster(hidden=(512, 256)).validate_params()  # large, and fits
