@@ -312,9 +312,17 @@ def main(argv: list[str]) -> None:
     for h in HORIZONS:
         base = chosen[h]
         base_model = family(h)[base]
+        duan = f"{base}_duan"
         models = {
             **networks(h),
             base: (base_model[0], base_model[1], base_model[2] or "yearly"),
+            # the baseline with Duan's retransformation (the ratio factor was chosen on validation): the verdict
+            # is against whichever of the two is stronger out of sample, so a choice can never weaken the baseline
+            duan: (
+                f"{base_model[0]}, Duan's smearing",
+                base_model[1].clone().set_params(retransform="duan"),
+                base_model[2] or "yearly",
+            ),
             "loghar": (*family(h)["loghar"][:2], "yearly"),
         }
         everything = {n: m for n, (_, m, _) in models.items()}
@@ -322,24 +330,29 @@ def main(argv: list[str]) -> None:
         for symbol, fc in fcs.items():
             frame = frames[symbol]
             fc = with_combinations(fc, frame, combinations(base), h, everything)
-            t = table(fc, frame, h, base)
-            t["what"] = pd.Series(describe(h, base))
+            plain = table(fc, frame, h, base)
+            strongest = base if plain.loc[base, "qlike"] <= plain.loc[duan, "qlike"] else duan
+            t = table(fc, frame, h, strongest)
+            t["what"] = pd.Series(describe(h, base) | {duan: models[duan][0]})
             t["chosen"] = ["<- chosen on validation" if n == designs[h] else "" for n in t.index]
-            cols = ["qlike", f"qlike_vs_{base}", "vs_loghar", "dm_pvalue", "in_mcs", "chosen", "what"]
+            cols = ["qlike", f"qlike_vs_{strongest}", "vs_loghar", "dm_pvalue", "in_mcs", "chosen", "what"]
             with pd.option_context(
                 "display.float_format", "{:.4g}".format, "display.width", 250, "display.max_colwidth", 80
             ):
-                print(f"\n3. {symbol}, h={h}: out of sample 2008-2018 against the strongest baseline, {base}")
+                print(
+                    f"\n3. {symbol}, h={h}: out of sample 2008-2018 against the stronger of {base} and {duan} "
+                    f"here, {strongest}"
+                )
                 print(t[cols].to_string())
             pick = designs[h]
-            meets[(h, symbol)] = (pick, t.loc[pick, f"qlike_vs_{base}"], t.loc[pick, "dm_pvalue"])
+            meets[(h, symbol)] = (pick, t.loc[pick, f"qlike_vs_{strongest}"], t.loc[pick, "dm_pvalue"], strongest)
     print(
         "\nthe design chosen on validation against the strongest baseline, out of sample (the target at h=1: "
         "ratio <= 0.95 and DM p < 0.05 on both indexes):"
     )
-    for (h, symbol), (pick, ratio, p) in meets.items():
+    for (h, symbol), (pick, ratio, p, against) in meets.items():
         verdict = "meets" if ratio <= 0.95 and p < 0.05 else "better, not by 5 %" if ratio < 1 and p < 0.05 else "no"
-        print(f"  h={h:>2} {symbol:<7} {pick:<18} ratio {ratio:.3f}  DM p {p:.2g}  {verdict}")
+        print(f"  h={h:>2} {symbol:<7} {pick:<18} ratio {ratio:.3f} to {against:<19} DM p {p:.2g}  {verdict}")
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

@@ -348,9 +348,10 @@ _TERMINAL = {
         "absolute-return forecasts (r2_vs_mean: out-of-sample R² against the historical mean absolute return)",
     ),
     "price": (
-        ["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "in_mcs"],
+        ["horizon", "n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "always_up", "dm_pvalue_vs_rw", "in_mcs"],
         "price forecasts (a level R² near 1 is what the random walk also scores; skill_vs_rw: 1 - MSE / the random "
-        "walk's, positive = beats it; direction: of the change from the last close)",
+        "walk's, positive = beats it; direction: of the change from the last close, against always_up: the share "
+        "of moves that were up, what always forecasting a rise scores)",
     ),
 }
 
@@ -525,6 +526,25 @@ def git_commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
+def targets_line(config: RunConfig) -> str:
+    """What the run's models forecast, in words: each target kind once, with its horizons."""
+    kinds: dict[str, set[int]] = {}
+    for f in config.forecasters:
+        m = f.build()
+        kinds.setdefault(str(m.target), set()).add(int(m.horizon))
+    words = {
+        "variance": f"the daily {config.features.estimator} realized variance",
+        "return": "the log return",
+        "absolute_return": "the absolute log return",
+        "price": "the close",
+    }
+    parts = []
+    for kind, hs in kinds.items():
+        days = ", ".join(str(h) for h in sorted(hs))
+        parts.append(f"{words.get(kind, kind)} ({days} day{'s' if sorted(hs) != [1] else ''} ahead)")
+    return "; ".join(parts)
+
+
 def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
     import platform
@@ -540,7 +560,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     return {
         "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to "
         f"{bars.index[-1].date()} ({len(bars)} rows)",
-        "target": f"daily {prepared.config.features.estimator} realized variance",
+        "target": targets_line(prepared.config),
         "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits" + own_schedules(prepared.config),
         "models": ", ".join(f.name for f in prepared.config.forecasters),
         "data hash": frame_digest(bars)[:16],
@@ -773,7 +793,18 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     Safe to interrupt: finished folds stay in ``run_dir/folds`` and calling this
     again with the same folder (``tradecast run --resume``) fits only the rest.
     Any other error marks the run ``failed`` in its manifest, with the message.
+    One run writes a folder at a time: a second one into it is refused while the
+    first runs (:func:`core.locks.hold`), and the manifest records the process and
+    host, so that a killed run is listed as killed, not running.
     """
+    from core.locks import hold
+
+    run_dir = Path(run_dir)
+    with hold(run_dir) as me:
+        return _run_job(config, run_dir, me, tearsheets=tearsheets, progress=progress, echo=echo)
+
+
+def _run_job(config: RunConfig, run_dir: Path, me: dict, *, tearsheets: bool, progress: bool | None, echo):
     import time
 
     from core.atomic import write_bytes_atomic
@@ -781,12 +812,10 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
     from engine.config import to_dict
     from engine.results import save_results
 
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous_manifest(run_dir)
     write_bytes_atomic(run_dir / "config.toml", store.to_toml(to_dict(config)).encode("utf-8"))
     packages = package_versions()
     seeds = {f.name: dict(f.params).get("seed", 0) for f in config.forecasters if "seed" in f.build().get_params()}
-    previous = store.read_json(run_dir / "manifest.json") if (run_dir / "manifest.json").exists() else {}
     store.write_manifest(
         run_dir,
         name=config.name,
@@ -798,6 +827,8 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         models=[f.name for f in config.forecasters],
         seeds=seeds,
         error=None,
+        pid=me["pid"],
+        host=me["host"],
     )
     timings = {}
     try:
@@ -858,6 +889,25 @@ def run_job(config: RunConfig, run_dir, *, tearsheets: bool = True, progress: bo
         raise
     store.write_manifest(run_dir, status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), timings=timings)
     return path
+
+
+def _previous_manifest(run_dir: Path) -> dict:
+    """A resumed run's manifest (its start is kept); a damaged one is refused, not a traceback."""
+    from engine import store
+
+    path = run_dir / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        found = store.read_json(path)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{path} is not readable JSON ({exc}): the run folder is damaged. Hint: delete manifest.json to resume "
+            "anyway (finished folds are kept), or run into a new folder."
+        ) from None
+    if not isinstance(found, dict):
+        raise ConfigError(f"{path} does not hold a JSON object. Hint: delete it to resume anyway.")
+    return found
 
 
 def audit_line(result: WalkForwardResult) -> str:

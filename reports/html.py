@@ -317,12 +317,20 @@ def _cost_table(res, sym: str) -> str:
             "folds_read_back": by["cached"].sum(),
         }
     ).reindex(list(res.models))
+    shared = fits["shared_by"].groupby(level="model").max() if "shared_by" in fits else pd.Series(dtype=float)
+    pooled = [f"{m} ({int(n)} assets)" for m, n in shared.items() if n > 1]
+    split = (
+        f" A pooled fit serves several assets; its seconds are split among them, this asset's share shown: "
+        f"{', '.join(pooled)}."
+        if pooled
+        else ""
+    )
     return (
         "<h4>Cost per model</h4>"
         + _table(cost, floatfmt="{:.3g}")
         + '<p class="note">parameters: what the model learned (weights, coefficients); 0 for fixed rules. Seconds on '
         "this machine; folds read back from the run folder cost nothing again. The run's wall time per stage is in "
-        "the summary.</p>"
+        f"the summary.{html.escape(split)}</p>"
     )
 
 
@@ -403,7 +411,7 @@ _MAIN_COLUMNS = {
         "dm_pvalue_vs_zero",
         "mcs_pvalue",
     ],
-    "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "dm_pvalue_vs_rw", "mcs_pvalue"],
+    "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "always_up", "dm_pvalue_vs_rw", "mcs_pvalue"],
     "absolute_return": ["n", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "mcs_pvalue"],
 }
 _PORTFOLIO_MAIN = [
@@ -433,7 +441,7 @@ _THRESHOLD_MAIN = [
     "hit_rate",
     "upper",
     "n_trials",
-    "deflated_sharpe",
+    "validation_dsr",
 ]
 
 _NOTES = {
@@ -525,9 +533,17 @@ def _threshold_section(
         f'<p class="note">Every threshold strategy and buy and hold are scored on the same {table.attrs["days"]} '
         f"days, {first.date()} to {last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its "
         "circular-block-bootstrap standard error. hit_rate: share of days in the market whose return had the "
-        "position's sign. With thresholds chosen on a validation window, n_trials values were tried there and "
-        "deflated_sharpe is the winner's probability of skill after that many tries.</p>"
+        "position's sign.</p>"
     )
+    if "validation" in table.attrs:
+        a, b = table.attrs["validation"]
+        window += (
+            f'<p class="note">Thresholds were chosen on {a.date()} to {b.date()}, with the costs they are scored '
+            "with; n_trials counts every value tried for every model there (one search), and validation_dsr is "
+            "each winner's deflated Sharpe ratio on that window against buy and hold: the probability that its "
+            "edge over buy and hold there was more than the luck of that many tries. It speaks of the validation "
+            "window, not of the Sharpe ratios above.</p>"
+        )
     parts["returns"].append(
         head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}", main=_THRESHOLD_MAIN)
     )
@@ -675,11 +691,19 @@ def _universe_headline(inputs: ReportInputs) -> list[str]:
         rows = table.drop(index="equal_weight", level="model")
         top = rows["sharpe"].idxmax()
         first, last = table.attrs["window"]
-        lines.append(
-            f"best portfolio {'/'.join(top)} on {first.date()} to {last.date()}: "
-            f"{_gap(rows.loc[top], 'equal weight', 'sharpe_vs_ew')}. Chosen after the fact as the best of {len(rows)}, "
-            "so its gap flatters it."
-        )
+        if (rows["sharpe_vs_ew"] <= 0).all():
+            # every portfolio loses to equal weight: naming one "best" would read as a win
+            lines.append(
+                f"no portfolio beats equal weight on {first.date()} to {last.date()}: all {len(rows)} have a lower "
+                f"Sharpe ratio (gaps {rows['sharpe_vs_ew'].min():+.3f} to {rows['sharpe_vs_ew'].max():+.3f}); the "
+                f"closest, {'/'.join(top)}: {_gap(rows.loc[top], 'equal weight', 'sharpe_vs_ew')}."
+            )
+        else:
+            lines.append(
+                f"best portfolio {'/'.join(top)} on {first.date()} to {last.date()}: "
+                f"{_gap(rows.loc[top], 'equal weight', 'sharpe_vs_ew')}. Chosen after the fact as the best of "
+                f"{len(rows)}, so its gap flatters it."
+            )
         vt = rows.xs("vol_target", level="scheme") if "vol_target" in rows.index.get_level_values("scheme") else None
         if vt is not None and len(vt):
             lines.append(
@@ -725,6 +749,43 @@ def flag_lines(boards: Mapping[str, pd.DataFrame]) -> list[str]:
     return lines
 
 
+def _other_targets(board: pd.DataFrame, name: str) -> list[str]:
+    """The headline's sentences on absolute-return and price forecasters, each against its
+    natural benchmark: the historical mean absolute return, and the random walk (and, on
+    direction, always forecasting a rise).
+    """
+    lines = []
+    for target, skill, pvalue, who, benchmark, label in (
+        (
+            "absolute_return",
+            "r2_vs_mean",
+            "dm_pvalue_vs_mean",
+            "absolute-return",
+            "historical mean absolute return",
+            "R²",
+        ),
+        ("price", "skill_vs_rw", "dm_pvalue_vs_rw", "price", "random walk", "skill"),
+    ):
+        rows = board[board["target"] == target]
+        if not len(rows) or not rows[skill].notna().any():
+            continue
+        best = str(rows[skill].idxmax())
+        row = rows.loc[best]
+        beats = row[skill] > 0 and row[pvalue] < 0.05
+        line = (
+            f"{name}{('an' if who[0] in 'aeiou' else 'a') if beats else 'no'} {who} forecaster beats the "
+            f"{benchmark} out of sample at 5 %: best {best}, "
+            f"{label} {row[skill]:+.4f} ({_significance(row[pvalue])})"
+        )
+        if target == "price":
+            line += (
+                f"; the direction of the next close called {row['direction']:.3f} of the time against always-up's "
+                f"{row['always_up']:.3f}"
+            )
+        lines.append(line + ".")
+    return lines
+
+
 def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[str]:
     """What the run found, in sentences, for the top of the report: per symbol the
     best forecaster of the first variance (or return) group against its baseline,
@@ -765,6 +826,7 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
                     f"{name}against the strongest econometric model of the run, {rival} (same dates and horizon): "
                     f"{ratio_r:.3f} of its QLIKE ({_significance(dm['dm_pvalue'])})."
                 )
+        lines += _other_targets(board, name)
         returns = board[
             (board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()
         ]
@@ -873,9 +935,14 @@ def render(inputs: ReportInputs) -> str:
             folds.index = [_fold_label(res, sym, k) for k in folds.index]
             folds.index.name = "fold (first test day)"
             loss = "QLIKE" if kind == "variance" else "MSE"
+            what = (
+                f"of the log return each price forecast implies (from the last close), against the realised "
+                f"{h}-day log return"
+                if kind == "price"
+                else f"against the {html.escape(group_label(kind, h))} target"
+            )
             sym_parts["folds"].append(
-                ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), against the '
-                f"{html.escape(group_label(kind, h))} target.</p>"
+                ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), {what}.</p>'
             )
             if kind == "return":
                 mean = historical_mean_forecast(frame, fc.index, h)
@@ -894,12 +961,7 @@ def render(inputs: ReportInputs) -> str:
             y = realized.reindex(fc.index)
             vix = inputs.vix
             labels = regimes(fc.index, vix=vix, rv=frame["rv"])
-            rv_rule = "trailing 22-day realised variance above its median to date"
-            source = (
-                f"VIX above 20 (the close before each day) where VIX is known, else {rv_rule}"
-                if vix is not None and vix.reindex(fc.index).notna().any()
-                else rv_rule
-            )
+            source = labels.attrs["rule"]
             reg = split_table(fc, realized, labels)
             sym_parts["regimes"].append(
                 ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>'

@@ -507,7 +507,9 @@ def price_table(
     RMSE on the same rows, and ``skill_vs_rw`` :math:`= 1 - MSE / MSE_{rw}`:
     positive only where the model beats it; ``direction``, the share of days on
     which the forecast's change from the last close has the sign of the real
-    change (a price level is always positive: its sign says nothing);
+    change (a price level is always positive: its sign says nothing), and
+    ``always_up``, the share of real moves that were up: the direction score of
+    always forecasting a rise, which a model must beat;
     Diebold-Mariano against the random walk on squared errors; the model
     confidence set. A price-level :math:`R^2` near 1 is what the random walk
     also scores: judge a price model by ``skill_vs_rw``. Sorted by MSE.
@@ -533,7 +535,11 @@ def price_table(
             "skill_vs_rw": 1 - mse_m / rw_mse if rw_mse > 0 else np.nan,
             "direction": pesaran_timmermann(y - last, f[m] - last)["direction"],
         }
+    moved = (y - last) != 0
+    # the share of moves that were up: what always forecasting a rise scores on direction
+    always_up = float(((y - last)[moved] > 0).mean()) if moved.any() else np.nan
     table = pd.DataFrame.from_dict(out, orient="index")
+    table["always_up"] = always_up
     table = table.join(_squared_error_block(f, y, last, "rw", mcs_size, mcs_reps, seed))
     return table.sort_values("mse")
 
@@ -686,21 +692,32 @@ def split_table(
 def regimes(
     index: pd.DatetimeIndex, *, vix: pd.Series | None = None, rv: pd.Series | None = None, vix_level: float = 20.0
 ) -> pd.Series:
-    """Calm or crisis per date.
+    """Calm or crisis per date, by one rule over the whole sample.
 
-    With VIX (the close before each date, as known when forecasting): crisis when
-    above ``vix_level``. Otherwise from ``rv``: crisis when the trailing 22-day mean
-    realised variance up to the day before is above its expanding median.
-    Dates without either are left out (NaN).
+    With VIX known on every date (its close the day before, as known when
+    forecasting): crisis when above ``vix_level``. Otherwise, whatever part of
+    the sample VIX covers, the rule is ``rv``'s for every date: crisis when the
+    trailing 22-day mean realised variance up to the day before is above its
+    expanding median. Mixing the two (VIX where known, the variance rule
+    elsewhere) would split the sample by two definitions of a crisis.
+    ``label.attrs["rule"]`` says which rule was used. Dates that no rule labels
+    are left out (NaN).
     """
     label = pd.Series(np.nan, index=index, dtype=object)
-    if vix is not None:
-        v = vix.shift(1).reindex(index)
+    v = vix.shift(1).reindex(index) if vix is not None else None
+    if v is not None and (rv is None or v.notna().all()):
         label[v.notna()] = np.where(v[v.notna()] > vix_level, "crisis", "calm")
-    if rv is not None:
+        rule = f"VIX above {vix_level:g} (the close before each day)"
+    elif rv is not None:
         m = rv.rolling(22).mean().shift(1)
         med = m.expanding().median()
         known = m.notna() & med.notna()
-        alt = pd.Series(np.where(m > med, "crisis", "calm"), index=rv.index).where(known).reindex(index)
-        label = label.where(label.notna(), alt)
-    return label.rename("regime")
+        label = pd.Series(np.where(m > med, "crisis", "calm"), index=rv.index).where(known).reindex(index)
+        rule = "trailing 22-day realised variance above its median to date (the day before)"
+        if v is not None:
+            rule += f"; VIX covers {100 * float(v.notna().mean()):.0f} % of the days, too few for one VIX rule"
+    else:
+        rule = "none"
+    label = label.rename("regime")
+    label.attrs["rule"] = rule
+    return label

@@ -37,9 +37,14 @@ def run(tmp_path_factory):
 def test_the_universe_config_runs_with_portfolio_and_universe_leaderboard(run, capsys):
     metrics = json.loads((run / "metrics.json").read_text())
     universe = {r["model"]: r for r in metrics["universe_leaderboard"]}
-    assert set(universe) == {"loghar", "ewma", "gru_pooled"}
+    # the recipe: pooled networks, the daily log-HAR-X, and their equal-weight combination
+    assert set(universe) == {"loghar", "logharx_daily", "ewma", "gru_pooled", "lstm_pooled", "ensemble"}
     assert all(r["assets"] == 6 for r in universe.values())
-    assert universe["loghar"]["mean_ratio"] == 1.0
+    # one baseline: the econometric model with the best mean rank, against which every ratio is taken
+    (baseline,) = [m for m, r in universe.items() if r["beats"] is None]
+    assert baseline in ("loghar", "logharx_daily") and universe[baseline]["mean_ratio"] == 1.0
+    # best mean rank among the econometric models: no other one beats it on more than half the assets
+    assert all(universe[m]["beats"] <= 3 for m in ("loghar", "logharx_daily", "ewma") if m != baseline)
     assert 0 <= universe["ewma"]["beats_dm"] <= universe["ewma"]["beats"] <= 6
     portfolio = {(r["model"], r["scheme"]): r for r in metrics["portfolio"]}
     assert set(portfolio) == {(m, s) for m in universe for s in ("inverse_vol", "equal_risk", "vol_target")} | {
@@ -51,7 +56,7 @@ def test_the_universe_config_runs_with_portfolio_and_universe_leaderboard(run, c
         assert row["target_vol"] == 0.10
         assert row["forecast_vol"] == pytest.approx(0.10, abs=1e-9) or row["mean_gross"] > 1.9
     weights = pd.read_parquet(run / "weights.parquet")
-    cols = [c for c in weights.columns if c.startswith("portfolio/loghar/equal_risk/")]
+    cols = [c for c in weights.columns if c.startswith("portfolio/ensemble/equal_risk/")]
     assert len(cols) == 6
     assert weights[cols].dropna().sum(axis=1).to_numpy() == pytest.approx(1.0)
     returns = pd.read_parquet(run / "returns.parquet")
@@ -63,7 +68,10 @@ def test_a_large_universe_report_folds_assets_and_keeps_one_portfolio_tear_sheet
     assert "Universe of 6 assets: variance, 1 day ahead" in text and "Portfolio of 6 assets" in text
     found = text[text.index("What this run found") : text.index("</ul>", text.index("What this run found"))]
     assert re.search(r"universe of 6 assets: best variance forecaster by mean rank \w+", found)
-    assert re.search(r"best portfolio [\w/]+ on 2017-\d\d-\d\d to 2018-\d\d-\d\d: Sharpe", found)
+    # the best portfolio, or (when none does better) that none beats equal weight: never a loser called "best"
+    assert re.search(r"best portfolio [\w/]+ on 2017-\d\d-\d\d to 2018-\d\d-\d\d: Sharpe", found) or re.search(
+        r"no portfolio beats equal weight on 2017-\d\d-\d\d to 2018-\d\d-\d\d: all \d+ have a lower Sharpe", found
+    )
     assert "portfolio vol target 10 %: realised" in found
     # six assets > MAX_DETAIL: each asset's tables folded; figures for the first four only
     assert text.count('<details class="asset"><summary>S05 (tables only') >= 1

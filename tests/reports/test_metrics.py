@@ -120,11 +120,26 @@ def test_regimes_and_split_tables():
     lab = regimes(idx, vix=vix)
     # the regime of a day is set by the VIX close before it
     assert lab.tolist()[1:] == ["calm", "crisis", "calm"] and pd.isna(lab.iloc[0])
+    assert lab.attrs["rule"] == "VIX above 20 (the close before each day)"
     y = pd.Series([1.0, 1.0, 2.0, 2.0], index=idx)
     fc = pd.DataFrame({"m": [1.0, 2.0, 2.0, 2.0]}, index=idx)
     tab = split_table(fc, y, lab)
     assert tab.loc["calm", "m"] == pytest.approx(((0.5 - np.log(0.5) - 1) + 0) / 2)
     assert tab.loc["crisis", "m"] == pytest.approx(0.0) and tab.loc["crisis", "n"] == 1
+
+
+def test_a_crisis_has_one_definition_across_the_sample():
+    # VIX known on the last half only (arch's VIX starts in 2014): the variance rule labels every
+    # day, instead of VIX on one half and the variance rule on the other
+    idx = pd.bdate_range("2010-01-01", periods=400)
+    rng = np.random.default_rng(3)
+    rv = pd.Series(np.exp(rng.normal(-9, 1, 400)), index=idx)
+    vix = pd.Series(np.where(np.arange(400) >= 200, 35.0, np.nan), index=idx)  # every known VIX day a "crisis"
+    lab = regimes(idx, vix=vix, rv=rv)
+    by_rv = regimes(idx, rv=rv)
+    pd.testing.assert_series_equal(lab, by_rv)
+    assert (lab.iloc[250:] == "calm").any(), "the VIX days are labelled by the variance rule too"
+    assert lab.attrs["rule"].startswith("trailing 22-day realised variance") and "VIX covers 50 %" in lab.attrs["rule"]
 
 
 # --------------------------------------------------------------------------- return and price leaderboards

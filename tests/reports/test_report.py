@@ -268,3 +268,88 @@ def test_every_chart_of_the_report_draws_with_a_legend(report_path):
         widths = page.eval_on_selector_all(".ichart", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
         assert all(sw <= cw for sw, cw in widths), "no chart overflows its card"
     assert errors == [], errors
+
+
+def test_a_universe_headline_names_no_best_portfolio_when_all_lose_to_equal_weight():
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from reports.html import ReportInputs, headline
+
+    def table(gaps):
+        idx = pd.MultiIndex.from_tuples(
+            [("garch", "inverse_vol"), ("garch", "vol_target"), ("equal_weight", "-")], names=["model", "scheme"]
+        )
+        t = pd.DataFrame(
+            {
+                "sharpe": [0.5 + gaps[0], 0.5 + gaps[1], 0.5],
+                "sharpe_vs_ew": [*gaps, 0.0],
+                "sharpe_vs_ew_se": [0.045, 0.05, np.nan],
+                "target_vol": [np.nan, 0.10, np.nan],
+                "realised_vol": [0.12, 0.10, 0.15],
+            },
+            index=idx,
+        )
+        t.attrs["window"] = (pd.Timestamp("2015-01-02"), pd.Timestamp("2018-12-31"))
+        return t
+
+    res = SimpleNamespace(warnings=())
+    losing = headline(ReportInputs(title="t", summary={}, result=res, portfolio_table=table([-0.112, -0.2])), {})
+    assert any(line.startswith("no portfolio beats equal weight on 2015-01-02 to 2018-12-31") for line in losing)
+    assert not any(line.startswith("best portfolio") for line in losing)
+    winning = headline(ReportInputs(title="t", summary={}, result=res, portfolio_table=table([0.05, -0.2])), {})
+    assert any(line.startswith("best portfolio garch/inverse_vol") for line in winning)
+
+
+def test_the_headline_speaks_of_absolute_return_and_price_targets_against_their_benchmarks():
+    # a run of absolute-return and price models only: the headline was empty ("Nothing in this run")
+    from types import SimpleNamespace
+
+    from engine.splits import WalkForward
+    from engine.walkforward import walk_forward
+    from reports.html import ReportInputs, headline
+    from reports.metrics import leaderboard
+    from signals.autoreg import ArForecaster
+    from signals.naive import HistoricalMeanForecaster, RollingMeanForecaster
+    from tests.signals.frames import sp500
+
+    frame = sp500()
+    models = {
+        "ar_abs": ArForecaster(target="absolute_return", features=("abs_return",)),
+        "mean_abs": HistoricalMeanForecaster(target="absolute_return"),
+        "ar_price": ArForecaster(target="price"),
+        "rolling_price": RollingMeanForecaster(target="price"),
+    }
+    res = walk_forward(frame, models, WalkForward(start="2009-01-01"), progress=False)
+    board = leaderboard(res.for_symbol(), frame, res.models, mcs_reps=100)
+    lines = headline(ReportInputs(title="t", summary={}, result=SimpleNamespace(warnings=())), {"SP500": board})
+    text = " ".join(lines)
+    assert "the historical mean absolute return out of sample at 5 %: best " in text
+    assert "the random walk out of sample at 5 %: best " in text and "against always-up's" in text
+    # always_up is the share of the real moves that were up, by hand
+    prices = board[board["target"] == "price"]
+    y = frame["close"].reindex(res.for_symbol().index)
+    last = frame["close"].shift(1).reindex(y.index)
+    moves = (y - last)[(y - last) != 0].dropna()
+    assert prices["always_up"].iloc[0] == pytest.approx(float((moves > 0).mean()), rel=1e-12)
+
+
+def test_the_run_summary_names_every_target_kind():
+    from engine.job import targets_line
+
+    cfg = from_dict(
+        {
+            "forecasters": [
+                {"name": "loghar", "type": "har", "log": True},
+                {"name": "har5", "type": "har", "horizon": 5},
+                {"name": "absr", "type": "ar", "target": "absolute_return"},
+                {"name": "px", "type": "ar", "target": "price"},
+            ]
+        }
+    )
+    assert targets_line(cfg) == (
+        "the daily garman_klass realized variance (1, 5 days ahead); the absolute log return (1 day ahead); "
+        "the close (1 day ahead)"
+    )
