@@ -12,12 +12,14 @@ STAMP  := $(VENV)/.tradecast-installed
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install data bench clean help
+.PHONY: run test lint install data bench clean help example notebook
 
 help:
 	@echo "make run    - run the main job on the embedded S&P 500 (creates .venv if needed)"
 	@echo "make test   - lint (ruff format, ruff check, mypy), then the test suite (creates .venv if needed)"
 	@echo "make lint   - ruff format --check, ruff check and mypy only"
+	@echo "make example  - run examples/walk_forward_backtest.py in .venv"
+	@echo "make notebook - execute notebooks/volatility_showdown.ipynb in .venv, in place"
 	@echo "make bench  - run benchmarks/*.py; their figures go to benchmarks/results.md"
 	@echo "make clean  - remove .venv and caches"
 
@@ -40,6 +42,13 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/tradecast run
+
+# The example and the notebook in the environment make created (no activation needed).
+example: $(STAMP)
+	$(PY) examples/walk_forward_backtest.py
+
+notebook: $(STAMP)
+	$(VENV)/bin/jupyter-execute --inplace notebooks/volatility_showdown.ipynb
 
 # Lint first: a formatting slip fails in seconds, not after the suite.
 lint: $(STAMP)

@@ -90,6 +90,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         wf = dataclasses.replace(config.walkforward, executor="ray", ray_address=args.ray_address)
         config = dataclasses.replace(config, walkforward=wf)
         print(f"walk-forward on the Ray cluster at {args.ray_address}")
+    if args.device:
+        import dataclasses
+
+        if args.resume and config.walkforward.device != args.device:
+            raise ConfigError(
+                f"--device {args.device}: the run was started with device = {config.walkforward.device!r}; its "
+                "finished folds would mix with folds fitted elsewhere (a GPU's numbers differ in the last digits). "
+                "Hint: resume without --device, or start a new run."
+            )
+        config = dataclasses.replace(config, walkforward=dataclasses.replace(config.walkforward, device=args.device))
     try:
         path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
     except KeyboardInterrupt:
@@ -293,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray-address",
         metavar="HOST:PORT",
         help="run the walk-forward on this Ray cluster (sets executor = ray; $RAY_ADDRESS is read too)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        help="where every network trains and forecasts (sets [walkforward] device; auto: a CUDA device when torch "
+        "sees one)",
     )
     p.set_defaults(func=_cmd_run)
 

@@ -68,6 +68,9 @@ __all__ = [
     "to_dict",
 ]
 
+#: Where networks run (as :data:`signals.rnn.Device`, not imported from there: that imports torch).
+Device = Literal["auto", "cpu", "cuda"]
+
 
 #: Names a run or a forecaster may have: a letter or digit, then letters, digits,
 #: ".", "_" or "-" (64 at most): safe as a folder name, a column and an HTML text.
@@ -182,6 +185,10 @@ class WalkForwardConfig:
     audit: bool = False
     start_row: int | None = None
     train_fraction: float | None = None
+    #: Where every network trains and forecasts ("auto": a CUDA device when torch sees one, else
+    #: the CPU); unset, each network's own ``device`` (default "auto"). A network table that sets
+    #: ``device`` itself keeps it. ``tradecast run --device`` sets this key.
+    device: Device | None = None
 
     def __post_init__(self) -> None:
         if self.start_row is not None and self.train_fraction is not None:
@@ -333,11 +340,15 @@ class ForecasterConfig:
             raise ConfigError(f"{where} ({mapping['name']!r}): {exc}") from None
         return spec
 
-    def build(self) -> BaseForecaster:
-        """A new, unfitted forecaster (the forecasters it holds built from their sub-tables)."""
+    def build(self, device: Device | None = None) -> BaseForecaster:
+        """A new, unfitted forecaster (the forecasters it holds built from their sub-tables).
+
+        ``device`` (the run's ``[walkforward] device``) is given to every network in it whose
+        table does not set its own; None leaves each network's own.
+        """
         components = getattr(FORECASTERS[self.type], "components", {})
-        params = {k: _build_component(v) if k in components else v for k, v in self.params}
-        return FORECASTERS[self.type](**params)
+        params = {k: _build_component(v, device) if k in components else v for k, v in self.params}
+        return FORECASTERS[self.type](**_with_device(self.type, params, device))
 
 
 #: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule: the folds
@@ -385,9 +396,17 @@ def _component(value: Any, kind: str, where: str) -> tuple[tuple[str, Any], ...]
     return (("type", sub_type), *((k, tuple(v) if isinstance(v, list) else v) for k, v in sub.items()))
 
 
-def _build_component(items: tuple[tuple[str, Any], ...]) -> BaseForecaster:
+def _build_component(items: tuple[tuple[str, Any], ...], device: Device | None = None) -> BaseForecaster:
     params = dict(items)
-    return FORECASTERS[params.pop("type")](**params)
+    kind = params.pop("type")
+    return FORECASTERS[kind](**_with_device(kind, params, device))
+
+
+def _with_device(kind: str, params: dict[str, Any], device: Device | None) -> dict[str, Any]:
+    """``params`` with ``device`` where the forecaster type takes one and the table did not set it."""
+    if device is None or "device" in params or "device" not in FORECASTERS[kind]._param_names():
+        return params
+    return {**params, "device": device}
 
 
 def _forecaster(name: str, type_: str, /, schedule: dict[str, Any] | None = None, **params: Any) -> ForecasterConfig:

@@ -175,7 +175,7 @@ def own_schedules(config: RunConfig) -> str:
 def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) -> WalkForwardResult:
     """Walk-forward forecasts of every configured forecaster on every symbol."""
     wf = prepared.config.walkforward
-    models = {f.name: f.build() for f in prepared.config.forecasters}
+    models = {f.name: f.build(wf.device) for f in prepared.config.forecasters}
     schedules = {f.name: s for f in prepared.config.forecasters if (s := wf.schedule_for(f)) is not None}
     return walk_forward(
         prepared.features,
@@ -545,6 +545,34 @@ def targets_line(config: RunConfig) -> str:
     return "; ".join(parts)
 
 
+def _network_devices(model: Any) -> list[str]:
+    """The ``device`` of every network in ``model`` (itself, or the forecasters it holds)."""
+    own = [str(model.device)] if "device" in model.get_params() else []
+    held = [d for k in getattr(type(model), "components", {}) for d in _network_devices(getattr(model, k))]
+    return own + held
+
+
+def device_line(config: RunConfig) -> str | None:
+    """Where the run's networks train and forecast, in words (None without a network): the
+    device ``auto`` resolves to here (a CUDA device when torch sees one), with its name.
+    """
+    wanted = {d for f in config.forecasters for d in _network_devices(f.build(config.walkforward.device))}
+    if not wanted:
+        return None
+    import os
+
+    import torch
+
+    cuda = torch.cuda.is_available()
+    used = {"cuda" if d == "cuda" or (d == "auto" and cuda) else "cpu" for d in wanted}
+    words = []
+    if "cuda" in used:
+        words.append(f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cuda (not seen by torch)")
+    if "cpu" in used:
+        words.append(f"cpu ({os.cpu_count()} cores, torch {torch.__version__})")
+    return " and ".join(words)
+
+
 def run_summary(prepared: Prepared) -> dict[str, str]:
     """What a reader needs to reproduce a run: config, data, versions, hashes."""
     import platform
@@ -563,6 +591,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
         "target": targets_line(prepared.config),
         "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits" + own_schedules(prepared.config),
         "models": ", ".join(f.name for f in prepared.config.forecasters),
+        **({"networks on": device} if (device := device_line(prepared.config)) else {}),
         "data hash": frame_digest(bars)[:16],
         "tradecast": f"{__version__} (git {commit})",
         "packages": f"Python {platform.python_version()}; " + ", ".join(versions),

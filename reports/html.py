@@ -302,9 +302,10 @@ def _srcdoc(doc: str) -> str:
     return html.escape(doc, quote=True)
 
 
-def _cost_table(res, sym: str) -> str:
+def _cost_table(res, sym: str, device: str | None = None) -> str:
     """What each model cost: fitted parameters, fit and predict seconds (a pooled fit
-    charged in equal shares to the symbols it served), folds read back from a run folder.
+    charged in equal shares to the symbols it served), folds read back from a run folder;
+    ``device``: where the networks ran, in words (the run summary's).
     """
     fits = res.fits.xs(sym, level="symbol")
     by = fits.groupby(level="model", sort=False)
@@ -329,7 +330,8 @@ def _cost_table(res, sym: str) -> str:
         "<h4>Cost per model</h4>"
         + _table(cost, floatfmt="{:.3g}")
         + '<p class="note">parameters: what the model learned (weights, coefficients); 0 for fixed rules. Seconds on '
-        "this machine; folds read back from the run folder cost nothing again. The run's wall time per stage is in "
+        + html.escape(f"this machine (networks on {device})" if device else "this machine")
+        + "; folds read back from the run folder cost nothing again. The run's wall time per stage is in "
         f"the summary.{html.escape(split)}</p>"
     )
 
@@ -987,7 +989,7 @@ def render(inputs: ReportInputs) -> str:
                 )
             sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds), "QLIKE by fold"))
 
-        sym_parts["training"].append(head + _cost_table(res, sym))
+        sym_parts["training"].append(head + _cost_table(res, sym, inputs.summary.get("networks on")))
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}

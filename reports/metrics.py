@@ -18,6 +18,7 @@ what the model really knows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "historical_mean_forecast",
     "is_econometric",
     "leaderboard",
+    "mcs_pvalues",
     "mincer_zarnowitz",
     "model_confidence_set",
     "newey_west_variance",
@@ -208,8 +210,6 @@ def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1
     Series of the MCS p-value per model; models with p-value >= ``size`` are in the set.
     Models whose losses are equal share one p-value.
     """
-    from arch.bootstrap import MCS
-
     clean = losses.dropna()
     # Models with the same losses (the same forecasts under two names) are one model to the
     # test (arch's MCS fails on a tie): each copy gets the p-value of the first.
@@ -220,10 +220,61 @@ def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1
     distinct = list(dict.fromkeys(first.values()))
     if len(distinct) < 2:
         return pd.Series(1.0, index=losses.columns, name="mcs_pvalue")
-    mcs = MCS(clean[distinct], size=size, reps=reps, method="R", seed=seed)
-    mcs.compute()
-    pvalues = mcs.pvalues["Pvalue"]
+    pvalues = dict(zip(distinct, mcs_pvalues(clean[distinct].to_numpy(float), size, reps, seed), strict=True))
     return pd.Series({m: pvalues.get(first.get(m, m), np.nan) for m in losses.columns}, name="mcs_pvalue")
+
+
+def mcs_pvalues(losses: np.ndarray, size: float = 0.10, reps: int = 1000, seed: int = 0) -> np.ndarray:
+    """MCS p-value of each column of ``losses`` (t, k): arch's ``MCS(method="R")`` with its
+    stationary bootstrap (block ``int(sqrt(t))``), the resamples' mean losses computed in
+    chunks of arrays instead of one Python step per resample (the same numbers: a test
+    checks against arch). ``size`` does not change the p-values; it is arch's signature's.
+    """
+    del size  # the p-values do not depend on it: a model is in the set where its p-value >= size
+    t, k = losses.shape
+    idx = stationary_indices(t, int(np.sqrt(t)), reps, seed)
+    mean = losses.mean(0)
+    diffs = mean[:, None] - mean[None, :]
+    means = np.empty((reps, k))
+    step = max(1, 4_000_000 // (t * k))
+    for a in range(0, reps, step):
+        means[a : a + step] = losses[idx[a : a + step]].mean(1)
+    boot = means[:, :, None] - means[:, None, :] - diffs
+    scale = np.sqrt((boot**2).mean(0) + np.eye(k))  # the eye prevents division by 0, as arch's
+    std_diffs, std_boot = diffs / scale, boot / scale
+    included = np.ones(k, dtype=bool)
+    eliminated: list[tuple[int, float]] = []
+    while included.sum() > 1:
+        keep = np.flatnonzero(included)
+        d = std_diffs[np.ix_(keep, keep)]
+        stat = d.max()
+        simulated = std_boot[:, keep][:, :, keep].max(axis=(1, 2))
+        pval = float((stat < simulated).mean())
+        worst = keep[np.argwhere(d == stat)[0][0]]  # the row of the largest standardised gap: worse than its column
+        eliminated.append((int(worst), pval))
+        included[worst] = False
+    eliminated += [(int(i), 1.0) for i in np.flatnonzero(included)]
+    out = np.empty(k)
+    running = 0.0
+    for i, p in eliminated:
+        running = max(running, p)  # a model's p-value is the largest of those eliminated before it
+        out[i] = running
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def stationary_indices(t: int, block: int, reps: int, seed: int) -> np.ndarray:
+    """Row indices of ``reps`` stationary bootstrap resamples of ``t`` rows, shape (reps, t):
+    exactly those of ``arch.bootstrap.StationaryBootstrap(block, ..., seed=seed)`` in the
+    order ``MCS`` draws them; drawn once per (t, block, reps, seed) and kept, read-only
+    (every asset of a universe with the same dates shares them).
+    """
+    from arch.bootstrap import StationaryBootstrap
+
+    bs = StationaryBootstrap(block, np.empty(t), seed=seed)
+    idx = np.stack([np.asarray(bs.update_indices(), dtype=np.int32) for _ in range(reps)])
+    idx.setflags(write=False)
+    return idx
 
 
 def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str = "variance") -> pd.DataFrame:

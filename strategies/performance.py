@@ -34,6 +34,8 @@ by Memmel (2003), :math:`\operatorname{Var} = \tfrac1T\left(2 - 2\rho +
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -159,8 +161,6 @@ def sharpe_difference(
     (difference, standard_error), both annualised (per-period values times
     :math:`\sqrt{252}`).
     """
-    from arch.bootstrap import CircularBlockBootstrap
-
     pair = pd.concat([returns, benchmark], axis=1, sort=True).dropna()
     both = excess(pair, risk_free).to_numpy(dtype=float)
     if len(both) < 2 * block or block < 1:
@@ -168,10 +168,38 @@ def sharpe_difference(
             f"sharpe_difference: needs block >= 1 and at least 2 x block = {2 * block} common days; "
             f"got block={block} and {len(both)} days. Hint: a shorter block for short samples."
         )
+    sr = sharpe_ratio(both)
+    return float(sr[0] - sr[1]), float(_bootstrap_differences(both, block, reps, seed).std(ddof=1))
 
-    def diff(x: np.ndarray) -> np.ndarray:
-        sr = sharpe_ratio(x)
-        return np.array([sr[0] - sr[1]])
 
-    draws = CircularBlockBootstrap(block, both, seed=seed).apply(diff, reps)
-    return float(diff(both)[0]), float(draws.std(ddof=1))
+def _bootstrap_differences(both: np.ndarray, block: int, reps: int, seed: int) -> np.ndarray:
+    """The Sharpe difference of the two columns of ``both`` (n, 2) on each resample, shape (reps,).
+
+    The resamples are arch's circular block bootstrap's (:func:`block_indices`), evaluated
+    in chunks of arrays rather than one Python call per resample: every strategy of a
+    table is scored on one window, so they share one draw matrix.
+    """
+    idx = block_indices(len(both), block, reps, seed)
+    out = np.empty(reps)
+    step = max(1, 2_000_000 // max(len(both), 1))  # about 32 MB of resampled returns at a time
+    for a in range(0, reps, step):
+        x = both[idx[a : a + step]]  # (chunk, n, 2)
+        sr = sharpe_ratio(x, axis=1)
+        out[a : a + step] = sr[:, 0] - sr[:, 1]
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def block_indices(n: int, block: int, reps: int, seed: int) -> np.ndarray:
+    """Row indices of ``reps`` circular block bootstrap resamples of ``n`` rows, shape (reps, n).
+
+    Exactly the resamples of ``arch.bootstrap.CircularBlockBootstrap(block, ..., seed=seed)``
+    (its ``update_indices``, called in the order ``apply`` calls it), drawn once per
+    (n, block, reps, seed) and kept (read-only): a table's strategies share one window.
+    """
+    from arch.bootstrap import CircularBlockBootstrap
+
+    bs = CircularBlockBootstrap(block, np.empty(n), seed=seed)
+    idx = np.stack([np.asarray(bs.update_indices(), dtype=np.int32) for _ in range(reps)])
+    idx.setflags(write=False)
+    return idx

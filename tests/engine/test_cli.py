@@ -6,6 +6,7 @@ import html
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,23 @@ def test_a_ray_address_reaches_the_run_config():
     assert args.ray_address == "10.0.0.5:6379"
     cfg = from_dict({"walkforward": {"executor": "ray", "ray_address": "10.0.0.5:6379"}})
     assert cfg.walkforward.ray_address == to_dict(cfg)["walkforward"]["ray_address"] == "10.0.0.5:6379"
+
+
+def test_device_is_set_from_the_command_line_recorded_and_named_in_the_report(tmp_path, capsys):
+    cfg = tmp_path / "net.toml"
+    cfg.write_text(
+        FAST_RUN.replace('start = "2016-01-01"', 'start = "2017-01-01"')
+        + '[[forecasters]]\nname = "gru"\ntype = "rnn"\ncell = "gru"\nhidden = [4]\nepochs = 1\nseq_len = 5\n'
+    )
+    run = tmp_path / "run"
+    assert main(["run", str(cfg), "--run-dir", str(run), "--no-tearsheets", "--device", "cpu"]) == 0
+    saved = tomllib.loads((run / "config.toml").read_text())
+    assert saved["walkforward"]["device"] == "cpu"  # what executed is what the folder says
+    text = (run / "report.html").read_text()
+    assert "<dt>networks on</dt><dd>cpu (" in text
+    assert "Seconds on this machine (networks on cpu (" in text
+    # a resumed run keeps its device: folds from two devices would mix
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run), "--device", "auto"]) == 1
+    err = capsys.readouterr().err
+    assert "--device auto: the run was started with device = 'cpu'" in err and "Traceback" not in err

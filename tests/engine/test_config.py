@@ -416,3 +416,29 @@ def test_every_unknown_key_is_reported_at_once():
         from_dict({"walkforward": {"strat": "2010-01-01", "refit_evry": "year"}})
     with pytest.raises(ConfigError, match=r"2 unknown parameters in forecasters\[0\] \(type 'rnn'\): 'hiden'.*'epoch'"):
         from_dict({"forecasters": [{"name": "g", "type": "rnn", "hiden": [8], "epoch": 3}]})
+
+
+def test_the_run_device_reaches_every_network_that_does_not_set_its_own():
+    cfg = from_dict(
+        {
+            "walkforward": {"device": "cpu"},
+            "forecasters": [
+                {"name": "gru", "type": "rnn", "cell": "gru"},
+                {"name": "own", "type": "rnn", "device": "auto"},
+                {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1]},
+                {"name": "hyb", "type": "hybrid", "net": {"cell": "gru"}},
+                {"name": "har", "type": "har"},
+            ],
+        }
+    )
+    built = {f.name: f.build(cfg.walkforward.device) for f in cfg.forecasters}
+    assert built["gru"].device == "cpu" and built["seeds"].device == "cpu" and built["hyb"].net.device == "cpu"
+    assert built["own"].device == "auto"  # a network's own key wins, as its own schedule does
+    assert "device" not in built["har"].get_params()
+    # unset: each network's own default
+    assert cfg.forecasters[0].build().device == "auto"
+    assert from_dict(tomllib.loads(to_toml(to_dict(cfg)))) == cfg
+    with pytest.raises(
+        ConfigError, match=r"walkforward.device = 'gpu' is not allowed; choose one of 'auto', 'cpu', 'cuda'"
+    ):
+        from_dict({"walkforward": {"device": "gpu"}})

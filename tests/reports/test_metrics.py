@@ -244,3 +244,20 @@ def test_the_model_confidence_set_takes_two_names_for_one_model():
     got = model_confidence_set(losses, reps=200)
     alone = model_confidence_set(losses[["a", "b"]], reps=200)
     assert got["a_again"] == got["a"] == alone["a"] and got["b"] == alone["b"]
+
+
+@pytest.mark.parametrize("k, seed", [(2, 0), (5, 1), (9, 2)])
+def test_the_model_confidence_set_is_archs(k, seed):
+    # second implementation: arch's MCS (method R, stationary bootstrap), one Python step per resample
+    from arch.bootstrap import MCS
+
+    rng = np.random.default_rng(seed)
+    # models a few percent apart, with serially correlated losses, as QLIKE series are
+    base = rng.chisquare(2, 700)
+    losses = pd.DataFrame({f"m{i}": base * (1 + 0.01 * i) + rng.normal(0, 0.5, 700) ** 2 for i in range(k)})
+    mcs = MCS(losses, size=0.1, reps=300, method="R", seed=seed)
+    mcs.compute()
+    expected = mcs.pvalues["Pvalue"].reindex(losses.columns)
+    got = model_confidence_set(losses, reps=300, seed=seed)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    assert ((got > 0) & (got < 1)).any()  # p-values strictly inside: the comparison is not of 0s and 1s only

@@ -52,6 +52,7 @@ BY_TYPE = {
         RnnForecaster(**TINY_RNN),
         RnnForecaster(cell="gru", attention=True, horizon=5, **TINY_RNN),
         RnnForecaster(target="return", **TINY_RNN),
+        RnnForecaster(target="absolute_return", features=("return", "abs_return"), **TINY_RNN),
     ],
     "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
     "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],

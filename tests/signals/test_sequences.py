@@ -79,7 +79,9 @@ def _materialised(self, device, dtype=None):
 @pytest.mark.parametrize("pooled", [False, True])
 def test_forecasts_are_the_same_bits_as_with_materialised_windows(monkeypatch, pooled):
     if pooled:
-        frames = {s: simulate_garch(700, omega=3e-6, alpha=0.1, beta=0.87, seed=i)[0] for i, s in enumerate(["A", "B", "C"])}
+        frames = {
+            s: simulate_garch(700, omega=3e-6, alpha=0.1, beta=0.87, seed=i)[0] for i, s in enumerate(["A", "B", "C"])
+        }
     else:
         frame = sp500().loc[:"2004-12-31"]
     params = dict(hidden=(8,), seq_len=12, epochs=3, patience=3, batch_size=64, seed=5, features=("rv", "return"))
@@ -99,6 +101,6 @@ def test_forecasts_are_the_same_bits_as_with_materialised_windows(monkeypatch, p
 
 def test_an_integer_picks_one_window():
     x = _panel(30, seed=4)
-    windows, ok = panel_windows(x, 5)
+    windows, _ = panel_windows(x, 5)
     np.testing.assert_array_equal(windows[10], x[6:11])
     np.testing.assert_array_equal(windows[-1], np.asarray(windows)[-1])

@@ -68,6 +68,29 @@ def test_sharpe_difference_against_jobson_korkie_memmel():
     assert sharpe_difference(a, a, reps=50) == (0.0, 0.0)
 
 
+def test_the_vectorised_bootstrap_is_archs_resample_by_resample():
+    # second implementation: arch's own CircularBlockBootstrap.apply, one Python call per resample
+    from arch.bootstrap import CircularBlockBootstrap
+
+    rng = np.random.default_rng(3)
+    a, b = pd.Series(rng.normal(5e-4, 0.01, 1000)), pd.Series(rng.normal(2e-4, 0.012, 1000))
+    both = np.column_stack([a, b])
+
+    def diff(x):
+        sr = sharpe_ratio(x)
+        return np.array([sr[0] - sr[1]])
+
+    for block, seed in ((22, 0), (5, 9)):
+        expected = CircularBlockBootstrap(block, both, seed=seed).apply(diff, 300).std(ddof=1)
+        _, se = sharpe_difference(a, b, block=block, reps=300, seed=seed)
+        assert se == pytest.approx(expected, rel=1e-12)
+    # one draw matrix per window, shared and read-only
+    from strategies.performance import block_indices
+
+    assert block_indices(1000, 22, 300, 0) is block_indices(1000, 22, 300, 0)
+    assert not block_indices(1000, 22, 300, 0).flags.writeable
+
+
 def test_sharpe_difference_refuses_too_few_days():
     with pytest.raises(ValueError, match=r"at least 2 x block = 44 common days; got block=22 and 30 days"):
         sharpe_difference(pd.Series(np.ones(30)), pd.Series(np.ones(30)))
