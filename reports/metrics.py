@@ -226,19 +226,16 @@ def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1
 
 def mcs_pvalues(losses: np.ndarray, size: float = 0.10, reps: int = 1000, seed: int = 0) -> np.ndarray:
     """MCS p-value of each column of ``losses`` (t, k): arch's ``MCS(method="R")`` with its
-    stationary bootstrap (block ``int(sqrt(t))``), the resamples' mean losses computed in
-    chunks of arrays instead of one Python step per resample (the same numbers: a test
-    checks against arch). ``size`` does not change the p-values; it is arch's signature's.
+    stationary bootstrap (block ``int(sqrt(t))``), every resample's mean losses as one
+    matrix product of draw counts and losses instead of one Python step per resample
+    (the same p-values: a test checks against arch). ``size`` does not change the p-values; it is arch's signature's.
     """
     del size  # the p-values do not depend on it: a model is in the set where its p-value >= size
     t, k = losses.shape
-    idx = stationary_indices(t, int(np.sqrt(t)), reps, seed)
+    # a resample's mean loss is how often it drew each day times that day's loss: one matrix product
+    means = stationary_counts(t, int(np.sqrt(t)), reps, seed) @ losses / t
     mean = losses.mean(0)
     diffs = mean[:, None] - mean[None, :]
-    means = np.empty((reps, k))
-    step = max(1, 4_000_000 // (t * k))
-    for a in range(0, reps, step):
-        means[a : a + step] = losses[idx[a : a + step]].mean(1)
     boot = means[:, :, None] - means[:, None, :] - diffs
     scale = np.sqrt((boot**2).mean(0) + np.eye(k))  # the eye prevents division by 0, as arch's
     std_diffs, std_boot = diffs / scale, boot / scale
@@ -263,18 +260,20 @@ def mcs_pvalues(losses: np.ndarray, size: float = 0.10, reps: int = 1000, seed: 
 
 
 @functools.lru_cache(maxsize=4)
-def stationary_indices(t: int, block: int, reps: int, seed: int) -> np.ndarray:
-    """Row indices of ``reps`` stationary bootstrap resamples of ``t`` rows, shape (reps, t):
-    exactly those of ``arch.bootstrap.StationaryBootstrap(block, ..., seed=seed)`` in the
-    order ``MCS`` draws them; drawn once per (t, block, reps, seed) and kept, read-only
-    (every asset of a universe with the same dates shares them).
+def stationary_counts(t: int, block: int, reps: int, seed: int) -> np.ndarray:
+    """How many times each of ``t`` rows is drawn by each of ``reps`` stationary bootstrap
+    resamples, shape (reps, t): exactly the resamples of
+    ``arch.bootstrap.StationaryBootstrap(block, ..., seed=seed)`` in the order ``MCS`` draws
+    them; drawn once per (t, block, reps, seed) and kept, read-only (every asset of a
+    universe with the same dates shares them).
     """
     from arch.bootstrap import StationaryBootstrap
 
     bs = StationaryBootstrap(block, np.empty(t), seed=seed)
-    idx = np.stack([np.asarray(bs.update_indices(), dtype=np.int32) for _ in range(reps)])
-    idx.setflags(write=False)
-    return idx
+    flat = np.concatenate([np.asarray(bs.update_indices(), dtype=np.int64) + r * t for r in range(reps)])
+    counts = np.bincount(flat, minlength=reps * t).reshape(reps, t).astype(float)
+    counts.setflags(write=False)
+    return counts
 
 
 def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str = "variance") -> pd.DataFrame:

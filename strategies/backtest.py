@@ -29,7 +29,9 @@ it), and the interest paid on the loan is in the returns.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +49,7 @@ __all__ = [
     "LOAN",
     "BacktestResult",
     "backtest",
+    "backtests",
     "financing_sizes",
     "money_market",
     "order_sizes",
@@ -243,11 +246,82 @@ def backtest(
     Returns
     -------
     BacktestResult
+
+    See Also
+    --------
+    backtests : many strategies on the same prices in one vectorbt call (the same results).
+    """
+    label = name or (weights.name if isinstance(weights, pd.Series) and weights.name else "strategy")
+    (result,) = backtests(
+        close,
+        {label: weights},
+        fees_bps=fees_bps,
+        slippage_bps=slippage_bps,
+        rebalance=rebalance,
+        target_vols={label: target_vol},
+        risk_free=risk_free,
+        borrow_spread=borrow_spread,
+    ).values()
+    return result
+
+
+def backtests(
+    close: pd.Series | pd.DataFrame,
+    weights: Mapping[str, pd.Series | pd.DataFrame],
+    *,
+    fees_bps: float = 2.0,
+    slippage_bps: float = 0.0,
+    rebalance: Rebalance = "on_change",
+    target_vols: Mapping[str, float | None] | None = None,
+    risk_free: RiskFree = DEFAULT_SPEC.risk_free,
+    borrow_spread: float = DEFAULT_SPEC.borrow_spread,
+) -> dict[str, BacktestResult]:
+    """Many strategies on the same prices, each with its own cash, in one vectorbt call
+    per traded span: what a loop of :func:`backtest` gives (a test checks it), without
+    a vectorbt portfolio, its wrappers and its money market per strategy (the largest
+    part of a universe's scoring stage).
+
+    Parameters
+    ----------
+    close : Series or DataFrame, as :func:`backtest`'s
+    weights : dict of label to weights, each as :func:`backtest`'s ``weights``
+    target_vols : dict of label to its volatility target (None or missing: none)
+    fees_bps, slippage_bps, rebalance, risk_free, borrow_spread : as :func:`backtest`'s
+
+    Returns
+    -------
+    dict of label to :class:`BacktestResult`, in the order of ``weights``. The
+    ``portfolio`` of each is the vectorbt portfolio of its whole call, shared: a
+    strategy's columns (its assets, deposit and loan) are one cash-sharing group,
+    numbered by its position among the strategies traded over the same span.
     """
     check_number("backtest", "fees_bps", fees_bps, lambda v: v >= 0, "a non-negative number of basis points")
     check_number("backtest", "slippage_bps", slippage_bps, lambda v: v >= 0, "a non-negative number of basis points")
     check_number("backtest", "borrow_spread", borrow_spread, lambda v: 0 <= v < 1, "an annual rate in [0, 1)")
     check_choice("backtest", "rebalance", rebalance, ("on_change", "daily"))
+    if not weights:
+        raise ParameterError("backtests: weights is empty; give at least one strategy's weights.")
+    spans: dict[tuple[int, int], list[str]] = {}
+    for label, w in weights.items():
+        _check_inputs(close, w)
+        rows = trading_rows(close, w, "backtest")
+        spans.setdefault((rows.start, rows.stop), []).append(label)
+    out: dict[str, BacktestResult] = {}
+    for (start, stop), labels in spans.items():
+        px = close.iloc[start:stop]
+        paths, rf, note = money_market(px.index, risk_free, borrow_spread, "backtest")
+        out |= _run_span(
+            px, {k: weights[k] for k in labels}, paths, rf, note, fees_bps / 1e4, slippage_bps / 1e4, rebalance
+        )
+    for label, res in out.items():
+        tv = (target_vols or {}).get(label)
+        if tv is not None:
+            res.stats["target_vol"] = [tv, np.nan]
+            out[label] = dataclasses.replace(res, target_vol=tv)
+    return {k: out[k] for k in weights}
+
+
+def _check_inputs(close: pd.Series | pd.DataFrame, weights: pd.Series | pd.DataFrame) -> None:
     multi = isinstance(close, pd.DataFrame)
     if multi != isinstance(weights, pd.DataFrame):
         raise ParameterError(
@@ -266,25 +340,83 @@ def backtest(
             f"{outside[0].date()}. Hint: reindex weights to the price dates."
         )
 
-    px = close.iloc[trading_rows(close, weights, "backtest")]
-    px_frame = px if multi else px.to_frame("asset")
-    w_frame = weights if multi else weights.to_frame("asset")
-    sizes = order_sizes(w_frame, px.index, rebalance)
-    aims = w_frame.reindex(px.index).shift(-1)  # what each row's orders aim at: the weight held the next day
-    paths, rf, note = money_market(px.index, risk_free, borrow_spread, "backtest")
-    size_all = pd.concat([sizes, financing_sizes(aims, sizes)], axis=1)
-    fees, slip = fees_bps / 1e4, slippage_bps / 1e4
 
-    pf, value, orders = run_orders(pd.concat([px_frame, paths], axis=1), size_all, fees, slip, group=True)
-    value = value if isinstance(value, pd.Series) else value.iloc[:, 0]
+def _run_span(
+    px: pd.Series | pd.DataFrame,
+    weights: Mapping[str, pd.Series | pd.DataFrame],
+    paths: pd.DataFrame,
+    rf: pd.Series,
+    note: str,
+    fees: float,
+    slip: float,
+    rebalance: Rebalance,
+) -> dict[str, BacktestResult]:
+    """The strategies traded over the same rows ``px``: one group of columns each (its
+    assets, its deposit, its loan) sharing that group's cash, in one vectorbt call.
+    """
+    multi = isinstance(px, pd.DataFrame)
+    px_frame = px if multi else px.to_frame("asset")
+    n_assets = px_frame.shape[1]
+    width = n_assets + 2
+    prices, orders_in, aims_all, columns = [], [], [], []
+    for g, w in enumerate(weights.values()):
+        w_frame = w if multi else w.to_frame("asset")
+        sizes = order_sizes(w_frame, px.index, rebalance)
+        aims = w_frame.reindex(px.index).shift(-1)  # what each row's orders aim at: the weight held the next day
+        money = financing_sizes(aims, sizes)
+        prices += [px_frame.to_numpy(), paths.to_numpy()]
+        orders_in += [sizes.to_numpy(), money.to_numpy()]
+        aims_all.append(aims)
+        columns += [f"{c}#{g}" for c in range(n_assets)] + [f"{DEPOSIT}{g}", f"{LOAN}{g}"]
+    wide_px = pd.DataFrame(np.hstack(prices), index=px.index, columns=columns)
+    wide_sizes = pd.DataFrame(np.hstack(orders_in), index=px.index, columns=columns)
+    groups = np.repeat(np.arange(len(weights)), width)
+    pf, values, orders = run_orders(wide_px, wide_sizes, fees, slip, group=groups)
+    values = values.to_frame() if isinstance(values, pd.Series) else values
+    held_values = pf.asset_value(group_by=False)
+    growth = paths.pct_change()
+    bench_px = px_frame.pct_change().iloc[1:]
+    benchmark = bench_px.mean(axis=1).rename("buy_and_hold")  # equal weight, rebalanced daily, for a universe
+    if not multi:
+        benchmark = bench_px.iloc[:, 0].rename("buy_and_hold")
+    out = {}
+    for g, (label, w) in enumerate(weights.items()):
+        cols = slice(g * width, (g + 1) * width)
+        mine = orders[(orders["col"] >= cols.start) & (orders["col"] < cols.stop)].copy()
+        mine["col"] -= cols.start
+        # vectorbt's frames by position, on the prices' own index (one group or many, the same labels)
+        value = pd.Series(values.iloc[:, g].to_numpy(), index=px_frame.index)
+        held_value = pd.DataFrame(
+            held_values.iloc[:, cols].to_numpy(), index=px_frame.index, columns=[*px_frame.columns, DEPOSIT, LOAN]
+        )
+        out[label] = _measure(label, px_frame, w, value, mine, held_value, growth, rf, note, benchmark, multi, pf)
+    return out
+
+
+def _measure(
+    label: str,
+    px_frame: pd.DataFrame,
+    weights: pd.Series | pd.DataFrame,
+    value: pd.Series,
+    orders: np.ndarray,
+    held_value: pd.DataFrame,
+    growth: pd.DataFrame,
+    rf: pd.Series,
+    note: str,
+    benchmark: pd.Series,
+    multi: bool,
+    pf: Any,
+) -> BacktestResult:
+    """One strategy's result from its group's value, orders and positions."""
+    index = px_frame.index
     returns = value.pct_change().iloc[1:]
     prev_value = value.shift(1)
     n_assets = px_frame.shape[1]
-    traded = pd.Series(0.0, index=px.index)
-    paid = pd.Series(0.0, index=px.index)
+    traded = pd.Series(0.0, index=index)
+    paid = pd.Series(0.0, index=index)
     assets_only = orders[orders["col"] < n_assets]
     if len(assets_only):
-        when = px.index[assets_only["idx"]]
+        when = index[assets_only["idx"]]
         notional = np.abs(assets_only["size"] * assets_only["price"])
         # slippage is inside the fill price: its cost is the price gap times size
         ref = px_frame.to_numpy()[assets_only["idx"], assets_only["col"]]
@@ -294,21 +426,13 @@ def backtest(
     base = prev_value.fillna(1.0)
     turnover = (traded / base).iloc[1:].rename("turnover")
     costs = (paid / base).iloc[1:].rename("costs")
-    held_value = pf.asset_value(group_by=False)
     held_all = held_value.div(value, axis=0).shift(1).reindex(returns.index)
     # interest: the money market's value a day before times its growth that day (a loan's value is negative)
     money = held_value[[DEPOSIT, LOAN]].shift(1).reindex(returns.index)
-    growth = paths.pct_change().reindex(returns.index)
-    financing = -(money * growth).sum(axis=1) / value.shift(1).reindex(returns.index)
+    financing = -(money * growth.reindex(returns.index)).sum(axis=1) / value.shift(1).reindex(returns.index)
     held = held_all[list(px_frame.columns)]
     held = held if multi else held["asset"].rename(weights.name)
     targets = weights.reindex(returns.index)
-
-    bench_px = px_frame.pct_change().iloc[1:]
-    benchmark = bench_px.mean(axis=1).rename("buy_and_hold")  # equal weight, rebalanced daily, for a universe
-    if not multi:
-        benchmark = bench_px.iloc[:, 0].rename("buy_and_hold")
-    label = name or (weights.name if isinstance(weights, pd.Series) and weights.name else "strategy")
     rf_days = rf.reindex(returns.index)
     rows = {label: performance(returns, rf_days), "buy_and_hold": performance(benchmark, rf_days)}
     stats = pd.DataFrame.from_dict(rows, orient="index")
@@ -316,8 +440,6 @@ def backtest(
     stats["turnover_per_year"] = [turnover.sum() / years, 0.0]
     stats["costs_per_year"] = [costs.sum() / years, 0.0]
     stats["financing_per_year"] = [financing.sum() / years, 0.0]
-    if target_vol is not None:
-        stats["target_vol"] = [target_vol, np.nan]
     return BacktestResult(
-        pf, returns.rename(label), held, turnover, costs, benchmark, stats, target_vol, targets, rf_days, note
+        pf, returns.rename(label), held, turnover, costs, benchmark, stats, None, targets, rf_days, note
     )

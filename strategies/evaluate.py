@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from strategies.backtest import BacktestResult, backtest
+from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import calibrated
 from strategies.performance import sharpe_difference
 from strategies.spec import DEFAULT_SPEC, StrategySpec
@@ -132,17 +132,18 @@ def strategy_table(
     start, end = common_window(weights)
 
     rows, results = {}, {}
-    for (model, strategy), w in weights.items():
-        tv = spec.target_vol if strategy == "vol_target" else None
-        res = backtest(
-            close,
-            w.loc[start:end].rename(f"{model}/{strategy}"),
-            fees_bps=spec.fees_bps,
-            slippage_bps=spec.slippage_bps,
-            target_vol=tv,
-            **spec.financing(),
-        )
-        results[(model, strategy)] = res
+    # every strategy in one vectorbt call, each with its own cash (the same as one backtest each)
+    runs = backtests(
+        close,
+        {f"{m}/{s}": w.loc[start:end].rename(f"{m}/{s}") for (m, s), w in weights.items()},
+        fees_bps=spec.fees_bps,
+        slippage_bps=spec.slippage_bps,
+        target_vols={f"{m}/{s}": spec.target_vol for m, s in weights if s == "vol_target"},
+        **spec.financing(),
+    )
+    for model, strategy in weights:
+        res = results[(model, strategy)] = runs[f"{model}/{strategy}"]
+        tv = res.target_vol
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
     bench = next(iter(results.values()))
@@ -302,15 +303,15 @@ def threshold_table(
         raise ParameterError("threshold_table: return_forecasts has no column; nothing to trade.")
     start, end = common_window(all_w)
     rows, results = {}, {}
-    for model, w in all_w.items():
-        res = backtest(
-            close,
-            w.loc[start:end].rename(f"{model}/threshold"),
-            fees_bps=spec.fees_bps,
-            slippage_bps=spec.slippage_bps,
-            **spec.financing(),
-        )
-        results[model] = res
+    runs = backtests(
+        close,
+        {model: w.loc[start:end].rename(f"{model}/threshold") for model, w in all_w.items()},
+        fees_bps=spec.fees_bps,
+        slippage_bps=spec.slippage_bps,
+        **spec.financing(),
+    )
+    for model in all_w:
+        res = results[model] = runs[model]
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0

@@ -175,27 +175,52 @@ def sharpe_difference(
 def _bootstrap_differences(both: np.ndarray, block: int, reps: int, seed: int) -> np.ndarray:
     """The Sharpe difference of the two columns of ``both`` (n, 2) on each resample, shape (reps,).
 
-    The resamples are arch's circular block bootstrap's (:func:`block_indices`), evaluated
-    in chunks of arrays rather than one Python call per resample: every strategy of a
-    table is scored on one window, so they share one draw matrix.
+    The resamples are arch's circular block bootstrap's (:func:`block_starts`). A Sharpe
+    ratio needs only the sum and the sum of squares of a resample, and a resample is a
+    chain of blocks: each block's sums are differences of prefix sums, so a resample
+    costs its number of blocks, not its number of days (the same numbers as resampling
+    the days, to rounding: a test checks against arch's own loop).
     """
-    idx = block_indices(len(both), block, reps, seed)
-    out = np.empty(reps)
-    step = max(1, 2_000_000 // max(len(both), 1))  # about 32 MB of resampled returns at a time
-    for a in range(0, reps, step):
-        x = both[idx[a : a + step]]  # (chunk, n, 2)
-        sr = sharpe_ratio(x, axis=1)
-        out[a : a + step] = sr[:, 0] - sr[:, 1]
-    return out
+    n = len(both)
+    starts = block_starts(n, block, reps, seed)  # (reps, blocks)
+    lengths = np.full(starts.shape[1], block)
+    lengths[-1] = n - block * (starts.shape[1] - 1)  # the last block is cut at n rows
+    ends = starts + lengths
+    ext = np.concatenate([both, both[:block]])  # circular: a block may run past the end and wrap
+    sharpe = np.empty((reps, 2))
+    for j in range(2):
+        p1 = np.concatenate([[0.0], np.cumsum(ext[:, j])])
+        p2 = np.concatenate([[0.0], np.cumsum(ext[:, j] ** 2)])
+        s1 = (p1[ends] - p1[starts]).sum(axis=1)
+        s2 = (p2[ends] - p2[starts]).sum(axis=1)
+        var = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sharpe[:, j] = np.where(var > 0, s1 / n / np.sqrt(var) * np.sqrt(TRADING_DAYS), np.nan)
+    return sharpe[:, 0] - sharpe[:, 1]
 
 
-@functools.lru_cache(maxsize=4)
-def block_indices(n: int, block: int, reps: int, seed: int) -> np.ndarray:
-    """Row indices of ``reps`` circular block bootstrap resamples of ``n`` rows, shape (reps, n).
+@functools.lru_cache(maxsize=8)
+def block_starts(n: int, block: int, reps: int, seed: int) -> np.ndarray:
+    """First rows of the blocks of ``reps`` circular block bootstrap resamples of ``n`` rows,
+    shape (reps, ceil(n / block)): a resample is rows ``start, start + 1, ...`` (modulo
+    ``n``) for each block, cut at ``n`` rows.
 
     Exactly the resamples of ``arch.bootstrap.CircularBlockBootstrap(block, ..., seed=seed)``
     (its ``update_indices``, called in the order ``apply`` calls it), drawn once per
     (n, block, reps, seed) and kept (read-only): a table's strategies share one window.
+    """
+    idx = block_indices(n, block, reps, seed)
+    starts = np.ascontiguousarray(idx[:, ::block]).astype(np.int64)
+    starts.setflags(write=False)
+    return starts
+
+
+def block_indices(n: int, block: int, reps: int, seed: int) -> np.ndarray:
+    """Row indices of ``reps`` circular block bootstrap resamples of ``n`` rows, shape (reps, n).
+
+    Exactly the resamples of ``arch.bootstrap.CircularBlockBootstrap(block, ..., seed=seed)``
+    (its ``update_indices``, called in the order ``apply`` calls it). Not kept: what is
+    kept is :func:`block_starts`, one row per block instead of one per day.
     """
     from arch.bootstrap import CircularBlockBootstrap
 

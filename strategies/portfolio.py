@@ -21,7 +21,7 @@ import pandas as pd
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from strategies.backtest import BacktestResult, backtest
+from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import calibrated
 from strategies.evaluate import common_window
 from strategies.performance import TRADING_DAYS, sharpe_difference
@@ -232,18 +232,18 @@ def portfolio_table(
     start, end = common_window({k: pw.weights.dropna(how="all") for k, pw in built.items()})
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     results: dict[tuple[str, str], BacktestResult] = {}
+    # every portfolio in one vectorbt call, each with its own cash (the same as one backtest each)
+    runs = backtests(
+        closes,
+        {f"{m}/{n}": pw.weights.loc[start:end] for (m, n), pw in built.items()},
+        fees_bps=strategy.fees_bps,
+        slippage_bps=strategy.slippage_bps,
+        target_vols={f"{m}/{n}": spec.target_vol for m, n in built if n == "vol_target"},
+        **strategy.financing(),
+    )
     for (model, name), pw in built.items():
-        tv = spec.target_vol if name == "vol_target" else None
-        res = backtest(
-            closes,
-            pw.weights.loc[start:end],
-            fees_bps=strategy.fees_bps,
-            slippage_bps=strategy.slippage_bps,
-            target_vol=tv,
-            name=f"{model}/{name}",
-            **strategy.financing(),
-        )
-        results[(model, name)] = res
+        res = results[(model, name)] = runs[f"{model}/{name}"]
+        tv = res.target_vol
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         s = res.stats.iloc[0]
         held = res.weights

@@ -193,3 +193,45 @@ def test_daily_rates_accrue_by_calendar_day_and_the_tbill_is_carried_no_further_
     later = pd.bdate_range("2018-11-01", periods=30 * (CARRY_MONTHS + 2))
     with pytest.raises(ParameterError, match=r"risk_free = 'tbill' \(the one-month T-bill shipped with arch\) ends"):
         daily_rates("tbill", later)
+
+
+@pytest.mark.parametrize("universe", [False, True])
+def test_many_strategies_in_one_call_are_each_strategy_alone(universe):
+    # each strategy keeps its own cash in the shared call: nothing leaks from one group to another,
+    # whether a strategy borrows, sits in cash, or starts later (a span of its own)
+    from strategies.backtest import backtests
+
+    a, b = _drifting_prices(seed=1), _drifting_prices(seed=2)
+    close = pd.concat({"A": a, "B": b}, axis=1) if universe else a
+    rng = np.random.default_rng(0)
+    days = close.index[1:]
+
+    def weights(level, start=0):
+        w = pd.Series(level * rng.uniform(0.2, 1.0, len(days)), index=days).round(1).iloc[start:]
+        return pd.concat({"A": w, "B": 1.5 - w}, axis=1) if universe else w
+
+    strategies = {"levered": weights(2.0), "cash": weights(0.5), "late": weights(1.0, start=40)}
+    batch = backtests(close, strategies, fees_bps=3.0, slippage_bps=1.0, target_vols={"cash": 0.1}, risk_free=0.02)
+    assert list(batch) == list(strategies)
+    for label, w in strategies.items():
+        alone = backtest(
+            close,
+            w,
+            fees_bps=3.0,
+            slippage_bps=1.0,
+            target_vol=0.1 if label == "cash" else None,
+            name=label,
+            risk_free=0.02,
+        )
+        together = batch[label]
+        # (check_freq: pandas keeps or drops an index's cached business-day freq by the path taken; same dates)
+        pd.testing.assert_series_equal(together.returns, alone.returns, check_freq=False)
+        pd.testing.assert_frame_equal(together.stats, alone.stats)
+        for field in ("weights", "turnover", "costs", "benchmark", "targets", "risk_free"):
+            got, expected = getattr(together, field), getattr(alone, field)
+            if isinstance(expected, pd.DataFrame):
+                pd.testing.assert_frame_equal(got, expected, check_freq=False)
+            else:
+                pd.testing.assert_series_equal(got, expected, check_freq=False)
+    assert batch["late"].returns.index[0] > batch["cash"].returns.index[0]  # its own span
+    assert batch["cash"].target_vol == 0.1 and batch["levered"].target_vol is None
