@@ -11,12 +11,26 @@ same universes with one GRU per asset trained in a loop of fits against one
 grouped model per fold (``BatchedRnnUniverse`` with ``pooled=True``; equal
 forecasts: tests/signals/test_batched.py and tests/engine/test_walkforward.py).
 
-    python benchmarks/scaling.py
+Then the whole job (``tradecast run``: data, walk-forward, metrics and
+strategies, report without tear sheets) on ``simulated:N`` for N in 20, 100
+(and 500 with ``--500``): log-HAR yearly, log-HAR-X refit weekly on 1,000 rows,
+GARCH, EWMA, one GRU(16) pooled across the assets (10 epochs, 25 steps an
+epoch), and the portfolio; each stage's wall time, its share and its seconds
+per asset, and the process's peak memory.
+
+    python benchmarks/scaling.py            # all of it
+    python benchmarks/scaling.py --job      # the whole-job stages only
+    python benchmarks/scaling.py --job --500
 """
 
 from __future__ import annotations
 
+import json
+import resource
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,7 +93,65 @@ def timed(frames, n_jobs: int, chosen=None, pooled: bool = False) -> tuple[float
     return time.perf_counter() - t0, int(res.fits["n_train"].sum())
 
 
+def job_config(n: int):
+    """The whole job on ``simulated:n``: the models of the module docstring, 2014-2018 out of sample."""
+    from engine.config import from_dict
+
+    return from_dict(
+        {
+            "name": f"scaling{n}",
+            "data": {"source": f"simulated:{n}", "start": "2008-01-01", "vix": ""},
+            "walkforward": {"start": "2014-01-01", "n_jobs": 2, "pooled": True},
+            "strategy": {"portfolio": {"schemes": ["inverse_vol", "equal_risk", "vol_target"], "target_vol": 0.10}},
+            "forecasters": [
+                {"name": "loghar", "type": "har", "log": True},
+                {"name": "logharx_weekly", "type": "harx", "refit_every": 5, "window": "rolling", "train_length": 1000},
+                {"name": "garch", "type": "garch"},
+                {"name": "ewma", "type": "ewma"},
+                {
+                    "name": "gru",
+                    "type": "rnn",
+                    "cell": "gru",
+                    "hidden": [16],
+                    "epochs": 10,
+                    "patience": 3,
+                    "max_steps": 25,
+                    "features": ["rv", "return"],
+                },
+            ],
+        }
+    )
+
+
+def whole_job(sizes: tuple[int, ...]) -> pd.DataFrame:
+    """Each stage's wall seconds, share and seconds per asset, by universe size (one process
+    tree each; peak memory is this process's, the workers' own not counted).
+    """
+    from engine.job import run_job
+
+    rows = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            run_job(job_config(n), Path(tmp) / "run", tearsheets=False, progress=False, echo=lambda *_: None)
+            total = time.perf_counter() - t0
+            timings = json.loads((Path(tmp) / "run" / "manifest.json").read_text())["timings"]
+        row: dict[str, float] = {"total_s": total, "total_s_per_asset": total / n}
+        for stage, s in timings.items():
+            row[f"{stage}_s"] = s
+            row[f"{stage}_share"] = s / total
+        row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        rows[n] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("assets")
+
+
 def main() -> None:
+    if "--job" in sys.argv:
+        sizes = (20, 100, 500) if "--500" in sys.argv else (20, 100)
+        with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 250):
+            print("the whole job on simulated:N (n_jobs=2):")
+            print(whole_job(sizes).T.to_string())
+        return
     spx = feature_frame(load("embedded:sp500"))
     ndx = feature_frame(load("embedded:nasdaq"))
     rows = {}
@@ -118,6 +190,9 @@ def main() -> None:
             "grouped one, fitted asset by asset) against one grouped model per fold (BatchedRnnUniverse, pooled=True):"
         )
         print(batched.to_string())
+        print("\nthe whole job on simulated:N (n_jobs=2):")
+    with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 250):
+        print(whole_job((20, 100)).T.to_string())
 
 
 if __name__ == "__main__":

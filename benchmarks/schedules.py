@@ -69,8 +69,8 @@ def universe() -> None:
     import engine.walkforward as wf
 
     original = wf._progress
-    wf._progress = lambda progress, total, total_cost=None: ProgressLines(  # type: ignore[assignment]
-        total, "walk-forward", file=log, total_cost=total_cost, every=1.0
+    wf._progress = lambda progress, total, total_cost, model_costs, workers: ProgressLines(  # type: ignore[assignment]
+        total, "walk-forward", file=log, total_cost=total_cost, model_costs=model_costs, workers=workers, every=1.0
     )
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -95,9 +95,14 @@ def universe() -> None:
         (float(m.group(1)), float(m.group(2)))
         for m in re.finditer(r"(\d+) s elapsed, about (\d+) s left", log.getvalue())
     ]
-    if said:
-        worst = max(abs((e + left) / wall - 1) for e, left in said if e >= 1)
-        print(f"progress estimates of the total once a second had passed: at most {100 * worst:.0f} % off the truth")
+    done = re.search(r"(\d+) s elapsed, done", log.getvalue())
+    if said and done:
+        truth = float(done.group(1))  # the walk-forward's own end, as the bar measured it
+        worst = max(max((e + left) / truth, truth / (e + left)) for e, left in said if e + left > 0)
+        print(
+            f"progress: every estimate of the walk-forward's {truth:.0f} s, from the first finished segment on, "
+            f"within {worst:.2f}x of the truth"
+        )
 
 
 if __name__ == "__main__":

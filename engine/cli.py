@@ -56,7 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from engine import store
-    from engine.config import RunConfig, find_config, load_config
+    from engine.config import find_config, load_config
     from engine.job import run_job
 
     t0 = time.perf_counter()
@@ -66,14 +66,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs."
             )
-        if args.config:
-            raise ConfigError("--resume takes the run's own config.toml; do not pass a CONFIG as well.")
+        if args.config or args.set:
+            raise ConfigError(
+                "--resume takes the run's own config.toml; do not pass a CONFIG or --set as well. Hint: start a new "
+                "run with the changed config."
+            )
         config = load_config(run_dir / "config.toml")
         print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
     else:
         if args.config:
             args.config = str(find_config(args.config))
-        config = load_config(args.config) if args.config else RunConfig()
+        config = load_config(args.config or None, args.set)
         if args.run_dir:
             run_dir = Path(args.run_dir)
             _check_run_dir(run_dir, config)
@@ -84,6 +87,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)")
             + f" in {run_dir}"
         )
+        if args.set:
+            print(f"overrides (recorded in {run_dir / 'config.toml'}): {', '.join(args.set)}")
     if args.ray_address:
         import dataclasses
 
@@ -281,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM, GRU and a "
         "log-HAR-X refit daily, "
         "yearly refits from 2008, a 10 percent vol target and a regime strategy.",
-        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --resume "
+        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --set "
+        "walkforward.start=2012-01-01 --set strategy.target_vol=0.15\n  tradecast run --resume "
         "runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -290,6 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="a TOML config: a path, or the name of a shipped one such as sp500_returns (default: the built-in sp500 "
         "job)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config key, repeatable: walkforward.start=2012-01-01, strategy.target_vol=0.15, "
+        "forecasters.gru.hidden=[64] (a [[forecasters]] table by its name); the value is TOML, else text; the run's "
+        "config.toml records what ran",
     )
     p.add_argument("--run-dir", help="the run's folder (default: ROOT/NAME-TIMESTAMP)")
     p.add_argument("--root", default="runs", help="where new run folders go (default: runs)")

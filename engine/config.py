@@ -30,7 +30,7 @@ import tomllib
 import types
 import typing
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, cast, get_args, get_origin
@@ -40,6 +40,7 @@ import pandas as pd
 from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
 from engine.data import Fill
 from engine.executors import Executor
+from engine.overrides import apply_overrides
 from engine.splits import Refits, Rule, Schedule, WalkForward, Window
 from signals.base import BaseForecaster
 from signals.combination import Combination, CombinationWeights
@@ -647,15 +648,30 @@ def from_dict(mapping: dict[str, Any]) -> RunConfig:
     return _build(RunConfig, mapping, "")
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read a TOML file into a :class:`RunConfig`.
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunConfig:
+    """Read a TOML file into a :class:`RunConfig`, with command-line overrides.
+
+    Parameters
+    ----------
+    path : path or None
+        The TOML file; None for the built-in default job (``configs/sp500.toml``).
+    overrides : sequence of str
+        ``KEY=VALUE`` overrides applied to the file's tables before they are
+        checked (:mod:`engine.overrides`; ``tradecast run --set``).
 
     Raises
     ------
     ConfigError
-        The file is missing, is not valid TOML, or holds an unknown key, a
-        wrong type or a value outside its option set.
+        The file is missing, is not valid TOML, or holds (or an override sets)
+        an unknown key, a wrong type or a value outside its option set.
     """
+    if path is None:
+        if not overrides:
+            return RunConfig()
+        try:
+            return from_dict(apply_overrides(to_dict(RunConfig()), overrides))
+        except ConfigError as exc:
+            raise ConfigError(f"the default job with --set {' '.join(overrides)}: {exc}") from None
     path = Path(path)
     if not path.is_file():
         raise ConfigError(
@@ -666,10 +682,11 @@ def load_config(path: str | Path) -> RunConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     _resolve_paths(mapping, path.parent)
+    where = f"{path} with --set {' '.join(overrides)}" if overrides else str(path)
     try:
-        return from_dict(mapping)
+        return from_dict(apply_overrides(mapping, overrides))
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 #: The configs shipped with tradecast (``tradecast run sp500`` finds them by name).

@@ -467,8 +467,12 @@ class ProgressLines:
     (relative cost x training rows; ``model_costs``), and once a model has
     finished a fold its rate is measured (fit seconds per unit of cost), so that
     a daily HAR fitted in bulk and a network fitted once a year are each
-    estimated at their own speed. Its fit seconds per wall second so far turn
-    the work left into wall time (the workers run in parallel).
+    estimated at their own speed. Fit seconds per wall second turn the work
+    left into wall time (the workers run in parallel); they are measured from
+    the first finished fold on, not from the start, so that starting the
+    workers (seconds of imports) does not read as slow fitting, and never
+    exceed ``workers``. Until a second finished segment gives a span to measure
+    over, the workers are taken as all busy.
     """
 
     def __init__(
@@ -480,8 +484,11 @@ class ProgressLines:
         every: float = 30.0,
         total_cost: float | None = None,
         model_costs: Mapping[str, float] | None = None,
+        workers: int = 1,
     ) -> None:
         self.total, self.desc, self.file, self.every = total, desc, file or sys.stderr, every
+        self.workers = max(int(workers), 1)
+        self.first: tuple[float, float] | None = None  # (time, fit seconds) at the first finished fold
         self.total_cost, self.cost_done = total_cost, 0.0
         self.model_costs = dict(model_costs or {})
         self.cost_by_model: dict[str, float] = collections.defaultdict(float)
@@ -500,16 +507,18 @@ class ProgressLines:
         """
         self.done += n
         self.cost_done += cost
+        now = time.perf_counter()
         if model is not None:
             self.cost_by_model[model] += cost
             self.seconds_by_model[model] += seconds
-        now = time.perf_counter()
+            if self.first is None and seconds > 0:
+                self.first = (now, sum(self.seconds_by_model.values()))
         share = self.done / max(self.total, 1)
         if share >= self.next_share or now - self.last >= self.every or self.done == self.total:
             self.next_share = (int(share * 10) + 1) / 10
             self.last = now
             elapsed = now - self.t0
-            left = self._left(elapsed, share)
+            left = self._left(elapsed, share, now)
             tail = f"about {left:.0f} s left" if self.done < self.total else "done"
             print(
                 f"{self.desc}: {self.done}/{self.total} folds ({100 * share:.0f} %), {elapsed:.0f} s elapsed, {tail}"
@@ -518,7 +527,7 @@ class ProgressLines:
                 flush=True,
             )
 
-    def _left(self, elapsed: float, share: float) -> float:
+    def _left(self, elapsed: float, share: float, now: float) -> float:
         """Wall seconds left: measured rates where a model has finished folds, the cost share elsewhere."""
         measured = {
             m: s / self.cost_by_model[m]
@@ -532,7 +541,12 @@ class ProgressLines:
                 max(total - self.cost_by_model.get(m, 0.0), 0.0) * measured.get(m, mean_rate)
                 for m, total in self.model_costs.items()
             )
-            return cpu_left * elapsed / fit_seconds  # fit seconds per wall second so far: the parallelism
+            parallel = float(self.workers)
+            if self.first is not None and now - self.first[0] >= 1.0:
+                # fit seconds per wall second since the first finished fold: the parallelism, and
+                # the share of wall time spent outside fits (predicting, writing fold files)
+                parallel = min((fit_seconds - self.first[1]) / (now - self.first[0]), parallel)
+            return cpu_left / parallel if parallel > 0 else float("nan")
         work = self.cost_done / self.total_cost if self.total_cost else share
         return elapsed / work - elapsed if work > 0 else float("nan")
 
@@ -541,7 +555,11 @@ class ProgressLines:
 
 
 def _progress(
-    progress: bool | None, total: int, total_cost: float | None = None, model_costs: Mapping[str, float] | None = None
+    progress: bool | None,
+    total: int,
+    total_cost: float | None = None,
+    model_costs: Mapping[str, float] | None = None,
+    workers: int = 1,
 ):
     """A tqdm bar on a terminal, log lines elsewhere (their estimate weighted by
     ``total_cost`` and calibrated per model, :class:`ProgressLines`), nothing with ``progress=False``.
@@ -552,7 +570,7 @@ def _progress(
         return tqdm(total=total, disable=True)
     if progress is True or sys.stderr.isatty():
         return tqdm(total=total, desc="walk-forward", unit="fold", file=sys.stderr)
-    return ProgressLines(total, "walk-forward", total_cost=total_cost, model_costs=model_costs)
+    return ProgressLines(total, "walk-forward", total_cost=total_cost, model_costs=model_costs, workers=workers)
 
 
 def walk_forward(
@@ -646,8 +664,9 @@ def walk_forward(
         schedules=schedules,
     )
     bound = _combinations(combinations or {}, plan.models)
-    bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs())
-    results = _run(plan, make_executor(n_jobs, executor, ray_address), bar)
+    pool = make_executor(n_jobs, executor, ray_address)
+    bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs(), pool.slots)
+    results = _run(plan, pool, bar)
     return with_combinations(_assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds), bound)
 
 
@@ -994,15 +1013,20 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
         return pool.submit(run_job, job, pool.slots if not pending and not unstarted else 1)
 
     def record(chain: Chain, j: int, res: list[list[FoldResult]]) -> None:
+        # one update per segment: a bulk segment of a daily schedule is hundreds of folds that
+        # finish together, and an estimate printed halfway through it would count half
+        cost = seconds = 0.0
+        k = -1
         for k, per_symbol in zip(plan.segments[chain][j], res, strict=True):
             for r in per_symbol:
                 results[(r.symbol, chain[1], k)] = r
-            bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
-            if isinstance(bar, ProgressLines):
-                seconds = 0.0 if per_symbol[0].cached else sum(r.fit_seconds for r in per_symbol)
-                bar.update(1, cost=plan.cost(chain, k), model=chain[1], seconds=seconds)
-            else:
-                bar.update(1)
+            cost += plan.cost(chain, k)
+            seconds += 0.0 if per_symbol[0].cached else sum(r.fit_seconds for r in per_symbol)
+        bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
+        if isinstance(bar, ProgressLines):
+            bar.update(len(res), cost=cost, model=chain[1], seconds=seconds)
+        else:
+            bar.update(len(res))
 
     def from_folder(job: _Job) -> list[list[FoldResult]] | None:
         if job.caches is None:

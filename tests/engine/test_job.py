@@ -81,6 +81,7 @@ def test_one_set_of_strategy_defaults():
     assert from_dict({"strategy": {"smooth": 5}}).strategy == StrategySpec(smooth=5)
 
 
+@pytest.mark.slow
 def test_readme_example_trades_like_the_cli():
     spec = importlib.util.spec_from_file_location("example", ROOT / "examples" / "walk_forward_backtest.py")
     example = importlib.util.module_from_spec(spec)
@@ -155,6 +156,7 @@ def test_the_audit_says_what_it_checked(mixed):
     assert line.endswith("1 were read from finished folds of an unaudited run and not checked")
 
 
+@pytest.mark.slow
 def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
     """configs/sp500_returns.toml, shrunk: every model of it, fewer years and epochs."""
     import json

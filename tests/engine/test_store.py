@@ -123,6 +123,7 @@ def test_report_of_an_unfinished_run_is_refused(tmp_path, capsys):
     assert "did not finish (status 'running'); finish it with: tradecast run --resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_with_the_same_results(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)

@@ -34,6 +34,7 @@ def run(tmp_path_factory):
     return tmp / "run"
 
 
+@pytest.mark.slow
 def test_the_universe_config_runs_with_portfolio_and_universe_leaderboard(run, capsys):
     metrics = json.loads((run / "metrics.json").read_text())
     universe = {r["model"]: r for r in metrics["universe_leaderboard"]}

@@ -263,6 +263,7 @@ def _folds_on_disk(run: Path) -> int:
     )
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_folds(tmp_path):
     env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "first.log"), "CI": "true"}
     run = tmp_path / "run"
@@ -509,3 +510,29 @@ def test_progress_is_calibrated_by_each_models_measured_speed():
     left2 = float(out2.getvalue().strip().splitlines()[-1].split("about ")[1].split(" s left")[0])
     # 90 units of net at 1.9 s each = 171 s; by cost share (110 of 200 done in 20 s) it would say 16 s
     assert 165 < left2 < 180
+
+
+def _left(out) -> float:
+    return float(out.getvalue().strip().splitlines()[-1].split("about ")[1].split(" s left")[0])
+
+
+def test_progress_does_not_read_worker_start_up_as_slow_fitting():
+    # 5 s of spawning and imports before the first fold of a cheap daily model finishes: the
+    # old estimate (fit seconds per wall second since the start) said 1,495 s for 1.5 s of work
+    import io
+
+    out = io.StringIO()
+    bar = ProgressLines(
+        300, "walk-forward", file=out, every=0.0, total_cost=300.0, model_costs={"har": 300.0}, workers=2
+    )
+    bar.t0 -= 5.0
+    bar.update(1, cost=1.0, model="har", seconds=0.01)
+    assert _left(out) == pytest.approx(299 * 0.01 / 2, abs=0.5)  # both workers taken as busy
+    # 2 s later 100 more folds with 1 fit second: half a fit second per wall second since the first
+    assert bar.first is not None
+    bar.first = (bar.first[0] - 2.0, bar.first[1])
+    bar.update(100, cost=100.0, model="har", seconds=1.0)
+    assert _left(out) == pytest.approx(199 * (1.01 / 101) / 0.5, rel=0.05)
+    # never more parallel than the workers: 21 fit seconds in 2 wall seconds on 2 workers
+    bar.update(50, cost=50.0, model="har", seconds=20.0)
+    assert _left(out) == pytest.approx(149 * (21.01 / 151) / 2, rel=0.05)

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_volatility_showdown_notebook_runs(monkeypatch):
     monkeypatch.setenv("TRADECAST_NOTEBOOK_SMALL", "1")
     nb = nbformat.read(ROOT / "notebooks" / "volatility_showdown.ipynb", as_version=4)
@@ -24,6 +26,7 @@ def test_volatility_showdown_notebook_runs(monkeypatch):
     assert "sharpe_vs_bh_se" in text and "r2_vs_mean" in text and "pt_pvalue" in text
 
 
+@pytest.mark.slow
 def test_example_script_runs_quick():
     out = subprocess.run(
         [sys.executable, "examples/walk_forward_backtest.py", "--quick"],
