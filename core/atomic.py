@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.errors import TradecastError
+
 __all__ = [
     "CorruptFileError",
     "frame_digest",
@@ -35,7 +37,7 @@ __all__ = [
 _META_KEY = b"tradecast"
 
 
-class CorruptFileError(OSError):
+class CorruptFileError(TradecastError, OSError):
     """A cached or stored file that cannot be trusted (partial, damaged or altered)."""
 
 

@@ -224,7 +224,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from engine.store import compare_runs
+    from engine.compare import compare_runs
 
     try:
         diff, forecasts, strategies = compare_runs(args.run_a, args.run_b)

@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Literal, Union, cast, get_args, get_origin
 import pandas as pd
 
 from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
+from core.tomlwriter import to_toml, toml_value
 from engine.data import Fill
 from engine.executors import Executor
 from engine.overrides import apply_overrides
@@ -586,8 +587,6 @@ def _renamed_keys(
     :class:`~core.errors.TradecastDeprecationWarning`; also new -> old for error messages.
     ``label`` names the table in messages ("[features]", "forecasters[0]:").
     """
-    from engine.store import _toml_value
-
     spelled = {}
     for old, new in renames.items():
         if old not in mapping:
@@ -595,11 +594,11 @@ def _renamed_keys(
         if new in mapping:
             raise ConfigError(
                 f"{label} sets both {old} and {new}, the old and new spelling of one key; keep {new} = "
-                f"{_toml_value(mapping[old])}."
+                f"{toml_value(mapping[old])}."
             )
         warnings.warn(
             f"{label} {old} is deprecated (renamed so that each name has one meaning); write {new} = "
-            f"{_toml_value(mapping[old])}.",
+            f"{toml_value(mapping[old])}.",
             TradecastDeprecationWarning,
             stacklevel=4,
         )
@@ -775,8 +774,6 @@ def to_annotated_toml(config: RunConfig) -> str:
     the default job marked ``# changed (default: ...)`` and added or changed
     forecaster tables marked ``# not in the default job``.
     """
-    from engine.store import _toml_value, to_toml
-
     default = to_dict(RunConfig())
     defaults_by_table = {f"[{k}]": v for k, v in default.items() if isinstance(v, dict)}
     defaults_by_table.update(
@@ -804,7 +801,7 @@ def to_annotated_toml(config: RunConfig) -> str:
             base = default.get(key) if not table else defaults_by_table.get(table, {}).get(key)
             if base is None and value:
                 line += "  # changed (default: not set)"
-            elif base is not None and _toml_value(base) != value:
-                line += f"  # changed (default: {_toml_value(base)})"
+            elif base is not None and toml_value(base) != value:
+                line += f"  # changed (default: {toml_value(base)})"
         lines.append(line)
     return "\n".join(lines) + "\n"

@@ -69,7 +69,7 @@ class TaskExecutor(Protocol):
         ...
 
 
-class WorkerDied(RuntimeError):
+class WorkerDied(TradecastError, RuntimeError):
     """A worker process ended abruptly: not a task's own error, which is raised as it is."""
 
 

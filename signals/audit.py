@@ -13,10 +13,12 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from core.errors import TradecastError
+
 __all__ = ["CausalityError", "check_causality"]
 
 
-class CausalityError(AssertionError):
+class CausalityError(TradecastError, AssertionError):
     """A forecast changed when only data on or after its date changed."""
 
 

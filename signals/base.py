@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from core.checks import UNSET, check_int, renamed
-from core.errors import DataError, ParameterError
+from core.errors import DataError, ParameterError, TradecastError
 from signals import realized
 
 __all__ = [
@@ -69,7 +69,7 @@ TARGETS: tuple[str, ...] = get_args(Target)
 VarianceOf = Literal["target", "returns", "mixed"]
 
 
-class NotFittedError(RuntimeError):
+class NotFittedError(TradecastError, RuntimeError):
     """``predict`` before ``fit``."""
 
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.errors import TradecastError
 from signals.features import TRADING_DAYS, annual_vol
 
 __all__ = ["TRADING_DAYS", "AlignmentError", "annual_vol", "check_alignment"]
 
 
-class AlignmentError(ValueError):
+class AlignmentError(TradecastError, ValueError):
     """A forecast that looks labelled by its origin date rather than its target date."""
 
 

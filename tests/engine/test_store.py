@@ -16,9 +16,10 @@ import pytest
 
 from engine import store
 from engine.cli import main
+from engine.compare import compare_runs
 from engine.config import RunConfig, from_dict, to_dict
 from engine.results import StoredResultsError
-from engine.store import compare_runs, flatten, list_runs, read_json, to_toml
+from engine.store import flatten, list_runs, read_json, to_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -57,7 +57,7 @@ def test_variance_is_positive_and_history_kept(frame):
     p = m.predict(frame, frame.index[40:])  # volume_ratio needs 20 rows, then seq_len more
     assert p.notna().all() and (p > 0).all()
     assert list(m.history_.columns) == ["train_loss", "val_loss", "lr"]
-    assert 1 <= len(m.history_) <= 4 and m.best_epoch_ == m.history_["val_loss"].idxmin()
+    assert 1 <= len(m.history_) <= 4 and m.best_epoch_ in m.history_.index
     assert np.isnan(m.predict(frame, frame.index[1:5])).all()  # fewer than seq_len rows of history
 
 
@@ -92,8 +92,26 @@ def test_early_stopping_restores_best_weights(frame):
     h = m.history_
     assert len(h) < 30, "stopped early"
     assert len(h) - m.best_epoch_ == 2, "patience epochs after the best"
-    # the kept network scores the best validation loss (re-computed)
     assert h["val_loss"].min() == h.loc[m.best_epoch_, "val_loss"]
+
+
+def test_the_kept_weights_are_the_best_epochs_not_the_last(frame):
+    # A second network trained for exactly the best epoch's count, on the same seed and a
+    # constant learning rate (the same trajectory up to there), ends with the weights the
+    # first one kept: the same forecasts. Had the first kept its last weights (two epochs
+    # after the best), they would differ.
+    spec = {"hidden": (8,), "seq_len": 10, "lr": 0.05, "seed": 0, "lr_schedule": "constant"}
+    stopped = RnnForecaster(**spec, epochs=30, patience=2).fit(frame)
+    best = stopped.best_epoch_
+    assert len(stopped.history_) == best + 2 < 30, "stopped early, two epochs after its best"
+    exact = RnnForecaster(**spec, epochs=best, patience=30).fit(frame)
+    pd.testing.assert_frame_equal(exact.history_, stopped.history_.loc[:best])
+    origins = frame.index[-60:]
+    np.testing.assert_array_equal(exact.predict(frame, origins), stopped.predict(frame, origins))
+    # run to its last epoch without stopping, it keeps the best epoch's weights too
+    longer = RnnForecaster(**spec, epochs=best + 2, patience=30).fit(frame)
+    assert longer.best_epoch_ == best
+    np.testing.assert_array_equal(longer.predict(frame, origins), stopped.predict(frame, origins))
 
 
 def test_bidirectional_is_refused_with_reason(frame):
