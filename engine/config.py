@@ -47,6 +47,7 @@ from signals.base import BaseForecaster
 from signals.combination import Combination, CombinationWeights
 from signals.features import Estimator
 from signals.registry import FORECASTERS
+from signals.tail_risk import TailMethod
 from strategies.spec import StrategySpec
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "DataConfig",
     "FeaturesConfig",
     "ForecasterConfig",
+    "RiskConfig",
     "RunConfig",
     "StrategyConfig",
     "WalkForwardConfig",
@@ -155,6 +157,30 @@ class FeaturesConfig:
             )
         if self.volume_window < 1:
             raise ConfigError(f"features.volume_window must be >= 1; got {self.volume_window}.")
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """``[risk]``: Value-at-Risk and expected shortfall from every one-day variance
+    forecaster (:func:`signals.tail_risk.tail_forecasts`) and their backtests
+    (:func:`reports.tail_tests.tail_table`). ``methods = []`` leaves them out.
+    """
+
+    levels: tuple[float, ...] = (0.01, 0.05)
+    methods: tuple[TailMethod, ...] = ("normal", "t", "fhs")
+    min_history: int = 250
+
+    def __post_init__(self) -> None:
+        bad = [a for a in self.levels if not 0.0 < a < 0.5]
+        if bad or not self.levels:
+            raise ConfigError(
+                f"risk.levels must be tail probabilities in (0, 0.5); got {list(self.levels)}. Hint: [0.01, 0.05] "
+                "(0.01, not 0.99)."
+            )
+        if self.min_history < 20:
+            raise ConfigError(
+                f"risk.min_history must be >= 20 earlier days; got {self.min_history}. Hint: 250, a year."
+            )
 
 
 @dataclass(frozen=True)
@@ -470,6 +496,7 @@ class RunConfig:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     walkforward: WalkForwardConfig = field(default_factory=WalkForwardConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
     forecasters: tuple[ForecasterConfig, ...] = DEFAULT_FORECASTERS
     combinations: tuple[CombinationConfig, ...] = ()
 

@@ -630,6 +630,7 @@ class Outcome:
     portfolio: tuple = (None, {}, {})
     universe: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)
+    risk: dict = field(default_factory=dict)
 
 
 def _write_report(
@@ -673,6 +674,9 @@ def _write_report(
             else ""
         ),
         detail=detail,
+        risk={sym: table for sym, (table, _) in outcome.risk.items()},
+        risk_tails={sym: tails for sym, (_, tails) in outcome.risk.items()},
+        risk_note=risk_methods(config) if outcome.risk else "",
         threshold_note=st.threshold.describe()
         + f"; {st.fees_bps:g} bp costs"
         + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),
@@ -709,11 +713,61 @@ def _outcome(
         trade_portfolio(config.strategy, result),
         universe_boards(result, base),
         base,
+        risk_tables(config, result, base),
+    )
+
+
+def risk_tables(config: RunConfig, result: WalkForwardResult, base: dict[int, str]) -> dict[str, tuple]:
+    """``[risk]``: VaR and ES of every one-day variance forecaster and their backtests,
+    per symbol (:func:`reports.tail_tests.risk_table`: the table and each model's
+    tail forecasts), against the run's strongest one-day econometric model.
+    """
+    from reports.tail_tests import risk_table
+
+    rc = config.risk
+    kinds = result.variance_of()
+    models = [m for m in kinds if getattr(result.models[m], "horizon", 1) == 1]
+    if not rc.methods or not models:
+        return {}
+    out = {}
+    for sym in result.symbols:
+        frame = result.frames[sym]
+        out[sym] = risk_table(
+            frame["close"],
+            result.for_symbol(sym)[models],
+            proxy=frame["rv"],
+            variance_of=kinds,
+            calibrate=config.strategy.calibrate,
+            levels=rc.levels,
+            methods=rc.methods,
+            min_history=rc.min_history,
+            baseline=base.get(1),
+        )
+    return out
+
+
+def risk_methods(config: RunConfig) -> str:
+    """How the VaR and ES of a run are made."""
+    names = {"normal": "normal", "t": "Student t", "fhs": "filtered historical simulation"}
+    return (
+        f"one-day VaR and ES from each variance forecast on the scale of the close-to-close returns "
+        f"({', '.join(names[m] for m in config.risk.methods)} standardised returns, fitted on earlier days only, "
+        f"after {config.risk.min_history} of them)"
+    )
+
+
+def risk_line(config: RunConfig, table: pd.DataFrame) -> str:
+    """What the terminal's VaR table shows and on which days."""
+    first, last = table.attrs["window"]
+    return (
+        f"{risk_methods(config)}, {first.date()} to {last.date()} ({int(table['n'].iloc[0])} days, the same for "
+        "every model): violations in percent of days, * where Christoffersen's conditional coverage or "
+        "McNeil-Frey's expected-shortfall test rejects at 5 %"
     )
 
 
 def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
-    from reports.html import MAX_DETAIL, flag_lines
+    from reports.html import MAX_DETAIL, flag_lines, spa_line
 
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
         for kind, (_, title) in _TERMINAL.items():
@@ -722,6 +776,11 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                 echo(f"\n{title}")
                 echo(table.to_string())
             if kind == "variance":
+                for sym, board in list(outcome.boards.items())[:MAX_DETAIL]:
+                    group = board[(board["target"] == "variance") & (board["horizon"] == 1)]
+                    line = spa_line(group, outcome.baselines.get(1))
+                    if line:
+                        echo((f"{sym}: " if len(outcome.boards) > 1 else "") + line)
                 for line in flag_lines(outcome.boards):
                     echo(line)
     for h, (summary, _) in outcome.universe.items():
@@ -744,6 +803,14 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                 echo(f"\n{label} on {sym}: {describe_rule}")
                 echo(f"scored: {window_line(strat)}")
                 echo(strat.to_string())
+    if outcome.risk and len(outcome.risk) <= MAX_DETAIL:
+        from reports.tail_tests import violation_summary
+
+        for sym, (table, _) in outcome.risk.items():
+            if table.attrs.get("window") is None:
+                continue
+            echo(f"\nValue-at-Risk on {sym}: {risk_line(config, table)}")
+            echo(violation_summary(table).to_string())
     ptable = outcome.portfolio[0]
     if ptable is not None:
         with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
@@ -785,9 +852,15 @@ def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
         for h, (summary, _) in outcome.universe.items()
         for m, r in summary.to_dict(orient="index").items()
     ]
+    risk_rows = [
+        {"symbol": sym, "model": m, "method": meth, "level": lv, **r}
+        for sym, (table, _) in outcome.risk.items()
+        for (m, meth, lv), r in table.to_dict(orient="index").items()
+    ]
     store.write_json(
         run_dir / "metrics.json",
         {
+            "risk": risk_rows,
             "universe_leaderboard": universe_rows,
             "portfolio": portfolio_rows,
             "portfolio_window": [str(d.date()) for d in ptable.attrs["window"]] if ptable is not None else None,

@@ -29,6 +29,7 @@ __all__ = [
     "realized_vs_target_vol",
     "to_data_uri",
     "training_curves",
+    "var_band",
     "weights_and_turnover",
 ]
 
@@ -218,4 +219,19 @@ def cumulative_sse_difference(forecasts: pd.DataFrame, realized: pd.Series, benc
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylabel("cumulative SSE(mean) - SSE(model)")
         ax.legend(ncol=4, fontsize=8)
+        return to_data_uri(fig)
+
+
+def var_band(returns: pd.Series, var: pd.Series, es: pd.Series, label: str) -> str:
+    """Daily returns against minus the VaR and minus the ES, violations marked (in percent)."""
+    r, v, e = (s.reindex(var.index) for s in (returns, var, es))
+    hit = r < -v
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.6))
+        ax.plot(r.index, 100 * r, color="0.55", lw=0.5, label="daily log return")
+        ax.plot(v.index, -100 * v, color="tab:blue", lw=1.0, label=f"minus the VaR ({label})")
+        ax.plot(e.index, -100 * e, color="tab:purple", lw=0.8, ls="--", label="minus the ES")
+        ax.scatter(r.index[hit], 100 * r[hit], color="tab:red", s=10, zorder=3, label=f"violations ({int(hit.sum())})")
+        ax.set_ylabel("% per day")
+        ax.legend(fontsize=8, loc="lower left", ncol=4)
         return to_data_uri(fig)

@@ -48,6 +48,7 @@ SECTIONS = (
     "forecasts",
     "training",
     "strategies",
+    "risk",
     "returns",
     "tearsheets",
 )
@@ -167,6 +168,9 @@ class ReportInputs:
     portfolio : dict of (model, scheme) to BacktestResult, its backtests
     portfolio_weights : dict of (model, scheme) to :class:`strategies.portfolio.PortfolioWeights`
     portfolio_note : str, how the universe was traded and where it was scored
+    risk : dict of symbol to :func:`reports.tail_tests.tail_table`'s table (VaR and ES backtests)
+    risk_tails : dict of symbol to each model's :func:`signals.tail_risk.tail_forecasts`
+    risk_note : str, how the VaR and ES were made
     """
 
     title: str
@@ -189,6 +193,9 @@ class ReportInputs:
     portfolio: Mapping[tuple[str, str], BacktestResult] = field(default_factory=dict)
     portfolio_weights: Mapping[tuple[str, str], Any] = field(default_factory=dict)
     portfolio_note: str = ""
+    risk: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    risk_tails: Mapping[str, Mapping[str, pd.DataFrame]] = field(default_factory=dict)
+    risk_note: str = ""
 
 
 def _table(
@@ -360,6 +367,7 @@ _COLUMNS = {
         "dm_stat",
         "dm_pvalue",
         "mcs_pvalue",
+        "spa_pvalue",
     ),
     "return": (
         "n",
@@ -515,6 +523,11 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
             if base
             else ""
         )
+        + (
+            f"{html.escape(spa_line(board, base) or '')}; spa_pvalue in the full table: each model as the benchmark. "
+            if spa_line(board, base)
+            else ""
+        )
         + "in_mcs: in the 90 % model confidence set of this group (Hansen, Lunde and Nason). direction: share of "
         "days on which the forecast called the move of realised variance from the day before. mz: "
         "Mincer–Zarnowitz regression of realised on forecast (unbiased: intercept 0, slope 1).</p>"
@@ -566,6 +579,45 @@ def _threshold_section(
             f'<h3>{html.escape(f"{sym}: {best} / threshold")}</h3><iframe class="tearsheet" sandbox="" '
             f'title="{html.escape(best)} threshold tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
         )
+
+
+_RISK_MAIN = ("n", "violations", "rate", "kupiec_p", "cc_p", "es_p", "tick_loss")
+
+
+def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, draw: bool = True) -> None:
+    """VaR and ES backtests of every one-day variance model, and the baseline's VaR band."""
+    table = inputs.risk.get(sym)
+    if table is None or table.empty or table.attrs.get("window") is None:
+        return
+    first, last = table.attrs["window"]
+    note = (
+        f'<p class="note">{html.escape(inputs.risk_note)}. Scored on the same {int(table["n"].iloc[0])} days for '
+        f"every model, {first.date()} to {last.date()}. rate: share of days whose return fell below minus the "
+        "VaR (a 1 % VaR should be broken on 1 % of days); kupiec_p: unconditional coverage; independence_p and "
+        "cc_p: Christoffersen's independence and conditional coverage (violations that cluster fail them); "
+        "es_mean and es_p: McNeil and Frey's exceedance residuals and their one-sided bootstrap p-value (small: "
+        "losses beyond the VaR are larger than the ES said); tick_loss: the quantile loss of the VaR, lower is "
+        "better, with its ratio to the baseline's and a Diebold–Mariano p-value where there is a baseline.</p>"
+    )
+    shown = table.reset_index()
+    shown["level"] = [f"{100 * a:g} %" for a in shown["level"]]
+    shown = shown.set_index(["model", "method", "level"])
+    main = [*_RISK_MAIN, *(c for c in shown.columns if str(c).startswith("tick_vs_"))]
+    parts["risk"].append(head + note + _table(shown, floatfmt="{:.4g}", main=main))
+    tails = inputs.risk_tails.get(sym, {})
+    base = next((b for b in inputs.baselines.values() if b in tails), None) or next(iter(tails), None)
+    if base is None or not draw:
+        return
+    method = "fhs" if "fhs" in tails[base].columns.get_level_values(0) else tails[base].columns[0][0]
+    level = min(tails[base].columns.get_level_values(1))
+    band = tails[base].loc[first:last]
+    returns = np.log(inputs.result.frames[sym]["close"]).diff()
+    parts["risk"].append(
+        _figure(
+            figures.var_band(returns, band[(method, level, "var")], band[(method, level, "es")], f"{base}, {method}"),
+            f"Daily returns against minus the {100 * level:g} % VaR and ES of {base} ({method}), violations in red",
+        )
+    )
 
 
 def _universe_section(parts: dict, inputs: ReportInputs) -> None:
@@ -722,6 +774,23 @@ def _baselines(inputs: ReportInputs) -> dict[int, str]:
         return dict(inputs.baselines)
     res = inputs.result
     return strongest_baselines({sym: res.for_symbol(sym) for sym in res.symbols}, res.frames, res.models)
+
+
+def spa_line(board: pd.DataFrame, base: str | None) -> str | None:
+    """Hansen's SPA test with the group's baseline as the benchmark, in words (None without one)."""
+    if base is None or base not in board.index or "spa_pvalue" not in board or pd.isna(board.loc[base, "spa_pvalue"]):
+        return None
+    p = float(board.loc[base, "spa_pvalue"])
+    rivals = len(board) - 1
+    verdict = (
+        "some model beats it, the data snooping of trying them all accounted for"
+        if p < 0.05
+        else "no model beats it beyond what trying them all would give by luck"
+    )
+    return (
+        f"superior predictive ability (Hansen's SPA test, {rivals} rivals, QLIKE) with {base} as the benchmark: "
+        f"p {p:.3g}: {verdict} (at 5 %)"
+    )
 
 
 def flag_lines(boards: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -1010,6 +1079,7 @@ def render(inputs: ReportInputs) -> str:
             )
 
         _threshold_section(sym_parts, inputs, sym, head, draw=draw, sheets=sheets)
+        _risk_section(sym_parts, inputs, sym, head, draw=draw)
         strat = inputs.strategies.get(sym, {})
         if strat:
             table = inputs.strategy_tables.get(sym)
@@ -1077,6 +1147,7 @@ def render(inputs: ReportInputs) -> str:
         "forecasts": "Forecasts",
         "training": "Training",
         "strategies": "Strategies",
+        "risk": "Value-at-Risk and expected shortfall",
         "returns": "Return forecasts",
         "tearsheets": "Tear sheets",
     }

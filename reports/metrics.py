@@ -49,6 +49,7 @@ __all__ = [
     "price_table",
     "regimes",
     "return_table",
+    "spa_pvalues",
     "split_table",
     "strongest_baselines",
 ]
@@ -259,6 +260,54 @@ def mcs_pvalues(losses: np.ndarray, size: float = 0.10, reps: int = 1000, seed: 
     return out
 
 
+def _stationary_variance(d: np.ndarray, block: int) -> np.ndarray:
+    r"""Long-run variance of each column of ``d`` (t, m) with the stationary bootstrap's
+    kernel (Politis and Romano's :math:`\kappa`), as ``arch.bootstrap.SPA`` estimates it;
+    its autocovariances by FFT instead of one pass per lag.
+    """
+    t = d.shape[0]
+    dm = d - d.mean(axis=0)
+    size = 1 << int(np.ceil(np.log2(2 * t)))
+    spec = np.fft.rfft(dm, n=size, axis=0)
+    ac = np.fft.irfft(spec * np.conj(spec), n=size, axis=0)[:t]  # sum_s dm[s] dm[s + i], i = 0 .. t - 1
+    i = np.arange(1, t)
+    p = 1.0 / block
+    kappa = (1.0 - i / t) * (1 - p) ** i + (i / t) * (1 - p) ** (t - i)
+    return (ac[0] + 2 * (kappa[:, None] * ac[1:]).sum(axis=0)) / t
+
+
+def spa_pvalues(losses: np.ndarray, reps: int = 1000, seed: int = 0) -> np.ndarray:
+    r"""Hansen's superior predictive ability p-value with each column of ``losses`` (t, k)
+    as the benchmark against all the others: small means some other model has a lower
+    expected loss, data snooping over the k - 1 rivals accounted for.
+
+    The "consistent" p-value of ``arch.bootstrap.SPA(benchmark, rivals, reps=reps,
+    seed=seed)`` (stationary bootstrap, block ``int(sqrt(t))``; a test checks the
+    equality), for every benchmark from one set of resamples: each resample's mean
+    losses are one product of draw counts and losses (:func:`stationary_counts`, the
+    draws of the model confidence set). Like arch 8.0, the statistic is the largest
+    mean loss difference, not a studentised one; the variances only decide which
+    rivals are too poor to matter (Hansen's :math:`\sqrt{2 \log \log t}` rule).
+    """
+    t, k = losses.shape
+    if k < 2 or t < 10:
+        return np.full(k, np.nan)
+    block = int(np.sqrt(t))
+    boot = stationary_counts(t, block, reps, seed) @ losses / t  # (reps, k)
+    mean = losses.mean(axis=0)
+    out = np.empty(k)
+    for b in range(k):
+        rivals = np.delete(np.arange(k), b)
+        d = losses[:, [b]] - losses[:, rivals]  # positive: the rival's loss is lower
+        mean_d = mean[b] - mean[rivals]
+        variance = _stationary_variance(d, block)
+        valid = mean_d >= -np.sqrt(variance / t * 2 * np.log(np.log(t)))
+        centre = np.where(valid, mean_d, 0.0)
+        simulated = (boot[:, [b]] - boot[:, rivals]) - centre
+        out[b] = float((simulated.max(axis=1) > mean_d.max()).mean())
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def stationary_counts(t: int, block: int, reps: int, seed: int) -> np.ndarray:
     """How many times each of ``t`` rows is drawn by each of ``reps`` stationary bootstrap
@@ -366,6 +415,8 @@ def forecast_table(
         table[f"{main}_vs_{baseline}"] = table[main] / table.loc[baseline, main]
     table = table.join(model_confidence_set(losses, size=mcs_size, reps=mcs_reps, seed=seed))
     table["in_mcs"] = table["mcs_pvalue"] >= mcs_size
+    both = losses.dropna()
+    table["spa_pvalue"] = pd.Series(spa_pvalues(both.to_numpy(), reps=mcs_reps, seed=seed), index=both.columns)
     return table.sort_values(main)
 
 

@@ -93,7 +93,7 @@ def test_roundtrip_through_plain_data():
         (
             {"nmae": "x"},
             r"unknown key 'nmae' in the top level; valid keys are: name, data, features, walkforward, strategy, "
-            r"forecasters, combinations. Did you mean 'name'\?",
+            r"risk, forecasters, combinations. Did you mean 'name'\?",
         ),
         (
             {"walkforward": {"refit_every": "week"}},

@@ -203,3 +203,51 @@ def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
         re.search(r"p = [\d.e-]+, significant at 5 %", found.split("return forecaster")[1])
     )
     assert verdict_ok
+
+
+def test_risk_tables_take_only_one_day_variance_models_and_equal_a_direct_call(mixed):
+    from engine.job import risk_tables
+    from reports.tail_tests import risk_table
+
+    frame, res = mixed
+    config = from_dict({"risk": {"levels": [0.05], "methods": ["normal", "fhs"], "min_history": 100}})
+    base = baselines(res)
+    out = risk_tables(config, res, base)
+    table, tails = out["SP500"]
+    assert set(tails) == {"loghar", "ewma"}, "the 5-day model and the return model have no one-day VaR"
+    direct, _ = risk_table(
+        frame["close"],
+        res.for_symbol()[["loghar", "ewma"]],
+        proxy=frame["rv"],
+        variance_of=res.variance_of(),
+        levels=(0.05,),
+        methods=("normal", "fhs"),
+        min_history=100,
+        baseline=base[1],
+    )
+    pd.testing.assert_frame_equal(table, direct)
+    assert list(table.index.get_level_values("method").unique()) == ["normal", "fhs"]
+    assert risk_tables(from_dict({"risk": {"methods": []}}), res, base) == {}
+
+
+def test_the_job_writes_risk_backtests_to_metrics_terminal_and_report(tmp_path):
+    config = from_dict(
+        {
+            "name": "risk",
+            "walkforward": {"start": "2015-01-01"},
+            "strategy": {"regime_lookback": 60},
+            "risk": {"levels": [0.01, 0.05], "min_history": 100},
+            "forecasters": [{"name": "loghar", "type": "har", "log": True}, {"name": "ewma", "type": "ewma"}],
+        }
+    )
+    lines: list[str] = []
+    report = run_job(config, tmp_path / "run", tearsheets=False, progress=False, echo=lines.append)
+    out = "\n".join(lines)
+    assert "Value-at-Risk on SP500: one-day VaR and ES" in out and "fhs 1%" in out
+    rows = pd.DataFrame(store.read_json(tmp_path / "run" / "metrics.json")["risk"])
+    assert len(rows) == 2 * 3 * 2  # models x methods x levels
+    assert set(rows.columns) >= {"kupiec_p", "cc_p", "es_p", "tick_loss", "tick_vs_loghar", "dm_p"}
+    assert rows["n"].nunique() == 1, "every model and method on the same days"
+    page = report.read_text()
+    assert 'id="risk"' in page and "Value-at-Risk and expected shortfall" in page
+    assert "violations in red" in page

@@ -261,3 +261,37 @@ def test_the_model_confidence_set_is_archs(k, seed):
     got = model_confidence_set(losses, reps=300, seed=seed)
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
     assert ((got > 0) & (got < 1)).any()  # p-values strictly inside: the comparison is not of 0s and 1s only
+
+
+def test_spa_pvalues_equal_archs_spa_for_every_benchmark():
+    from arch.bootstrap import SPA
+
+    from reports.metrics import spa_pvalues
+
+    rng = np.random.default_rng(0)
+    t, k = 600, 5
+    losses = rng.chisquare(2, (t, k)) + np.array([0.0, 0.05, 0.1, -0.15, 0.3])
+    losses[:, 1] = 0.7 * losses[:, 0] + 0.3 * losses[:, 1]  # correlated losses, as forecasters' are
+    ours = spa_pvalues(losses, reps=400, seed=3)
+    for b in range(k):
+        spa = SPA(losses[:, b], np.delete(losses, b, axis=1), reps=400, seed=3)
+        spa.compute()
+        assert ours[b] == spa.pvalues["consistent"], b
+    assert ours[3] > 0.5 and ours[4] < 0.01  # the best model is not beaten; the worst is
+
+
+def test_the_leaderboard_carries_spa_and_says_it_in_words():
+    from reports.html import spa_line
+    from reports.metrics import forecast_table
+
+    frame = sp500()
+    idx = frame.index[-700:]
+    rv = frame["rv"].loc[idx]
+    weekly = frame["rv"].rolling(5).mean().shift(1).loc[idx]  # last week's mean: a forecast made the day before
+    fc = pd.DataFrame({"good": weekly, "flat": pd.Series(rv.mean(), idx), "bad": 3 * rv.mean()}, idx)
+    table = forecast_table(fc, frame["rv"], baseline="flat", mcs_reps=300)
+    assert table["spa_pvalue"].between(0, 1).all()
+    assert table.loc["flat", "spa_pvalue"] < 0.05  # yesterday's rv beats a constant
+    line = spa_line(table, "flat")
+    assert line is not None and "2 rivals" in line and "some model beats it" in line
+    assert spa_line(table, None) is None
