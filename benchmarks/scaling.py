@@ -11,23 +11,15 @@ same universes with one GRU per asset trained in a loop of fits against one
 grouped model per fold (``BatchedRnnUniverse`` with ``pooled=True``; equal
 forecasts: tests/signals/test_batched.py and tests/engine/test_walkforward.py).
 
-Then the whole job (``tradecast run``: data, walk-forward, metrics and
-strategies, report without tear sheets) on ``simulated:N`` for N in 20, 100
-(and 500 with ``--500``): log-HAR yearly, log-HAR-X refit weekly on 1,000 rows,
-GARCH, EWMA, one GRU(16) pooled across the assets (10 epochs, 25 steps an
-epoch), and the portfolio; each stage's wall time, its share and its seconds
-per asset, and the process's peak memory.
+:func:`whole_job` runs the whole job on ``simulated:N`` (``benchmarks/job_scaling.py``).
 
-    python benchmarks/scaling.py            # all of it
-    python benchmarks/scaling.py --job      # the whole-job stages only
-    python benchmarks/scaling.py --job --500
+    python benchmarks/scaling.py
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -131,6 +123,7 @@ def whole_job(sizes: tuple[int, ...]) -> pd.DataFrame:
 
     rows = {}
     for n in sizes:
+        print(f"  simulated:{n} ...", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             run_job(job_config(n), Path(tmp) / "run", tearsheets=False, progress=False, echo=lambda *_: None)
@@ -141,17 +134,13 @@ def whole_job(sizes: tuple[int, ...]) -> pd.DataFrame:
             row[f"{stage}_s"] = s
             row[f"{stage}_share"] = s / total
         row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        row["peak_rss_workers_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
         rows[n] = row
+        print("  " + ", ".join(f"{k} {v:.3g}" for k, v in row.items()), flush=True)  # kept if a larger size dies
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("assets")
 
 
 def main() -> None:
-    if "--job" in sys.argv:
-        sizes = (20, 100, 500) if "--500" in sys.argv else (20, 100)
-        with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 250):
-            print("the whole job on simulated:N (n_jobs=2):")
-            print(whole_job(sizes).T.to_string())
-        return
     spx = feature_frame(load("embedded:sp500"))
     ndx = feature_frame(load("embedded:nasdaq"))
     rows = {}
@@ -190,9 +179,6 @@ def main() -> None:
             "grouped one, fitted asset by asset) against one grouped model per fold (BatchedRnnUniverse, pooled=True):"
         )
         print(batched.to_string())
-        print("\nthe whole job on simulated:N (n_jobs=2):")
-    with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 250):
-        print(whole_job((20, 100)).T.to_string())
 
 
 if __name__ == "__main__":

@@ -79,15 +79,15 @@ def empirical_tail(z: np.ndarray, alpha: float) -> tuple[float, float]:
 def _sorted_tail(ordered: np.ndarray, alpha: float) -> tuple[float, float]:
     """:func:`empirical_tail` of an already sorted sample, in O(alpha n): numpy's
     linear quantile (its own interpolation formula, so the same bits) and the mean
-    of the values at or below it.
+    of the values at or below it (a sum over a count, as ``mean`` computes it).
     """
-    pos = (len(ordered) - 1) * alpha
-    lo = int(np.floor(pos))
-    hi = min(lo + 1, len(ordered) - 1)
-    a, b, frac = ordered[lo], ordered[hi], pos - lo
+    n = len(ordered)
+    pos = (n - 1) * alpha
+    lo = int(pos)  # pos >= 0: the floor
+    a, b, frac = float(ordered[lo]), float(ordered[min(lo + 1, n - 1)]), pos - lo
     q = b - (b - a) * (1 - frac) if frac >= 0.5 else a + (b - a) * frac
-    count = int(np.searchsorted(ordered, q, side="right"))
-    return float(-q), float(-ordered[:count].mean())
+    count = int(ordered.searchsorted(q, side="right"))
+    return -q, -float(ordered[:count].sum()) / count
 
 
 def standardized(returns: pd.Series, variance: pd.Series) -> pd.Series:
@@ -194,22 +194,30 @@ def tail_forecasts(
     z_values = z_all.to_numpy()
     known = np.searchsorted(z_all.index.to_numpy(), dates.to_numpy(), side="left")
     columns = pd.MultiIndex.from_product([list(methods), [float(a) for a in levels], ["var", "es"]])
-    out = np.full((len(dates), len(columns)), np.nan)
-    normal = [normal_tail(a) for a in levels]
-    t_tails: list[tuple[float, float]] = []
-    t_fitted_at = -(10**9)
-    ordered, n_ordered = np.empty(0), 0  # the residuals known so far, sorted (kept, not re-sorted daily)
-    for i, n in enumerate(known):
-        if n < min_history or not np.isfinite(sigma[i]):
-            continue
-        if "t" in methods and n - t_fitted_at >= refit_every:
-            t_tails, t_fitted_at = [t_tail(a, *t_fit(z_values[:n])) for a in levels], n
-        fhs: list[tuple[float, float]] = []
-        if "fhs" in methods:
-            new = np.sort(z_values[n_ordered:n])
-            ordered, n_ordered = np.insert(ordered, np.searchsorted(ordered, new), new), n
-            fhs = [_sorted_tail(ordered, a) for a in levels]
-        tails = {"normal": normal, "t": t_tails, "fhs": fhs}
-        row = [sigma[i] * x for method in methods for pair in tails[method] for x in pair]
-        out[i] = row
+    # each day's tails of the standardised returns, per (method, level): (VaR, ES) pairs; times sigma at the end
+    unit = {m: np.full((len(dates), 2 * len(levels)), np.nan) for m in methods}
+    valid = (known >= min_history) & np.isfinite(sigma)
+    rows = np.flatnonzero(valid)
+    if "normal" in methods:
+        unit["normal"][rows] = [x for a in levels for x in normal_tail(a)]
+    if "t" in methods and len(rows):
+        # a refit where refit_every residuals have come in since the last one; each block of rows keeps its fit
+        starts = [0]
+        for j in range(1, len(rows)):
+            if known[rows[j]] - known[rows[starts[-1]]] >= refit_every:
+                starts.append(j)
+        for b0, b1 in zip(starts, [*starts[1:], len(rows)], strict=True):
+            fit = t_fit(z_values[: known[rows[b0]]])
+            unit["t"][rows[b0:b1]] = [x for a in levels for x in t_tail(a, *fit)]
+    if "fhs" in methods:
+        ordered, n_ordered = np.empty(0), 0  # the residuals known so far, sorted (kept, not re-sorted daily)
+        last: list[float] = []
+        for i in rows:
+            n = known[i]
+            if n != n_ordered or not last:
+                new = np.sort(z_values[n_ordered:n])
+                ordered, n_ordered = np.insert(ordered, np.searchsorted(ordered, new), new), n
+                last = [x for a in levels for x in _sorted_tail(ordered, a)]
+            unit["fhs"][i] = last
+    out = np.concatenate([unit[m] for m in methods], axis=1) * sigma[:, None]
     return pd.DataFrame(out, index=dates, columns=columns)

@@ -12,7 +12,7 @@ equal-weight portfolio (rebalanced daily) on the same days.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -28,11 +28,11 @@ from strategies.performance import TRADING_DAYS, sharpe_difference
 from strategies.risk import (
     covariance,
     equal_risk_weights,
-    ewma_correlation,
     inverse_vol_weights,
     portfolio_vol,
     risk_contributions,
-    rolling_correlation,
+    second_moments,
+    to_correlation,
 )
 from strategies.spec import DEFAULT_SPEC, PortfolioScheme, PortfolioSpec, StrategySpec
 from strategies.vol_target import smoothed_variance, vol_target_weights
@@ -67,6 +67,30 @@ PORTFOLIO_COLUMNS = (
 )
 
 
+#: Dates per block of correlation matrices: memory is CHUNK x assets², whatever the number of days.
+CHUNK = 64
+
+
+def _correlation_chunks(
+    returns: pd.DataFrame, spec: PortfolioSpec, dates: pd.DatetimeIndex, chunk: int | None = None
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """:func:`correlation_forecast` in blocks of ``chunk`` dates: (slice of ``dates``, (m, n, n) array)."""
+    full = returns.dropna()
+    x = full.to_numpy(dtype=float)
+    # row i uses rows < i; a date between return rows takes the next row's (still rows before it)
+    pos = np.searchsorted(full.index.to_numpy(), dates.to_numpy(), side="left")
+    pos = np.where(pos < len(full), pos, len(full) + 1)  # past the last row: no forecast (NaN), as before
+    kwargs: dict[str, Any] = (
+        {"halflife": spec.halflife, "min_periods": min(2 * spec.halflife, 252)}
+        if spec.correlation == "ewma"
+        else {"window": spec.window}
+    )
+    for start, block in second_moments(x, pos, chunk=chunk or CHUNK, **kwargs):
+        ok = np.isfinite(block[:, 0, 0])
+        block[ok] = to_correlation(block[ok])
+        yield slice(start, start + len(block)), block
+
+
 def correlation_forecast(returns: pd.DataFrame, spec: PortfolioSpec, dates: pd.DatetimeIndex) -> np.ndarray:
     """The causal correlation matrix for each of ``dates``: from the returns strictly before it.
 
@@ -78,19 +102,14 @@ def correlation_forecast(returns: pd.DataFrame, spec: PortfolioSpec, dates: pd.D
 
     Returns
     -------
-    ndarray, shape (len(dates), n_assets, n_assets); NaN before enough history.
+    ndarray, shape (len(dates), n_assets, n_assets); NaN before enough history. Every date's
+    matrix at once: :func:`portfolio_weights` takes them in chunks instead, so that memory
+    does not grow with days x assets².
     """
-    full = returns.dropna()
-    x = full.to_numpy(dtype=float)
-    if spec.correlation == "ewma":
-        corr = ewma_correlation(x, spec.halflife, min_periods=min(2 * spec.halflife, 252))
-    else:
-        corr = rolling_correlation(x, spec.window)
-    # row i of ``corr`` uses rows < i; a date between return rows takes the next row's (still rows before it)
-    pos = np.searchsorted(full.index.to_numpy(), dates.to_numpy(), side="left")
-    out = np.full((len(dates), x.shape[1], x.shape[1]), np.nan)
-    inside = pos < len(full)
-    out[inside] = corr[pos[inside]]
+    n = returns.shape[1]
+    out = np.full((len(dates), n, n), np.nan)
+    for where, block in _correlation_chunks(returns, spec, dates):
+        out[where] = block
     return out
 
 
@@ -145,32 +164,42 @@ def portfolio_weights(
     v = smoothed_variance(variance, smooth)
     v = v.where(v.notna().all(axis=1))
     vol = np.sqrt(v.to_numpy(dtype=float))
-    cov = covariance(vol, correlation_forecast(returns, spec, v.index))
+    targets = spec.asset_targets or {}
     if scheme == "per_asset":
-        targets = spec.asset_targets or {}
         missing = [s for s in v.columns if s not in targets]
         if missing:
             raise ParameterError(
                 f"strategy.portfolio.asset_targets has no target for {', '.join(map(str, missing))}; every asset "
                 f"needs one. Hint: asset_targets = {{ {missing[0]} = 0.10 }}."
             )
-        w = vol_target_weights(v, target_vol=targets, max_leverage=spec.max_leverage, smooth=1).to_numpy()
-    elif scheme == "inverse_vol":
-        w = inverse_vol_weights(vol)
-    else:
-        use_erc = scheme == "equal_risk" or spec.base == "equal_risk"
-        w = equal_risk_weights(cov) if use_erc else inverse_vol_weights(vol)
-        if scheme == "vol_target":
-            annual = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
-            w = w * (spec.target_vol / annual)[:, None]
-    gross = np.abs(w).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = w * np.minimum(1.0, spec.max_leverage / gross)[:, None]
-    w = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
-    frame = pd.DataFrame(w, index=v.index, columns=v.columns)
-    shares = pd.DataFrame(risk_contributions(w, cov), index=v.index, columns=v.columns)
-    fvol = pd.Series(portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS), index=v.index, name="forecast_vol")
-    return PortfolioWeights(frame, shares, fvol)
+        per_asset = vol_target_weights(v, target_vol=targets, max_leverage=spec.max_leverage, smooth=1).to_numpy()
+    T, n = vol.shape
+    w_all, shares, fvol = np.full((T, n), np.nan), np.full((T, n), np.nan), np.full(T, np.nan)
+    # chunks of dates: a universe of hundreds of assets holds a few (n, n) matrices, not one per day
+    for where, corr in _correlation_chunks(returns, spec, v.index):
+        cvol = vol[where]
+        cov = covariance(cvol, corr)
+        if scheme == "per_asset":
+            w = per_asset[where]
+        elif scheme == "inverse_vol":
+            w = inverse_vol_weights(cvol)
+        else:
+            use_erc = scheme == "equal_risk" or spec.base == "equal_risk"
+            w = equal_risk_weights(cov) if use_erc else inverse_vol_weights(cvol)
+            if scheme == "vol_target":
+                annual = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
+                w = w * (spec.target_vol / annual)[:, None]
+        gross = np.abs(w).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = w * np.minimum(1.0, spec.max_leverage / gross)[:, None]
+        w = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
+        w_all[where], shares[where] = w, risk_contributions(w, cov)
+        fvol[where] = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
+    return PortfolioWeights(
+        pd.DataFrame(w_all, index=v.index, columns=v.columns),
+        pd.DataFrame(shares, index=v.index, columns=v.columns),
+        pd.Series(fvol, index=v.index, name="forecast_vol"),
+    )
 
 
 def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:

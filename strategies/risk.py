@@ -31,6 +31,9 @@ inverse-volatility weights exactly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -41,10 +44,12 @@ __all__ = [
     "portfolio_vol",
     "risk_contributions",
     "rolling_correlation",
+    "second_moments",
+    "to_correlation",
 ]
 
 
-def _to_correlation(s: np.ndarray) -> np.ndarray:
+def to_correlation(s: np.ndarray) -> np.ndarray:
     """Second-moment matrices (..., n, n) to correlation matrices; NaN where a variance is zero."""
     d = np.sqrt(np.einsum("...ii->...i", s))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -52,6 +57,90 @@ def _to_correlation(s: np.ndarray) -> np.ndarray:
     n = s.shape[-1]
     r[..., np.arange(n), np.arange(n)] = np.where(d > 0, 1.0, np.nan)
     return np.clip(r, -1.0, 1.0)
+
+
+def second_moments(
+    returns: np.ndarray,
+    positions: np.ndarray,
+    *,
+    halflife: float | None = None,
+    window: int | None = None,
+    min_periods: int = 1,
+    chunk: int = 64,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Causal second-moment (EWMA) or covariance (rolling) matrices at ``positions``, in chunks.
+
+    The matrix at position ``p`` uses returns ``0 .. p-1`` (EWMA with ``halflife``)
+    or ``p-window .. p-1`` (rolling ``window``, demeaned); NaN where fewer rows
+    exist (``min_periods`` for the EWMA, ``window`` for the rolling one) or where
+    ``p`` lies past the returns. One pass over the rows keeps one ``(n, n)`` state,
+    so memory is ``chunk`` matrices, not one per day: 500 assets over 2,800 days
+    would otherwise hold 5.6 GB per array.
+
+    Parameters
+    ----------
+    returns : ndarray (T, n), daily returns without gaps
+    positions : ndarray of int, ascending, each in 0 .. T
+    halflife, window : exactly one of them
+    min_periods : int, EWMA rows needed before a matrix is given
+    chunk : int, matrices per yielded block
+
+    Yields
+    ------
+    (start, block): ``block`` (m, n, n) holds the matrices of ``positions[start : start + m]``.
+    """
+    r = np.asarray(returns, dtype=float)
+    T, n = r.shape
+    pos = np.asarray(positions, dtype=np.int64)
+    if (halflife is None) == (window is None):
+        raise ValueError("second_moments: give exactly one of halflife and window.")
+    lam = 0.5 ** (1.0 / halflife) if halflife is not None else 0.0
+    s = np.zeros((n, n))
+    m1 = np.zeros(n)
+    weight = 0.0
+    done = 0  # rows folded into the state: the state is that of position ``done``
+    since_exact = 0
+    for start in range(0, len(pos), chunk):
+        block = np.full((min(chunk, len(pos) - start), n, n), np.nan)
+        for j, p in enumerate(pos[start : start + len(block)]):
+            if p > T:
+                continue
+            while done < p:
+                x = r[done]
+                if window is None:
+                    s *= lam
+                    s += (1 - lam) * np.outer(x, x)
+                    weight = lam * weight + (1 - lam)
+                else:
+                    s += np.outer(x, x)
+                    m1 += x
+                    if done >= window:
+                        old = r[done - window]
+                        s -= np.outer(old, old)
+                        m1 -= old
+                    since_exact += 1
+                done += 1
+            if window is None:
+                if p >= min_periods and p >= 1:
+                    block[j] = s / weight
+            elif p >= window:
+                if since_exact >= 252:  # adding and removing rows drifts: recompute the window exactly now and then
+                    rows = r[p - window : p]
+                    s, m1, since_exact = rows.T @ rows, rows.sum(axis=0), 0
+                mean = m1 / window
+                block[j] = s / window - np.outer(mean, mean)
+        yield start, block
+
+
+def _stream_correlation(returns: np.ndarray, **kwargs: Any) -> np.ndarray:
+    r = np.asarray(returns, dtype=float)
+    T, n = r.shape
+    out = np.full((T, n, n), np.nan)
+    for start, block in second_moments(r, np.arange(T), **kwargs):
+        ok = np.isfinite(block[:, 0, 0])
+        block[ok] = to_correlation(block[ok])
+        out[start : start + len(block)] = block
+    return out
 
 
 def ewma_correlation(returns: np.ndarray, halflife: float, min_periods: int) -> np.ndarray:
@@ -65,23 +154,10 @@ def ewma_correlation(returns: np.ndarray, halflife: float, min_periods: int) -> 
 
     Returns
     -------
-    ndarray, shape (T, n, n)
+    ndarray, shape (T, n, n): every day's matrix (for many assets, :func:`second_moments`
+    gives them in chunks instead).
     """
-    r = np.asarray(returns, dtype=float)
-    T, n = r.shape
-    lam = 0.5 ** (1.0 / halflife)
-    out = np.full((T, n, n), np.nan)
-    s = np.zeros((n, n))
-    weight = 0.0
-    for t in range(1, T):
-        x = r[t - 1]
-        s = lam * s + (1 - lam) * np.outer(x, x)
-        weight = lam * weight + (1 - lam)
-        if t >= min_periods:
-            out[t] = s / weight
-    ok = np.isfinite(out[:, 0, 0])
-    out[ok] = _to_correlation(out[ok])
-    return out
+    return _stream_correlation(returns, halflife=halflife, min_periods=min_periods)
 
 
 def rolling_correlation(returns: np.ndarray, window: int) -> np.ndarray:
@@ -96,18 +172,7 @@ def rolling_correlation(returns: np.ndarray, window: int) -> np.ndarray:
     -------
     ndarray, shape (T, n, n)
     """
-    r = np.asarray(returns, dtype=float)
-    T, n = r.shape
-    outer = np.einsum("ti,tj->tij", r, r)
-    c2 = np.concatenate([np.zeros((1, n, n)), np.cumsum(outer, axis=0)])
-    c1 = np.concatenate([np.zeros((1, n)), np.cumsum(r, axis=0)])
-    out = np.full((T, n, n), np.nan)
-    if window < T:
-        t = np.arange(window, T)
-        m2 = (c2[t] - c2[t - window]) / window
-        m1 = (c1[t] - c1[t - window]) / window
-        out[t] = _to_correlation(m2 - m1[:, :, None] * m1[:, None, :])
-    return out
+    return _stream_correlation(returns, window=window)
 
 
 def covariance(vol: np.ndarray, corr: np.ndarray) -> np.ndarray:

@@ -120,3 +120,46 @@ def test_errors_name_the_key_and_a_hint():
         vol_target_weights(truth, target_vol={"S0": 0.1})
     with pytest.raises(ParameterError, match="is a mapping"):
         vol_target_weights(truth["S0"], target_vol={"S0": 0.1})
+
+
+@pytest.mark.parametrize("scheme", ["inverse_vol", "equal_risk", "vol_target"])
+@pytest.mark.parametrize("correlation", ["ewma", "rolling"])
+def test_weights_in_chunks_of_days_equal_all_days_at_once(monkeypatch, scheme, correlation):
+    import strategies.portfolio as portfolio
+
+    frames, truth = universe(n=4, days=700)
+    returns = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    spec = PortfolioSpec(correlation=correlation, window=120, halflife=40)
+    monkeypatch.setattr(portfolio, "CHUNK", 10_000)  # every day in one block, as before chunking
+    whole = portfolio_weights(truth, returns, scheme, spec, smooth=1)
+    monkeypatch.setattr(portfolio, "CHUNK", 7)
+    chunked = portfolio_weights(truth, returns, scheme, spec, smooth=1)
+    # equal risk iterates until every row of a block has converged (to 1e-10 of 1/n): blocks differ below that
+    pd.testing.assert_frame_equal(chunked.weights, whole.weights, rtol=1e-8, atol=0)
+    pd.testing.assert_frame_equal(chunked.risk_shares, whole.risk_shares, rtol=1e-8, atol=0)
+    pd.testing.assert_series_equal(chunked.forecast_vol, whole.forecast_vol, rtol=1e-8, atol=0)
+    assert whole.weights.notna().any().all()
+
+
+def test_memory_of_the_weights_does_not_grow_with_days_times_assets_squared():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n = 100
+
+    def peak(days: int) -> int:
+        idx = pd.bdate_range("2000-01-03", periods=days)
+        cols = [f"S{i}" for i in range(n)]
+        returns = pd.DataFrame(0.01 * rng.standard_normal((days, n)), index=idx, columns=cols)
+        variance = pd.DataFrame(1e-4, index=idx, columns=cols)
+        tracemalloc.start()
+        out = portfolio_weights(variance, returns, "inverse_vol", PortfolioSpec(halflife=40), smooth=1)
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert out.weights.iloc[-1].notna().all()
+        return top
+
+    short, long = peak(1000), peak(3000)
+    # three times the days: the same few (n, n) blocks, plus the (days, n) weights
+    assert long < 1.5 * short, f"peak {short / 1e6:.0f} MB for 1,000 days, {long / 1e6:.0f} MB for 3,000"
+    assert long < 3000 * n * n * 8 / 4  # one (days, n, n) array of matrices alone was 240 MB
