@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -20,17 +21,21 @@ import pandas as pd
 from signals.features import annual_vol
 
 __all__ = [
+    "PALETTE",
     "attention_by_lag",
+    "color_of",
     "cumulative_loss_difference",
     "cumulative_sse_difference",
     "equity_and_drawdown",
     "forecast_vs_realized",
     "loss_by_fold",
+    "model_colors",
     "realized_vs_target_vol",
     "to_data_uri",
     "training_curves",
     "var_band",
     "weights_and_turnover",
+    "year_ticks",
 ]
 
 # text.parse_math off: a model named "a$b" is a label, not TeX that fails to parse
@@ -45,8 +50,30 @@ _STYLE: dict[Any, Any] = {
 }
 
 
+def year_ticks(fig) -> None:
+    """Date axes spanning two years or more get ticks on 1 January, labelled by the year
+    (every k-th year, at most about ten ticks): matplotlib's automatic ticks would put
+    "2008" at the left edge of a window that starts on 2008-12-30.
+    """
+    import matplotlib.dates as mdates
+
+    for ax in fig.axes:
+        formatter = ax.xaxis.get_major_formatter()
+        if not isinstance(formatter, mdates.AutoDateFormatter | mdates.ConciseDateFormatter):
+            continue
+        lo, hi = ax.get_xlim()
+        years = (hi - lo) / 365.25
+        if years < 2:
+            continue
+        ax.xaxis.set_major_locator(mdates.YearLocator(max(1, int(np.ceil(years / 10)))))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+
 def to_data_uri(fig) -> str:
-    """PNG bytes of a figure as a data URI; the figure is closed."""
+    """PNG bytes of a figure as a data URI (date axes ticked at year starts, :func:`year_ticks`);
+    the figure is closed.
+    """
+    year_ticks(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
@@ -58,7 +85,32 @@ def _ann(v):
     return 100 * annual_vol(v)
 
 
-def forecast_vs_realized(forecasts: pd.DataFrame, realized: pd.Series, models: list[str]) -> str:
+#: One colour per model across a report's figures and charts (tab10, then tab20's lighter tones).
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)  # fmt: skip
+
+
+def model_colors(names: Sequence[str]) -> dict[str, str]:
+    """A colour for each model, in the run's order (cycling after 20): pass the same mapping
+    to every figure so that a model keeps its colour across the report.
+    """
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def color_of(colors: Mapping[str, str] | None, label: str) -> str | None:
+    """A series' colour: its model's, found by the label or by the label's model part
+    (``"gru/vol_target"`` is gru's); None lets matplotlib choose.
+    """
+    if not colors:
+        return None
+    return colors.get(label) or colors.get(str(label).split("/")[0])
+
+
+def forecast_vs_realized(
+    forecasts: pd.DataFrame, realized: pd.Series, models: list[str], colors: Mapping[str, str] | None = None
+) -> str:
     """Forecast annualised volatility of ``models`` against the realised (22-day mean)."""
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 3.6))
@@ -70,13 +122,15 @@ def forecast_vs_realized(forecasts: pd.DataFrame, realized: pd.Series, models: l
             label="realised (22-day mean)",
         )
         for m in models:
-            ax.plot(forecasts.index, _ann(forecasts[m]), lw=0.8, label=m, alpha=0.85)
+            ax.plot(forecasts.index, _ann(forecasts[m]), lw=0.8, label=m, alpha=0.85, color=color_of(colors, m))
         ax.set_ylabel("annualised volatility, %")
         ax.legend(ncol=min(5, len(models) + 1), fontsize=8, loc="upper right")
         return to_data_uri(fig)
 
 
-def cumulative_loss_difference(losses: pd.DataFrame, baseline: str) -> str | None:
+def cumulative_loss_difference(
+    losses: pd.DataFrame, baseline: str, colors: Mapping[str, str] | None = None
+) -> str | None:
     """Cumulative loss of each model minus the baseline's: falling lines beat it."""
     if baseline not in losses.columns or losses.shape[1] < 2:
         return None
@@ -84,14 +138,14 @@ def cumulative_loss_difference(losses: pd.DataFrame, baseline: str) -> str | Non
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 3.2))
         for m in diff.columns:
-            ax.plot(diff.index, diff[m], lw=1.0, label=m)
+            ax.plot(diff.index, diff[m], lw=1.0, label=m, color=color_of(colors, m))
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylabel(f"cumulative loss minus {baseline}")
         ax.legend(ncol=4, fontsize=8)
         return to_data_uri(fig)
 
 
-def loss_by_fold(table: pd.DataFrame) -> str:
+def loss_by_fold(table: pd.DataFrame, colors: Mapping[str, str] | None = None) -> str:
     """Grouped bars: the loss of each model in each fold."""
     data = table.drop(columns="n", errors="ignore")
     with plt.rc_context(_STYLE):
@@ -99,7 +153,7 @@ def loss_by_fold(table: pd.DataFrame) -> str:
         width = 0.8 / max(1, data.shape[1])
         x = np.arange(len(data))
         for i, m in enumerate(data.columns):
-            ax.bar(x + i * width, data[m].to_numpy(), width, label=m)
+            ax.bar(x + i * width, data[m].to_numpy(), width, label=m, color=color_of(colors, m))
         ax.set_xticks(x + 0.4 - width / 2, [str(i) for i in data.index])
         ax.set_xlabel("fold")
         ax.set_ylabel("loss")
@@ -118,12 +172,15 @@ def training_curves(histories: dict, fold_labels: dict | None = None) -> str | N
     labels = fold_labels or {}
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(1, len(models), figsize=(max(5.0, 4.6 * len(models)), 3.4), squeeze=False)
+        folds = sorted({k[2] for k in histories})
+        # one colour per fold from a sequential map (early folds dark, late light): ten colours would repeat
+        shade = {f: plt.get_cmap("viridis")(i / max(1, len(folds) - 1) * 0.9) for i, f in enumerate(folds)}
         for ax, m in zip(axes[0], models, strict=True):
             for (_, model, fold), h in sorted(histories.items()):
                 if model != m:
                     continue
-                ax.plot(h.index, h["val_loss"], lw=0.9, label=labels.get(fold, f"fold {fold}"))
-                ax.plot(h.index, h["train_loss"], lw=0.6, ls="--", color=ax.lines[-1].get_color())
+                ax.plot(h.index, h["val_loss"], lw=0.9, label=labels.get(fold, f"fold {fold}"), color=shade[fold])
+                ax.plot(h.index, h["train_loss"], lw=0.6, ls="--", color=shade[fold])
             ax.set_title(m, fontsize=9)
             ax.set_xlabel("epoch")
             ax.legend(fontsize=6, ncol=2, title="fold", title_fontsize=6)
@@ -132,7 +189,7 @@ def training_curves(histories: dict, fold_labels: dict | None = None) -> str | N
         return to_data_uri(fig)
 
 
-def attention_by_lag(attention: dict) -> str | None:
+def attention_by_lag(attention: dict, colors: Mapping[str, str] | None = None) -> str | None:
     """Mean attention weight per lag (0 = the day before the forecast), per model,
     against uniform weights (a dotted line at 1 / lags), on an axis from 0: a
     near-uniform curve must look near-uniform.
@@ -148,7 +205,7 @@ def attention_by_lag(attention: dict) -> str | None:
         for m, ws in by_model.items():
             mean = pd.concat(ws, axis=1).mean(axis=1)
             n_lags = max(n_lags, len(mean))
-            ax.plot(mean.index, mean.to_numpy(), marker="o", ms=3, label=m)
+            ax.plot(mean.index, mean.to_numpy(), marker="o", ms=3, label=m, color=color_of(colors, m))
         ax.axhline(1 / n_lags, color="gray", ls=":", lw=1.2, label=f"uniform (1/{n_lags})")
         ax.set_ylim(bottom=0)
         ax.set_xlabel("lag (days before the origin)")
@@ -157,13 +214,19 @@ def attention_by_lag(attention: dict) -> str | None:
         return to_data_uri(fig)
 
 
-def equity_and_drawdown(strategies: dict[str, pd.Series], benchmark: pd.Series) -> str:
+def equity_and_drawdown(
+    strategies: dict[str, pd.Series], benchmark: pd.Series, colors: Mapping[str, str] | None = None
+) -> str:
     """Growth of one unit and drawdown, strategies against buy and hold."""
     with plt.rc_context(_STYLE):
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
         for name, r in {**strategies, "buy and hold": benchmark}.items():
             eq = (1 + r.fillna(0)).cumprod()
-            style = {"color": "black", "lw": 1.2} if name == "buy and hold" else {"lw": 1.0}
+            style = (
+                {"color": "black", "lw": 1.2}
+                if name == "buy and hold"
+                else {"lw": 1.0, "color": color_of(colors, name)}
+            )
             a1.plot(eq.index, eq, label=name, **style)
             a2.plot(eq.index, 100 * (eq / eq.cummax() - 1), **style)
         a1.set_ylabel("growth of 1")
@@ -172,7 +235,9 @@ def equity_and_drawdown(strategies: dict[str, pd.Series], benchmark: pd.Series) 
         return to_data_uri(fig)
 
 
-def weights_and_turnover(weights: dict[str, pd.Series], turnover: dict[str, pd.Series]) -> str:
+def weights_and_turnover(
+    weights: dict[str, pd.Series], turnover: dict[str, pd.Series], colors: Mapping[str, str] | None = None
+) -> str:
     """Mean weight held each month (a 0/1 rule traded daily is a solid block when
     drawn day by day), and turnover summed by month.
     """
@@ -180,12 +245,12 @@ def weights_and_turnover(weights: dict[str, pd.Series], turnover: dict[str, pd.S
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
         for name, w in weights.items():
             monthly = w.resample("ME").mean()
-            a1.step(monthly.index, monthly, where="post", lw=0.9, label=name)
+            a1.step(monthly.index, monthly, where="post", lw=0.9, label=name, color=color_of(colors, name))
         a1.set_ylabel("weight, monthly mean")
         a1.legend(fontsize=8)
         for name, t in turnover.items():
             monthly = t.resample("ME").sum()
-            a2.plot(monthly.index, monthly, lw=0.9, label=name)
+            a2.plot(monthly.index, monthly, lw=0.9, label=name, color=color_of(colors, name))
         a2.set_ylabel("turnover per month")
         a2.legend(fontsize=8)
         return to_data_uri(fig)
@@ -202,7 +267,9 @@ def realized_vs_target_vol(returns: pd.Series, target: float) -> str:
         return to_data_uri(fig)
 
 
-def cumulative_sse_difference(forecasts: pd.DataFrame, realized: pd.Series, benchmark: pd.Series) -> str | None:
+def cumulative_sse_difference(
+    forecasts: pd.DataFrame, realized: pd.Series, benchmark: pd.Series, colors: Mapping[str, str] | None = None
+) -> str | None:
     """Goyal and Welch's (2008) chart: the running sum of the benchmark's squared
     error minus each model's, on the days every series is known. A rising line is
     a model beating the benchmark (the historical mean), a falling one losing to it.
@@ -215,7 +282,7 @@ def cumulative_sse_difference(forecasts: pd.DataFrame, realized: pd.Series, benc
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 3.2))
         for m in diff.columns:
-            ax.plot(diff.index, diff[m], lw=1.0, label=m)
+            ax.plot(diff.index, diff[m], lw=1.0, label=m, color=color_of(colors, m))
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylabel("cumulative SSE(mean) - SSE(model)")
         ax.legend(ncol=4, fontsize=8)

@@ -251,6 +251,11 @@ class _NoFigures:
         return lambda *args, **kwargs: _SKIPPED
 
 
+def _colors(inputs: ReportInputs) -> dict[str, str]:
+    """One colour per model of the run, the same in every figure and chart of the report."""
+    return figures.model_colors(list(inputs.result.models))
+
+
 def _detail_symbols(inputs: ReportInputs) -> set[str]:
     """The assets drawn with figures and tear sheets."""
     symbols = list(inputs.result.symbols)
@@ -568,7 +573,11 @@ def _threshold_section(
     parts["returns"].append(
         _chart(
             charts.equity_charts(
-                {f"{best}/threshold": strat[best].returns}, bench, benchmark_name="buy and hold", group=f"{sym}-th"
+                {f"{best}/threshold": strat[best].returns},
+                bench,
+                benchmark_name="buy and hold",
+                group=f"{sym}-th",
+                colors=_colors(inputs),
             ),
             f"Equity and drawdown of the best threshold strategy ({best}) against buy and hold, on the table's days",
         )
@@ -1019,7 +1028,7 @@ def render(inputs: ReportInputs) -> str:
                 mean = historical_mean_forecast(frame, fc.index, h)
                 sym_parts["returns"].append(
                     _figure(
-                        figs.cumulative_sse_difference(fc, realized.reindex(fc.index), mean),
+                        figs.cumulative_sse_difference(fc, realized.reindex(fc.index), mean, colors=_colors(inputs)),
                         "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
                         "a rising line beats the historical mean, a falling one loses to it",
                     )
@@ -1043,7 +1052,7 @@ def render(inputs: ReportInputs) -> str:
             sym_parts["forecasts"].append(
                 ghead
                 + _chart(
-                    charts.forecast_chart(fc, y, top, group=f"{sym}-{h}"),
+                    charts.forecast_chart(fc, y, top, group=f"{sym}-{h}", colors=_colors(inputs)),
                     f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three "
                     "best models by QLIKE and the baseline",
                 )
@@ -1052,11 +1061,11 @@ def render(inputs: ReportInputs) -> str:
             if gbase:
                 sym_parts["forecasts"].append(
                     _figure(
-                        figs.cumulative_loss_difference(losses, gbase),
+                        figs.cumulative_loss_difference(losses, gbase, colors=_colors(inputs)),
                         f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline",
                     )
                 )
-            sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds), "QLIKE by fold"))
+            sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds, colors=_colors(inputs)), "QLIKE by fold"))
 
         sym_parts["training"].append(head + _cost_table(res, sym, inputs.summary.get("networks on")))
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
@@ -1073,7 +1082,7 @@ def render(inputs: ReportInputs) -> str:
         if att:
             sym_parts["training"].append(
                 _figure(
-                    figs.attention_by_lag(att),
+                    figs.attention_by_lag(att, colors=_colors(inputs)),
                     "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)",
                 )
             )
@@ -1104,7 +1113,11 @@ def render(inputs: ReportInputs) -> str:
             sym_parts["strategies"].append(
                 _chart(
                     charts.equity_charts(
-                        {k: r.returns for k, r in chosen.items()}, bench, benchmark_name="buy and hold", group=sym
+                        {k: r.returns for k, r in chosen.items()},
+                        bench,
+                        benchmark_name="buy and hold",
+                        group=sym,
+                        colors=_colors(inputs),
                     ),
                     f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
                 )
@@ -1112,7 +1125,9 @@ def render(inputs: ReportInputs) -> str:
             sym_parts["strategies"].append(
                 _figure(
                     figs.weights_and_turnover(
-                        {k: r.weights for k, r in chosen.items()}, {k: r.turnover for k, r in chosen.items()}
+                        {k: r.weights for k, r in chosen.items()},
+                        {k: r.turnover for k, r in chosen.items()},
+                        colors=_colors(inputs),
                     ),
                     "Weights held (monthly mean) and monthly turnover",
                 )

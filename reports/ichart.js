@@ -21,6 +21,15 @@
     for (var v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) out.push(v);
     return out;
   }
+  function logTicks(lo, hi) {
+    // lo, hi: log10 of the axis ends; ticks in log10 of round values
+    var vlo = Math.pow(10, lo), vhi = Math.pow(10, hi), out = [];
+    if (vhi / vlo < 10) return ticks(vlo, vhi, 5).filter(function (v) { return v > 0; }).map(Math.log10);
+    for (var e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+      [1, 2, 5].forEach(function (m) { var v = m * Math.pow(10, e); if (v >= vlo && v <= vhi) out.push(Math.log10(v)); });
+    }
+    return out.length > 8 ? out.filter(function (v) { return Math.abs(v - Math.round(v)) < 1e-9; }) : out;
+  }
   function Chart(box) {
     var s = JSON.parse(box.querySelector("script").textContent), self = this;
     this.s = s; this.box = box; this.on = s.series.map(function () { return true; });
@@ -88,18 +97,27 @@
     var pad = (hi - lo) * 0.04; lo -= pad; hi += pad;
     var y = function (v) { return M.t + (1 - (v - lo) / (hi - lo)) * (h - M.t - M.b); };
     this.y = y; this.tr = tr;
-    ticks(lo, hi, 5).forEach(function (v) {
+    // a log axis gets round values (1.5x, 2x, 5x, 10x), not round logarithms
+    var yt = s.log ? logTicks(lo, hi) : ticks(lo, hi, 5);
+    yt.forEach(function (v) {
       el("line", {x1: M.l, x2: w - M.r, y1: y(v), y2: y(v), class: "ichart-grid"}, svg);
       el("text", {x: M.l - 6, y: y(v) + 4, "text-anchor": "end", class: "ichart-tick"}, svg).textContent = fmtv(s.log ? Math.pow(10, v) : v, s.fmt);
     });
     var d0 = s.x[this.lo], d1 = s.x[this.hi], yrs = (d1 - d0) / 365.25, n = Math.max(2, Math.floor((w - M.l - M.r) / 90));
-    var last = null;
-    for (var k = 0; k <= n; k++) {
-      var i = Math.round(this.lo + k / n * (this.hi - this.lo)), lab = yrs > 3 ? day(s.x[i]).slice(0, 4) : day(s.x[i]).slice(0, 7);
-      if (lab === last) continue; last = lab;
-      var tx = this.px(i), anchor = tx > w - M.r - 30 ? "end" : tx < M.l + 20 ? "start" : "middle";
-      el("text", {x: tx, y: h - 8, "text-anchor": anchor, class: "ichart-tick"}, svg).textContent = lab;
+    // ticks where a year (or, under three years, a month) starts: the first day the data has in it,
+    // never a window's first day labelled by the year it ends (2008-12-30 is not "2008")
+    var unit = yrs > 3 ? 4 : 7, starts = [];
+    for (var i = this.lo; i <= this.hi; i++) {
+      var lab = day(s.x[i]).slice(0, unit);
+      var first = i > 0 ? day(s.x[i - 1]).slice(0, unit) !== lab : (unit === 4 ? day(s.x[i]).slice(5) <= "01-07" : day(s.x[i]).slice(8) <= "07");
+      if (first) starts.push([i, lab]);
     }
+    var every = Math.max(1, Math.ceil(starts.length / n));
+    starts.forEach(function (st, k) {
+      if (k % every) return;
+      var tx = self.px(st[0]), anchor = tx > w - M.r - 30 ? "end" : tx < M.l + 20 ? "start" : "middle";
+      el("text", {x: tx, y: h - 8, "text-anchor": anchor, class: "ichart-tick"}, svg).textContent = st[1];
+    });
     el("text", {x: 12, y: M.t + (h - M.t - M.b) / 2, transform: "rotate(-90 12 " + (M.t + (h - M.t - M.b) / 2) + ")", "text-anchor": "middle", class: "ichart-tick"}, svg).textContent = s.ylabel;
     var per = Math.max(1, Math.floor((this.hi - this.lo) / (w - M.l - M.r) / 2));
     s.series.forEach(function (ser, k) {

@@ -26,7 +26,7 @@ __all__ = ["CSS", "SCRIPT", "equity_charts", "forecast_chart", "line_chart"]
 
 Format = Literal["pct", "num", "x"]
 
-#: Colours of the series, in order (matplotlib's tab10, as the static figures).
+#: Colours of series without a model colour, in order (matplotlib's tab10, as the static figures).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
@@ -91,7 +91,21 @@ def line_chart(
     )
 
 
-def forecast_chart(forecasts: pd.DataFrame, realized: pd.Series, models: list[str], *, group: str) -> str:
+def _colors_of(names, colors: Mapping[str, str] | None) -> dict[str, str]:
+    """The report's colour of each named series (by its model, :func:`reports.figures.color_of`)."""
+    from reports.figures import color_of
+
+    return {n: c for n in names if (c := color_of(colors, n))}
+
+
+def forecast_chart(
+    forecasts: pd.DataFrame,
+    realized: pd.Series,
+    models: list[str],
+    *,
+    group: str,
+    colors: Mapping[str, str] | None = None,
+) -> str:
     """Forecast annual volatility of ``models`` against the realised one (22-day mean), zoomable."""
     from signals.features import annual_vol
 
@@ -103,14 +117,23 @@ def forecast_chart(forecasts: pd.DataFrame, realized: pd.Series, models: list[st
         y_label="annual vol",
         fmt="pct",
         group=group,
-        colors={"realised (22-day mean)": "#111111"},
+        colors={**_colors_of(models, colors), "realised (22-day mean)": "#111111"},
     )
 
 
-def equity_charts(strategies: Mapping[str, pd.Series], benchmark: pd.Series, *, benchmark_name: str, group: str) -> str:
-    """Growth of one unit and drawdown of daily ``strategies`` returns against the benchmark, zoomed together."""
+def equity_charts(
+    strategies: Mapping[str, pd.Series],
+    benchmark: pd.Series,
+    *,
+    benchmark_name: str,
+    group: str,
+    colors: Mapping[str, str] | None = None,
+) -> str:
+    """Growth of one unit and drawdown of daily ``strategies`` returns against the benchmark, zoomed together
+    (each strategy in its model's colour from ``colors``, the benchmark black).
+    """
     equity = {name: (1 + r.fillna(0.0)).cumprod() for name, r in {**strategies, benchmark_name: benchmark}.items()}
-    colors = {benchmark_name: "#111111"}
+    colors = {**_colors_of(strategies, colors), benchmark_name: "#111111"}
     growth = line_chart(
         equity, title="Growth of 1", y_label="growth of 1", fmt="x", group=group, log=True, colors=colors
     )

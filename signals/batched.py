@@ -39,7 +39,7 @@ from torch import nn
 from typing_extensions import override
 
 from core.checks import check_choice, check_int, check_number, check_sizes
-from core.errors import DataError, ParameterError
+from core.errors import DataError, ParameterError, TradecastDeprecationWarning
 from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
@@ -230,7 +230,7 @@ class _GroupedRnnBase(BaseForecaster):
             warnings.warn(
                 f"{who}: hidden={self.hidden} (an int) is deprecated; give the units per layer as a tuple, "
                 f"hidden=({self.hidden},), as RnnForecaster takes them.",
-                DeprecationWarning,
+                TradecastDeprecationWarning,  # the project's own: the command line shows it
                 stacklevel=4,
             )
         else:

@@ -69,3 +69,71 @@ def test_every_figure_with_several_series_has_a_legend(drawn):
             if len(series) > 1:
                 assert ax.get_legend() is not None, (fig, ax.get_ylabel())
                 assert len(ax.get_legend().get_texts()) == len(series)
+
+
+def test_date_axes_are_ticked_at_year_starts(drawn):
+    import matplotlib.dates as mdates
+
+    days = pd.bdate_range("2008-12-30", "2018-12-31")  # the window of the default job's strategies
+    rng = np.random.default_rng(0)
+    r = pd.Series(rng.normal(0, 0.01, len(days)), index=days)
+    var = pd.Series(0.02, index=days)
+    figures.var_band(r, var, 1.2 * var, "loghar, fhs")
+    fig = drawn[0]
+    figures.year_ticks(fig)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    lo, hi = ax.get_xlim()
+    shown = [(t, lab.get_text()) for t, lab in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True) if lo <= t <= hi]
+    ticks = [mdates.num2date(t) for t, _ in shown]
+    labels = [lab for _, lab in shown]
+    assert ticks and all((t.month, t.day) == (1, 1) for t in ticks), "ticks on 1 January"
+    assert "2008" not in labels and labels[0] in ("2009", "2010") and all(lab.isdigit() for lab in labels)
+    assert len(labels) <= 11
+    # a window of months keeps matplotlib's own month ticks
+    short = pd.bdate_range("2020-01-01", periods=120)
+    figures.var_band(r.iloc[:120].set_axis(short), var.iloc[:120].set_axis(short), var.iloc[:120].set_axis(short), "x")
+    figures.year_ticks(drawn[1])
+    assert not isinstance(drawn[1].axes[0].xaxis.get_major_locator(), mdates.YearLocator)
+
+
+def test_every_png_goes_through_the_year_ticks(monkeypatch):
+    seen = []
+    monkeypatch.setattr(figures, "year_ticks", lambda fig: seen.append(fig))
+    days = pd.bdate_range("2010-01-01", periods=800)
+    s = pd.Series(0.01, index=days)
+    assert figures.var_band(s, s, s, "x").startswith("data:image/png;base64,")
+    assert len(seen) == 1
+
+
+def test_a_model_keeps_its_colour_in_every_figure_and_chart(drawn):
+    import json
+    import re
+
+    from matplotlib.colors import to_hex
+
+    from reports import interactive
+
+    colors = figures.model_colors(["garch", "loghar", "gru", "lstm"])
+    assert len(set(colors.values())) == 4
+    days = pd.bdate_range("2012-01-02", periods=400)
+    rng = np.random.default_rng(2)
+    fc = pd.DataFrame({m: rng.uniform(1e-5, 2e-4, 400) for m in ("lstm", "gru", "loghar")}, index=days)
+    figures.cumulative_loss_difference(fc, "loghar", colors=colors)  # gru drawn second here ...
+    figures.loss_by_fold(pd.DataFrame({"gru": [0.3, 0.4], "lstm": [0.35, 0.5]}), colors=colors)  # ... first here
+    figures.weights_and_turnover({"gru/vol_target": fc["gru"]}, {"gru/vol_target": fc["gru"]}, colors=colors)
+    lines = {ln.get_label(): to_hex(ln.get_color()) for ln in drawn[0].axes[0].get_lines()}
+    bars = {c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in drawn[1].axes[0].containers}
+    steps = {ln.get_label(): to_hex(ln.get_color()) for ln in drawn[2].axes[0].get_lines()}
+    assert lines["gru"] == bars["gru"] == steps["gru/vol_target"] == colors["gru"]
+    assert lines["lstm"] == bars["lstm"] == colors["lstm"]
+    chart = interactive.forecast_chart(fc, fc["loghar"], ["lstm", "gru"], group="g", colors=colors)
+    spec = json.loads(re.search(r'<script type="application/json">(.*?)</script>', chart).group(1))
+    assert {s["name"]: s["color"] for s in spec["series"]}["gru"] == colors["gru"]
+
+
+def test_training_curves_give_every_fold_its_own_colour(drawn):
+    h = pd.DataFrame({"train_loss": [1.0, 0.9], "val_loss": [1.1, 1.0]}, index=pd.RangeIndex(1, 3, name="epoch"))
+    figures.training_curves({("SPX", "gru", k): h * (1 + k / 100) for k in range(14)})
+    solid = [ln for ln in drawn[0].axes[0].get_lines() if ln.get_linestyle() == "-"]
+    assert len(solid) == 14 and len({to for to in (str(ln.get_color()) for ln in solid)}) == 14

@@ -96,3 +96,24 @@ def test_drag_zooms_the_group_and_double_click_resets(tmp_path):
         charts.nth(0).locator("svg").dblclick()
         assert first_tick(0) == "2010" and first_tick(1) == "2010"
     assert errors == [], errors
+
+
+def test_ticks_sit_on_year_starts_and_a_log_axis_on_round_values(tmp_path):
+    idx = pd.bdate_range("2008-12-30", "2018-12-31")  # the default job's strategy window
+    rng = np.random.default_rng(1)
+    r = pd.Series(rng.normal(0.0004, 0.01, len(idx)), index=idx)
+    body = equity_charts({"strategy": r}, r * 0.5, benchmark_name="benchmark", group="g")
+    head = f"<head><style>{CSS}</style><script>{SCRIPT}</script></head>"
+    path = tmp_path / "ticks.html"
+    path.write_text(f"<html>{head}<body style='width:900px'>{body}</body></html>", encoding="utf-8")
+    with browser_page(viewport={"width": 1000, "height": 900}) as (page, errors):
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        texts = page.locator(".ichart").nth(0).locator("svg text").all_text_contents()
+    assert errors == [], errors
+    years = [t for t in texts if re.fullmatch(r"\d{4}", t)]
+    assert years and years[0] >= "2009", f"a window from 2008-12-30 is not labelled 2008: {years}"
+    assert years == sorted(years) and len(set(years)) == len(years)
+    values = [float(t[:-1]) for t in texts if re.fullmatch(r"\d+\.\d\dx", t)]
+    assert len(values) >= 3
+    # round values of growth, such as 1.00x, 1.50x, 2.00x: not powers of ten of round logarithms
+    assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in values), values

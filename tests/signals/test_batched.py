@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import DataError, ParameterError
+from core.errors import DataError, ParameterError, TradecastDeprecationWarning
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
 from signals.rnn import RnnForecaster, _RnnNet
@@ -126,7 +126,7 @@ def test_a_group_of_one_trains_as_the_single_network_does():
 
 def test_an_int_hidden_is_a_deprecated_spelling_of_one_layer():
     frame = sp500().loc[:"2005-12-31"]
-    with pytest.warns(DeprecationWarning, match=r"hidden=8 \(an int\) is deprecated.*hidden=\(8,\)"):
+    with pytest.warns(TradecastDeprecationWarning, match=r"hidden=8 \(an int\) is deprecated.*hidden=\(8,\)"):
         old = BatchedRnnEnsemble(seeds=(0,), **{**SMALL, "hidden": 8}).fit(frame.iloc[:-20])
     new = BatchedRnnEnsemble(seeds=(0,), **SMALL).fit(frame.iloc[:-20])
     dates = frame.index[-20:]
