@@ -155,6 +155,8 @@ def loss_by_fold(table: pd.DataFrame, colors: Mapping[str, str] | None = None) -
         for i, m in enumerate(data.columns):
             ax.bar(x + i * width, data[m].to_numpy(), width, label=m, color=color_of(colors, m))
         ax.set_xticks(x + 0.4 - width / 2, [str(i) for i in data.index])
+        if len(data) > 6:  # eleven dates side by side overlap: slanted, anchored at their bar
+            plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlabel("fold")
         ax.set_ylabel("loss")
         ax.legend(ncol=4, fontsize=8)
@@ -279,10 +281,21 @@ def cumulative_sse_difference(
         return None
     y, b = rows.pop("__y"), rows.pop("__b")
     diff = rows.rsub(y, axis=0).pow(2).rsub((y - b) ** 2, axis=0).cumsum()
+    reach = diff.abs().max()
+    typical = float(reach.median()) if len(reach) > 2 else np.inf
+    # a model whose line goes 5 times further than the median one would squash the rest into a flat line:
+    # the axis is scaled to the others, and the outlier is named as off scale
+    off = [m for m in diff.columns if reach[m] > 5 * typical] if np.isfinite(typical) and typical > 0 else []
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(10, 3.2))
         for m in diff.columns:
-            ax.plot(diff.index, diff[m], lw=1.0, label=m, color=color_of(colors, m))
+            label = f"{m} (off scale: {diff[m].iloc[-1]:.3g} at the end)" if m in off else m
+            ax.plot(diff.index, diff[m], lw=1.0, label=label, color=color_of(colors, m))
+        if off:
+            inside = diff.drop(columns=off)
+            lo, hi = float(inside.min().min()), float(inside.max().max())
+            pad = 0.15 * max(hi - lo, 1e-12)
+            ax.set_ylim(min(lo, 0.0) - pad, max(hi, 0.0) + pad)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylabel("cumulative SSE(mean) - SSE(model)")
         ax.legend(ncol=4, fontsize=8)

@@ -137,3 +137,28 @@ def test_training_curves_give_every_fold_its_own_colour(drawn):
     figures.training_curves({("SPX", "gru", k): h * (1 + k / 100) for k in range(14)})
     solid = [ln for ln in drawn[0].axes[0].get_lines() if ln.get_linestyle() == "-"]
     assert len(solid) == 14 and len({to for to in (str(ln.get_color()) for ln in solid)}) == 14
+
+
+def test_goyal_welch_chart_is_not_scaled_to_one_outlier(drawn):
+    days = pd.bdate_range("2015-01-01", periods=500)
+    rng = np.random.default_rng(3)
+    y = pd.Series(rng.normal(0, 0.01, 500), index=days)
+    mean = pd.Series(0.0, index=days)
+    fc = pd.DataFrame({m: 0.001 * rng.normal(size=500) for m in ("ar", "gru", "lstm")}, index=days)
+    fc["mlp"] = 0.05  # a far-off forecast: its line falls fifty times further than the others
+    figures.cumulative_sse_difference(fc, y, mean)
+    (ax,) = drawn[0].axes
+    lines = {ln.get_label(): np.asarray(ln.get_ydata()) for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    others = np.concatenate([v for k, v in lines.items() if not k.startswith("mlp")])
+    span = max(others.max(), 0) - min(others.min(), 0)
+    lo, hi = ax.get_ylim()
+    assert hi - lo <= 1.5 * span, "the axis fits the three ordinary models"
+    (mlp,) = (v for k, v in lines.items() if k.startswith("mlp (off scale"))
+    assert mlp.min() < lo, "the outlier leaves the axis, named as off scale"
+
+
+def test_many_fold_labels_are_slanted_so_they_do_not_overlap(drawn):
+    table = pd.DataFrame({"gru": np.linspace(0.3, 0.4, 11)}, index=[f"{y}-01-02" for y in range(2008, 2019)])
+    figures.loss_by_fold(table)
+    labels = drawn[0].axes[0].get_xticklabels()
+    assert len(labels) == 11 and all(lab.get_rotation() == 30 for lab in labels)
