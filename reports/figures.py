@@ -29,7 +29,9 @@ __all__ = [
     "equity_and_drawdown",
     "forecast_vs_realized",
     "loss_by_fold",
+    "mean_cumulative_loss_difference",
     "model_colors",
+    "ratio_by_asset",
     "realized_vs_target_vol",
     "to_data_uri",
     "training_curves",
@@ -314,4 +316,39 @@ def var_band(returns: pd.Series, var: pd.Series, es: pd.Series, label: str) -> s
         ax.scatter(r.index[hit], 100 * r[hit], color="tab:red", s=10, zorder=3, label=f"violations ({int(hit.sum())})")
         ax.set_ylabel("% per day")
         ax.legend(fontsize=8, loc="lower left", ncol=4)
+        return to_data_uri(fig)
+
+
+def ratio_by_asset(ratios: pd.DataFrame, best: str, baseline: str, colors: Mapping[str, str] | None = None) -> str:
+    """Each asset's loss ratio to the baseline, sorted: ``best`` as bars, the other models as dots.
+
+    ``ratios`` is models x assets (:func:`reports.universe.universe_leaderboard`); below the line
+    at 1 a model beats the baseline on that asset.
+    """
+    order = ratios.loc[best].sort_values().index
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.4))
+        x = np.arange(len(order))
+        ax.bar(x, ratios.loc[best, order].to_numpy() - 1.0, bottom=1.0, color=color_of(colors, best), label=best)
+        for m in ratios.index:
+            if m not in (best, baseline):
+                ax.scatter(x, ratios.loc[m, order], s=9, zorder=3, label=m, color=color_of(colors, m))
+        ax.axhline(1.0, color="black", lw=0.8)
+        ax.set_xticks(x, [str(a) for a in order], rotation=90 if len(order) > 30 else 45, fontsize=7)
+        ax.set_ylabel(f"loss ratio to {baseline}")
+        ax.legend(fontsize=8, ncol=5)
+        return to_data_uri(fig)
+
+
+def mean_cumulative_loss_difference(diff: pd.DataFrame, baseline: str, colors: Mapping[str, str] | None = None) -> str:
+    """The cross-asset mean of each model's daily loss minus the baseline's, cumulated: a
+    falling line beats the baseline on the universe as a whole (the panel DM test's series).
+    """
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(10, 3.2))
+        for m in diff.columns:
+            ax.plot(diff.index, diff[m].fillna(0.0).cumsum(), lw=1.0, label=m, color=color_of(colors, m))
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel(f"cumulative mean loss minus {baseline}")
+        ax.legend(ncol=4, fontsize=8)
         return to_data_uri(fig)

@@ -647,6 +647,43 @@ def _universe_section(parts: dict, inputs: ReportInputs) -> None:
             + f"<details><summary>QLIKE ratio to {html.escape(str(summary.attrs.get('baseline')))} per asset "
             f"({len(per_asset)} assets)</summary>{_table(per_asset)}</details>"
         )
+        base = summary.attrs.get("baseline")
+        rivals = [m for m in summary.index if m != base and m in ratios.index]
+        if base is None or not rivals:
+            continue
+        colors = _colors(inputs)
+        parts["leaderboard"].append(
+            _figure(
+                figures.ratio_by_asset(ratios, rivals[0], str(base), colors=colors),
+                f"QLIKE ratio to {base} on each asset, sorted by {rivals[0]}'s (bars; the first model by mean rank), "
+                "the other models as dots: below 1 beats the baseline on that asset",
+            )
+        )
+        diff = _mean_loss_difference(inputs, [*rivals, str(base)], str(base), h)
+        if diff is not None:
+            parts["leaderboard"].append(
+                _figure(
+                    figures.mean_cumulative_loss_difference(diff, str(base), colors=colors),
+                    f"Cross-asset mean QLIKE minus {base}'s, cumulated: a falling line beats the baseline on the "
+                    "universe as a whole (the series the panel Diebold–Mariano test is about)",
+                )
+            )
+
+
+def _mean_loss_difference(inputs: ReportInputs, models: list[str], base: str, h: int) -> pd.DataFrame | None:
+    """Per date, the mean over assets of each model's QLIKE minus the baseline's (models x dates)."""
+    res = inputs.result
+    rows = []
+    for sym in res.symbols:
+        fc = res.for_symbol(sym)
+        present = [m for m in models if m in fc.columns]
+        if base not in present or len(present) < 2:
+            continue
+        losses = per_date_losses(fc[present], realized_target(res.frames[sym], "variance", h))
+        rows.append(losses.drop(columns=base).sub(losses[base], axis=0))
+    if not rows:
+        return None
+    return pd.concat(rows).groupby(level=0).mean().sort_index()
 
 
 def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:

@@ -67,6 +67,10 @@ def test_the_universe_config_runs_with_portfolio_and_universe_leaderboard(run, c
 def test_a_large_universe_report_folds_assets_and_keeps_one_portfolio_tear_sheet(run):
     text = (run / "report.html").read_text(encoding="utf-8")
     assert "Universe of 6 assets: variance, 1 day ahead" in text and "Portfolio of 6 assets" in text
+    # cross-asset figures beside the universe leaderboard: ratios per asset, and the mean loss difference
+    board = text[text.index("Universe of 6 assets") : text.index('<section id="regimes"')]
+    assert "on each asset, sorted by" in board and "Cross-asset mean QLIKE minus" in board
+    assert board.count('<img src="data:image/png;base64,') >= 2
     found = text[text.index("What this run found") : text.index("</ul>", text.index("What this run found"))]
     assert re.search(r"universe of 6 assets: best variance forecaster by mean rank \w+", found)
     # the best portfolio, or (when none does better) that none beats equal weight: never a loser called "best"
