@@ -357,8 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--detail",
         metavar="SYMBOLS",
-        help="a universe's assets drawn with figures and tear sheets, comma separated (default: the first four; "
-        "the others get their tables only)",
+        help="a universe's assets drawn with figures and tear sheets besides the first four (always drawn), comma "
+        "separated; the others get their tables only",
     )
     p.set_defaults(func=_cmd_report)
 

@@ -160,8 +160,9 @@ class ReportInputs:
     threshold_strategies : dict of symbol to its backtests, by model
     threshold_note : str, how return forecasts were traded
     detail : list of str, optional
-        The assets drawn with figures and tear sheets; default the first
-        :data:`MAX_DETAIL`. With more assets than that, each asset's tables are folded.
+        Assets drawn with figures and tear sheets besides the first :data:`MAX_DETAIL`
+        (which are always drawn, without tear sheets in a large universe). With more
+        assets than that, each asset's tables are folded.
     universe : dict of horizon to (summary, ratios) of :func:`reports.universe.universe_leaderboard`
     universe_note : str, what the universe leaderboard's columns mean
     portfolio_table : DataFrame, optional, :func:`strategies.portfolio.portfolio_table`'s table
@@ -266,7 +267,7 @@ def _detail_symbols(inputs: ReportInputs) -> set[str]:
                 f"report: detail names {', '.join(map(repr, unknown))}, not among the run's symbols "
                 f"({', '.join(symbols)}). Hint: --detail {symbols[0]}."
             )
-        return set(inputs.detail)
+        return set(symbols[:MAX_DETAIL]) | set(inputs.detail)  # the named ones are added, not swapped in
     return set(symbols[:MAX_DETAIL])
 
 
@@ -1027,7 +1028,7 @@ def render(inputs: ReportInputs) -> str:
     for sym in res.symbols:
         draw = sym in detail
         # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
-        sheets = inputs.tearsheets and draw and (not fold or inputs.detail is not None)
+        sheets = inputs.tearsheets and draw and (not fold or sym in (inputs.detail or ()))
         figs: Any = figures if draw else _NoFigures()
         charts: Any = interactive if draw else _NoFigures()
         sym_parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
