@@ -46,6 +46,7 @@ from engine.splits import Refits, Rule, Schedule, WalkForward, Window
 from signals.base import BaseForecaster
 from signals.combination import Combination, CombinationWeights
 from signals.features import Estimator
+from signals.intraday import Overnight
 from signals.registry import FORECASTERS
 from signals.tail_risk import TailMethod
 from strategies.spec import StrategySpec
@@ -124,6 +125,14 @@ class DataConfig:
         yfinance cache folder.
     vix : str, optional
         A source whose close is joined as the ``vix`` feature; ``""`` for none.
+    intraday : bool
+        The CSV or parquet source holds intraday bars: they become daily bars with
+        realized measures (:func:`signals.intraday.realized_measures`), for
+        ``[features] estimator = "realized"``.
+    every : str
+        The sampling grid of intraday prices (pandas frequency, "5min").
+    intraday_overnight : {"separate", "add"}
+        Keep the overnight return as its own column, or add its square to the measures.
     """
 
     source: str = "embedded:sp500"
@@ -133,6 +142,20 @@ class DataConfig:
     auto_adjust: bool = True
     cache_dir: str | None = None
     vix: str = "embedded:vix"
+    intraday: bool = False
+    every: str = "5min"
+    intraday_overnight: Overnight = "separate"
+
+    def __post_init__(self) -> None:
+        try:
+            ok = pd.Timedelta(pd.tseries.frequencies.to_offset(self.every)) > pd.Timedelta(0)
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise ConfigError(
+                f'data.every must be a pandas frequency such as "5min" or "1min"; got {self.every!r}. Hint: the '
+                "grid intraday prices are sampled on."
+            )
 
 
 @dataclass(frozen=True)

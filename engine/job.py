@@ -74,6 +74,9 @@ def prepare(config: RunConfig) -> Prepared:
         auto_adjust=d.auto_adjust,
         cache_dir=d.cache_dir,
         min_rows=windows,
+        intraday=d.intraday,
+        every=d.every,
+        intraday_overnight=d.intraday_overnight,
     )
     vix = load(d.vix, cache_dir=d.cache_dir) if d.vix else None
     per_symbol = by_symbol(bars)
@@ -102,8 +105,8 @@ def _check_estimator(estimator: str, bars: dict[str, pd.DataFrame]) -> None:
         if estimator == "realized":
             raise ConfigError(
                 f'[features] estimator = "realized" reads the realized variance of intraday bars, but {sym} has '
-                'daily bars. Hint: a range estimator such as "garman_klass"; intraday bars load through the Python '
-                "API, engine.data.load(..., intraday=True)."
+                'daily bars. Hint: a range estimator such as "garman_klass", or intraday bars with [data] intraday '
+                "= true."
             )
         raise ConfigError(
             f"[features] estimator = {estimator!r} needs open, high and low bars, but {sym} has no "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ConfigError
 from engine import store
 from engine.config import RunConfig, StrategyConfig, from_dict
 from engine.job import SMEARING_RANGE, audit_line, baselines, leaderboards, run_job, trade_forecasts
@@ -251,3 +252,31 @@ def test_the_job_writes_risk_backtests_to_metrics_terminal_and_report(tmp_path):
     page = report.read_text()
     assert 'id="risk"' in page and "Value-at-Risk and expected shortfall" in page
     assert "violations in red" in page
+
+
+def test_intraday_bars_run_from_a_config(tmp_path):
+    from engine.job import prepare
+    from signals.intraday import realized_measures
+    from tests.signals.test_intraday import simulate
+
+    intraday, _, _ = simulate(160, seed=4, gap=0.004)
+    intraday.index.name = "timestamp"
+    path = tmp_path / "one_minute.csv"
+    intraday.to_csv(path)
+    mapping = {
+        "data": {"source": f"csv:{path}", "vix": "", "intraday": True, "every": "5min"},
+        "features": {"estimator": "realized", "har_lags": [1, 5]},
+    }
+    prepared = prepare(from_dict(mapping))
+    (frame,) = prepared.features.values()
+    want = realized_measures(intraday, every="5min")
+    np.testing.assert_allclose(frame["rv"], want["realized"].reindex(frame.index), rtol=1e-12)
+    # the grid and the overnight rule are the config's
+    coarse = prepare(from_dict({**mapping, "data": {**mapping["data"], "every": "15min", "intraday_overnight": "add"}}))
+    want15 = realized_measures(intraday, every="15min", overnight="add")
+    (frame15,) = coarse.features.values()
+    np.testing.assert_allclose(frame15["rv"], want15["realized"].reindex(frame15.index), rtol=1e-12)
+    with pytest.raises(ConfigError, match=r'data.every must be a pandas frequency such as "5min".*got .five.'):
+        from_dict({"data": {"every": "five"}})
+    with pytest.raises(ConfigError, match=r"intraday bars with \[data\] intraday = true"):
+        prepare(from_dict({"data": {"start": "2018-01-01", "vix": ""}, "features": {"estimator": "realized"}}))
