@@ -136,8 +136,8 @@ def test_roundtrip_through_plain_data():
         ({"forecasters": []}, r"a run needs at least one \[\[forecasters\]\] table"),
         (
             {"data": {"fil": "ffill"}},
-            r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix, intraday, "
-            r"every, intraday_overnight. Did you mean 'fill'\?",
+            r"unknown key 'fil' in \[data\]; valid keys are: source, start, end, fill, auto_adjust, cache_dir, vix, "
+            r"intraday, every, intraday_overnight. Did you mean 'fill'\?",
         ),
         (
             {"data": {"fill": "bfill"}},
