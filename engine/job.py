@@ -20,6 +20,7 @@ from engine.data import by_symbol, load
 from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
+from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
 
 __all__ = [
     "Outcome",
@@ -442,10 +443,10 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     return tables, backtests
 
 
-def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> tuple[pd.DataFrame | None, dict, dict]:
+def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> PortfolioResult:
     """``spec.portfolio`` on every variance forecaster of a universe: one shared-cash
     portfolio per (model, scheme) and the equal-weight portfolio, on the same days
-    (:func:`strategies.portfolio.portfolio_table`). ``(None, {}, {})`` for one asset.
+    (:func:`strategies.portfolio.portfolio_table`); :data:`strategies.portfolio.NO_PORTFOLIO` for one asset.
 
     Returns the table, the backtests and the weights (with ex-ante risk shares), by (model, scheme).
     """
@@ -453,7 +454,7 @@ def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> tuple[pd
 
     kinds = result.variance_of()
     if len(result.symbols) < 2 or not kinds:
-        return None, {}, {}
+        return NO_PORTFOLIO
     forecasts = {
         m: pd.concat({sym: result.for_symbol(sym)[m] for sym in result.symbols}, axis=1).astype(float) for m in kinds
     }
@@ -630,7 +631,7 @@ class Outcome:
     backtests: dict
     threshold_tables: dict
     threshold_backtests: dict
-    portfolio: tuple = (None, {}, {})
+    portfolio: PortfolioResult = NO_PORTFOLIO
     universe: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)
     risk: dict = field(default_factory=dict)
@@ -668,12 +669,12 @@ def _write_report(
         threshold_strategies=outcome.threshold_backtests,
         universe=outcome.universe,
         universe_note=universe_line(next(iter(outcome.universe.values()))[0]) if outcome.universe else "",
-        portfolio_table=outcome.portfolio[0],
-        portfolio=outcome.portfolio[1],
-        portfolio_weights=outcome.portfolio[2],
+        portfolio_table=outcome.portfolio.table,
+        portfolio=outcome.portfolio.backtests,
+        portfolio_weights=outcome.portfolio.weights,
         portfolio_note=(
-            f"{st.portfolio.describe()}. Scored: {portfolio_window_line(outcome.portfolio[0])}."
-            if outcome.portfolio[0] is not None
+            f"{st.portfolio.describe()}. Scored: {portfolio_window_line(outcome.portfolio.table)}."
+            if outcome.portfolio.table is not None
             else ""
         ),
         detail=detail,
@@ -814,7 +815,7 @@ def _echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome,
                 continue
             echo(f"\nValue-at-Risk on {sym}: {risk_line(config, table)}")
             echo(violation_summary(table).to_string())
-    ptable = outcome.portfolio[0]
+    ptable = outcome.portfolio.table
     if ptable is not None:
         with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
             echo(f"\nportfolio of {len(result.symbols)} assets: {st.portfolio.describe()}")
@@ -844,7 +845,7 @@ def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
         sym: [str(t.attrs["window"][0].date()), str(t.attrs["window"][1].date())]
         for sym, t in outcome.threshold_tables.items()
     }
-    ptable, pbacktests, _ = outcome.portfolio
+    ptable, pbacktests = outcome.portfolio.table, outcome.portfolio.backtests
     portfolio_rows = (
         [{"model": m, "scheme": sch, **r} for (m, sch), r in ptable.to_dict(orient="index").items()]
         if ptable is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,9 @@ DEFAULT_PORTFOLIO = PortfolioSpec()
 
 __all__ = [
     "DEFAULT_PORTFOLIO",
+    "NO_PORTFOLIO",
     "PORTFOLIO_COLUMNS",
+    "PortfolioResult",
     "PortfolioWeights",
     "correlation_forecast",
     "portfolio_table",
@@ -206,6 +208,27 @@ def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:
     return pd.concat({sym: f[column] for sym, f in frames.items()}, axis=1, sort=True)
 
 
+class PortfolioResult(NamedTuple):
+    """What :func:`portfolio_table` gives, typed and immutable (it still unpacks as a triple).
+
+    Attributes
+    ----------
+    table : DataFrame or None
+        One row per (model, scheme) and equal weight, scored on the same days; None where
+        there is no universe to trade (one asset).
+    backtests : dict of (model, scheme) to BacktestResult
+    weights : dict of (model, scheme) to PortfolioWeights
+    """
+
+    table: pd.DataFrame | None
+    backtests: dict[tuple[str, str], BacktestResult]
+    weights: dict[tuple[str, str], PortfolioWeights]
+
+
+#: No universe, no portfolio.
+NO_PORTFOLIO = PortfolioResult(None, {}, {})
+
+
 def portfolio_table(
     frames: Mapping[str, pd.DataFrame],
     forecasts: Mapping[str, pd.DataFrame],
@@ -214,7 +237,7 @@ def portfolio_table(
     *,
     variance_of: Mapping[str, str] | None = None,
     se_reps: int = 1000,
-) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult], dict[tuple[str, str], PortfolioWeights]]:
+) -> PortfolioResult:
     """Every scheme on every variance forecaster, and equal weight, on the same days.
 
     Parameters
@@ -313,4 +336,4 @@ def portfolio_table(
     days = first.returns.index
     table.attrs["window"] = (days[0], days[-1])
     table.attrs["days"] = len(days)
-    return table, results, built
+    return PortfolioResult(table, results, built)

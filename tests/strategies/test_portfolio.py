@@ -163,3 +163,14 @@ def test_memory_of_the_weights_does_not_grow_with_days_times_assets_squared():
     # three times the days: the same few (n, n) blocks, plus the (days, n) weights
     assert long < 1.5 * short, f"peak {short / 1e6:.0f} MB for 1,000 days, {long / 1e6:.0f} MB for 3,000"
     assert long < 3000 * n * n * 8 / 4  # one (days, n, n) array of matrices alone was 240 MB
+
+
+def test_portfolio_table_returns_a_typed_immutable_result():
+    from strategies.portfolio import PortfolioResult
+
+    frames, truth = universe(n=3, days=700)
+    out = portfolio_table(frames, {"m": truth.iloc[300:]}, PortfolioSpec(schemes=("inverse_vol",)), NO_CAL, se_reps=20)
+    assert isinstance(out, PortfolioResult)
+    assert out.table is not None and ("m", "inverse_vol") in out.backtests and ("m", "inverse_vol") in out.weights
+    with pytest.raises(AttributeError):
+        out.table = None  # type: ignore[misc]
