@@ -681,6 +681,7 @@ def _write_report(
         risk={sym: table for sym, (table, _) in outcome.risk.items()},
         risk_tails={sym: tails for sym, (_, tails) in outcome.risk.items()},
         risk_note=risk_methods(config) if outcome.risk else "",
+        cache_dir=Path(path).parent / "tearsheets",
         threshold_note=st.threshold.describe()
         + f"; {st.fees_bps:g} bp costs"
         + (f", {st.slippage_bps:g} bp slippage" if st.slippage_bps else ""),

@@ -9,6 +9,8 @@ Layout of ``runs/<name>-<timestamp>/``::
     weights.parquet    weights held by each strategy, returns.parquet their daily returns
     metrics.json       the loss leaderboard and the strategy table
     report.html        the report
+    tearsheets/        the report's quantstats tear sheets, kept by a digest of their returns so that
+                       tradecast report re-renders without drawing them again
 
 The manifest is written first with ``status: "running"`` and last with
 ``"complete"``; an interrupted run says ``"interrupted"`` (Ctrl-C) or stays

@@ -33,7 +33,7 @@ from reports.metrics import (
     split_table,
     strongest_baselines,
 )
-from reports.tearsheet import tearsheet_html
+from reports.tearsheet import cached_tearsheet_html
 from signals.base import BaseForecaster, Target, implied_return, realized_target
 from strategies.backtest import BacktestResult
 
@@ -172,6 +172,9 @@ class ReportInputs:
     risk : dict of symbol to :func:`reports.tail_tests.tail_table`'s table (VaR and ES backtests)
     risk_tails : dict of symbol to each model's :func:`signals.tail_risk.tail_forecasts`
     risk_note : str, how the VaR and ES were made
+    cache_dir : Path, optional
+        Where quantstats tear sheets are kept between renders of one run
+        (:func:`reports.tearsheet.cached_tearsheet_html`); none by default.
     """
 
     title: str
@@ -197,6 +200,7 @@ class ReportInputs:
     risk: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     risk_tails: Mapping[str, Mapping[str, pd.DataFrame]] = field(default_factory=dict)
     risk_note: str = ""
+    cache_dir: Path | None = None
 
 
 def _table(
@@ -584,7 +588,9 @@ def _threshold_section(
         )
     )
     if sheets:
-        doc = tearsheet_html(strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold")
+        doc = cached_tearsheet_html(
+            strat[best].returns, strat[best].benchmark, title=f"{sym}: {best} threshold", cache_dir=inputs.cache_dir
+        )
         parts["tearsheets"].append(
             f'<h3>{html.escape(f"{sym}: {best} / threshold")}</h3><iframe class="tearsheet" sandbox="" '
             f'title="{html.escape(best)} threshold tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
@@ -731,7 +737,9 @@ def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
         )
     parts["strategies"].append(block)
     if inputs.tearsheets and vt is not None:
-        doc = tearsheet_html(vt.returns, bench, title=f"portfolio: {best} vol_target")
+        doc = cached_tearsheet_html(
+            vt.returns, bench, title=f"portfolio: {best} vol_target", cache_dir=inputs.cache_dir
+        )
         parts["tearsheets"].append(
             f'<h3>{html.escape(f"portfolio: {best} / vol_target")}</h3><iframe class="tearsheet" sandbox="" '
             f'title="portfolio tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
@@ -1182,7 +1190,9 @@ def render(inputs: ReportInputs) -> str:
                 for (m, s), r in strat.items():
                     if m != best:
                         continue
-                    doc = tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}")
+                    doc = cached_tearsheet_html(
+                        r.returns, r.benchmark, title=f"{sym}: {m} {s}", cache_dir=inputs.cache_dir
+                    )
                     sym_parts["tearsheets"].append(
                         f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
                         f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'

@@ -26,7 +26,7 @@ import pandas as pd
 
 from signals.features import TRADING_DAYS
 
-__all__ = ["tearsheet_html"]
+__all__ = ["cached_tearsheet_html", "tearsheet_html"]
 
 
 def tearsheet_html(
@@ -107,3 +107,39 @@ def years_as_labels(plot_returns_bars: Callable[..., Any]) -> Callable[..., Any]
         return plot_returns_bars(returns, benchmark, *args, resample=resample, **kwargs)
 
     return plot
+
+
+def cached_tearsheet_html(
+    returns: pd.Series,
+    benchmark: pd.Series,
+    *,
+    title: str,
+    benchmark_title: str = "buy and hold",
+    cache_dir: str | Path | None = None,
+) -> str:
+    """:func:`tearsheet_html`, kept in ``cache_dir`` by a digest of everything that shapes it.
+
+    The digest covers both series (dates and values), the titles and the quantstats
+    version, so a re-render of the same run (``tradecast report``) reads the sheets
+    instead of drawing them again (quantstats takes most of a report's time), and any
+    change in the returns draws a new one. Without ``cache_dir``, no cache.
+    """
+    if cache_dir is None:
+        return tearsheet_html(returns, benchmark, title=title, benchmark_title=benchmark_title)
+    import hashlib
+    from importlib.metadata import version
+
+    from core.atomic import write_bytes_atomic
+
+    digest = hashlib.sha256()
+    for s in (returns, benchmark):
+        digest.update(s.index.asi8.tobytes() if isinstance(s.index, pd.DatetimeIndex) else str(list(s.index)).encode())
+        digest.update(s.to_numpy(dtype=float).tobytes())
+    digest.update(f"{title}\x00{benchmark_title}\x00{version('quantstats')}".encode())
+    path = Path(cache_dir) / f"{digest.hexdigest()[:32]}.html"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    doc = tearsheet_html(returns, benchmark, title=title, benchmark_title=benchmark_title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, doc.encode("utf-8"))
+    return doc

@@ -38,3 +38,25 @@ def test_eoy_bars_sit_on_their_year_labels():
     assert [ticks[c] for c in centres] == [str(y) for y in range(2008, 2019)]
     broken, _ = bar_centres_and_labels(qs_core.plot_returns_bars)
     assert broken != centres, "quantstats draws these bars right if this fails: drop years_as_labels"
+
+
+def test_a_cached_tear_sheet_is_drawn_once_and_redrawn_when_the_returns_change(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from reports import tearsheet
+
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    rng = np.random.default_rng(0)
+    r, b = pd.Series(rng.normal(0, 0.01, 300), idx), pd.Series(rng.normal(0, 0.01, 300), idx)
+    calls = []
+    real = tearsheet.tearsheet_html
+    monkeypatch.setattr(tearsheet, "tearsheet_html", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = tearsheet.cached_tearsheet_html(r, b, title="SPX: gru vol_target", cache_dir=tmp_path)
+    again = tearsheet.cached_tearsheet_html(r, b, title="SPX: gru vol_target", cache_dir=tmp_path)
+    assert again == first and len(calls) == 1 and len(list(tmp_path.glob("*.html"))) == 1
+    changed = r.copy()
+    changed.iloc[-1] += 0.001
+    tearsheet.cached_tearsheet_html(changed, b, title="SPX: gru vol_target", cache_dir=tmp_path)
+    tearsheet.cached_tearsheet_html(r, b, title="SPX: lstm vol_target", cache_dir=tmp_path)
+    assert len(calls) == 3 and len(list(tmp_path.glob("*.html"))) == 3
