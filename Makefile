@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.tradecast-installed
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install data bench clean help example notebook
+.PHONY: run test lint install data bench clean help example notebook docs
 
 help:
 	@echo "make run    - run the main job on the embedded S&P 500 (creates .venv if needed)"
@@ -21,6 +21,7 @@ help:
 	@echo "make example  - run examples/walk_forward_backtest.py in .venv"
 	@echo "make notebook - execute notebooks/volatility_showdown.ipynb in .venv, in place"
 	@echo "make bench  - run benchmarks/*.py; their figures go to benchmarks/results.md"
+	@echo "make docs   - the API reference from the docstrings, into docs/api/ (a warning fails it)"
 	@echo "make clean  - remove .venv and caches"
 
 install: $(STAMP)
@@ -66,6 +67,11 @@ test: lint
 BENCH ?=
 bench: $(STAMP)
 	$(PY) benchmarks/_record.py $(BENCH)
+
+# The API reference from the numpydoc docstrings (pdoc); every warning (an annotation it cannot
+# resolve, say) is an error. The test suite builds it too (tests/test_api_docs.py), so CI checks it.
+docs: $(STAMP)
+	$(PY) -W error -m pdoc --docformat numpy -o docs/api core engine signals strategies reports tradecast
 
 clean:
 	rm -rf $(VENV) .pytest_cache

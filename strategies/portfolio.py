@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -208,7 +208,8 @@ def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:
     return pd.concat({sym: f[column] for sym, f in frames.items()}, axis=1, sort=True)
 
 
-class PortfolioResult(NamedTuple):
+@dataclass(frozen=True)
+class PortfolioResult:
     """What :func:`portfolio_table` gives, typed and immutable (it still unpacks as a triple).
 
     Attributes
@@ -223,6 +224,10 @@ class PortfolioResult(NamedTuple):
     table: pd.DataFrame | None
     backtests: dict[tuple[str, str], BacktestResult]
     weights: dict[tuple[str, str], PortfolioWeights]
+
+    def __iter__(self) -> Iterator[Any]:
+        """``table, backtests, weights = portfolio_table(...)`` keeps working."""
+        return iter((self.table, self.backtests, self.weights))
 
 
 #: No universe, no portfolio.
