@@ -353,6 +353,37 @@ def _cost_table(res, sym: str, device: str | None = None) -> str:
     )
 
 
+def _search_table(res, sym: str) -> str:
+    """The values each searched model chose in each fold (``search_*`` fit facts), or nothing."""
+    fits = res.fits.xs(sym, level="symbol")
+    cols = [c for c in fits.columns if str(c).startswith("search_")]
+    if not cols:
+        return ""
+    chosen = fits[cols].dropna(how="all")
+    if chosen.empty:
+        return ""
+    models = {m: res.models[m] for m in chosen.index.get_level_values("model").unique()}
+    rows = {}
+    for (model, k), row in chosen.iterrows():
+        space = getattr(models[model], "space", {}) or {}
+        out = {}
+        for c, v in row.dropna().items():
+            key = str(c).removeprefix("search_")
+            if key.endswith("_choice") and key.removesuffix("_choice") in space:
+                key = key.removesuffix("_choice")
+                v = space[key][int(v)]
+            out[key] = v
+        rows[(model, _fold_label(res, sym, k))] = out
+    table = pd.DataFrame.from_dict(rows, orient="index").astype(object)
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "fold"])
+    return (
+        "<h4>Hyperparameters chosen in each fold</h4>"
+        + _table(table, floatfmt="{:.4g}")
+        + '<p class="note">Each fold searched on the last rows of its own training window (the validation tail) and '
+        "refitted the best values on all of them; val_loss is the tail's mean loss. No test row was seen.</p>"
+    )
+
+
 def _fold_label(res, sym: str, k) -> str:
     """A fold by the first day it forecasts (``2008-01-02``), not by its number."""
     folds = {f.id: f for f in res.folds.get(sym, [])}
@@ -1113,7 +1144,9 @@ def render(inputs: ReportInputs) -> str:
                 )
             sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds, colors=_colors(inputs)), "QLIKE by fold"))
 
-        sym_parts["training"].append(head + _cost_table(res, sym, inputs.summary.get("networks on")))
+        sym_parts["training"].append(
+            head + _cost_table(res, sym, inputs.summary.get("networks on")) + _search_table(res, sym)
+        )
         hist = {k: v for k, v in res.histories.items() if k[0] == sym}
         att = {k: v for k, v in res.attention.items() if k[0] == sym}
         labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}

@@ -29,6 +29,7 @@ _WHERE: dict[str, str] = {
     "rnn_ensemble": "signals.batched:BatchedRnnEnsemble",
     "rnn_universe": "signals.batched:BatchedRnnUniverse",
     "hybrid": "signals.hybrid:HybridForecaster",
+    "search": "signals.search:SearchForecaster",
 }
 
 

@@ -280,3 +280,31 @@ def test_intraday_bars_run_from_a_config(tmp_path):
         from_dict({"data": {"every": "five"}})
     with pytest.raises(ConfigError, match=r"intraday bars with \[data\] intraday = true"):
         prepare(from_dict({"data": {"start": "2018-01-01", "vix": ""}, "features": {"estimator": "realized"}}))
+
+
+def test_a_searched_model_runs_from_a_config_and_the_report_shows_its_choices(tmp_path):
+    config = from_dict(
+        {
+            "name": "search",
+            "walkforward": {"start": "2016-01-01"},
+            "strategy": {"regime_lookback": 60},
+            "risk": {"methods": []},
+            "forecasters": [
+                {"name": "loghar", "type": "har", "log": True},
+                {
+                    "name": "harx_tuned",
+                    "type": "search",
+                    "model": {"type": "harx"},
+                    "space": {"lags": [[1, 5, 22], [1, 5]], "leverage": [True, False]},
+                    "trials": 3,
+                },
+            ],
+        }
+    )
+    report = run_job(config, tmp_path / "run", tearsheets=False, progress=False, echo=lambda *_: None)
+    fits = pd.read_parquet(tmp_path / "run" / "fits.parquet")
+    tuned = fits[fits["model"] == "harx_tuned"]
+    assert len(tuned) == 3 and tuned["search_val_loss"].notna().all()  # one search per yearly fold
+    page = report.read_text()
+    section = page[page.index("Hyperparameters chosen in each fold") :]
+    assert "harx_tuned" in section[:5000] and "val_loss" in section[:5000]

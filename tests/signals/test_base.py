@@ -24,6 +24,7 @@ from signals.naive import (
     ZeroForecaster,
 )
 from signals.rnn import RnnForecaster
+from signals.search import SearchForecaster
 from tests.signals.frames import sp500
 
 TINY_RNN = dict(hidden=(8,), seq_len=10, epochs=2, batch_size=128)
@@ -56,6 +57,10 @@ BY_TYPE = {
     ],
     "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
     "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],
+    "search": [
+        SearchForecaster(),
+        SearchForecaster(model=HarForecaster(horizon=5), space={"log": [True, False]}, trials=2, validation=100),
+    ],
     "hybrid": [
         HybridForecaster(net=RnnForecaster(**TINY_RNN), base_length=300),
         HybridForecaster(
