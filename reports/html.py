@@ -283,7 +283,7 @@ def _merge_asset(parts: dict, sym_parts: dict, sym: str, *, fold: bool, draw: bo
         if not fold:
             parts[section].extend(blocks)
             continue
-        more = "" if draw else " (tables only: figures for the first assets, or those named by --detail)"
+        more = "" if draw else " (tables only)"
         parts[section].append(
             f'<details class="asset"><summary>{html.escape(sym)}{more}</summary>{"".join(blocks)}</details>'
         )
@@ -1064,6 +1064,7 @@ def render(inputs: ReportInputs) -> str:
     _portfolio_section(parts, inputs)
     detail = _detail_symbols(inputs)
     fold = len(res.symbols) > MAX_DETAIL
+    rest: dict[str, list[str]] = {s: [] for s in SECTIONS}
     for sym in res.symbols:
         draw = sym in detail
         # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
@@ -1230,8 +1231,15 @@ def render(inputs: ReportInputs) -> str:
                         f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
                         f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
                     )
-        _merge_asset(parts, sym_parts, sym, fold=fold, draw=draw)
+        # a large universe's undrawn assets go in one group per section, not one entry each beside the drawn ones
+        _merge_asset(parts if draw or not fold else rest, sym_parts, sym, fold=fold, draw=draw)
+    n_rest = sum(1 for sym in res.symbols if fold and sym not in detail)
     for s in SECTIONS:
+        if rest[s]:
+            parts[s].append(
+                f'<details class="assets-rest"><summary>The other {n_rest} assets: tables only (figures for the '
+                f"first assets, or those named by tradecast report --detail)</summary>{''.join(rest[s])}</details>"
+            )
         if not parts[s]:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')
 

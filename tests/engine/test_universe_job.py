@@ -80,6 +80,12 @@ def test_a_large_universe_report_folds_assets_and_keeps_one_portfolio_tear_sheet
     assert "portfolio vol target 10 %: realised" in found
     # six assets > MAX_DETAIL: each asset's tables folded; figures for the first four only
     assert text.count('<details class="asset"><summary>S05 (tables only') >= 1
+    # the undrawn assets are grouped, one group per section, not one collapsed entry each beside the drawn ones
+    assert "The other 2 assets: tables only" in text
+    start = text.index('<details class="assets-rest">')
+    group = text[start : text.index("</section>", start)]
+    assert "S05 (tables only)" in group and "S06 (tables only)" in group
+    assert "<summary>S01</summary>" not in group, "the drawn assets stay outside the group"
     assert '<details class="asset"><summary>S01</summary>' in text
     assert text.count('<iframe class="tearsheet"') == 1  # the portfolio's; per-asset sheets only on request
     assert len(text.encode("utf-8")) < 10e6
