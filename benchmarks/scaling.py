@@ -97,7 +97,11 @@ def job_config(n: int):
             "strategy": {"portfolio": {"schemes": ["inverse_vol", "equal_risk", "vol_target"], "target_vol": 0.10}},
             "forecasters": [
                 {"name": "loghar", "type": "har", "log": True},
-                {"name": "logharx_weekly", "type": "harx", "refit_every": 5, "window": "rolling", "train_length": 1000},
+                {
+                    "name": "logharx_weekly",
+                    "type": "harx",
+                    "schedule": {"refit_every": 5, "window": "rolling", "train_length": 1000},
+                },
                 {"name": "garch", "type": "garch"},
                 {"name": "ewma", "type": "ewma"},
                 {

@@ -364,13 +364,39 @@ class ForecasterConfig:
         accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
         # window = 22 on a rolling forecaster is its deprecated length, not a schedule's "rolling"/"expanding"
         own_param = FORECASTERS[kind]._renamed
-        schedule = {
+        flat = {
             k: mapping[k]
             for k in SCHEDULE_KEYS
             if k in mapping and not (k in own_param and not isinstance(mapping[k], str))
         }
+        nested = mapping.get("schedule")
+        if nested is not None:
+            if not isinstance(nested, dict):
+                raise ConfigError(
+                    f"{where}.schedule must be a table of refit keys ({', '.join(SCHEDULE_KEYS)}); got {nested!r}. "
+                    "Hint: [forecasters.schedule] with refit_every = 1 under it."
+                )
+            wrong = [k for k in nested if k not in SCHEDULE_KEYS]
+            if wrong:
+                raise ConfigError(_unknown(wrong, "key", f"{where}.schedule", list(SCHEDULE_KEYS)))
+            if flat:
+                raise ConfigError(
+                    f"{where} sets {', '.join(flat)} beside its parameters and a [forecasters.schedule] table; give "
+                    "the schedule once, in the table."
+                )
+        elif flat:
+            warnings.warn(
+                f"{where} ({mapping['name']!r}): {', '.join(f'{k} = {flat[k]!r}' for k in flat)} beside the model's "
+                "parameters is deprecated (window could be a schedule or a rolling model's length); put the "
+                "schedule in its own table: [forecasters.schedule] under this [[forecasters]], or schedule = { "
+                + ", ".join(f"{k} = {_inline(flat[k])}" for k in flat)
+                + " }.",
+                TradecastDeprecationWarning,
+                stacklevel=2,
+            )
+        schedule = dict(nested) if nested is not None else flat
         _check_schedule(schedule, where)
-        params = {k: v for k, v in mapping.items() if k not in ("name", "type", *schedule)}
+        params = {k: v for k, v in mapping.items() if k not in ("name", "type", "schedule", *flat)}
         unknown = [k for k in params if k not in accepted]
         if unknown:
             raise ConfigError(_unknown(unknown, "parameter", f"{where} (type {kind!r})", valid))
@@ -405,6 +431,11 @@ class ForecasterConfig:
 #: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule: the folds
 #: (:class:`engine.splits.WalkForward`'s) and how refits start (:class:`engine.splits.Schedule`'s).
 SCHEDULE_KEYS = ("refit_every", "window", "train_length", "min_train", "embargo", "refits", "cold_every")
+
+
+def _inline(value: Any) -> str:
+    """A value as TOML text, for a hint."""
+    return toml_value(value)
 
 
 def _check_schedule(schedule: dict[str, Any], where: str) -> None:
@@ -803,7 +834,7 @@ def to_dict(config: Any) -> dict[str, Any]:
             "name": config.name,
             "type": config.type,
             **{k: plain(k, v) for k, v in config.params},
-            **dict(config.schedule),
+            **({"schedule": dict(config.schedule)} if config.schedule else {}),
         }
     out = {}
     for f in dataclasses.fields(config):

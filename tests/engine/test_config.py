@@ -335,7 +335,11 @@ def test_a_forecaster_table_sets_its_own_refit_schedule():
         {
             "walkforward": {"start": "2010-01-01", "refit_every": "year"},
             "forecasters": [
-                {"name": "harx", "type": "harx", "refit_every": 1, "window": "rolling", "train_length": 1000},
+                {
+                    "name": "harx",
+                    "type": "harx",
+                    "schedule": {"refit_every": 1, "window": "rolling", "train_length": 1000},
+                },
                 {"name": "loghar", "type": "har", "log": True},
             ],
         }
@@ -344,9 +348,35 @@ def test_a_forecaster_table_sets_its_own_refit_schedule():
     own = cfg.walkforward.schedule_for(harx).splitter
     assert (own.start, own.refit_every, own.window, own.train_length) == ("2010-01-01", 1, "rolling", 1000)
     assert cfg.walkforward.schedule_for(loghar) is None and dict(harx.params) == {}
-    assert to_dict(cfg)["forecasters"][0]["train_length"] == 1000 and from_dict(to_dict(cfg)) == cfg
+    assert to_dict(cfg)["forecasters"][0]["schedule"]["train_length"] == 1000 and from_dict(to_dict(cfg)) == cfg
     with pytest.raises(ConfigError, match=r"forecasters\[0\]: train_length=500 applies to window='rolling' only"):
-        from_dict({"forecasters": [{"name": "h", "type": "har", "train_length": 500}]})
+        from_dict({"forecasters": [{"name": "h", "type": "har", "schedule": {"train_length": 500}}]})
+
+
+def test_a_flat_schedule_still_works_with_a_deprecation_warning_that_shows_the_table():
+    from core.errors import TradecastDeprecationWarning
+
+    flat = {"name": "harx", "type": "harx", "refit_every": 1, "window": "rolling", "train_length": 1000}
+    with pytest.warns(TradecastDeprecationWarning, match=r"refit_every = 1, window = 'rolling'.*schedule = \{ "):
+        old = from_dict({"forecasters": [flat]})
+    new = from_dict({"forecasters": [{"name": "harx", "type": "harx", "schedule": dict(list(flat.items())[2:])}]})
+    assert old == new
+    # a rolling model's own window (a number, its deprecated length) is not a schedule key
+    rolling = from_dict({"forecasters": [{"name": "rv", "type": "rolling_variance", "schedule": {"refit_every": 5}}]})
+    assert dict(rolling.forecasters[0].schedule) == {"refit_every": 5}
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ({"schedule": {"refit_evry": 1}}, r"unknown key 'refit_evry' in forecasters\[0\].schedule.*refit_every"),
+        ({"schedule": 1}, r"forecasters\[0\].schedule must be a table of refit keys"),
+        ({"schedule": {"refit_every": 1}, "window": "rolling"}, r"sets window beside its parameters and a"),
+    ],
+)
+def test_bad_schedule_tables_are_named(table, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict({"forecasters": [{"name": "harx", "type": "harx", **table}]})
 
 
 def test_warm_updates_hybrids_and_combinations_are_configured_and_round_trip():
@@ -360,15 +390,17 @@ def test_warm_updates_hybrids_and_combinations_are_configured_and_round_trip():
         {
             "walkforward": {"start": "2010-01-01"},
             "forecasters": [
-                {"name": "base", "type": "harx", "refit_every": 1, "window": "rolling", "train_length": 1000},
+                {
+                    "name": "base",
+                    "type": "harx",
+                    "schedule": {"refit_every": 1, "window": "rolling", "train_length": 1000},
+                },
                 {
                     "name": "gru",
                     "type": "rnn",
                     "cell": "gru",
                     "seq_len": 66,
-                    "refit_every": "month",
-                    "refits": "warm",
-                    "cold_every": "year",
+                    "schedule": {"refit_every": "month", "refits": "warm", "cold_every": "year"},
                 },
                 {"name": "hyb", "type": "hybrid", "net": {"cell": "gru", "hidden": [16]}, "base": {"lags": [1, 5, 22]}},
             ],
@@ -391,7 +423,7 @@ def test_warm_updates_hybrids_and_combinations_are_configured_and_round_trip():
     with pytest.raises(ConfigError, match=r"\[\[combinations\]\] 'c': member 'lstm' is not a forecaster of this run"):
         from_dict({**to_dict(cfg), "combinations": [{"name": "c", "members": ["gru", "lstm"]}]})
     with pytest.raises(ConfigError, match=r"forecasters\[0\]: cold_every='year' restarts a chain of warm refits"):
-        from_dict({"forecasters": [{"name": "g", "type": "rnn", "refits": "cold", "cold_every": "year"}]})
+        from_dict({"forecasters": [{"name": "g", "type": "rnn", "schedule": {"refits": "cold", "cold_every": "year"}}]})
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.toml")))
