@@ -7,6 +7,7 @@ steps as ``tradecast run``.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 from core.errors import ConfigError
 from engine.config import RunConfig, StrategyConfig
 from engine.data import by_symbol, load
+from engine.splits import WalkForward
 from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
 from signals.features import annual_vol, feature_frame
@@ -155,6 +157,18 @@ def describe(prepared: Prepared) -> str:
             f"(annualised vol of the mean {100 * annual_vol(desc['mean']):.1f} %)"
         )
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=256)
+def _count_folds_of(splitter: WalkForward, dates: bytes) -> int:
+    return len(splitter.split(pd.DatetimeIndex(np.frombuffer(dates, dtype="datetime64[ns]"))))
+
+
+def _count_folds(splitter: WalkForward, index: pd.DatetimeIndex) -> int:
+    """Folds of ``splitter`` on ``index``, counted once per calendar: a universe's assets
+    mostly share one, and a daily schedule's split of 2,800 days costs about 20 ms.
+    """
+    return _count_folds_of(splitter, index.as_unit("ns").asi8.tobytes())
 
 
 def own_schedules(config: RunConfig) -> str:
@@ -946,9 +960,9 @@ def _run_job(config: RunConfig, run_dir: Path, me: dict, *, tearsheets: bool, pr
         store.write_manifest(run_dir, data=summary["data"], data_hash=summary["data hash"])
         echo(describe(prepared))
         wf = config.walkforward
-        n_folds = sum(len(wf.splitter().split(f.index)) for f in prepared.features.values())
+        n_folds = sum(_count_folds(wf.splitter(), f.index) for f in prepared.features.values())
         n_fits = sum(
-            len((s.splitter if (s := wf.schedule_for(m)) is not None else wf.splitter()).split(f.index))
+            _count_folds(s.splitter if (s := wf.schedule_for(m)) is not None else wf.splitter(), f.index)
             for m in config.forecasters
             for f in prepared.features.values()
         )

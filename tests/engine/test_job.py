@@ -308,3 +308,17 @@ def test_a_searched_model_runs_from_a_config_and_the_report_shows_its_choices(tm
     page = report.read_text()
     section = page[page.index("Hyperparameters chosen in each fold") :]
     assert "harx_tuned" in section[:5000] and "val_loss" in section[:5000]
+
+
+def test_folds_are_counted_once_per_calendar():
+    from engine import job
+
+    idx = pd.bdate_range("2008-01-01", "2018-12-31")
+    other = idx.delete([100, 200])  # another calendar: two holidays more
+    daily = WalkForward(start="2014-01-01", refit_every=1, window="rolling", train_length=1000)
+    job._count_folds_of.cache_clear()
+    assert job._count_folds(daily, idx) == len(daily.split(idx))
+    assert job._count_folds(daily, idx.copy()) == len(daily.split(idx))
+    assert job._count_folds_of.cache_info().hits == 1, "the same calendar is split once"
+    assert job._count_folds(daily, other) == len(daily.split(other))
+    assert job._count_folds_of.cache_info().misses == 2
