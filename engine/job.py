@@ -409,8 +409,13 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     ``strategy_table(frame["close"], forecasts, spec, proxy=frame["rv"], variance_of=result.variance_of())``
     gives a script.
 
-    Returns the strategy tables and the backtests, both by symbol.
+    Returns the strategy tables and the backtests, both by symbol. The backtests keep
+    their measured series and statistics but not vectorbt's ``Portfolio`` object
+    (``portfolio=None``): nothing downstream reads it, and one per asset held gigabytes
+    in a universe of hundreds.
     """
+    import dataclasses
+
     from strategies.evaluate import strategy_table
 
     kinds = result.variance_of()
@@ -421,7 +426,8 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     for sym in result.symbols:
         frame = result.frames[sym]
         fc = result.for_symbol(sym)[list(kinds)]
-        tables[sym], backtests[sym] = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
+        tables[sym], full = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
+        backtests[sym] = {k: dataclasses.replace(r, portfolio=None) for k, r in full.items()}
     return tables, backtests
 
 

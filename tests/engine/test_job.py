@@ -322,3 +322,20 @@ def test_folds_are_counted_once_per_calendar():
     assert job._count_folds_of.cache_info().hits == 1, "the same calendar is split once"
     assert job._count_folds(daily, other) == len(daily.split(other))
     assert job._count_folds_of.cache_info().misses == 2
+
+
+def test_the_jobs_backtests_drop_vectorbts_portfolio_and_keep_every_series(mixed):
+    from strategies.evaluate import strategy_table
+
+    frame, res = mixed
+    spec = RunConfig().strategy
+    tables, backtests = trade_forecasts(spec, res)
+    kinds = res.variance_of()
+    want_table, want = strategy_table(
+        frame["close"], res.for_symbol()[list(kinds)], spec, proxy=frame["rv"], variance_of=kinds
+    )
+    pd.testing.assert_frame_equal(tables["SP500"], want_table)
+    for key, r in backtests["SP500"].items():
+        assert r.portfolio is None and want[key].portfolio is not None
+        pd.testing.assert_series_equal(r.returns, want[key].returns)
+        pd.testing.assert_frame_equal(r.stats, want[key].stats)
