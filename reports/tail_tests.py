@@ -33,6 +33,7 @@ from scipy.special import xlogy
 from core.errors import ParameterError
 from reports.metrics import diebold_mariano
 from signals.tail_risk import TailMethod
+from strategies.calibration import Calibrate
 
 __all__ = ["christoffersen", "kupiec", "mcneil_frey", "risk_table", "tail_table", "tick_loss", "violation_summary"]
 
@@ -208,7 +209,7 @@ def risk_table(
     *,
     proxy: pd.Series | None = None,
     variance_of: Mapping[str, str] | None = None,
-    calibrate: str = "proxy",
+    calibrate: Calibrate = "proxy",
     levels: Sequence[float] = (0.01, 0.05),
     methods: Sequence[TailMethod] = ("normal", "t", "fhs"),
     min_history: int = 250,
@@ -229,7 +230,7 @@ def risk_table(
     """
     from signals.features import log_returns
     from signals.tail_risk import tail_forecasts
-    from strategies.calibration import calibrated
+    from strategies.calibration import return_variance
 
     kinds = variance_of or {}
     if calibrate == "proxy" and proxy is None and any(kinds.get(m, "target") == "target" for m in forecasts):
@@ -241,8 +242,9 @@ def risk_table(
     variances, tails = {}, {}
     for model in forecasts:
         fc = forecasts[model].dropna()
-        scaled = calibrate == "proxy" and kinds.get(model, "target") == "target"
-        variances[model] = calibrated(fc, close, proxy) if scaled else fc
+        variances[model] = return_variance(
+            fc, close, proxy, calibrate=calibrate, variance_of=kinds.get(model, "target")
+        )
         tails[model] = tail_forecasts(
             returns, variances[model], levels=levels, methods=methods, min_history=min_history
         )

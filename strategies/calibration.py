@@ -22,7 +22,7 @@ import pandas as pd
 
 from core.checks import check_int
 
-__all__ = ["Calibrate", "calibrated", "proxy_scale"]
+__all__ = ["Calibrate", "calibrated", "proxy_scale", "return_variance"]
 
 #: How variance forecasts are scaled before vol-targeting: not at all, or by
 #: :func:`proxy_scale` where the forecast is of the realised-variance proxy.
@@ -61,3 +61,23 @@ def calibrated(variance_forecast: pd.Series, close: pd.Series, proxy: pd.Series)
     from signals.features import log_returns
 
     return variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)
+
+
+def return_variance(
+    variance_forecast: pd.Series,
+    close: pd.Series,
+    proxy: pd.Series | None,
+    *,
+    calibrate: Calibrate,
+    variance_of: str = "target",
+) -> pd.Series:
+    """A variance forecast on the scale of the returns of ``close``: :func:`calibrated` where
+    ``calibrate`` is ``"proxy"`` and the model forecasts the realised-variance proxy
+    (``variance_of == "target"``), as it is otherwise. The one rule vol-targeting, the
+    portfolios and the VaR forecasts share.
+    """
+    if calibrate == "proxy" and variance_of == "target":
+        if proxy is None:
+            raise ValueError("return_variance: calibrate='proxy' needs proxy, the realised-variance series.")
+        return calibrated(variance_forecast, close, proxy)
+    return variance_forecast

@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.errors import ParameterError
 from strategies.backtest import BacktestResult, backtests
-from strategies.calibration import calibrated
+from strategies.calibration import return_variance
 from strategies.performance import sharpe_difference
 from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
@@ -121,8 +121,9 @@ def strategy_table(
     weights: dict[tuple[str, str], pd.Series] = {}
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
-        scaled = spec.calibrate == "proxy" and variance_of.get(model, "target") == "target"
-        sized = calibrated(fc, close, proxy) if scaled else fc
+        sized = return_variance(
+            fc, close, proxy, calibrate=spec.calibrate, variance_of=variance_of.get(model, "target")
+        )
         weights[(model, "vol_target")] = vol_target_weights(
             sized, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
         )

@@ -22,7 +22,7 @@ import pandas as pd
 from core.checks import check_choice
 from core.errors import ParameterError
 from strategies.backtest import BacktestResult, backtests
-from strategies.calibration import calibrated
+from strategies.calibration import return_variance
 from strategies.evaluate import common_window
 from strategies.performance import TRADING_DAYS, sharpe_difference
 from strategies.risk import (
@@ -278,10 +278,16 @@ def portfolio_table(
     built: dict[tuple[str, str], PortfolioWeights] = {}
     for model, fc in forecasts.items():
         fc = fc.reindex(columns=symbols).reindex(closes.index)
-        if strategy.calibrate == "proxy" and variance_of.get(model, "target") == "target":
-            fc = pd.concat(
-                {s: calibrated(fc[s], frames[s]["close"], frames[s]["rv"]) for s in symbols}, axis=1
-            ).reindex(columns=symbols)
+        kind = variance_of.get(model, "target")
+        fc = pd.concat(
+            {
+                s: return_variance(
+                    fc[s], frames[s]["close"], frames[s]["rv"], calibrate=strategy.calibrate, variance_of=kind
+                )
+                for s in symbols
+            },
+            axis=1,
+        ).reindex(columns=symbols)
         for scheme in spec.schemes:
             built[(model, scheme)] = portfolio_weights(
                 fc, returns.reindex(columns=symbols), scheme, spec, smooth=strategy.smooth

@@ -81,3 +81,24 @@ def test_calibration_leaves_the_regime_rule_alone():
     cal, _ = strategy_table(close, fc, StrategySpec(regime_lookback=100), proxy=rv)
     pd.testing.assert_series_equal(raw.loc[("m", "regime")], cal.loc[("m", "regime")])
     assert raw.loc[("m", "vol_target"), "realised_vol"] != cal.loc[("m", "vol_target"), "realised_vol"]
+
+
+def test_return_variance_scales_only_proxy_forecasts_under_proxy_calibration():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from strategies.calibration import calibrated, return_variance
+
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    rng = np.random.default_rng(0)
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300))), idx)
+    proxy = pd.Series(rng.uniform(2e-5, 8e-5, 300), idx)
+    fc = proxy.shift(1).iloc[100:]
+    pd.testing.assert_series_equal(
+        return_variance(fc, close, proxy, calibrate="proxy", variance_of="target"), calibrated(fc, close, proxy)
+    )
+    assert return_variance(fc, close, proxy, calibrate="proxy", variance_of="returns") is fc
+    assert return_variance(fc, close, None, calibrate="none") is fc
+    with pytest.raises(ValueError, match="needs proxy"):
+        return_variance(fc, close, None, calibrate="proxy")
