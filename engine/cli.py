@@ -198,7 +198,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         )
     print(f"re-rendering {run_dir} from its stored results (nothing is refitted)")
     detail = [s.strip() for s in args.detail.split(",") if s.strip()] if args.detail else None
-    path = render_run(run_dir, tearsheets=not args.no_tearsheets, detail=detail, echo=print)
+    path = render_run(run_dir, tearsheets=not args.no_tearsheets, detail=detail, rescore=args.rescore, echo=print)
     print(f"report: {path.resolve()}")
     print(
         "re-rendered from the run's stored results: nothing was refitted, no data source was read, the manifest "
@@ -348,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-render a finished run's report from its stored results",
         description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model "
         "is refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' "
-        "entry is added).",
+        "entry is added). The leaderboards and strategies are the ones the run kept while its files, tradecast and "
+        "its packages are unchanged, so a re-render takes seconds.",
         epilog="example:\n  tradecast report runs/sp500-20261123-101500",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -359,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SYMBOLS",
         help="a universe's assets drawn with figures and tear sheets besides the first four (always drawn), comma "
         "separated; the others get their tables only",
+    )
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="score the stored forecasts again instead of reading the scores the run kept (scores.pickle, a pickle: "
+        "use this for run folders you did not make); kept scores are used only while the run's files, tradecast and "
+        "its packages are unchanged",
     )
     p.set_defaults(func=_cmd_report)
 

@@ -18,6 +18,7 @@ import pandas as pd
 from core.errors import ConfigError
 from engine.config import RunConfig, StrategyConfig
 from engine.data import by_symbol, load
+from engine.scores import SCORES_FILE, load_scores, save_scores
 from engine.splits import WalkForward
 from engine.summary import format_summary
 from engine.walkforward import WalkForwardResult, walk_forward
@@ -998,6 +999,7 @@ def _run_job(config: RunConfig, run_dir: Path, me: dict, *, tearsheets: bool, pr
         )
         store.write_manifest(run_dir, summary=summary)
         _write_outputs(run_dir, outcome)
+        save_scores(run_dir, outcome)
         _echo_tables(config, result, outcome, echo)
         t = time.perf_counter()
         path = _write_report(config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets)
@@ -1053,14 +1055,27 @@ def audit_line(result: WalkForwardResult) -> str:
     return line
 
 
-def render_run(run_dir, *, tearsheets: bool = True, detail: list[str] | None = None, echo=lambda *_: None) -> Path:
+def render_run(
+    run_dir,
+    *,
+    tearsheets: bool = True,
+    detail: list[str] | None = None,
+    rescore: bool = False,
+    echo=lambda *_: None,
+) -> Path:
     """Re-render a finished run's report from its stored results alone.
 
     No data source is read, no model is fitted, and nothing in the run folder
-    changes but ``report.html`` and a ``rendered`` entry in ``manifest.json``
-    (when, by which tradecast, from which files): the run's provenance (started,
-    finished, timings, versions) stays as the run wrote it, whatever tradecast
-    version renders it.
+    changes but ``report.html``, the kept scores (``scores.pickle``, when they had
+    to be computed again) and a ``rendered`` entry in ``manifest.json`` (when, by
+    which tradecast, from which files): the run's provenance (started, finished,
+    timings, versions) stays as the run wrote it, whatever tradecast version
+    renders it.
+
+    The leaderboards, strategies and risk tables are the ones the run kept
+    (:mod:`engine.scores`) while its results, config, tradecast and packages are
+    unchanged, else they are scored again; ``rescore`` always scores again (and
+    never unpickles the kept file: for run folders from elsewhere).
 
     ``detail`` names the assets of a universe drawn with figures and tear sheets
     (default: the first :data:`reports.html.MAX_DETAIL`).
@@ -1081,21 +1096,26 @@ def render_run(run_dir, *, tearsheets: bool = True, detail: list[str] | None = N
     config = load_config(run_dir / "config.toml")
     t = time.perf_counter()
     _, result = load_results(run_dir, config)
+    kept = None if rescore else load_scores(run_dir)
     echo(
         f"read the stored results of {len(result.models)} models on {len(result.symbols)} symbol(s) in "
-        f"{time.perf_counter() - t:.1f} s; scoring and trading them"
+        f"{time.perf_counter() - t:.1f} s; "
+        + ("the run's kept scores match them" if kept is not None else "scoring and trading them")
     )
-    outcome = _score_and_trade(config, result)
-    echo(
-        f"leaderboards and strategies in {time.perf_counter() - t:.1f} s; writing the report"
-        + (" with tear sheets" if tearsheets else "")
-    )
+    if kept is None:
+        outcome = _score_and_trade(config, result)
+        save_scores(run_dir, outcome)
+        echo(f"leaderboards and strategies in {time.perf_counter() - t:.1f} s")
+    else:
+        outcome = kept
+    echo("writing the report" + (" with tear sheets" if tearsheets else ""))
     summary = dict(manifest.get("summary") or {})
     rendered: dict[str, Any] = {
         "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "tradecast": __version__,
         "from": list(RESULT_FILES),
         "fitted": "nothing",
+        "scores": "scored again" if kept is None else f"kept ({SCORES_FILE})",
     }
     summary["rendered"] = (
         f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "

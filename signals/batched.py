@@ -43,7 +43,8 @@ from core.errors import DataError, ParameterError, TradecastDeprecationWarning
 from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
-from signals.rnn import Device, RnnForecaster, RnnNet, _window_averages, init_network, resolve_device
+from signals.rnn import Device, RnnForecaster
+from signals.rnn_net import RnnNet, init_network, resolve_device, window_averages
 from signals.sequences import SequenceScaler, sliding_windows, training_samples
 from signals.training import LrSchedule, train_members
 
@@ -182,7 +183,7 @@ class GroupedRnn(nn.Module):
         last = self.drop(x[:, :, -1])
         out = torch.einsum("mbh,mh->mb", last, self._stack("w_out")) + self._stack("b_out")[:, None]
         if self.members[0].w_skip is not None:
-            out = out + torch.einsum("mbj,mj->mb", _window_averages(inputs), self._stack("w_skip"))
+            out = out + torch.einsum("mbj,mj->mb", window_averages(inputs), self._stack("w_skip"))
         return out
 
 

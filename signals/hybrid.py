@@ -48,7 +48,8 @@ from signals.base import BaseForecaster
 from signals.batched import GroupedRnn, _qlike_per_member
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
-from signals.rnn import RnnForecaster, RnnNet, init_network, resolve_device
+from signals.rnn import RnnForecaster
+from signals.rnn_net import RnnNet, init_network, resolve_device
 from signals.sequences import SequenceScaler, as_tensor, sliding_windows, training_samples
 from signals.training import train_members
 

@@ -44,14 +44,11 @@ small recurrent networks are latency-bound and oversubscribed threads are ruinou
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
@@ -63,27 +60,24 @@ from signals.sequences import (
     Scaling,
     SequenceScaler,
     TargetScale,
-    WindowTensor,
     as_tensor,
     sliding_windows,
     training_samples,
     training_samples_by_asset,
 )
-from signals.training import LrSchedule, StepRule, TrainSpec, train_members
 
-__all__ = ["RnnForecaster", "RnnNet", "check_memory", "init_network", "resolve_device", "weight_count"]
+__all__ = ["RnnForecaster", "check_memory", "weight_count"]
+
+if TYPE_CHECKING:
+    import torch
+
+    from signals.rnn_net import RnnNet
+    from signals.training import LrSchedule, StepRule, TrainSpec
 
 Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
-
-
-def resolve_device(device: Device) -> torch.device:
-    """``"auto"``: CUDA when torch sees a device, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def weight_count(cell: str, n_inputs: int, hidden: tuple[int, ...]) -> int:
@@ -103,6 +97,12 @@ def physical_memory() -> int | None:
         return None
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def check_memory(who: str, cell: str, n_inputs: int, hidden: tuple[int, ...]) -> None:
     """Refuse a network whose weights, gradients and Adam's two moments (16 bytes a weight
     in float32) exceed this machine's memory, before anything is allocated.
@@ -115,99 +115,6 @@ def check_memory(who: str, cell: str, n_inputs: int, hidden: tuple[int, ...]) ->
             f"with their gradients and Adam's state, more than this machine's {memory / 2**30:.1f} GiB. Hint: "
             "hidden=(64,) or (128, 64)."
         )
-
-
-def _all(x: torch.Tensor | WindowTensor) -> torch.Tensor:
-    """Every window of ``x`` as one tensor."""
-    return x.materialise() if isinstance(x, WindowTensor) else x
-
-
-def _window_averages(x: torch.Tensor) -> torch.Tensor:
-    """The skip path's inputs: each feature averaged over the last 1, 5 and all
-    time steps, shape (..., 3 * features) from (..., time, features).
-    """
-    return torch.cat([x[..., -1, :], x[..., -5:, :].mean(dim=-2), x.mean(dim=-2)], dim=-1)
-
-
-class RnnNet(nn.Module):
-    """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
-
-    def __init__(
-        self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False
-    ) -> None:
-        super().__init__()
-        rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
-        sizes = (n_inputs, *hidden)
-        self.layers = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden)))
-        self.drop = nn.Dropout(dropout)
-        self.attention = attention
-        if attention:
-            self.att_proj = nn.Linear(hidden[-1], hidden[-1])
-            self.att_score = nn.Linear(hidden[-1], 1, bias=False)
-        self.head = nn.Linear(hidden[-1], 1)
-        nn.init.zeros_(self.head.bias)
-        self.skip: nn.Linear | None = None
-        if skip:
-            self.skip = nn.Linear(3 * n_inputs, 1, bias=False)
-            nn.init.zeros_(self.skip.weight)
-
-    def rnn_layers(self) -> list[nn.LSTM | nn.GRU]:
-        """The recurrent layers, first to last (one ``nn.LSTM`` or ``nn.GRU`` of one layer each)."""
-        return cast(list[nn.LSTM | nn.GRU], list(self.layers))
-
-    @override
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        inputs = x
-        for i, layer in enumerate(self.layers):
-            x, _ = layer(x)
-            if i < len(self.layers) - 1:
-                x = self.drop(x)
-        weights = None
-        if self.attention:
-            scores = self.att_score(torch.tanh(self.att_proj(x))).squeeze(-1)
-            weights = torch.softmax(scores, dim=1)
-            ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
-        else:
-            ctx = x[:, -1]
-        out = self.head(self.drop(ctx)).squeeze(-1)
-        if self.skip is not None:
-            out = out + self.skip(_window_averages(inputs)).squeeze(-1)
-        return out, weights
-
-
-#: The former private name, kept for code that imported it.
-_RnnNet = RnnNet
-
-
-def init_network(
-    seed: int,
-    *,
-    features: tuple[str, ...],
-    cell: str,
-    hidden: tuple[int, ...],
-    dropout: float,
-    attention: bool,
-    skip: bool,
-    scaler: SequenceScaler,
-    variance: bool,
-    persistence: str = "rv",
-) -> RnnNet:
-    """A freshly initialised network for ``seed``; with ``skip`` on a model of a positive
-    scale (``variance``: a variance, or an absolute return) that reads ``persistence``
-    (``rv``, or ``abs_return``), its linear path starts at a log-HAR-like persistence forecast.
-    """
-    torch.manual_seed(seed)
-    net = RnnNet(len(features), cell, tuple(hidden), float(dropout), bool(attention), bool(skip))
-    if net.skip is not None and variance and persistence in features:
-        # Start from a HAR-like persistence forecast in log space (the geometric
-        # mean of the series over the last 1, 5 and seq_len days), so forecasts can
-        # follow it beyond the training range; the recurrent path learns the correction.
-        j, k = list(features).index(persistence), len(features)
-        with torch.no_grad():
-            for part in range(3):
-                net.skip.weight[0, part * k + j] = float(scaler.x_std[j]) / 3
-            net.head.bias.fill_(float(scaler.x_mean[j]) - math.log(scaler.y_scale))
-    return net
 
 
 class RnnForecaster(BaseForecaster):
@@ -428,7 +335,7 @@ class RnnForecaster(BaseForecaster):
             )
         check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
         check_memory(who, self.cell, len(self.features), tuple(self.hidden))
-        if self.device == "cuda" and not torch.cuda.is_available():
+        if self.device == "cuda" and not _cuda_available():
             raise ParameterError(
                 f"{who}: device='cuda' but torch sees no CUDA device. Hint: device='auto' falls back to the CPU."
             )
@@ -494,10 +401,14 @@ class RnnForecaster(BaseForecaster):
         return sliding_windows(x, origins, self.seq_len)
 
     def _device(self) -> torch.device:
+        from signals.rnn_net import resolve_device
+
         return resolve_device(self.device)
 
     def train_spec(self, *, warm: bool = False) -> TrainSpec:
         """The training rules of this network (:mod:`signals.training`)."""
+        from signals.training import TrainSpec
+
         return TrainSpec(
             epochs=self.warm_epochs if warm else self.epochs,
             patience=self.patience,
@@ -583,7 +494,11 @@ class RnnForecaster(BaseForecaster):
         return samples.Xtr, samples.ytr, samples.Xva, samples.yva
 
     def _new_net(self, seed: int) -> RnnNet:
-        """A freshly initialised network for ``seed`` (:func:`init_network`); needs the scalers of :meth:`_samples`."""
+        """A freshly initialised network for ``seed`` (:func:`signals.rnn_net.init_network`); needs the scalers of
+        :meth:`_samples`.
+        """
+        from signals.rnn_net import init_network
+
         return init_network(
             seed,
             features=tuple(self.features),
@@ -603,6 +518,10 @@ class RnnForecaster(BaseForecaster):
 
     @override
     def load_warm_state(self, state, fit_end) -> RnnForecaster:
+        import torch
+
+        from signals.rnn_net import RnnNet
+
         self.validate_params()
         net = RnnNet(
             len(self.features),
@@ -626,6 +545,11 @@ class RnnForecaster(BaseForecaster):
         """Adam with early stopping on the validation samples (:func:`signals.training.train_members`);
         keeps the best weights.
         """
+        import torch
+
+        from signals.rnn_net import all_windows
+        from signals.training import train_members
+
         device = self._device()
         net = self._new_net(self.seed).to(device)
         if warm_start is not None:
@@ -666,13 +590,15 @@ class RnnForecaster(BaseForecaster):
         self.attention_weights_ = None
         if self.attention:
             with torch.no_grad():
-                _, w = net(torch.cat([_all(data[0]), _all(data[2])]))
+                _, w = net(torch.cat([all_windows(data[0]), all_windows(data[2])]))
             mean_w = w.mean(dim=0).cpu().numpy()[::-1]  # reverse: lag 0 is the origin day
             self.attention_weights_ = pd.Series(mean_w, index=pd.RangeIndex(self.seq_len, name="lag"), name="attention")
 
     # -- predict ----------------------------------------------------------------------
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        import torch
+
         scaler = self._scaler(frame)
         X, ok = self._windows(scaler.inputs(frame), origins)
         out = np.full(len(origins), np.nan)

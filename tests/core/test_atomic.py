@@ -47,6 +47,20 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, frame, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
 
 
+def test_a_stream_interrupted_halfway_leaves_the_old_file_whole(tmp_path):
+    path = atomic.write_bytes_atomic(tmp_path / "s.bin", b"old")
+
+    def half(fh):
+        fh.write(b"new, part one")
+        raise KeyboardInterrupt  # Ctrl-C in the middle of a streamed write
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_atomic(path, half)
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["s.bin"]
+    atomic.write_atomic(path, lambda fh: (fh.write(b"a"), fh.write(b"b")))
+    assert path.read_bytes() == b"ab"
+
+
 def test_missing_and_corrupt_files(tmp_path, frame):
     with pytest.raises(FileNotFoundError):
         read_parquet_checked(tmp_path / "none.parquet")

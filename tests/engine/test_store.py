@@ -74,6 +74,7 @@ def test_run_folder_holds_everything(finished):
         "returns.parquet",
         "metrics.json",
         "report.html",
+        "scores.pickle",
     ):
         assert (run / name).exists(), name
     m = read_json(run / "manifest.json")
@@ -207,6 +208,45 @@ def test_report_reads_stored_results_and_fits_nothing(finished, tmp_path, monkey
     original = (run / "report.html").read_text()
     board = lambda t: t[t.index('id="leaderboard"') : t.index('id="regimes"')]  # noqa: E731
     assert board(text) == board(original)
+
+
+def test_report_uses_the_kept_scores_and_rescore_scores_again(finished, tmp_path, monkeypatch, capsys):
+    _, run = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    assert (copy / "scores.pickle").exists(), "the run keeps what scoring computed"
+    # a re-render with kept scores imports neither torch (a network's config) nor vectorbt (the strategies)
+    code = (
+        "import sys; from engine.cli import main; "
+        f"assert main(['report', {str(copy)!r}, '--no-tearsheets']) == 0; "
+        "print('torch' in sys.modules, 'vectorbt' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "False False", out.stdout
+    assert "the run's kept scores match them" in out.stdout
+    assert read_json(copy / "manifest.json")["rendered"]["scores"] == "kept (scores.pickle)"
+    kept = (copy / "report.html").read_text()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("kept scores are not computed again")
+
+    with monkeypatch.context() as m:
+        m.setattr("engine.job._score_and_trade", refuse)
+        assert main(["report", str(copy), "--no-tearsheets"]) == 0
+    assert main(["report", str(copy), "--no-tearsheets", "--rescore"]) == 0
+    assert "scoring and trading them" in capsys.readouterr().out
+    assert read_json(copy / "manifest.json")["rendered"]["scores"] == "scored again"
+    again = (copy / "report.html").read_text()
+    cut = lambda t: t[t.index('id="leaderboard"') : t.index("</body>")]  # noqa: E731
+    assert _no_times(cut(again)) == _no_times(cut(kept)), "kept and fresh scores give the same report"
+
+
+def _no_times(text: str) -> str:
+    import re
+
+    # the figures' PNG bytes are left out: the first render ran in another process (other font caches)
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "", text)
 
 
 def test_report_refuses_without_stored_results(finished, tmp_path, capsys):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine import store
 from engine.cli import main
 from engine.store import to_toml
 
@@ -93,6 +94,8 @@ def test_a_large_universe_report_folds_assets_and_keeps_one_portfolio_tear_sheet
 
 def test_report_detail_draws_the_named_asset(run):
     assert main(["report", str(run), "--detail", "S06", "--no-tearsheets"]) == 0
+    # a universe's scores (portfolio weights, universe boards, risk tables) are kept and read back whole
+    assert store.read_json(run / "manifest.json")["rendered"]["scores"] == "kept (scores.pickle)"
     text = (run / "report.html").read_text(encoding="utf-8")
     assert '<details class="asset"><summary>S06</summary>' in text
     # added to the four drawn by default, not swapped for them; only the named asset gets a tear sheet

@@ -9,7 +9,8 @@ import torch
 from core.errors import DataError, ParameterError, TradecastDeprecationWarning
 from signals.audit import check_causality
 from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
-from signals.rnn import RnnForecaster, _RnnNet
+from signals.rnn import RnnForecaster
+from signals.rnn_net import RnnNet
 from tests.signals.frames import nasdaq, sp500
 
 SMALL = dict(cell="gru", hidden=(8,), seq_len=10, epochs=4, patience=2, batch_size=128, features=("rv", "return"))
@@ -21,7 +22,7 @@ def test_grouped_cell_equals_torch_modules(cell, skip):
     nets = []
     for s in range(3):
         torch.manual_seed(s)
-        net = _RnnNet(2, cell, (6,), 0.0, False, skip).eval()
+        net = RnnNet(2, cell, (6,), 0.0, False, skip).eval()
         if skip:  # zero at start; any weights must carry over
             torch.nn.init.normal_(net.skip.weight)
         nets.append(net)
@@ -91,7 +92,7 @@ def test_grouped_cell_with_several_layers_equals_torch_modules(cell):
     nets = []
     for s in range(2):
         torch.manual_seed(s)
-        net = _RnnNet(3, cell, (6, 4), 0.0, False, True).eval()
+        net = RnnNet(3, cell, (6, 4), 0.0, False, True).eval()
         torch.nn.init.normal_(net.skip.weight)
         nets.append(net)
     grouped = GroupedRnn.from_nets(nets, cell).eval()

@@ -1,0 +1,115 @@
+"""The recurrent network of :class:`signals.rnn.RnnForecaster` and its pieces (PyTorch).
+
+Kept apart from the forecaster so that building a forecaster from a config (to
+read or re-render a finished run) never imports torch; these are imported when a
+network is made, trained or loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import cast
+
+import torch
+from torch import nn
+from typing_extensions import override
+
+from signals.sequences import SequenceScaler, WindowTensor
+
+__all__ = ["RnnNet", "all_windows", "init_network", "resolve_device", "window_averages"]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"``: CUDA when torch sees a device, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def all_windows(x: torch.Tensor | WindowTensor) -> torch.Tensor:
+    """Every window of ``x`` as one tensor."""
+    return x.materialise() if isinstance(x, WindowTensor) else x
+
+
+def window_averages(x: torch.Tensor) -> torch.Tensor:
+    """The skip path's inputs: each feature averaged over the last 1, 5 and all
+    time steps, shape (..., 3 * features) from (..., time, features).
+    """
+    return torch.cat([x[..., -1, :], x[..., -5:, :].mean(dim=-2), x.mean(dim=-2)], dim=-1)
+
+
+class RnnNet(nn.Module):
+    """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
+
+    def __init__(
+        self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False
+    ) -> None:
+        super().__init__()
+        rnn_cls = nn.LSTM if cell == "lstm" else nn.GRU
+        sizes = (n_inputs, *hidden)
+        self.layers = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden)))
+        self.drop = nn.Dropout(dropout)
+        self.attention = attention
+        if attention:
+            self.att_proj = nn.Linear(hidden[-1], hidden[-1])
+            self.att_score = nn.Linear(hidden[-1], 1, bias=False)
+        self.head = nn.Linear(hidden[-1], 1)
+        nn.init.zeros_(self.head.bias)
+        self.skip: nn.Linear | None = None
+        if skip:
+            self.skip = nn.Linear(3 * n_inputs, 1, bias=False)
+            nn.init.zeros_(self.skip.weight)
+
+    def rnn_layers(self) -> list[nn.LSTM | nn.GRU]:
+        """The recurrent layers, first to last (one ``nn.LSTM`` or ``nn.GRU`` of one layer each)."""
+        return cast(list[nn.LSTM | nn.GRU], list(self.layers))
+
+    @override
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        inputs = x
+        for i, layer in enumerate(self.layers):
+            x, _ = layer(x)
+            if i < len(self.layers) - 1:
+                x = self.drop(x)
+        weights = None
+        if self.attention:
+            scores = self.att_score(torch.tanh(self.att_proj(x))).squeeze(-1)
+            weights = torch.softmax(scores, dim=1)
+            ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
+        else:
+            ctx = x[:, -1]
+        out = self.head(self.drop(ctx)).squeeze(-1)
+        if self.skip is not None:
+            out = out + self.skip(window_averages(inputs)).squeeze(-1)
+        return out, weights
+
+
+def init_network(
+    seed: int,
+    *,
+    features: tuple[str, ...],
+    cell: str,
+    hidden: tuple[int, ...],
+    dropout: float,
+    attention: bool,
+    skip: bool,
+    scaler: SequenceScaler,
+    variance: bool,
+    persistence: str = "rv",
+) -> RnnNet:
+    """A freshly initialised network for ``seed``; with ``skip`` on a model of a positive
+    scale (``variance``: a variance, or an absolute return) that reads ``persistence``
+    (``rv``, or ``abs_return``), its linear path starts at a log-HAR-like persistence forecast.
+    """
+    torch.manual_seed(seed)
+    net = RnnNet(len(features), cell, tuple(hidden), float(dropout), bool(attention), bool(skip))
+    if net.skip is not None and variance and persistence in features:
+        # Start from a HAR-like persistence forecast in log space (the geometric
+        # mean of the series over the last 1, 5 and seq_len days), so forecasts can
+        # follow it beyond the training range; the recurrent path learns the correction.
+        j, k = list(features).index(persistence), len(features)
+        with torch.no_grad():
+            for part in range(3):
+                net.skip.weight[0, part * k + j] = float(scaler.x_std[j]) / 3
+            net.head.bias.fill_(float(scaler.x_mean[j]) - math.log(scaler.y_scale))
+    return net
