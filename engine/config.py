@@ -360,8 +360,6 @@ class ForecasterConfig:
             raise ConfigError(
                 f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}"
             )
-        valid = FORECASTERS[kind]._param_names()
-        accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
         # window = 22 on a rolling forecaster is its deprecated length, not a schedule's "rolling"/"expanding"
         own_param = FORECASTERS[kind]._renamed
         flat = {
@@ -369,6 +367,10 @@ class ForecasterConfig:
             for k in SCHEDULE_KEYS
             if k in mapping and not (k in own_param and not isinstance(mapping[k], str))
         }
+        if "search" in mapping and kind != "search":
+            mapping, kind = _searched(mapping, kind, flat, where), "search"
+        valid = FORECASTERS[kind]._param_names()
+        accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
         nested = mapping.get("schedule")
         if nested is not None:
             if not isinstance(nested, dict):
@@ -452,6 +454,41 @@ def _check_schedule(schedule: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "").replace("Schedule: ", "")) from None
     except TypeError as exc:
         raise ConfigError(f"{where}: a schedule key has the wrong type ({exc}).") from None
+
+
+#: Keys of a ``[forecasters.search]`` table that set the search itself (scalars); its
+#: lists are the candidates of the model's parameters.
+SEARCH_KEYS = ("trials", "validation", "sampler", "seed")
+
+
+def _searched(mapping: dict[str, Any], kind: str, flat: dict[str, Any], where: str) -> dict[str, Any]:
+    """A ``[[forecasters]]`` table with a ``[forecasters.search]`` sub-table as the
+    :class:`signals.search.SearchForecaster` table it means: the model is the table's
+    own type and values, the search table's lists are the space, its scalars
+    (:data:`SEARCH_KEYS`) the search's settings; the schedule stays the table's.
+    """
+    search = mapping["search"]
+    if not isinstance(search, dict):
+        raise ConfigError(
+            f"{where}.search must be a table of candidate lists and search settings; got {search!r}. Hint: "
+            "[forecasters.search] with lr = [0.001, 0.003] and trials = 8 under it."
+        )
+    space = {k: v for k, v in search.items() if isinstance(v, list)}
+    settings = {k: v for k, v in search.items() if not isinstance(v, list)}
+    wrong = [k for k in settings if k not in SEARCH_KEYS]
+    if wrong:
+        raise ConfigError(
+            f"{where}.search: {wrong[0]} = {settings[wrong[0]]!r} is neither a list of candidates nor a search "
+            f"setting ({', '.join(SEARCH_KEYS)}). Hint: {wrong[0]} = [{settings[wrong[0]]!r}, ...] to search over it."
+        )
+    if not space:
+        raise ConfigError(
+            f"{where}.search has no candidates: give at least one parameter as a list. Hint: lr = [0.001, 0.003]."
+        )
+    model = {"type": kind}
+    model.update((k, v) for k, v in mapping.items() if k not in ("name", "type", "search", "schedule", *flat))
+    outer = {k: mapping[k] for k in ("name", "schedule", *flat) if k in mapping}
+    return {**outer, "type": "search", "model": model, "space": space, **settings}
 
 
 def _component(value: Any, kind: str, where: str) -> tuple[tuple[str, Any], ...]:

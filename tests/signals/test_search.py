@@ -136,3 +136,59 @@ def test_a_search_from_a_config_builds_and_round_trips():
     assert model.space["hidden"] == [[16], [32]]
     again = from_dict(tomllib.loads(to_toml(to_dict(config))))
     assert to_dict(again) == to_dict(config)
+
+
+def test_a_search_sub_table_under_any_forecaster_is_the_same_search():
+    import tomllib
+
+    from engine.config import from_dict
+
+    sub = tomllib.loads(
+        """
+[[forecasters]]
+name = "gru_tuned"
+type = "rnn"
+cell = "gru"
+epochs = 5
+[forecasters.schedule]
+refit_every = "quarter"
+[forecasters.search]
+hidden = [[16], [32]]
+lr = [0.001, 0.01]
+trials = 3
+seed = 4
+"""
+    )
+    wrapped = {
+        "forecasters": [
+            {
+                "name": "gru_tuned",
+                "type": "search",
+                "model": {"type": "rnn", "cell": "gru", "epochs": 5},
+                "space": {"hidden": [[16], [32]], "lr": [0.001, 0.01]},
+                "trials": 3,
+                "seed": 4,
+                "schedule": {"refit_every": "quarter"},
+            }
+        ]
+    }
+    assert from_dict(sub) == from_dict(wrapped), "lists are candidates, scalars the search's settings"
+    model = from_dict(sub).forecasters[0].build()
+    assert model.model.seed == 0 and model.seed == 4, "a scalar seed seeds the sampler, not the network"
+
+
+@pytest.mark.parametrize(
+    ("search", "match"),
+    [
+        ({"lr": [0.001], "epochs": 5}, r"search: epochs = 5 is neither a list of candidates nor a search setting"),
+        ({"trials": 3}, r"search has no candidates: give at least one parameter as a list"),
+        ({"lag": [1, 2]}, r"space names 'lag', which HarForecaster does not take"),
+        ("lr", r"search must be a table of candidate lists and search settings"),
+    ],
+)
+def test_a_bad_search_sub_table_is_named(search, match):
+    from core.errors import ConfigError
+    from engine.config import from_dict
+
+    with pytest.raises(ConfigError, match=match):
+        from_dict({"forecasters": [{"name": "h", "type": "har", "log": True, "search": search}]})
