@@ -113,24 +113,25 @@ def test_bad_searches_are_named(kwargs, match):
         SearchForecaster(**kwargs).validate_params()
 
 
+def _wrapped(**more) -> dict:
+    """A searched GRU as a ``type = "search"`` forecaster table."""
+    return {
+        "name": "gru_tuned",
+        "type": "search",
+        "model": {"type": "rnn", "cell": "gru", "epochs": 5},
+        "space": {"hidden": [[16], [32]], "lr": [0.001, 0.01]},
+        "trials": 3,
+        **more,
+    }
+
+
 def test_a_search_from_a_config_builds_and_round_trips():
     import tomllib
 
     from engine.config import from_dict, to_dict
     from engine.store import to_toml
 
-    mapping = {
-        "forecasters": [
-            {
-                "name": "gru_tuned",
-                "type": "search",
-                "model": {"type": "rnn", "cell": "gru", "epochs": 5},
-                "space": {"hidden": [[16], [32]], "lr": [0.001, 0.01]},
-                "trials": 3,
-            }
-        ]
-    }
-    config = from_dict(mapping)
+    config = from_dict({"forecasters": [_wrapped()]})
     model = config.forecasters[0].build()
     assert isinstance(model, SearchForecaster) and model.model.cell == "gru" and model.trials == 3
     assert model.space["hidden"] == [[16], [32]]
@@ -159,19 +160,7 @@ trials = 3
 seed = 4
 """
     )
-    wrapped = {
-        "forecasters": [
-            {
-                "name": "gru_tuned",
-                "type": "search",
-                "model": {"type": "rnn", "cell": "gru", "epochs": 5},
-                "space": {"hidden": [[16], [32]], "lr": [0.001, 0.01]},
-                "trials": 3,
-                "seed": 4,
-                "schedule": {"refit_every": "quarter"},
-            }
-        ]
-    }
+    wrapped = {"forecasters": [_wrapped(seed=4, schedule={"refit_every": "quarter"})]}
     assert from_dict(sub) == from_dict(wrapped), "lists are candidates, scalars the search's settings"
     model = from_dict(sub).forecasters[0].build()
     assert model.model.seed == 0 and model.seed == 4, "a scalar seed seeds the sampler, not the network"
