@@ -1024,10 +1024,63 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
     return lines
 
 
+@dataclass(frozen=True)
+class _Asset:
+    """One asset's place in the report: its name, heading, parts by section, and how it is drawn."""
+
+    sym: str
+    head: str
+    parts: dict[str, list[str]]
+    figs: Any
+    charts: Any
+    draw: bool
+    sheets: bool
+
+
+_TITLES = {
+    "summary": "Run summary",
+    "leaderboard": "Forecast leaderboard",
+    "regimes": "Losses by regime",
+    "folds": "Losses by fold",
+    "forecasts": "Forecasts",
+    "training": "Training",
+    "strategies": "Strategies",
+    "risk": "Value-at-Risk and expected shortfall",
+    "returns": "Return forecasts",
+    "tearsheets": "Tear sheets",
+}
+
+
 def render(inputs: ReportInputs) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string: the run's summary and headline, the universe and
+    portfolio sections, then every asset's part of each section.
+    """
     res = inputs.result
+    bases = _baselines(inputs)
+    boards = {
+        sym: inputs.leaderboards.get(sym)
+        if inputs.leaderboards.get(sym) is not None
+        else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=dict(bases))
+        for sym in res.symbols
+    }
     parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
+    _summary_section(parts, inputs, boards)
+    _universe_section(parts, inputs)
+    _portfolio_section(parts, inputs)
+    _asset_sections(parts, inputs, boards)
+    return _page(inputs, parts)
+
+
+def _summary_section(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> None:
+    """What the run found, its summary lines and its config."""
+    found = headline(inputs, boards)
+    parts["summary"].append(
+        '<div class="headline"><h3>What this run found</h3><ul>'
+        + "".join(
+            f'<li class="{"warn" if line.startswith("warning") else ""}">{html.escape(line)}</li>' for line in found
+        )
+        + "</ul></div>"
+    )
     parts["summary"].append(
         '<dl class="kv">'
         + "".join(
@@ -1043,196 +1096,33 @@ def render(inputs: ReportInputs) -> str:
             f'<pre class="config">{html.escape(str(inputs.summary["config"]))}</pre></details>'
         )
 
-    groups = forecast_groups(res.models)
-    bases = _baselines(inputs)
-    boards = {
-        sym: inputs.leaderboards.get(sym)
-        if inputs.leaderboards.get(sym) is not None
-        else leaderboard(res.for_symbol(sym), res.frames[sym], res.models, baseline=dict(bases))
-        for sym in res.symbols
-    }
-    found = headline(inputs, boards)
-    parts["summary"].insert(
-        0,
-        '<div class="headline"><h3>What this run found</h3><ul>'
-        + "".join(
-            f'<li class="{"warn" if line.startswith("warning") else ""}">{html.escape(line)}</li>' for line in found
-        )
-        + "</ul></div>",
-    )
-    _universe_section(parts, inputs)
-    _portfolio_section(parts, inputs)
+
+def _asset_sections(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> None:
+    """Every asset's part of each section; a large universe's undrawn assets grouped in
+    one entry per section, not one each beside the drawn ones.
+    """
+    res = inputs.result
     detail = _detail_symbols(inputs)
     fold = len(res.symbols) > MAX_DETAIL
     rest: dict[str, list[str]] = {s: [] for s in SECTIONS}
     for sym in res.symbols:
         draw = sym in detail
-        # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
-        sheets = inputs.tearsheets and draw and (not fold or sym in (inputs.detail or ()))
-        figs: Any = figures if draw else _NoFigures()
-        charts: Any = interactive if draw else _NoFigures()
-        sym_parts: dict[str, list[str]] = {s: [] for s in SECTIONS}
-        frame = res.frames[sym]
-        fc_all = res.for_symbol(sym)
-        head = f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else ""
-        board_all = boards[sym]
-        assert board_all is not None  # computed above when not given
-        best = base = None  # of the first variance group: the models whose strategies are drawn
-        for n_group, ((kind, h), names) in enumerate(groups.items()):
-            ghead = head if n_group == 0 else ""
-            if len(groups) > 1:
-                ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
-            board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
-            _leaderboard_section(sym_parts, board, kind, h, ghead)
-            scored = cast(Target, kind if kind in ("variance", "absolute_return") else "return")
-            realized = realized_target(frame, scored, h)
-            fc = fc_all[names]
-            if kind == "price":
-                fc = implied_return(frame, fc)
-            folds = split_table(fc, realized, fc_all["fold"], target=scored)
-            folds.index = [_fold_label(res, sym, k) for k in folds.index]
-            folds.index.name = "fold (first test day)"
-            loss = "QLIKE" if kind == "variance" else "MSE"
-            what = (
-                f"of the log return each price forecast implies (from the last close), against the realised "
-                f"{h}-day log return"
-                if kind == "price"
-                else f"against the {html.escape(group_label(kind, h))} target"
-            )
-            sym_parts["folds"].append(
-                ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), {what}.</p>'
-            )
-            if kind == "return":
-                mean = historical_mean_forecast(frame, fc.index, h)
-                sym_parts["returns"].append(
-                    _figure(
-                        figs.cumulative_sse_difference(fc, realized.reindex(fc.index), mean, colors=_colors(inputs)),
-                        "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
-                        "a rising line beats the historical mean, a falling one loses to it",
-                    )
-                )
-            if kind != "variance":
-                continue
-            gbase = bases.get(h) if bases.get(h) in names else None
-            if best is None:
-                best, base = board.index[0], gbase
-            y = realized.reindex(fc.index)
-            vix = inputs.vix
-            labels = regimes(fc.index, vix=vix, rv=frame["rv"])
-            source = labels.attrs["rule"]
-            reg = split_table(fc, realized, labels)
-            sym_parts["regimes"].append(
-                ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(source)}.</p>'
-            )
-            top = list(board.index[:3])
-            if gbase and gbase not in top:
-                top.append(gbase)
-            sym_parts["forecasts"].append(
-                ghead
-                + _chart(
-                    charts.forecast_chart(fc, y, top, group=f"{sym}-{h}", colors=_colors(inputs)),
-                    f"Forecast against realised volatility (annualised, {group_label(kind, h)} ahead): the three "
-                    "best models by QLIKE and the baseline",
-                )
-            )
-            losses = per_date_losses(fc, realized)
-            if gbase:
-                sym_parts["forecasts"].append(
-                    _figure(
-                        figs.cumulative_loss_difference(losses, gbase, colors=_colors(inputs)),
-                        f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline",
-                    )
-                )
-            sym_parts["forecasts"].append(_figure(figs.loss_by_fold(folds, colors=_colors(inputs)), "QLIKE by fold"))
-
-        sym_parts["training"].append(
-            head + _cost_table(res, sym, inputs.summary.get("networks on")) + _search_table(res, sym)
+        asset = _Asset(
+            sym,
+            f"<h3>{html.escape(sym)}</h3>" if len(res.symbols) > 1 else "",
+            {s: [] for s in SECTIONS},
+            figures if draw else _NoFigures(),
+            interactive if draw else _NoFigures(),
+            draw,
+            # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
+            inputs.tearsheets and draw and (not fold or sym in (inputs.detail or ())),
         )
-        hist = {k: v for k, v in res.histories.items() if k[0] == sym}
-        att = {k: v for k, v in res.attention.items() if k[0] == sym}
-        labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}
-        sym_parts["training"].append(
-            head
-            + _figure(
-                figs.training_curves(hist, labels),
-                "Training curves of the networks, every fold (by the year it forecasts): validation solid, training "
-                "dashed",
-            )
-        )
-        if att:
-            sym_parts["training"].append(
-                _figure(
-                    figs.attention_by_lag(att, colors=_colors(inputs)),
-                    "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)",
-                )
-            )
-
-        _threshold_section(sym_parts, inputs, sym, head, draw=draw, sheets=sheets)
-        _risk_section(sym_parts, inputs, sym, head, draw=draw)
-        strat = inputs.strategies.get(sym, {})
-        if strat:
-            table = inputs.strategy_tables.get(sym)
-            if table is not None:
-                note = f'<p class="note">{html.escape(inputs.strategy_note)}</p>' if inputs.strategy_note else ""
-                window = ""
-                if "window" in table.attrs:
-                    first, last = table.attrs["window"]
-                    window = (
-                        '<p class="note">Every strategy and buy and hold are scored on the same '
-                        f"{table.attrs.get('days', '')} days, {first.date()} to {last.date()}: the days on which "
-                        "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
-                        "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
-                    )
-                sym_parts["strategies"].append(
-                    head + note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN)
-                )
-            if best is None:
-                best = next(iter(strat))[0]
-            chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
-            bench = next(iter(strat.values())).benchmark
-            sym_parts["strategies"].append(
-                _chart(
-                    charts.equity_charts(
-                        {k: r.returns for k, r in chosen.items()},
-                        bench,
-                        benchmark_name="buy and hold",
-                        group=sym,
-                        colors=_colors(inputs),
-                    ),
-                    f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
-                )
-            )
-            sym_parts["strategies"].append(
-                _figure(
-                    figs.weights_and_turnover(
-                        {k: r.weights for k, r in chosen.items()},
-                        {k: r.turnover for k, r in chosen.items()},
-                        colors=_colors(inputs),
-                    ),
-                    "Weights held (monthly mean) and monthly turnover",
-                )
-            )
-            vt = strat.get((best, "vol_target"))
-            if vt is not None and vt.target_vol:
-                sym_parts["strategies"].append(
-                    _figure(
-                        figs.realized_vs_target_vol(vt.returns, vt.target_vol),
-                        f"Realised against target volatility, {best} vol-targeting",
-                    )
-                )
-            if sheets:
-                for (m, s), r in strat.items():
-                    if m != best:
-                        continue
-                    doc = cached_tearsheet_html(
-                        r.returns, r.benchmark, title=f"{sym}: {m} {s}", cache_dir=inputs.cache_dir
-                    )
-                    sym_parts["tearsheets"].append(
-                        f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
-                        f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
-                    )
-        # a large universe's undrawn assets go in one group per section, not one entry each beside the drawn ones
-        _merge_asset(parts if draw or not fold else rest, sym_parts, sym, fold=fold, draw=draw)
+        best, base = _forecast_sections(asset, inputs, boards[sym])
+        _training_section(asset, inputs)
+        _threshold_section(asset.parts, inputs, sym, asset.head, draw=draw, sheets=asset.sheets)
+        _risk_section(asset.parts, inputs, sym, asset.head, draw=draw)
+        _strategy_section(asset, inputs, best, base)
+        _merge_asset(parts if draw or not fold else rest, asset.parts, sym, fold=fold, draw=draw)
     n_rest = sum(1 for sym in res.symbols if fold and sym not in detail)
     for s in SECTIONS:
         if rest[s]:
@@ -1243,26 +1133,222 @@ def render(inputs: ReportInputs) -> str:
         if not parts[s]:
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')
 
-    titles = {
-        "summary": "Run summary",
-        "leaderboard": "Forecast leaderboard",
-        "regimes": "Losses by regime",
-        "folds": "Losses by fold",
-        "forecasts": "Forecasts",
-        "training": "Training",
-        "strategies": "Strategies",
-        "risk": "Value-at-Risk and expected shortfall",
-        "returns": "Return forecasts",
-        "tearsheets": "Tear sheets",
-    }
-    nav = "".join(f'<a href="#{s}">{titles[s]}</a>' for s in SECTIONS)
-    body = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
+
+def _forecast_sections(asset: _Asset, inputs: ReportInputs, board_all: pd.DataFrame) -> tuple[Any, Any]:
+    """Leaderboard, folds, regimes, forecasts and return figures of each (target, horizon)
+    group of one asset. Returns the best model and the baseline of the first variance
+    group (their strategies are drawn), or (None, None).
+    """
+    res = inputs.result
+    groups = forecast_groups(res.models)
+    bases = _baselines(inputs)
+    best = base = None
+    for n_group, ((kind, h), names) in enumerate(groups.items()):
+        ghead = asset.head if n_group == 0 else ""
+        if len(groups) > 1:
+            ghead += f"<h4>{html.escape(group_label(kind, h))} ahead</h4>"
+        board = board_all[(board_all["target"] == kind) & (board_all["horizon"] == h)]
+        _leaderboard_section(asset.parts, board, kind, h, ghead)
+        fc, realized, folds = _fold_section(asset, inputs, kind, h, names, ghead)
+        if kind == "return":
+            mean = historical_mean_forecast(res.frames[asset.sym], fc.index, h)
+            asset.parts["returns"].append(
+                _figure(
+                    asset.figs.cumulative_sse_difference(fc, realized.reindex(fc.index), mean, colors=_colors(inputs)),
+                    "Cumulative squared error of the historical mean minus the model's (Goyal and Welch): "
+                    "a rising line beats the historical mean, a falling one loses to it",
+                )
+            )
+        if kind != "variance":
+            continue
+        gbase = bases.get(h) if bases.get(h) in names else None
+        if best is None:
+            best, base = board.index[0], gbase
+        _variance_sections(asset, inputs, fc, realized, folds, list(board.index[:3]), gbase, h, ghead)
+    return best, base
+
+
+def _fold_section(
+    asset: _Asset, inputs: ReportInputs, kind: str, h: int, names: list[str], ghead: str
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """One group's loss per walk-forward fold; returns its forecasts (a price model's as the
+    log return it implies), the realised target and the fold table.
+    """
+    res = inputs.result
+    frame, fc_all = res.frames[asset.sym], res.for_symbol(asset.sym)
+    scored = cast(Target, kind if kind in ("variance", "absolute_return") else "return")
+    realized = realized_target(frame, scored, h)
+    fc = fc_all[names]
+    if kind == "price":
+        fc = implied_return(frame, fc)
+    folds = split_table(fc, realized, fc_all["fold"], target=scored)
+    folds.index = [_fold_label(res, asset.sym, k) for k in folds.index]
+    folds.index.name = "fold (first test day)"
+    loss = "QLIKE" if kind == "variance" else "MSE"
+    what = (
+        f"of the log return each price forecast implies (from the last close), against the realised {h}-day log return"
+        if kind == "price"
+        else f"against the {html.escape(group_label(kind, h))} target"
+    )
+    asset.parts["folds"].append(
+        ghead + _table(folds) + f'<p class="note">{loss} per walk-forward fold (one refit each), {what}.</p>'
+    )
+    return fc, realized, folds
+
+
+def _variance_sections(
+    asset: _Asset,
+    inputs: ReportInputs,
+    fc: pd.DataFrame,
+    realized: pd.Series,
+    folds: pd.DataFrame,
+    top: list[str],
+    gbase: str | None,
+    h: int,
+    ghead: str,
+) -> None:
+    """A variance group's losses by regime, its forecast chart (the ``top`` models and the
+    baseline), the cumulative loss against the baseline and the loss by fold.
+    """
+    frame = inputs.result.frames[asset.sym]
+    labels = regimes(fc.index, vix=inputs.vix, rv=frame["rv"])
+    reg = split_table(fc, realized, labels)
+    asset.parts["regimes"].append(
+        ghead + _table(reg) + f'<p class="note">QLIKE by regime; crisis: {html.escape(labels.attrs["rule"])}.</p>'
+    )
+    if gbase and gbase not in top:
+        top = [*top, gbase]
+    y = realized.reindex(fc.index)
+    asset.parts["forecasts"].append(
+        ghead
+        + _chart(
+            asset.charts.forecast_chart(fc, y, top, group=f"{asset.sym}-{h}", colors=_colors(inputs)),
+            f"Forecast against realised volatility (annualised, {group_label('variance', h)} ahead): the three "
+            "best models by QLIKE and the baseline",
+        )
+    )
+    if gbase:
+        asset.parts["forecasts"].append(
+            _figure(
+                asset.figs.cumulative_loss_difference(per_date_losses(fc, realized), gbase, colors=_colors(inputs)),
+                f"Cumulative QLIKE minus {gbase}'s: a falling line beats the baseline",
+            )
+        )
+    asset.parts["forecasts"].append(_figure(asset.figs.loss_by_fold(folds, colors=_colors(inputs)), "QLIKE by fold"))
+
+
+def _training_section(asset: _Asset, inputs: ReportInputs) -> None:
+    """Fit costs, chosen hyperparameters, training curves and attention of one asset's models."""
+    res, sym = inputs.result, asset.sym
+    frame = res.frames[sym]
+    asset.parts["training"].append(
+        asset.head + _cost_table(res, sym, inputs.summary.get("networks on")) + _search_table(res, sym)
+    )
+    hist = {k: v for k, v in res.histories.items() if k[0] == sym}
+    att = {k: v for k, v in res.attention.items() if k[0] == sym}
+    labels = {f.id: str(frame.index[f.test.start].year) for f in res.folds.get(sym, [])}
+    asset.parts["training"].append(
+        asset.head
+        + _figure(
+            asset.figs.training_curves(hist, labels),
+            "Training curves of the networks, every fold (by the year it forecasts): validation solid, training dashed",
+        )
+    )
+    if att:
+        asset.parts["training"].append(
+            _figure(
+                asset.figs.attention_by_lag(att, colors=_colors(inputs)),
+                "Attention weight by lag, averaged over folds, against uniform weights (the dotted line)",
+            )
+        )
+
+
+def _strategy_table_html(inputs: ReportInputs, sym: str) -> str:
+    """One asset's strategy table with what it assumes and the days it is scored on."""
+    table = inputs.strategy_tables.get(sym)
+    if table is None:
+        return ""
+    note = f'<p class="note">{html.escape(inputs.strategy_note)}</p>' if inputs.strategy_note else ""
+    window = ""
+    if "window" in table.attrs:
+        first, last = table.attrs["window"]
+        window = (
+            '<p class="note">Every strategy and buy and hold are scored on the same '
+            f"{table.attrs.get('days', '')} days, {first.date()} to {last.date()}: the days on which "
+            "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
+            "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
+        )
+    return note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN)
+
+
+def _strategy_section(asset: _Asset, inputs: ReportInputs, best: Any, base: Any) -> None:
+    """One asset's variance strategies: the table, equity and drawdown, weights and turnover,
+    realised against target volatility of the ``best`` and ``base`` models, their tear sheets.
+    """
+    sym = asset.sym
+    strat = inputs.strategies.get(sym, {})
+    if not strat:
+        return
+    table = _strategy_table_html(inputs, sym)
+    if table:
+        asset.parts["strategies"].append(asset.head + table)
+    if best is None:
+        best = next(iter(strat))[0]
+    chosen = {f"{m}/{s}": r for (m, s), r in strat.items() if m in (best, base)}
+    bench = next(iter(strat.values())).benchmark
+    asset.parts["strategies"].append(
+        _chart(
+            asset.charts.equity_charts(
+                {k: r.returns for k, r in chosen.items()},
+                bench,
+                benchmark_name="buy and hold",
+                group=sym,
+                colors=_colors(inputs),
+            ),
+            f"Equity and drawdown against buy and hold ({best} and {base}), on the table's days",
+        )
+    )
+    asset.parts["strategies"].append(
+        _figure(
+            asset.figs.weights_and_turnover(
+                {k: r.weights for k, r in chosen.items()},
+                {k: r.turnover for k, r in chosen.items()},
+                colors=_colors(inputs),
+            ),
+            "Weights held (monthly mean) and monthly turnover",
+        )
+    )
+    vt = strat.get((best, "vol_target"))
+    if vt is not None and vt.target_vol:
+        asset.parts["strategies"].append(
+            _figure(
+                asset.figs.realized_vs_target_vol(vt.returns, vt.target_vol),
+                f"Realised against target volatility, {best} vol-targeting",
+            )
+        )
+    if asset.sheets:
+        for (m, s), r in strat.items():
+            if m != best:
+                continue
+            doc = cached_tearsheet_html(r.returns, r.benchmark, title=f"{sym}: {m} {s}", cache_dir=inputs.cache_dir)
+            asset.parts["tearsheets"].append(
+                f'<h3>{html.escape(f"{sym}: {m} / {s}")}</h3><iframe class="tearsheet" sandbox="" '
+                f'title="{html.escape(m)} {html.escape(s)} tear sheet" srcdoc="{_srcdoc(doc)}"></iframe>'
+            )
+
+
+def _page(inputs: ReportInputs, parts: dict[str, list[str]]) -> str:
+    """The sections in one page, with navigation, styles and the charts' script where needed."""
+    nav = "".join(f'<a href="#{s}">{_TITLES[s]}</a>' for s in SECTIONS)
+    body = "".join(f'<section id="{s}"><h2>{_TITLES[s]}</h2>{"".join(parts[s])}</section>' for s in SECTIONS)
     sub = html.escape(inputs.summary.get("data", ""))
     script = f"<script>{interactive.SCRIPT}</script>" if 'class="ichart"' in body else ""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
         'content="width=device-width, '
-        f'initial-scale=1"><title>{html.escape(inputs.title)}</title><style>{_CSS}{interactive.CSS}</style>{script}</head><body><header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav><main>{body}</main></body></html>'
+        f'initial-scale=1"><title>{html.escape(inputs.title)}</title><style>{_CSS}{interactive.CSS}</style>{script}'
+        f"</head><body><header><h1>{html.escape(inputs.title)}</h1><p>{sub}</p></header><nav>{nav}</nav>"
+        f"<main>{body}</main></body></html>"
     )
 
 
