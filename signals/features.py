@@ -110,17 +110,31 @@ def symbols(frame: pd.DataFrame) -> list[str]:
 
 def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """One bars frame per symbol, each over its own listed span (no leading or
-    trailing empty rows), with ``attrs["symbols"]`` set.
+    trailing empty rows), with ``attrs["symbols"]`` set and every attribute kept by
+    symbol (``filled_rows``, ``trimmed_rows``, ``timezone``) narrowed to its own.
+
+    The narrowing matters for speed as well as meaning: pandas deep-copies ``attrs``
+    into the result of every operation, so a universe-wide dict on each asset's frame
+    made every operation on it cost O(assets), and scoring O(assets^2).
     """
     if not isinstance(frame.columns, pd.MultiIndex):
         return {symbols(frame)[0]: frame}
+    names = symbols(frame)
     out = {}
-    for sym in symbols(frame):
+    for sym in names:
         sub = frame[sym].dropna(how="all")
         sub.columns.name = "field"
-        sub.attrs = {**{k: v for k, v in frame.attrs.items() if k != "symbols"}, "symbols": [sym]}
+        own = {k: _own(v, sym, names) for k, v in frame.attrs.items() if k != "symbols"}
+        sub.attrs = {**own, "symbols": [sym]}
         out[sym] = sub
     return out
+
+
+def _own(value: Any, sym: str, names: list[str]) -> Any:
+    """An attribute keyed by symbol (a dict whose keys are all symbols) narrowed to ``sym``'s entry."""
+    if isinstance(value, dict) and value and all(k in names for k in value):
+        return {k: v for k, v in value.items() if k == sym}
+    return value
 
 
 def _per_symbol(bars: pd.DataFrame, fn) -> pd.DataFrame:

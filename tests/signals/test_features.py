@@ -313,3 +313,28 @@ def test_kernels_match_pandas_rolling():
     s = pd.Series(x)
     np.testing.assert_allclose(realized.rolling_mean(x, 5), s.rolling(5).mean().to_numpy(), equal_nan=True)
     np.testing.assert_allclose(realized.rolling_var(x, 5), s.rolling(5).var().to_numpy(), equal_nan=True)
+
+
+def test_each_asset_frame_keeps_only_its_own_entries_of_universe_attributes():
+    from signals.features import by_symbol
+
+    idx = pd.date_range("2020-01-01", periods=3)
+    cols = pd.MultiIndex.from_product([["A", "B", "C"], ["close"]])
+    bars = pd.DataFrame(np.arange(9.0).reshape(3, 9 // 3), index=idx, columns=cols)
+    bars.attrs = {
+        "symbols": ["A", "B", "C"],
+        "filled_rows": {"A": 1, "B": 2},
+        "timezone": {"C": "America/New_York"},
+        "notes": ["A had a split"],
+        "source": "csv",
+    }
+    parts = by_symbol(bars)
+    assert parts["A"].attrs == {
+        "filled_rows": {"A": 1},
+        "timezone": {},
+        "notes": ["A had a split"],
+        "source": "csv",
+        "symbols": ["A"],
+    }
+    assert parts["B"].attrs["filled_rows"] == {"B": 2} and parts["C"].attrs["timezone"] == {"C": "America/New_York"}
+    assert bars.attrs["filled_rows"] == {"A": 1, "B": 2}, "the universe's frame keeps its own"
