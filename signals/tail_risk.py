@@ -44,7 +44,16 @@ from scipy import stats
 
 from core.errors import ParameterError
 
-__all__ = ["TailMethod", "empirical_tail", "normal_tail", "standardized", "t_fit", "t_tail", "tail_forecasts"]
+__all__ = [
+    "TailMethod",
+    "empirical_tail",
+    "expanding_tails",
+    "normal_tail",
+    "standardized",
+    "t_fit",
+    "t_tail",
+    "tail_forecasts",
+]
 
 #: How standardised returns are distributed (see the module docstring).
 TailMethod = Literal["normal", "t", "fhs"]
@@ -88,6 +97,65 @@ def _sorted_tail(ordered: np.ndarray, alpha: float) -> tuple[float, float]:
     q = b - (b - a) * (1 - frac) if frac >= 0.5 else a + (b - a) * frac
     count = int(ordered.searchsorted(q, side="right"))
     return -q, -float(ordered[:count].sum()) / count
+
+
+def expanding_tails(z: np.ndarray, ns: np.ndarray, levels: Sequence[float], *, chunk: int = 256) -> np.ndarray:
+    """:func:`empirical_tail` of every prefix ``z[:n]``, ``n`` in ``ns``, without a loop over days.
+
+    Only the lowest ``K = floor((max n - 1) * max level) + 2`` order statistics of a
+    prefix decide its quantile and its tail mean, so the K smallest of each prefix are
+    kept: for a chunk of prefixes, those of the chunk's first prefix and the values
+    that arrive within it, sorted in one call. A prefix whose tail reaches the K-th
+    value (ties at the quantile) is computed whole.
+
+    Parameters
+    ----------
+    z : array, shape (N,), standardised returns in time order
+    ns : array of int, shape (m,), ascending distinct prefix lengths, each in [1, N]
+    levels : tail probabilities
+
+    Returns
+    -------
+    array, shape (m, 2 * len(levels)): (VaR, ES) per level, as :func:`empirical_tail`.
+    """
+    ns = np.asarray(ns, dtype=np.int64)
+    out = np.empty((len(ns), 2 * len(levels)))
+    if not len(ns):
+        return out
+    k = int((ns[-1] - 1) * max(levels)) + 2
+    low = np.sort(z[: ns[0]])[:k]
+    low = np.concatenate([low, np.full(k - len(low), np.inf)])  # the k smallest of the last prefix, inf-padded
+    start, done = 0, int(ns[0])  # ``low`` holds the k smallest of z[:done]
+    while start < len(ns):
+        stop = start + 1
+        while stop < len(ns) and stop - start < chunk and ns[stop] - done <= 4 * chunk:
+            stop += 1
+        block = ns[start:stop]
+        new = z[done : block[-1]]
+        arrived = np.where(np.arange(len(new))[None, :] < (block - done)[:, None], new[None, :], np.inf)
+        smallest = np.sort(np.concatenate([np.broadcast_to(low, (len(block), k)), arrived], axis=1), axis=1)[:, :k]
+        out[start:stop] = _tails_of_smallest(smallest, block, levels, z)
+        low, done = smallest[-1], int(block[-1])
+        start = stop
+    return out
+
+
+def _tails_of_smallest(smallest: np.ndarray, ns: np.ndarray, levels: Sequence[float], z: np.ndarray) -> np.ndarray:
+    """(VaR, ES) per level from each prefix's sorted smallest values (see :func:`expanding_tails`)."""
+    rows, k = np.arange(len(ns)), smallest.shape[1]
+    out = np.empty((len(ns), 2 * len(levels)))
+    for j, alpha in enumerate(levels):
+        pos = (ns - 1) * alpha
+        lo = pos.astype(np.int64)
+        a, b, frac = smallest[rows, lo], smallest[rows, np.minimum(lo + 1, ns - 1)], pos - lo
+        q = np.where(frac >= 0.5, b - (b - a) * (1 - frac), a + (b - a) * frac)  # numpy's linear quantile
+        tail = smallest <= q[:, None]
+        count = tail.sum(axis=1)
+        out[:, 2 * j] = -q
+        out[:, 2 * j + 1] = -np.where(tail, smallest, 0.0).sum(axis=1) / count
+        for r in np.flatnonzero((count >= k) & (ns > k)):  # ties reach past the kept values: the whole prefix
+            out[r, 2 * j : 2 * j + 2] = _sorted_tail(np.sort(z[: ns[r]]), alpha)
+    return out
 
 
 def standardized(returns: pd.Series, variance: pd.Series) -> pd.Series:
@@ -209,15 +277,8 @@ def tail_forecasts(
         for b0, b1 in zip(starts, [*starts[1:], len(rows)], strict=True):
             fit = t_fit(z_values[: known[rows[b0]]])
             unit["t"][rows[b0:b1]] = [x for a in levels for x in t_tail(a, *fit)]
-    if "fhs" in methods:
-        ordered, n_ordered = np.empty(0), 0  # the residuals known so far, sorted (kept, not re-sorted daily)
-        last: list[float] = []
-        for i in rows:
-            n = known[i]
-            if n != n_ordered or not last:
-                new = np.sort(z_values[n_ordered:n])
-                ordered, n_ordered = np.insert(ordered, np.searchsorted(ordered, new), new), n
-                last = [x for a in levels for x in _sorted_tail(ordered, a)]
-            unit["fhs"][i] = last
+    if "fhs" in methods and len(rows):
+        ns, at = np.unique(known[rows], return_inverse=True)
+        unit["fhs"][rows] = expanding_tails(z_values, ns, [float(a) for a in levels])[at]
     out = np.concatenate([unit[m] for m in methods], axis=1) * sigma[:, None]
     return pd.DataFrame(out, index=dates, columns=columns)

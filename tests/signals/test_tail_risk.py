@@ -101,3 +101,19 @@ def test_bad_arguments_are_named(simulated, kwargs, match):
     returns, variance = simulated
     with pytest.raises(ParameterError, match=match):
         tail_forecasts(returns, variance, **kwargs)
+
+
+@pytest.mark.parametrize("gaps", ["daily", "sparse", "rounded"])
+def test_expanding_tails_equal_the_tail_of_each_whole_prefix(gaps):
+    from signals.tail_risk import expanding_tails
+
+    rng = np.random.default_rng(3)
+    z = rng.standard_t(4, 3000)
+    z[100:140] = z[99]  # ties at and around the quantile for a stretch of prefixes
+    if gaps == "rounded":  # ties everywhere: the 20 % tail reaches past the kept order statistics
+        z = np.round(z, 1)
+    ns = np.arange(20, 3001) if gaps == "daily" else np.unique(rng.integers(20, 3001, 300))
+    levels = [0.01, 0.05, 0.2]
+    got = expanding_tails(z, ns, levels, chunk=64)
+    want = np.array([[x for a in levels for x in empirical_tail(z[:n], a)] for n in ns])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
