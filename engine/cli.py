@@ -6,8 +6,9 @@ import argparse
 import errno
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError, DataWarning, TradecastDeprecationWarning, TradecastError
 from engine import __version__
@@ -252,16 +253,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tradecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _data_command(sub)
+    _run_command(sub)
+    _init_command(sub)
+    _report_command(sub)
+    _list_command(sub)
+    _compare_command(sub)
+    return parser
 
+
+def _command(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], *, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: its one-line ``help``, ``description`` and ``epilog`` (examples,
+    kept as written), calling ``func`` with the parsed arguments.
+    """
     p = sub.add_parser(
+        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.set_defaults(func=func)
+    return p
+
+
+def _data_command(sub: Any) -> None:
+    """``tradecast data``."""
+    p = _command(
+        sub,
         "data",
+        _cmd_data,
         help="load a data source, validate it and print a summary",
         description="Load a source, validate it (a clear error for bad data, never a silent fix) and print rows, "
         "dates, symbols, gaps and annualised volatility by realized-variance estimator.",
         epilog="examples:\n  tradecast data embedded:nasdaq\n  tradecast data yfinance:SPY --start 2010-01-01\n"
         "  tradecast data csv:~/data/universe.csv --fill ffill\n\nsources: embedded:sp500, embedded:nasdaq, "
         "embedded:vix, yfinance:TICKER[,TICKER...], csv:PATH, parquet:PATH",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", help="e.g. embedded:sp500, yfinance:SPY, csv:PATH, parquet:PATH")
     p.add_argument("--start", help="first date kept (inclusive), e.g. 2008-01-01")
@@ -275,10 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-adjust", action="store_true", help="keep unadjusted prices (default: split/dividend adjusted)")
     p.add_argument("--cache-dir", help="yfinance cache folder (default ~/.cache/tradecast/yfinance)")
     p.add_argument("--refresh", action="store_true", help="download again even if the yfinance cache has a copy")
-    p.set_defaults(func=_cmd_data)
 
-    p = sub.add_parser(
+
+def _run_command(sub: Any) -> None:
+    """``tradecast run``."""
+    p = _command(
+        sub,
         "run",
+        _cmd_run,
         help="run a job from a TOML config (default: embedded S&P 500) into a run folder",
         description="Run the job described by a TOML config: load and validate the data, build features, "
         "forecast walk-forward out of sample, trade the forecasts and write the HTML report into "
@@ -289,7 +318,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --set "
         "walkforward.start=2012-01-01 --set strategy.target_vol=0.15\n  tradecast run --resume "
         "runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "config",
@@ -325,15 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="where every network trains and forecasts (sets [walkforward] device; auto: a CUDA device when torch "
         "sees one)",
     )
-    p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser(
+
+def _init_command(sub: Any) -> None:
+    """``tradecast init``."""
+    p = _command(
+        sub,
         "init",
+        _cmd_init,
         help="copy a shipped config (and its data file) into a folder, to edit",
         description="Copy one of the configs shipped with tradecast into a folder (the current one by default), with "
         "the data file it reads, so that it can be edited and run from anywhere.",
         epilog="examples:\n  tradecast init sp500\n  tradecast init universe_csv --to ~/research",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "name",
@@ -341,17 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="a shipped config: sp500, nasdaq, sp500_returns, sp500_prices, spy_yfinance, universe_csv",
     )
     p.add_argument("--to", default=".", help="the folder to copy into (default: the current one)")
-    p.set_defaults(func=_cmd_init)
 
-    p = sub.add_parser(
+
+def _report_command(sub: Any) -> None:
+    """``tradecast report``."""
+    p = _command(
+        sub,
         "report",
+        _cmd_report,
         help="re-render a finished run's report from its stored results",
         description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model "
         "is refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' "
         "entry is added). The leaderboards and strategies are the ones the run kept while its files, tradecast and "
         "its packages are unchanged, so a re-render takes seconds.",
         epilog="example:\n  tradecast report runs/sp500-20261123-101500",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out")
@@ -368,32 +402,36 @@ def build_parser() -> argparse.ArgumentParser:
         "use this for run folders you did not make); kept scores are used only while the run's files, tradecast and "
         "its packages are unchanged",
     )
-    p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser(
+
+def _list_command(sub: Any) -> None:
+    """``tradecast list``."""
+    p = _command(
+        sub,
         "list",
+        _cmd_list,
         help="list the runs in a folder",
         description="One line per run, newest first: name, status (complete, running, interrupted, failed, "
         "unreadable), start time, models, and the best 1-day variance model by QLIKE of each symbol (or a failed "
         "run's error).",
         epilog="example:\n  tradecast list\n  tradecast list --root ~/research/runs",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--root", default="runs", help="the folder holding run folders (default: runs)")
-    p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser(
+
+def _compare_command(sub: Any) -> None:
+    """``tradecast compare``."""
+    p = _command(
+        sub,
         "compare",
+        _cmd_compare,
         help="show what differs between two runs: config and metrics",
         description="Print the config keys whose values differ between two runs, then each model's out-of-sample "
         "loss and each strategy's Sharpe ratio side by side, recomputed on the dates both runs have.",
         epilog="example:\n  tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_a", metavar="RUN_A")
     p.add_argument("run_b", metavar="RUN_B")
-    p.set_defaults(func=_cmd_compare)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
