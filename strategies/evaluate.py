@@ -234,7 +234,29 @@ def threshold_table(
         Every row covers one common window (``table.attrs["window"]``,
         ``["days"]``), after ``validation_end`` when the thresholds were chosen.
     """
-    from strategies.grid import deflate, run_grid
+    weights = _threshold_rule(spec, variance_forecast)
+    chosen, all_w, grids = _chosen_thresholds(close, return_forecasts, spec, weights)
+    if not all_w:
+        raise ParameterError("threshold_table: return_forecasts has no column; nothing to trade.")
+    start, end = common_window(all_w)
+    results = backtests(
+        close,
+        {model: w.loc[start:end].rename(f"{model}/threshold") for model, w in all_w.items()},
+        fees_bps=spec.fees_bps,
+        slippage_bps=spec.slippage_bps,
+        **spec.financing(),
+    )
+    table = _threshold_rows(results, chosen, se_reps)
+    if grids:
+        first = min(g.returns.index[0] for g in grids.values())
+        table.attrs["validation"] = (first, max(g.returns.index[-1] for g in grids.values()))
+    return table, results
+
+
+def _threshold_rule(spec: StrategySpec, variance_forecast: pd.Series | None):
+    """``spec.threshold`` as a function of (forecasts, upper, lower) to weights, sized by
+    the vol target where ``size = "vol_target"``.
+    """
     from strategies.threshold import threshold_weights
 
     th = spec.threshold
@@ -261,17 +283,24 @@ def threshold_table(
         )
         return w * sizing.reindex(w.index) if sizing is not None else w
 
+    return weights
+
+
+def _chosen_thresholds(close: pd.Series, return_forecasts: pd.DataFrame, spec: StrategySpec, weights):
+    """Each model's thresholds (given, or chosen on the validation window with the costs and
+    rates they are scored with, then deflated for every threshold tried), its weights on
+    the scored days, and the grids searched (by model; empty when nothing was chosen).
+    """
+    from strategies.grid import deflate, run_grid
+
+    th = spec.threshold
     cut = pd.Timestamp(th.validation_end) if th.choose == "grid" else None
     chosen, all_w, grids = {}, {}, {}
     for model in return_forecasts.columns:
         fc = return_forecasts[model].dropna()
         if cut is None:
-            chosen[model] = {
-                "upper": th.upper,
-                "lower": -th.upper if th.lower is None else th.lower,
-                "n_trials": 1,
-                "validation_dsr": np.nan,
-            }
+            lower = -th.upper if th.lower is None else th.lower
+            chosen[model] = {"upper": th.upper, "lower": lower, "n_trials": 1, "validation_dsr": np.nan}
         else:
             valid, scored = fc[fc.index <= cut], fc[fc.index > cut]
             if len(valid) < 44 or len(scored) < 44:
@@ -280,7 +309,6 @@ def threshold_table(
                     f"to choose on and {len(scored)} to score. Hint: a validation_end inside the forecasts, with a "
                     "few months on each side."
                 )
-            # chosen with the costs and rates it is scored with
             grids[model] = grid = run_grid(
                 close,
                 {"upper": list(th.uppers)},
@@ -289,8 +317,7 @@ def threshold_table(
                 slippage_bps=spec.slippage_bps,
                 **spec.financing(),
             )
-            best = grid.best[0]
-            chosen[model] = {"upper": best, "lower": -best}
+            chosen[model] = {"upper": grid.best[0], "lower": -grid.best[0]}
             fc = scored
         all_w[model] = weights(fc, chosen[model]["upper"], chosen[model]["lower"])
     if grids:
@@ -300,26 +327,21 @@ def threshold_table(
         dsr = deflate([g.stats["active_sharpe"].to_numpy() for g in grids.values()], winners)
         for (model, _), value in zip(grids.items(), dsr, strict=True):
             chosen[model] |= {"n_trials": n_all, "validation_dsr": value}
-    if not all_w:
-        raise ParameterError("threshold_table: return_forecasts has no column; nothing to trade.")
-    start, end = common_window(all_w)
-    rows, results = {}, {}
-    runs = backtests(
-        close,
-        {model: w.loc[start:end].rename(f"{model}/threshold") for model, w in all_w.items()},
-        fees_bps=spec.fees_bps,
-        slippage_bps=spec.slippage_bps,
-        **spec.financing(),
-    )
-    for model in all_w:
-        res = results[model] = runs[model]
+    return chosen, all_w, grids
+
+
+def _threshold_rows(results: dict[str, BacktestResult], chosen: dict, se_reps: int) -> pd.DataFrame:
+    """The threshold table: one row per model (its gap to buy and hold, hit rate and
+    thresholds) and buy and hold's, with the scored window in ``attrs``.
+    """
+    rows = {}
+    for model, res in results.items():
         diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0
         hits = np.sign(held[active]) == np.sign(res.benchmark[active])
-        stats = res.stats.iloc[0]
         rows[model] = {
-            **_row(stats, None, diff, se),
+            **_row(res.stats.iloc[0], None, diff, se),
             "hit_rate": float(hits.mean()) if active.any() else np.nan,
             **chosen[model],
         }
@@ -337,7 +359,4 @@ def threshold_table(
     days = bench.returns.index
     table.attrs["window"] = (days[0], days[-1])
     table.attrs["days"] = len(days)
-    if grids:
-        first = min(g.returns.index[0] for g in grids.values())
-        table.attrs["validation"] = (first, max(g.returns.index[-1] for g in grids.values()))
-    return table, results
+    return table
