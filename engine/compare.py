@@ -54,27 +54,36 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
             raise FileNotFoundError(
                 f"{d} is not a tradecast run folder (no config.toml). Hint: tradecast list shows the runs."
             )
+    return _config_diff(a, b), _forecast_diff(a, b), _strategy_diff(a, b)
 
-    def config_of(d: Path) -> dict:
-        try:
-            return flatten(tomllib.loads((d / "config.toml").read_text(encoding="utf-8")))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{d / 'config.toml'} is damaged ({exc}): the run cannot be compared. Hint: restore it from the run "
-                "that made it, or run that config again."
-            ) from None
 
-    ca, cb = config_of(a), config_of(b)
-    keys = sorted(set(ca) | set(cb))
-    diff = pd.DataFrame(
+def _config_of(d: Path) -> dict:
+    try:
+        return flatten(tomllib.loads((d / "config.toml").read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{d / 'config.toml'} is damaged ({exc}): the run cannot be compared. Hint: restore it from the run "
+            "that made it, or run that config again."
+        ) from None
+
+
+def _config_diff(a: Path, b: Path) -> pd.DataFrame:
+    """One row per config key whose value differs between the runs (or exists in one only)."""
+    ca, cb = _config_of(a), _config_of(b)
+    return pd.DataFrame(
         [
             {"key": k, a.name: ca.get(k, "(absent)"), b.name: cb.get(k, "(absent)")}
-            for k in keys
+            for k in sorted(set(ca) | set(cb))
             if ca.get(k, "(absent)") != cb.get(k, "(absent)")
         ],
         columns=["key", a.name, b.name],
     ).set_index("key")
 
+
+def _forecast_diff(a: Path, b: Path) -> pd.DataFrame:
+    """Each (symbol, model) of both runs with the same target and horizon: its main loss in
+    each run on the dates both can be scored, and the difference.
+    """
     ra, rb = (load_results(d, load_config(d / "config.toml"))[1] for d in (a, b))
     rows = {}
     for sym in [s for s in ra.symbols if s in rb.symbols]:
@@ -91,49 +100,48 @@ def compare_runs(a: str | Path, b: str | Path) -> tuple[pd.DataFrame, pd.DataFra
                 continue
             la = loss_fn(name, both["ya"].to_numpy(), both["fa"].to_numpy())
             lb = loss_fn(name, both["yb"].to_numpy(), both["fb"].to_numpy())
-            rows[(sym, model)] = {
-                "loss": name,
-                "from": str(both.index[0].date()),
-                "to": str(both.index[-1].date()),
-                "n": len(both),
-                a.name: la,
-                b.name: lb,
-                "difference": lb - la,
-            }
-    forecasts = pd.DataFrame.from_dict(
-        rows, orient="index", columns=["loss", "from", "to", "n", a.name, b.name, "difference"]
-    )
-    if len(forecasts):
-        forecasts.index = pd.MultiIndex.from_tuples(forecasts.index, names=["symbol", "model"])
+            rows[(sym, model)] = {"loss": name, **_span(both.index), a.name: la, b.name: lb, "difference": lb - la}
+    return _keyed(rows, ["loss", "from", "to", "n", a.name, b.name, "difference"], ["symbol", "model"])
 
-    def returns(d: Path) -> pd.DataFrame:
-        path = d / "returns.parquet"
-        if not path.exists():
-            return pd.DataFrame()  # a run without a variance or return model trades nothing
-        try:
-            return read_parquet_checked(path)[0]
-        except CorruptFileError as exc:
-            raise StoredResultsError(f"{path} is damaged ({exc}). Hint: run {d} again.") from None
 
-    sa, sb = returns(a), returns(b)
-    srows = {}
+def _returns_of(d: Path) -> pd.DataFrame:
+    path = d / "returns.parquet"
+    if not path.exists():
+        return pd.DataFrame()  # a run without a variance or return model trades nothing
+    try:
+        return read_parquet_checked(path)[0]
+    except CorruptFileError as exc:
+        raise StoredResultsError(f"{path} is damaged ({exc}). Hint: run {d} again.") from None
+
+
+def _strategy_diff(a: Path, b: Path) -> pd.DataFrame:
+    """Each (symbol, strategy) of both runs: its annualised Sharpe ratio in each run on the
+    days both have, and the difference.
+    """
+    sa, sb = _returns_of(a), _returns_of(b)
+    rows = {}
     for col in [c for c in sa.columns if c in sb.columns]:
         both = pd.concat([sa[col], sb[col]], axis=1, keys=["a", "b"]).dropna()
         if len(both) < 2:
             continue
         sr = sharpe_ratio(both.to_numpy())
         sym, _, strat = col.partition("/")
-        srows[(sym, strat)] = {
-            "from": str(both.index[0].date()),
-            "to": str(both.index[-1].date()),
-            "n": len(both),
+        rows[(sym, strat)] = {
+            **_span(both.index),
             a.name: float(sr[0]),
             b.name: float(sr[1]),
             "difference": float(sr[1] - sr[0]),
         }
-    strategies = pd.DataFrame.from_dict(
-        srows, orient="index", columns=["from", "to", "n", a.name, b.name, "difference"]
-    )
-    if len(strategies):
-        strategies.index = pd.MultiIndex.from_tuples(strategies.index, names=["symbol", "strategy"])
-    return diff, forecasts, strategies
+    return _keyed(rows, ["from", "to", "n", a.name, b.name, "difference"], ["symbol", "strategy"])
+
+
+def _span(index: pd.DatetimeIndex) -> dict:
+    return {"from": str(index[0].date()), "to": str(index[-1].date()), "n": len(index)}
+
+
+def _keyed(rows: dict, columns: list[str], names: list[str]) -> pd.DataFrame:
+    """Rows by (symbol, name) as a table with a two-level index."""
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    if len(table):
+        table.index = pd.MultiIndex.from_tuples(table.index, names=names)
+    return table
