@@ -271,30 +271,9 @@ def portfolio_table(
         raise ParameterError(f"portfolio_table: a portfolio needs at least two assets; got {len(frames)}.")
     if not forecasts:
         raise ParameterError("portfolio_table: no variance forecaster to build a portfolio from.")
-    symbols = list(frames)
     closes = _panel(frames, "close").dropna()
-    returns = _panel(frames, "return")
-    variance_of = dict(variance_of or {})
-    built: dict[tuple[str, str], PortfolioWeights] = {}
-    for model, fc in forecasts.items():
-        fc = fc.reindex(columns=symbols).reindex(closes.index)
-        kind = variance_of.get(model, "target")
-        fc = pd.concat(
-            {
-                s: return_variance(
-                    fc[s], frames[s]["close"], frames[s]["rv"], calibrate=strategy.calibrate, variance_of=kind
-                )
-                for s in symbols
-            },
-            axis=1,
-        ).reindex(columns=symbols)
-        for scheme in spec.schemes:
-            built[(model, scheme)] = portfolio_weights(
-                fc, returns.reindex(columns=symbols), scheme, spec, smooth=strategy.smooth
-            )
+    built = _all_weights(frames, forecasts, closes.index, spec, strategy, dict(variance_of or {}))
     start, end = common_window({k: pw.weights.dropna(how="all") for k, pw in built.items()})
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    results: dict[tuple[str, str], BacktestResult] = {}
     # every portfolio in one vectorbt call, each with its own cash (the same as one backtest each)
     runs = backtests(
         closes,
@@ -304,27 +283,8 @@ def portfolio_table(
         target_vols={f"{m}/{n}": spec.target_vol for m, n in built if n == "vol_target"},
         **strategy.financing(),
     )
-    for (model, name), pw in built.items():
-        res = results[(model, name)] = runs[f"{model}/{name}"]
-        tv = res.target_vol
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
-        s = res.stats.iloc[0]
-        held = res.weights
-        rows[(model, name)] = {
-            "sharpe": s["sharpe"],
-            "sharpe_vs_ew": diff,
-            "sharpe_vs_ew_se": se,
-            "max_drawdown": s["max_drawdown"],
-            "annual_return": s["annual_return"],
-            "realised_vol": s["annual_vol"],
-            "target_vol": tv,
-            "forecast_vol": float(pw.forecast_vol.loc[start:end].mean()),
-            "mean_gross": float(held.abs().sum(axis=1).mean()),
-            "max_risk_share": float(pw.risk_shares.loc[start:end].max(axis=1).mean()),
-            "turnover_per_year": s["turnover_per_year"],
-            "costs_per_year": s["costs_per_year"],
-            "financing_per_year": s["financing_per_year"],
-        }
+    results = {(m, n): runs[f"{m}/{n}"] for m, n in built}
+    rows = {key: _portfolio_row(results[key], pw, start, end, se_reps) for key, pw in built.items()}
     first = next(iter(results.values()))
     b = first.stats.loc["buy_and_hold"]
     rows[("equal_weight", "-")] = {
@@ -348,3 +308,53 @@ def portfolio_table(
     table.attrs["window"] = (days[0], days[-1])
     table.attrs["days"] = len(days)
     return PortfolioResult(table, results, built)
+
+
+def _all_weights(
+    frames: Mapping[str, pd.DataFrame],
+    forecasts: Mapping[str, pd.DataFrame],
+    dates: pd.DatetimeIndex,
+    spec: PortfolioSpec,
+    strategy: StrategySpec,
+    variance_of: Mapping[str, str],
+) -> dict[tuple[str, str], PortfolioWeights]:
+    """Every scheme's weights on every model's forecasts, put on the returns' scale per asset."""
+    symbols = list(frames)
+    returns = _panel(frames, "return").reindex(columns=symbols)
+    built: dict[tuple[str, str], PortfolioWeights] = {}
+    for model, fc in forecasts.items():
+        fc = fc.reindex(columns=symbols).reindex(dates)
+        kind = variance_of.get(model, "target")
+        fc = pd.concat(
+            {
+                s: return_variance(
+                    fc[s], frames[s]["close"], frames[s]["rv"], calibrate=strategy.calibrate, variance_of=kind
+                )
+                for s in symbols
+            },
+            axis=1,
+        ).reindex(columns=symbols)
+        for scheme in spec.schemes:
+            built[(model, scheme)] = portfolio_weights(fc, returns, scheme, spec, smooth=strategy.smooth)
+    return built
+
+
+def _portfolio_row(res: BacktestResult, pw: PortfolioWeights, start: Any, end: Any, se_reps: int) -> dict[str, Any]:
+    """One portfolio's row of the table: its Sharpe gap to equal weight, risk and costs."""
+    diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
+    s = res.stats.iloc[0]
+    return {
+        "sharpe": s["sharpe"],
+        "sharpe_vs_ew": diff,
+        "sharpe_vs_ew_se": se,
+        "max_drawdown": s["max_drawdown"],
+        "annual_return": s["annual_return"],
+        "realised_vol": s["annual_vol"],
+        "target_vol": res.target_vol,
+        "forecast_vol": float(pw.forecast_vol.loc[start:end].mean()),
+        "mean_gross": float(res.weights.abs().sum(axis=1).mean()),
+        "max_risk_share": float(pw.risk_shares.loc[start:end].max(axis=1).mean()),
+        "turnover_per_year": s["turnover_per_year"],
+        "costs_per_year": s["costs_per_year"],
+        "financing_per_year": s["financing_per_year"],
+    }
