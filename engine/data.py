@@ -982,37 +982,15 @@ def load(
     start_ts, end_ts = _to_timestamp(start, "start"), _to_timestamp(end, "end")
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
         raise DataError(f"start={start_ts.date()} is after end={end_ts.date()}. Hint: swap them.")
-    scheme, rest = _parse_source(source)
-    notes: list[str] = []
+    scheme, _ = _parse_source(source)
     if intraday and scheme not in ("csv", "parquet"):
         raise DataError(
             f"intraday=True reads intraday bars from a CSV or parquet file; source {source!r} is {scheme}. Hint: "
             "save the intraday bars to a file (one row per timestamp) and load 'csv:PATH'."
         )
-    if scheme == "embedded":
-        frames, notes = _load_embedded(rest)
-    elif scheme == "simulated":
-        frames, notes = _load_simulated(rest)
-    elif scheme == "yfinance":
-        from engine import yahoo
-
-        tickers = list(dict.fromkeys(t.strip().upper() for t in rest.split(",") if t.strip()))
-        if not tickers:
-            raise DataError(f"source {source!r} names no ticker. Hint: 'yfinance:SPY' or 'yfinance:AAPL,MSFT'.")
-        raw = yahoo.fetch(
-            tickers,
-            start=None if start_ts is None else str(start_ts.date()),
-            # yfinance's end is exclusive; ours is inclusive.
-            end=None if end_ts is None else str((end_ts + timedelta(days=1)).date()),
-            auto_adjust=auto_adjust,
-            cache_dir=cache_dir,
-            refresh=refresh,
-        )
-        frames = {t: _date_indexed(f, f"yfinance {t}").rename(columns=_canon) for t, f in raw.items()}
-    else:
-        raw = _read_file(scheme, rest)
-        stem = Path(rest).stem
-        frames = _split_layout(raw, stem, f"{scheme} file {rest}")
+    frames, notes = _read_source(
+        source, start_ts, end_ts, auto_adjust=auto_adjust, cache_dir=cache_dir, refresh=refresh
+    )
     measures: dict[str, pd.DataFrame] = {}
     if intraday:
         frames, measures = _intraday_to_daily(frames, every, intraday_overnight)
@@ -1032,6 +1010,41 @@ def load(
         end=end_ts,
     )
     return _with_measures(bars, measures) if measures else bars
+
+
+def _read_source(
+    source: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    *,
+    auto_adjust: bool,
+    cache_dir: str | os.PathLike | None,
+    refresh: bool,
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The raw frames of a source by symbol (not yet checked) and notes on where they came from."""
+    scheme, rest = _parse_source(source)
+    if scheme == "embedded":
+        return _load_embedded(rest)
+    if scheme == "simulated":
+        return _load_simulated(rest)
+    if scheme == "yfinance":
+        from engine import yahoo
+
+        tickers = list(dict.fromkeys(t.strip().upper() for t in rest.split(",") if t.strip()))
+        if not tickers:
+            raise DataError(f"source {source!r} names no ticker. Hint: 'yfinance:SPY' or 'yfinance:AAPL,MSFT'.")
+        raw = yahoo.fetch(
+            tickers,
+            start=None if start is None else str(start.date()),
+            # yfinance's end is exclusive; ours is inclusive.
+            end=None if end is None else str((end + timedelta(days=1)).date()),
+            auto_adjust=auto_adjust,
+            cache_dir=cache_dir,
+            refresh=refresh,
+        )
+        return {t: _date_indexed(f, f"yfinance {t}").rename(columns=_canon) for t, f in raw.items()}, []
+    raw = _read_file(scheme, rest)
+    return _split_layout(raw, Path(rest).stem, f"{scheme} file {rest}"), []
 
 
 def _intraday_to_daily(
