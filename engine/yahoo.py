@@ -128,43 +128,9 @@ def fetch(
         message names the cache folder and the offline sources.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if cache_dir.exists() and not cache_dir.is_dir():
-        raise DataError(
-            f"the yfinance cache_dir {cache_dir} is a file, not a folder. Hint: another cache_dir ([data] cache_dir), "
-            "or move the file away."
-        )
-    paths = {t: cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust) for t in tickers}
-    for t, path in paths.items():
-        if path.exists() and not path.is_file():
-            raise DataError(
-                f"the yfinance cache entry of {t}, {path}, is a folder, not a file. Hint: delete it (tradecast keeps "
-                "one parquet file per request there)."
-            )
-    result: dict[str, pd.DataFrame] = {}
-    stale: dict[str, tuple[pd.DataFrame, float]] = {}
-    to_fetch: list[str] = []
-    for t in tickers:
-        path = paths[t]
-        if refresh:
-            to_fetch.append(t)
-            continue
-        try:
-            frame, meta = read_parquet_checked(path)
-        except FileNotFoundError:
-            to_fetch.append(t)
-            continue
-        except CorruptFileError as exc:
-            warnings.warn(f"yfinance cache: {exc}; deleting it and downloading {t} again.", DataWarning, stacklevel=3)
-            path.unlink(missing_ok=True)
-            to_fetch.append(t)
-            continue
-        age = time.time() - float(meta.get("fetched_at", 0.0))
-        if end is None and age > max_age.total_seconds():
-            stale[t] = (frame, age)
-            to_fetch.append(t)
-        else:
-            result[t] = frame
-
+    paths = _cache_paths(cache_dir, tickers, start=start, end=end, auto_adjust=auto_adjust)
+    result, stale = _from_cache(paths, refresh=refresh, open_ended=end is None, max_age=max_age)
+    to_fetch = [t for t in tickers if t not in result]
     if not to_fetch:
         return result
     error: Exception | None = None
@@ -205,3 +171,52 @@ def fetch(
             f"{OFFLINE_HINT}"
         ) from error
     return {t: result[t] for t in tickers}
+
+
+def _cache_paths(
+    cache_dir: Path, tickers: list[str], *, start: str | None, end: str | None, auto_adjust: bool
+) -> dict[str, Path]:
+    """Each ticker's cache file for this request; a file where the folder should be, or a
+    folder where a file should be, is refused with a hint.
+    """
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise DataError(
+            f"the yfinance cache_dir {cache_dir} is a file, not a folder. Hint: another cache_dir ([data] cache_dir), "
+            "or move the file away."
+        )
+    paths = {t: cache_path(cache_dir, t, start=start, end=end, auto_adjust=auto_adjust) for t in tickers}
+    for t, path in paths.items():
+        if path.exists() and not path.is_file():
+            raise DataError(
+                f"the yfinance cache entry of {t}, {path}, is a folder, not a file. Hint: delete it (tradecast keeps "
+                "one parquet file per request there)."
+            )
+    return paths
+
+
+def _from_cache(
+    paths: dict[str, Path], *, refresh: bool, open_ended: bool, max_age: timedelta
+) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[pd.DataFrame, float]]]:
+    """The cached frames still good for this request, and the stale ones (open-ended and
+    older than ``max_age``: refetched, kept in case the download fails) with their age in
+    seconds. A damaged entry is deleted with a warning.
+    """
+    result: dict[str, pd.DataFrame] = {}
+    stale: dict[str, tuple[pd.DataFrame, float]] = {}
+    if refresh:
+        return result, stale
+    for t, path in paths.items():
+        try:
+            frame, meta = read_parquet_checked(path)
+        except FileNotFoundError:
+            continue
+        except CorruptFileError as exc:
+            warnings.warn(f"yfinance cache: {exc}; deleting it and downloading {t} again.", DataWarning, stacklevel=4)
+            path.unlink(missing_ok=True)
+            continue
+        age = time.time() - float(meta.get("fetched_at", 0.0))
+        if open_ended and age > max_age.total_seconds():
+            stale[t] = (frame, age)
+        else:
+            result[t] = frame
+    return result, stale
