@@ -977,11 +977,7 @@ def load(
     ['open', 'high', 'low', 'close', 'volume']
     """
     _check_option("fill", fill, get_args(Fill))
-    if min_rows is not None and (isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1):
-        raise DataError(f"min_rows must be a positive integer or None; got {min_rows!r}.")
-    start_ts, end_ts = _to_timestamp(start, "start"), _to_timestamp(end, "end")
-    if start_ts is not None and end_ts is not None and start_ts > end_ts:
-        raise DataError(f"start={start_ts.date()} is after end={end_ts.date()}. Hint: swap them.")
+    start_ts, end_ts = _checked_bounds(start, end, min_rows)
     scheme, _ = _parse_source(source)
     if intraday and scheme not in ("csv", "parquet"):
         raise DataError(
@@ -1010,6 +1006,18 @@ def load(
         end=end_ts,
     )
     return _with_measures(bars, measures) if measures else bars
+
+
+def _checked_bounds(
+    start: str | pd.Timestamp | None, end: str | pd.Timestamp | None, min_rows: int | None
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``start`` and ``end`` as timestamps (in order), ``min_rows`` checked."""
+    if min_rows is not None and (isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1):
+        raise DataError(f"min_rows must be a positive integer or None; got {min_rows!r}.")
+    start_ts, end_ts = _to_timestamp(start, "start"), _to_timestamp(end, "end")
+    if start_ts is not None and end_ts is not None and start_ts > end_ts:
+        raise DataError(f"start={start_ts.date()} is after end={end_ts.date()}. Hint: swap them.")
+    return start_ts, end_ts
 
 
 def _read_source(

@@ -251,90 +251,137 @@ def train_members(
     """
     m = len(members)
     Xtr, ytr, Xva, yva = data
-    Xtr_m, Xva_m = _per_member(Xtr, m, 3), _per_member(Xva, m, 3)
-    ytr_m, yva_m = _per_member(ytr, m, 1), _per_member(yva, m, 1)
-    n_train = Xtr_m.shape[1]
+    train = (_per_member(Xtr, m, 3), _per_member(ytr, m, 1))
+    Xva_m, yva_m = _per_member(Xva, m, 3), _per_member(yva, m, 1)
+    n_train = train[0].shape[1]
     device = Xtr.device
     batch_size, lr, per_epoch = spec.scaled(n_train)
-    opts = [torch.optim.Adam(list(ps), lr=lr, weight_decay=spec.weight_decay) for ps in members]
-    scheds = [
-        torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=spec.lr_factor, patience=max(1, spec.patience // 2))
-        if spec.lr_schedule == "plateau"
-        else None
-        for o in opts
-    ]
+    state = _Members.start(members, lr, spec)
     gen = torch.Generator().manual_seed(spec.shuffle_seed)
-    best = [math.inf] * m
-    best_state = [[p.detach().clone() for p in ps] for ps in members]
-    bad = [0] * m
-    active = [True] * m
-    rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(m)]
     # Shards in threads only change who computes them: the same shards, summed in
     # the same order, on one core or several.
     threads = 1 if _draws_random(modules) else min(available_cores(), MAX_SHARDS)
     with contextlib.ExitStack() as stack:
         run: Runner = map if threads == 1 else stack.enter_context(ThreadPoolExecutor(threads)).map
-        if spec.keep_start:
+
+        def validation() -> np.ndarray:
             for mod in modules:
                 mod.eval()
             with torch.no_grad():
                 out = _sharded_forward(forward, Xva_m, shard_bounds(Xva_m.shape[1], device), run)
-                start = loss(yva_m, out).cpu().numpy().astype(float)
-            for k in range(m):
-                best[k] = float(start[k])
-                rows[k].append((0, float("nan"), best[k], opts[k].param_groups[0]["lr"]))
+                return loss(yva_m, out).cpu().numpy().astype(float)
+
+        if spec.keep_start:
+            state.keep_start(validation())
         for epoch in range(1, spec.epochs + 1):
             for mod in modules:
                 mod.train()
             perm = torch.randperm(n_train, generator=gen)[:per_epoch].to(device)  # on the CPU: one order on any device
-            totals = np.zeros(m)
-            live = [k for k in range(m) if active[k]]
-            mask = torch.tensor(active, device=device)
-            for i in range(0, per_epoch, batch_size):
-                idx = perm[i : i + batch_size]
-                for k in live:
-                    opts[k].zero_grad()
-                bounds = shard_bounds(len(idx), device)
-                if len(bounds) == 1:
-                    per_member = loss(ytr_m[:, idx], forward(Xtr_m[:, idx]))
-                    per_member[mask].sum().backward()
-                else:
-                    per_member = _sharded_step(forward, loss, (Xtr_m, ytr_m), idx, bounds, mask, members, live, run)
-                for k in live:
-                    if spec.grad_clip is not None:
-                        torch.nn.utils.clip_grad_norm_(members[k], spec.grad_clip)
-                    opts[k].step()
-                step = per_member.detach().cpu().numpy().astype(float)
-                gone = [k for k in live if not np.isfinite(step[k])]
-                if gone:
-                    who = f"member {gone[0]}'s loss" if m > 1 else "the loss"
-                    raise TrainingError(
-                        f"training diverged: {who} became {step[gone[0]]} in epoch {epoch} at a learning rate of "
-                        f"{opts[gone[0]].param_groups[0]['lr']:g}. Hint: a smaller lr (1e-3 is the default)."
-                    )
-                totals += step * len(idx)
-            for mod in modules:
-                mod.eval()
-            with torch.no_grad():
-                out = _sharded_forward(forward, Xva_m, shard_bounds(Xva_m.shape[1], device), run)
-                val = loss(yva_m, out).cpu().numpy().astype(float)
-            for k in live:
-                rows[k].append((epoch, totals[k] / per_epoch, float(val[k]), opts[k].param_groups[0]["lr"]))
-                sched = scheds[k]
-                if sched is not None:
-                    sched.step(float(val[k]))
-                if val[k] < best[k] - 1e-7:
-                    best[k], bad[k] = float(val[k]), 0
-                    best_state[k] = [p.detach().clone() for p in members[k]]
-                else:
-                    bad[k] += 1
-                    if bad[k] >= spec.patience:
-                        active[k] = False
-            if not any(active):
+            live = [k for k in range(m) if state.active[k]]
+            totals = _epoch(forward, loss, train, perm, batch_size, state, live, spec.grad_clip, run, epoch)
+            state.record(epoch, live, totals / per_epoch, validation(), spec.patience)
+            if not any(state.active):
                 break
-    with torch.no_grad():
-        for ps, saved in zip(members, best_state, strict=True):
-            for p, s in zip(ps, saved, strict=True):
-                p.copy_(s)
-    histories = [pd.DataFrame(r, columns=["epoch", "train_loss", "val_loss", "lr"]).set_index("epoch") for r in rows]
-    return TrainedMembers(histories, [int(h["val_loss"].idxmin()) for h in histories])
+    return state.restored()
+
+
+@dataclass
+class _Members:
+    """Each member's optimiser, schedule, best weights and early stopping while training."""
+
+    params: Sequence[Sequence[nn.Parameter]]
+    opts: list[torch.optim.Adam]
+    scheds: list[torch.optim.lr_scheduler.ReduceLROnPlateau | None]
+    best: list[float]
+    best_state: list[list[torch.Tensor]]
+    bad: list[int]
+    active: list[bool]
+    rows: list[list[tuple[int, float, float, float]]]
+
+    @classmethod
+    def start(cls, members: Sequence[Sequence[nn.Parameter]], lr: float, spec: TrainSpec) -> _Members:
+        opts = [torch.optim.Adam(list(ps), lr=lr, weight_decay=spec.weight_decay) for ps in members]
+        scheds = [
+            torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=spec.lr_factor, patience=max(1, spec.patience // 2))
+            if spec.lr_schedule == "plateau"
+            else None
+            for o in opts
+        ]
+        m = len(members)
+        best_state = [[p.detach().clone() for p in ps] for ps in members]
+        return cls(members, opts, scheds, [math.inf] * m, best_state, [0] * m, [True] * m, [[] for _ in range(m)])
+
+    def keep_start(self, val: np.ndarray) -> None:
+        """The untrained weights' validation loss is the one to beat (``keep_start``)."""
+        for k in range(len(self.params)):
+            self.best[k] = float(val[k])
+            self.rows[k].append((0, float("nan"), self.best[k], self.opts[k].param_groups[0]["lr"]))
+
+    def record(self, epoch: int, live: list[int], train: np.ndarray, val: np.ndarray, patience: int) -> None:
+        """An epoch's losses: the schedules step, better weights are kept, patience runs out."""
+        for k in live:
+            self.rows[k].append((epoch, float(train[k]), float(val[k]), self.opts[k].param_groups[0]["lr"]))
+            sched = self.scheds[k]
+            if sched is not None:
+                sched.step(float(val[k]))
+            if val[k] < self.best[k] - 1e-7:
+                self.best[k], self.bad[k] = float(val[k]), 0
+                self.best_state[k] = [p.detach().clone() for p in self.params[k]]
+            else:
+                self.bad[k] += 1
+                if self.bad[k] >= patience:
+                    self.active[k] = False
+
+    def restored(self) -> TrainedMembers:
+        """Each member's best weights put back; the training histories."""
+        with torch.no_grad():
+            for ps, saved in zip(self.params, self.best_state, strict=True):
+                for p, s in zip(ps, saved, strict=True):
+                    p.copy_(s)
+        histories = [
+            pd.DataFrame(r, columns=["epoch", "train_loss", "val_loss", "lr"]).set_index("epoch") for r in self.rows
+        ]
+        return TrainedMembers(histories, [int(h["val_loss"].idxmin()) for h in histories])
+
+
+def _epoch(
+    forward: Forward,
+    loss: MemberLoss,
+    train: tuple[torch.Tensor, torch.Tensor],
+    perm: torch.Tensor,
+    batch_size: int,
+    state: _Members,
+    live: list[int],
+    grad_clip: float | None,
+    run: Runner,
+    epoch: int,
+) -> np.ndarray:
+    """One epoch of minibatch steps of the ``live`` members; their summed training losses."""
+    Xtr_m, ytr_m = train
+    m = len(state.params)
+    totals = np.zeros(m)
+    mask = torch.tensor(state.active, device=Xtr_m.device)
+    for i in range(0, len(perm), batch_size):
+        idx = perm[i : i + batch_size]
+        for k in live:
+            state.opts[k].zero_grad()
+        bounds = shard_bounds(len(idx), Xtr_m.device)
+        if len(bounds) == 1:
+            per_member = loss(ytr_m[:, idx], forward(Xtr_m[:, idx]))
+            per_member[mask].sum().backward()
+        else:
+            per_member = _sharded_step(forward, loss, (Xtr_m, ytr_m), idx, bounds, mask, state.params, live, run)
+        for k in live:
+            if grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(state.params[k], grad_clip)
+            state.opts[k].step()
+        step = per_member.detach().cpu().numpy().astype(float)
+        gone = [k for k in live if not np.isfinite(step[k])]
+        if gone:
+            who = f"member {gone[0]}'s loss" if m > 1 else "the loss"
+            raise TrainingError(
+                f"training diverged: {who} became {step[gone[0]]} in epoch {epoch} at a learning rate of "
+                f"{state.opts[gone[0]].param_groups[0]['lr']:g}. Hint: a smaller lr (1e-3 is the default)."
+            )
+        totals += step * len(idx)
+    return totals
