@@ -340,26 +340,7 @@ class ForecasterConfig:
     @classmethod
     def from_mapping(cls, mapping: Any, where: str) -> ForecasterConfig:
         """Read one ``[[forecasters]]`` table; ``where`` names it in errors."""
-        if not isinstance(mapping, dict):
-            raise ConfigError(f"{where} must be a table with name, type and parameters; got {mapping!r}.")
-        for required in ("name", "type"):
-            if not isinstance(mapping.get(required), str):
-                raise ConfigError(
-                    f'{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = "lstm", type '
-                    '= "rnn".'
-                )
-        check_name(mapping["name"], f"{where}.name")
-        if mapping["name"].lower() in RESERVED_NAMES:
-            raise ConfigError(
-                f"{where}.name = {mapping['name']!r} is reserved: the engine uses {', '.join(sorted(RESERVED_NAMES))} "
-                f'for its own columns. Hint: name = "{mapping["name"]}_model".'
-            )
-        kind = mapping["type"]
-        if kind not in FORECASTERS:
-            hint = _did_you_mean(kind, FORECASTERS)
-            raise ConfigError(
-                f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}"
-            )
+        kind = _checked_identity(mapping, where)
         # window = 22 on a rolling forecaster is its deprecated length, not a schedule's "rolling"/"expanding"
         own_param = FORECASTERS[kind]._renamed
         flat = {
@@ -369,49 +350,8 @@ class ForecasterConfig:
         }
         if "search" in mapping and kind != "search":
             mapping, kind = _searched(mapping, kind, flat, where), "search"
-        valid = FORECASTERS[kind]._param_names()
-        accepted = FORECASTERS[kind].accepted_names()  # deprecated spellings too
-        nested = mapping.get("schedule")
-        if nested is not None:
-            if not isinstance(nested, dict):
-                raise ConfigError(
-                    f"{where}.schedule must be a table of refit keys ({', '.join(SCHEDULE_KEYS)}); got {nested!r}. "
-                    "Hint: [forecasters.schedule] with refit_every = 1 under it."
-                )
-            wrong = [k for k in nested if k not in SCHEDULE_KEYS]
-            if wrong:
-                raise ConfigError(_unknown(wrong, "key", f"{where}.schedule", list(SCHEDULE_KEYS)))
-            if flat:
-                raise ConfigError(
-                    f"{where} sets {', '.join(flat)} beside its parameters and a [forecasters.schedule] table; give "
-                    "the schedule once, in the table."
-                )
-        elif flat:
-            warnings.warn(
-                f"{where} ({mapping['name']!r}): {', '.join(f'{k} = {flat[k]!r}' for k in flat)} beside the model's "
-                "parameters is deprecated (window could be a schedule or a rolling model's length); put the "
-                "schedule in its own table: [forecasters.schedule] under this [[forecasters]], or schedule = { "
-                + ", ".join(f"{k} = {_inline(flat[k])}" for k in flat)
-                + " }.",
-                TradecastDeprecationWarning,
-                stacklevel=2,
-            )
-        schedule = dict(nested) if nested is not None else flat
-        _check_schedule(schedule, where)
-        params = {k: v for k, v in mapping.items() if k not in ("name", "type", "schedule", *flat)}
-        unknown = [k for k in params if k not in accepted]
-        if unknown:
-            raise ConfigError(_unknown(unknown, "parameter", f"{where} (type {kind!r})", valid))
-        params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
-        components = getattr(FORECASTERS[kind], "components", {})
-        params = {
-            k: _component(v, components[k], f"{where}.{k}")
-            if k in components
-            else tuple(v)
-            if isinstance(v, list)
-            else v
-            for k, v in params.items()
-        }
+        schedule = _schedule_of(mapping, flat, where)
+        params = _params_of(mapping, kind, flat, where)
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()), schedule=tuple(schedule.items()))
         try:
             spec.build().validate_params()
@@ -454,6 +394,79 @@ def _check_schedule(schedule: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "").replace("Schedule: ", "")) from None
     except TypeError as exc:
         raise ConfigError(f"{where}: a schedule key has the wrong type ({exc}).") from None
+
+
+def _checked_identity(mapping: Any, where: str) -> str:
+    """A ``[[forecasters]]`` table's name and type checked; its type."""
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{where} must be a table with name, type and parameters; got {mapping!r}.")
+    for required in ("name", "type"):
+        if not isinstance(mapping.get(required), str):
+            raise ConfigError(
+                f'{where}.{required} must be a string; got {mapping.get(required)!r}. Hint: name = "lstm", type '
+                '= "rnn".'
+            )
+    check_name(mapping["name"], f"{where}.name")
+    if mapping["name"].lower() in RESERVED_NAMES:
+        raise ConfigError(
+            f"{where}.name = {mapping['name']!r} is reserved: the engine uses {', '.join(sorted(RESERVED_NAMES))} "
+            f'for its own columns. Hint: name = "{mapping["name"]}_model".'
+        )
+    kind = mapping["type"]
+    if kind not in FORECASTERS:
+        hint = _did_you_mean(kind, FORECASTERS)
+        raise ConfigError(f"{where}.type = {kind!r} is not a forecaster; choose one of {', '.join(FORECASTERS)}.{hint}")
+    return kind
+
+
+def _schedule_of(mapping: dict[str, Any], flat: dict[str, Any], where: str) -> dict[str, Any]:
+    """A forecaster's own refit schedule: its ``[forecasters.schedule]`` table, or the
+    deprecated ``flat`` keys beside its parameters (with a warning that shows the table).
+    """
+    nested = mapping.get("schedule")
+    if nested is not None:
+        if not isinstance(nested, dict):
+            raise ConfigError(
+                f"{where}.schedule must be a table of refit keys ({', '.join(SCHEDULE_KEYS)}); got {nested!r}. "
+                "Hint: [forecasters.schedule] with refit_every = 1 under it."
+            )
+        wrong = [k for k in nested if k not in SCHEDULE_KEYS]
+        if wrong:
+            raise ConfigError(_unknown(wrong, "key", f"{where}.schedule", list(SCHEDULE_KEYS)))
+        if flat:
+            raise ConfigError(
+                f"{where} sets {', '.join(flat)} beside its parameters and a [forecasters.schedule] table; give "
+                "the schedule once, in the table."
+            )
+    elif flat:
+        warnings.warn(
+            f"{where} ({mapping['name']!r}): {', '.join(f'{k} = {flat[k]!r}' for k in flat)} beside the model's "
+            "parameters is deprecated (window could be a schedule or a rolling model's length); put the "
+            "schedule in its own table: [forecasters.schedule] under this [[forecasters]], or schedule = { "
+            + ", ".join(f"{k} = {_inline(flat[k])}" for k in flat)
+            + " }.",
+            TradecastDeprecationWarning,
+            stacklevel=3,
+        )
+    schedule = dict(nested) if nested is not None else flat
+    _check_schedule(schedule, where)
+    return schedule
+
+
+def _params_of(mapping: dict[str, Any], kind: str, flat: dict[str, Any], where: str) -> dict[str, Any]:
+    """A forecaster table's hyperparameters: known names only (old spellings renamed),
+    sub-tables of forecasters inside it read, lists as tuples.
+    """
+    params = {k: v for k, v in mapping.items() if k not in ("name", "type", "schedule", *flat)}
+    unknown = [k for k in params if k not in FORECASTERS[kind].accepted_names()]  # deprecated spellings too
+    if unknown:
+        raise ConfigError(_unknown(unknown, "parameter", f"{where} (type {kind!r})", FORECASTERS[kind]._param_names()))
+    params, _ = _renamed_keys(FORECASTERS[kind]._renamed, params, f"{where}:")
+    components = getattr(FORECASTERS[kind], "components", {})
+    return {
+        k: _component(v, components[k], f"{where}.{k}") if k in components else tuple(v) if isinstance(v, list) else v
+        for k, v in params.items()
+    }
 
 
 #: Keys of a ``[forecasters.search]`` table that set the search itself (scalars); its
