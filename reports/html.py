@@ -943,6 +943,85 @@ def _other_targets(board: pd.DataFrame, name: str) -> list[str]:
     return lines
 
 
+def _variance_headline(inputs: ReportInputs, sym: str, board: pd.DataFrame, name: str) -> list[str]:
+    """The best forecaster of the first variance group against its baseline and against
+    the strongest econometric model of the run.
+    """
+    variance = board[board["target"] == "variance"]
+    if not len(variance):
+        return []
+    group = variance[(variance["horizon"] == variance["horizon"].iloc[0])]
+    best = group.index[0]
+    ratio = [c for c in group.columns if c.startswith("qlike_vs_") and group[c].notna().any()]
+    if ratio and best != ratio[0].removeprefix("qlike_vs_"):
+        base = ratio[0].removeprefix("qlike_vs_")
+        lines = [
+            f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}, "
+            f"{group.loc[best, ratio[0]]:.3f} of {base}'s ({_significance(group.loc[best, 'dm_pvalue'])})."
+        ]
+    else:
+        lines = [f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}."]
+    rival = _strongest_cheap_rival(inputs, group, best)
+    if rival is not None:
+        h = int(group["horizon"].iloc[0])
+        losses = per_date_losses(
+            inputs.result.for_symbol(sym)[[best, rival]],
+            realized_target(inputs.result.frames[sym], "variance", h),
+        ).dropna()
+        dm = diebold_mariano(losses[best], losses[rival])
+        ratio_r = group.loc[best, "qlike"] / group.loc[rival, "qlike"]
+        lines.append(
+            f"{name}against the strongest econometric model of the run, {rival} (same dates and horizon): "
+            f"{ratio_r:.3f} of its QLIKE ({_significance(dm['dm_pvalue'])})."
+        )
+    return lines
+
+
+def _return_headline(board: pd.DataFrame, name: str) -> list[str]:
+    """Whether any return forecaster that calls a sign beats the zero forecast at 5 %."""
+    returns = board[
+        (board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()
+    ]
+    if not len(returns):  # models that call a sign: the zero forecast itself is the benchmark, not a candidate
+        return []
+    winners = returns[(returns["r2_vs_zero"] > 0) & (returns["dm_pvalue_vs_zero"] < 0.05)]
+    best = (winners if len(winners) else returns)["r2_vs_zero"].idxmax()
+    r2 = returns.loc[best, "r2_vs_zero"]
+    verdict = "a return forecaster beats" if len(winners) else "no return forecaster beats"
+    return [
+        f"{name}{verdict} the zero forecast out of sample at 5 %: best {best}, R² {r2:+.4f} "
+        f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called "
+        f"{returns.loc[best, 'direction']:.3f} of the time against always-long's "
+        f"{returns.loc[best, 'always_long']:.3f}."
+    ]
+
+
+def _strategy_headline(inputs: ReportInputs, sym: str, name: str) -> list[str]:
+    """The best variance and threshold strategies against buy and hold on the same days."""
+    lines = []
+    for label, table in (
+        ("strategy", inputs.strategy_tables.get(sym)),
+        ("threshold strategy", inputs.threshold_tables.get(sym)),
+    ):
+        if table is None or "sharpe_vs_bh" not in table:
+            continue
+        rows = table.drop(index=[i for i in table.index if (i[0] if isinstance(i, tuple) else i) == "buy_and_hold"])
+        if rows["sharpe"].notna().any():
+            top = rows["sharpe"].idxmax()
+            first, last = table.attrs.get("window", (None, None))
+            span = f" on {first.date()} to {last.date()}" if first is not None else ""
+            chosen = (
+                f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it."
+                if rows["sharpe"].notna().sum() > 1
+                else ""
+            )
+            lines.append(
+                f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: "
+                f"{_gap(rows.loc[top])}.{chosen}"
+            )
+    return lines
+
+
 def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[str]:
     """What the run found, in sentences, for the top of the report: per symbol the
     best forecaster of the first variance (or return) group against its baseline,
@@ -952,72 +1031,13 @@ def headline(inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> list[s
     :data:`MAX_DETAIL` assets the per-asset sentences are left to the asset's tables.
     """
     lines = _universe_headline(inputs) + flag_lines(boards)
-    per_asset = len(boards) <= MAX_DETAIL
-    for sym, board in boards.items():
-        name = f"{sym}: " if len(boards) > 1 else ""
-        if not per_asset:
-            continue
-        variance = board[board["target"] == "variance"]
-        if len(variance):
-            group = variance[(variance["horizon"] == variance["horizon"].iloc[0])]
-            best = group.index[0]
-            ratio = [c for c in group.columns if c.startswith("qlike_vs_") and group[c].notna().any()]
-            if ratio and best != ratio[0].removeprefix("qlike_vs_"):
-                base = ratio[0].removeprefix("qlike_vs_")
-                lines.append(
-                    f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}, "
-                    f"{group.loc[best, ratio[0]]:.3f} of {base}'s ({_significance(group.loc[best, 'dm_pvalue'])})."
-                )
-            else:
-                lines.append(f"{name}best variance forecaster {best}: QLIKE {group.loc[best, 'qlike']:.4g}.")
-            rival = _strongest_cheap_rival(inputs, group, best)
-            if rival is not None:
-                h = int(group["horizon"].iloc[0])
-                losses = per_date_losses(
-                    inputs.result.for_symbol(sym)[[best, rival]],
-                    realized_target(inputs.result.frames[sym], "variance", h),
-                ).dropna()
-                dm = diebold_mariano(losses[best], losses[rival])
-                ratio_r = group.loc[best, "qlike"] / group.loc[rival, "qlike"]
-                lines.append(
-                    f"{name}against the strongest econometric model of the run, {rival} (same dates and horizon): "
-                    f"{ratio_r:.3f} of its QLIKE ({_significance(dm['dm_pvalue'])})."
-                )
-        lines += _other_targets(board, name)
-        returns = board[
-            (board["target"] == "return") & board.get("direction", pd.Series(np.nan, index=board.index)).notna()
-        ]
-        if len(returns):  # models that call a sign: the zero forecast itself is the benchmark, not a candidate
-            winners = returns[(returns["r2_vs_zero"] > 0) & (returns["dm_pvalue_vs_zero"] < 0.05)]
-            best = (winners if len(winners) else returns)["r2_vs_zero"].idxmax()
-            r2 = returns.loc[best, "r2_vs_zero"]
-            verdict = "a return forecaster beats" if len(winners) else "no return forecaster beats"
-            lines.append(
-                f"{name}{verdict} the zero forecast out of sample at 5 %: best {best}, R² {r2:+.4f} "
-                f"({_significance(returns.loc[best, 'dm_pvalue_vs_zero'])}); signs called "
-                f"{returns.loc[best, 'direction']:.3f} of the time against always-long's "
-                f"{returns.loc[best, 'always_long']:.3f}."
-            )
-        for label, table in (
-            ("strategy", inputs.strategy_tables.get(sym)),
-            ("threshold strategy", inputs.threshold_tables.get(sym)),
-        ):
-            if table is None or "sharpe_vs_bh" not in table:
-                continue
-            rows = table.drop(index=[i for i in table.index if (i[0] if isinstance(i, tuple) else i) == "buy_and_hold"])
-            if rows["sharpe"].notna().any():
-                top = rows["sharpe"].idxmax()
-                first, last = table.attrs.get("window", (None, None))
-                span = f" on {first.date()} to {last.date()}" if first is not None else ""
-                chosen = (
-                    f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it."
-                    if rows["sharpe"].notna().sum() > 1
-                    else ""
-                )
-                lines.append(
-                    f"{name}best {label} {'/'.join(top) if isinstance(top, tuple) else top}{span}: "
-                    f"{_gap(rows.loc[top])}.{chosen}"
-                )
+    if len(boards) <= MAX_DETAIL:
+        for sym, board in boards.items():
+            name = f"{sym}: " if len(boards) > 1 else ""
+            lines += _variance_headline(inputs, sym, board, name)
+            lines += _other_targets(board, name)
+            lines += _return_headline(board, name)
+            lines += _strategy_headline(inputs, sym, name)
     lines += [f"warning: {w}" for w in getattr(inputs.result, "warnings", ())]
     if "causality audit" in inputs.summary:
         lines.append(f"causality audit: {inputs.summary['causality audit']}.")
