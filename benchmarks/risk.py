@@ -20,7 +20,9 @@ import time
 import pandas as pd
 
 from engine.config import RunConfig
-from engine.job import baselines, forecast, prepare, risk_line, risk_tables
+from engine.scoring import baselines, risk_tables
+from engine.stages import forecast, prepare
+from engine.terminal import risk_line
 from reports.tail_tests import violation_summary
 
 

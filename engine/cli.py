@@ -8,10 +8,13 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, DataWarning, TradecastDeprecationWarning, TradecastError
 from engine import __version__
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
 
 # The config machinery (and through it pandas and the forecasters) is imported by
 # the commands that need it, so that `tradecast --help` starts in a blink.
@@ -56,56 +59,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from engine import store
-    from engine.config import find_config, load_config
     from engine.job import run_job
 
     t0 = time.perf_counter()
-    if args.resume:
-        run_dir = Path(args.resume)
-        if not (run_dir / "config.toml").exists():
-            raise ConfigError(
-                f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs."
-            )
-        if args.config or args.set:
-            raise ConfigError(
-                "--resume takes the run's own config.toml; do not pass a CONFIG or --set as well. Hint: start a new "
-                "run with the changed config."
-            )
-        config = load_config(run_dir / "config.toml")
-        print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
-    else:
-        if args.config:
-            args.config = str(find_config(args.config))
-        config = load_config(args.config or None, args.set)
-        if args.run_dir:
-            run_dir = Path(args.run_dir)
-            _check_run_dir(run_dir, config)
-        else:
-            run_dir = store.new_run_dir(config.name, args.root)
-        print(
-            f"tradecast {__version__}: run '{config.name}'"
-            + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)")
-            + f" in {run_dir}"
-        )
-        if args.set:
-            print(f"overrides (recorded in {run_dir / 'config.toml'}): {', '.join(args.set)}")
-    if args.ray_address:
-        import dataclasses
-
-        wf = dataclasses.replace(config.walkforward, executor="ray", ray_address=args.ray_address)
-        config = dataclasses.replace(config, walkforward=wf)
-        print(f"walk-forward on the Ray cluster at {args.ray_address}")
-    if args.device:
-        import dataclasses
-
-        if args.resume and config.walkforward.device != args.device:
-            raise ConfigError(
-                f"--device {args.device}: the run was started with device = {config.walkforward.device!r}; its "
-                "finished folds would mix with folds fitted elsewhere (a GPU's numbers differ in the last digits). "
-                "Hint: resume without --device, or start a new run."
-            )
-        config = dataclasses.replace(config, walkforward=dataclasses.replace(config.walkforward, device=args.device))
+    config, run_dir = _resumed(args) if args.resume else _new_run(args)
+    config = _with_options(config, args)
     try:
         path = run_job(config, run_dir, tearsheets=not args.no_tearsheets)
     except KeyboardInterrupt:
@@ -114,6 +72,67 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"\nreport: {path.resolve()}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _resumed(args: argparse.Namespace) -> tuple[RunConfig, Path]:
+    """``--resume RUN_DIR``: the run's own config and folder."""
+    from engine.config import load_config
+
+    run_dir = Path(args.resume)
+    if not (run_dir / "config.toml").exists():
+        raise ConfigError(
+            f"--resume {run_dir}: not a run folder (no config.toml). Hint: tradecast list shows the runs."
+        )
+    if args.config or args.set:
+        raise ConfigError(
+            "--resume takes the run's own config.toml; do not pass a CONFIG or --set as well. Hint: start a new "
+            "run with the changed config."
+        )
+    config = load_config(run_dir / "config.toml")
+    print(f"tradecast {__version__}: resuming run '{config.name}' in {run_dir}")
+    return config, run_dir
+
+
+def _new_run(args: argparse.Namespace) -> tuple[RunConfig, Path]:
+    """A new run: the config (shipped, a file or the default, with ``--set`` overrides) and its folder."""
+    from engine import store
+    from engine.config import find_config, load_config
+
+    if args.config:
+        args.config = str(find_config(args.config))
+    config = load_config(args.config or None, args.set)
+    if args.run_dir:
+        run_dir = Path(args.run_dir)
+        _check_run_dir(run_dir, config)
+    else:
+        run_dir = store.new_run_dir(config.name, args.root)
+    print(
+        f"tradecast {__version__}: run '{config.name}'"
+        + (f" from {args.config}" if args.config else " (built-in default, as configs/sp500.toml)")
+        + f" in {run_dir}"
+    )
+    if args.set:
+        print(f"overrides (recorded in {run_dir / 'config.toml'}): {', '.join(args.set)}")
+    return config, run_dir
+
+
+def _with_options(config: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """``--ray-address`` and ``--device`` put into the config's ``[walkforward]``."""
+    import dataclasses
+
+    if args.ray_address:
+        wf = dataclasses.replace(config.walkforward, executor="ray", ray_address=args.ray_address)
+        config = dataclasses.replace(config, walkforward=wf)
+        print(f"walk-forward on the Ray cluster at {args.ray_address}")
+    if args.device:
+        if args.resume and config.walkforward.device != args.device:
+            raise ConfigError(
+                f"--device {args.device}: the run was started with device = {config.walkforward.device!r}; its "
+                "finished folds would mix with folds fitted elsewhere (a GPU's numbers differ in the last digits). "
+                "Hint: resume without --device, or start a new run."
+            )
+        config = dataclasses.replace(config, walkforward=dataclasses.replace(config.walkforward, device=args.device))
+    return config
 
 
 def _check_run_dir(run_dir: Path, config) -> None:

@@ -688,6 +688,11 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"{key} must be a list; got {value!r} ({type(value).__name__}).")
         item = get_args(hint)[0]
         return tuple(_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value))
+    return _coerce_scalar(value, hint, key)
+
+
+def _coerce_scalar(value: Any, hint: Any, key: str) -> Any:
+    """A TOML scalar checked against a ``bool``, ``int``, ``float`` or ``str`` field."""
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false; got {value!r}.")

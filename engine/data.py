@@ -648,6 +648,18 @@ def _check_values(
                 "carry forward. Hint: start the data one day later."
             )
         filled = n
+    _check_bars(listed, symbol)
+    if trim:
+        return listed, filled, trimmed
+    out = frame[list(listed.columns)].copy()
+    out.iloc[first:last] = listed.to_numpy()
+    return out, filled, 0
+
+
+def _check_bars(listed: pd.DataFrame, symbol: str) -> None:
+    """Prices positive and finite, a daily calendar, each bar's high and low around its
+    open and close, volume non-negative; the first offending row named.
+    """
     prices = [c for c in PRICES if c in listed.columns]
     vals = listed[prices].to_numpy()
     bad = ~np.isfinite(vals) | (vals <= 0)
@@ -682,11 +694,6 @@ def _check_values(
                 f"{symbol}: negative or infinite volume {float(v[i]):g} on {listed.index[i].date()}. Hint: volume "
                 "must be >= 0."
             )
-    if trim:
-        return listed, filled, trimmed
-    out = frame[list(listed.columns)].copy()
-    out.iloc[first:last] = listed.to_numpy()
-    return out, filled, 0
 
 
 #: Closes below this break vectorbt's order sizing ("val_price_now must be finite").
@@ -799,6 +806,36 @@ def _check_option(name: str, value: object, allowed: tuple) -> None:
         raise DataError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
 
 
+def _selected(
+    frames: dict[str, pd.DataFrame],
+    auto_adjust: bool,
+    notes: list[str],
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> dict[str, pd.DataFrame]:
+    """Each symbol's fields (adjusted where asked) between ``start`` and ``end``; a universe's
+    symbols on the union of their calendars, so that a day one lacks inside its span is a gap.
+    """
+    selected: dict[str, pd.DataFrame] = {}
+    for sym, f in frames.items():
+        f, sym_notes = _select_fields(f, sym, auto_adjust)
+        notes += [f"{sym}: {n}" for n in sym_notes]
+        f = f.loc[start:end]
+        if len(f) == 0:
+            raise DataError(
+                f"{sym}: no rows between start={start and start.date()} and end={end and end.date()}. Hint: widen "
+                "the date range."
+            )
+        selected[sym] = f
+    if len(frames) > 1:
+        _check_shifted(selected)
+        union = selected[next(iter(selected))].index
+        for f in selected.values():
+            union = union.union(f.index)
+        selected = {s: f.reindex(union) for s, f in selected.items()}
+    return selected
+
+
 def _finish(
     frames: dict[str, pd.DataFrame],
     *,
@@ -811,26 +848,9 @@ def _finish(
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
+    """Every symbol's frame checked and the whole as one frame, with what was assumed in its attrs."""
     universe = len(frames) > 1
-    selected: dict[str, pd.DataFrame] = {}
-    for sym, f in frames.items():
-        f, sym_notes = _select_fields(f, sym, auto_adjust)
-        notes += [f"{sym}: {n}" for n in sym_notes]
-        f = f.loc[start:end]
-        if len(f) == 0:
-            raise DataError(
-                f"{sym}: no rows between start={start and start.date()} and end={end and end.date()}. Hint: widen "
-                "the date range."
-            )
-        selected[sym] = f
-    if universe:
-        _check_shifted(selected)
-        # Align on the union calendar so that a day one symbol lacks inside its
-        # listed span is a gap, whatever layout the data came in.
-        union = selected[next(iter(selected))].index
-        for f in selected.values():
-            union = union.union(f.index)
-        selected = {s: f.reindex(union) for s, f in selected.items()}
+    selected = _selected(frames, auto_adjust, notes, start, end)
     out: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
     trimmed: dict[str, int] = {}

@@ -69,6 +69,17 @@ def _split_key(k: str) -> tuple[str, str, int]:
     return sym, model, int(fold)
 
 
+def _unstacked(stacked: pd.DataFrame, meta: dict) -> dict[str, pd.DataFrame]:
+    """The feature frames by symbol, each with its stored attrs."""
+    features = {}
+    for sym in meta["symbols"]:
+        frame = stacked.xs(sym, level="symbol").copy()
+        frame.index = pd.DatetimeIndex(frame.index, name="date")
+        frame.attrs = meta["attrs"].get(sym, {})
+        features[sym] = frame
+    return features
+
+
 def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.DataFrame], WalkForwardResult]:
     """The feature frames and the walk-forward result of a finished run, from its files alone.
 
@@ -106,12 +117,7 @@ def load_results(run_dir: str | Path, config: RunConfig) -> tuple[dict[str, pd.D
             f"{run_dir}: the stored forecasts are of models {fmeta.get('models')}, but its config.toml "
             f"names {list(models)}. Hint: the config was edited after the run; restore it or run again."
         )
-    features = {}
-    for sym in meta["symbols"]:
-        frame = stacked.xs(sym, level="symbol").copy()
-        frame.index = pd.DatetimeIndex(frame.index, name="date")
-        frame.attrs = meta["attrs"].get(sym, {})
-        features[sym] = frame
+    features = _unstacked(stacked, meta)
     splitter = config.walkforward.splitter()
     folds = {sym: splitter.split(frame.index) for sym, frame in features.items()}
     histories = {_split_key(k): pd.DataFrame(v).set_index("epoch") for k, v in training.get("histories", {}).items()}

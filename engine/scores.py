@@ -1,7 +1,7 @@
 """What scoring computed, kept beside a run so that ``tradecast report`` re-renders in seconds.
 
 A finished run's leaderboards, strategy tables and backtests, portfolio and risk
-tables (the job's :class:`engine.job.Outcome`) are a function of its stored
+tables (:class:`engine.scoring.Outcome`) are a function of its stored
 results (:data:`engine.results.RESULT_FILES`), its ``config.toml``, the code that
 scored them and the packages it used. ``scores.pickle`` keeps them with a key
 over exactly those; :func:`load_scores` returns them only while the key still

@@ -151,25 +151,13 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
     ``frames[sym]`` holds the symbol's rows from ``offsets[sym]`` on. Returns one
     :class:`FoldResult` per symbol of the task, each holding the fitted model.
     """
-    model = task.forecaster.clone()
     sub = {
         sym: frames[sym].iloc[f.train.start - offsets[sym] : f.test.stop - offsets[sym]]
         for sym, f in task.folds.items()
     }
-    train = {sym: frame.iloc[: task.folds[sym].train_rows] for sym, frame in sub.items()}
-    warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
-    t0 = time.perf_counter()
-    # A worker process's warnings never reach the user: keep them with the
-    # result, and walk_forward says them once in the main process.
-    with warnings.catch_warnings(record=True) as caught, _in_context(task):
-        warnings.simplefilter("always", UserWarning)
-        if task.pooled:
-            model.fit_pooled(train, **warm)
-        else:
-            (frame,) = train.values()
-            model.fit(frame, **warm)
-    fit_seconds = time.perf_counter() - t0
-    said = warning_lines(caught)
+    model, fit_seconds, said = _fit_task(
+        task, {sym: frame.iloc[: task.folds[sym].train_rows] for sym, frame in sub.items()}
+    )
     diagnostics = {k: float(v) for k, v in model.diagnostics().items()}
     results = []
     for sym, frame in sub.items():
@@ -208,6 +196,25 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
             )
         )
     return results
+
+
+def _fit_task(task: _Task, train: dict[str, pd.DataFrame]) -> tuple[BaseForecaster, float, tuple[str, ...]]:
+    """A fresh clone of the task's model fitted on the training rows (pooled, or one frame),
+    warm from the previous fold where the task says so; the fit's seconds and its warnings.
+    """
+    model = task.forecaster.clone()
+    warm = {} if task.warm_from is None else {"warm_start": task.warm_from}
+    t0 = time.perf_counter()
+    # A worker process's warnings never reach the user: keep them with the
+    # result, and walk_forward says them once in the main process.
+    with warnings.catch_warnings(record=True) as caught, _in_context(task):
+        warnings.simplefilter("always", UserWarning)
+        if task.pooled:
+            model.fit_pooled(train, **warm)
+        else:
+            (frame,) = train.values()
+            model.fit(frame, **warm)
+    return model, time.perf_counter() - t0, warning_lines(caught)
 
 
 @contextlib.contextmanager
@@ -898,32 +905,13 @@ def plan_walk_forward(
                 f"{exc} (on {sym}, whose data runs {frame.index[0].date()} to {frame.index[-1].date()})"
             ) from None
     model_folds = _model_folds(frames, models, folds, {n: s.splitter for n, s in own.items()})
-    rng = np.random.default_rng(seed)
     pool_names = frozenset(n for n, m in models.items() if pooled and len(frames) > 1 and m.supports_pooling)
     for name in pool_names:
         _check_shared_folds(frames, {sym: model_folds[(sym, name)] for sym in frames})
     chains: list[Chain] = [(tuple(frames), n) for n in models if n in pool_names]
     chains += [((sym,), n) for sym in frames for n in models if n not in pool_names]
-    warm, cold, segments = {}, {}, {}
-    for chain in chains:
-        sym, name = chain[0][0], chain[1]
-        schedule = own.get(name)
-        chain_refits = schedule.refits if schedule is not None and schedule.refits is not None else refits
-        warm[chain] = chain_refits == "warm" and models[name].supports_warm_start
-        chain_folds = model_folds[(sym, name)]
-        index = frames[sym].index
-        if warm[chain]:
-            cold[chain] = (schedule or Schedule(splitter)).cold_starts(index, chain_folds)
-        else:
-            cold[chain] = [True] * len(chain_folds)
-        segments[chain] = segment_bounds(index, chain_folds, cold[chain] if warm[chain] else None)
-    cuts_by_task = {}
-    for syms, name in chains:
-        for sym in syms:
-            for fold in model_folds[(sym, name)]:
-                dates = frames[sym].index[fold.test]
-                cuts: Any = rng.choice(dates, min(audit_cuts, len(dates)), replace=False) if audit else []
-                cuts_by_task[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
+    warm, cold, segments = _chain_starts(frames, models, chains, model_folds, own, splitter, refits)
+    cuts_by_task = _audit_cuts(frames, chains, model_folds, audit_cuts if audit else 0, seed)
     root = Path(run_dir) if run_dir is not None else None
     hashes = {sym: row_hashes(frame) for sym, frame in frames.items()}
     return Plan(
@@ -940,6 +928,55 @@ def plan_walk_forward(
         cold=cold,
         segments=segments,
     )
+
+
+def _chain_starts(
+    frames: dict[str, pd.DataFrame],
+    models: dict[str, BaseForecaster],
+    chains: list[Chain],
+    model_folds: dict[tuple[str, str], list[Fold]],
+    own: dict[str, Schedule],
+    splitter: WalkForward,
+    refits: Refits,
+) -> tuple[dict[Chain, bool], dict[Chain, list[bool]], dict[Chain, Any]]:
+    """Per chain: whether it refits warm, which of its folds start cold, and its segments
+    (the folds one job fits in a row).
+    """
+    warm, cold, segments = {}, {}, {}
+    for chain in chains:
+        sym, name = chain[0][0], chain[1]
+        schedule = own.get(name)
+        chain_refits = schedule.refits if schedule is not None and schedule.refits is not None else refits
+        warm[chain] = chain_refits == "warm" and models[name].supports_warm_start
+        chain_folds = model_folds[(sym, name)]
+        index = frames[sym].index
+        if warm[chain]:
+            cold[chain] = (schedule or Schedule(splitter)).cold_starts(index, chain_folds)
+        else:
+            cold[chain] = [True] * len(chain_folds)
+        segments[chain] = segment_bounds(index, chain_folds, cold[chain] if warm[chain] else None)
+    return warm, cold, segments
+
+
+def _audit_cuts(
+    frames: dict[str, pd.DataFrame],
+    chains: list[Chain],
+    model_folds: dict[tuple[str, str], list[Fold]],
+    n_cuts: int,
+    seed: int,
+) -> dict[tuple[str, str, int], tuple[pd.Timestamp, ...]]:
+    """The dates each (symbol, model, fold) task is cut at for the causality audit, drawn
+    with ``seed`` in task order (none with ``n_cuts == 0``).
+    """
+    rng = np.random.default_rng(seed)
+    out = {}
+    for syms, name in chains:
+        for sym in syms:
+            for fold in model_folds[(sym, name)]:
+                dates = frames[sym].index[fold.test]
+                cuts: Any = rng.choice(dates, min(n_cuts, len(dates)), replace=False) if n_cuts else []
+                out[(sym, name, fold.id)] = tuple(pd.DatetimeIndex(cuts).sort_values())
+    return out
 
 
 def _schedules(
@@ -1001,34 +1038,69 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
     folder, the rest submitted, and a warm chain's next segment starts when the one
     it continues from ends.
     """
-    results: dict[tuple[str, str, int], FoldResult] = {}
-    pending: dict[Any, tuple[Chain, int]] = {}
-    order = plan.order()
-    unstarted = len(order)  # jobs of the first round not yet submitted
+    runner = _Runner(plan, pool, bar)
+    try:
+        runner.run()
+    except BaseException:
+        # Ctrl-C or an error: stop the workers now, not when their current fits end
+        # (finished segments are on disk already; a segment in flight is fitted again on resume)
+        bar.close()
+        pool.abort()
+        raise
+    bar.close()
+    pool.close()
+    return runner.results
 
-    def submit(job: _Job) -> Any:
+
+class _Runner:
+    """The state of one :func:`_run`: results so far, jobs in flight, first-round jobs left."""
+
+    def __init__(self, plan: Plan, pool: Any, bar: Any) -> None:
+        self.plan, self.pool, self.bar = plan, pool, bar
+        self.results: dict[tuple[str, str, int], FoldResult] = {}
+        self.pending: dict[Any, tuple[Chain, int]] = {}
+        self.unstarted = 0  # jobs of the first round not yet submitted
+
+    def run(self) -> None:
+        order = self.plan.order()
+        self.unstarted = len(order)
+        for chain, j in order:
+            self.unstarted -= 1
+            self.start(chain, j, None)
+        while self.pending:
+            done, _ = self.pool.wait(list(self.pending))
+            for handle in done:
+                chain, j = self.pending.pop(handle)
+                res = self.pool.result(handle)
+                self.record(chain, j, res)
+                if self.plan.continues(chain, j + 1):
+                    self.start(chain, j + 1, res[-1][0].fitted)
+
+    def submit(self, job: _Job) -> Any:
         """Submit one job; one that will run alone (nothing in flight, nothing left to
         submit: a lone warm chain) is lent all the executor's cores, the numbers unchanged.
         """
-        return pool.submit(run_job, job, pool.slots if not pending and not unstarted else 1)
+        return self.pool.submit(run_job, job, self.pool.slots if not self.pending and not self.unstarted else 1)
 
-    def record(chain: Chain, j: int, res: list[list[FoldResult]]) -> None:
+    def record(self, chain: Chain, j: int, res: list[list[FoldResult]]) -> None:
         # one update per segment: a bulk segment of a daily schedule is hundreds of folds that
         # finish together, and an estimate printed halfway through it would count half
         cost = seconds = 0.0
         k = -1
-        for k, per_symbol in zip(plan.segments[chain][j], res, strict=True):
+        for k, per_symbol in zip(self.plan.segments[chain][j], res, strict=True):
             for r in per_symbol:
-                results[(r.symbol, chain[1], k)] = r
-            cost += plan.cost(chain, k)
+                self.results[(r.symbol, chain[1], k)] = r
+            cost += self.plan.cost(chain, k)
             seconds += 0.0 if per_symbol[0].cached else sum(r.fit_seconds for r in per_symbol)
-        bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
-        if isinstance(bar, ProgressLines):
-            bar.update(len(res), cost=cost, model=chain[1], seconds=seconds)
+        self.bar.set_postfix_str(f"{'+'.join(chain[0])} {chain[1]} fold {k}", refresh=False)
+        if isinstance(self.bar, ProgressLines):
+            self.bar.update(len(res), cost=cost, model=chain[1], seconds=seconds)
         else:
-            bar.update(len(res))
+            self.bar.update(len(res))
 
+    @staticmethod
     def from_folder(job: _Job) -> list[list[FoldResult]] | None:
+        """A job's results read from the run folder, or None where any is missing."""
         if job.caches is None:
             return None
         template = job.tasks[-1].forecaster if job.keep_last else None
@@ -1040,42 +1112,20 @@ def _run(plan: Plan, pool: Any, bar: Any) -> dict[tuple[str, str, int], FoldResu
             per_symbol[sym] = loaded
         return [[per_symbol[sym][i] for sym in job.caches] for i in range(len(job.tasks))]
 
-    def start(chain: Chain, j: int, warm_from: BaseForecaster | None) -> None:
+    def start(self, chain: Chain, j: int, warm_from: BaseForecaster | None) -> None:
         """Submit segment ``j`` of a chain, or take it from the run folder and go on to
         the segments that continue from it while they are there too.
         """
         while True:
-            job = plan.job(chain, j, warm_from)
-            cached = from_folder(job)
+            job = self.plan.job(chain, j, warm_from)
+            cached = self.from_folder(job)
             if cached is None:
-                pending[submit(job)] = (chain, j)
+                self.pending[self.submit(job)] = (chain, j)
                 return
-            record(chain, j, cached)
-            if not plan.continues(chain, j + 1):
+            self.record(chain, j, cached)
+            if not self.plan.continues(chain, j + 1):
                 return
             warm_from, j = cached[-1][0].fitted, j + 1
-
-    try:
-        for chain, j in order:
-            unstarted -= 1
-            start(chain, j, None)
-        while pending:
-            done, _ = pool.wait(list(pending))
-            for handle in done:
-                chain, j = pending.pop(handle)
-                res = pool.result(handle)
-                record(chain, j, res)
-                if plan.continues(chain, j + 1):
-                    start(chain, j + 1, res[-1][0].fitted)
-    except BaseException:
-        # Ctrl-C or an error: stop the workers now, not when their current fits end
-        # (finished segments are on disk already; a segment in flight is fitted again on resume)
-        bar.close()
-        pool.abort()
-        raise
-    bar.close()
-    pool.close()
-    return results
 
 
 def _named(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:

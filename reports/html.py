@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.errors import ParameterError
 from reports import figures, interactive
+from reports.leaderboards import LEADERBOARDS
 from reports.metrics import (
     diebold_mariano,
     forecast_groups,
@@ -33,9 +34,12 @@ from reports.metrics import (
     split_table,
     strongest_baselines,
 )
+from reports.tail_tests import RISK_TABLE
 from reports.tearsheet import cached_tearsheet_html
 from signals.base import BaseForecaster, Target, implied_return, realized_target
 from strategies.backtest import BacktestResult
+from strategies.evaluate import STRATEGY_TABLE, THRESHOLD_TABLE
+from strategies.portfolio import PORTFOLIO_TABLE
 
 __all__ = ["SECTIONS", "ForecastResults", "ReportInputs", "flag_lines", "headline", "render", "write_report"]
 
@@ -393,131 +397,6 @@ def _fold_label(res, sym: str, k) -> str:
     return str(res.frames[sym].index[fold.test.start].date())
 
 
-_COLUMNS = {
-    "variance": (
-        "n",
-        "qlike",
-        "mse",
-        "logmse",
-        "mae",
-        "r2",
-        "direction",
-        "mz_intercept",
-        "mz_slope",
-        "mz_r2",
-        "dm_stat",
-        "dm_pvalue",
-        "mcs_pvalue",
-        "spa_pvalue",
-    ),
-    "return": (
-        "n",
-        "mse",
-        "mae",
-        "r2_vs_zero",
-        "r2_vs_mean",
-        "direction",
-        "pt_stat",
-        "pt_pvalue",
-        "always_long",
-        "dm_stat_vs_zero",
-        "dm_pvalue_vs_zero",
-        "mcs_pvalue",
-    ),
-    "price": (
-        "n",
-        "rmse",
-        "mae",
-        "mape",
-        "r2",
-        "rw_rmse",
-        "skill_vs_rw",
-        "direction",
-        "dm_stat_vs_rw",
-        "dm_pvalue_vs_rw",
-        "mcs_pvalue",
-    ),
-    "absolute_return": (
-        "n",
-        "mse",
-        "mae",
-        "r2_vs_mean",
-        "mz_slope",
-        "dm_stat_vs_mean",
-        "dm_pvalue_vs_mean",
-        "mcs_pvalue",
-    ),
-}
-
-#: The columns a leaderboard shows at once; the rest are one click away.
-_MAIN_COLUMNS = {
-    "variance": ["n", "qlike", "dm_pvalue", "mcs_pvalue", "direction", "mz_slope", "r2"],
-    "return": [
-        "n",
-        "r2_vs_zero",
-        "r2_vs_mean",
-        "direction",
-        "pt_pvalue",
-        "always_long",
-        "dm_pvalue_vs_zero",
-        "mcs_pvalue",
-    ],
-    "price": ["n", "rmse", "mape", "r2", "skill_vs_rw", "direction", "always_up", "dm_pvalue_vs_rw", "mcs_pvalue"],
-    "absolute_return": ["n", "mae", "r2_vs_mean", "mz_slope", "dm_pvalue_vs_mean", "mcs_pvalue"],
-}
-_PORTFOLIO_MAIN = [
-    "sharpe",
-    "sharpe_vs_ew",
-    "sharpe_vs_ew_se",
-    "realised_vol",
-    "target_vol",
-    "max_risk_share",
-    "turnover_per_year",
-]
-_STRATEGY_MAIN = [
-    "sharpe",
-    "sharpe_vs_bh",
-    "sharpe_vs_bh_se",
-    "max_drawdown",
-    "annual_return",
-    "realised_vol",
-    "turnover_per_year",
-]
-_THRESHOLD_MAIN = [
-    "sharpe",
-    "sharpe_vs_bh",
-    "sharpe_vs_bh_se",
-    "max_drawdown",
-    "realised_vol",
-    "hit_rate",
-    "upper",
-    "n_trials",
-    "validation_dsr",
-]
-
-_NOTES = {
-    "absolute_return": (
-        "Absolute h-day log returns, a volatility measure in return units. r2_vs_mean: out-of-sample R² against the "
-        "expanding historical mean absolute return (positive only where the model beats it). dm_*_vs_mean: "
-        "Diebold–Mariano against that mean on squared errors. mz_slope: Mincer–Zarnowitz slope (1 = unbiased scale)."
-    ),
-    "return": (
-        "r2_vs_zero and r2_vs_mean: out-of-sample R² = 1 − SSE / the benchmark's SSE on the same days, against the "
-        "zero forecast and the expanding historical mean (Campbell and Thompson): positive only where the model "
-        "beats it. direction: share of days with the sign of the return called; pt: Pesaran–Timmermann test that the "
-        "signs are called better than chance (one-sided p); always_long: the hit rate of a forecast that is always "
-        "positive, on the same days. dm_*_vs_zero: Diebold–Mariano against the zero forecast on squared errors "
-        "(negative: lower loss)."
-    ),
-    "price": (
-        "A price-level R² near 1 says nothing: tomorrow's close is mostly today's, and the random walk (tomorrow = "
-        "the last close) scores as much. skill_vs_rw = 1 − MSE / the random walk's MSE on the same days: positive "
-        "only where the model beats it. direction: the sign of the forecast's change from the last close against the "
-        "real change. mape in percent. dm_*_vs_rw: Diebold–Mariano against the random walk on squared errors."
-    ),
-}
-
-
 def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, head: str) -> None:
     """One group's leaderboard (models of one target kind and horizon) with its notes:
     variance groups in the leaderboard section, return and price groups in the returns one.
@@ -530,7 +409,8 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
             c.removeprefix("qlike_vs_") for c in board.columns if c.startswith("qlike_vs_") and board[c].notna().any()
         ]
         base = bases[0] if bases else None
-    shown = board[[c for c in _COLUMNS[kind] if c in board and board[c].notna().any()]].copy()
+    schema = LEADERBOARDS[kind]
+    shown = board[[c for c in schema.columns if c in board and board[c].notna().any()]].copy()
     if base is not None:
         shown.insert(2, f"qlike_vs_{base}", board[f"qlike_vs_{base}"])
         shown.insert(
@@ -542,7 +422,7 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
     if "smearing" in board and board["smearing"].notna().any():
         shown["smearing"] = board["smearing"]
     flagged = board["flag"][board["flag"].fillna("").astype(bool)] if "flag" in board else pd.Series(dtype=object)
-    key = _MAIN_COLUMNS[kind] + ([f"qlike_vs_{base}", "sig"] if base else []) + ["in_mcs", "smearing"]
+    key = [*schema.main, *([f"qlike_vs_{base}", "sig"] if base else []), "in_mcs", "smearing"]
     parts[section].append(
         head + _table(shown, highlight_min=main if main in shown else None, main=[c for c in shown.columns if c in key])
     )
@@ -550,7 +430,7 @@ def _leaderboard_section(parts: dict, board: pd.DataFrame, kind: str, h: int, he
         parts[section].append(f'<p class="note warn">⚠ {html.escape(str(model))}: {html.escape(str(text))}.</p>')
     if kind != "variance":
         parts[section].append(
-            f'<p class="note">{html.escape(_NOTES[kind])} in_mcs: in the 90 % model confidence set of this group '
+            f'<p class="note">{html.escape(schema.note)} in_mcs: in the 90 % model confidence set of this group '
             f"(squared errors). Only models of this target and horizon are compared.</p>"
         )
         return
@@ -601,7 +481,11 @@ def _threshold_section(
             "window, not of the Sharpe ratios above.</p>"
         )
     parts["returns"].append(
-        head + "<h4>Threshold strategies</h4>" + note + window + _table(table, floatfmt="{:.3f}", main=_THRESHOLD_MAIN)
+        head
+        + "<h4>Threshold strategies</h4>"
+        + note
+        + window
+        + _table(table, floatfmt="{:.3f}", main=THRESHOLD_TABLE.main_of(table.columns))
     )
     best = table.drop(index="buy_and_hold")["sharpe"].idxmax()
     bench = next(iter(strat.values())).benchmark
@@ -628,9 +512,6 @@ def _threshold_section(
         )
 
 
-_RISK_MAIN = ("n", "violations", "rate", "kupiec_p", "cc_p", "es_p", "tick_loss")
-
-
 def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, draw: bool = True) -> None:
     """VaR and ES backtests of every one-day variance model, and the baseline's VaR band."""
     table = inputs.risk.get(sym)
@@ -649,7 +530,7 @@ def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, dra
     shown = table.reset_index()
     shown["level"] = [f"{100 * a:g} %" for a in shown["level"]]
     shown = shown.set_index(["model", "method", "level"])
-    main = [*_RISK_MAIN, *(c for c in shown.columns if str(c).startswith("tick_vs_"))]
+    main = RISK_TABLE.main_of(map(str, shown.columns))
     parts["risk"].append(head + note + _table(shown, floatfmt="{:.4g}", main=main))
     tails = inputs.risk_tails.get(sym, {})
     base = next((b for b in inputs.baselines.values() if b in tails), None) or next(iter(tails), None)
@@ -733,7 +614,7 @@ def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
     block = (
         f"<h3>Portfolio of {n_assets} assets</h3>"
         + f'<p class="note">{html.escape(inputs.portfolio_note)}</p>'
-        + _table(table, floatfmt="{:.3f}", main=_PORTFOLIO_MAIN)
+        + _table(table, floatfmt="{:.3f}", main=PORTFOLIO_TABLE.main_of(table.columns))
     )
     ranked = table.drop(index="equal_weight", level="model")["sharpe"]
     best = ranked.idxmax()[0]
@@ -1298,7 +1179,7 @@ def _strategy_table_html(inputs: ReportInputs, sym: str) -> str:
             "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
             "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
         )
-    return note + window + _table(table, floatfmt="{:.3f}", main=_STRATEGY_MAIN)
+    return note + window + _table(table, floatfmt="{:.3f}", main=STRATEGY_TABLE.main_of(table.columns))
 
 
 def _strategy_section(asset: _Asset, inputs: ReportInputs, best: Any, base: Any) -> None:

@@ -374,30 +374,10 @@ def forecast_table(
     """
     y_all = realized.reindex(forecasts.index)
     prev = realized.shift(1).reindex(forecasts.index) if target == "variance" else pd.Series(0.0, index=forecasts.index)
-    from signals.losses import scoring_mask
 
     main: Loss = "qlike" if target == "variance" else "mse"
-    rows = {}
-    for m in forecasts.columns:
-        f = forecasts[m].to_numpy(float)
-        y = y_all.to_numpy(float)
-        ok = scoring_mask(y, f, main)
-        row: dict[str, float] = {"n": int(ok.sum())}
-        if target == "variance":
-            row.update(_variance_losses(y[ok], f[ok]))
-            # the mean forecast over the mean realised variance: far from 1, the model's level is off
-            row["level"] = float(f[ok].mean() / y[ok].mean()) if ok.any() else np.nan
-        else:
-            row["mse"] = float(np.mean((y[ok] - f[ok]) ** 2)) if ok.any() else np.nan
-        pm = point_metrics(y[ok], f[ok])
-        row.update({k: pm[k] for k in ("mae", "rmse", "r2")})
-        ref = prev.to_numpy(float)[ok]
-        moves = np.isfinite(ref) & (y[ok] != ref) & (f[ok] != ref)
-        row["direction"] = (
-            float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
-        )
-        row.update(mincer_zarnowitz(y[ok], f[ok]))
-        rows[m] = row
+    y, ref = y_all.to_numpy(float), prev.to_numpy(float)
+    rows = {m: _forecast_row(y, forecasts[m].to_numpy(float), ref, target, main) for m in forecasts.columns}
     table = pd.DataFrame.from_dict(rows, orient="index")
     losses = per_date_losses(forecasts, realized, target=target)
     if baseline is not None:
@@ -418,6 +398,32 @@ def forecast_table(
     both = losses.dropna()
     table["spa_pvalue"] = pd.Series(spa_pvalues(both.to_numpy(), reps=mcs_reps, seed=seed), index=both.columns)
     return table.sort_values(main)
+
+
+def _forecast_row(y: np.ndarray, f: np.ndarray, prev: np.ndarray, target: str, main: Loss) -> dict[str, float]:
+    """One model's scores on the dates its loss is defined: losses, level, point metrics,
+    direction of the move from ``prev`` (the day before's realised value, or 0) and
+    Mincer-Zarnowitz.
+    """
+    from signals.losses import scoring_mask
+
+    ok = scoring_mask(y, f, main)
+    row: dict[str, float] = {"n": int(ok.sum())}
+    if target == "variance":
+        row.update(_variance_losses(y[ok], f[ok]))
+        # the mean forecast over the mean realised variance: far from 1, the model's level is off
+        row["level"] = float(f[ok].mean() / y[ok].mean()) if ok.any() else np.nan
+    else:
+        row["mse"] = float(np.mean((y[ok] - f[ok]) ** 2)) if ok.any() else np.nan
+    pm = point_metrics(y[ok], f[ok])
+    row.update({k: pm[k] for k in ("mae", "rmse", "r2")})
+    ref = prev[ok]
+    moves = np.isfinite(ref) & (y[ok] != ref) & (f[ok] != ref)
+    row["direction"] = (
+        float((np.sign(f[ok] - ref)[moves] == np.sign(y[ok] - ref)[moves]).mean()) if moves.any() else np.nan
+    )
+    row.update(mincer_zarnowitz(y[ok], f[ok]))
+    return row
 
 
 def pesaran_timmermann(y, f) -> dict[str, float]:

@@ -31,11 +31,39 @@ from scipy import stats
 from scipy.special import xlogy
 
 from core.errors import ParameterError
+from core.tables import TableSchema
 from reports.metrics import diebold_mariano
 from signals.tail_risk import TailMethod
 from strategies.calibration import Calibrate
 
-__all__ = ["christoffersen", "kupiec", "mcneil_frey", "risk_table", "tail_table", "tick_loss", "violation_summary"]
+__all__ = [
+    "RISK_TABLE",
+    "christoffersen",
+    "kupiec",
+    "mcneil_frey",
+    "risk_table",
+    "tail_table",
+    "tick_loss",
+    "violation_summary",
+]
+
+#: The columns of :func:`tail_table` (``tick_vs_<baseline>`` where there is one), those shown at once.
+RISK_TABLE = TableSchema(
+    columns=(
+        "n",
+        "violations",
+        "rate",
+        "kupiec_p",
+        "independence_p",
+        "cc_p",
+        "es_mean",
+        "es_p",
+        "tick_loss",
+        "tick_vs_*",
+        "dm_p",
+    ),
+    main=("n", "violations", "rate", "kupiec_p", "cc_p", "es_p", "tick_loss", "tick_vs_*"),
+)
 
 
 def _hits(hits) -> np.ndarray:
@@ -174,21 +202,10 @@ def tail_table(
         for method, level in dict.fromkeys((m, float(a)) for m, a, _ in t.columns):
             var = t.loc[days, (method, level, "var")].to_numpy()
             es = t.loc[days, (method, level, "es")].to_numpy()
-            hits = (r < -var).astype(int)
-            uc, ind = kupiec(hits, level), christoffersen(hits, level)
-            mf = mcneil_frey(r, var, es, sigma, reps=reps, seed=seed)
             losses[(model, method, level)] = tick_loss(r, var, level)
-            rows[(model, method, level)] = {
-                "n": uc["n"],
-                "violations": uc["violations"],
-                "rate": uc["rate"],
-                "kupiec_p": uc["pvalue"],
-                "independence_p": ind["p_ind"],
-                "cc_p": ind["p_cc"],
-                "es_mean": mf["mean"],
-                "es_p": mf["pvalue"],
-                "tick_loss": float(losses[(model, method, level)].mean()) if len(days) else np.nan,
-            }
+            rows[(model, method, level)] = _backtest_row(
+                r, var, es, sigma, level, losses[(model, method, level)], reps=reps, seed=seed
+            )
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "method", "level"])
     if baseline is not None and len(days) > 1:
@@ -201,6 +218,34 @@ def tail_table(
         table["dm_p"] = pd.Series(dm)
     table.attrs["window"] = (days[0], days[-1]) if len(days) else None
     return table
+
+
+def _backtest_row(
+    r: np.ndarray,
+    var: np.ndarray,
+    es: np.ndarray,
+    sigma: np.ndarray,
+    level: float,
+    loss: np.ndarray,
+    *,
+    reps: int,
+    seed: int,
+) -> dict[str, float]:
+    """One (model, method, level)'s coverage tests, ES test and mean tick loss (``loss``) on returns ``r``."""
+    hits = (r < -var).astype(int)
+    uc, ind = kupiec(hits, level), christoffersen(hits, level)
+    mf = mcneil_frey(r, var, es, sigma, reps=reps, seed=seed)
+    return {
+        "n": uc["n"],
+        "violations": uc["violations"],
+        "rate": uc["rate"],
+        "kupiec_p": uc["pvalue"],
+        "independence_p": ind["p_ind"],
+        "cc_p": ind["p_cc"],
+        "es_mean": mf["mean"],
+        "es_p": mf["pvalue"],
+        "tick_loss": float(loss.mean()) if len(r) else np.nan,
+    }
 
 
 def risk_table(

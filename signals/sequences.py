@@ -361,33 +361,13 @@ def training_samples(
             raise DataError(
                 f"{who}: feature {c!r} has no finite value in the training rows. Hint: drop it from features."
             )
-    if scaling == "standard":
-        x_mean, x_std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
-    elif scaling == "minmax":
-        x_mean = np.nanmin(stacked, axis=0)
-        x_std = np.nanmax(stacked, axis=0) - x_mean
-    else:
-        x_mean, x_std = np.zeros(stacked.shape[1]), np.ones(stacked.shape[1])
-    x_std[~(x_std > 0)] = 1.0
-
+    x_mean, x_std = _centre_and_spread(stacked, scaling)
     parts_tr, parts_va = [], []
     for raw, (_, y) in zip(raws, pairs, strict=True):
         X, ok = panel_windows((raw - x_mean) / x_std, seq_len)
-        target = y.to_numpy(dtype=float)
-        ok &= np.isfinite(target)
-        X, target = X[ok], target[ok]
-        if latest is not None:
-            X, target = X[-latest:], target[-latest:]
-        m = len(X)
-        n_val = max(1, round(val_fraction * m))
-        n_train = m - n_val - horizon  # purge: no training target overlaps the validation period
-        if n_train < 1:
-            raise ParameterError(
-                f"{who}: only {m} usable training samples (seq_len={seq_len}, horizon={horizon}); too few to split "
-                "off a validation tail. Hint: more history or a shorter seq_len."
-            )
-        parts_tr.append((X[:n_train], target[:n_train]))
-        parts_va.append((X[m - n_val :], target[m - n_val :]))
+        train, val = _purged_split(X, y, ok, latest, val_fraction, horizon, who=who, seq_len=seq_len)
+        parts_tr.append(train)
+        parts_va.append(val)
     Xtr, Xva = (PanelWindows.concat([p[0] for p in parts]) for parts in (parts_tr, parts_va))
     ytr, yva = (np.concatenate([p[1] for p in parts]) for parts in (parts_tr, parts_va))
     if len(Xtr) < max(10, batch_size // 4):
@@ -405,6 +385,50 @@ def training_samples(
         y_scale = float(both.std()) or 1.0
     scaler = SequenceScaler(tuple(features), floor, x_mean, x_std, y_scale, floors)
     return scaler, Samples(Xtr, ytr / y_scale, Xva, yva / y_scale)
+
+
+def _centre_and_spread(stacked: np.ndarray, scaling: Scaling) -> tuple[np.ndarray, np.ndarray]:
+    """Each input's centre and spread over the training rows (a spread of 0 or NaN as 1)."""
+    if scaling == "standard":
+        x_mean, x_std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+    elif scaling == "minmax":
+        x_mean = np.nanmin(stacked, axis=0)
+        x_std = np.nanmax(stacked, axis=0) - x_mean
+    else:
+        x_mean, x_std = np.zeros(stacked.shape[1]), np.ones(stacked.shape[1])
+    x_std[~(x_std > 0)] = 1.0
+    return x_mean, x_std
+
+
+def _purged_split(
+    X: PanelWindows,
+    y: pd.Series,
+    ok: np.ndarray,
+    latest: int | None,
+    val_fraction: float,
+    horizon: int,
+    *,
+    who: str,
+    seq_len: int,
+) -> tuple[tuple[PanelWindows, np.ndarray], tuple[PanelWindows, np.ndarray]]:
+    """One frame's complete windows with a finite target (its ``latest`` only, where given),
+    split into training samples and a validation tail with ``horizon`` samples between
+    them dropped, so that no training target overlaps the validation period.
+    """
+    target = y.to_numpy(dtype=float)
+    ok = ok & np.isfinite(target)
+    X, target = X[ok], target[ok]
+    if latest is not None:
+        X, target = X[-latest:], target[-latest:]
+    m = len(X)
+    n_val = max(1, round(val_fraction * m))
+    n_train = m - n_val - horizon
+    if n_train < 1:
+        raise ParameterError(
+            f"{who}: only {m} usable training samples (seq_len={seq_len}, horizon={horizon}); too few to split "
+            "off a validation tail. Hint: more history or a shorter seq_len."
+        )
+    return (X[:n_train], target[:n_train]), (X[m - n_val :], target[m - n_val :])
 
 
 def training_samples_by_asset(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
+from core.tables import TableSchema
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.performance import sharpe_difference
@@ -18,7 +19,15 @@ from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
-__all__ = ["STRATEGY_COLUMNS", "THRESHOLD_COLUMNS", "common_window", "strategy_table", "threshold_table"]
+__all__ = [
+    "STRATEGY_COLUMNS",
+    "STRATEGY_TABLE",
+    "THRESHOLD_COLUMNS",
+    "THRESHOLD_TABLE",
+    "common_window",
+    "strategy_table",
+    "threshold_table",
+]
 
 #: Columns of :func:`strategy_table`, in order.
 STRATEGY_COLUMNS = (
@@ -32,6 +41,13 @@ STRATEGY_COLUMNS = (
     "turnover_per_year",
     "costs_per_year",
     "financing_per_year",
+)
+
+#: :func:`strategy_table`'s layout: its columns and those a report shows at once (costs and
+#: financing are one click away).
+STRATEGY_TABLE = TableSchema(
+    columns=STRATEGY_COLUMNS,
+    main=tuple(c for c in STRATEGY_COLUMNS if c not in ("target_vol", "costs_per_year", "financing_per_year")),
 )
 
 
@@ -117,17 +133,7 @@ def strategy_table(
             "strategy_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts "
             "were trained on. Hint: proxy=frame['rv'], or StrategySpec(calibrate='none')."
         )
-    variance_of = dict(variance_of or {})
-    weights: dict[tuple[str, str], pd.Series] = {}
-    for model in variance_forecasts.columns:
-        fc = variance_forecasts[model].dropna()
-        sized = return_variance(
-            fc, close, proxy, calibrate=spec.calibrate, variance_of=variance_of.get(model, "target")
-        )
-        weights[(model, "vol_target")] = vol_target_weights(
-            sized, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
-        )
-        weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
+    weights = _variance_weights(close, variance_forecasts, spec, proxy, dict(variance_of or {}))
     if not weights:
         raise ParameterError("strategy_table: variance_forecasts has no column; nothing to trade.")
     start, end = common_window(weights)
@@ -155,6 +161,29 @@ def strategy_table(
     table.attrs["window"] = (days[0], days[-1])
     table.attrs["days"] = len(days)
     return table, results
+
+
+def _variance_weights(
+    close: pd.Series,
+    variance_forecasts: pd.DataFrame,
+    spec: StrategySpec,
+    proxy: pd.Series | None,
+    variance_of: Mapping[str, str],
+) -> dict[tuple[str, str], pd.Series]:
+    """Each model's vol-targeting weights (on its forecast put on the returns' scale) and
+    regime weights (on its forecast as it is: the rule ranks it against its own past).
+    """
+    weights: dict[tuple[str, str], pd.Series] = {}
+    for model in variance_forecasts.columns:
+        fc = variance_forecasts[model].dropna()
+        sized = return_variance(
+            fc, close, proxy, calibrate=spec.calibrate, variance_of=variance_of.get(model, "target")
+        )
+        weights[(model, "vol_target")] = vol_target_weights(
+            sized, target_vol=spec.target_vol, max_leverage=spec.max_leverage, smooth=spec.smooth
+        )
+        weights[(model, "regime")] = regime_weights(fc, quantile=spec.regime_quantile, lookback=spec.regime_lookback)
+    return weights
 
 
 def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> dict:
@@ -188,6 +217,22 @@ THRESHOLD_COLUMNS = (
     "lower",
     "n_trials",
     "validation_dsr",
+)
+
+#: :func:`threshold_table`'s layout: its columns and those a report shows at once.
+THRESHOLD_TABLE = TableSchema(
+    columns=THRESHOLD_COLUMNS,
+    main=(
+        "sharpe",
+        "sharpe_vs_bh",
+        "sharpe_vs_bh_se",
+        "max_drawdown",
+        "realised_vol",
+        "hit_rate",
+        "upper",
+        "n_trials",
+        "validation_dsr",
+    ),
 )
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.checks import check_choice
 from core.errors import ParameterError
+from core.tables import TableSchema
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.evaluate import common_window
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_PORTFOLIO",
     "NO_PORTFOLIO",
     "PORTFOLIO_COLUMNS",
+    "PORTFOLIO_TABLE",
     "PortfolioResult",
     "PortfolioWeights",
     "correlation_forecast",
@@ -66,6 +68,20 @@ PORTFOLIO_COLUMNS = (
     "turnover_per_year",
     "costs_per_year",
     "financing_per_year",
+)
+
+#: :func:`portfolio_table`'s layout: its columns and those a report shows at once.
+PORTFOLIO_TABLE = TableSchema(
+    columns=PORTFOLIO_COLUMNS,
+    main=(
+        "sharpe",
+        "sharpe_vs_ew",
+        "sharpe_vs_ew_se",
+        "realised_vol",
+        "target_vol",
+        "max_risk_share",
+        "turnover_per_year",
+    ),
 )
 
 

@@ -314,30 +314,39 @@ class StrategySpec:
     borrow_spread: float = 0.01
 
     def __post_init__(self) -> None:
-        def finite(name: str) -> float:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ParameterError(f"strategy.{name} must be a finite number; got {value!r}.")
-            return float(value)
-
-        if not finite("target_vol") > 0:
-            raise ParameterError(
-                f"strategy.target_vol must be a positive annual volatility; got {self.target_vol!r}. Hint: 0.10 for "
-                "10 %."
-            )
-        if not finite("max_leverage") > 0:
-            raise ParameterError(
-                f"strategy.max_leverage must be positive; got {self.max_leverage!r}. Hint: 1.0 for no leverage."
-            )
-        if finite("fees_bps") < 0:
-            raise ParameterError(f"strategy.fees_bps must be >= 0 basis points; got {self.fees_bps!r}.")
-        if finite("slippage_bps") < 0:
-            raise ParameterError(f"strategy.slippage_bps must be >= 0 basis points; got {self.slippage_bps!r}.")
+        self._check_sizes()
         if not isinstance(self.threshold, ThresholdSpec):
             raise ParameterError(f"strategy.threshold must be a ThresholdSpec; got {type(self.threshold).__name__}.")
         if not isinstance(self.portfolio, PortfolioSpec):
             raise ParameterError(f"strategy.portfolio must be a PortfolioSpec; got {type(self.portfolio).__name__}.")
-        if not 0 < finite("regime_quantile") < 1:
+        self._check_rules()
+        self._check_rates()
+
+    def _finite(self, name: str) -> float:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ParameterError(f"strategy.{name} must be a finite number; got {value!r}.")
+        return float(value)
+
+    def _check_sizes(self) -> None:
+        """The vol target, the leverage cap and the costs."""
+        if not self._finite("target_vol") > 0:
+            raise ParameterError(
+                f"strategy.target_vol must be a positive annual volatility; got {self.target_vol!r}. Hint: 0.10 for "
+                "10 %."
+            )
+        if not self._finite("max_leverage") > 0:
+            raise ParameterError(
+                f"strategy.max_leverage must be positive; got {self.max_leverage!r}. Hint: 1.0 for no leverage."
+            )
+        if self._finite("fees_bps") < 0:
+            raise ParameterError(f"strategy.fees_bps must be >= 0 basis points; got {self.fees_bps!r}.")
+        if self._finite("slippage_bps") < 0:
+            raise ParameterError(f"strategy.slippage_bps must be >= 0 basis points; got {self.slippage_bps!r}.")
+
+    def _check_rules(self) -> None:
+        """The regime rule, the smoothing of vol-targeting and the calibration."""
+        if not 0 < self._finite("regime_quantile") < 1:
             raise ParameterError(
                 f"strategy.regime_quantile must be in (0, 1); got {self.regime_quantile!r}. Hint: 0.8."
             )
@@ -362,18 +371,21 @@ class StrategySpec:
                 raise ParameterError(f"strategy.{name} must be " + rule.format(v=value))
         if self.calibrate not in ("none", "proxy"):
             raise ParameterError(f"strategy.calibrate must be one of 'none', 'proxy'; got {self.calibrate!r}.")
+
+    def _check_rates(self) -> None:
+        """What cash earns and borrowing costs."""
         if isinstance(self.risk_free, str):
             if self.risk_free != "tbill":
                 raise ParameterError(
                     f"strategy.risk_free must be an annual rate or 'tbill'; got {self.risk_free!r}. Hint: "
                     "risk_free = 0.03, or 'tbill' for the one-month T-bill shipped with arch (to 2018)."
                 )
-        elif not -0.05 <= finite("risk_free") < 0.5:
+        elif not -0.05 <= self._finite("risk_free") < 0.5:
             raise ParameterError(
                 f"strategy.risk_free must be an annual rate in [-0.05, 0.5); got {self.risk_free!r}. Hint: 0.03 for "
                 "3 %."
             )
-        if not 0 <= finite("borrow_spread") < 0.5:
+        if not 0 <= self._finite("borrow_spread") < 0.5:
             raise ParameterError(
                 "strategy.borrow_spread must be an annual rate in [0, 0.5) over risk_free; got "
                 f"{self.borrow_spread!r}. Hint: 0.01, a broker's margin rate 1 % over the T-bill."

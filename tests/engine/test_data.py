@@ -290,7 +290,7 @@ def test_ffill_never_invents_a_range(tmp_path):
     assert list(out["B"].columns) == ["close", "volume"] and list(out["A"].columns)[:3] == ["open", "high", "low"]
     # and a range estimator refuses it by name rather than reading a made-up 7 % volatility
     from engine.config import ConfigError
-    from engine.job import _check_estimator
+    from engine.stages import _check_estimator
 
     with pytest.raises(ConfigError, match=r"estimator = 'garman_klass' needs open, high and low bars, but B has no"):
         _check_estimator("garman_klass", by_symbol(out))

@@ -16,8 +16,10 @@ import pytest
 from core.errors import ConfigError
 from engine import store
 from engine.config import RunConfig, StrategyConfig, from_dict
-from engine.job import SMEARING_RANGE, audit_line, baselines, leaderboards, run_job, trade_forecasts
+from engine.job import run_job
+from engine.scoring import SMEARING_RANGE, baselines, leaderboards, trade_forecasts
 from engine.splits import WalkForward
+from engine.terminal import audit_line
 from engine.walkforward import walk_forward
 from reports.metrics import model_confidence_set, per_date_losses
 from signals.base import realized_target
@@ -207,7 +209,7 @@ def test_the_returns_config_runs_end_to_end_small(tmp_path, capsys):
 
 
 def test_risk_tables_take_only_one_day_variance_models_and_equal_a_direct_call(mixed):
-    from engine.job import risk_tables
+    from engine.scoring import risk_tables
     from reports.tail_tests import risk_table
 
     frame, res = mixed
@@ -255,7 +257,7 @@ def test_the_job_writes_risk_backtests_to_metrics_terminal_and_report(tmp_path):
 
 
 def test_intraday_bars_run_from_a_config(tmp_path):
-    from engine.job import prepare
+    from engine.stages import prepare
     from signals.intraday import realized_measures
     from tests.signals.test_intraday import simulate
 
@@ -311,17 +313,17 @@ def test_a_searched_model_runs_from_a_config_and_the_report_shows_its_choices(tm
 
 
 def test_folds_are_counted_once_per_calendar():
-    from engine import job
+    from engine import stages
 
     idx = pd.bdate_range("2008-01-01", "2018-12-31")
     other = idx.delete([100, 200])  # another calendar: two holidays more
     daily = WalkForward(start="2014-01-01", refit_every=1, window="rolling", train_length=1000)
-    job._count_folds_of.cache_clear()
-    assert job._count_folds(daily, idx) == len(daily.split(idx))
-    assert job._count_folds(daily, idx.copy()) == len(daily.split(idx))
-    assert job._count_folds_of.cache_info().hits == 1, "the same calendar is split once"
-    assert job._count_folds(daily, other) == len(daily.split(other))
-    assert job._count_folds_of.cache_info().misses == 2
+    stages._count_folds_of.cache_clear()
+    assert stages.count_folds(daily, idx) == len(daily.split(idx))
+    assert stages.count_folds(daily, idx.copy()) == len(daily.split(idx))
+    assert stages._count_folds_of.cache_info().hits == 1, "the same calendar is split once"
+    assert stages.count_folds(daily, other) == len(daily.split(other))
+    assert stages._count_folds_of.cache_info().misses == 2
 
 
 def test_the_jobs_backtests_drop_vectorbts_portfolio_and_keep_every_series(mixed):

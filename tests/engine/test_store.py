@@ -231,7 +231,7 @@ def test_report_uses_the_kept_scores_and_rescore_scores_again(finished, tmp_path
         raise AssertionError("kept scores are not computed again")
 
     with monkeypatch.context() as m:
-        m.setattr("engine.job._score_and_trade", refuse)
+        m.setattr("engine.scoring.score_and_trade", refuse)
         assert main(["report", str(copy), "--no-tearsheets"]) == 0
     assert main(["report", str(copy), "--no-tearsheets", "--rescore"]) == 0
     assert "scoring and trading them" in capsys.readouterr().out

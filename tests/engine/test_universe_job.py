@@ -114,8 +114,9 @@ def test_a_broken_log_har_cannot_make_a_universe_result_significant():
     import numpy as np
 
     from engine.data import by_symbol, load
-    from engine.job import baselines, universe_boards, universe_line
+    from engine.scoring import baselines, universe_boards
     from engine.splits import WalkForward
+    from engine.terminal import universe_line
     from engine.walkforward import walk_forward
     from signals.features import feature_frame
     from signals.har import HarForecaster

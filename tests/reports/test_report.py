@@ -105,7 +105,7 @@ def hostile_report(tmp_path_factory) -> Path:
     """A report whose symbol, model and run names are markup: built through the API,
     which (unlike a config) does not refuse such names.
     """
-    from engine.job import trade_forecasts
+    from engine.scoring import trade_forecasts
     from engine.splits import WalkForward
     from engine.walkforward import walk_forward
     from reports.html import ReportInputs, write_report
@@ -334,10 +334,21 @@ def test_the_headline_speaks_of_absolute_return_and_price_targets_against_their_
     last = frame["close"].shift(1).reindex(y.index)
     moves = (y - last)[(y - last) != 0].dropna()
     assert prices["always_up"].iloc[0] == pytest.approx(float((moves > 0).mean()), rel=1e-12)
+    # the report's price leaderboard shows it: the main columns listed it, the table's columns did not
+    from reports.html import _leaderboard_section
+    from reports.leaderboards import LEADERBOARDS
+
+    parts: dict[str, list[str]] = {"returns": []}
+    _leaderboard_section(parts, prices, "price", 1, "")
+    assert "<th>always_up</th>" in parts["returns"][0] or ">always_up<" in parts["returns"][0]
+    # each kind's main columns are all computed by the leaderboard
+    for kind in ("price", "absolute_return"):
+        computed = board[board["target"] == kind].dropna(axis=1, how="all").columns
+        assert set(LEADERBOARDS[kind].main) <= set(computed), kind
 
 
 def test_the_run_summary_names_every_target_kind():
-    from engine.job import targets_line
+    from engine.stages import targets_line
 
     cfg = from_dict(
         {

@@ -1,0 +1,330 @@
+"""Scoring a run's forecasts: leaderboards against the strongest econometric model,
+the strategies traded on them, the portfolio, the universe board and the risk tables.
+
+:func:`score_and_trade` is the one call the job and ``tradecast report`` make; each
+part is a plain function a script can call alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.config import RunConfig, StrategyConfig
+from engine.stages import Prepared
+from engine.walkforward import WalkForwardResult
+from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
+
+__all__ = [
+    "LEVEL_RANGE",
+    "SMEARING_RANGE",
+    "Outcome",
+    "baselines",
+    "leaderboards",
+    "outcome_of",
+    "risk_tables",
+    "score_and_trade",
+    "trade",
+    "trade_forecasts",
+    "trade_portfolio",
+    "trade_returns",
+    "universe_boards",
+]
+
+
+#: The usual range of a log model's retransformation factor, by the ``rv`` estimator: about
+#: 3.6 (a chi-square's mean over its geometric mean) for squared close-to-close returns, 1.1-1.5
+#: for a range estimator. Above it a fit's residuals are wide; far above it (2.5 times the top)
+#: the factor is driven by a few outliers and the model's level is unreliable.
+SMEARING_RANGE = {"close_to_close": (1.0, 6.0), "default": (1.0, 2.5)}
+
+#: Mean forecast over mean realised variance, out of sample, outside which a model's level is off.
+LEVEL_RANGE = (0.5, 2.0)
+
+
+def baselines(result: WalkForwardResult) -> dict[int, str]:
+    """The strongest econometric model of the run per variance horizon
+    (:func:`reports.metrics.strongest_baselines`): the one baseline of every
+    leaderboard, universe board, regime table and headline of the run.
+    """
+    from reports.metrics import strongest_baselines
+
+    return strongest_baselines({sym: result.for_symbol(sym) for sym in result.symbols}, result.frames, result.models)
+
+
+def _smearing_flag(value: float, estimator: str) -> str:
+    """A log model's retransformation factor in words, by severity ("" when usual)."""
+    low, high = SMEARING_RANGE.get(estimator, SMEARING_RANGE["default"])
+    if not np.isfinite(value) or low - 1e-9 <= value <= high:
+        return ""
+    if value > 2.5 * high:
+        return (
+            f"warning: smearing factor {value:.3g}, far above the usual {low:g}-{high:g} for a {estimator} target: a "
+            "few outliers drive the log model's level, which is unreliable"
+        )
+    return (
+        f"note: smearing factor {value:.3g}, above the usual {low:g}-{high:g} for a {estimator} target: wide residuals"
+    )
+
+
+def leaderboards(result: WalkForwardResult, baseline: str | dict[int, str] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`reports.metrics.leaderboard` per symbol: one table per (target kind,
+    horizon) group, each model scored against its own target, DM tests and the
+    model confidence set within its group only; stacked, best first in each group.
+
+    The baseline of each variance group is the run's strongest econometric model
+    (:func:`baselines`) unless ``baseline`` names one. Variance models get
+    ``level``, their mean forecast over the mean realised variance, and models
+    with a retransformation factor (log-HAR) ``smearing``, its largest value over
+    the folds; ``flag`` says, by severity ("warning: ..." or "note: ..."), when
+    either lies outside its usual range (:data:`LEVEL_RANGE` for models of the
+    target itself, :data:`SMEARING_RANGE`).
+    """
+    from reports.metrics import leaderboard
+
+    base = baselines(result) if baseline is None else baseline
+    boards = {}
+    for sym in result.symbols:
+        board = leaderboard(result.for_symbol(sym), result.frames[sym], result.models, baseline=base)
+        flags = pd.Series("", index=board.index, dtype=object)
+        if "level" in board.columns:
+            lo, hi = LEVEL_RANGE
+            for m, v in board["level"].items():
+                # a model of the variance of close-to-close returns (GARCH, EWMA) sits above a range
+                # estimator's target by design (about 1.6 times on the S&P 500): its level is not a fault
+                if getattr(result.models.get(m), "variance_of", "target") != "target":
+                    continue
+                if np.isfinite(v) and not lo <= v <= hi:
+                    flags[m] = (
+                        f"warning: forecasts average {v:.2g} times the realised variance out of sample: the "
+                        "model's level is off"
+                    )
+        if "smearing" in result.fits.columns:
+            smear = result.fits["smearing"].xs(sym, level="symbol").groupby(level="model").max().reindex(board.index)
+            board["smearing"] = smear
+            estimator = str(result.frames[sym].attrs.get("estimator", "default"))
+            for m, v in smear.items():
+                text = _smearing_flag(float(v), estimator)
+                if text and (not flags[m] or text.startswith("warning")):
+                    flags[m] = "; ".join(t for t in (flags[m], text) if t)
+        board["flag"] = flags
+        boards[sym] = board
+    return boards
+
+
+def universe_boards(
+    result: WalkForwardResult, baseline: str | dict[int, str] | None = None
+) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    """For a universe, :func:`reports.universe.universe_leaderboard` per variance
+    horizon that has the baseline (by default the run's strongest econometric
+    model, :func:`baselines`): QLIKE ratios per asset, assets beaten (with DM at
+    5 %), mean rank and the panel DM test. An asset on which the baseline's mean
+    forecast lies outside :data:`LEVEL_RANGE` of the mean realised variance (a
+    broken log model) is left out, and named in ``summary.attrs["excluded"]``
+    with that level: against a broken baseline every model wins there, and one
+    such asset would decide the panel test. Empty for one asset.
+
+    Returns (summary, ratios) by horizon.
+    """
+    from reports.metrics import forecast_groups, per_date_losses
+    from reports.universe import universe_leaderboard
+    from signals.base import realized_target
+
+    if len(result.symbols) < 2:
+        return {}
+    base = baselines(result) if baseline is None else baseline
+    out = {}
+    lo, hi = LEVEL_RANGE
+    for (kind, h), names in forecast_groups(result.models).items():
+        name = base.get(h) if isinstance(base, dict) else base
+        if kind != "variance" or name not in names:
+            continue
+        losses, excluded = {}, {}
+        for sym in result.symbols:
+            fc = result.for_symbol(sym)[names].astype(float)
+            y = realized_target(result.frames[sym], "variance", h).reindex(fc.index)
+            ok = fc[name].notna() & y.notna() & (y > 0)
+            level = float(fc.loc[ok, name].mean() / y[ok].mean()) if ok.any() else np.nan
+            # against a baseline whose level is off on an asset, every model "wins" there: that asset
+            # would decide the panel test, so it is left out of the board (and named)
+            if np.isfinite(level) and not lo <= level <= hi:
+                excluded[sym] = level
+                continue
+            losses[sym] = per_date_losses(fc, y)
+        if len(losses) < 2:
+            continue
+        summary, ratios = universe_leaderboard(losses, str(name))
+        summary.attrs["excluded"] = excluded
+        out[h] = (summary, ratios)
+    return out
+
+
+def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """The configured strategies (``[strategy]``) on every variance forecaster, per
+    symbol (see :func:`trade_forecasts`).
+    """
+    return trade_forecasts(prepared.config.strategy, result)
+
+
+def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """``spec`` (a :class:`strategies.spec.StrategySpec`) on every variance
+    forecaster, per symbol: exactly what
+    ``strategy_table(frame["close"], forecasts, spec, proxy=frame["rv"], variance_of=result.variance_of())``
+    gives a script.
+
+    Returns the strategy tables and the backtests, both by symbol. The backtests keep
+    their measured series and statistics but not vectorbt's ``Portfolio`` object
+    (``portfolio=None``): nothing downstream reads it, and one per asset held gigabytes
+    in a universe of hundreds.
+    """
+    import dataclasses
+
+    from strategies.evaluate import strategy_table
+
+    kinds = result.variance_of()
+    tables: dict[str, pd.DataFrame] = {}
+    backtests: dict[str, dict] = {}
+    if not kinds:
+        return tables, backtests
+    for sym in result.symbols:
+        frame = result.frames[sym]
+        fc = result.for_symbol(sym)[list(kinds)]
+        tables[sym], full = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
+        backtests[sym] = {k: dataclasses.replace(r, portfolio=None) for k, r in full.items()}
+    return tables, backtests
+
+
+def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """``spec.threshold`` on every return and price forecaster (a price forecast by
+    the log return it implies from the last close), per symbol; see
+    :func:`strategies.evaluate.threshold_table`.
+
+    Returns the threshold tables and backtests (by model), both by symbol.
+    """
+    from signals.base import implied_return
+    from strategies.calibration import calibrated
+    from strategies.evaluate import threshold_table
+
+    names = [m for m, f in result.models.items() if f.target in ("return", "price")]
+    tables: dict[str, pd.DataFrame] = {}
+    backtests: dict[str, dict] = {}
+    if not names:
+        return tables, backtests
+    th = spec.threshold
+    for sym in result.symbols:
+        frame, fc = result.frames[sym], result.for_symbol(sym)
+        returns = fc[names].astype(float).copy()
+        for m in names:
+            if result.models[m].target == "price":
+                returns[m] = implied_return(frame, returns[m])
+        variance = None
+        if th.variance_model:
+            variance = fc[th.variance_model].astype(float)
+            if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
+                variance = calibrated(variance, frame["close"], frame["rv"])
+        tables[sym], backtests[sym] = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
+    return tables, backtests
+
+
+def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> PortfolioResult:
+    """``spec.portfolio`` on every variance forecaster of a universe: one shared-cash
+    portfolio per (model, scheme) and the equal-weight portfolio, on the same days
+    (:func:`strategies.portfolio.portfolio_table`); :data:`strategies.portfolio.NO_PORTFOLIO` for one asset.
+
+    Returns the table, the backtests and the weights (with ex-ante risk shares), by (model, scheme).
+    """
+    from strategies.portfolio import portfolio_table
+
+    kinds = result.variance_of()
+    if len(result.symbols) < 2 or not kinds:
+        return NO_PORTFOLIO
+    forecasts = {
+        m: pd.concat({sym: result.for_symbol(sym)[m] for sym in result.symbols}, axis=1).astype(float) for m in kinds
+    }
+    return portfolio_table(result.frames, forecasts, spec.portfolio, spec, variance_of=kinds)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run's forecasts gave, by symbol: leaderboards, the variance strategies
+    (tables and backtests by (model, strategy)) and the threshold strategies of the
+    return models (tables and backtests by model); for a universe, the portfolio
+    (:func:`trade_portfolio`'s table, backtests and weights).
+    """
+
+    boards: dict
+    tables: dict
+    backtests: dict
+    threshold_tables: dict
+    threshold_backtests: dict
+    portfolio: PortfolioResult = NO_PORTFOLIO
+    universe: dict = field(default_factory=dict)
+    baselines: dict = field(default_factory=dict)
+    risk: dict = field(default_factory=dict)
+
+
+def score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
+    """Everything scored of a run: the leaderboards, the strategies, the portfolio, the universe
+    board and the risk tables, against the run's strongest econometric model (:func:`baselines`).
+    """
+    base = baselines(result)
+    return outcome_of(config, result, leaderboards(result, base), *trade_forecasts(config.strategy, result), base=base)
+
+
+def outcome_of(
+    config: RunConfig,
+    result: WalkForwardResult,
+    boards: dict,
+    tables: dict,
+    backtests: dict,
+    *,
+    base: dict[int, str] | None = None,
+) -> Outcome:
+    """The :class:`Outcome` of the leaderboards and variance strategies given: the
+    threshold strategies, the portfolio and the universe leaderboard added, all
+    against the run's strongest econometric model (``base``, :func:`baselines`).
+    """
+    base = baselines(result) if base is None else base
+    th_tables, th_backtests = trade_returns(config.strategy, result)
+    return Outcome(
+        boards,
+        tables,
+        backtests,
+        th_tables,
+        th_backtests,
+        trade_portfolio(config.strategy, result),
+        universe_boards(result, base),
+        base,
+        risk_tables(config, result, base),
+    )
+
+
+def risk_tables(config: RunConfig, result: WalkForwardResult, base: dict[int, str]) -> dict[str, tuple]:
+    """``[risk]``: VaR and ES of every one-day variance forecaster and their backtests,
+    per symbol (:func:`reports.tail_tests.risk_table`: the table and each model's
+    tail forecasts), against the run's strongest one-day econometric model.
+    """
+    from reports.tail_tests import risk_table
+
+    rc = config.risk
+    kinds = result.variance_of()
+    models = [m for m in kinds if getattr(result.models[m], "horizon", 1) == 1]
+    if not rc.methods or not models:
+        return {}
+    out = {}
+    for sym in result.symbols:
+        frame = result.frames[sym]
+        out[sym] = risk_table(
+            frame["close"],
+            result.for_symbol(sym)[models],
+            proxy=frame["rv"],
+            variance_of=kinds,
+            calibrate=config.strategy.calibrate,
+            levels=rc.levels,
+            methods=rc.methods,
+            min_history=rc.min_history,
+            baseline=base.get(1),
+        )
+    return out

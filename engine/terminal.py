@@ -1,0 +1,179 @@
+"""What the terminal (and the report's summary) says about a run: the leaderboard
+columns shown, the windows the strategies and portfolios are scored on, the risk
+and audit lines.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine.config import RunConfig, StrategyConfig
+from engine.scoring import Outcome
+from engine.walkforward import WalkForwardResult
+from reports.leaderboards import LEADERBOARDS
+
+__all__ = [
+    "audit_line",
+    "describe_strategies",
+    "echo_tables",
+    "loss_table",
+    "portfolio_window_line",
+    "risk_line",
+    "risk_methods",
+    "universe_line",
+    "window_line",
+]
+
+
+#: The columns the terminal shows per target kind, and the line above each table.
+
+
+def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind: str = "variance") -> pd.DataFrame:
+    """The terminal's summary of the leaderboards of one target kind: the columns that
+    say whether a model beats its baseline (the run's strongest econometric model,
+    zero and the historical mean, or the random walk) and its fit seconds (a pooled
+    fit's time divided among the assets it served); empty when no model has that kind.
+    """
+    parts = {sym: b.loc[b["target"] == kind, LEADERBOARDS[kind].terminal_of(b.columns)] for sym, b in boards.items()}
+    parts = {sym: b for sym, b in parts.items() if len(b)}
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, names=["symbol", "model"])
+    table["fit_seconds"] = result.fits.groupby(["symbol", "model"])["fit_seconds"].sum().reindex(table.index).to_numpy()
+    return table
+
+
+def window_line(table: pd.DataFrame) -> str:
+    """Where a strategy table was scored: its common window, for the terminal and the report."""
+    first, last = table.attrs["window"]
+    return (
+        f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
+        f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
+        f"with its block-bootstrap standard error"
+    )
+
+
+def universe_line(summary: pd.DataFrame) -> str:
+    """What the universe leaderboard's columns mean, for the terminal and the report."""
+    size = summary.attrs.get("size", 0.05)
+    excluded = summary.attrs.get("excluded") or {}
+    left_out = (
+        "; left out, the baseline's level being off there (mean forecast over mean realised variance): "
+        + ", ".join(f"{sym} ({v:.2g})" for sym, v in excluded.items())
+        if excluded
+        else ""
+    )
+    return (
+        f"QLIKE over {summary.attrs.get('baseline')}'s per asset (the strongest econometric model of the run; "
+        f"mean_ratio, median_ratio; below 1 is better); beats: assets with a ratio below 1; beats_dm / loses_dm: "
+        f"significantly better / worse (Diebold-Mariano at {100 * size:g} %); mean_rank among the models by QLIKE "
+        f"(1 = best); panel_dm: the Diebold-Mariano test on the cross-sectional mean loss difference{left_out}"
+    )
+
+
+def portfolio_window_line(table: pd.DataFrame) -> str:
+    """Where the portfolio table was scored, for the terminal and the report."""
+    first, last = table.attrs["window"]
+    return (
+        f"every portfolio and the equal-weight one (rebalanced daily, no costs) on the same {table.attrs['days']} "
+        f"days, {first.date()} to {last.date()}; sharpe_vs_ew: Sharpe minus equal weight's, with its block-bootstrap "
+        f"standard error; forecast_vol: ex-ante annual vol of the weights held; max_risk_share: the largest "
+        f"asset's ex-ante share of the variance, mean over days"
+    )
+
+
+def describe_strategies(st: StrategyConfig) -> str:
+    """One line on how every forecaster is traded (``[strategy]``), for the terminal and the report."""
+    return st.describe()
+
+
+def risk_methods(config: RunConfig) -> str:
+    """How the VaR and ES of a run are made."""
+    names = {"normal": "normal", "t": "Student t", "fhs": "filtered historical simulation"}
+    return (
+        f"one-day VaR and ES from each variance forecast on the scale of the close-to-close returns "
+        f"({', '.join(names[m] for m in config.risk.methods)} standardised returns, fitted on earlier days only, "
+        f"after {config.risk.min_history} of them)"
+    )
+
+
+def risk_line(config: RunConfig, table: pd.DataFrame) -> str:
+    """What the terminal's VaR table shows and on which days."""
+    first, last = table.attrs["window"]
+    return (
+        f"{risk_methods(config)}, {first.date()} to {last.date()} ({int(table['n'].iloc[0])} days, the same for "
+        "every model): violations in percent of days, * where Christoffersen's conditional coverage or "
+        "McNeil-Frey's expected-shortfall test rejects at 5 %"
+    )
+
+
+def echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, echo) -> None:
+    """The run's tables in the terminal: leaderboards (main columns), the strategies, the
+    portfolio, the universe board and the risk backtests, each with its scored window.
+    """
+    from reports.html import MAX_DETAIL, flag_lines, spa_line
+
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+        for kind, schema in LEADERBOARDS.items():
+            table = loss_table(outcome.boards, result, kind)
+            if len(table):
+                echo(f"\n{schema.caption}")
+                echo(table.to_string())
+            if kind == "variance":
+                for sym, board in list(outcome.boards.items())[:MAX_DETAIL]:
+                    group = board[(board["target"] == "variance") & (board["horizon"] == 1)]
+                    line = spa_line(group, outcome.baselines.get(1))
+                    if line:
+                        echo((f"{sym}: " if len(outcome.boards) > 1 else "") + line)
+                for line in flag_lines(outcome.boards):
+                    echo(line)
+    for h, (summary, _) in outcome.universe.items():
+        with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+            echo(f"\nuniverse leaderboard, variance {h} day{'s' if h > 1 else ''} ahead: {universe_line(summary)}")
+            echo(summary.to_string())
+    st = config.strategy
+    for label, describe_rule, tables in (
+        ("strategies", describe_strategies(st), outcome.tables),
+        ("threshold strategies", st.threshold.describe(), outcome.threshold_tables),
+    ):
+        if len(tables) > MAX_DETAIL:
+            echo(
+                f"\n{label} of each of the {len(tables)} assets: in metrics.json and the report (the terminal shows "
+                f"them for at most {MAX_DETAIL} assets)"
+            )
+            continue
+        for sym, strat in tables.items():
+            with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+                echo(f"\n{label} on {sym}: {describe_rule}")
+                echo(f"scored: {window_line(strat)}")
+                echo(strat.to_string())
+    if outcome.risk and len(outcome.risk) <= MAX_DETAIL:
+        from reports.tail_tests import violation_summary
+
+        for sym, (table, _) in outcome.risk.items():
+            if table.attrs.get("window") is None:
+                continue
+            echo(f"\nValue-at-Risk on {sym}: {risk_line(config, table)}")
+            echo(violation_summary(table).to_string())
+    ptable = outcome.portfolio.table
+    if ptable is not None:
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+            echo(f"\nportfolio of {len(result.symbols)} assets: {st.portfolio.describe()}")
+            echo(f"scored: {portfolio_window_line(ptable)}")
+            echo(ptable.to_string())
+
+
+def audit_line(result: WalkForwardResult) -> str:
+    """What the causality audit checked. It raises on the first forecast that moves,
+    so a finished run passed it; folds read from an earlier, unaudited run are
+    counted apart, not claimed.
+    """
+    audited = result.fits["audited"] > 0
+    n, total, cuts = int(audited.sum()), len(audited), int(result.fits["audited"].sum())
+    line = (
+        f"passed: {n} of {total} (symbol, model, fold) tasks were re-forecast from data cut at {cuts} random dates "
+        f"inside their folds, and no earlier forecast moved"
+    )
+    if n < total:
+        line += f"; {total - n} were read from finished folds of an unaudited run and not checked"
+    return line
