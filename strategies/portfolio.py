@@ -12,7 +12,7 @@ equal-weight portfolio (rebalanced daily) on the same days.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -51,6 +51,7 @@ __all__ = [
     "correlation_forecast",
     "portfolio_table",
     "portfolio_weights",
+    "weights_of_schemes",
 ]
 
 #: Columns of :func:`portfolio_table`, in order.
@@ -174,36 +175,99 @@ def portfolio_weights(
     PortfolioWeights
     """
     check_choice("portfolio_weights", "scheme", scheme, get_args(PortfolioScheme))
-    if list(returns.columns) != list(variance.columns):
-        raise ParameterError(
-            f"portfolio_weights: returns columns {list(returns.columns)} must match variance columns "
-            f"{list(variance.columns)}."
-        )
-    v = smoothed_variance(variance, smooth)
-    v = v.where(v.notna().all(axis=1))
-    vol = np.sqrt(v.to_numpy(dtype=float))
-    targets = spec.asset_targets or {}
-    if scheme == "per_asset":
-        missing = [s for s in v.columns if s not in targets]
-        if missing:
+    return weights_of_schemes({"": variance}, returns, (scheme,), spec, smooth=smooth)[("", scheme)]
+
+
+def weights_of_schemes(
+    variances: Mapping[str, pd.DataFrame],
+    returns: pd.DataFrame,
+    schemes: Sequence[PortfolioScheme],
+    spec: PortfolioSpec = DEFAULT_PORTFOLIO,
+    *,
+    smooth: int = DEFAULT_SPEC.smooth,
+) -> dict[tuple[str, str], PortfolioWeights]:
+    """:func:`portfolio_weights` of every scheme on every model's forecasts, by (model, scheme):
+    the same numbers, with the correlation forecast of each chunk of dates computed once for
+    all of them (it depends on the returns alone) and equal-risk weights once per model.
+
+    Parameters
+    ----------
+    variances : dict of model to DataFrame (dates x assets), all on one index and columns
+    returns, spec, smooth : as :func:`portfolio_weights`
+    schemes : the schemes wanted
+    """
+    first = next(iter(variances.values()))
+    for model, variance in variances.items():
+        if list(returns.columns) != list(variance.columns):
             raise ParameterError(
-                f"strategy.portfolio.asset_targets has no target for {', '.join(map(str, missing))}; every asset "
-                f"needs one. Hint: asset_targets = {{ {missing[0]} = 0.10 }}."
+                f"portfolio_weights: returns columns {list(returns.columns)} must match variance columns "
+                f"{list(variance.columns)}."
             )
-        per_asset = vol_target_weights(v, target_vol=targets, max_leverage=spec.max_leverage, smooth=1).to_numpy()
-    T, n = vol.shape
-    w_all, shares, fvol = np.full((T, n), np.nan), np.full((T, n), np.nan), np.full(T, np.nan)
+        if not variance.index.equals(first.index):
+            raise ParameterError(f"weights_of_schemes: the forecasts of {model!r} are on other dates than the first.")
+    vols, per_asset = {}, {}
+    for model, variance in variances.items():
+        v = smoothed_variance(variance, smooth)
+        v = v.where(v.notna().all(axis=1))
+        vols[model] = np.sqrt(v.to_numpy(dtype=float))
+        if "per_asset" in schemes:
+            per_asset[model] = _per_asset_weights(v, spec)
+    T, n = first.shape
+    out: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {
+        (m, sch): (np.full((T, n), np.nan), np.full((T, n), np.nan), np.full(T, np.nan))
+        for m in vols
+        for sch in schemes
+    }
     # chunks of dates: a universe of hundreds of assets holds a few (n, n) matrices, not one per day
-    for where, corr in _correlation_chunks(returns, spec, v.index):
-        cvol = vol[where]
-        cov = covariance(cvol, corr)
+    for where, corr in _correlation_chunks(returns, spec, first.index):
+        for model, vol in vols.items():
+            cvol = vol[where]
+            cov = covariance(cvol, corr)
+            chunk = per_asset[model][where] if model in per_asset else None
+            for scheme, (w, shares, fvol) in _scheme_weights(cvol, cov, schemes, spec, chunk).items():
+                w_all, shares_all, fvol_all = out[(model, scheme)]
+                w_all[where], shares_all[where], fvol_all[where] = w, shares, fvol
+    return {
+        key: PortfolioWeights(
+            pd.DataFrame(w, index=first.index, columns=first.columns),
+            pd.DataFrame(shares, index=first.index, columns=first.columns),
+            pd.Series(fvol, index=first.index, name="forecast_vol"),
+        )
+        for key, (w, shares, fvol) in out.items()
+    }
+
+
+def _per_asset_weights(v: pd.DataFrame, spec: PortfolioSpec) -> np.ndarray:
+    targets = spec.asset_targets or {}
+    missing = [s for s in v.columns if s not in targets]
+    if missing:
+        raise ParameterError(
+            f"strategy.portfolio.asset_targets has no target for {', '.join(map(str, missing))}; every asset "
+            f"needs one. Hint: asset_targets = {{ {missing[0]} = 0.10 }}."
+        )
+    return vol_target_weights(v, target_vol=targets, max_leverage=spec.max_leverage, smooth=1).to_numpy()
+
+
+def _scheme_weights(
+    cvol: np.ndarray, cov: np.ndarray, schemes: Sequence[str], spec: PortfolioSpec, per_asset: np.ndarray | None
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each scheme's weights on a chunk of dates, capped at the leverage limit, with their risk
+    shares and ex-ante annual volatility; equal-risk weights solved once for all schemes.
+    """
+    erc: np.ndarray | None = None
+    out = {}
+    for scheme in schemes:
         if scheme == "per_asset":
-            w = per_asset[where]
+            assert per_asset is not None
+            w = per_asset
         elif scheme == "inverse_vol":
             w = inverse_vol_weights(cvol)
         else:
-            use_erc = scheme == "equal_risk" or spec.base == "equal_risk"
-            w = equal_risk_weights(cov) if use_erc else inverse_vol_weights(cvol)
+            if scheme == "equal_risk" or spec.base == "equal_risk":
+                erc = equal_risk_weights(cov) if erc is None else erc
+                w = erc
+            else:
+                w = inverse_vol_weights(cvol)
             if scheme == "vol_target":
                 annual = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
                 w = w * (spec.target_vol / annual)[:, None]
@@ -211,13 +275,8 @@ def portfolio_weights(
         with np.errstate(divide="ignore", invalid="ignore"):
             w = w * np.minimum(1.0, spec.max_leverage / gross)[:, None]
         w = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
-        w_all[where], shares[where] = w, risk_contributions(w, cov)
-        fvol[where] = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
-    return PortfolioWeights(
-        pd.DataFrame(w_all, index=v.index, columns=v.columns),
-        pd.DataFrame(shares, index=v.index, columns=v.columns),
-        pd.Series(fvol, index=v.index, name="forecast_vol"),
-    )
+        out[scheme] = (w, risk_contributions(w, cov), portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS))
+    return out
 
 
 def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:
@@ -337,11 +396,11 @@ def _all_weights(
     """Every scheme's weights on every model's forecasts, put on the returns' scale per asset."""
     symbols = list(frames)
     returns = _panel(frames, "return").reindex(columns=symbols)
-    built: dict[tuple[str, str], PortfolioWeights] = {}
+    scaled = {}
     for model, fc in forecasts.items():
         fc = fc.reindex(columns=symbols).reindex(dates)
         kind = variance_of.get(model, "target")
-        fc = pd.concat(
+        scaled[model] = pd.concat(
             {
                 s: return_variance(
                     fc[s], frames[s]["close"], frames[s]["rv"], calibrate=strategy.calibrate, variance_of=kind
@@ -350,9 +409,8 @@ def _all_weights(
             },
             axis=1,
         ).reindex(columns=symbols)
-        for scheme in spec.schemes:
-            built[(model, scheme)] = portfolio_weights(fc, returns, scheme, spec, smooth=strategy.smooth)
-    return built
+    built = weights_of_schemes(scaled, returns, spec.schemes, spec, smooth=strategy.smooth)
+    return {(m, sch): built[(m, sch)] for m in forecasts for sch in spec.schemes}
 
 
 def _portfolio_row(res: BacktestResult, pw: PortfolioWeights, start: Any, end: Any, se_reps: int) -> dict[str, Any]:

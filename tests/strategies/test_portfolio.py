@@ -174,3 +174,28 @@ def test_portfolio_table_returns_a_typed_immutable_result():
     assert out.table is not None and ("m", "inverse_vol") in out.backtests and ("m", "inverse_vol") in out.weights
     with pytest.raises(AttributeError):
         out.table = None  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("base", ["inverse_vol", "equal_risk"])
+def test_every_scheme_of_every_model_at_once_equals_one_scheme_at_a_time(base, monkeypatch):
+    from strategies import portfolio, risk
+    from strategies.portfolio import weights_of_schemes
+
+    frames, truth = universe(n=4, days=800)
+    returns = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    targets = {s: 0.1 for s in frames}
+    spec = PortfolioSpec(base=base, asset_targets=targets, max_leverage=1.5)
+    models = {"true": truth, "noisy": truth * np.exp(np.random.default_rng(1).normal(0, 0.2, truth.shape))}
+    schemes = ("inverse_vol", "equal_risk", "vol_target", "per_asset")
+    solved = []
+    monkeypatch.setattr(portfolio, "equal_risk_weights", lambda c: solved.append(1) or risk.equal_risk_weights(c))
+    together = weights_of_schemes(models, returns, schemes, spec, smooth=3)
+    n_together = len(solved)
+    for (model, scheme), got in together.items():
+        alone = portfolio_weights(models[model], returns, scheme, spec, smooth=3)
+        pd.testing.assert_frame_equal(got.weights, alone.weights)
+        pd.testing.assert_frame_equal(got.risk_shares, alone.risk_shares)
+        pd.testing.assert_series_equal(got.forecast_vol, alone.forecast_vol)
+    # equal-risk weights are solved once a model and chunk, not once a scheme
+    chunks = -(-len(truth) // portfolio.CHUNK)
+    assert n_together == len(models) * chunks
