@@ -42,7 +42,16 @@ from core.tomlwriter import to_toml, toml_value
 from engine.data import Fill
 from engine.executors import Executor
 from engine.overrides import apply_overrides
-from engine.splits import Refits, Rule, Schedule, WalkForward, Window
+from engine.splits import (
+    Refits,
+    Rule,
+    Schedule,
+    WalkForward,
+    Window,
+    check_fold_keys,
+    check_restart_keys,
+    start_date,
+)
 from signals.base import BaseForecaster
 from signals.combination import Combination, CombinationWeights
 from signals.features import Estimator
@@ -259,23 +268,11 @@ class WalkForwardConfig:
                 f"walkforward.n_jobs must be an integer >= 1 (worker processes); got {self.n_jobs!r}. Hint: n_jobs = 2."
             )
         try:
-            WalkForward(
-                start=None,
-                refit_every=self.refit_every,
-                window=self.window,
-                train_length=self.train_length,
-                min_train=self.min_train,
-                embargo=self.embargo,
-            )._check()
+            check_fold_keys("[walkforward]", **{k: getattr(self, k) for k in FOLD_KEYS})
+            if self.start_row is None and self.train_fraction is None:
+                start_date("walkforward.start", self.start)
         except ParameterError as exc:
-            raise ConfigError(f"[walkforward]: {exc}".replace("WalkForward: ", "")) from None
-        if self.start_row is None and self.train_fraction is None:
-            try:
-                WalkForward(start=self.start)._first_test_row(
-                    pd.DatetimeIndex([pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")])
-                )
-            except ParameterError as exc:
-                raise ConfigError(f"walkforward.start: {exc}".replace("WalkForward: ", "")) from None
+            raise ConfigError(str(exc)) from None
 
     def splitter(self) -> WalkForward:
         """The splitter: from ``start_row`` (a row number) or ``train_fraction`` (one
@@ -374,6 +371,10 @@ class ForecasterConfig:
 #: (:class:`engine.splits.WalkForward`'s) and how refits start (:class:`engine.splits.Schedule`'s).
 SCHEDULE_KEYS = ("refit_every", "window", "train_length", "min_train", "embargo", "refits", "cold_every")
 
+#: The schedule keys that shape folds (the rest choose warm or cold starts), and their defaults.
+FOLD_KEYS = SCHEDULE_KEYS[:5]
+DEFAULT_SPLIT = WalkForward(start=None)
+
 
 def _inline(value: Any) -> str:
     """A value as TOML text, for a hint."""
@@ -385,13 +386,12 @@ def _check_schedule(schedule: dict[str, Any], where: str) -> None:
         return
     if isinstance(schedule.get("refit_every"), list):
         raise ConfigError(f"{where}.refit_every must be a number of rows or a period; got {schedule['refit_every']!r}.")
-    folds = {k: v for k, v in schedule.items() if k not in ("refits", "cold_every")}
-    starts = {k: v for k, v in schedule.items() if k in ("refits", "cold_every")}
+    folds = {k: schedule.get(k, getattr(DEFAULT_SPLIT, k)) for k in FOLD_KEYS}
     try:
-        WalkForward(start=None, **folds)._check()
-        Schedule(WalkForward(start=None), **starts)
+        check_fold_keys(where, **folds)
+        check_restart_keys(where, refits=schedule.get("refits"), cold_every=schedule.get("cold_every"))
     except ParameterError as exc:
-        raise ConfigError(f"{where}: {exc}".replace("WalkForward: ", "").replace("Schedule: ", "")) from None
+        raise ConfigError(str(exc)) from None
     except TypeError as exc:
         raise ConfigError(f"{where}: a schedule key has the wrong type ({exc}).") from None
 

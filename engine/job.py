@@ -33,12 +33,12 @@ from engine.scoring import (
 from engine.stages import (
     Prepared,
     check_columns,
-    count_folds,
     describe,
     forecast,
     git_commit,
     own_schedules,
     package_versions,
+    plan_of,
     prepare,
     run_summary,
 )
@@ -52,7 +52,7 @@ from engine.terminal import (
     universe_line,
     window_line,
 )
-from engine.walkforward import WalkForwardResult
+from engine.walkforward import Plan, WalkForwardResult
 
 __all__ = [
     "Outcome",
@@ -290,15 +290,13 @@ def _start_manifest(config: RunConfig, run_dir: Path, me: dict) -> None:
     )
 
 
-def _walkforward_line(config: RunConfig, prepared: Prepared, run_dir: Path) -> str:
-    """What the walk-forward is about to do: models, folds, schedule, and fits in all."""
+def _walkforward_line(config: RunConfig, plan: Plan, run_dir: Path) -> str:
+    """What the walk-forward is about to do, read from its plan: models, folds, schedule, and
+    fits in all.
+    """
     wf = config.walkforward
-    n_folds = sum(count_folds(wf.splitter(), f.index) for f in prepared.features.values())
-    n_fits = sum(
-        count_folds(s.splitter if (s := wf.schedule_for(m)) is not None else wf.splitter(), f.index)
-        for m in config.forecasters
-        for f in prepared.features.values()
-    )
+    n_folds = sum(len(folds) for folds in plan.folds.values())
+    n_fits = sum(len(folds) for folds in plan.model_folds.values())
     return (
         f"\nwalk-forward: {len(config.forecasters)} models x {n_folds} folds, {wf.describe()}, "
         f"{wf.refits} refits, n_jobs={wf.n_jobs}; finished folds go to {run_dir / 'folds'}"
@@ -324,9 +322,10 @@ def _stages(
     summary = run_summary(prepared)
     store.write_manifest(run_dir, data=summary["data"], data_hash=summary["data hash"])
     echo(describe(prepared))
-    echo(_walkforward_line(config, prepared, run_dir))
     t = time.perf_counter()
-    result = forecast(prepared, run_dir=run_dir, progress=progress)
+    plan = plan_of(prepared, run_dir=run_dir)
+    echo(_walkforward_line(config, plan, run_dir))
+    result = forecast(prepared, run_dir=run_dir, progress=progress, plan=plan)
     timings["walk_forward"] = time.perf_counter() - t
     save_results(run_dir, prepared.features, result)
     if result.warnings:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,18 @@ import pandas as pd
 from core.checks import check_choice, check_int, check_number, is_int
 from core.errors import ParameterError, TradecastDeprecationWarning
 
-__all__ = ["Fold", "Refits", "Rule", "Schedule", "WalkForward", "Window", "segment_bounds"]
+__all__ = [
+    "Fold",
+    "Refits",
+    "Rule",
+    "Schedule",
+    "WalkForward",
+    "Window",
+    "check_fold_keys",
+    "check_restart_keys",
+    "segment_bounds",
+    "start_date",
+]
 
 Window = Literal["expanding", "rolling"]
 Rule = Literal["month", "quarter", "year"]
@@ -134,23 +145,14 @@ class WalkForward:
     train_fraction: float | None = None
 
     def _check(self) -> None:
-        who = "WalkForward"
-        check_choice(who, "window", self.window, ("expanding", "rolling"))
-        if is_int(self.refit_every):
-            check_int(who, "refit_every", self.refit_every, 1)
-        else:
-            check_choice(who, "refit_every", self.refit_every, ("month", "quarter", "year"))
-        check_int(who, "min_train", self.min_train, 1)
-        check_int(who, "embargo", self.embargo, 0)
-        if self.window == "rolling":
-            check_int(
-                who, "train_length", self.train_length, 1, hint="window='rolling' needs train_length, e.g. 1000 rows."
-            )
-        elif self.train_length is not None:
-            raise ParameterError(
-                f"{who}: train_length={self.train_length!r} applies to window='rolling' only; got "
-                "window='expanding'. Hint: drop train_length or set window='rolling'."
-            )
+        check_fold_keys(
+            "WalkForward",
+            refit_every=self.refit_every,
+            window=self.window,
+            train_length=self.train_length,
+            min_train=self.min_train,
+            embargo=self.embargo,
+        )
 
     def _first_test_row(self, index: pd.DatetimeIndex) -> int:
         if self.train_fraction is not None:
@@ -167,24 +169,13 @@ class WalkForward:
             raise ParameterError(
                 "WalkForward: start is None; give the first test date ('2008-01-01'), its row, or train_fraction."
             )
-        if isinstance(self.start, str) and self.start.strip().isdigit():
-            raise ParameterError(
-                f"WalkForward: start={self.start!r} is a bare number, which would be read as the year "
-                f"{self.start.strip()}. Hint: write a date such as '{self.start.strip()}-01-01' for the year, or "
-                f"give the row number as an integer (start_row = {self.start.strip()} in a config)."
-            )
         if is_int(self.start):
             if not 0 < self.start < len(index):
                 raise ParameterError(
                     f"WalkForward: start={self.start} must be a row inside the data (1..{len(index) - 1})."
                 )
             return int(self.start)
-        try:
-            ts = pd.Timestamp(self.start)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"WalkForward: start must be a date such as '2008-01-01' or a row number; got {self.start!r}."
-            ) from None
+        ts = start_date("WalkForward", self.start)
         pos = int(index.searchsorted(ts, side="left"))
         if pos >= len(index):
             raise ParameterError(
@@ -258,15 +249,7 @@ class Schedule:
     def __post_init__(self) -> None:
         if not isinstance(self.splitter, WalkForward):
             raise ParameterError(f"Schedule: splitter must be a WalkForward; got {type(self.splitter).__name__}.")
-        if self.refits is not None:
-            check_choice("Schedule", "refits", self.refits, ("cold", "warm"))
-        if self.cold_every is not None:
-            check_choice("Schedule", "cold_every", self.cold_every, ("month", "quarter", "year"))
-            if self.refits == "cold":
-                raise ParameterError(
-                    f"Schedule: cold_every={self.cold_every!r} restarts a chain of warm refits, but refits='cold' "
-                    "refits every fold from scratch already. Hint: refits='warm'."
-                )
+        check_restart_keys("Schedule", refits=self.refits, cold_every=self.cold_every)
 
     def cold_starts(self, index: pd.DatetimeIndex, folds: list[Fold]) -> list[bool]:
         """Per fold, whether it starts a new period of ``cold_every`` (the first fold always does)."""
@@ -274,6 +257,60 @@ class Schedule:
             return [k == 0 for k in range(len(folds))]
         periods = index[[f.test.start for f in folds]].to_period(_PERIOD[self.cold_every]).asi8
         return [k == 0 or periods[k] != periods[k - 1] for k in range(len(folds))]
+
+
+def check_fold_keys(
+    who: str, *, refit_every: Any, window: Any, train_length: Any, min_train: Any, embargo: Any
+) -> None:
+    """The keys that shape the folds, checked once for every place that sets them: a
+    :class:`WalkForward`, ``[walkforward]`` and a forecaster's ``[forecasters.schedule]``
+    (``who`` names the place in the message).
+    """
+    check_choice(who, "window", window, ("expanding", "rolling"))
+    if is_int(refit_every):
+        check_int(who, "refit_every", refit_every, 1)
+    else:
+        check_choice(who, "refit_every", refit_every, ("month", "quarter", "year"))
+    check_int(who, "min_train", min_train, 1)
+    check_int(who, "embargo", embargo, 0)
+    if window == "rolling":
+        check_int(who, "train_length", train_length, 1, hint="window='rolling' needs train_length, e.g. 1000 rows.")
+    elif train_length is not None:
+        raise ParameterError(
+            f"{who}: train_length={train_length!r} applies to window='rolling' only; got "
+            "window='expanding'. Hint: drop train_length or set window='rolling'."
+        )
+
+
+def check_restart_keys(who: str, *, refits: Any, cold_every: Any) -> None:
+    """A model's own ``refits`` and ``cold_every`` (see :class:`Schedule`)."""
+    if refits is not None:
+        check_choice(who, "refits", refits, ("cold", "warm"))
+    if cold_every is not None:
+        check_choice(who, "cold_every", cold_every, ("month", "quarter", "year"))
+        if refits == "cold":
+            raise ParameterError(
+                f"{who}: cold_every={cold_every!r} restarts a chain of warm refits, but refits='cold' "
+                "refits every fold from scratch already. Hint: refits='warm'."
+            )
+
+
+def start_date(who: str, start: Any) -> pd.Timestamp:
+    """A first test date given as a date: refused as a bare number (``"2008"`` would be read as
+    a year) or as what is not a date.
+    """
+    if isinstance(start, str) and start.strip().isdigit():
+        raise ParameterError(
+            f"{who}: start={start!r} is a bare number, which would be read as the year "
+            f"{start.strip()}. Hint: write a date such as '{start.strip()}-01-01' for the year, or "
+            f"give the row number as an integer (start_row = {start.strip()} in a config)."
+        )
+    try:
+        return pd.Timestamp(start)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{who}: start must be a date such as '2008-01-01' or a row number; got {start!r}."
+        ) from None
 
 
 def segment_bounds(index: pd.DatetimeIndex, folds: list[Fold], cuts: list[bool] | None = None) -> list[list[int]]:

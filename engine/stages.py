@@ -8,32 +8,29 @@ summary lines (targets, devices) are read from the prepared stage.
 from __future__ import annotations
 
 import contextlib
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
 from engine.config import RunConfig
 from engine.data import by_symbol, load
-from engine.splits import WalkForward
 from engine.summary import format_summary
-from engine.walkforward import WalkForwardResult, walk_forward
+from engine.walkforward import Plan, WalkForwardResult, plan_walk_forward, run_plan
 from signals.features import annual_vol, feature_frame
 
 __all__ = [
     "Prepared",
     "check_columns",
-    "count_folds",
     "describe",
     "device_line",
     "forecast",
     "git_commit",
     "own_schedules",
     "package_versions",
+    "plan_of",
     "prepare",
     "run_summary",
     "targets_line",
@@ -151,18 +148,6 @@ def describe(prepared: Prepared) -> str:
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=256)
-def _count_folds_of(splitter: WalkForward, dates: bytes) -> int:
-    return len(splitter.split(pd.DatetimeIndex(np.frombuffer(dates, dtype="datetime64[ns]"))))
-
-
-def count_folds(splitter: WalkForward, index: pd.DatetimeIndex) -> int:
-    """Folds of ``splitter`` on ``index``, counted once per calendar: a universe's assets
-    mostly share one, and a daily schedule's split of 2,800 days costs about 20 ms.
-    """
-    return _count_folds_of(splitter, index.as_unit("ns").asi8.tobytes())
-
-
 def own_schedules(config: RunConfig) -> str:
     """The forecasters with a refit schedule of their own, in words ("" when none has one)."""
     parts = []
@@ -182,23 +167,37 @@ def own_schedules(config: RunConfig) -> str:
     return "; own schedules: " + ", ".join(parts) if parts else ""
 
 
-def forecast(prepared: Prepared, *, run_dir=None, progress: bool | None = None) -> WalkForwardResult:
-    """Walk-forward forecasts of every configured forecaster on every symbol."""
+def plan_of(prepared: Prepared, *, run_dir=None) -> Plan:
+    """The walk-forward of every configured forecaster on every symbol, planned (the dates
+    split into folds, once) but not run: :func:`forecast` runs it.
+    """
     wf = prepared.config.walkforward
     models = {f.name: f.build(wf.device) for f in prepared.config.forecasters}
     schedules = {f.name: s for f in prepared.config.forecasters if (s := wf.schedule_for(f)) is not None}
-    return walk_forward(
+    return plan_walk_forward(
         prepared.features,
         models,
         wf.splitter(),
-        n_jobs=wf.n_jobs,
-        executor=wf.executor,
         refits=wf.refits,
         pooled=wf.pooled,
         audit=wf.audit,
         run_dir=run_dir,
-        progress=progress,
         schedules=schedules,
+    )
+
+
+def forecast(
+    prepared: Prepared, *, run_dir=None, progress: bool | None = None, plan: Plan | None = None
+) -> WalkForwardResult:
+    """Walk-forward forecasts of every configured forecaster on every symbol (``plan``: from
+    :func:`plan_of` on the same ``prepared`` and ``run_dir``, where the caller planned first).
+    """
+    wf = prepared.config.walkforward
+    return run_plan(
+        plan if plan is not None else plan_of(prepared, run_dir=run_dir),
+        n_jobs=wf.n_jobs,
+        executor=wf.executor,
+        progress=progress,
         ray_address=wf.ray_address,
         combinations={c.name: c.build() for c in prepared.config.combinations},
     )

@@ -68,6 +68,7 @@ __all__ = [
     "WarmStart",
     "plan_walk_forward",
     "run_job",
+    "run_plan",
     "run_task",
     "task_key",
     "walk_forward",
@@ -670,6 +671,24 @@ def walk_forward(
         seed=seed,
         schedules=schedules,
     )
+    return run_plan(
+        plan, n_jobs=n_jobs, executor=executor, progress=progress, ray_address=ray_address, combinations=combinations
+    )
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    n_jobs: int = 1,
+    executor: Executor = "process",
+    progress: bool | None = None,
+    ray_address: str | None = None,
+    combinations: Mapping[str, Combination] | None = None,
+) -> WalkForwardResult:
+    """Fit and forecast a planned walk-forward (:func:`plan_walk_forward`): what
+    :func:`walk_forward` does after planning, for a caller that read the plan first (the
+    job prints its fold counts from it, so the dates are split once).
+    """
     bound = _combinations(combinations or {}, plan.models)
     pool = make_executor(n_jobs, executor, ray_address)
     bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs(), pool.slots)

@@ -312,18 +312,27 @@ def test_a_searched_model_runs_from_a_config_and_the_report_shows_its_choices(tm
     assert "harx_tuned" in section[:5000] and "val_loss" in section[:5000]
 
 
-def test_folds_are_counted_once_per_calendar():
-    from engine import stages
+def test_the_job_splits_the_dates_once_and_prints_its_counts_from_the_plan(tmp_path, monkeypatch, capsys):
+    # the index was split three times a run before (twice only to print fold counts)
+    from engine import splits
 
-    idx = pd.bdate_range("2008-01-01", "2018-12-31")
-    other = idx.delete([100, 200])  # another calendar: two holidays more
-    daily = WalkForward(start="2014-01-01", refit_every=1, window="rolling", train_length=1000)
-    stages._count_folds_of.cache_clear()
-    assert stages.count_folds(daily, idx) == len(daily.split(idx))
-    assert stages.count_folds(daily, idx.copy()) == len(daily.split(idx))
-    assert stages._count_folds_of.cache_info().hits == 1, "the same calendar is split once"
-    assert stages.count_folds(daily, other) == len(daily.split(other))
-    assert stages._count_folds_of.cache_info().misses == 2
+    calls = []
+    split = splits.WalkForward.split
+    monkeypatch.setattr(splits.WalkForward, "split", lambda self, index: calls.append(self) or split(self, index))
+    cfg = from_dict(
+        {
+            "data": {"start": "2012-01-01", "end": "2016-12-31"},
+            "walkforward": {"start": "2015-01-01", "refit_every": "quarter"},
+            "forecasters": [
+                {"name": "ewma", "type": "ewma"},
+                {"name": "har_monthly", "type": "har", "schedule": {"refit_every": "month"}},
+            ],
+        }
+    )
+    run_job(cfg, tmp_path / "run", tearsheets=False, progress=False)
+    assert len(calls) == 2, "the shared folds and the monthly model's own, each split once"
+    out = capsys.readouterr().out
+    assert "walk-forward: 2 models x 8 folds" in out and "(32 fits in all)" in out
 
 
 def test_the_jobs_backtests_drop_vectorbts_portfolio_and_keep_every_series(mixed):
