@@ -22,6 +22,7 @@ from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.batched import BatchedRnnUniverse
 from signals.features import feature_frame
+from signals.rnn import RnnForecaster
 
 
 def main() -> None:
@@ -32,9 +33,10 @@ def main() -> None:
     rows, forecasts = {}, {}
     for cell in ("lstm", "gru"):
         for device in devices:
-            model = BatchedRnnUniverse(
+            net = RnnForecaster(
                 cell=cell, hidden=(32,), epochs=10, patience=3, features=("rv", "return"), device=device
             )
+            model = BatchedRnnUniverse(net=net)
             t0 = time.perf_counter()
             res = walk_forward(universe, {cell: model}, splitter, pooled=True, progress=False)
             rows[(cell, device)] = time.perf_counter() - t0

@@ -162,8 +162,8 @@ def main() -> None:
     for n in (1, 5, 20):
         sub = dict(list(universe.items())[:n])
         torch_loop, _ = timed(sub, 1, {"gru": RnnForecaster(hidden=(16,), **GRU)})
-        loop, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=(16,), **GRU)}, pooled=False)
-        grouped, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(hidden=(16,), **GRU)}, pooled=True)
+        loop, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(net=RnnForecaster(hidden=(16,), **GRU))}, pooled=False)
+        grouped, _ = timed(sub, 1, {"gru": BatchedRnnUniverse(net=RnnForecaster(hidden=(16,), **GRU))}, pooled=True)
         rows[n] = {
             "rnn_forecaster_loop_s": torch_loop,
             "same_model_loop_s": loop,

@@ -347,6 +347,7 @@ class ForecasterConfig:
         }
         if "search" in mapping and kind != "search":
             mapping, kind = _searched(mapping, kind, flat, where), "search"
+        mapping = _flat_into_component(mapping, kind, flat, where)
         schedule = _schedule_of(mapping, flat, where)
         params = _params_of(mapping, kind, flat, where)
         spec = cls(name=mapping["name"], type=kind, params=tuple(params.items()), schedule=tuple(schedule.items()))
@@ -364,7 +365,13 @@ class ForecasterConfig:
         """
         components = getattr(FORECASTERS[self.type], "components", {})
         params = {k: _build_component(v, device) if k in components else v for k, v in self.params}
-        return FORECASTERS[self.type](**_with_device(self.type, params, device))
+        model = FORECASTERS[self.type](**_with_device(self.type, params, device))
+        for k in components:
+            held = getattr(model, k)
+            if device is not None and k not in params and "device" in held.get_params():
+                # the class's own default network: the run's device reaches it as it reaches a sub-table's
+                setattr(model, k, held.clone().set_params(device=device))
+        return model
 
 
 #: Keys of a ``[[forecasters]]`` table that set the model's own refit schedule: the folds
@@ -467,6 +474,41 @@ def _params_of(mapping: dict[str, Any], kind: str, flat: dict[str, Any], where: 
         k: _component(v, components[k], f"{where}.{k}") if k in components else tuple(v) if isinstance(v, list) else v
         for k, v in params.items()
     }
+
+
+def _flat_into_component(mapping: dict[str, Any], kind: str, flat: dict[str, Any], where: str) -> dict[str, Any]:
+    """A grouped network's table written the old way, the network's keys beside the group's
+    (``type = "rnn_ensemble"``, ``cell = "gru"``, ``hidden = [16]``), as the table it means: those
+    keys in its ``net`` sub-table, with a warning that shows the new form.
+    """
+    cls = FORECASTERS[kind]
+    into = getattr(cls, "flat_component", None)
+    if into is None:
+        return mapping
+    own = set(cls._param_names()) | {"name", "type", "schedule", "search", *flat}
+    components: dict[str, str] = getattr(cls, "components", {})
+    inner = FORECASTERS[components[into]]._param_names()
+    moved = {k: v for k, v in mapping.items() if k not in own and k in inner}
+    if not moved:
+        return mapping
+    if "hidden" in moved and isinstance(moved["hidden"], int) and not isinstance(moved["hidden"], bool):
+        moved["hidden"] = [moved["hidden"]]  # the older spelling of one layer
+    if into in mapping:
+        raise ConfigError(
+            f"{where} sets {', '.join(moved)} beside its parameters and a {into} table; give the network's keys once, "
+            f"in {into}."
+        )
+    defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in getattr(cls, "flat_defaults", {}).items()}
+    sub = {**defaults, **moved}
+    warnings.warn(
+        f"{where} ({mapping.get('name')!r}): {', '.join(moved)} beside the group's own parameters is deprecated: they "
+        f"configure the network each member is. Write {into} = {{ "
+        + ", ".join(f"{k} = {_inline(v)}" for k, v in sub.items())
+        + " } in this [[forecasters]] table (the same network).",
+        TradecastDeprecationWarning,
+        stacklevel=4,
+    )
+    return {**{k: v for k, v in mapping.items() if k not in moved}, into: sub}
 
 
 #: Keys of a ``[forecasters.search]`` table that set the search itself (scalars); its

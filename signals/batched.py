@@ -28,9 +28,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import warnings
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -38,17 +37,17 @@ import torch
 from torch import nn
 from typing_extensions import override
 
-from core.checks import check_choice, check_int, check_number, check_sizes
-from core.errors import DataError, ParameterError, TradecastDeprecationWarning
+from core.checks import check_int
+from core.errors import DataError, ParameterError
 from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
-from signals.rnn import Device, RnnForecaster
+from signals.rnn import RnnForecaster
 from signals.rnn_net import RnnNet, init_network, resolve_device, window_averages
 from signals.sequences import SequenceScaler, sliding_windows, training_samples
-from signals.training import LrSchedule, train_members
+from signals.training import train_members
 
-__all__ = ["BatchedRnnEnsemble", "BatchedRnnUniverse", "GroupedRnn"]
+__all__ = ["GROUPED_DEFAULTS", "BatchedRnnEnsemble", "BatchedRnnUniverse", "GroupedRnn", "default_net"]
 
 _GATES = {"gru": 3, "lstm": 4}
 
@@ -191,114 +190,118 @@ def _qlike_per_member(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return torch_loss("qlike", y, torch.exp(z), log_f=z, reduce=False).mean(dim=1)
 
 
+#: Where a grouped model's network differs from ``RnnForecaster()``'s defaults (the grouped
+#: models' own defaults before they took a network).
+GROUPED_DEFAULTS: dict[str, Any] = {"cell": "gru", "hidden": (32,), "epochs": 30, "patience": 5}
+
+
+def default_net() -> RnnForecaster:
+    """The network a grouped model stands for when none is given: a GRU(32), 30 epochs,
+    patience 5 (:data:`GROUPED_DEFAULTS`).
+    """
+    return RnnForecaster(**GROUPED_DEFAULTS)
+
+
 class _GroupedRnnBase(BaseForecaster):
-    """Hyperparameters, checks, data preparation and training shared by the grouped forecasters."""
+    """A grouped model of copies of one network (``net``, an :class:`signals.rnn.RnnForecaster`):
+    its checks, data preparation and training; each member is that network, trained by
+    its rules (:meth:`signals.rnn.RnnForecaster.train_spec`) with this group's minibatch order.
+    """
 
     supported_targets = ("variance",)
     relative_cost = 1000.0
+    #: ``net`` is a forecaster built from a config sub-table (type rnn).
+    components: ClassVar[dict[str, str]] = {"net": "rnn"}
+    #: A config table's network keys beside the group's own (the spelling before ``net``) go into
+    #: ``net``, with a deprecation warning.
+    flat_component: ClassVar[str] = "net"
+    #: The network's values such a table meant where it did not set them.
+    flat_defaults: ClassVar[dict[str, Any]] = GROUPED_DEFAULTS
+    net: RnnForecaster
+    shuffle_seed: int
     net_: GroupedRnn
 
-    # Declared for the type checker; set in each subclass's __init__.
-    cell: str
-    hidden: tuple[int, ...]
-    dropout: float
-    seq_len: int
-    features: tuple[str, ...]
-    epochs: int
-    patience: int
-    lr: float
-    weight_decay: float
-    grad_clip: float | None
-    batch_size: int
-    val_fraction: float
-    lr_schedule: LrSchedule
-    lr_factor: float
-    shuffle_seed: int
-    skip: bool
-    device: Device
+    @property
+    def horizon(self) -> int:  # type: ignore[override]
+        """The network's horizon."""
+        return int(self.net.horizon)
+
+    @property
+    def seq_len(self) -> int:
+        """The network's window length."""
+        return int(self.net.seq_len)
+
+    @property
+    def cell(self) -> str:
+        """The network's cell ("lstm" or "gru")."""
+        return str(self.net.cell)
 
     @override
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.net_.parameters()))
 
-    def _hidden(self) -> tuple[int, ...]:
-        return (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
-
     def _check_params(self) -> None:
         who = type(self).__name__
-        check_choice(who, "cell", self.cell, ("lstm", "gru"))
-        if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):
-            warnings.warn(
-                f"{who}: hidden={self.hidden} (an int) is deprecated; give the units per layer as a tuple, "
-                f"hidden=({self.hidden},), as RnnForecaster takes them.",
-                TradecastDeprecationWarning,  # the project's own: the command line shows it
-                stacklevel=4,
+        if not isinstance(self.net, RnnForecaster):
+            raise ParameterError(
+                f"{who}: net must be an RnnForecaster, the network each member is; got {type(self.net).__name__}. "
+                "Hint: net=RnnForecaster(cell='gru', hidden=(32,))."
             )
-        else:
-            check_sizes(who, "hidden", self.hidden, hint="(32,) or (64, 32).")
-        for n in ("seq_len", "epochs", "patience", "batch_size"):
-            check_int(who, n, getattr(self, n), 1)
-        check_number(who, "lr", self.lr, lambda v: v > 0, "a positive number")
-        self._template().validate_params()
+        self.net.validate_params()
+        for name, value, allowed in (
+            ("attention", self.net.attention, (False,)),
+            ("target", self.net.target, ("variance",)),
+            ("loss", self.net.loss, ("auto", "qlike")),
+        ):
+            if value not in allowed:
+                raise ParameterError(
+                    f"{who}: net.{name}={value!r} is not supported by a grouped model (its members forecast variance "
+                    f"with QLIKE, without attention). Hint: net.{name}={allowed[0]!r}, or RnnForecaster alone."
+                )
+        check_int(who, "shuffle_seed", self.shuffle_seed, 0)
 
-    def _template(self, seed: int = 0) -> RnnForecaster:
-        """The single network each member is, for its parameter checks."""
-        return RnnForecaster(
-            cell=self.cell,  # type: ignore[arg-type]
-            hidden=self._hidden(),
-            dropout=self.dropout,
-            seq_len=self.seq_len,
-            features=tuple(self.features),
-            epochs=self.epochs,
-            patience=self.patience,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip,
-            batch_size=self.batch_size,
-            val_fraction=self.val_fraction,
-            horizon=self.horizon,
-            seed=seed,
-            skip=self.skip,
-            device=self.device,
-            lr_schedule=self.lr_schedule,
-            lr_factor=self.lr_factor,
-        )
+    def _template(self, seed: int) -> RnnForecaster:
+        """The single network a member is (seeded ``seed``)."""
+        return self.net.clone().set_params(seed=seed)
 
     def _columns(self) -> list[str]:
-        return self._template()._columns()
+        return self.net._columns()
 
     def _prepare(self, frame: pd.DataFrame, y: pd.Series) -> tuple[SequenceScaler, tuple[np.ndarray, ...]]:
+        net = self.net
         scaler, s = training_samples(
             [(frame, y)],
-            features=tuple(self.features),
-            seq_len=self.seq_len,
-            horizon=self.horizon,
-            val_fraction=self.val_fraction,
-            batch_size=self.batch_size,
+            features=tuple(net.features),
+            seq_len=net.seq_len,
+            horizon=net.horizon,
+            val_fraction=net.val_fraction,
+            batch_size=net.batch_size,
             variance=True,
+            scaling=net.scale_inputs,
             who=type(self).__name__,
         )
         return scaler, (np.asarray(s.Xtr), s.ytr, np.asarray(s.Xva), s.yva)
 
     def _init(self, seed: int, scaler: SequenceScaler) -> RnnNet:
+        net = self.net
         return init_network(
             seed,
-            features=tuple(self.features),
-            cell=self.cell,
-            hidden=self._hidden(),
-            dropout=self.dropout,
+            features=tuple(net.features),
+            cell=net.cell,
+            hidden=tuple(net.hidden),
+            dropout=net.dropout,
             attention=False,
-            skip=self.skip,
+            skip=net.skip,
             scaler=scaler,
             variance=True,
         )
 
     def _train(self, nets: list[RnnNet], data: tuple[np.ndarray, ...]) -> None:
-        device = resolve_device(self.device)
+        device = resolve_device(self.net.device)
         net = GroupedRnn.from_nets(nets, self.cell).to(device)
         tensors = tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in data)
         # the single network's rules, with this group's minibatch order
-        spec = dataclasses.replace(self._template().train_spec(), shuffle_seed=self.shuffle_seed)
+        spec = dataclasses.replace(self.net.train_spec(), shuffle_seed=self.shuffle_seed)
         trained = train_members(net, net.member_parameters(), [net], tensors, _qlike_per_member, spec)  # type: ignore[arg-type]
         self.net_ = net.eval()
         self.histories_ = trained.histories
@@ -327,13 +330,12 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
 
     Parameters
     ----------
+    net : RnnForecaster, default :func:`default_net` (a GRU(32), 30 epochs, patience 5)
+        The network each member is: cell, layers, window, features, training rules
+        (epochs, patience, learning rate and schedule, batch, steps an epoch, clipping),
+        the skip path and the device. Members forecast variance with QLIKE, without
+        attention; its ``seed`` is replaced by each of ``seeds``.
     seeds : tuple of int, default (0, 1, 2, 3, 4)
-    cell : {"lstm", "gru"}, default "gru"
-    hidden : tuple of int, default (32,)
-        Units per stacked layer, as in ``RnnForecaster`` (an int is a deprecated spelling of a one-layer tuple).
-    dropout, seq_len, features, epochs, patience, lr, weight_decay, grad_clip, batch_size, val_fraction, horizon,
-    skip, device, lr_schedule, lr_factor
-        As in :class:`signals.rnn.RnnForecaster`.
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
 
@@ -346,45 +348,13 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
     def __init__(
         self,
         *,
+        net: RnnForecaster | None = None,
         seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
-        cell: str = "gru",
-        hidden: tuple[int, ...] = (32,),
-        dropout: float = 0.0,
-        seq_len: int = 20,
-        features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
-        epochs: int = 30,
-        patience: int = 5,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        grad_clip: float | None = 1.0,
-        batch_size: int = 64,
-        val_fraction: float = 0.2,
         shuffle_seed: int = 0,
-        horizon: int = 1,
-        skip: bool = True,
-        device: Device = "auto",
-        lr_schedule: LrSchedule = "plateau",
-        lr_factor: float = 0.5,
     ) -> None:
+        self.net = net if net is not None else default_net()
         self.seeds = seeds
         self.shuffle_seed = shuffle_seed
-        self.cell = cell
-        self.hidden = hidden
-        self.dropout = dropout
-        self.seq_len = seq_len
-        self.features = features
-        self.epochs = epochs
-        self.patience = patience
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.batch_size = batch_size
-        self.val_fraction = val_fraction
-        self.horizon = horizon
-        self.skip = skip
-        self.device = device
-        self.lr_schedule = lr_schedule
-        self.lr_factor = lr_factor
 
     @property
     @override
@@ -425,12 +395,9 @@ class BatchedRnnUniverse(_GroupedRnnBase):
 
     Parameters
     ----------
-    cell : {"lstm", "gru"}, default "gru"
-    hidden : tuple of int, default (32,)
-        Units per stacked layer, as in ``RnnForecaster`` (an int is a deprecated spelling of a one-layer tuple).
-    dropout, seq_len, features, epochs, patience, lr, weight_decay, grad_clip, batch_size, val_fraction, horizon,
-    skip, seed, device, lr_schedule, lr_factor
-        As in :class:`signals.rnn.RnnForecaster`.
+    net : RnnForecaster, default :func:`default_net` (a GRU(32), 30 epochs, patience 5)
+        The network each asset's member is (as in :class:`BatchedRnnEnsemble`); every
+        member starts from its ``seed``.
     shuffle_seed : int, default 0
         Seeds the minibatch order shared by all members.
 
@@ -443,48 +410,9 @@ class BatchedRnnUniverse(_GroupedRnnBase):
 
     supports_pooling = True
 
-    def __init__(
-        self,
-        *,
-        cell: str = "gru",
-        hidden: tuple[int, ...] = (32,),
-        dropout: float = 0.0,
-        seq_len: int = 20,
-        features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
-        epochs: int = 30,
-        patience: int = 5,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        grad_clip: float | None = 1.0,
-        batch_size: int = 64,
-        val_fraction: float = 0.2,
-        horizon: int = 1,
-        skip: bool = True,
-        device: Device = "auto",
-        seed: int = 0,
-        shuffle_seed: int = 0,
-        lr_schedule: LrSchedule = "plateau",
-        lr_factor: float = 0.5,
-    ) -> None:
-        self.cell = cell
-        self.hidden = hidden
-        self.dropout = dropout
-        self.seq_len = seq_len
-        self.features = features
-        self.epochs = epochs
-        self.patience = patience
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.batch_size = batch_size
-        self.val_fraction = val_fraction
-        self.horizon = horizon
-        self.skip = skip
-        self.device = device
-        self.seed = seed
+    def __init__(self, *, net: RnnForecaster | None = None, shuffle_seed: int = 0) -> None:
+        self.net = net if net is not None else default_net()
         self.shuffle_seed = shuffle_seed
-        self.lr_schedule = lr_schedule
-        self.lr_factor = lr_factor
 
     @property
     @override
@@ -511,7 +439,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
             )
         data = tuple(np.stack([d[i] for _, d in prepared]) for i in range(4))  # one block per member
         self.scalers_ = [scaler for scaler, _ in prepared]
-        self._train([self._init(self.seed, scaler) for scaler in self.scalers_], data)
+        self._train([self._init(self.net.seed, scaler) for scaler in self.scalers_], data)
         self.symbols_ = list(pairs)
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import TradecastDeprecationWarning
 from engine.config import ConfigError, DataConfig, FeaturesConfig, RunConfig, from_dict, load_config, to_dict
 from engine.splits import WalkForward
 from engine.store import to_toml
@@ -53,18 +54,42 @@ def test_forecasters_build_what_they_say():
     ]
 
 
-def test_grouped_networks_build_from_a_config():
+def test_grouped_networks_build_from_a_config_with_their_network_in_a_sub_table():
+    from signals.batched import default_net
+
     cfg = from_dict(
         {
             "forecasters": [
-                {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1, 2], "hidden": 16},
-                {"name": "universe", "type": "rnn_universe", "cell": "lstm", "grad_clip": 0.5},
+                {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1, 2], "net": {"cell": "gru", "hidden": [16]}},
+                {"name": "universe", "type": "rnn_universe", "net": {"cell": "lstm", "grad_clip": 0.5}},
+                {"name": "plain", "type": "rnn_universe"},
             ]
         }
     )
-    seeds, universe = (f.build() for f in cfg.forecasters)
-    assert type(seeds).__name__ == "BatchedRnnEnsemble" and seeds.seeds == (0, 1, 2) and seeds.hidden == 16
-    assert type(universe).__name__ == "BatchedRnnUniverse" and universe.cell == "lstm" and universe.grad_clip == 0.5
+    seeds, universe, plain = (f.build() for f in cfg.forecasters)
+    assert type(seeds).__name__ == "BatchedRnnEnsemble" and seeds.seeds == (0, 1, 2) and seeds.net.hidden == (16,)
+    assert type(universe).__name__ == "BatchedRnnUniverse" and universe.cell == "lstm" and universe.net.grad_clip == 0.5
+    assert universe.net.epochs == 60, "a net sub-table is an RnnForecaster's table: its defaults"
+    assert plain.net.get_params() == default_net().get_params()
+
+
+def test_a_grouped_networks_old_flat_keys_mean_the_same_network_with_a_warning():
+    # the keys of the network beside the group's: the grouped defaults (a GRU(32), 30 epochs, patience 5)
+    # filled in, as they meant before the group took a network; the warning shows the whole sub-table
+    from signals.batched import BatchedRnnEnsemble, default_net
+
+    old = {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1], "hidden": 16, "lr": 0.003}
+    with pytest.warns(
+        TradecastDeprecationWarning,
+        match=r"hidden, lr beside the group's own parameters is deprecated.*net = \{ cell = \"gru\", hidden = \[16\], "
+        r"epochs = 30, patience = 5, lr = 0.003 \}",
+    ):
+        built = from_dict({"forecasters": [old]}).forecasters[0].build()
+    want = BatchedRnnEnsemble(net=default_net().set_params(hidden=(16,), lr=0.003), seeds=(0, 1))
+    assert built.get_params()["seeds"] == (0, 1)
+    assert built.net.get_params() == want.net.get_params()
+    with pytest.raises(ConfigError, match=r"sets hidden beside its parameters and a net table"):
+        from_dict({"forecasters": [{"name": "s", "type": "rnn_ensemble", "hidden": [8], "net": {"cell": "gru"}}]})
 
 
 def test_walkforward_section_makes_the_splitter():
@@ -458,13 +483,16 @@ def test_the_run_device_reaches_every_network_that_does_not_set_its_own():
                 {"name": "gru", "type": "rnn", "cell": "gru"},
                 {"name": "own", "type": "rnn", "device": "auto"},
                 {"name": "seeds", "type": "rnn_ensemble", "seeds": [0, 1]},
+                {"name": "mine", "type": "rnn_universe", "net": {"device": "auto"}},
                 {"name": "hyb", "type": "hybrid", "net": {"cell": "gru"}},
                 {"name": "har", "type": "har"},
             ],
         }
     )
     built = {f.name: f.build(cfg.walkforward.device) for f in cfg.forecasters}
-    assert built["gru"].device == "cpu" and built["seeds"].device == "cpu" and built["hyb"].net.device == "cpu"
+    assert built["gru"].device == "cpu" and built["seeds"].net.device == "cpu" and built["hyb"].net.device == "cpu"
+    assert built["seeds"].net.epochs == 30, "the group's default network, on the run's device"
+    assert built["mine"].net.device == "auto"
     assert built["own"].device == "auto"  # a network's own key wins, as its own schedule does
     assert "device" not in built["har"].get_params()
     # unset: each network's own default

@@ -17,7 +17,7 @@ from core.errors import ParameterError
 from engine.splits import Schedule, WalkForward
 from engine.walkforward import ProgressLines, walk_forward
 from signals.audit import CausalityError
-from signals.batched import BatchedRnnUniverse
+from signals.batched import BatchedRnnUniverse, default_net
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
@@ -173,8 +173,10 @@ def test_universe_trained_as_one_grouped_model_equals_one_fit_per_asset(frame):
     # model); pooled=False fits it per asset. Same forecasts, to float32 training's precision.
     frames = {"SPX": frame, "NDX": nasdaq()}
     spec = dict(hidden=(8,), seq_len=10, epochs=3, batch_size=128, features=("rv", "return"))
-    together = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=True)
-    apart = walk_forward(frames, {"gru": BatchedRnnUniverse(**spec)}, SPLIT, pooled=False)
+    together = walk_forward(
+        frames, {"gru": BatchedRnnUniverse(net=default_net().set_params(**spec))}, SPLIT, pooled=True
+    )
+    apart = walk_forward(frames, {"gru": BatchedRnnUniverse(net=default_net().set_params(**spec))}, SPLIT, pooled=False)
     assert len(together.fits) == len(apart.fits) == 2 * 3
     np.testing.assert_allclose(together.forecasts["gru"], apart.forecasts["gru"], rtol=1e-4)
 

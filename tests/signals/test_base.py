@@ -10,7 +10,7 @@ from core.errors import DataError
 from signals.audit import CausalityError, check_causality
 from signals.autoreg import ArForecaster, MlpForecaster
 from signals.base import BaseForecaster, Forecaster, NotFittedError, ParameterError, realized_target
-from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse
+from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, default_net
 from signals.ensemble import EnsembleForecaster
 from signals.garch import GarchForecaster
 from signals.har import HarForecaster
@@ -55,8 +55,8 @@ BY_TYPE = {
         RnnForecaster(target="return", **TINY_RNN),
         RnnForecaster(target="absolute_return", features=("return", "abs_return"), **TINY_RNN),
     ],
-    "rnn_ensemble": [BatchedRnnEnsemble(seeds=(0, 1), **TINY_GROUPED)],
-    "rnn_universe": [BatchedRnnUniverse(**TINY_GROUPED)],
+    "rnn_ensemble": [BatchedRnnEnsemble(net=default_net().set_params(**TINY_GROUPED), seeds=(0, 1))],
+    "rnn_universe": [BatchedRnnUniverse(net=default_net().set_params(**TINY_GROUPED))],
     "search": [
         SearchForecaster(),
         SearchForecaster(model=HarForecaster(horizon=5), space={"log": [True, False]}, trials=2, validation=100),

@@ -6,12 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import DataError, ParameterError, TradecastDeprecationWarning
+from core.errors import DataError, ParameterError
 from signals.audit import check_causality
-from signals.batched import BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn
+from signals.batched import GROUPED_DEFAULTS, BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn, default_net
 from signals.rnn import RnnForecaster
 from signals.rnn_net import RnnNet
 from tests.signals.frames import nasdaq, sp500
+
+
+def _net(**kw) -> RnnForecaster:
+    """A grouped model's network: its defaults, with ``kw``."""
+    return default_net().set_params(**kw)
+
 
 SMALL = dict(cell="gru", hidden=(8,), seq_len=10, epochs=4, patience=2, batch_size=128, features=("rv", "return"))
 
@@ -40,8 +46,8 @@ def test_grouped_cell_equals_torch_modules(cell, skip):
 def test_batched_training_equals_the_loop_of_single_members():
     frame = sp500().loc[:"2006-12-31"]
     train, dates = frame.loc[:"2005-12-31"], frame.loc["2006-01-01":].index
-    batched = BatchedRnnEnsemble(seeds=(0, 1, 2), **SMALL).fit(train)
-    singles = [BatchedRnnEnsemble(seeds=(s,), **SMALL).fit(train) for s in (0, 1, 2)]
+    batched = BatchedRnnEnsemble(net=_net(**SMALL), seeds=(0, 1, 2)).fit(train)
+    singles = [BatchedRnnEnsemble(net=_net(**SMALL), seeds=(s,)).fit(train) for s in (0, 1, 2)]
     got = batched.predict(frame, dates).to_numpy()
     want = np.mean([m.predict(frame, dates).to_numpy() for m in singles], axis=0)
     # float32 training: a batched matmul may round differently from a single one; over
@@ -55,11 +61,11 @@ def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
     frames = {f.attrs["symbols"][0]: f.loc[:"2006-12-31"] for f in (sp500(), nasdaq())}
     train = {s: f.loc[:"2005-12-31"] for s, f in frames.items()}
     spec = {k: v for k, v in SMALL.items()}
-    together = BatchedRnnUniverse(**spec).fit_pooled(train)
+    together = BatchedRnnUniverse(net=_net(**spec)).fit_pooled(train)
     assert together.symbols_ == ["SP500", "NASDAQ"] and together.name == "gru-universe"
     for sym, f in frames.items():
         dates = f.loc["2006-01-01":].index
-        alone = BatchedRnnUniverse(**spec).fit(train[sym]).predict(f, dates)
+        alone = BatchedRnnUniverse(net=_net(**spec)).fit(train[sym]).predict(f, dates)
         # float32 training as above; each member keeps its own scalers and early stopping
         np.testing.assert_allclose(together.predict(f, dates), alone, rtol=1e-4)
     other = sp500().loc[:"2006-12-31"]
@@ -70,17 +76,17 @@ def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
     with pytest.raises(
         DataError, match=r"different numbers of \(training, validation\) samples.*Hint: align the frames"
     ):
-        BatchedRnnUniverse(**spec).fit_pooled(short)
+        BatchedRnnUniverse(net=_net(**spec)).fit_pooled(short)
 
 
 def test_device_is_checked_and_the_cpu_path_is_the_default_here():
     frame = sp500().loc[:"2005-12-31"]
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match=r"device='cuda' but torch sees no CUDA device"):
-            BatchedRnnUniverse(**SMALL, device="cuda").fit(frame)
+            BatchedRnnUniverse(net=_net(**SMALL, device="cuda")).fit(frame)
     dates = frame.index[-20:]
-    auto = BatchedRnnEnsemble(seeds=(0, 1), **SMALL).fit(frame.iloc[:-20]).predict(frame, dates)
-    cpu = BatchedRnnEnsemble(seeds=(0, 1), **SMALL, device="cpu").fit(frame.iloc[:-20]).predict(frame, dates)
+    auto = BatchedRnnEnsemble(net=_net(**SMALL), seeds=(0, 1)).fit(frame.iloc[:-20]).predict(frame, dates)
+    cpu = BatchedRnnEnsemble(net=_net(**SMALL, device="cpu"), seeds=(0, 1)).fit(frame.iloc[:-20]).predict(frame, dates)
     if not torch.cuda.is_available():
         np.testing.assert_array_equal(auto, cpu)
     else:  # float32 training on another device rounds differently
@@ -115,22 +121,28 @@ def test_a_group_of_one_trains_as_the_single_network_does():
         # a single network's seed sets its first weights and its minibatch order; a group's members
         # share one order, shuffle_seed's: member s equals RnnForecaster(seed=s) when shuffle_seed is s
         single = RnnForecaster(seed=seed, **spec).fit(train)
-        grouped = BatchedRnnEnsemble(seeds=(seed,), shuffle_seed=seed, **spec).fit(train)
+        grouped = BatchedRnnEnsemble(net=_net(**spec), seeds=(seed,), shuffle_seed=seed).fit(train)
         np.testing.assert_allclose(grouped.predict(frame, dates), single.predict(frame, dates), rtol=1e-4)
         np.testing.assert_allclose(grouped.history_.to_numpy(), single.history_.to_numpy(), rtol=1e-4)
         assert grouped.best_epoch_ == single.best_epoch_
         assert grouped.n_parameters() == single.n_parameters()
     # with another order the same first weights train to another network (about 1 % apart here)
-    other = BatchedRnnEnsemble(seeds=(1,), shuffle_seed=0, **spec).fit(train)
+    other = BatchedRnnEnsemble(net=_net(**spec), seeds=(1,), shuffle_seed=0).fit(train)
     assert not np.allclose(other.predict(frame, dates), single.predict(frame, dates), rtol=1e-3)
 
 
-def test_an_int_hidden_is_a_deprecated_spelling_of_one_layer():
+def test_a_group_takes_a_network_and_refuses_what_its_members_cannot_be():
     frame = sp500().loc[:"2005-12-31"]
-    with pytest.warns(TradecastDeprecationWarning, match=r"hidden=8 \(an int\) is deprecated.*hidden=\(8,\)"):
-        old = BatchedRnnEnsemble(seeds=(0,), **{**SMALL, "hidden": 8}).fit(frame.iloc[:-20])
-    new = BatchedRnnEnsemble(seeds=(0,), **SMALL).fit(frame.iloc[:-20])
-    dates = frame.index[-20:]
-    np.testing.assert_array_equal(old.predict(frame, dates), new.predict(frame, dates))
-    with pytest.raises(ParameterError, match="hidden"):
-        BatchedRnnEnsemble(hidden=(8, 0)).fit(frame)
+    group = BatchedRnnEnsemble(net=_net(**SMALL), seeds=(0,))
+    assert group.cell == "gru" and group.seq_len == 10 and group.horizon == 1
+    assert set(group.get_params()) == {"net", "seeds", "shuffle_seed"}
+    assert BatchedRnnEnsemble().net.get_params() == RnnForecaster(**GROUPED_DEFAULTS).get_params()
+    for net, match in (
+        (RnnForecaster(**{**SMALL, "attention": True}), r"net.attention=True is not supported by a grouped model"),
+        (RnnForecaster(**{**SMALL, "loss": "logmse"}), r"net.loss='logmse' is not supported"),
+        (RnnForecaster(**{**SMALL, "hidden": (8, 0)}), "hidden"),
+    ):
+        with pytest.raises(ParameterError, match=match):
+            BatchedRnnEnsemble(net=net).fit(frame)
+    with pytest.raises(ParameterError, match="net must be an RnnForecaster"):
+        BatchedRnnUniverse(net=BatchedRnnEnsemble()).fit(frame)
