@@ -691,7 +691,11 @@ def run_plan(
     """
     bound = _combinations(combinations or {}, plan.models)
     pool = make_executor(n_jobs, executor, ray_address)
-    bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs(), pool.slots)
+    try:
+        bar = _progress(progress, plan.n_tasks, plan.total_cost(), plan.model_costs(), pool.slots)
+    except BaseException:  # Ctrl-C before the first job: the workers just started go too
+        pool.abort()
+        raise
     results = _run(plan, pool, bar)
     return with_combinations(_assemble(results, plan.frames, plan.folds, plan.models, plan.model_folds), bound)
 
