@@ -74,6 +74,19 @@ if TYPE_CHECKING:
     from signals.rnn_net import RnnNet
     from signals.training import LrSchedule, StepRule, TrainSpec
 
+#: The network's pieces moved to :mod:`signals.rnn_net` (so that this module reads without torch);
+#: the old imports from here still work, loading torch when asked.
+_MOVED = ("RnnNet", "init_network", "resolve_device")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from signals import rnn_net
+
+        return getattr(rnn_net, name)
+    raise AttributeError(f"module 'signals.rnn' has no attribute {name!r}")
+
+
 Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]

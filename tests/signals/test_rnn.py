@@ -245,3 +245,18 @@ def test_the_absolute_return_path_reaches_a_hand_built_abs_return_column():
     recipe = recipe.fit(train).predict(frame, test)
     assert (recipe > 0).all()  # a scale is positive: the exponential link
     assert r2(recipe) > r2(by_hand) and r2(recipe) > 0.08, (r2(recipe), r2(by_hand))
+
+
+def test_the_network_moved_to_rnn_net_and_reading_a_forecaster_needs_no_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from signals.rnn import RnnForecaster; RnnForecaster(cell='gru').validate_params(); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "a network's config reads without torch"
+    from signals import rnn, rnn_net
+
+    assert rnn.RnnNet is rnn_net.RnnNet and rnn.init_network is rnn_net.init_network, "the old imports still work"
