@@ -451,6 +451,9 @@ def _scores_of(
     if kept is not None:
         return kept, True
     outcome = scoring.score_and_trade(config, result)
-    save_scores(run_dir, outcome)
+    try:
+        save_scores(run_dir, outcome)
+    except OSError as exc:  # a cache: a read-only or full run folder still gets its report
+        echo(f"the scores could not be kept for the next re-render ({exc}); the report is written anyway")
     echo(f"leaderboards and strategies in {time.perf_counter() - since:.1f} s")
     return outcome, False

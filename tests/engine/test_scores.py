@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -103,3 +104,19 @@ def test_a_crafted_scores_file_runs_nothing(run, call):
     (run / SCORES_FILE).write_bytes(scores._MAGIC + scores_key(run).encode() + b"\n" + payload)
     assert load_scores(run) is None, "refused, so the run is scored again"
     assert not target.exists(), "and nothing it named ran"
+
+
+def test_a_re_render_writes_its_report_when_the_scores_cannot_be_kept(monkeypatch):
+    from engine import job
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    said = []
+    monkeypatch.setattr(job, "save_scores", full)
+    monkeypatch.setattr(job, "load_scores", lambda run_dir: None)
+    monkeypatch.setattr(job.scoring, "score_and_trade", lambda config, result: "scored")
+    result = type("R", (), {"models": {}, "symbols": []})()
+    outcome, kept = job._scores_of(Path("."), None, result, rescore=False, since=0.0, echo=said.append)
+    assert outcome == "scored" and kept is False
+    assert any("could not be kept" in line and "No space left" in line for line in said)
