@@ -131,9 +131,14 @@ def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _own(value: Any, sym: str, names: list[str]) -> Any:
-    """An attribute keyed by symbol (a dict whose keys are all symbols) narrowed to ``sym``'s entry."""
+    """An attribute keyed by symbol (a dict whose keys are all symbols) narrowed to ``sym``'s
+    entry; a list of notes to those not about another symbol (``"OTHER: ..."``).
+    """
     if isinstance(value, dict) and value and all(k in names for k in value):
         return {k: v for k, v in value.items() if k == sym}
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        others = tuple(f"{n}: " for n in names if n != sym)
+        return [v for v in value if not v.startswith(others)] if others else value
     return value
 
 

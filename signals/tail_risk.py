@@ -120,7 +120,7 @@ def expanding_tails(z: np.ndarray, ns: np.ndarray, levels: Sequence[float], *, c
     """
     ns = np.asarray(ns, dtype=np.int64)
     out = np.empty((len(ns), 2 * len(levels)))
-    if not len(ns):
+    if not len(ns) or not len(levels):
         return out
     k = int((ns[-1] - 1) * max(levels)) + 2
     low = np.sort(z[: ns[0]])[:k]

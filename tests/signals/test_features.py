@@ -325,14 +325,14 @@ def test_each_asset_frame_keeps_only_its_own_entries_of_universe_attributes():
         "symbols": ["A", "B", "C"],
         "filled_rows": {"A": 1, "B": 2},
         "timezone": {"C": "America/New_York"},
-        "notes": ["A had a split"],
+        "notes": ["A: read as close-only", "B: a split on 2020-01-02", "dates are exchange days"],
         "source": "csv",
     }
     parts = by_symbol(bars)
     assert parts["A"].attrs == {
         "filled_rows": {"A": 1},
         "timezone": {},
-        "notes": ["A had a split"],
+        "notes": ["A: read as close-only", "dates are exchange days"],
         "source": "csv",
         "symbols": ["A"],
     }
