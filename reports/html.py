@@ -968,7 +968,7 @@ def render(inputs: ReportInputs) -> str:
     _summary_section(parts, inputs, boards)
     _universe_section(parts, inputs)
     _portfolio_section(parts, inputs)
-    _asset_sections(parts, inputs, boards)
+    _asset_sections(parts, inputs, boards, bases)
     return _page(inputs, parts)
 
 
@@ -998,7 +998,9 @@ def _summary_section(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.
         )
 
 
-def _asset_sections(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.DataFrame]) -> None:
+def _asset_sections(
+    parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.DataFrame], bases: Mapping[int, str]
+) -> None:
     """Every asset's part of each section; a large universe's undrawn assets grouped in
     one entry per section, not one each beside the drawn ones.
     """
@@ -1018,7 +1020,7 @@ def _asset_sections(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.D
             # tear sheets are ~1 MB each: a large universe gets them only for the assets named by ``detail``
             inputs.tearsheets and draw and (not fold or sym in (inputs.detail or ())),
         )
-        best, base = _forecast_sections(asset, inputs, boards[sym])
+        best, base = _forecast_sections(asset, inputs, boards[sym], bases)
         _training_section(asset, inputs)
         _threshold_section(asset.parts, inputs, sym, asset.head, draw=draw, sheets=asset.sheets)
         _risk_section(asset.parts, inputs, sym, asset.head, draw=draw)
@@ -1035,14 +1037,15 @@ def _asset_sections(parts: dict, inputs: ReportInputs, boards: Mapping[str, pd.D
             parts[s].append('<p class="note">Nothing in this run for this section.</p>')
 
 
-def _forecast_sections(asset: _Asset, inputs: ReportInputs, board_all: pd.DataFrame) -> tuple[Any, Any]:
+def _forecast_sections(
+    asset: _Asset, inputs: ReportInputs, board_all: pd.DataFrame, bases: Mapping[int, str]
+) -> tuple[Any, Any]:
     """Leaderboard, folds, regimes, forecasts and return figures of each (target, horizon)
     group of one asset. Returns the best model and the baseline of the first variance
     group (their strategies are drawn), or (None, None).
     """
     res = inputs.result
     groups = forecast_groups(res.models)
-    bases = _baselines(inputs)
     best = base = None
     for n_group, ((kind, h), names) in enumerate(groups.items()):
         ghead = asset.head if n_group == 0 else ""
