@@ -256,6 +256,9 @@ class ProcessExecutor(TaskExecutor):
             proc.terminate()
         for proc in processes:
             proc.join(timeout=5)
+            if proc.is_alive():  # a worker that does not end on SIGTERM would keep the interpreter waiting
+                proc.kill()
+                proc.join(timeout=5)
 
 
 class RayExecutor(TaskExecutor):
