@@ -171,6 +171,18 @@ def test_a_ray_address_that_does_not_answer_fails_within_seconds_and_a_malformed
         make_executor(2, "ray", "not an address")
 
 
+def _as_from_a_shell() -> None:
+    """In the child before exec: Ctrl-C handled as a shell leaves it (default action, not
+    blocked). A child inherits both from this process, and a hang's stacks showed the run
+    asleep in a fit after SIGINT: some earlier test in the same pytest worker had left SIGINT
+    ignored or blocked, so the run never saw it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _interrupted_run(tmp_path: Path) -> tuple[float | None, list[int], str]:
     """Start a walk-forward whose every fit takes a minute, press Ctrl-C once the main process
     and its worker are both inside a fit; the seconds it took to stop (None: not within 60 s),
@@ -187,7 +199,7 @@ def _interrupted_run(tmp_path: Path) -> tuple[float | None, list[int], str]:
     log, stacks = tmp_path / "fit.log", tmp_path / "stacks.txt"
     env = {**os.environ, "TRADECAST_FIT_LOG": str(log), "TRADECAST_STACKS": str(stacks), "CI": "true"}
     cmd = [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet")]
-    proc = subprocess.Popen([*cmd, "2", "60"], cwd=root, env=env)
+    proc = subprocess.Popen([*cmd, "2", "60"], cwd=root, env=env, preexec_fn=_as_from_a_shell)
     deadline = time.time() + 300  # a loaded machine takes a while to start the workers
     while time.time() < deadline and proc.poll() is None:
         if log.exists() and len(log.read_text().splitlines()) >= 2:
