@@ -179,8 +179,7 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     (``portfolio=None``): nothing downstream reads it, and one per asset held gigabytes
     in a universe of hundreds.
     """
-    import dataclasses
-
+    from engine.scores import without_portfolios
     from strategies.evaluate import strategy_table
 
     kinds = result.variance_of()
@@ -192,7 +191,7 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
         frame = result.frames[sym]
         fc = result.for_symbol(sym)[list(kinds)]
         tables[sym], full = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
-        backtests[sym] = {k: dataclasses.replace(r, portfolio=None) for k, r in full.items()}
+        backtests[sym] = without_portfolios(full)
     return tables, backtests
 
 
@@ -203,6 +202,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
 
     Returns the threshold tables and backtests (by model), both by symbol.
     """
+    from engine.scores import without_portfolios
     from signals.base import implied_return
     from strategies.calibration import calibrated
     from strategies.evaluate import threshold_table
@@ -224,7 +224,8 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
             variance = fc[th.variance_model].astype(float)
             if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
                 variance = calibrated(variance, frame["close"], frame["rv"])
-        tables[sym], backtests[sym] = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
+        tables[sym], full = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
+        backtests[sym] = without_portfolios(full)  # as the variance strategies': nothing reads it
     return tables, backtests
 
 
