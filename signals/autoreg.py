@@ -13,6 +13,7 @@ forecaster has to beat.
 
 from __future__ import annotations
 
+from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,15 +39,20 @@ def lag_matrix(values: np.ndarray, lags: int) -> np.ndarray:
     return out
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class _LaggedRegressor(BaseForecaster):
-    """Regressions on the lags of ``features``; subclasses set both in ``__init__``."""
+    """Regressions on the lags of ``features``; subclasses give both their defaults."""
 
     #: ``lags`` now means only which lags a HAR averages (``HarForecaster(lags=(1, 5, 22))``).
     _renamed: ClassVar[dict[str, str]] = {"lags": "n_lags"}
 
     supported_targets = ("return", "price", "absolute_return")
-    features: tuple[str, ...]
     n_lags: int
+    features: tuple[str, ...]
+    lags: InitVar[Any] = UNSET
+
+    def __post_init__(self, lags: Any) -> None:
+        self.n_lags = self._rename("lags", lags, "n_lags", self.n_lags)
 
     def _columns(self) -> list[str]:
         return list(self.features)
@@ -72,6 +78,7 @@ class _LaggedRegressor(BaseForecaster):
         return X[ok], target[ok]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class ArForecaster(_LaggedRegressor):
     """Linear autoregression of the ``h``-day return on lagged inputs, by least squares.
 
@@ -89,23 +96,14 @@ class ArForecaster(_LaggedRegressor):
     coef_ : Series, ``const`` then ``{column}_lag{j}`` (lag 0 is the origin's value).
     """
 
+    n_lags: int = 5
+    features: tuple[str, ...] = ("return",)
+    target: Target = "return"
+    horizon: int = 1
+
     @override
     def n_parameters(self) -> int:
         return len(self.coef_)
-
-    def __init__(
-        self,
-        *,
-        n_lags: int = 5,
-        features: tuple[str, ...] = ("return",),
-        target: Target = "return",
-        horizon: int = 1,
-        lags: Any = UNSET,
-    ) -> None:
-        self.n_lags = self._rename("lags", lags, "n_lags", n_lags)
-        self.features = features
-        self.target = target
-        self.horizon = horizon
 
     @property
     @override
@@ -128,6 +126,7 @@ class ArForecaster(_LaggedRegressor):
         return self.coef_.iloc[0] + X @ self.coef_.to_numpy()[1:]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class MlpForecaster(_LaggedRegressor):
     """Multi-layer perceptron on lagged inputs (scikit-learn ``MLPRegressor``).
 
@@ -161,42 +160,21 @@ class MlpForecaster(_LaggedRegressor):
 
     relative_cost = 100.0
 
+    hidden: tuple[int, ...] = (32, 16)
+    n_lags: int = 10
+    features: tuple[str, ...] = ("return",)
+    alpha: float = 1e-3
+    max_iter: int = 300
+    seed: int = 0
+    target: Target = "return"
+    horizon: int = 1
+    shuffle: bool = False
+    validation_fraction: float = 0.2
+    early_stopping: bool = True
+
     @override
     def n_parameters(self) -> int:
         return int(sum(c.size for c in self.model_.coefs_) + sum(b.size for b in self.model_.intercepts_))
-
-    def __init__(
-        self,
-        *,
-        hidden: tuple[int, ...] = (32, 16),
-        n_lags: int = 10,
-        features: tuple[str, ...] = ("return",),
-        alpha: float = 1e-3,
-        max_iter: int = 300,
-        seed: int = 0,
-        target: Target = "return",
-        horizon: int = 1,
-        shuffle: bool = False,
-        validation_fraction: float = 0.2,
-        early_stopping: bool = True,
-        lags: Any = UNSET,
-    ) -> None:
-        self.shuffle = shuffle
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.hidden = hidden
-        self.n_lags = self._rename("lags", lags, "n_lags", n_lags)
-        self.features = features
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.seed = seed
-        self.target = target
-        self.horizon = horizon
-
-    @property
-    @override
-    def name(self) -> str:
-        return "mlp"
 
     def _check_params(self) -> None:
         check_int("MlpForecaster", self._spelling("n_lags"), self.n_lags, 1)

@@ -191,8 +191,12 @@ def _require(frame: pd.DataFrame, columns: list[str], who: str) -> None:
 class BaseForecaster(abc.ABC):
     """Shared machinery: parameters, validation, origin bookkeeping, targets.
 
-    Subclasses define ``__init__`` with explicit keyword hyperparameters stored
-    under the same names, and implement the abstract methods:
+    Subclasses are keyword-only dataclasses (``@dataclass(kw_only=True, eq=False,
+    repr=False)``) whose fields are their hyperparameters, each with a concrete
+    default and kept as given (checks run in ``fit``); fitted state that mypy
+    should know of is declared ``field(init=False)``, and a renamed parameter is
+    an ``InitVar`` resolved by :meth:`_rename` in ``__post_init__``. They
+    implement the abstract methods:
 
     ``_columns()``
         The frame columns the model reads.
@@ -271,11 +275,12 @@ class BaseForecaster(abc.ABC):
         return [*cls._param_names(), *cls._renamed]
 
     def _rename(self, old: str, old_value: Any, new: str, new_value: Any) -> Any:
-        """Resolve a renamed parameter in ``__init__`` (see :func:`core.checks.renamed`),
+        """Resolve a renamed parameter in ``__post_init__`` (see :func:`core.checks.renamed`),
         remembering the spelling used so that errors name what the user wrote.
         """
         default = inspect.signature(type(self).__init__).parameters[new].default
-        value = renamed(type(self).__name__, old, old_value, new, new_value, default, stacklevel=4)
+        # the warning points at the user's call: renamed <- here <- __post_init__ <- __init__ <- caller
+        value = renamed(type(self).__name__, old, old_value, new, new_value, default, stacklevel=5)
         if old_value is not UNSET:
             self._spelled = {**getattr(self, "_spelled", {}), new: old}
         return value

@@ -9,6 +9,7 @@ the members' forecasts for it (NaN where any member has none).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from signals.base import BaseForecaster, Target, VarianceOf
 __all__ = ["EnsembleForecaster"]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class EnsembleForecaster(BaseForecaster):
     """Equal-weight ensemble of forecasters with one target and horizon.
 
@@ -37,13 +39,12 @@ class EnsembleForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
 
+    members: Sequence[BaseForecaster] = ()
+    label: str = "ensemble"
+
     @override
     def n_parameters(self) -> int:
         return int(sum(m.n_parameters() for m in self.members_))
-
-    def __init__(self, *, members: Sequence[BaseForecaster] = (), label: str = "ensemble") -> None:
-        self.members = members
-        self.label = label
 
     @property
     @override

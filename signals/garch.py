@@ -17,6 +17,7 @@ and GJR, simulated with fixed shocks for EGARCH, as ``arch`` does).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -38,6 +39,7 @@ Mean = Literal["constant", "zero"]
 _SCALE = 100.0
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class GarchForecaster(BaseForecaster):
     """GARCH-family next-day variance of returns.
 
@@ -68,32 +70,19 @@ class GarchForecaster(BaseForecaster):
     result_ : arch result object of the fit (for summaries).
     """
 
+    kind: Kind = "garch"
+    p: int = 1
+    q: int = 1
+    dist: Dist = "normal"
+    mean: Mean = "constant"
+    horizon: int = 1
+    simulations: int = 1000
+    seed: int = 0
+    max_iter: int = 500
+
     @override
     def n_parameters(self) -> int:
         return len(self.params_)
-
-    def __init__(
-        self,
-        *,
-        kind: Kind = "garch",
-        p: int = 1,
-        q: int = 1,
-        dist: Dist = "normal",
-        mean: Mean = "constant",
-        horizon: int = 1,
-        simulations: int = 1000,
-        seed: int = 0,
-        max_iter: int = 500,
-    ) -> None:
-        self.kind = kind
-        self.p = p
-        self.q = q
-        self.dist = dist
-        self.mean = mean
-        self.horizon = horizon
-        self.simulations = simulations
-        self.seed = seed
-        self.max_iter = max_iter
 
     @property
     @override
@@ -136,7 +125,7 @@ class GarchForecaster(BaseForecaster):
     supports_warm_start = True
     relative_cost = 20.0
     variance_of = "returns"
-    params_: pd.Series
+    params_: pd.Series = field(init=False, repr=False)
 
     def _fit(self, frame: pd.DataFrame, y: pd.Series, warm_start: GarchForecaster | None = None) -> None:
         r = frame["return"].dropna()

@@ -38,6 +38,7 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -120,6 +121,7 @@ def ols_fit(
     return beta, duan if retransform == "duan" else ratio, duan / ratio, resid_std
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HarForecaster(BaseForecaster):
     """HAR regression on the realized-variance column ``rv``.
 
@@ -163,22 +165,14 @@ class HarForecaster(BaseForecaster):
 
     supports_bulk_refits = True
 
+    lags: tuple[int, ...] = (1, 5, 22)
+    log: bool = False
+    retransform: Retransform = "ratio"
+    horizon: int = 1
+
     @override
     def n_parameters(self) -> int:
         return len(self.coef_)
-
-    def __init__(
-        self,
-        *,
-        lags: tuple[int, ...] = (1, 5, 22),
-        log: bool = False,
-        retransform: Retransform = "ratio",
-        horizon: int = 1,
-    ) -> None:
-        self.lags = lags
-        self.log = log
-        self.retransform = retransform
-        self.horizon = horizon
 
     @property
     @override

@@ -37,6 +37,7 @@ the rows whose regressors and target are all finite.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,7 @@ def harx_design(
     return np.column_stack(cols), names
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HarxForecaster(HarForecaster):
     """HAR-X: a HAR regression with leverage, exogenous, semivariance and quarticity terms.
 
@@ -143,28 +145,15 @@ class HarxForecaster(HarForecaster):
     target_range_ : (float, float), the smallest and largest training target (``clip``)
     """
 
-    def __init__(
-        self,
-        *,
-        lags: tuple[int, ...] = (1, 5, 22),
-        log: bool = True,
-        retransform: Retransform = "ratio",
-        leverage: bool = True,
-        exog: tuple[str, ...] = (),
-        semivariance: bool = False,
-        quarticity: bool = False,
-        clip: bool = True,
-        horizon: int = 1,
-    ) -> None:
-        self.lags = lags
-        self.log = log
-        self.retransform = retransform
-        self.leverage = leverage
-        self.exog = exog
-        self.semivariance = semivariance
-        self.quarticity = quarticity
-        self.clip = clip
-        self.horizon = horizon
+    lags: tuple[int, ...] = (1, 5, 22)
+    log: bool = True
+    retransform: Retransform = "ratio"
+    leverage: bool = True
+    exog: tuple[str, ...] = ()
+    semivariance: bool = False
+    quarticity: bool = False
+    clip: bool = True
+    horizon: int = 1
 
     @property
     @override

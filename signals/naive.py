@@ -9,6 +9,7 @@ day) and the return forecasts add up :math:`h` daily means.
 
 from __future__ import annotations
 
+from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -53,14 +54,14 @@ class _SmoothedVariance(BaseForecaster):
         return x**2 if self.source == "return" else x
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class ZeroForecaster(BaseForecaster):
     """Forecasts a zero return: the random-walk benchmark for return models."""
 
     supported_targets = ("return", "price")
 
-    def __init__(self, *, target: Target = "return", horizon: int = 1) -> None:
-        self.target = target
-        self.horizon = horizon
+    target: Target = "return"
+    horizon: int = 1
 
     def _columns(self) -> list[str]:
         return ["return"]
@@ -72,6 +73,7 @@ class ZeroForecaster(BaseForecaster):
         return np.zeros(len(origins))
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class RollingMeanForecaster(BaseForecaster):
     r"""Mean daily return over the last ``length`` days, times the horizon.
 
@@ -90,10 +92,13 @@ class RollingMeanForecaster(BaseForecaster):
 
     _renamed: ClassVar[dict[str, str]] = {"window": "length"}
 
-    def __init__(self, *, length: int = 252, target: Target = "return", horizon: int = 1, window: Any = UNSET) -> None:
-        self.length = self._rename("window", window, "length", length)
-        self.target = target
-        self.horizon = horizon
+    length: int = 252
+    target: Target = "return"
+    horizon: int = 1
+    window: InitVar[Any] = UNSET
+
+    def __post_init__(self, window: Any) -> None:
+        self.length = self._rename("window", window, "length", self.length)
 
     def _check_params(self) -> None:
         check_int(type(self).__name__, self._spelling("length"), self.length, 1)
@@ -129,6 +134,7 @@ def historical_mean(returns: np.ndarray, horizon: int, absolute: bool = False) -
     return expanding_mean(sums)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HistoricalMeanForecaster(BaseForecaster):
     r"""The expanding historical mean return, times the horizon: the benchmark of
     Campbell and Thompson (2008) and Goyal and Welch (2008).
@@ -147,9 +153,8 @@ class HistoricalMeanForecaster(BaseForecaster):
 
     supported_targets = ("return", "price", "absolute_return")
 
-    def __init__(self, *, target: Target = "return", horizon: int = 1) -> None:
-        self.target = target
-        self.horizon = horizon
+    target: Target = "return"
+    horizon: int = 1
 
     @property
     @override
@@ -167,6 +172,7 @@ class HistoricalMeanForecaster(BaseForecaster):
         return historical_mean(returns, self.horizon, absolute=self.target == "absolute_return")[origins]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class RollingVarianceForecaster(_SmoothedVariance):
     r"""Historical variance: the mean of squared returns (or ``rv``) over a window.
 
@@ -186,12 +192,13 @@ class RollingVarianceForecaster(_SmoothedVariance):
 
     _renamed: ClassVar[dict[str, str]] = {"window": "length"}
 
-    def __init__(
-        self, *, length: int | None = 252, source: Source = "return", horizon: int = 1, window: Any = UNSET
-    ) -> None:
-        self.length = self._rename("window", window, "length", length)
-        self.source = source
-        self.horizon = horizon
+    length: int | None = 252
+    source: Source = "return"
+    horizon: int = 1
+    window: InitVar[Any] = UNSET
+
+    def __post_init__(self, window: Any) -> None:
+        self.length = self._rename("window", window, "length", self.length)
 
     @property
     @override
@@ -211,6 +218,7 @@ class RollingVarianceForecaster(_SmoothedVariance):
         return realized.rolling_mean(self._input(frame), self.length)[origins]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class EwmaForecaster(_SmoothedVariance):
     r"""RiskMetrics exponentially weighted variance.
 
@@ -228,15 +236,9 @@ class EwmaForecaster(_SmoothedVariance):
     horizon : int, default 1
     """
 
-    def __init__(self, *, lam: float = 0.94, source: Source = "return", horizon: int = 1) -> None:
-        self.lam = lam
-        self.source = source
-        self.horizon = horizon
-
-    @property
-    @override
-    def name(self) -> str:
-        return "ewma"
+    lam: float = 0.94
+    source: Source = "return"
+    horizon: int = 1
 
     def _check_params(self) -> None:
         check_number(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -44,6 +45,7 @@ def _candidates(values: Any) -> tuple[Any, ...]:
     return tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class SearchForecaster(BaseForecaster):
     """A forecaster whose hyperparameters are chosen in every fit on a validation tail.
 
@@ -74,22 +76,12 @@ class SearchForecaster(BaseForecaster):
     #: ``model`` is a forecaster built from a config sub-table (default type: har).
     components: ClassVar[dict[str, str]] = {"model": "har"}
 
-    def __init__(
-        self,
-        *,
-        model: BaseForecaster | None = None,
-        space: Mapping[str, Sequence[Any]] | None = None,
-        trials: int = 8,
-        validation: int = 252,
-        sampler: Sampler = "tpe",
-        seed: int = 0,
-    ) -> None:
-        self.model = model if model is not None else HarForecaster(log=True)
-        self.space = space if space is not None else {}
-        self.trials = trials
-        self.validation = validation
-        self.sampler = sampler
-        self.seed = seed
+    model: BaseForecaster = field(default_factory=lambda: HarForecaster(log=True))
+    space: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    trials: int = 8
+    validation: int = 252
+    sampler: Sampler = "tpe"
+    seed: int = 0
 
     @property
     def target(self) -> Target:  # type: ignore[override]
