@@ -29,6 +29,7 @@ import copy
 import dataclasses
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -43,7 +44,7 @@ from signals.base import BaseForecaster
 from signals.features import symbols
 from signals.losses import torch_loss
 from signals.rnn import RnnForecaster
-from signals.rnn_net import RnnNet, init_network, resolve_device, window_averages
+from signals.rnn_net import RnnNet, resolve_device, window_averages
 from signals.sequences import SequenceScaler, sliding_windows, training_samples
 from signals.training import train_members
 
@@ -202,6 +203,7 @@ def default_net() -> RnnForecaster:
     return RnnForecaster(**GROUPED_DEFAULTS)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class _GroupedRnnBase(BaseForecaster):
     """A grouped model of copies of one network (``net``, an :class:`signals.rnn.RnnForecaster`):
     its checks, data preparation and training; each member is that network, trained by
@@ -217,9 +219,9 @@ class _GroupedRnnBase(BaseForecaster):
     flat_component: ClassVar[str] = "net"
     #: The network's values such a table meant where it did not set them.
     flat_defaults: ClassVar[dict[str, Any]] = GROUPED_DEFAULTS
-    net: RnnForecaster
-    shuffle_seed: int
-    net_: GroupedRnn
+    net: RnnForecaster = field(default_factory=default_net)
+    shuffle_seed: int = 0
+    net_: GroupedRnn = field(init=False, repr=False)
 
     @property
     def horizon(self) -> int:  # type: ignore[override]
@@ -269,32 +271,11 @@ class _GroupedRnnBase(BaseForecaster):
 
     def _prepare(self, frame: pd.DataFrame, y: pd.Series) -> tuple[SequenceScaler, tuple[np.ndarray, ...]]:
         net = self.net
-        scaler, s = training_samples(
-            [(frame, y)],
-            features=tuple(net.features),
-            seq_len=net.seq_len,
-            horizon=net.horizon,
-            val_fraction=net.val_fraction,
-            batch_size=net.batch_size,
-            variance=True,
-            scaling=net.scale_inputs,
-            who=type(self).__name__,
-        )
+        scaler, s = training_samples([(frame, y)], **net.window_settings(), variance=True, who=type(self).__name__)
         return scaler, (np.asarray(s.Xtr), s.ytr, np.asarray(s.Xva), s.yva)
 
     def _init(self, seed: int, scaler: SequenceScaler) -> RnnNet:
-        net = self.net
-        return init_network(
-            seed,
-            features=tuple(net.features),
-            cell=net.cell,
-            hidden=tuple(net.hidden),
-            dropout=net.dropout,
-            attention=False,
-            skip=net.skip,
-            scaler=scaler,
-            variance=True,
-        )
+        return self.net.new_net(seed, scaler)  # a variance network without attention (checked)
 
     def _train(self, nets: list[RnnNet], data: tuple[np.ndarray, ...]) -> None:
         device = resolve_device(self.net.device)
@@ -317,6 +298,7 @@ def _forecast_members(net: GroupedRnn, X: np.ndarray) -> np.ndarray:
         return net64(torch.as_tensor(X, dtype=torch.float64, device=device)).cpu().numpy()
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class BatchedRnnEnsemble(_GroupedRnnBase):
     """An ensemble of LSTMs or GRUs, one per seed, trained in one grouped model.
 
@@ -345,16 +327,7 @@ class BatchedRnnEnsemble(_GroupedRnnBase):
     best_epoch_ : int, the median of the members' best epochs
     """
 
-    def __init__(
-        self,
-        *,
-        net: RnnForecaster | None = None,
-        seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
-        shuffle_seed: int = 0,
-    ) -> None:
-        self.net = net if net is not None else default_net()
-        self.seeds = seeds
-        self.shuffle_seed = shuffle_seed
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
 
     @property
     @override
@@ -409,10 +382,6 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     """
 
     supports_pooling = True
-
-    def __init__(self, *, net: RnnForecaster | None = None, shuffle_seed: int = 0) -> None:
-        self.net = net if net is not None else default_net()
-        self.shuffle_seed = shuffle_seed
 
     @property
     @override

@@ -35,6 +35,7 @@ import copy
 import dataclasses
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar, cast
 
 import numpy as np
@@ -49,7 +50,7 @@ from signals.batched import GroupedRnn, _qlike_per_member
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
 from signals.rnn import RnnForecaster
-from signals.rnn_net import RnnNet, init_network, resolve_device
+from signals.rnn_net import RnnNet, init_network, load_net_state, resolve_device
 from signals.sequences import SequenceScaler, as_tensor, sliding_windows, training_samples
 from signals.training import train_members
 
@@ -83,6 +84,7 @@ def base_forecasts(
     return out
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HybridForecaster(BaseForecaster):
     """A recurrent network on top of an econometric forecast (see the module docstring).
 
@@ -117,26 +119,16 @@ class HybridForecaster(BaseForecaster):
     relative_cost = 1000.0
     #: Parameters that are forecasters themselves, and the registry type a config's sub-table builds by default.
     components: ClassVar[dict[str, str]] = {"net": "rnn", "base": "harx"}
-    net_: GroupedRnn
+    net_: GroupedRnn = field(init=False, repr=False)
     #: A float64 copy of ``net_`` for inference, made on first use.
-    _net64: GroupedRnn | None = None
+    _net64: GroupedRnn | None = field(default=None, init=False, repr=False)
 
-    def __init__(
-        self,
-        *,
-        net: RnnForecaster = _DEFAULT_NET,
-        base: HarForecaster = _DEFAULT_BASE,
-        base_length: int | None = 1000,
-        base_min: int = 252,
-        seeds: tuple[int, ...] = (0,),
-        base_input: bool = True,
-    ) -> None:
-        self.net = net
-        self.base = base
-        self.base_length = base_length
-        self.base_min = base_min
-        self.seeds = seeds
-        self.base_input = base_input
+    net: RnnForecaster = _DEFAULT_NET
+    base: HarForecaster = _DEFAULT_BASE
+    base_length: int | None = 1000
+    base_min: int = 252
+    seeds: tuple[int, ...] = (0,)
+    base_input: bool = True
 
     @property
     @override
@@ -221,13 +213,8 @@ class HybridForecaster(BaseForecaster):
         net = self.net
         scaler, samples = training_samples(
             [(self._with_base(f), y) for f, y in pairs],
-            features=self._features(),
-            seq_len=net.seq_len,
-            horizon=self.horizon,
-            val_fraction=net.val_fraction,
-            batch_size=net.batch_size,
+            **net.window_settings() | dict(features=self._features()),
             variance=True,
-            scaling=net.scale_inputs,
             latest=net.warm_rows if warm_start is not None else None,
             who="HybridForecaster",
         )
@@ -294,13 +281,7 @@ class HybridForecaster(BaseForecaster):
         self.validate_params()
         n_inputs = len(self._features()) - (0 if self.base_input else 1)
         grouped = GroupedRnn(len(self.seeds), n_inputs, tuple(self.net.hidden), self.net.cell, skip=True)
-        tensors = {
-            k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32))
-            for k, v in state.items()
-            if k.startswith("net.")
-        }
-        grouped.load_state_dict(tensors, strict=True)  # a missing, extra or misshapen weight raises
-        self.net_ = grouped.eval()
+        self.net_ = load_net_state(grouped, state)
         self._net64 = None
         self.fit_end_ = pd.Timestamp(fit_end)
         return self

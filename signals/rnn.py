@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -130,6 +131,7 @@ def check_memory(who: str, cell: str, n_inputs: int, hidden: tuple[int, ...]) ->
         )
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class RnnForecaster(BaseForecaster):
     """Recurrent network forecaster (LSTM or GRU), stacked, with optional attention.
 
@@ -224,74 +226,42 @@ class RnnForecaster(BaseForecaster):
     supports_warm_start = True
     supports_pooling = True
     relative_cost = 1000.0
-    net_: RnnNet
+    net_: RnnNet = field(init=False, repr=False)
     #: A float64 copy of ``net_`` for inference, made on first use.
-    _net64: RnnNet | None = None
+    _net64: RnnNet | None = field(default=None, init=False, repr=False)
+
+    cell: Cell = "lstm"
+    hidden: tuple[int, ...] = (64, 32)
+    dropout: float = 0.0
+    attention: bool = False
+    seq_len: int = 20
+    target: Target = "variance"
+    horizon: int = 1
+    features: tuple[str, ...] = ("rv", "return", "volume_ratio")
+    loss: RnnLoss = "auto"
+    epochs: int = 60
+    warm_epochs: int = 15
+    warm_rows: int | None = 1008
+    patience: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    batch_size: int = 64
+    val_fraction: float = 0.2
+    seed: int = 0
+    device: Device = "auto"
+    bidirectional: bool = False
+    skip: bool = True
+    lr_schedule: LrSchedule = "plateau"
+    lr_factor: float = 0.5
+    scale_inputs: Scaling = "standard"
+    max_steps: int | None = 200
+    step_rule: StepRule = "batch"
+    normalise: Normalise = "pooled"
 
     @override
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.net_.parameters()))
-
-    def __init__(
-        self,
-        *,
-        cell: Cell = "lstm",
-        hidden: tuple[int, ...] = (64, 32),
-        dropout: float = 0.0,
-        attention: bool = False,
-        seq_len: int = 20,
-        target: Target = "variance",
-        horizon: int = 1,
-        features: tuple[str, ...] = ("rv", "return", "volume_ratio"),
-        loss: RnnLoss = "auto",
-        epochs: int = 60,
-        warm_epochs: int = 15,
-        warm_rows: int | None = 1008,
-        patience: int = 8,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        grad_clip: float | None = 1.0,
-        batch_size: int = 64,
-        val_fraction: float = 0.2,
-        seed: int = 0,
-        device: Device = "auto",
-        bidirectional: bool = False,
-        skip: bool = True,
-        lr_schedule: LrSchedule = "plateau",
-        lr_factor: float = 0.5,
-        scale_inputs: Scaling = "standard",
-        max_steps: int | None = 200,
-        step_rule: StepRule = "batch",
-        normalise: Normalise = "pooled",
-    ) -> None:
-        self.normalise = normalise
-        self.max_steps = max_steps
-        self.step_rule = step_rule
-        self.lr_schedule = lr_schedule
-        self.lr_factor = lr_factor
-        self.scale_inputs = scale_inputs
-        self.cell = cell
-        self.hidden = hidden
-        self.dropout = dropout
-        self.attention = attention
-        self.seq_len = seq_len
-        self.target = target
-        self.horizon = horizon
-        self.features = features
-        self.loss = loss
-        self.epochs = epochs
-        self.warm_epochs = warm_epochs
-        self.warm_rows = warm_rows
-        self.patience = patience
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.batch_size = batch_size
-        self.val_fraction = val_fraction
-        self.seed = seed
-        self.device = device
-        self.bidirectional = bidirectional
-        self.skip = skip
 
     @property
     @override
@@ -477,16 +447,7 @@ class RnnForecaster(BaseForecaster):
         windows and their scaled targets, from the ``latest`` samples of each
         frame when given (scalers still from all rows).
         """
-        kwargs: dict[str, Any] = dict(
-            features=tuple(self.features),
-            seq_len=self.seq_len,
-            horizon=self.horizon,
-            val_fraction=self.val_fraction,
-            batch_size=self.batch_size,
-            target_scale=self._target_scale,
-            scaling=self.scale_inputs,
-            latest=latest,
-        )
+        kwargs: dict[str, Any] = self.window_settings() | dict(target_scale=self._target_scale, latest=latest)
         self.scalers_: dict[str, SequenceScaler] = {}
         if self.normalise == "asset" and len(pairs) > 1:
             scalers, samples = training_samples_by_asset(pairs, **kwargs)
@@ -506,9 +467,22 @@ class RnnForecaster(BaseForecaster):
         self.y_scale_ = scaler.y_scale
         return samples.Xtr, samples.ytr, samples.Xva, samples.yva
 
-    def _new_net(self, seed: int) -> RnnNet:
-        """A freshly initialised network for ``seed`` (:func:`signals.rnn_net.init_network`); needs the scalers of
-        :meth:`_samples`.
+    def window_settings(self) -> dict[str, Any]:
+        """How this network's training windows are cut and scaled: the keywords of
+        :func:`signals.sequences.training_samples` it sets (grouped models of this network use them too).
+        """
+        return dict(
+            features=tuple(self.features),
+            seq_len=self.seq_len,
+            horizon=self.horizon,
+            val_fraction=self.val_fraction,
+            batch_size=self.batch_size,
+            scaling=self.scale_inputs,
+        )
+
+    def new_net(self, seed: int, scaler: SequenceScaler | None = None) -> RnnNet:
+        """A freshly initialised network for ``seed`` (:func:`signals.rnn_net.init_network`), its skip
+        path started from ``scaler`` (default: the one :meth:`_samples` set).
         """
         from signals.rnn_net import init_network
 
@@ -520,7 +494,7 @@ class RnnForecaster(BaseForecaster):
             dropout=self.dropout,
             attention=self.attention,
             skip=self.skip,
-            scaler=self._scaler(),
+            scaler=self._scaler() if scaler is None else scaler,
             variance=self._target_scale != "signed",
             persistence=self._persistence,
         )
@@ -531,9 +505,7 @@ class RnnForecaster(BaseForecaster):
 
     @override
     def load_warm_state(self, state, fit_end) -> RnnForecaster:
-        import torch
-
-        from signals.rnn_net import RnnNet
+        from signals.rnn_net import RnnNet, load_net_state
 
         self.validate_params()
         net = RnnNet(
@@ -544,13 +516,7 @@ class RnnForecaster(BaseForecaster):
             bool(self.attention),
             bool(self.skip),
         )
-        tensors = {
-            k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32))
-            for k, v in state.items()
-            if k.startswith("net.")
-        }
-        net.load_state_dict(tensors, strict=True)  # a missing, extra or misshapen weight raises
-        self.net_ = net.eval()
+        self.net_ = load_net_state(net, state)
         self.fit_end_ = pd.Timestamp(fit_end)
         return self
 
@@ -564,7 +530,7 @@ class RnnForecaster(BaseForecaster):
         from signals.training import train_members
 
         device = self._device()
-        net = self._new_net(self.seed).to(device)
+        net = self.new_net(self.seed).to(device)
         if warm_start is not None:
             same = (
                 warm_start.cell,

@@ -8,15 +8,19 @@ network is made, trained or loaded.
 from __future__ import annotations
 
 import math
-from typing import cast
+from collections.abc import Mapping
+from typing import TypeVar, cast
 
+import numpy as np
 import torch
 from torch import nn
 from typing_extensions import override
 
 from signals.sequences import SequenceScaler, WindowTensor
 
-__all__ = ["RnnNet", "all_windows", "init_network", "resolve_device", "window_averages"]
+__all__ = ["RnnNet", "all_windows", "init_network", "load_net_state", "resolve_device", "window_averages"]
+
+M = TypeVar("M", bound=nn.Module)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -113,3 +117,16 @@ def init_network(
                 net.skip.weight[0, part * k + j] = float(scaler.x_std[j]) / 3
             net.head.bias.fill_(float(scaler.x_mean[j]) - math.log(scaler.y_scale))
     return net
+
+
+def load_net_state(module: M, state: Mapping[str, np.ndarray]) -> M:
+    """``module`` with the weights of a forecaster's ``warm_state`` (``net.<parameter>`` keys), in
+    evaluation mode; a missing, extra or misshapen weight raises.
+    """
+    tensors = {
+        k.removeprefix("net."): torch.as_tensor(np.asarray(v, dtype=np.float32))
+        for k, v in state.items()
+        if k.startswith("net.")
+    }
+    module.load_state_dict(tensors, strict=True)
+    return module.eval()
