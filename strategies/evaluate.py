@@ -29,19 +29,12 @@ __all__ = [
     "threshold_table",
 ]
 
+#: The performance columns every strategy table starts with, and the trading costs it ends them with.
+_PERFORMANCE = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol")
+_COSTS = ("turnover_per_year", "costs_per_year", "financing_per_year")
+
 #: Columns of :func:`strategy_table`, in order.
-STRATEGY_COLUMNS = (
-    "sharpe",
-    "sharpe_vs_bh",
-    "sharpe_vs_bh_se",
-    "max_drawdown",
-    "annual_return",
-    "realised_vol",
-    "target_vol",
-    "turnover_per_year",
-    "costs_per_year",
-    "financing_per_year",
-)
+STRATEGY_COLUMNS = (*_PERFORMANCE, "target_vol", *_COSTS)
 
 #: :func:`strategy_table`'s layout: its columns and those a report shows at once (costs and
 #: financing are one click away).
@@ -202,22 +195,7 @@ def _row(stats: pd.Series, target_vol: float | None, diff: float, se: float) -> 
 
 
 #: Columns of :func:`threshold_table`, in order.
-THRESHOLD_COLUMNS = (
-    "sharpe",
-    "sharpe_vs_bh",
-    "sharpe_vs_bh_se",
-    "max_drawdown",
-    "annual_return",
-    "realised_vol",
-    "hit_rate",
-    "turnover_per_year",
-    "costs_per_year",
-    "financing_per_year",
-    "upper",
-    "lower",
-    "n_trials",
-    "validation_dsr",
-)
+THRESHOLD_COLUMNS = (*_PERFORMANCE, "hit_rate", *_COSTS, "upper", "lower", "n_trials", "validation_dsr")
 
 #: :func:`threshold_table`'s layout: its columns and those a report shows at once.
 THRESHOLD_TABLE = TableSchema(
