@@ -163,22 +163,23 @@ def test_close_only_data_loads(tmp_path):
     assert list(load(f"csv:{tmp_path / 'c.csv'}").columns) == ["close"]
 
 
-def test_unreadable_layouts(tmp_path):
-    (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match=r"empty.csv is empty: no header and no rows"):
-        load(f"csv:{tmp_path / 'empty.csv'}")
-    (tmp_path / "text.csv").write_text("date,name,comment\n2020-01-01,a,b\n")
-    with pytest.raises(DataError, match=r"cannot find price columns among \['date', 'name', 'comment'\]"):
-        load(f"csv:{tmp_path / 'text.csv'}")
-    (tmp_path / "nodate.csv").write_text("close\n1.0\n2.0\n")
-    with pytest.raises(DataError, match=r"has no dates: the row labels are int64 values.*name the date column 'date'"):
-        load(f"csv:{tmp_path / 'nodate.csv'}")
-    (tmp_path / "baddate.csv").write_text("date,close\n2020-01-01,1.0\nnot a date,2.0\n")
-    with pytest.raises(DataError, match=r"1 date\(s\) cannot be parsed, the first 'not a date' at row 1"):
-        load(f"csv:{tmp_path / 'baddate.csv'}")
-    (tmp_path / "text_price.csv").write_text("date,close\n2020-01-01,1.0\n2020-01-02,n/a?\n")
-    with pytest.raises(DataError, match=r"column 'close' holds non-numeric values, the first 'n/a\?' on 2020-01-02"):
-        load(f"csv:{tmp_path / 'text_price.csv'}")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"is empty: no header and no rows"),
+        ("date,name,comment\n2020-01-01,a,b\n", r"cannot find price columns among \['date', 'name', 'comment'\]"),
+        ("close\n1.0\n2.0\n", r"has no dates: the row labels are int64 values.*name the date column 'date'"),
+        ("date,close\n2020-01-01,1.0\nnot a date,2.0\n", r"1 date\(s\) cannot be parsed, the first 'not a date' at row 1"),
+        (
+            "date,close\n2020-01-01,1.0\n2020-01-02,n/a?\n",
+            r"column 'close' holds non-numeric values, the first 'n/a\?' on 2020-01-02",
+        ),
+    ],
+)
+def test_unreadable_layouts(tmp_path, text, message):
+    (tmp_path / "bad.csv").write_text(text)
+    with pytest.raises(DataError, match=message):
+        load(f"csv:{tmp_path / 'bad.csv'}")
 
 
 # --------------------------------------------------------------------------- validation errors
