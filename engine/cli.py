@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import inspect
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -40,6 +41,20 @@ Run 'tradecast COMMAND --help' for a command's options.
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    """Load a data source, validate it and print a summary.
+
+    Load a source, validate it (a clear error for bad data, never a silent fix) and print rows,
+    dates, symbols, gaps and annualised volatility by realized-variance estimator.
+
+    Sources: embedded:sp500, embedded:nasdaq, embedded:vix, yfinance:TICKER[,TICKER...], csv:PATH,
+    parquet:PATH.
+
+    Examples
+    --------
+      tradecast data embedded:nasdaq
+      tradecast data yfinance:SPY --start 2010-01-01
+      tradecast data csv:~/data/universe.csv --fill ffill
+    """
     from engine.data import load
     from engine.summary import format_summary
 
@@ -57,6 +72,22 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    """Run a job from a TOML config (default: embedded S&P 500) into a run folder.
+
+    Run the job described by a TOML config: load and validate the data, build features, forecast
+    walk-forward out of sample, trade the forecasts and write the HTML report into
+    runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to
+    configs/sp500.toml: embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR,
+    log-HAR, EWMA, LSTM, GRU and a log-HAR-X refit daily, yearly refits from 2008,
+    a 10 percent vol target and a regime strategy.
+
+    Examples
+    --------
+      tradecast run
+      tradecast run configs/nasdaq.toml
+      tradecast run --set walkforward.start=2012-01-01 --set strategy.target_vol=0.15
+      tradecast run --resume runs/sp500-20261123-101500   (after Ctrl-C or a kill)
+    """
     import time
 
     from engine.job import run_job
@@ -165,6 +196,16 @@ def _check_run_dir(run_dir: Path, config) -> None:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    """Copy a shipped config (and its data file) into a folder, to edit.
+
+    Copy one of the configs shipped with tradecast into a folder (the current one by default),
+    with the data file it reads, so that it can be edited and run from anywhere.
+
+    Examples
+    --------
+      tradecast init sp500
+      tradecast init universe_csv --to ~/research
+    """
     import shutil
 
     from engine.config import find_config, load_config
@@ -199,6 +240,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    """Re-render a finished run's report from its stored results.
+
+    Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no
+    model is refitted, no data source is read, and the manifest keeps the run's own times and
+    versions (a 'rendered' entry is added). The leaderboards and strategies are the ones the run
+    kept while its files, tradecast and its packages are unchanged, so a re-render takes seconds.
+
+    Examples
+    --------
+      tradecast report runs/sp500-20261123-101500
+    """
     from engine import store
     from engine.job import render_run
 
@@ -228,6 +280,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    """List the runs in a folder.
+
+    One line per run, newest first: name, status (complete, running, interrupted, failed,
+    unreadable), start time, models, and the best 1-day variance model by QLIKE of each symbol
+    (or a failed run's error).
+
+    Examples
+    --------
+      tradecast list
+      tradecast list --root ~/research/runs
+    """
     import pandas as pd
 
     from engine.store import list_runs
@@ -242,6 +305,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    """Show what differs between two runs: config and metrics.
+
+    Print the config keys whose values differ between two runs, then each model's out-of-sample
+    loss and each strategy's Sharpe ratio side by side, recomputed on the dates both runs have.
+
+    Examples
+    --------
+      tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000
+    """
     import pandas as pd
 
     from engine.compare import compare_runs
@@ -281,14 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command(
-    sub: Any, name: str, func: Callable[[argparse.Namespace], int], *, help: str, description: str, epilog: str
-) -> argparse.ArgumentParser:
-    """A subcommand's parser: its one-line ``help``, ``description`` and ``epilog`` (examples,
-    kept as written), calling ``func`` with the parsed arguments.
+def _command(sub: Any, name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A subcommand's parser calling ``func`` with the parsed arguments; its texts are ``func``'s
+    docstring: the first line is the one-line help, then the description, and its Examples
+    section the epilog (kept as written).
     """
+    doc = inspect.cleandoc(func.__doc__ or "")
+    first, _, rest = doc.partition("\n\n")
+    description, _, examples = rest.partition("Examples\n--------\n")
+    help = first[0].lower() + first[1:].removesuffix(".")
+    epilog = "examples:\n" + examples if examples else ""
     p = sub.add_parser(
-        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        name,
+        help=help,
+        description=description.strip(),
+        epilog=epilog.strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(func=func)
     return p
@@ -296,17 +376,7 @@ def _command(
 
 def _data_command(sub: Any) -> None:
     """``tradecast data``."""
-    p = _command(
-        sub,
-        "data",
-        _cmd_data,
-        help="load a data source, validate it and print a summary",
-        description="Load a source, validate it (a clear error for bad data, never a silent fix) and print rows, "
-        "dates, symbols, gaps and annualised volatility by realized-variance estimator.",
-        epilog="examples:\n  tradecast data embedded:nasdaq\n  tradecast data yfinance:SPY --start 2010-01-01\n"
-        "  tradecast data csv:~/data/universe.csv --fill ffill\n\nsources: embedded:sp500, embedded:nasdaq, "
-        "embedded:vix, yfinance:TICKER[,TICKER...], csv:PATH, parquet:PATH",
-    )
+    p = _command(sub, "data", _cmd_data)
     p.add_argument("source", help="e.g. embedded:sp500, yfinance:SPY, csv:PATH, parquet:PATH")
     p.add_argument("--start", help="first date kept (inclusive), e.g. 2008-01-01")
     p.add_argument("--end", help="last date kept (inclusive)")
@@ -323,21 +393,7 @@ def _data_command(sub: Any) -> None:
 
 def _run_command(sub: Any) -> None:
     """``tradecast run``."""
-    p = _command(
-        sub,
-        "run",
-        _cmd_run,
-        help="run a job from a TOML config (default: embedded S&P 500) into a run folder",
-        description="Run the job described by a TOML config: load and validate the data, build features, "
-        "forecast walk-forward out of sample, trade the forecasts and write the HTML report into "
-        "runs/NAME-TIMESTAMP/. Without a config, the built-in default job, identical to configs/sp500.toml: "
-        "embedded S&P 500, Garman-Klass variance target, GARCH, EGARCH, GJR, HAR, log-HAR, EWMA, LSTM, GRU and a "
-        "log-HAR-X refit daily, "
-        "yearly refits from 2008, a 10 percent vol target and a regime strategy.",
-        epilog="examples:\n  tradecast run\n  tradecast run configs/nasdaq.toml\n  tradecast run --set "
-        "walkforward.start=2012-01-01 --set strategy.target_vol=0.15\n  tradecast run --resume "
-        "runs/sp500-20261123-101500   (after Ctrl-C or a kill)",
-    )
+    p = _command(sub, "run", _cmd_run)
     p.add_argument(
         "config",
         nargs="?",
@@ -376,15 +432,7 @@ def _run_command(sub: Any) -> None:
 
 def _init_command(sub: Any) -> None:
     """``tradecast init``."""
-    p = _command(
-        sub,
-        "init",
-        _cmd_init,
-        help="copy a shipped config (and its data file) into a folder, to edit",
-        description="Copy one of the configs shipped with tradecast into a folder (the current one by default), with "
-        "the data file it reads, so that it can be edited and run from anywhere.",
-        epilog="examples:\n  tradecast init sp500\n  tradecast init universe_csv --to ~/research",
-    )
+    p = _command(sub, "init", _cmd_init)
     p.add_argument(
         "name",
         metavar="NAME",
@@ -395,17 +443,7 @@ def _init_command(sub: Any) -> None:
 
 def _report_command(sub: Any) -> None:
     """``tradecast report``."""
-    p = _command(
-        sub,
-        "report",
-        _cmd_report,
-        help="re-render a finished run's report from its stored results",
-        description="Render RUN_DIR/report.html again from the run's stored features, forecasts and fits: no model "
-        "is refitted, no data source is read, and the manifest keeps the run's own times and versions (a 'rendered' "
-        "entry is added). The leaderboards and strategies are the ones the run kept while its files, tradecast and "
-        "its packages are unchanged, so a re-render takes seconds.",
-        epilog="example:\n  tradecast report runs/sp500-20261123-101500",
-    )
+    p = _command(sub, "report", _cmd_report)
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--no-tearsheets", action="store_true", help="leave the quantstats tear sheets out")
     p.add_argument(
@@ -425,30 +463,13 @@ def _report_command(sub: Any) -> None:
 
 def _list_command(sub: Any) -> None:
     """``tradecast list``."""
-    p = _command(
-        sub,
-        "list",
-        _cmd_list,
-        help="list the runs in a folder",
-        description="One line per run, newest first: name, status (complete, running, interrupted, failed, "
-        "unreadable), start time, models, and the best 1-day variance model by QLIKE of each symbol (or a failed "
-        "run's error).",
-        epilog="example:\n  tradecast list\n  tradecast list --root ~/research/runs",
-    )
+    p = _command(sub, "list", _cmd_list)
     p.add_argument("--root", default="runs", help="the folder holding run folders (default: runs)")
 
 
 def _compare_command(sub: Any) -> None:
     """``tradecast compare``."""
-    p = _command(
-        sub,
-        "compare",
-        _cmd_compare,
-        help="show what differs between two runs: config and metrics",
-        description="Print the config keys whose values differ between two runs, then each model's out-of-sample "
-        "loss and each strategy's Sharpe ratio side by side, recomputed on the dates both runs have.",
-        epilog="example:\n  tradecast compare runs/sp500-20261123-101500 runs/sp500-20261124-090000",
-    )
+    p = _command(sub, "compare", _cmd_compare)
     p.add_argument("run_a", metavar="RUN_A")
     p.add_argument("run_b", metavar="RUN_B")
 

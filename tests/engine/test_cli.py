@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import html
 import os
 import subprocess
@@ -250,3 +251,13 @@ def test_device_is_set_from_the_command_line_recorded_and_named_in_the_report(tm
     assert main(["run", "--resume", str(run), "--device", "auto"]) == 1
     err = capsys.readouterr().err
     assert "--device auto: the run was started with device = 'cpu'" in err and "Traceback" not in err
+
+
+def test_each_command_takes_its_help_description_and_examples_from_its_docstring():
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    assert helps["report"] == "re-render a finished run's report from its stored results"
+    for name, p in sub.choices.items():
+        assert p.description and "Examples" not in p.description and "--------" not in p.description, name
+        assert p.epilog.startswith("examples:\n  tradecast " + name), name
+    assert "10 percent vol target" in sub.choices["run"].description
