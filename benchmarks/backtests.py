@@ -25,6 +25,7 @@ import time
 
 import pandas as pd
 
+from core.tables import ScoredTable
 from engine.config import RunConfig
 from engine.job import forecast, prepare, trade
 from strategies.backtest import backtest
@@ -34,10 +35,11 @@ from strategies.performance import sharpe_difference
 from strategies.vol_target import vol_target_weights
 
 
-def targets(table: pd.DataFrame, best: str, target_vol: float) -> str:
+def targets(scored: ScoredTable, best: str, target_vol: float) -> str:
     """The issue's three vol-targeting targets for ``best`` on the table's common
     window, each with its figure, and the Sharpe gap's block-bootstrap standard error.
     """
+    table = scored.table
     row, bh = table.loc[(best, "vol_target")], table.loc[("buy_and_hold", "-")]
     checks = [
         ("Sharpe - buy and hold", row["sharpe_vs_bh"], ">= 0.10", row["sharpe_vs_bh"] >= 0.10),
@@ -54,8 +56,8 @@ def targets(table: pd.DataFrame, best: str, target_vol: float) -> str:
             abs(row["realised_vol"] - target_vol) <= 0.01,
         ),
     ]
-    first, last = table.attrs["window"]
-    lines = [f"targets for the best-QLIKE forecaster, {best}, on {first.date()} to {last.date()}:"]
+    window = scored.window.dates() if scored.window is not None else "no common day"
+    lines = [f"targets for the best-QLIKE forecaster, {best}, on {window}:"]
     lines += [
         f"  {name:<30} {value:+7.3f}  (target {rule}: {'met' if ok else 'NOT met'})" for name, value, rule, ok in checks
     ]
@@ -102,15 +104,15 @@ def main() -> None:
     frame = prepared.features[symbol]
     fc = result.for_symbol(symbol).drop(columns="fold")
     tables, _ = trade(prepared, result)
-    table = tables[symbol]
+    scored = tables[symbol]
     best = result.score().loc[symbol, "qlike"].idxmin()  # the leaderboard's first row, without its bootstrap
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 140):
         print(
             f"{symbol}, out of sample {fc.index[0].date()} to {fc.index[-1].date()}, 2 bp costs, "
             f"calibrate={config.strategy.calibrate!r}, smooth={config.strategy.smooth}"
         )
-        print(table.to_string())
-        print("\n" + targets(table, best, config.strategy.target_vol))
+        print(scored.table.to_string())
+        print("\n" + targets(scored, best, config.strategy.target_vol))
         grid = vol_target_grid(frame["close"], fc["loghar"], proxy=frame["rv"])
         best_combo = dict(zip(grid.stats.index.names, grid.best, strict=True))
         print(

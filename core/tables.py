@@ -1,9 +1,14 @@
-"""One schema per table: its columns, those shown at once, those the terminal prints, its caption.
+"""Tables: one schema per table, and a scored table with the days it was scored on.
 
 The terminal (:mod:`engine.terminal`), the report (:mod:`reports.html`) and the code
 that builds each table (:mod:`strategies.evaluate`, :mod:`strategies.portfolio`,
 :mod:`reports.leaderboards`) read the same :class:`TableSchema`, so a column added to
 a table is shown everywhere it should be, or nowhere, never in one place only.
+
+A table whose rows are all scored on one common window of days (the strategy,
+threshold, portfolio and VaR tables) travels as a :class:`ScoredTable`: the table and
+its :class:`Window`, typed, instead of ``DataFrame.attrs`` entries that pandas may
+drop or copy along the way.
 """
 
 from __future__ import annotations
@@ -11,7 +16,55 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["TableSchema"]
+import pandas as pd
+
+__all__ = ["ScoredTable", "TableSchema", "Window"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of trading days: the first, the last and how many.
+
+    Attributes
+    ----------
+    first, last : Timestamp
+    days : int, the trading days from ``first`` to ``last``, both included
+    """
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+    days: int
+
+    @classmethod
+    def of(cls, index: pd.Index) -> Window | None:
+        """The window an index of days spans (None for no days)."""
+        return cls(pd.Timestamp(index[0]), pd.Timestamp(index[-1]), len(index)) if len(index) else None
+
+    def span(self) -> str:
+        """``"2519 days, 2008-12-30 to 2018-12-31"``."""
+        return f"{self.days} days, {self.first.date()} to {self.last.date()}"
+
+    def dates(self) -> str:
+        """``"2008-12-30 to 2018-12-31"``."""
+        return f"{self.first.date()} to {self.last.date()}"
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """A table whose every row is scored on the same days.
+
+    Attributes
+    ----------
+    table : DataFrame
+    window : Window or None, the days every row is scored on (None: no common day)
+    validation : Window or None
+        Where a table's choices were made before it was scored (a threshold grid's
+        validation rows), when they were.
+    """
+
+    table: pd.DataFrame
+    window: Window | None
+    validation: Window | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import ConfigError
+from core.tables import Window
 from engine import scoring
 from engine.config import RunConfig
 from engine.scores import SCORES_FILE, load_scores, save_scores
@@ -126,13 +127,13 @@ def _write_report(
         threshold_tables=outcome.threshold_tables,
         threshold_strategies=outcome.threshold_backtests,
         universe=outcome.universe,
-        universe_note=universe_line(next(iter(outcome.universe.values()))[0]) if outcome.universe else "",
-        portfolio_table=outcome.portfolio.table,
+        universe_note=universe_line(next(iter(outcome.universe.values()))) if outcome.universe else "",
+        portfolio_table=outcome.portfolio.scored(),
         portfolio=outcome.portfolio.backtests,
         portfolio_weights=outcome.portfolio.weights,
         portfolio_note=(
-            f"{st.portfolio.describe()}. Scored: {portfolio_window_line(outcome.portfolio.table)}."
-            if outcome.portfolio.table is not None
+            f"{st.portfolio.describe()}. Scored: {portfolio_window_line(outcome.portfolio.window)}."
+            if outcome.portfolio.window is not None
             else ""
         ),
         detail=detail,
@@ -159,8 +160,8 @@ def _write_outputs(run_dir: Path, outcome: Outcome) -> None:
         write_parquet_atomic(pd.DataFrame(rets), run_dir / "returns.parquet")
 
 
-def _window(table: pd.DataFrame) -> list[str]:
-    return [str(d.date()) for d in table.attrs["window"]]
+def _window(window: Window | None) -> list[str] | None:
+    return None if window is None else [str(window.first.date()), str(window.last.date())]
 
 
 def _metrics(outcome: Outcome) -> dict[str, Any]:
@@ -169,18 +170,18 @@ def _metrics(outcome: Outcome) -> dict[str, Any]:
     return {
         "risk": [
             {"symbol": sym, "model": m, "method": meth, "level": lv, **r}
-            for sym, (table, _) in outcome.risk.items()
-            for (m, meth, lv), r in table.to_dict(orient="index").items()
+            for sym, (scored, _) in outcome.risk.items()
+            for (m, meth, lv), r in scored.table.to_dict(orient="index").items()
         ],
         "universe_leaderboard": [
             {"horizon": h, "model": m, **r}
-            for h, (summary, _) in outcome.universe.items()
-            for m, r in summary.to_dict(orient="index").items()
+            for h, board in outcome.universe.items()
+            for m, r in board.summary.to_dict(orient="index").items()
         ],
         "portfolio": [{"model": m, "scheme": sch, **r} for (m, sch), r in ptable.to_dict(orient="index").items()]
         if ptable is not None
         else [],
-        "portfolio_window": _window(ptable) if ptable is not None else None,
+        "portfolio_window": _window(outcome.portfolio.window),
         "leaderboard": [
             {"symbol": sym, "model": m, **r}
             for sym, b in outcome.boards.items()
@@ -189,15 +190,15 @@ def _metrics(outcome: Outcome) -> dict[str, Any]:
         "strategies": [
             {"symbol": sym, "model": m, "strategy": s, **r}
             for sym, tab in outcome.tables.items()
-            for (m, s), r in tab.to_dict(orient="index").items()
+            for (m, s), r in tab.table.to_dict(orient="index").items()
         ],
-        "strategy_windows": {sym: _window(t) for sym, t in outcome.tables.items()},
+        "strategy_windows": {sym: _window(t.window) for sym, t in outcome.tables.items()},
         "threshold_strategies": [
             {"symbol": sym, "model": m, "strategy": "threshold", **r}
             for sym, tab in outcome.threshold_tables.items()
-            for m, r in tab.to_dict(orient="index").items()
+            for m, r in tab.table.to_dict(orient="index").items()
         ],
-        "threshold_windows": {sym: _window(t) for sym, t in outcome.threshold_tables.items()},
+        "threshold_windows": {sym: _window(t.window) for sym, t in outcome.threshold_tables.items()},
     }
 
 

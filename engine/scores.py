@@ -174,7 +174,7 @@ _OWN = ("core.", "engine.", "signals.", "strategies.", "reports.")
 def _is_data_class(found: Any) -> bool:
     """A class a kept score may build: NumPy arrays, scalars and dtypes; pandas' containers
     and dtypes (never pandas.io: readers, writers and stores that open files); dates;
-    tradecast's result dataclasses.
+    tradecast's result dataclasses (the frozen ones).
     """
     import numpy as np
 
@@ -189,7 +189,8 @@ def _is_data_class(found: Any) -> bool:
         return True
     if module in ("datetime", "zoneinfo", "zoneinfo._zoneinfo"):
         return True
-    return module.startswith(_OWN) and dataclasses.is_dataclass(found)
+    # frozen ones only: results are frozen; forecasters are (mutable) dataclasses too, and never kept
+    return module.startswith(_OWN) and dataclasses.is_dataclass(found) and found.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
 
 class _DataUnpickler(pickle.Unpickler):

@@ -7,15 +7,21 @@ part is a plain function a script can call alone.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from core.tables import ScoredTable
 from engine.config import RunConfig, StrategyConfig
 from engine.stages import Prepared
 from engine.walkforward import WalkForwardResult
 from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
+
+if TYPE_CHECKING:
+    from reports.universe import UniverseBoard
 
 __all__ = [
     "LEVEL_RANGE",
@@ -116,17 +122,17 @@ def leaderboards(result: WalkForwardResult, baseline: str | dict[int, str] | Non
 
 def universe_boards(
     result: WalkForwardResult, baseline: str | dict[int, str] | None = None
-) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+) -> dict[int, UniverseBoard]:
     """For a universe, :func:`reports.universe.universe_leaderboard` per variance
     horizon that has the baseline (by default the run's strongest econometric
     model, :func:`baselines`): QLIKE ratios per asset, assets beaten (with DM at
     5 %), mean rank and the panel DM test. An asset on which the baseline's mean
     forecast lies outside :data:`LEVEL_RANGE` of the mean realised variance (a
-    broken log model) is left out, and named in ``summary.attrs["excluded"]``
+    broken log model) is left out, and named in the board's ``excluded``
     with that level: against a broken baseline every model wins there, and one
     such asset would decide the panel test. Empty for one asset.
 
-    Returns (summary, ratios) by horizon.
+    Returns the :class:`reports.universe.UniverseBoard` by horizon.
     """
     from reports.metrics import forecast_groups, per_date_losses
     from reports.universe import universe_leaderboard
@@ -155,20 +161,18 @@ def universe_boards(
             losses[sym] = per_date_losses(fc, y)
         if len(losses) < 2:
             continue
-        summary, ratios = universe_leaderboard(losses, str(name))
-        summary.attrs["excluded"] = excluded
-        out[h] = (summary, ratios)
+        out[h] = dataclasses.replace(universe_leaderboard(losses, str(name)), excluded=excluded)
     return out
 
 
-def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+def trade(prepared: Prepared, result: WalkForwardResult) -> tuple[dict[str, ScoredTable], dict[str, dict]]:
     """The configured strategies (``[strategy]``) on every variance forecaster, per
     symbol (see :func:`trade_forecasts`).
     """
     return trade_forecasts(prepared.config.strategy, result)
 
 
-def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, ScoredTable], dict[str, dict]]:
     """``spec`` (a :class:`strategies.spec.StrategySpec`) on every variance
     forecaster, per symbol: exactly what
     ``strategy_table(frame["close"], forecasts, spec, proxy=frame["rv"], variance_of=result.variance_of())``
@@ -183,19 +187,19 @@ def trade_forecasts(spec: StrategyConfig, result: WalkForwardResult) -> tuple[di
     from strategies.evaluate import strategy_table
 
     kinds = result.variance_of()
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, ScoredTable] = {}
     backtests: dict[str, dict] = {}
     if not kinds:
         return tables, backtests
     for sym in result.symbols:
         frame = result.frames[sym]
         fc = result.for_symbol(sym)[list(kinds)]
-        tables[sym], full = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
-        backtests[sym] = without_portfolios(full)
+        res = strategy_table(frame["close"], fc, spec, proxy=frame["rv"], variance_of=kinds)
+        tables[sym], backtests[sym] = res.scored(), without_portfolios(res.backtests)
     return tables, backtests
 
 
-def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict[str, ScoredTable], dict[str, dict]]:
     """``spec.threshold`` on every return and price forecaster (a price forecast by
     the log return it implies from the last close), per symbol; see
     :func:`strategies.evaluate.threshold_table`.
@@ -208,7 +212,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     from strategies.evaluate import threshold_table
 
     names = [m for m, f in result.models.items() if f.target in ("return", "price")]
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, ScoredTable] = {}
     backtests: dict[str, dict] = {}
     if not names:
         return tables, backtests
@@ -224,8 +228,9 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
             variance = fc[th.variance_model].astype(float)
             if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
                 variance = calibrated(variance, frame["close"], frame["rv"])
-        tables[sym], full = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
-        backtests[sym] = without_portfolios(full)  # as the variance strategies': nothing reads it
+        res = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
+        # as the variance strategies': nothing reads the vectorbt portfolios
+        tables[sym], backtests[sym] = res.scored(), without_portfolios(res.backtests)
     return tables, backtests
 
 
@@ -255,15 +260,16 @@ class Outcome:
     (:func:`trade_portfolio`'s table, backtests and weights).
     """
 
-    boards: dict
-    tables: dict
-    backtests: dict
-    threshold_tables: dict
-    threshold_backtests: dict
+    boards: dict[str, pd.DataFrame]
+    tables: dict[str, ScoredTable]
+    backtests: dict[str, dict]
+    threshold_tables: dict[str, ScoredTable]
+    threshold_backtests: dict[str, dict]
     portfolio: PortfolioResult = NO_PORTFOLIO
-    universe: dict = field(default_factory=dict)
-    baselines: dict = field(default_factory=dict)
-    risk: dict = field(default_factory=dict)
+    universe: dict[int, UniverseBoard] = field(default_factory=dict)
+    baselines: dict[int, str] = field(default_factory=dict)
+    #: By symbol: the VaR/ES backtests with their days, and each model's tail forecasts.
+    risk: dict[str, tuple[ScoredTable, dict[str, pd.DataFrame]]] = field(default_factory=dict)
 
 
 def score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
@@ -302,7 +308,9 @@ def outcome_of(
     )
 
 
-def risk_tables(config: RunConfig, result: WalkForwardResult, base: dict[int, str]) -> dict[str, tuple]:
+def risk_tables(
+    config: RunConfig, result: WalkForwardResult, base: dict[int, str]
+) -> dict[str, tuple[ScoredTable, dict[str, pd.DataFrame]]]:
     """``[risk]``: VaR and ES of every one-day variance forecaster and their backtests,
     per symbol (:func:`reports.tail_tests.risk_table`: the table and each model's
     tail forecasts), against the run's strongest one-day econometric model.

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.tables import Window
 from engine.config import RunConfig, StrategyConfig
 from engine.scoring import Outcome
 from engine.walkforward import WalkForwardResult
 from reports.leaderboards import LEADERBOARDS
+from reports.universe import UniverseBoard
 
 __all__ = [
     "audit_line",
@@ -43,42 +45,37 @@ def loss_table(boards: dict[str, pd.DataFrame], result: WalkForwardResult, kind:
     return table
 
 
-def window_line(table: pd.DataFrame) -> str:
-    """Where a strategy table was scored: its common window, for the terminal and the report."""
-    first, last = table.attrs["window"]
+def window_line(window: Window) -> str:
+    """Where a strategy table was scored: its common window, for the terminal."""
     return (
-        f"every strategy and buy and hold on the same {table.attrs['days']} days, {first.date()} to {last.date()} "
-        f"(the days on which every strategy holds a position); sharpe_vs_bh: Sharpe minus buy and hold's, "
-        f"with its block-bootstrap standard error"
+        f"every strategy and buy and hold on the same {window.span()} (the days on which every strategy holds a "
+        "position); sharpe_vs_bh: Sharpe minus buy and hold's, with its block-bootstrap standard error"
     )
 
 
-def universe_line(summary: pd.DataFrame) -> str:
+def universe_line(board: UniverseBoard) -> str:
     """What the universe leaderboard's columns mean, for the terminal and the report."""
-    size = summary.attrs.get("size", 0.05)
-    excluded = summary.attrs.get("excluded") or {}
     left_out = (
         "; left out, the baseline's level being off there (mean forecast over mean realised variance): "
-        + ", ".join(f"{sym} ({v:.2g})" for sym, v in excluded.items())
-        if excluded
+        + ", ".join(f"{sym} ({v:.2g})" for sym, v in board.excluded.items())
+        if board.excluded
         else ""
     )
     return (
-        f"QLIKE over {summary.attrs.get('baseline')}'s per asset (the strongest econometric model of the run; "
+        f"QLIKE over {board.baseline}'s per asset (the strongest econometric model of the run; "
         f"mean_ratio, median_ratio; below 1 is better); beats: assets with a ratio below 1; beats_dm / loses_dm: "
-        f"significantly better / worse (Diebold-Mariano at {100 * size:g} %); mean_rank among the models by QLIKE "
-        f"(1 = best); panel_dm: the Diebold-Mariano test on the cross-sectional mean loss difference{left_out}"
+        f"significantly better / worse (Diebold-Mariano at {100 * board.size:g} %); mean_rank among the models by "
+        f"QLIKE (1 = best); panel_dm: the Diebold-Mariano test on the cross-sectional mean loss difference{left_out}"
     )
 
 
-def portfolio_window_line(table: pd.DataFrame) -> str:
+def portfolio_window_line(window: Window) -> str:
     """Where the portfolio table was scored, for the terminal and the report."""
-    first, last = table.attrs["window"]
     return (
-        f"every portfolio and the equal-weight one (rebalanced daily, no costs) on the same {table.attrs['days']} "
-        f"days, {first.date()} to {last.date()}; sharpe_vs_ew: Sharpe minus equal weight's, with its block-bootstrap "
-        f"standard error; forecast_vol: ex-ante annual vol of the weights held; max_risk_share: the largest "
-        f"asset's ex-ante share of the variance, mean over days"
+        f"every portfolio and the equal-weight one (rebalanced daily, no costs) on the same {window.span()}; "
+        "sharpe_vs_ew: Sharpe minus equal weight's, with its block-bootstrap standard error; forecast_vol: ex-ante "
+        "annual vol of the weights held; max_risk_share: the largest asset's ex-ante share of the variance, mean "
+        "over days"
     )
 
 
@@ -97,13 +94,12 @@ def risk_methods(config: RunConfig) -> str:
     )
 
 
-def risk_line(config: RunConfig, table: pd.DataFrame) -> str:
+def risk_line(config: RunConfig, window: Window) -> str:
     """What the terminal's VaR table shows and on which days."""
-    first, last = table.attrs["window"]
     return (
-        f"{risk_methods(config)}, {first.date()} to {last.date()} ({int(table['n'].iloc[0])} days, the same for "
-        "every model): violations in percent of days, * where Christoffersen's conditional coverage or "
-        "McNeil-Frey's expected-shortfall test rejects at 5 %"
+        f"{risk_methods(config)}, {window.dates()} ({window.days} days, the same for every model): violations in "
+        "percent of days, * where Christoffersen's conditional coverage or McNeil-Frey's expected-shortfall test "
+        "rejects at 5 %"
     )
 
 
@@ -127,10 +123,10 @@ def echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, 
                         echo((f"{sym}: " if len(outcome.boards) > 1 else "") + line)
                 for line in flag_lines(outcome.boards):
                     echo(line)
-    for h, (summary, _) in outcome.universe.items():
+    for h, board in outcome.universe.items():
         with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
-            echo(f"\nuniverse leaderboard, variance {h} day{'s' if h > 1 else ''} ahead: {universe_line(summary)}")
-            echo(summary.to_string())
+            echo(f"\nuniverse leaderboard, variance {h} day{'s' if h > 1 else ''} ahead: {universe_line(board)}")
+            echo(board.summary.to_string())
     st = config.strategy
     for label, describe_rule, tables in (
         ("strategies", describe_strategies(st), outcome.tables),
@@ -145,22 +141,23 @@ def echo_tables(config: RunConfig, result: WalkForwardResult, outcome: Outcome, 
         for sym, strat in tables.items():
             with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
                 echo(f"\n{label} on {sym}: {describe_rule}")
-                echo(f"scored: {window_line(strat)}")
-                echo(strat.to_string())
+                if strat.window is not None:
+                    echo(f"scored: {window_line(strat.window)}")
+                echo(strat.table.to_string())
     if outcome.risk and len(outcome.risk) <= MAX_DETAIL:
         from reports.tail_tests import violation_summary
 
-        for sym, (table, _) in outcome.risk.items():
-            if table.attrs.get("window") is None:
+        for sym, (scored, _) in outcome.risk.items():
+            if scored.window is None:
                 continue
-            echo(f"\nValue-at-Risk on {sym}: {risk_line(config, table)}")
-            echo(violation_summary(table).to_string())
-    ptable = outcome.portfolio.table
-    if ptable is not None:
+            echo(f"\nValue-at-Risk on {sym}: {risk_line(config, scored.window)}")
+            echo(violation_summary(scored.table).to_string())
+    port = outcome.portfolio
+    if port.table is not None and port.window is not None:
         with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
             echo(f"\nportfolio of {len(result.symbols)} assets: {st.portfolio.describe()}")
-            echo(f"scored: {portfolio_window_line(ptable)}")
-            echo(ptable.to_string())
+            echo(f"scored: {portfolio_window_line(port.window)}")
+            echo(port.table.to_string())
 
 
 def audit_line(result: WalkForwardResult) -> str:

@@ -174,11 +174,11 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
                 raise CausalityError(f"audit of {task.model!r} on {sym}, fold {fold.id}: {exc}") from None
         # one pooled fit serves every symbol of the task: each is charged its share
         results.append(
-            FoldResult(
-                symbol=sym,
-                model=task.model,
-                fold=fold.id,
-                forecast=forecast,
+            _fold_result(
+                task,
+                sym,
+                fold,
+                forecast,
                 fit_seconds=fit_seconds / len(sub),
                 predict_seconds=predict_seconds,
                 n_train=int(model.n_train_),
@@ -193,7 +193,6 @@ def run_task(task: _Task, frames: Mapping[str, pd.DataFrame], offsets: Mapping[s
                 parameters=model.n_parameters(),
                 diagnostics=diagnostics,
                 warnings=said,
-                key=task.key,
             )
         )
     return results
@@ -269,24 +268,14 @@ def _run_bulk(job: _Job) -> list[list[FoldResult]]:
     out = []
     for task, fold, (_, test), r in zip(job.tasks, folds, windows, refits, strict=True):
         forecast = pd.Series(r.forecast, index=frame.index[test], name=task.model)
-        out.append(
-            [
-                FoldResult(
-                    symbol=sym,
-                    model=task.model,
-                    fold=fold.id,
-                    forecast=forecast,
-                    fit_seconds=r.fit_seconds,
-                    predict_seconds=0.0,
-                    n_train=r.n_train,
-                    parameters=r.parameters,
-                    diagnostics=dict(r.diagnostics),
-                    warnings=r.warnings,
-                    key=task.key,
-                )
-            ]
-        )
+        fields = dict(n_train=r.n_train, parameters=r.parameters, diagnostics=dict(r.diagnostics), warnings=r.warnings)
+        out.append([_fold_result(task, sym, fold, forecast, fit_seconds=r.fit_seconds, predict_seconds=0.0, **fields)])
     return out
+
+
+def _fold_result(task: _Task, sym: str, fold: Fold, forecast: pd.Series, **fields: Any) -> FoldResult:
+    """The :class:`FoldResult` of ``task``'s fit for ``sym`` in ``fold``, with the measured ``fields``."""
+    return FoldResult(symbol=sym, model=task.model, fold=fold.id, forecast=forecast, key=task.key, **fields)
 
 
 def run_job(job: _Job) -> list[list[FoldResult]]:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
+from core.tables import ScoredTable
 from reports import figures, interactive
 from reports.leaderboards import LEADERBOARDS
 from reports.metrics import (
@@ -36,6 +37,7 @@ from reports.metrics import (
 )
 from reports.tail_tests import RISK_TABLE
 from reports.tearsheet import cached_tearsheet_html
+from reports.universe import UniverseBoard
 from signals.base import BaseForecaster, Target, implied_return, realized_target
 from strategies.backtest import BacktestResult
 from strategies.evaluate import STRATEGY_TABLE, THRESHOLD_TABLE
@@ -154,26 +156,26 @@ class ReportInputs:
         (default: the run's strongest econometric model, :func:`reports.metrics.strongest_baselines`)
     vix : Series, optional, VIX close by date, for the regime split
     strategies : dict of (model, strategy) to BacktestResult, per symbol
-    strategy_tables : dict of symbol to the strategy table
+    strategy_tables : dict of symbol to the strategy table with its days (:class:`core.tables.ScoredTable`)
     strategy_note : str, how the strategies were set up (shown above their table)
     leaderboards : dict of symbol to :func:`reports.metrics.leaderboard`, optional
         Computed here when missing; a caller that already has them passes them
         (the model confidence set is a bootstrap, not worth running twice).
     tearsheets : bool, include quantstats tear sheets
-    threshold_tables : dict of symbol to :func:`strategies.evaluate.threshold_table`'s table
+    threshold_tables : dict of symbol to :func:`strategies.evaluate.threshold_table`'s table with its days
     threshold_strategies : dict of symbol to its backtests, by model
     threshold_note : str, how return forecasts were traded
     detail : list of str, optional
         Assets drawn with figures and tear sheets besides the first :data:`MAX_DETAIL`
         (which are always drawn, without tear sheets in a large universe). With more
         assets than that, each asset's tables are folded.
-    universe : dict of horizon to (summary, ratios) of :func:`reports.universe.universe_leaderboard`
+    universe : dict of horizon to :func:`reports.universe.universe_leaderboard`'s board
     universe_note : str, what the universe leaderboard's columns mean
-    portfolio_table : DataFrame, optional, :func:`strategies.portfolio.portfolio_table`'s table
+    portfolio_table : ScoredTable, optional, :func:`strategies.portfolio.portfolio_table`'s table with its days
     portfolio : dict of (model, scheme) to BacktestResult, its backtests
     portfolio_weights : dict of (model, scheme) to :class:`strategies.portfolio.PortfolioWeights`
     portfolio_note : str, how the universe was traded and where it was scored
-    risk : dict of symbol to :func:`reports.tail_tests.tail_table`'s table (VaR and ES backtests)
+    risk : dict of symbol to :func:`reports.tail_tests.tail_table`'s scored table (VaR and ES backtests)
     risk_tails : dict of symbol to each model's :func:`signals.tail_risk.tail_forecasts`
     risk_note : str, how the VaR and ES were made
     cache_dir : Path, optional
@@ -187,21 +189,21 @@ class ReportInputs:
     baselines: Mapping[int, str] = field(default_factory=dict)
     vix: pd.Series | None = None
     strategies: Mapping[str, Mapping[tuple[str, str], BacktestResult]] = field(default_factory=dict)
-    strategy_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    strategy_tables: Mapping[str, ScoredTable] = field(default_factory=dict)
     strategy_note: str = ""
     leaderboards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tearsheets: bool = True
-    threshold_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    threshold_tables: Mapping[str, ScoredTable] = field(default_factory=dict)
     threshold_strategies: Mapping[str, Mapping[str, BacktestResult]] = field(default_factory=dict)
     threshold_note: str = ""
     detail: Sequence[str] | None = None
-    universe: Mapping[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
+    universe: Mapping[int, UniverseBoard] = field(default_factory=dict)
     universe_note: str = ""
-    portfolio_table: pd.DataFrame | None = None
+    portfolio_table: ScoredTable | None = None
     portfolio: Mapping[tuple[str, str], BacktestResult] = field(default_factory=dict)
     portfolio_weights: Mapping[tuple[str, str], Any] = field(default_factory=dict)
     portfolio_note: str = ""
-    risk: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    risk: Mapping[str, ScoredTable] = field(default_factory=dict)
     risk_tails: Mapping[str, Mapping[str, pd.DataFrame]] = field(default_factory=dict)
     risk_note: str = ""
     cache_dir: Path | None = None
@@ -459,22 +461,21 @@ def _threshold_section(
     parts: dict, inputs: ReportInputs, sym: str, head: str, *, draw: bool = True, sheets: bool = True
 ) -> None:
     """The threshold strategies of the return models against buy and hold on their common window."""
-    table = inputs.threshold_tables.get(sym)
+    scored = inputs.threshold_tables.get(sym)
     strat = inputs.threshold_strategies.get(sym, {})
-    if table is None or not strat:
+    if scored is None or scored.window is None or not strat:
         return
-    first, last = table.attrs["window"]
+    table = scored.table
     note = f'<p class="note">{html.escape(inputs.threshold_note)}</p>' if inputs.threshold_note else ""
     window = (
-        f'<p class="note">Every threshold strategy and buy and hold are scored on the same {table.attrs["days"]} '
-        f"days, {first.date()} to {last.date()}. sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its "
+        f'<p class="note">Every threshold strategy and buy and hold are scored on the same {scored.window.span()}. '
+        "sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its "
         "circular-block-bootstrap standard error. hit_rate: share of days in the market whose return had the "
         "position's sign.</p>"
     )
-    if "validation" in table.attrs:
-        a, b = table.attrs["validation"]
+    if scored.validation is not None:
         window += (
-            f'<p class="note">Thresholds were chosen on {a.date()} to {b.date()}, with the costs they are scored '
+            f'<p class="note">Thresholds were chosen on {scored.validation.dates()}, with the costs they are scored '
             "with; n_trials counts every value tried for every model there (one search), and validation_dsr is "
             "each winner's deflated Sharpe ratio on that window against buy and hold: the probability that its "
             "edge over buy and hold there was more than the luck of that many tries. It speaks of the validation "
@@ -514,13 +515,13 @@ def _threshold_section(
 
 def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, draw: bool = True) -> None:
     """VaR and ES backtests of every one-day variance model, and the baseline's VaR band."""
-    table = inputs.risk.get(sym)
-    if table is None or table.empty or table.attrs.get("window") is None:
+    scored = inputs.risk.get(sym)
+    if scored is None or scored.table.empty or scored.window is None:
         return
-    first, last = table.attrs["window"]
+    table = scored.table
     note = (
         f'<p class="note">{html.escape(inputs.risk_note)}. Scored on the same {int(table["n"].iloc[0])} days for '
-        f"every model, {first.date()} to {last.date()}. rate: share of days whose return fell below minus the "
+        f"every model, {scored.window.dates()}. rate: share of days whose return fell below minus the "
         "VaR (a 1 % VaR should be broken on 1 % of days); kupiec_p: unconditional coverage; independence_p and "
         "cc_p: Christoffersen's independence and conditional coverage (violations that cluster fail them); "
         "es_mean and es_p: McNeil and Frey's exceedance residuals and their one-sided bootstrap p-value (small: "
@@ -538,7 +539,7 @@ def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, dra
         return
     method = "fhs" if "fhs" in tails[base].columns.get_level_values(0) else tails[base].columns[0][0]
     level = min(tails[base].columns.get_level_values(1))
-    band = tails[base].loc[first:last]
+    band = tails[base].loc[scored.window.first : scored.window.last]
     returns = np.log(inputs.result.frames[sym]["close"]).diff()
     parts["risk"].append(
         _figure(
@@ -550,7 +551,8 @@ def _risk_section(parts: dict, inputs: ReportInputs, sym: str, head: str, *, dra
 
 def _universe_section(parts: dict, inputs: ReportInputs) -> None:
     """The universe leaderboard per horizon, with the per-asset ratios on demand."""
-    for h, (summary, ratios) in inputs.universe.items():
+    for h, board in inputs.universe.items():
+        summary, ratios, base = board.summary, board.ratios, board.baseline
         shown = summary.copy()
         shown.insert(
             shown.columns.get_loc("panel_dm_pvalue") + 1,
@@ -563,12 +565,11 @@ def _universe_section(parts: dict, inputs: ReportInputs) -> None:
             f"<h3>Universe of {len(ratios.columns)} assets: variance, {h} day{'s' if h > 1 else ''} ahead</h3>"
             + _table(shown, highlight_min="mean_rank")
             + f'<p class="note">{html.escape(inputs.universe_note)}</p>'
-            + f"<details><summary>QLIKE ratio to {html.escape(str(summary.attrs.get('baseline')))} per asset "
+            + f"<details><summary>QLIKE ratio to {html.escape(base)} per asset "
             f"({len(per_asset)} assets)</summary>{_table(per_asset)}</details>"
         )
-        base = summary.attrs.get("baseline")
         rivals = [m for m in summary.index if m != base and m in ratios.index]
-        if base is None or not rivals:
+        if not rivals:
             continue
         colors = _colors(inputs)
         parts["leaderboard"].append(
@@ -607,9 +608,10 @@ def _mean_loss_difference(inputs: ReportInputs, models: list[str], base: str, h:
 
 def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
     """The universe's portfolios against equal weight: table, equity, realised vol, risk shares."""
-    table = inputs.portfolio_table
-    if table is None or not inputs.portfolio:
+    scored = inputs.portfolio_table
+    if scored is None or scored.window is None or not inputs.portfolio:
         return
+    table, window = scored.table, scored.window
     n_assets = next(iter(inputs.portfolio.values())).weights.shape[1]
     block = (
         f"<h3>Portfolio of {n_assets} assets</h3>"
@@ -633,7 +635,7 @@ def _portfolio_section(parts: dict, inputs: ReportInputs) -> None:
             figures.realized_vs_target_vol(vt.returns, vt.target_vol),
             f"Realised against target volatility of {best}'s portfolio vol target",
         )
-    first, last = table.attrs["window"]  # the days the table scores, for every scheme
+    first, last = window.first, window.last  # the days the table scores, for every scheme
     shares = {
         sch: pw.risk_shares.loc[first:last].mean() for (m, sch), pw in inputs.portfolio_weights.items() if m == best
     }
@@ -694,8 +696,8 @@ def _gap(row: pd.Series, against: str = "buy and hold", column: str = "sharpe_vs
 def _universe_headline(inputs: ReportInputs) -> list[str]:
     """A universe's findings: the best model by mean rank against the baseline, and the best portfolio."""
     lines = []
-    for h, (summary, _) in list(inputs.universe.items())[:1]:
-        base = summary.attrs.get("baseline")
+    for h, board in list(inputs.universe.items())[:1]:
+        summary, base = board.summary, board.baseline
         rivals = summary.drop(index=base)
         if len(rivals):
             best = rivals.index[0]
@@ -707,11 +709,11 @@ def _universe_headline(inputs: ReportInputs) -> list[str]:
                 f"({int(r['beats_dm'])} significantly, {int(r['loses_dm'])} significantly worse); on the "
                 f"cross-sectional mean loss, {_significance(r['panel_dm_pvalue'])}."
             )
-    table = inputs.portfolio_table
-    if table is not None and len(table) > 1:
-        rows = table.drop(index="equal_weight", level="model")
+    scored = inputs.portfolio_table
+    if scored is not None and scored.window is not None and len(scored.table) > 1:
+        rows = scored.table.drop(index="equal_weight", level="model")
         top = rows["sharpe"].idxmax()
-        first, last = table.attrs["window"]
+        first, last = scored.window.first, scored.window.last
         if (rows["sharpe_vs_ew"] <= 0).all():
             # every portfolio loses to equal weight: naming one "best" would read as a win
             lines.append(
@@ -880,17 +882,17 @@ def _return_headline(board: pd.DataFrame, name: str) -> list[str]:
 def _strategy_headline(inputs: ReportInputs, sym: str, name: str) -> list[str]:
     """The best variance and threshold strategies against buy and hold on the same days."""
     lines = []
-    for label, table in (
+    for label, scored in (
         ("strategy", inputs.strategy_tables.get(sym)),
         ("threshold strategy", inputs.threshold_tables.get(sym)),
     ):
-        if table is None or "sharpe_vs_bh" not in table:
+        if scored is None or "sharpe_vs_bh" not in scored.table:
             continue
+        table = scored.table
         rows = table.drop(index=[i for i in table.index if (i[0] if isinstance(i, tuple) else i) == "buy_and_hold"])
         if rows["sharpe"].notna().any():
             top = rows["sharpe"].idxmax()
-            first, last = table.attrs.get("window", (None, None))
-            span = f" on {first.date()} to {last.date()}" if first is not None else ""
+            span = f" on {scored.window.dates()}" if scored.window is not None else ""
             chosen = (
                 f" Chosen after the fact as the best of {rows['sharpe'].notna().sum()}, so its gap flatters it."
                 if rows["sharpe"].notna().sum() > 1
@@ -1169,16 +1171,15 @@ def _training_section(asset: _Asset, inputs: ReportInputs) -> None:
 
 def _strategy_table_html(inputs: ReportInputs, sym: str) -> str:
     """One asset's strategy table with what it assumes and the days it is scored on."""
-    table = inputs.strategy_tables.get(sym)
-    if table is None:
+    scored = inputs.strategy_tables.get(sym)
+    if scored is None:
         return ""
+    table = scored.table
     note = f'<p class="note">{html.escape(inputs.strategy_note)}</p>' if inputs.strategy_note else ""
     window = ""
-    if "window" in table.attrs:
-        first, last = table.attrs["window"]
+    if scored.window is not None:
         window = (
-            '<p class="note">Every strategy and buy and hold are scored on the same '
-            f"{table.attrs.get('days', '')} days, {first.date()} to {last.date()}: the days on which "
+            f'<p class="note">Every strategy and buy and hold are scored on the same {scored.window.span()}: the days on which '
             "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
             "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
         )

@@ -31,7 +31,7 @@ from scipy import stats
 from scipy.special import xlogy
 
 from core.errors import ParameterError
-from core.tables import TableSchema
+from core.tables import ScoredTable, TableSchema, Window
 from reports.metrics import diebold_mariano
 from signals.tail_risk import TailMethod
 from strategies.calibration import Calibrate
@@ -164,7 +164,7 @@ def tail_table(
     baseline: str | None = None,
     reps: int = 2000,
     seed: int = 0,
-) -> pd.DataFrame:
+) -> ScoredTable:
     """Every model's VaR and ES backtests, on the days every model and method has a forecast.
 
     Parameters
@@ -180,13 +180,14 @@ def tail_table(
 
     Returns
     -------
-    DataFrame indexed by (model, method, level) with ``n``, ``violations``,
-    ``rate``, ``kupiec_p``, ``independence_p``, ``cc_p``, ``es_mean``, ``es_p``,
-    ``tick_loss`` and, with a baseline, ``tick_vs_<baseline>`` and ``dm_p``
-    (two-sided). The days are in ``attrs["window"]`` as (first, last).
+    ScoredTable
+        ``table`` indexed by (model, method, level) with ``n``, ``violations``,
+        ``rate``, ``kupiec_p``, ``independence_p``, ``cc_p``, ``es_mean``, ``es_p``,
+        ``tick_loss`` and, with a baseline, ``tick_vs_<baseline>`` and ``dm_p``
+        (two-sided); ``window``: the days (None where there is none).
     """
     if not tails:
-        return pd.DataFrame()
+        return ScoredTable(pd.DataFrame(), None)
     if baseline is not None and baseline not in tails:
         raise ParameterError(f"tail_table: baseline {baseline!r} is not one of the models {list(tails)}.")
     frames = {m: t.reindex(returns.index) for m, t in tails.items()}
@@ -216,8 +217,7 @@ def tail_table(
             dm[(model, method, level)] = np.nan if model == baseline else diebold_mariano(loss, base)["dm_pvalue"]
         table[f"tick_vs_{baseline}"] = pd.Series(ratio)
         table["dm_p"] = pd.Series(dm)
-    table.attrs["window"] = (days[0], days[-1]) if len(days) else None
-    return table
+    return ScoredTable(table, Window.of(days))
 
 
 def _backtest_row(
@@ -260,7 +260,7 @@ def risk_table(
     min_history: int = 250,
     baseline: str | None = None,
     seed: int = 0,
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+) -> tuple[ScoredTable, dict[str, pd.DataFrame]]:
     """VaR and ES of every one-day variance forecast of one asset, and their backtests.
 
     The forecasts are put on the scale of the close-to-close returns first, as the
@@ -271,7 +271,7 @@ def risk_table(
 
     Returns
     -------
-    (table, tails): :func:`tail_table`'s table and each model's tail forecasts.
+    (scored, tails): :func:`tail_table`'s table with its days, and each model's tail forecasts.
     """
     from signals.features import log_returns
     from signals.tail_risk import tail_forecasts

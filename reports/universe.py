@@ -18,14 +18,16 @@ cross-sectional correlation of the losses, since it averages them first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from reports.metrics import diebold_mariano
 
-__all__ = ["UNIVERSE_COLUMNS", "panel_diebold_mariano", "universe_leaderboard"]
+__all__ = ["UNIVERSE_COLUMNS", "UniverseBoard", "panel_diebold_mariano", "universe_leaderboard"]
 
 #: Columns of :func:`universe_leaderboard`'s summary, in order.
 UNIVERSE_COLUMNS = (
@@ -39,6 +41,33 @@ UNIVERSE_COLUMNS = (
     "panel_dm_stat",
     "panel_dm_pvalue",
 )
+
+
+@dataclass(frozen=True)
+class UniverseBoard:
+    """What :func:`universe_leaderboard` gives, typed; it still unpacks as ``(summary, ratios)``.
+
+    Attributes
+    ----------
+    summary : DataFrame, one row per model, columns :data:`UNIVERSE_COLUMNS`, sorted by mean rank
+    ratios : DataFrame, models x assets, the loss ratio to the baseline
+    pvalues : DataFrame, models x assets, the per-asset Diebold-Mariano p-values
+    baseline : str, the model every ratio is taken against
+    size : float, the DM test size of ``beats_dm`` and ``loses_dm``
+    excluded : dict of symbol to float
+        Assets left out of the board, with the baseline's level there (mean forecast over
+        mean realised variance): against a baseline whose level is off, every model "wins".
+    """
+
+    summary: pd.DataFrame
+    ratios: pd.DataFrame
+    pvalues: pd.DataFrame
+    baseline: str
+    size: float = 0.05
+    excluded: dict[str, float] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.summary, self.ratios))
 
 
 def panel_diebold_mariano(diffs: pd.DataFrame, lags: int | None = None) -> dict[str, float]:
@@ -57,9 +86,7 @@ def panel_diebold_mariano(diffs: pd.DataFrame, lags: int | None = None) -> dict[
     return diebold_mariano(mean, np.zeros_like(mean), lags)
 
 
-def universe_leaderboard(
-    losses: Mapping[str, pd.DataFrame], baseline: str, *, size: float = 0.05
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def universe_leaderboard(losses: Mapping[str, pd.DataFrame], baseline: str, *, size: float = 0.05) -> UniverseBoard:
     """Loss ratios per asset, and the across-asset summary.
 
     Parameters
@@ -72,13 +99,13 @@ def universe_leaderboard(
 
     Returns
     -------
-    (summary, ratios)
-        ``summary``: one row per model, columns :data:`UNIVERSE_COLUMNS`, sorted
-        by mean rank; ``beats`` counts assets with a ratio below 1, ``beats_dm``
-        those where the model is also significantly better (DM p < ``size``),
-        ``loses_dm`` those where it is significantly worse. ``ratios``: models x
-        assets, the loss ratio to the baseline (``ratios.attrs["dm_pvalue"]`` the
-        per-asset DM p-values, same shape).
+    UniverseBoard
+        Unpacks as ``(summary, ratios)``. ``summary``: one row per model, columns
+        :data:`UNIVERSE_COLUMNS`, sorted by mean rank; ``beats`` counts assets with
+        a ratio below 1, ``beats_dm`` those where the model is also significantly
+        better (DM p < ``size``), ``loses_dm`` those where it is significantly
+        worse. ``ratios``: models x assets, the loss ratio to the baseline;
+        ``pvalues`` the per-asset DM p-values, same shape.
     """
     if not losses:
         raise ValueError("universe_leaderboard: no asset's losses given.")
@@ -121,8 +148,4 @@ def universe_leaderboard(
             "panel_dm_pvalue": panel["dm_pvalue"],
         }
     summary = pd.DataFrame.from_dict(rows, orient="index")[list(UNIVERSE_COLUMNS)].sort_values("mean_rank")
-    ratio = ratio.loc[summary.index]
-    ratio.attrs["dm_pvalue"] = pvalue.loc[summary.index]
-    summary.attrs["size"] = size
-    summary.attrs["baseline"] = baseline
-    return summary, ratio
+    return UniverseBoard(summary, ratio.loc[summary.index], pvalue.loc[summary.index], baseline, size)

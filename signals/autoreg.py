@@ -96,14 +96,14 @@ class ArForecaster(_LaggedRegressor):
     coef_ : Series, ``const`` then ``{column}_lag{j}`` (lag 0 is the origin's value).
     """
 
+    @override
+    def n_parameters(self) -> int:
+        return len(self.coef_)
+
     n_lags: int = 5
     features: tuple[str, ...] = ("return",)
     target: Target = "return"
     horizon: int = 1
-
-    @override
-    def n_parameters(self) -> int:
-        return len(self.coef_)
 
     @property
     @override
@@ -160,6 +160,10 @@ class MlpForecaster(_LaggedRegressor):
 
     relative_cost = 100.0
 
+    @override
+    def n_parameters(self) -> int:
+        return int(sum(c.size for c in self.model_.coefs_) + sum(b.size for b in self.model_.intercepts_))
+
     hidden: tuple[int, ...] = (32, 16)
     n_lags: int = 10
     features: tuple[str, ...] = ("return",)
@@ -171,10 +175,6 @@ class MlpForecaster(_LaggedRegressor):
     shuffle: bool = False
     validation_fraction: float = 0.2
     early_stopping: bool = True
-
-    @override
-    def n_parameters(self) -> int:
-        return int(sum(c.size for c in self.model_.coefs_) + sum(b.size for b in self.model_.intercepts_))
 
     def _check_params(self) -> None:
         check_int("MlpForecaster", self._spelling("n_lags"), self.n_lags, 1)

@@ -39,12 +39,12 @@ class EnsembleForecaster(BaseForecaster):
 
     supported_targets = ("variance", "return", "price")
 
-    members: Sequence[BaseForecaster] = ()
-    label: str = "ensemble"
-
     @override
     def n_parameters(self) -> int:
         return int(sum(m.n_parameters() for m in self.members_))
+
+    members: Sequence[BaseForecaster] = ()
+    label: str = "ensemble"
 
     @property
     @override

@@ -70,6 +70,10 @@ class GarchForecaster(BaseForecaster):
     result_ : arch result object of the fit (for summaries).
     """
 
+    @override
+    def n_parameters(self) -> int:
+        return len(self.params_)
+
     kind: Kind = "garch"
     p: int = 1
     q: int = 1
@@ -79,10 +83,6 @@ class GarchForecaster(BaseForecaster):
     simulations: int = 1000
     seed: int = 0
     max_iter: int = 500
-
-    @override
-    def n_parameters(self) -> int:
-        return len(self.params_)
 
     @property
     @override

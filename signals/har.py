@@ -165,14 +165,14 @@ class HarForecaster(BaseForecaster):
 
     supports_bulk_refits = True
 
+    @override
+    def n_parameters(self) -> int:
+        return len(self.coef_)
+
     lags: tuple[int, ...] = (1, 5, 22)
     log: bool = False
     retransform: Retransform = "ratio"
     horizon: int = 1
-
-    @override
-    def n_parameters(self) -> int:
-        return len(self.coef_)
 
     @property
     @override

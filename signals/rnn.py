@@ -230,6 +230,10 @@ class RnnForecaster(BaseForecaster):
     #: A float64 copy of ``net_`` for inference, made on first use.
     _net64: RnnNet | None = field(default=None, init=False, repr=False)
 
+    @override
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.net_.parameters()))
+
     cell: Cell = "lstm"
     hidden: tuple[int, ...] = (64, 32)
     dropout: float = 0.0
@@ -258,10 +262,6 @@ class RnnForecaster(BaseForecaster):
     max_steps: int | None = 200
     step_rule: StepRule = "batch"
     normalise: Normalise = "pooled"
-
-    @override
-    def n_parameters(self) -> int:
-        return int(sum(p.numel() for p in self.net_.parameters()))
 
     @property
     @override

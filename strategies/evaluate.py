@@ -4,14 +4,16 @@ compared with buy and hold on exactly the same days.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from core.tables import TableSchema
+from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.performance import sharpe_difference
@@ -24,6 +26,7 @@ __all__ = [
     "STRATEGY_TABLE",
     "THRESHOLD_COLUMNS",
     "THRESHOLD_TABLE",
+    "StrategyResult",
     "common_window",
     "strategy_table",
     "threshold_table",
@@ -71,6 +74,23 @@ def common_window(weights: Mapping[Any, pd.Series]) -> tuple[pd.Timestamp, pd.Ti
     return start, end
 
 
+@dataclass(frozen=True)
+class StrategyResult(ScoredTable):
+    """What :func:`strategy_table` and :func:`threshold_table` give, typed: the table, the
+    common window its rows are scored on (and a threshold grid's validation window), and
+    the backtests; it still unpacks as ``(table, backtests)``.
+    """
+
+    backtests: dict[Any, BacktestResult] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.table, self.backtests))
+
+    def scored(self) -> ScoredTable:
+        """The table and its windows, without the backtests."""
+        return ScoredTable(self.table, self.window, self.validation)
+
+
 def strategy_table(
     close: pd.Series,
     variance_forecasts: pd.DataFrame,
@@ -79,7 +99,7 @@ def strategy_table(
     proxy: pd.Series | None = None,
     variance_of: Mapping[str, str] | None = None,
     se_reps: int = 1000,
-) -> tuple[pd.DataFrame, dict[tuple[str, str], BacktestResult]]:
+) -> StrategyResult:
     """Vol-targeting and a volatility-regime strategy for each variance forecaster,
     every one scored on the same days as buy and hold.
 
@@ -104,16 +124,15 @@ def strategy_table(
 
     Returns
     -------
-    (table, results)
-        ``table``: one row per (model, strategy) plus buy and hold, with the
+    StrategyResult
+        Unpacks as ``(table, results)``. ``table``: one row per (model, strategy) plus buy and hold, with the
         columns of :data:`STRATEGY_COLUMNS`; ``sharpe_vs_bh`` is the Sharpe ratio
         minus buy and hold's on the same days, ``sharpe_vs_bh_se`` its
         circular-block-bootstrap standard error
         (:func:`strategies.performance.sharpe_difference`). Every strategy and
         buy and hold cover one common window, the days on which every strategy
         has a weight (the regime rule needs ``spec.regime_lookback`` forecasts
-        first); ``table.attrs["window"]`` holds its first and last day and
-        ``table.attrs["days"]`` its length. ``results``: the backtests, each over
+        first): ``window``. ``results`` (``backtests``): the backtests, each over
         that window.
     """
     if not isinstance(spec, StrategySpec):
@@ -150,10 +169,7 @@ def strategy_table(
     rows[("buy_and_hold", "-")] = _row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan)
     table = pd.DataFrame.from_dict(rows, orient="index")[list(STRATEGY_COLUMNS)]
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "strategy"])
-    days = bench.returns.index
-    table.attrs["window"] = (days[0], days[-1])
-    table.attrs["days"] = len(days)
-    return table, results
+    return StrategyResult(table, Window.of(bench.returns.index), backtests=results)
 
 
 def _variance_weights(
@@ -221,7 +237,7 @@ def threshold_table(
     *,
     variance_forecast: pd.Series | None = None,
     se_reps: int = 1000,
-) -> tuple[pd.DataFrame, dict[str, BacktestResult]]:
+) -> StrategyResult:
     """The threshold rule (``spec.threshold``) on every return forecaster, each
     scored on the same days as buy and hold.
 
@@ -242,8 +258,8 @@ def threshold_table(
 
     Returns
     -------
-    (table, results)
-        ``table``: one row per model plus buy and hold, the columns of
+    StrategyResult
+        Unpacks as ``(table, results)``. ``table``: one row per model plus buy and hold, the columns of
         :data:`THRESHOLD_COLUMNS`: ``hit_rate`` is the share of days in the
         market whose return had the position's sign; ``upper`` / ``lower`` the
         thresholds traded; with ``choose = "grid"``, ``n_trials`` counts every
@@ -253,9 +269,9 @@ def threshold_table(
         buy and hold: the probability that its edge over buy and hold on the
         validation window is more than the luck of ``n_trials`` tries
         (:func:`strategies.grid.deflate`). It speaks of the validation window,
-        not of the scored one: ``table.attrs["validation"]`` names the window.
-        Every row covers one common window (``table.attrs["window"]``,
-        ``["days"]``), after ``validation_end`` when the thresholds were chosen.
+        not of the scored one: ``validation`` names that window.
+        Every row covers one common window (``window``), after ``validation_end``
+        when the thresholds were chosen.
     """
     weights = _threshold_rule(spec, variance_forecast)
     chosen, all_w, grids = _chosen_thresholds(close, return_forecasts, spec, weights)
@@ -270,10 +286,9 @@ def threshold_table(
         **spec.financing(),
     )
     table = _threshold_rows(results, chosen, se_reps)
-    if grids:
-        first = min(g.returns.index[0] for g in grids.values())
-        table.attrs["validation"] = (first, max(g.returns.index[-1] for g in grids.values()))
-    return table, results
+    validation = Window.of(reduce(pd.Index.union, (g.returns.index for g in grids.values()))) if grids else None
+    bench = next(iter(results.values()))
+    return StrategyResult(table, Window.of(bench.returns.index), validation, backtests=results)
 
 
 def _threshold_rule(spec: StrategySpec, variance_forecast: pd.Series | None):
@@ -379,7 +394,4 @@ def _threshold_rows(results: dict[str, BacktestResult], chosen: dict, se_reps: i
     }
     table = pd.DataFrame.from_dict(rows, orient="index")[list(THRESHOLD_COLUMNS)]
     table.index.name = "model"
-    days = bench.returns.index
-    table.attrs["window"] = (days[0], days[-1])
-    table.attrs["days"] = len(days)
     return table

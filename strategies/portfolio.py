@@ -21,7 +21,7 @@ import pandas as pd
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from core.tables import TableSchema
+from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.evaluate import common_window
@@ -294,11 +294,17 @@ class PortfolioResult:
         there is no universe to trade (one asset).
     backtests : dict of (model, scheme) to BacktestResult
     weights : dict of (model, scheme) to PortfolioWeights
+    window : Window or None, the common days every row is scored on
     """
 
     table: pd.DataFrame | None
     backtests: dict[tuple[str, str], BacktestResult]
     weights: dict[tuple[str, str], PortfolioWeights]
+    window: Window | None = None
+
+    def scored(self) -> ScoredTable | None:
+        """The table and the days it is scored on (None without a portfolio)."""
+        return None if self.table is None else ScoredTable(self.table, self.window)
 
     def __iter__(self) -> Iterator[Any]:
         """``table, backtests, weights = portfolio_table(...)`` keeps working."""
@@ -340,7 +346,7 @@ def portfolio_table(
         equal-weight portfolio's on the same days, with its block-bootstrap
         standard error; ``max_risk_share`` the mean over days of the largest
         asset's ex-ante share of the variance (1/n is an even spread).
-        ``table.attrs["window"]`` and ``["days"]`` give the common window.
+        ``window``: the common days.
     """
     if len(frames) < 2:
         raise ParameterError(f"portfolio_table: a portfolio needs at least two assets; got {len(frames)}.")
@@ -379,10 +385,7 @@ def portfolio_table(
     }
     table = pd.DataFrame.from_dict(rows, orient="index")[list(PORTFOLIO_COLUMNS)]
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "scheme"])
-    days = first.returns.index
-    table.attrs["window"] = (days[0], days[-1])
-    table.attrs["days"] = len(days)
-    return PortfolioResult(table, results, built)
+    return PortfolioResult(table, results, built, Window.of(first.returns.index))
 
 
 def _all_weights(

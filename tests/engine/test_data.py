@@ -169,7 +169,10 @@ def test_close_only_data_loads(tmp_path):
         ("", r"is empty: no header and no rows"),
         ("date,name,comment\n2020-01-01,a,b\n", r"cannot find price columns among \['date', 'name', 'comment'\]"),
         ("close\n1.0\n2.0\n", r"has no dates: the row labels are int64 values.*name the date column 'date'"),
-        ("date,close\n2020-01-01,1.0\nnot a date,2.0\n", r"1 date\(s\) cannot be parsed, the first 'not a date' at row 1"),
+        (
+            "date,close\n2020-01-01,1.0\nnot a date,2.0\n",
+            r"1 date\(s\) cannot be parsed, the first 'not a date' at row 1",
+        ),
         (
             "date,close\n2020-01-01,1.0\n2020-01-02,n/a?\n",
             r"column 'close' holds non-numeric values, the first 'n/a\?' on 2020-01-02",

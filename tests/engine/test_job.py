@@ -91,7 +91,7 @@ def test_readme_example_trades_like_the_cli():
     spec.loader.exec_module(example)
     result, table = example.main(quick=True)
     cli_tables, _ = trade_forecasts(RunConfig().strategy, result)  # what tradecast run does with the same forecasts
-    pd.testing.assert_frame_equal(table, cli_tables[result.symbols[0]])
+    pd.testing.assert_frame_equal(table, cli_tables[result.symbols[0]].table)
     assert table.loc[("lstm", "vol_target"), "realised_vol"] == pytest.approx(0.10, abs=0.015), (
         "the example meets its 10 % target"
     )
@@ -216,7 +216,7 @@ def test_risk_tables_take_only_one_day_variance_models_and_equal_a_direct_call(m
     config = from_dict({"risk": {"levels": [0.05], "methods": ["normal", "fhs"], "min_history": 100}})
     base = baselines(res)
     out = risk_tables(config, res, base)
-    table, tails = out["SP500"]
+    scored, tails = out["SP500"]
     assert set(tails) == {"loghar", "ewma"}, "the 5-day model and the return model have no one-day VaR"
     direct, _ = risk_table(
         frame["close"],
@@ -228,7 +228,9 @@ def test_risk_tables_take_only_one_day_variance_models_and_equal_a_direct_call(m
         min_history=100,
         baseline=base[1],
     )
-    pd.testing.assert_frame_equal(table, direct)
+    assert scored.window == direct.window and scored.window.days == int(direct.table["n"].iloc[0])
+    pd.testing.assert_frame_equal(scored.table, direct.table)
+    table = scored.table
     assert list(table.index.get_level_values("method").unique()) == ["normal", "fhs"]
     assert risk_tables(from_dict({"risk": {"methods": []}}), res, base) == {}
 
@@ -345,7 +347,7 @@ def test_the_jobs_backtests_drop_vectorbts_portfolio_and_keep_every_series(mixed
     want_table, want = strategy_table(
         frame["close"], res.for_symbol()[list(kinds)], spec, proxy=frame["rv"], variance_of=kinds
     )
-    pd.testing.assert_frame_equal(tables["SP500"], want_table)
+    pd.testing.assert_frame_equal(tables["SP500"].table, want_table)
     for key, r in backtests["SP500"].items():
         assert r.portfolio is None and want[key].portfolio is not None
         pd.testing.assert_series_equal(r.returns, want[key].returns)

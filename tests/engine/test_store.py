@@ -21,27 +21,25 @@ from engine.config import RunConfig, from_dict, to_dict
 from engine.results import StoredResultsError
 from engine.store import flatten, list_runs, read_json, to_toml
 
+from .test_cli import FAST_RUN
+
 ROOT = Path(__file__).resolve().parents[2]
 
-SMALL = """
-name = "small"
-[walkforward]
-start = "2016-01-01"
-refit_every = "quarter"
-[strategy]
-regime_lookback = 60
-[[forecasters]]
-name = "loghar"
-type = "har"
-log = true
-[[forecasters]]
-name = "gru"
-type = "rnn"
-cell = "gru"
-hidden = [8]
-epochs = 4
-seq_len = 10
-"""
+#: test_cli's quick job with quarterly refits and a small GRU in place of its EWMA.
+SMALL = (
+    FAST_RUN.replace('name = "quick"', 'name = "small"')
+    .replace('start = "2016-01-01"\n', 'start = "2016-01-01"\nrefit_every = "quarter"\n')
+    .replace(
+        'name = "ewma"\ntype = "ewma"\n',
+        'name = "gru"\ntype = "rnn"\ncell = "gru"\nhidden = [8]\nepochs = 4\nseq_len = 10\n',
+    )
+)
+
+
+def test_the_small_job_is_what_its_comment_says():
+    small = from_dict(tomllib.loads(SMALL))
+    assert (small.name, small.walkforward.refit_every) == ("small", "quarter")
+    assert [f.name for f in small.forecasters] == ["loghar", "gru"]
 
 
 def test_config_round_trips_through_toml():

@@ -131,14 +131,15 @@ def test_a_broken_log_har_cannot_make_a_universe_result_significant():
     broken = res.forecasts.copy()
     broken.loc[first, "loghar"] = broken.loc[first, "loghar"].to_numpy() * 5.6
     bad = dataclasses.replace(res, forecasts=broken)
-    summary = universe_boards(bad)[1][0]
-    assert summary.attrs["baseline"] == "loghar" and list(summary.attrs["excluded"]) == [first]
-    assert summary.attrs["excluded"][first] > 4.0 and f"{first} (" in universe_line(summary)
+    board = universe_boards(bad)[1]
+    summary = board.summary
+    assert board.baseline == "loghar" and list(board.excluded) == [first]
+    assert board.excluded[first] > 4.0 and f"{first} (" in universe_line(board)
     # the board is the one of the five sound assets
     sound = dataclasses.replace(
         res, frames={s: f for s, f in res.frames.items() if s != first}, forecasts=res.forecasts.drop(index=first)
     )
-    clean = universe_boards(sound)[1][0]
+    clean = universe_boards(sound)[1].summary
     cols = ["assets", "beats", "beats_dm", "loses_dm", "panel_dm_stat", "panel_dm_pvalue"]
     pd.testing.assert_frame_equal(summary[cols], clean[cols])
     assert summary.loc["ewma", "assets"] == 5
@@ -151,6 +152,6 @@ def test_a_broken_log_har_cannot_make_a_universe_result_significant():
         s: per_date_losses(bad.for_symbol(s)[list(models)], realized_target(bad.frames[s], "variance", 1))
         for s in bad.symbols
     }
-    unguarded = universe_leaderboard(every, "loghar")[0]
+    unguarded = universe_leaderboard(every, "loghar").summary
     assert unguarded.loc["ewma", "panel_dm_stat"] < clean.loc["ewma", "panel_dm_stat"] - 1.0
     assert np.isfinite(unguarded.loc["ewma", "panel_dm_stat"])

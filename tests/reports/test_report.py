@@ -276,6 +276,7 @@ def test_a_universe_headline_names_no_best_portfolio_when_all_lose_to_equal_weig
     import numpy as np
     import pandas as pd
 
+    from core.tables import ScoredTable, Window
     from reports.html import ReportInputs, headline
 
     def table(gaps):
@@ -292,8 +293,7 @@ def test_a_universe_headline_names_no_best_portfolio_when_all_lose_to_equal_weig
             },
             index=idx,
         )
-        t.attrs["window"] = (pd.Timestamp("2015-01-02"), pd.Timestamp("2018-12-31"))
-        return t
+        return ScoredTable(t, Window(pd.Timestamp("2015-01-02"), pd.Timestamp("2018-12-31"), 1006))
 
     res = SimpleNamespace(warnings=())
     losing = headline(ReportInputs(title="t", summary={}, result=res, portfolio_table=table([-0.112, -0.2])), {})

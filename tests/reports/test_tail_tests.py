@@ -85,8 +85,8 @@ def test_tail_table_scores_every_model_on_the_same_days_against_a_baseline():
     late.iloc[:400] = np.nan  # a model that starts later narrows every model's window
     variances = {"true": true, "flat": flat, "late": late}
     tails = {m: tail_forecasts(r, v, levels=(0.05,), methods=("normal",)) for m, v in variances.items()}
-    table = tail_table(r, tails, variances, baseline="flat", reps=200)
-    first, last = table.attrs["window"]
+    scored = tail_table(r, tails, variances, baseline="flat", reps=200)
+    table, first, last = scored.table, scored.window.first, scored.window.last
     assert first == tails["late"].dropna().index[0] and last == idx[-1]
     assert (table["n"] == len(r.loc[first:last])).all()
     row = table.loc[("true", "normal", 0.05)]

@@ -27,11 +27,13 @@ def losses(seed=0, n_assets=4, days=400):
 
 def test_summary_counts_ranks_and_ratios_by_hand():
     ls = losses()
-    summary, ratios = universe_leaderboard(ls, "base")
+    board = universe_leaderboard(ls, "base")
+    summary, ratios = board
+    assert (board.baseline, board.size, board.excluded) == ("base", 0.05, {})
     assert list(summary.columns) == list(UNIVERSE_COLUMNS)
     for sym, frame in ls.items():
         assert ratios.loc["good", sym] == pytest.approx(frame["good"].mean() / frame["base"].mean())
-        assert ratios.attrs["dm_pvalue"].loc["good", sym] == pytest.approx(
+        assert board.pvalues.loc["good", sym] == pytest.approx(
             diebold_mariano(frame["good"], frame["base"])["dm_pvalue"]
         )
     good = summary.loc["good"]

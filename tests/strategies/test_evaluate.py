@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
+from core.tables import ScoredTable, Window
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.har import HarForecaster
@@ -53,12 +54,15 @@ def test_strategies_run_end_to_end(run):
 
 def test_every_strategy_and_buy_and_hold_share_one_window(run):
     frame, fc = run
-    table, results = strategy_table(frame["close"], fc, PLAIN, se_reps=200)
+    res = strategy_table(frame["close"], fc, PLAIN, se_reps=200)
+    table, results = res
+    assert table is res.table and results is res.backtests, "it unpacks as (table, backtests)"
     # the regime rule has its first weight once it has 120 forecasts: that day opens the window for all
     first_regime = results[("ewma", "regime")].weights.dropna().index[0]
     assert first_regime == fc.index[119]
     days = results[("ewma", "regime")].returns.index
-    assert days[0] == first_regime and table.attrs["window"] == (days[0], days[-1]) and table.attrs["days"] == len(days)
+    assert days[0] == first_regime and res.window == Window(days[0], days[-1], len(days))
+    assert res.scored() == ScoredTable(table, res.window) and res.validation is None
     for res in results.values():
         pd.testing.assert_index_equal(res.returns.index, days)
         pd.testing.assert_index_equal(res.benchmark.index, days)
@@ -176,13 +180,15 @@ def test_fixed_thresholds_are_the_rule_by_hand_on_one_window(signals):
 def test_grid_thresholds_are_chosen_before_the_days_they_are_scored_on(signals):
     frame, fc, _ = signals
     th = ThresholdSpec(choose="grid", uppers=(0.0, 0.0005, 0.001, 0.0015), validation_end="2008-12-31")
-    table, _results = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
-    assert table.attrs["window"][0] > pd.Timestamp("2008-12-31"), "scored after the validation window only"
+    res = threshold_table(frame["close"], fc, StrategySpec(threshold=th), se_reps=100)
+    table = res.table
+    assert res.window.first > pd.Timestamp("2008-12-31"), "scored after the validation window only"
     # every threshold of every model is a trial of one search: 2 models x 4 values
     assert (table.loc[["a", "b"], "n_trials"] == 8).all() and table.loc[["a", "b"], "validation_dsr"].between(
         0, 1
     ).all()
-    assert table.attrs["validation"][1] <= pd.Timestamp("2008-12-31")
+    assert res.validation.last <= pd.Timestamp("2008-12-31") < res.window.first
+    assert res.validation.days == len(fc.loc[res.validation.first : res.validation.last].dropna(how="all"))
     # what happens after validation_end cannot change the choice
     later = fc.copy()
     later.loc["2009-01-01":] *= -1

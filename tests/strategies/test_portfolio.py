@@ -38,14 +38,15 @@ NO_CAL = StrategySpec(calibrate="none", smooth=1, fees_bps=0.0, risk_free=0.0)  
 def test_portfolio_vol_target_realises_its_target_with_true_variances_and_correlations():
     frames, truth = universe(n=4, days=2500, rho=0.6)
     spec = PortfolioSpec(schemes=("vol_target",), target_vol=0.10, max_leverage=10.0, correlation="rolling", window=250)
-    table, _, _ = portfolio_table(frames, {"truth": truth.iloc[300:]}, spec, NO_CAL, se_reps=50)
+    out = portfolio_table(frames, {"truth": truth.iloc[300:]}, spec, NO_CAL, se_reps=50)
+    table = out.table
     row = table.loc[("truth", "vol_target")]
     assert row["forecast_vol"] == pytest.approx(0.10, rel=1e-9)  # ex ante, by construction
     assert row["realised_vol"] == pytest.approx(0.10, abs=0.006)  # ex post: the forecasts were right
     # ignoring correlation (each asset at 10 %/n, the budget="equal_risk" rule) realises
     # 10 % x sqrt((1 + (n - 1) rho) / n) = 8.4 % here, not the target
     naive = vol_target_weights(truth.iloc[300:], target_vol=0.10, budget="equal_risk", smooth=1, max_leverage=10)
-    held = naive.loc[table.attrs["window"][0] : table.attrs["window"][1]]
+    held = naive.loc[out.window.first : out.window.last]
     r = pd.DataFrame({s: f["return"] for s, f in frames.items()}).reindex(held.index)
     naive_vol = (held * r).sum(axis=1).std() * np.sqrt(252)
     assert naive_vol == pytest.approx(0.10 * np.sqrt((1 + 3 * 0.6) / 4), abs=0.006)
@@ -90,12 +91,13 @@ def test_weights_of_a_day_do_not_use_that_days_return():
 def test_table_scores_every_scheme_and_equal_weight_on_the_same_days():
     frames, truth = universe(n=3)
     spec = PortfolioSpec()
-    table, results, _ = portfolio_table(frames, {"m1": truth, "m2": truth * 1.5}, spec, NO_CAL, se_reps=50)
+    out = portfolio_table(frames, {"m1": truth, "m2": truth * 1.5}, spec, NO_CAL, se_reps=50)
+    table, results, _ = out
     assert list(table.columns) == list(PORTFOLIO_COLUMNS)
     assert len(table) == 2 * 3 + 1 and ("equal_weight", "-") in table.index
     days = {tuple(r.returns.index[[0, -1]]) for r in results.values()}
     assert len(days) == 1
-    assert table.attrs["days"] == len(next(iter(results.values())).returns)
+    assert out.window.days == len(next(iter(results.values())).returns)
     # a forecast 1.5 times too high halves nothing for the fully invested schemes, but scales vol_target down
     assert table.loc[("m2", "vol_target"), "mean_gross"] == pytest.approx(
         table.loc[("m1", "vol_target"), "mean_gross"] / np.sqrt(1.5), rel=0.02
