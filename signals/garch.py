@@ -172,14 +172,16 @@ class GarchForecaster(BaseForecaster):
         self.fit_end_ = pd.Timestamp(fit_end)
         return self
 
-    def _parts(self):
+    def _parts(self) -> tuple[float, recursions.Coefficients]:
+        """The fitted mean and the variance equation's coefficients (percent units)."""
         v = self.params_
         mu = float(v["mu"]) if self.mean == "constant" else 0.0
-        omega = float(v["omega"])
-        alpha = np.array([v[f"alpha[{i + 1}]"] for i in range(self.p)], dtype=float)
-        gamma = np.array([v[f"gamma[{i + 1}]"] for i in range(self._o)], dtype=float)
-        beta = np.array([v[f"beta[{i + 1}]"] for i in range(self.q)], dtype=float)
-        return mu, omega, alpha, gamma, beta
+        return mu, recursions.Coefficients(
+            float(v["omega"]),
+            np.array([v[f"alpha[{i + 1}]"] for i in range(self.p)], dtype=float),
+            np.array([v[f"gamma[{i + 1}]"] for i in range(self._o)], dtype=float),
+            np.array([v[f"beta[{i + 1}]"] for i in range(self.q)], dtype=float),
+        )
 
     def conditional_variance(self, frame: pd.DataFrame) -> pd.Series:
         """Variance of each row's return given the rows before it (daily, units squared)."""
@@ -199,12 +201,10 @@ class GarchForecaster(BaseForecaster):
                 f"GarchForecaster: the return on {bad.date()} is missing; the variance recursion needs every return "
                 "after the first."
             )
-        mu, omega, alpha, gamma, beta = self._parts()
+        mu, coef = self._parts()
         eps = _SCALE * r[first:] - mu
-        if self.kind == "egarch":
-            s2 = recursions.egarch_filter(eps, omega, alpha, gamma, beta, self.backcast_)
-        else:
-            s2 = recursions.gjr_filter(eps, omega, alpha, gamma, beta, self.backcast_)
+        recursion = recursions.egarch_filter if self.kind == "egarch" else recursions.gjr_filter
+        s2 = recursion(eps, coef, self.backcast_)
         return s2, eps, first
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
@@ -215,7 +215,7 @@ class GarchForecaster(BaseForecaster):
         if self.horizon == 1:
             out[ok] = s2[pos + 1] / _SCALE**2
             return out
-        _, omega, alpha, gamma, beta = self._parts()
+        _, coef = self._parts()
         if self.kind == "egarch":
             shocks = self._shocks()
             # Blocks of origins keep the (origins x simulations x horizon) paths small.
@@ -223,7 +223,7 @@ class GarchForecaster(BaseForecaster):
                 np.concatenate(
                     [
                         recursions.egarch_forecast(
-                            eps, s2, pos[i : i + 128], self.horizon, omega, alpha, gamma, beta, self.backcast_, shocks
+                            eps, s2, pos[i : i + 128], self.horizon, coef, self.backcast_, shocks
                         )
                         for i in range(0, len(pos), 128)
                     ]
@@ -232,7 +232,7 @@ class GarchForecaster(BaseForecaster):
                 else np.empty((0, self.horizon))
             )
         else:
-            paths = recursions.gjr_forecast(eps, s2, pos, self.horizon, omega, alpha, gamma, beta, self.backcast_)
+            paths = recursions.gjr_forecast(eps, s2, pos, self.horizon, coef, self.backcast_)
         out[ok] = paths.mean(axis=1) / _SCALE**2
         return out
 

@@ -28,21 +28,54 @@ zero and :math:`\ln\sigma^2` takes the (log) backcast.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["egarch_filter", "egarch_forecast", "gjr_filter", "gjr_forecast"]
+__all__ = ["Coefficients", "egarch_filter", "egarch_forecast", "gjr_filter", "gjr_forecast"]
+
+
+class Coefficients(NamedTuple):
+    """The variance equation's coefficients, in the units ``arch`` estimated them in.
+
+    Attributes
+    ----------
+    omega : float
+    alpha : ndarray, shape (p,), the shock terms
+    gamma : ndarray, shape (o,), the asymmetric terms
+    beta : ndarray, shape (q,), the variance (log variance for EGARCH) terms
+    """
+
+    omega: float
+    alpha: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+
+    @property
+    def lag(self) -> int:
+        """The longest lag of any term (at least 1)."""
+        return max(self.alpha.shape[0], self.gamma.shape[0], self.beta.shape[0], 1)
+
+
+def _known(x: np.ndarray, origins: np.ndarray, lag: int, before: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per origin ``s``, ``x`` at ``s - lag + 1 .. s`` (columns in time order), ``before`` where
+    that precedes the sample; and the mask of the values that do not. Shape ``(len(origins), lag)``.
+    """
+    pos = origins[:, None] - (lag - 1 - np.arange(lag))[None, :]
+    ok = pos >= 0
+    return np.where(ok, x[np.maximum(pos, 0)], before), ok
+
 
 _SQRT2_OV_PI = np.sqrt(2.0 / np.pi)
 #: arch caps log variance here so that explosive paths stay finite.
 _LNSIGMA_MAX = float(np.log(np.finfo(np.double).max) - 0.1)
 
 
-def gjr_filter(
-    eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, backcast: float
-) -> np.ndarray:
+def gjr_filter(eps: np.ndarray, coef: Coefficients, backcast: float) -> np.ndarray:
     """Conditional variances, shape ``(n + 1,)``: element ``t`` uses ``eps[:t]``;
     the last one is the forecast for the step after the data.
     """
+    omega, alpha, gamma, beta = coef
     n, p, o, q = eps.shape[0], alpha.shape[0], gamma.shape[0], beta.shape[0]
     e2 = eps**2
     neg = e2 * (eps < 0)
@@ -59,10 +92,9 @@ def gjr_filter(
     return s2
 
 
-def egarch_filter(
-    eps: np.ndarray, omega: float, alpha: np.ndarray, gamma: np.ndarray, beta: np.ndarray, log_backcast: float
-) -> np.ndarray:
+def egarch_filter(eps: np.ndarray, coef: Coefficients, log_backcast: float) -> np.ndarray:
     """EGARCH conditional variances, shape ``(n + 1,)``, as :func:`gjr_filter`."""
+    omega, alpha, gamma, beta = coef
     n, p, o, q = eps.shape[0], alpha.shape[0], gamma.shape[0], beta.shape[0]
     ln = np.empty(n + 1)
     e = np.empty(n)
@@ -84,15 +116,7 @@ def egarch_filter(
 
 
 def gjr_forecast(
-    eps: np.ndarray,
-    s2: np.ndarray,
-    origins: np.ndarray,
-    horizon: int,
-    omega: float,
-    alpha: np.ndarray,
-    gamma: np.ndarray,
-    beta: np.ndarray,
-    backcast: float,
+    eps: np.ndarray, s2: np.ndarray, origins: np.ndarray, horizon: int, coef: Coefficients, backcast: float
 ) -> np.ndarray:
     r"""Analytic multi-step variance forecasts, shape ``(len(origins), horizon)``.
 
@@ -102,8 +126,8 @@ def gjr_forecast(
     for :math:`m \ge 1` (a symmetric shock), as ``arch``'s analytic forecasts do.
     ``s2`` is the output of :func:`gjr_filter` on ``eps``.
     """
-    p, o, q = alpha.shape[0], gamma.shape[0], beta.shape[0]
-    lag = max(p, o, q, 1)
+    omega, alpha, gamma, beta = coef
+    p, o, q, lag = alpha.shape[0], gamma.shape[0], beta.shape[0], coef.lag
     e2 = eps**2
     neg = e2 * (eps < 0)
     m = len(origins)
@@ -111,12 +135,9 @@ def gjr_forecast(
     pe2 = np.empty((m, lag + horizon))
     pneg = np.empty((m, lag + horizon))
     ps2 = np.empty((m, lag + horizon))
-    for c in range(lag):
-        pos = origins - (lag - 1 - c)
-        ok = pos >= 0
-        pe2[:, c] = np.where(ok, e2[np.maximum(pos, 0)], backcast)
-        pneg[:, c] = np.where(ok, neg[np.maximum(pos, 0)], 0.5 * backcast)
-        ps2[:, c] = np.where(ok, s2[np.maximum(pos, 0)], backcast)
+    pe2[:, :lag] = _known(e2, origins, lag, backcast)[0]
+    pneg[:, :lag] = _known(neg, origins, lag, 0.5 * backcast)[0]
+    ps2[:, :lag] = _known(s2, origins, lag, backcast)[0]
     for k in range(horizon):
         c = lag + k
         v = np.full(m, omega)
@@ -137,10 +158,7 @@ def egarch_forecast(
     s2: np.ndarray,
     origins: np.ndarray,
     horizon: int,
-    omega: float,
-    alpha: np.ndarray,
-    gamma: np.ndarray,
-    beta: np.ndarray,
+    coef: Coefficients,
     log_backcast: float,
     shocks: np.ndarray,
 ) -> np.ndarray:
@@ -151,8 +169,8 @@ def egarch_forecast(
     on its own past only and repeats exactly. Step 1 is exact; step ``k`` is the
     mean over the simulated paths of :math:`\sigma^2_{s+k}`.
     """
-    p, o, q = alpha.shape[0], gamma.shape[0], beta.shape[0]
-    lag = max(p, o, q, 1)
+    omega, alpha, gamma, beta = coef
+    p, o, q, lag = alpha.shape[0], gamma.shape[0], beta.shape[0], coef.lag
     m, n_sims = len(origins), shocks.shape[0]
     ln_hist = np.log(s2)
     e_hist = np.empty(eps.shape[0])
@@ -160,13 +178,9 @@ def egarch_forecast(
     # paths: (m, n_sims, lag + horizon) of ln sigma^2 and standardised shocks
     pln = np.empty((m, n_sims, lag + horizon))
     pe = np.zeros((m, n_sims, lag + horizon))
-    known = np.zeros((m, lag), dtype=bool)
-    for c in range(lag):
-        pos = origins - (lag - 1 - c)
-        ok = pos >= 0
-        known[:, c] = ok
-        pln[:, :, c] = np.where(ok, ln_hist[np.maximum(pos, 0)], log_backcast)[:, None]
-        pe[:, :, c] = np.where(ok, e_hist[np.maximum(pos, 0)], 0.0)[:, None]
+    ln_known, known = _known(ln_hist, origins, lag, log_backcast)
+    pln[:, :, :lag] = ln_known[:, None, :]
+    pe[:, :, :lag] = _known(e_hist, origins, lag, 0.0)[0][:, None, :]
     for k in range(horizon):
         c = lag + k
         if k == 0:
