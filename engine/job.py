@@ -404,9 +404,9 @@ def render_run(
     """
     import time
 
-    from engine import __version__, store
+    from engine import store
     from engine.config import load_config
-    from engine.results import RESULT_FILES, load_results
+    from engine.results import load_results
 
     run_dir = Path(run_dir)
     manifest = store.read_json(run_dir / "manifest.json")
@@ -415,24 +415,35 @@ def render_run(
     _, result = load_results(run_dir, config)
     outcome, kept = _scores_of(run_dir, config, result, rescore=rescore, since=t, echo=echo)
     echo("writing the report" + (" with tear sheets" if tearsheets else ""))
-    summary = dict(manifest.get("summary") or {})
-    rendered: dict[str, Any] = {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "tradecast": __version__,
-        "from": list(RESULT_FILES),
-        "fitted": "nothing",
-        "scores": f"kept ({SCORES_FILE})" if kept else "scored again",
-    }
-    summary["rendered"] = (
-        f"re-rendered {rendered['at']} by tradecast {__version__} from the stored results "
-        f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read"
-    )
+    rendered = _rendered_entry(kept)
+    summary = {**(manifest.get("summary") or {}), "rendered": rendered.pop("sentence")}
     path = _write_report(
         config, result, outcome, run_dir / "report.html", summary, tearsheets=tearsheets, detail=detail
     )
     rendered["seconds"] = round(time.perf_counter() - t, 2)
     store.write_manifest(run_dir, rendered=rendered)
     return path
+
+
+def _rendered_entry(kept: bool) -> dict[str, Any]:
+    """The manifest's ``rendered`` entry of a re-render (when, by which tradecast, from which files,
+    whether the scores were kept), and under ``sentence`` the report summary's line saying so.
+    """
+    import time
+
+    from engine import __version__
+    from engine.results import RESULT_FILES
+
+    at = time.strftime("%Y-%m-%dT%H:%M:%S")
+    return {
+        "at": at,
+        "tradecast": __version__,
+        "from": list(RESULT_FILES),
+        "fitted": "nothing",
+        "scores": f"kept ({SCORES_FILE})" if kept else "scored again",
+        "sentence": f"re-rendered {at} by tradecast {__version__} from the stored results "
+        f"({', '.join(RESULT_FILES)}); nothing was refitted and no data source was read",
+    }
 
 
 def _scores_of(

@@ -1179,9 +1179,9 @@ def _strategy_table_html(inputs: ReportInputs, sym: str) -> str:
     window = ""
     if scored.window is not None:
         window = (
-            f'<p class="note">Every strategy and buy and hold are scored on the same {scored.window.span()}: the days on which '
-            "every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and hold's on "
-            "those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
+            f'<p class="note">Every strategy and buy and hold are scored on the same {scored.window.span()}: '
+            "the days on which every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and "
+            "hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
         )
     return note + window + _table(table, floatfmt="{:.3f}", main=STRATEGY_TABLE.main_of(table.columns))
 

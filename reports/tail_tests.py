@@ -210,14 +210,20 @@ def tail_table(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "method", "level"])
     if baseline is not None and len(days) > 1:
-        ratio, dm = {}, {}
-        for (model, method, level), loss in losses.items():
-            base = losses[(baseline, method, level)]
-            ratio[(model, method, level)] = loss.mean() / base.mean() if base.mean() > 0 else np.nan
-            dm[(model, method, level)] = np.nan if model == baseline else diebold_mariano(loss, base)["dm_pvalue"]
-        table[f"tick_vs_{baseline}"] = pd.Series(ratio)
-        table["dm_p"] = pd.Series(dm)
+        table[f"tick_vs_{baseline}"], table["dm_p"] = _against(losses, baseline)
     return ScoredTable(table, Window.of(days))
+
+
+def _against(losses: Mapping[tuple[str, str, float], np.ndarray], baseline: str) -> tuple[pd.Series, pd.Series]:
+    """Per (model, method, level): the mean tick loss over ``baseline``'s with the same method and
+    level, and the Diebold-Mariano p-value of the two (NaN for the baseline itself).
+    """
+    ratio, dm = {}, {}
+    for (model, method, level), loss in losses.items():
+        base = losses[(baseline, method, level)]
+        ratio[(model, method, level)] = loss.mean() / base.mean() if base.mean() > 0 else np.nan
+        dm[(model, method, level)] = np.nan if model == baseline else diebold_mariano(loss, base)["dm_pvalue"]
+    return pd.Series(ratio), pd.Series(dm)
 
 
 def _backtest_row(

@@ -86,6 +86,28 @@ def panel_diebold_mariano(diffs: pd.DataFrame, lags: int | None = None) -> dict[
     return diebold_mariano(mean, np.zeros_like(mean), lags)
 
 
+def _per_asset(
+    losses: Mapping[str, pd.DataFrame], baseline: str, models: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Models x assets: the loss ratio to the baseline, the DM p-value and statistic on the
+    dates both forecast, and the model's rank by mean loss on the dates every model has.
+    """
+    ratio = pd.DataFrame(np.nan, index=models, columns=list(losses))
+    pvalue, stat, ranks = ratio.copy(), ratio.copy(), ratio.copy()
+    for sym, frame in losses.items():
+        base = frame[baseline]
+        for m in frame.columns:
+            pair = pd.concat([frame[m], base], axis=1).dropna().to_numpy(dtype=float)
+            if not len(pair):
+                continue
+            ratio.loc[m, sym] = pair[:, 0].mean() / pair[:, 1].mean()
+            if m != baseline:
+                dm = diebold_mariano(pair[:, 0], pair[:, 1])
+                pvalue.loc[m, sym], stat.loc[m, sym] = dm["dm_pvalue"], dm["dm_stat"]
+        ranks[sym] = frame.dropna().mean().rank().reindex(models)
+    return ratio, pvalue, stat, ranks
+
+
 def universe_leaderboard(losses: Mapping[str, pd.DataFrame], baseline: str, *, size: float = 0.05) -> UniverseBoard:
     """Loss ratios per asset, and the across-asset summary.
 
@@ -116,21 +138,7 @@ def universe_leaderboard(losses: Mapping[str, pd.DataFrame], baseline: str, *, s
             f"Hint: the baseline must be forecast on every asset."
         )
     models = list(dict.fromkeys(m for frame in losses.values() for m in frame.columns))
-    ratio = pd.DataFrame(np.nan, index=models, columns=list(losses))
-    pvalue = ratio.copy()
-    stat = ratio.copy()
-    ranks = ratio.copy()
-    for sym, frame in losses.items():
-        base = frame[baseline]
-        for m in frame.columns:
-            pair = pd.concat([frame[m], base], axis=1).dropna().to_numpy(dtype=float)
-            if not len(pair):
-                continue
-            ratio.loc[m, sym] = pair[:, 0].mean() / pair[:, 1].mean()
-            if m != baseline:
-                dm = diebold_mariano(pair[:, 0], pair[:, 1])
-                pvalue.loc[m, sym], stat.loc[m, sym] = dm["dm_pvalue"], dm["dm_stat"]
-        ranks[sym] = frame.dropna().mean().rank().reindex(models)
+    ratio, pvalue, stat, ranks = _per_asset(losses, baseline, models)
     rows = {}
     for m in models:
         diffs = pd.concat({s: f[m] - f[baseline] for s, f in losses.items() if m in f.columns}, axis=1)

@@ -368,6 +368,18 @@ def join_vix(frame: pd.DataFrame, vix: pd.Series | pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def _check_one_symbol(bars: Any) -> None:
+    """Refuse anything but one symbol's bars, naming what was given instead."""
+    if not isinstance(bars, pd.DataFrame):
+        raise DataError(f"bars must be a DataFrame of OHLC bars; got {type(bars).__name__}.")
+    if _is_universe(bars):
+        symbols = list(bars.columns.get_level_values(0).unique())
+        raise DataError(
+            f"feature_frame takes one symbol's bars; got a universe of {len(symbols)} symbols "
+            f"({', '.join(map(str, symbols[:5]))}). Hint: feature_frame(bars[{symbols[0]!r}])."
+        )
+
+
 def feature_frame(
     bars: pd.DataFrame,
     *,
@@ -402,14 +414,7 @@ def feature_frame(
         Joined by date, see :func:`join_vix`.
     """
     estimator = renamed("feature_frame", "target", target, "estimator", estimator, "garman_klass")
-    if not isinstance(bars, pd.DataFrame):
-        raise DataError(f"bars must be a DataFrame of OHLC bars; got {type(bars).__name__}.")
-    if _is_universe(bars):
-        symbols = list(bars.columns.get_level_values(0).unique())
-        raise DataError(
-            f"feature_frame takes one symbol's bars; got a universe of {len(symbols)} symbols "
-            f"({', '.join(map(str, symbols[:5]))}). Hint: feature_frame(bars[{symbols[0]!r}])."
-        )
+    _check_one_symbol(bars)
     out = pd.DataFrame(index=bars.index)
     out["close"] = bars["close"]
     out["return"] = log_returns(bars["close"])

@@ -98,20 +98,8 @@ def run_grid(
         [make_weights(**dict(zip(names, c, strict=True))).rename(i) for i, c in enumerate(combos)], axis=1
     )
     px = close.iloc[trading_rows(close, weights, "run_grid")]
-    sizes = order_sizes(weights, px.index, rebalance)
-    aims = weights.reindex(px.index).shift(-1)
     paths, rf, _ = money_market(px.index, risk_free, borrow_spread, "run_grid")
-    # per combination: the asset, its deposit and its loan, sharing that combination's cash
-    columns, prices, orders, groups = [], [], [], []
-    for i in range(len(combos)):
-        money = financing_sizes(aims[[i]], sizes[[i]])
-        columns += [f"asset{i}", f"{DEPOSIT}{i}", f"{LOAN}{i}"]
-        prices += [px.to_numpy(), paths[DEPOSIT].to_numpy(), paths[LOAN].to_numpy()]
-        orders += [sizes[i].to_numpy(), money[DEPOSIT].to_numpy(), money[LOAN].to_numpy()]
-        groups += [i, i, i]
-    wide_px = pd.DataFrame(np.column_stack(prices), index=px.index, columns=columns)
-    wide_sizes = pd.DataFrame(np.column_stack(orders), index=px.index, columns=columns)
-    _, value, _ = run_orders(wide_px, wide_sizes, fees_bps / 1e4, slippage_bps / 1e4, group=np.array(groups))
+    value = _grouped_values(px, weights, paths, rebalance, fees_bps, slippage_bps)
     returns = value.pct_change().iloc[1:]
     index = (
         pd.MultiIndex.from_tuples(combos, names=names)
@@ -130,6 +118,32 @@ def run_grid(
     best_i = int(np.nanargmax(stats["sharpe"].to_numpy()))
     dsr = deflate([stats["active_sharpe"].to_numpy()], [active.iloc[:, best_i]])[0]
     return GridResult(stats, returns, combos[best_i], dsr, len(combos), active)
+
+
+def _grouped_values(
+    px: pd.Series,
+    weights: pd.DataFrame,
+    paths: pd.DataFrame,
+    rebalance: Rebalance,
+    fees_bps: float,
+    slippage_bps: float,
+) -> pd.DataFrame:
+    """Each weight column's portfolio value by day, in one vectorbt call: per column the asset,
+    its deposit and its loan (``paths``), sharing that column's cash.
+    """
+    sizes = order_sizes(weights, px.index, rebalance)
+    aims = weights.reindex(px.index).shift(-1)
+    columns, prices, orders, groups = [], [], [], []
+    for i in range(weights.shape[1]):
+        money = financing_sizes(aims[[i]], sizes[[i]])
+        columns += [f"asset{i}", f"{DEPOSIT}{i}", f"{LOAN}{i}"]
+        prices += [px.to_numpy(), paths[DEPOSIT].to_numpy(), paths[LOAN].to_numpy()]
+        orders += [sizes[i].to_numpy(), money[DEPOSIT].to_numpy(), money[LOAN].to_numpy()]
+        groups += [i, i, i]
+    wide_px = pd.DataFrame(np.column_stack(prices), index=px.index, columns=columns)
+    wide_sizes = pd.DataFrame(np.column_stack(orders), index=px.index, columns=columns)
+    _, value, _ = run_orders(wide_px, wide_sizes, fees_bps / 1e4, slippage_bps / 1e4, group=np.array(groups))
+    return value
 
 
 def deflate(active_sharpes: Sequence[np.ndarray], winners: Sequence[pd.Series]) -> list[float]:
