@@ -25,13 +25,13 @@ import time
 
 import pandas as pd
 
+from core.evaluation.performance import sharpe_difference
 from core.tables import ScoredTable
 from engine.config import RunConfig
 from engine.job import forecast, prepare, trade
 from strategies.backtest import backtest
 from strategies.calibration import calibrated
 from strategies.grid import vol_target_grid
-from strategies.performance import sharpe_difference
 from strategies.vol_target import vol_target_weights
 
 

@@ -44,11 +44,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.evaluation.universe import panel_diebold_mariano
 from engine.data import by_symbol, load
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from reports.metrics import per_date_losses
-from reports.universe import panel_diebold_mariano
 from signals.base import realized_target
 from signals.features import feature_frame
 from signals.har import HarForecaster

@@ -11,12 +11,12 @@ import pandas as pd
 
 from core.atomic import CorruptFileError, read_parquet_checked
 from core.errors import ConfigError
+from core.evaluation.losses import Loss, scoring_mask
+from core.evaluation.losses import loss as loss_fn
+from core.evaluation.performance import sharpe_ratio
 from engine.config import load_config
 from engine.results import StoredResultsError, load_results
 from engine.store import flatten
-from signals.losses import Loss, scoring_mask
-from signals.losses import loss as loss_fn
-from strategies.performance import sharpe_ratio
 
 __all__ = ["compare_runs"]
 

@@ -21,7 +21,7 @@ from engine.walkforward import WalkForwardResult
 from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
 
 if TYPE_CHECKING:
-    from reports.universe import UniverseBoard
+    from core.evaluation.universe import UniverseBoard
 
 __all__ = [
     "LEVEL_RANGE",
@@ -123,7 +123,7 @@ def leaderboards(result: WalkForwardResult, baseline: str | dict[int, str] | Non
 def universe_boards(
     result: WalkForwardResult, baseline: str | dict[int, str] | None = None
 ) -> dict[int, UniverseBoard]:
-    """For a universe, :func:`reports.universe.universe_leaderboard` per variance
+    """For a universe, :func:`core.evaluation.universe.universe_leaderboard` per variance
     horizon that has the baseline (by default the run's strongest econometric
     model, :func:`baselines`): QLIKE ratios per asset, assets beaten (with DM at
     5 %), mean rank and the panel DM test. An asset on which the baseline's mean
@@ -132,10 +132,10 @@ def universe_boards(
     with that level: against a broken baseline every model wins there, and one
     such asset would decide the panel test. Empty for one asset.
 
-    Returns the :class:`reports.universe.UniverseBoard` by horizon.
+    Returns the :class:`core.evaluation.universe.UniverseBoard` by horizon.
     """
+    from core.evaluation.universe import universe_leaderboard
     from reports.metrics import forecast_groups, per_date_losses
-    from reports.universe import universe_leaderboard
     from signals.base import realized_target
 
     if len(result.symbols) < 2:

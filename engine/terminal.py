@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.evaluation.universe import UniverseBoard
 from core.tables import Window
 from engine.config import RunConfig, StrategyConfig
 from engine.scoring import Outcome
 from engine.walkforward import WalkForwardResult
 from reports.leaderboards import LEADERBOARDS
-from reports.universe import UniverseBoard
 
 __all__ = [
     "audit_line",

@@ -47,6 +47,8 @@ import pandas as pd
 from core.atomic import row_hashes, rows_digest
 from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError, TradecastError, TrainingError
+from core.evaluation.losses import Loss, scoring_mask
+from core.evaluation.losses import loss as loss_fn
 from core.threads import configure_threads
 from engine import __version__
 from engine.executors import Executor, make_executor
@@ -55,8 +57,6 @@ from engine.splits import Fold, Refits, Schedule, WalkForward, segment_bounds
 from signals.audit import CausalityError, check_causality
 from signals.base import BaseForecaster, realized_target, warning_lines
 from signals.combination import Combination, combine_all
-from signals.losses import Loss, scoring_mask
-from signals.losses import loss as loss_fn
 
 __all__ = [
     "FoldResult",

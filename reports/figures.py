@@ -322,7 +322,7 @@ def var_band(returns: pd.Series, var: pd.Series, es: pd.Series, label: str) -> s
 def ratio_by_asset(ratios: pd.DataFrame, best: str, baseline: str, colors: Mapping[str, str] | None = None) -> str:
     """Each asset's loss ratio to the baseline, sorted: ``best`` as bars, the other models as dots.
 
-    ``ratios`` is models x assets (:func:`reports.universe.universe_leaderboard`); below the line
+    ``ratios`` is models x assets (:func:`core.evaluation.universe.universe_leaderboard`); below the line
     at 1 a model beats the baseline on that asset.
     """
     order = ratios.loc[best].sort_values().index

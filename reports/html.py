@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
+from core.evaluation.universe import UniverseBoard
 from core.tables import ScoredTable
 from reports import figures, interactive
 from reports.leaderboards import LEADERBOARDS
@@ -37,7 +38,6 @@ from reports.metrics import (
 )
 from reports.tail_tests import RISK_TABLE
 from reports.tearsheet import cached_tearsheet_html
-from reports.universe import UniverseBoard
 from signals.base import BaseForecaster, Target, implied_return, realized_target
 from strategies.backtest import BacktestResult
 from strategies.evaluate import STRATEGY_TABLE, THRESHOLD_TABLE
@@ -169,7 +169,7 @@ class ReportInputs:
         Assets drawn with figures and tear sheets besides the first :data:`MAX_DETAIL`
         (which are always drawn, without tear sheets in a large universe). With more
         assets than that, each asset's tables are folded.
-    universe : dict of horizon to :func:`reports.universe.universe_leaderboard`'s board
+    universe : dict of horizon to :func:`core.evaluation.universe.universe_leaderboard`'s board
     universe_note : str, what the universe leaderboard's columns mean
     portfolio_table : ScoredTable, optional, :func:`strategies.portfolio.portfolio_table`'s table with its days
     portfolio : dict of (model, scheme) to BacktestResult, its backtests

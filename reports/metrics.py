@@ -1,13 +1,10 @@
-r"""Forecast metrics (point metrics here; the full leaderboard comes with the reports issue).
+r"""The leaderboards: every forecaster scored against its realised target and its baselines.
 
-Point metrics for a forecast :math:`f` of realised values :math:`y`:
-
-.. math::
-
-    \mathrm{MAE} = \overline{|y - f|}, \quad
-    \mathrm{RMSE} = \sqrt{\overline{(y - f)^2}}, \quad
-    R^2 = 1 - \frac{\sum (y - f)^2}{\sum (y - \bar y)^2}, \quad
-    \text{direction} = \overline{1[\operatorname{sign} f = \operatorname{sign} y]}
+The statistics come from :mod:`core.evaluation` (point accuracy, losses, the
+Diebold-Mariano test, the model confidence set, SPA); this module builds each
+forecast kind's target on the forecast dates and assembles the tables
+(:func:`leaderboard` and the per-kind tables), the run's strongest baselines and
+the regime split. Those statistics are importable from here too, as before.
 
 :func:`price_metrics` scores a price forecast twice: on price levels and on
 the returns it implies. Price levels flatter any model: tomorrow's close is
@@ -18,15 +15,22 @@ what the model really knows.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.evaluation.accuracy import mincer_zarnowitz, pesaran_timmermann, point_metrics
+from core.evaluation.comparison import (
+    diebold_mariano,
+    mcs_pvalues,
+    model_confidence_set,
+    newey_west_variance,
+    spa_pvalues,
+)
+from core.evaluation.losses import Loss
 from signals.base import implied_return, last_close, origins_for, realized_target
-from signals.losses import Loss
 
 __all__ = [
     "ECONOMETRIC_COST",
@@ -53,33 +57,6 @@ __all__ = [
     "split_table",
     "strongest_baselines",
 ]
-
-
-def point_metrics(y, f) -> dict[str, float]:
-    """MAE, RMSE, R² and direction accuracy over the pairs where both are finite.
-
-    Parameters
-    ----------
-    y, f : array-like of equal length
-
-    Returns
-    -------
-    dict with ``n``, ``mae``, ``rmse``, ``r2``, ``direction`` (share of matching
-    signs, pairs with a zero left out).
-    """
-    y, f = np.asarray(y, dtype=float), np.asarray(f, dtype=float)
-    ok = np.isfinite(y) & np.isfinite(f)
-    y, f = y[ok], f[ok]
-    err = y - f
-    sst = float(((y - y.mean()) ** 2).sum()) if y.size else np.nan
-    signed = (y != 0) & (f != 0)
-    return {
-        "n": int(y.size),
-        "mae": float(np.abs(err).mean()) if y.size else np.nan,
-        "rmse": float(np.sqrt((err**2).mean())) if y.size else np.nan,
-        "r2": 1 - float((err**2).sum()) / sst if sst > 0 else np.nan,
-        "direction": float((np.sign(y[signed]) == np.sign(f[signed])).mean()) if signed.any() else np.nan,
-    }
 
 
 def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int = 1) -> pd.DataFrame:
@@ -124,7 +101,7 @@ def price_metrics(price_forecast: pd.Series, frame: pd.DataFrame, horizon: int =
 
 
 def _variance_losses(y: np.ndarray, f: np.ndarray) -> dict[str, float]:
-    from signals.losses import log_mse, mse, qlike
+    from core.evaluation.losses import log_mse, mse, qlike
 
     pos = (y > 0) & (f > 0)
     return {
@@ -134,205 +111,14 @@ def _variance_losses(y: np.ndarray, f: np.ndarray) -> dict[str, float]:
     }
 
 
-def mincer_zarnowitz(y, f) -> dict[str, float]:
-    r"""Mincer–Zarnowitz regression :math:`y_t = a + b f_t + e_t` by least squares.
-
-    An unbiased forecast has :math:`a = 0, b = 1`; returns ``mz_intercept``,
-    ``mz_slope`` and ``mz_r2``.
-    """
-    y, f = np.asarray(y, float), np.asarray(f, float)
-    ok = np.isfinite(y) & np.isfinite(f)
-    y, f = y[ok], f[ok]
-    if len(y) < 3 or np.std(f) == 0:
-        return {"mz_intercept": np.nan, "mz_slope": np.nan, "mz_r2": np.nan}
-    X = np.column_stack([np.ones_like(f), f])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    return {"mz_intercept": float(beta[0]), "mz_slope": float(beta[1]), "mz_r2": float(1 - resid.var() / y.var())}
-
-
-def newey_west_variance(d: np.ndarray, lags: int | None = None) -> float:
-    r"""Newey–West long-run variance of a series with Bartlett weights.
-
-    .. math:: \hat\Omega = \hat\gamma_0 + 2\sum_{j=1}^{L}\left(1 - \frac{j}{L+1}\right)\hat\gamma_j
-
-    with autocovariances normalised by :math:`T`, and by default
-    :math:`L = \lfloor 4 (T/100)^{2/9} \rfloor`.
-    """
-    d = np.asarray(d, float)
-    T = len(d)
-    L = int(np.floor(4 * (T / 100) ** (2 / 9))) if lags is None else lags
-    u = d - d.mean()
-    omega = u @ u / T
-    for j in range(1, L + 1):
-        omega += 2 * (1 - j / (L + 1)) * (u[j:] @ u[:-j]) / T
-    return float(omega)
-
-
-def diebold_mariano(loss_model, loss_base, lags: int | None = None) -> dict[str, float]:
-    r"""Diebold–Mariano test of equal predictive accuracy.
-
-    With loss differential :math:`d_t = L^{model}_t - L^{base}_t`,
-    :math:`DM = \bar d / \sqrt{\hat\Omega / T}` (Newey–West :math:`\hat\Omega`),
-    asymptotically standard normal. Negative means the model's losses are lower.
-
-    Returns ``dm_stat`` and the two-sided ``dm_pvalue``.
-    """
-    from scipy import stats as sps
-
-    a, b = np.asarray(loss_model, float), np.asarray(loss_base, float)
-    d = a - b
-    ok = np.isfinite(d)
-    d = d[ok]
-    if len(d) < 10:
-        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
-    if np.allclose(a[ok], b[ok], rtol=1e-12, atol=0.0):
-        # the same forecasts up to rounding: a test on rounding noise is no test
-        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
-    omega = newey_west_variance(d, lags)
-    if omega <= 0:
-        return {"dm_stat": np.nan, "dm_pvalue": np.nan}
-    stat = d.mean() / np.sqrt(omega / len(d))
-    return {"dm_stat": float(stat), "dm_pvalue": float(2 * sps.norm.sf(abs(stat)))}
-
-
-def model_confidence_set(losses: pd.DataFrame, size: float = 0.10, reps: int = 1000, seed: int = 0) -> pd.Series:
-    """Hansen, Lunde and Nason's model confidence set (``arch.bootstrap.MCS``).
-
-    Parameters
-    ----------
-    losses : DataFrame, one column of per-date losses per model (rows with a NaN are dropped)
-    size : float, default 0.10, the test size
-    reps : int, bootstrap replications
-    seed : int
-
-    Returns
-    -------
-    Series of the MCS p-value per model; models with p-value >= ``size`` are in the set.
-    Models whose losses are equal share one p-value.
-    """
-    clean = losses.dropna()
-    # Models with the same losses (the same forecasts under two names) are one model to the
-    # test (arch's MCS fails on a tie): each copy gets the p-value of the first.
-    first: dict[str, str] = {}
-    for m in clean.columns:
-        twin = next((k for k in dict.fromkeys(first.values()) if clean[k].equals(clean[m])), None)
-        first[m] = twin if twin is not None else m
-    distinct = list(dict.fromkeys(first.values()))
-    if len(distinct) < 2:
-        return pd.Series(1.0, index=losses.columns, name="mcs_pvalue")
-    pvalues = dict(zip(distinct, mcs_pvalues(clean[distinct].to_numpy(float), size, reps, seed), strict=True))
-    return pd.Series({m: pvalues.get(first.get(m, m), np.nan) for m in losses.columns}, name="mcs_pvalue")
-
-
-def mcs_pvalues(losses: np.ndarray, size: float = 0.10, reps: int = 1000, seed: int = 0) -> np.ndarray:
-    """MCS p-value of each column of ``losses`` (t, k): arch's ``MCS(method="R")`` with its
-    stationary bootstrap (block ``int(sqrt(t))``), every resample's mean losses as one
-    matrix product of draw counts and losses instead of one Python step per resample
-    (the same p-values: a test checks against arch). ``size`` does not change the p-values; it is arch's signature's.
-    """
-    del size  # the p-values do not depend on it: a model is in the set where its p-value >= size
-    t, k = losses.shape
-    # a resample's mean loss is how often it drew each day times that day's loss: one matrix product
-    means = stationary_counts(t, int(np.sqrt(t)), reps, seed) @ losses / t
-    mean = losses.mean(0)
-    diffs = mean[:, None] - mean[None, :]
-    boot = means[:, :, None] - means[:, None, :] - diffs
-    scale = np.sqrt((boot**2).mean(0) + np.eye(k))  # the eye prevents division by 0, as arch's
-    std_diffs, std_boot = diffs / scale, boot / scale
-    included = np.ones(k, dtype=bool)
-    eliminated: list[tuple[int, float]] = []
-    while included.sum() > 1:
-        keep = np.flatnonzero(included)
-        d = std_diffs[np.ix_(keep, keep)]
-        stat = d.max()
-        simulated = std_boot[:, keep][:, :, keep].max(axis=(1, 2))
-        pval = float((stat < simulated).mean())
-        worst = keep[np.argwhere(d == stat)[0][0]]  # the row of the largest standardised gap: worse than its column
-        eliminated.append((int(worst), pval))
-        included[worst] = False
-    eliminated += [(int(i), 1.0) for i in np.flatnonzero(included)]
-    out = np.empty(k)
-    running = 0.0
-    for i, p in eliminated:
-        running = max(running, p)  # a model's p-value is the largest of those eliminated before it
-        out[i] = running
-    return out
-
-
-def _stationary_variance(d: np.ndarray, block: int) -> np.ndarray:
-    r"""Long-run variance of each column of ``d`` (t, m) with the stationary bootstrap's
-    kernel (Politis and Romano's :math:`\kappa`), as ``arch.bootstrap.SPA`` estimates it;
-    its autocovariances by FFT instead of one pass per lag.
-    """
-    t = d.shape[0]
-    dm = d - d.mean(axis=0)
-    size = 1 << int(np.ceil(np.log2(2 * t)))
-    spec = np.fft.rfft(dm, n=size, axis=0)
-    ac = np.fft.irfft(spec * np.conj(spec), n=size, axis=0)[:t]  # sum_s dm[s] dm[s + i], i = 0 .. t - 1
-    i = np.arange(1, t)
-    p = 1.0 / block
-    kappa = (1.0 - i / t) * (1 - p) ** i + (i / t) * (1 - p) ** (t - i)
-    return (ac[0] + 2 * (kappa[:, None] * ac[1:]).sum(axis=0)) / t
-
-
-def spa_pvalues(losses: np.ndarray, reps: int = 1000, seed: int = 0) -> np.ndarray:
-    r"""Hansen's superior predictive ability p-value with each column of ``losses`` (t, k)
-    as the benchmark against all the others: small means some other model has a lower
-    expected loss, data snooping over the k - 1 rivals accounted for.
-
-    The "consistent" p-value of ``arch.bootstrap.SPA(benchmark, rivals, reps=reps,
-    seed=seed)`` (stationary bootstrap, block ``int(sqrt(t))``; a test checks the
-    equality), for every benchmark from one set of resamples: each resample's mean
-    losses are one product of draw counts and losses (:func:`stationary_counts`, the
-    draws of the model confidence set). Like arch 8.0, the statistic is the largest
-    mean loss difference, not a studentised one; the variances only decide which
-    rivals are too poor to matter (Hansen's :math:`\sqrt{2 \log \log t}` rule).
-    """
-    t, k = losses.shape
-    if k < 2 or t < 10:
-        return np.full(k, np.nan)
-    block = int(np.sqrt(t))
-    boot = stationary_counts(t, block, reps, seed) @ losses / t  # (reps, k)
-    mean = losses.mean(axis=0)
-    out = np.empty(k)
-    for b in range(k):
-        rivals = np.delete(np.arange(k), b)
-        d = losses[:, [b]] - losses[:, rivals]  # positive: the rival's loss is lower
-        mean_d = mean[b] - mean[rivals]
-        variance = _stationary_variance(d, block)
-        valid = mean_d >= -np.sqrt(variance / t * 2 * np.log(np.log(t)))
-        centre = np.where(valid, mean_d, 0.0)
-        simulated = (boot[:, [b]] - boot[:, rivals]) - centre
-        out[b] = float((simulated.max(axis=1) > mean_d.max()).mean())
-    return out
-
-
-@functools.lru_cache(maxsize=4)
-def stationary_counts(t: int, block: int, reps: int, seed: int) -> np.ndarray:
-    """How many times each of ``t`` rows is drawn by each of ``reps`` stationary bootstrap
-    resamples, shape (reps, t): exactly the resamples of
-    ``arch.bootstrap.StationaryBootstrap(block, ..., seed=seed)`` in the order ``MCS`` draws
-    them; drawn once per (t, block, reps, seed) and kept, read-only (every asset of a
-    universe with the same dates shares them).
-    """
-    from arch.bootstrap import StationaryBootstrap
-
-    bs = StationaryBootstrap(block, np.empty(t), seed=seed)
-    flat = np.concatenate([np.asarray(bs.update_indices(), dtype=np.int64) + r * t for r in range(reps)])
-    counts = np.bincount(flat, minlength=reps * t).reshape(reps, t).astype(float)
-    counts.setflags(write=False)
-    return counts
-
-
 def per_date_losses(forecasts: pd.DataFrame, realized: pd.Series, *, target: str = "variance") -> pd.DataFrame:
     """The main loss per date and model: QLIKE for variance, squared error for returns.
 
     NaN where the forecast or the realised value is missing, and for QLIKE where
     either is not positive (it has no value there).
     """
-    from signals.losses import loss as loss_fn
-    from signals.losses import scoring_mask
+    from core.evaluation.losses import loss as loss_fn
+    from core.evaluation.losses import scoring_mask
 
     main: Loss = "qlike" if target == "variance" else "mse"
     y = realized.reindex(forecasts.index).to_numpy(float)
@@ -405,7 +191,7 @@ def _forecast_row(y: np.ndarray, f: np.ndarray, prev: np.ndarray, target: str, m
     direction of the move from ``prev`` (the day before's realised value, or 0) and
     Mincer-Zarnowitz.
     """
-    from signals.losses import scoring_mask
+    from core.evaluation.losses import scoring_mask
 
     ok = scoring_mask(y, f, main)
     row: dict[str, float] = {"n": int(ok.sum())}
@@ -424,53 +210,6 @@ def _forecast_row(y: np.ndarray, f: np.ndarray, prev: np.ndarray, target: str, m
     )
     row.update(mincer_zarnowitz(y[ok], f[ok]))
     return row
-
-
-def pesaran_timmermann(y, f) -> dict[str, float]:
-    r"""Pesaran and Timmermann's (1992) test of directional accuracy.
-
-    With :math:`\hat P` the share of pairs whose signs agree, :math:`p_y` and
-    :math:`p_f` the shares of positive realised values and forecasts, and
-    :math:`P_* = p_y p_f + (1 - p_y)(1 - p_f)` the share agreeing by chance,
-
-    .. math::
-
-        PT = \frac{\hat P - P_*}{\sqrt{\hat V(\hat P) - \hat V(P_*)}}, \quad
-        \hat V(\hat P) = \frac{P_*(1 - P_*)}{n}, \quad
-        \hat V(P_*) = \frac{(2p_y - 1)^2 p_f(1 - p_f) + (2p_f - 1)^2 p_y(1 - p_y)}{n}
-                      + \frac{4 p_y p_f (1 - p_y)(1 - p_f)}{n^2}
-
-    is asymptotically standard normal under independence of the signs.
-
-    Parameters
-    ----------
-    y, f : array-like; pairs with a NaN or a zero on either side are left out
-
-    Returns
-    -------
-    dict with ``direction`` (:math:`\hat P`), ``pt_stat`` and the one-sided
-    ``pt_pvalue`` (small when the forecast calls signs better than chance);
-    NaN when a side has only one sign.
-    """
-    from scipy import stats as sps
-
-    y, f = np.asarray(y, float), np.asarray(f, float)
-    ok = np.isfinite(y) & np.isfinite(f) & (y != 0) & (f != 0)
-    y, f = y[ok] > 0, f[ok] > 0
-    n = len(y)
-    nan = {"direction": np.nan, "pt_stat": np.nan, "pt_pvalue": np.nan}
-    if n < 2:
-        return nan
-    p_hat, py, pf = float(np.mean(y == f)), float(y.mean()), float(f.mean())
-    p_star = py * pf + (1 - py) * (1 - pf)
-    v_hat = p_star * (1 - p_star) / n
-    v_star = ((2 * py - 1) ** 2 * pf * (1 - pf) + (2 * pf - 1) ** 2 * py * (1 - py)) / n + 4 * py * pf * (1 - py) * (
-        1 - pf
-    ) / n**2
-    if v_hat - v_star <= 0:
-        return {**nan, "direction": p_hat}
-    stat = (p_hat - p_star) / np.sqrt(v_hat - v_star)
-    return {"direction": p_hat, "pt_stat": float(stat), "pt_pvalue": float(sps.norm.sf(stat))}
 
 
 def historical_mean_forecast(

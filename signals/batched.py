@@ -40,9 +40,9 @@ from typing_extensions import override
 
 from core.checks import check_int
 from core.errors import DataError, ParameterError
+from core.evaluation.losses import torch_loss
 from signals.base import BaseForecaster
 from signals.features import symbols
-from signals.losses import torch_loss
 from signals.rnn import RnnForecaster
 from signals.rnn_net import RnnNet, resolve_device, window_averages
 from signals.sequences import SequenceScaler, sliding_windows, training_samples

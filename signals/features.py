@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from core.calendar import TRADING_DAYS  # the one annualisation factor (variance stays daily elsewhere)
 from core.checks import UNSET, check_int, renamed
 from core.errors import DataError
 from signals import realized
@@ -46,9 +47,6 @@ __all__ = [
     "volume_ratio",
 ]
 
-#: Trading days per year: the one annualisation factor, for display and for
-#: annual targets (variance stays daily everywhere else).
-TRADING_DAYS = 252
 
 Estimator = Literal["close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang", "realized"]
 #: The estimators computed from daily bars (every estimator but "realized", which

@@ -26,8 +26,8 @@ the backcast, the asymmetric GJR term half of it; in EGARCH the shock terms are
 zero and :math:`\ln\sigma^2` takes the (log) backcast.
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations``: a NamedTuple's fields are read by tools (pdoc) from
+# its generated ``__new__``, whose string annotations could not be resolved
 from typing import NamedTuple
 
 import numpy as np

@@ -54,9 +54,9 @@ from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_int, check_number, check_sizes
 from core.errors import DataError, ParameterError
+from core.evaluation.losses import Loss, torch_loss
 from signals.base import BaseForecaster, Target
 from signals.features import symbols
-from signals.losses import Loss, torch_loss
 from signals.sequences import (
     Scaling,
     SequenceScaler,

@@ -30,9 +30,9 @@ import pandas as pd
 
 from core.checks import check_choice, check_int
 from core.errors import ParameterError
+from core.evaluation.losses import Loss, loss, scoring_mask
 from signals.base import BaseForecaster, Target, VarianceOf, realized_target
 from signals.har import HarForecaster
-from signals.losses import Loss, loss, scoring_mask
 
 __all__ = ["Sampler", "SearchForecaster"]
 

@@ -40,8 +40,8 @@ import pandas as pd
 
 from core.checks import check_choice, check_number
 from core.errors import ParameterError
+from core.evaluation.performance import TRADING_DAYS, performance
 from strategies.financing import RiskFree, daily_rates
-from strategies.performance import TRADING_DAYS, performance
 from strategies.spec import DEFAULT_SPEC
 
 __all__ = [

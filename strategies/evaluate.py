@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
+from core.evaluation.performance import sharpe_difference
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
-from strategies.performance import sharpe_difference
 from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
@@ -129,7 +129,7 @@ def strategy_table(
         columns of :data:`STRATEGY_COLUMNS`; ``sharpe_vs_bh`` is the Sharpe ratio
         minus buy and hold's on the same days, ``sharpe_vs_bh_se`` its
         circular-block-bootstrap standard error
-        (:func:`strategies.performance.sharpe_difference`). Every strategy and
+        (:func:`core.evaluation.performance.sharpe_difference`). Every strategy and
         buy and hold cover one common window, the days on which every strategy
         has a weight (the regime rule needs ``spec.regime_lookback`` forecasts
         first): ``window``. ``results`` (``backtests``): the backtests, each over

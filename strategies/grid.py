@@ -4,7 +4,7 @@ Every combination of parameters becomes one column of weights; vectorbt runs all
 columns in a single ``Portfolio.from_orders`` call (no Python loop over
 backtests). The best combination is then tested against buy and hold: the
 Sharpe ratio of its returns minus buy and hold's is deflated for every
-combination tried (:func:`deflate`, :func:`strategies.performance.deflated_sharpe`);
+combination tried (:func:`deflate`, :func:`core.evaluation.performance.deflated_sharpe`);
 a search over several models counts all their trials.
 """
 
@@ -20,6 +20,7 @@ from scipy import stats as sps
 
 from core.checks import check_choice
 from core.errors import ParameterError
+from core.evaluation.performance import TRADING_DAYS, deflated_sharpe, performance, sharpe_ratio
 from strategies.backtest import (
     DEPOSIT,
     LOAN,
@@ -32,7 +33,6 @@ from strategies.backtest import (
 )
 from strategies.calibration import Calibrate, calibrated
 from strategies.financing import RiskFree
-from strategies.performance import TRADING_DAYS, deflated_sharpe, performance, sharpe_ratio
 from strategies.spec import DEFAULT_SPEC
 from strategies.threshold import threshold_weights
 from strategies.vol_target import vol_target_weights
@@ -158,7 +158,7 @@ def deflate(active_sharpes: Sequence[np.ndarray], winners: Sequence[pd.Series]) 
     Returns
     -------
     list of float: the probability that each winner's true edge over the benchmark beats the best
-    expected by luck among all the trials made (:func:`strategies.performance.deflated_sharpe`).
+    expected by luck among all the trials made (:func:`core.evaluation.performance.deflated_sharpe`).
     """
     per_period = np.concatenate([np.asarray(a, dtype=float) for a in active_sharpes]) / np.sqrt(TRADING_DAYS)
     finite = per_period[np.isfinite(per_period)]

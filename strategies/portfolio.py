@@ -21,11 +21,11 @@ import pandas as pd
 
 from core.checks import check_choice
 from core.errors import ParameterError
+from core.evaluation.performance import TRADING_DAYS, sharpe_difference
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.evaluate import common_window
-from strategies.performance import TRADING_DAYS, sharpe_difference
 from strategies.risk import (
     covariance,
     equal_risk_weights,

@@ -105,3 +105,26 @@ def test_no_import_circle_between_modules():
     graph = _module_graph()
     assert {"engine.config", "engine.store", "engine.results", "core.tomlwriter"} <= graph.keys()
     assert not _cycles(graph), "modules that import each other (function-level imports included)"
+
+
+def test_evaluation_has_one_room_and_the_old_paths_name_the_same_objects():
+    import core.evaluation.adaptation as adaptation
+    import core.evaluation.comparison as comparison
+    import core.evaluation.losses as losses
+    import core.evaluation.performance as performance
+    import core.evaluation.universe as universe
+    import reports.adaptation
+    import reports.metrics
+    import reports.universe
+    import signals.losses
+    import strategies.performance
+
+    for old, new in (
+        (signals.losses, losses),
+        (strategies.performance, performance),
+        (reports.universe, universe),
+        (reports.adaptation, adaptation),
+    ):
+        assert old.__all__ == new.__all__ and all(getattr(old, n) is getattr(new, n) for n in new.__all__)
+    assert reports.metrics.diebold_mariano is comparison.diebold_mariano
+    assert reports.metrics.model_confidence_set is comparison.model_confidence_set

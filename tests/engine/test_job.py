@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError
+from core.evaluation.losses import qlike
 from engine import store
 from engine.config import RunConfig, StrategyConfig, from_dict
 from engine.job import run_job
@@ -24,7 +25,6 @@ from engine.walkforward import walk_forward
 from reports.metrics import model_confidence_set, per_date_losses
 from signals.base import realized_target
 from signals.har import HarForecaster
-from signals.losses import qlike
 from signals.naive import EwmaForecaster, ZeroForecaster
 from strategies.spec import DEFAULT_SPEC, StrategySpec
 from tests.signals.frames import sp500

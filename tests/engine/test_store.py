@@ -262,9 +262,9 @@ def test_report_refuses_without_stored_results(finished, tmp_path, capsys):
 
 
 def test_compare_uses_the_dates_both_runs_have(tmp_path):
+    from core.evaluation.losses import qlike
     from engine.config import from_dict
     from engine.job import run_job
-    from signals.losses import qlike
 
     def run(name: str, start: str) -> Path:
         cfg = from_dict(

@@ -144,8 +144,8 @@ def test_a_broken_log_har_cannot_make_a_universe_result_significant():
     pd.testing.assert_frame_equal(summary[cols], clean[cols])
     assert summary.loc["ewma", "assets"] == 5
     # what the guard prevents: with the broken asset in, the panel test moves towards "ewma beats it"
+    from core.evaluation.universe import universe_leaderboard
     from reports.metrics import per_date_losses
-    from reports.universe import universe_leaderboard
     from signals.base import realized_target
 
     every = {

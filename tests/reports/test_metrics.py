@@ -7,34 +7,14 @@ import pandas as pd
 import pytest
 
 from reports.metrics import (
-    diebold_mariano,
     forecast_table,
-    mincer_zarnowitz,
     model_confidence_set,
-    point_metrics,
     price_metrics,
     regimes,
     split_table,
 )
 from signals.autoreg import ArForecaster
 from tests.signals.frames import sp500
-
-
-def test_point_metrics_by_hand():
-    # y = (1, 2, 3), f = (1, 1, 4): errors (0, 1, -1)
-    m = point_metrics([1.0, 2.0, 3.0], [1.0, 1.0, 4.0])
-    assert m["mae"] == pytest.approx(2 / 3)
-    assert m["rmse"] == pytest.approx(np.sqrt(2 / 3))
-    assert m["r2"] == pytest.approx(1 - 2 / 2)  # SST = 2
-    assert m["direction"] == 1.0
-    # y = (1, -1), f = (-1, -2) after dropping the NaN pair: errors (2, 1), SST = 2, one sign right
-    assert point_metrics([1.0, -1.0, np.nan], [-1.0, -2.0, 5.0]) == {
-        "n": 2,
-        "mae": 1.5,
-        "rmse": pytest.approx(np.sqrt(2.5)),
-        "r2": pytest.approx(1 - 5 / 2),
-        "direction": 0.5,
-    }
 
 
 def test_price_levels_flatter_and_returns_tell_the_truth():
@@ -71,28 +51,6 @@ def test_forecast_table_losses_by_hand():
     assert t.loc["b", "qlike"] == pytest.approx((0.5 + np.log(2) - 1) / 3)
     assert t.loc["b", "mse"] == pytest.approx(1 / 3)
     assert list(t.index) == ["b", "a"]  # best QLIKE first
-
-
-def test_diebold_mariano_equals_hac_regression_on_a_constant():
-    sm = pytest.importorskip("statsmodels.api")
-    rng = np.random.default_rng(1)
-    e = rng.normal(size=900)
-    d = np.convolve(e, [1.0, 0.6, 0.3], "same") + 0.08  # autocorrelated loss differential
-    lags = 6
-    ols = sm.OLS(d, np.ones_like(d)).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False})
-    dm = diebold_mariano(d, np.zeros_like(d), lags=lags)
-    assert dm["dm_stat"] == pytest.approx(ols.tvalues[0], rel=1e-10)
-    assert dm["dm_pvalue"] == pytest.approx(ols.pvalues[0], rel=1e-8)
-
-
-def test_mincer_zarnowitz_by_hand():
-    f = np.array([1.0, 2.0, 3.0, 4.0])
-    mz = mincer_zarnowitz(0.5 + 2 * f, f)  # exact line
-    assert (
-        mz["mz_intercept"] == pytest.approx(0.5)
-        and mz["mz_slope"] == pytest.approx(2.0)
-        and mz["mz_r2"] == pytest.approx(1.0)
-    )
 
 
 def test_mcs_keeps_the_true_model():
@@ -144,28 +102,7 @@ def test_a_crisis_has_one_definition_across_the_sample():
 
 # --------------------------------------------------------------------------- return and price leaderboards
 
-from reports.metrics import historical_mean_forecast, pesaran_timmermann, price_table, return_table  # noqa: E402
-
-
-def test_pesaran_timmermann_by_hand_and_against_the_contingency_test():
-    # y signs + + - - ; f signs + - - + : 2 of 4 agree; p_y = p_f = 1/2, P* = 1/2
-    pt = pesaran_timmermann([1.0, 2.0, -1.0, -2.0], [1.0, -1.0, -1.0, 1.0])
-    assert pt["direction"] == 0.5 and pt["pt_stat"] == pytest.approx(0.0)
-    # second implementation: PT^2 = n / (n - 1) x the chi-square test of independence of the 2x2 sign table
-    from scipy.stats import chi2_contingency
-
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=2000)
-    f = 0.2 * y + rng.normal(size=2000) + 0.3
-    table = [
-        [np.sum((y > 0) & (f > 0)), np.sum((y > 0) & (f < 0))],
-        [np.sum((y < 0) & (f > 0)), np.sum((y < 0) & (f < 0))],
-    ]
-    chi2 = chi2_contingency(table, correction=False)[0]
-    pt = pesaran_timmermann(y, f)
-    assert pt["pt_stat"] ** 2 == pytest.approx(chi2 * 2000 / 1999, rel=1e-9)
-    assert pt["pt_stat"] > 0 and pt["pt_pvalue"] < 1e-3
-    assert np.isnan(pesaran_timmermann([1.0, 2.0], [1.0, 1.0])["pt_stat"]), "a forecast of one sign cannot be tested"
+from reports.metrics import historical_mean_forecast, price_table, return_table  # noqa: E402
 
 
 def test_return_table_against_its_benchmarks_by_hand():
@@ -233,51 +170,6 @@ def test_absolute_return_table_against_the_historical_mean_by_hand():
     )
     # the benchmark itself, computed another way, equals it to rounding: no DM test on rounding noise
     assert np.isnan(t.loc["mean", "dm_pvalue_vs_mean"])
-
-
-def test_the_model_confidence_set_takes_two_names_for_one_model():
-    # the same forecasts under two names (a config that repeats a model): one model to the test,
-    # not an IndexError from inside arch
-    rng = np.random.default_rng(0)
-    losses = pd.DataFrame({"a": rng.chisquare(2, 500), "b": rng.chisquare(2, 500) + 0.5})
-    losses["a_again"] = losses["a"]
-    got = model_confidence_set(losses, reps=200)
-    alone = model_confidence_set(losses[["a", "b"]], reps=200)
-    assert got["a_again"] == got["a"] == alone["a"] and got["b"] == alone["b"]
-
-
-@pytest.mark.parametrize("k, seed", [(2, 0), (5, 1), (9, 2)])
-def test_the_model_confidence_set_is_archs(k, seed):
-    # second implementation: arch's MCS (method R, stationary bootstrap), one Python step per resample
-    from arch.bootstrap import MCS
-
-    rng = np.random.default_rng(seed)
-    # models a few percent apart, with serially correlated losses, as QLIKE series are
-    base = rng.chisquare(2, 700)
-    losses = pd.DataFrame({f"m{i}": base * (1 + 0.01 * i) + rng.normal(0, 0.5, 700) ** 2 for i in range(k)})
-    mcs = MCS(losses, size=0.1, reps=300, method="R", seed=seed)
-    mcs.compute()
-    expected = mcs.pvalues["Pvalue"].reindex(losses.columns)
-    got = model_confidence_set(losses, reps=300, seed=seed)
-    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
-    assert ((got > 0) & (got < 1)).any()  # p-values strictly inside: the comparison is not of 0s and 1s only
-
-
-def test_spa_pvalues_equal_archs_spa_for_every_benchmark():
-    from arch.bootstrap import SPA
-
-    from reports.metrics import spa_pvalues
-
-    rng = np.random.default_rng(0)
-    t, k = 600, 5
-    losses = rng.chisquare(2, (t, k)) + np.array([0.0, 0.05, 0.1, -0.15, 0.3])
-    losses[:, 1] = 0.7 * losses[:, 0] + 0.3 * losses[:, 1]  # correlated losses, as forecasters' are
-    ours = spa_pvalues(losses, reps=400, seed=3)
-    for b in range(k):
-        spa = SPA(losses[:, b], np.delete(losses, b, axis=1), reps=400, seed=3)
-        spa.compute()
-        assert ours[b] == spa.pvalues["consistent"], b
-    assert ours[3] > 0.5 and ours[4] < 0.01  # the best model is not beaten; the worst is
 
 
 def test_the_leaderboard_carries_spa_and_says_it_in_words():

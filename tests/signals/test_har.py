@@ -8,10 +8,10 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from core.errors import DataWarning
+from core.evaluation.losses import qlike
 from signals.base import ParameterError
 from signals.har import HarForecaster
 from signals.harx import HarxForecaster
-from signals.losses import qlike
 from tests.signals.frames import sp500
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
+from core.evaluation.losses import qlike
 from signals.base import ParameterError
-from signals.losses import qlike
 from signals.naive import RollingVarianceForecaster
 from signals.rnn import RnnForecaster
 from tests.signals.frames import simulate_garch, sp500

@@ -146,8 +146,8 @@ def test_a_2x_target_is_held_at_2x_and_pays_for_its_loan():
 
 
 def test_uninvested_cash_earns_the_risk_free_rate_and_sharpe_ratios_are_in_excess_of_it():
+    from core.evaluation.performance import performance
     from strategies.financing import daily_rates
-    from strategies.performance import performance
 
     close = _drifting_prices()
     w = pd.Series(0.5, index=close.index[1:])

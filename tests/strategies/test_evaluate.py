@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
+from core.evaluation.performance import performance, sharpe_difference
 from core.tables import ScoredTable, Window
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
 from signals.har import HarForecaster
 from signals.naive import EwmaForecaster
 from strategies.evaluate import STRATEGY_COLUMNS, common_window, strategy_table
-from strategies.performance import performance, sharpe_difference
 from strategies.spec import StrategySpec
 from tests.signals.frames import sp500
 

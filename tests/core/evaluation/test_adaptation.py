@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.adaptation import adaptation_lag, regime_shifts
+from core.evaluation.adaptation import adaptation_lag, regime_shifts
 
 
 def step(n=300, at=150, low=0.10, high=0.30):

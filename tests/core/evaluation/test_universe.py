@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.evaluation.universe import UNIVERSE_COLUMNS, panel_diebold_mariano, universe_leaderboard
 from reports.metrics import diebold_mariano, newey_west_variance
-from reports.universe import UNIVERSE_COLUMNS, panel_diebold_mariano, universe_leaderboard
 
 
 def losses(seed=0, n_assets=4, days=400):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies.performance import deflated_sharpe, max_drawdown, performance, sharpe_difference, sharpe_ratio
+from core.evaluation.performance import deflated_sharpe, max_drawdown, performance, sharpe_difference, sharpe_ratio
 
 
 def test_by_hand():
@@ -85,7 +85,7 @@ def test_the_vectorised_bootstrap_is_archs_resample_by_resample():
         _, se = sharpe_difference(a, b, block=block, reps=300, seed=seed)
         assert se == pytest.approx(expected, rel=1e-12)
     # one draw matrix per window, shared and read-only: the blocks' first rows
-    from strategies.performance import block_indices, block_starts
+    from core.evaluation.bootstrap import block_indices, block_starts
 
     assert block_starts(1000, 22, 300, 0) is block_starts(1000, 22, 300, 0)
     assert not block_starts(1000, 22, 300, 0).flags.writeable

@@ -1,4 +1,4 @@
-"""signals.losses: hand values, the QLIKE minimum, NumPy equals torch."""
+"""core.evaluation.losses: hand values, the QLIKE minimum, NumPy equals torch."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from signals.losses import LOSSES, log_mse, loss, mse, qlike, torch_loss
+from core.evaluation.losses import LOSSES, log_mse, loss, mse, qlike, torch_loss
 
 
 def test_hand_values():
@@ -60,7 +60,7 @@ def test_errors():
 
 
 def test_one_scoring_mask_for_every_table():
-    from signals.losses import scoring_mask
+    from core.evaluation.losses import scoring_mask
 
     y = np.array([1.0, 0.0, np.nan, 2.0, -1.0])
     f = np.array([1.0, 1.0, 1.0, np.nan, 1.0])
