@@ -25,8 +25,9 @@ One symbol: a DataFrame indexed by ``date`` (tz-naive, sorted, unique) with
 float columns among ``open, high, low, close, volume`` (``close`` always).
 A universe: the same fields under two-level columns ``(symbol, field)``,
 aligned on the union of the symbols' dates; a symbol's rows before its first
-or after its last bar are NaN (not listed yet, or delisted). ``frame.attrs``
-records the source, symbols, rows filled and trimmed, and the adjustment.
+or after its last bar are NaN (not listed yet, or delisted).
+:func:`core.frameinfo.frame_info` gives what the frame says of itself, typed: the
+source, symbols, rows filled and trimmed, time zones and the adjustment.
 
 Validation
 ----------
@@ -34,12 +35,13 @@ Bad input raises :class:`DataError` naming what was found, where and how to
 fix it; nothing is repaired silently. ``fill="ffill"`` is the one opt-in
 repair: a missing bar becomes the flattest bar consistent with what is known
 (prices at the previous close, volume 0), and the count is reported in
-``frame.attrs["filled_rows"]`` and by a :class:`DataWarning`.
+``frame_info(frame).filled_rows`` and by a :class:`DataWarning`.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import importlib
 import io
@@ -54,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError, DataWarning
+from core.frameinfo import FrameInfo, frame_info, set_info
 from signals.features import by_symbol, symbols
 from signals.intraday import Overnight
 
@@ -778,7 +781,7 @@ def validate(
         Indexed by date; columns named open/high/low/close/volume in any case
         (``adj close`` too).
     symbol : str
-        Used in messages and in ``attrs["symbols"]``.
+        Used in messages and in the frame's ``symbols`` (:func:`core.frameinfo.frame_info`).
     fill, auto_adjust, min_rows
         As in :func:`load`.
 
@@ -880,15 +883,18 @@ def _finish(
         result = next(iter(out.values()))
         result.columns.name = "field"
     result.index.name = "date"
-    result.attrs = {
-        "source": source,
-        "symbols": list(out),
-        "filled_rows": filled,
-        "trimmed_rows": trimmed,
-        "timezone": {s: z for s, z in tz.items() if z},
-        "auto_adjust": auto_adjust,
-        "notes": notes,
-    }
+    set_info(
+        result,
+        FrameInfo(
+            source=source,
+            symbols=tuple(out),
+            filled_rows=filled,
+            trimmed_rows=trimmed,
+            timezone={s: z for s, z in tz.items() if z},
+            auto_adjust=auto_adjust,
+            notes=tuple(notes),
+        ),
+    )
     return result
 
 
@@ -953,7 +959,7 @@ def load(
         Keep bars on or after ``start`` and on or before ``end`` (both inclusive).
     fill : {"error", "ffill"}, default "error"
         What to do with missing values inside the data: refuse, or carry the
-        previous close forward (reported in ``attrs["filled_rows"]``).
+        previous close forward (reported in ``frame_info(frame).filled_rows``).
     auto_adjust : bool, default True
         Use split- and dividend-adjusted prices: passed to yfinance, and for
         files with an ``adj close`` column, scales open/high/low/close by
@@ -1117,5 +1123,5 @@ def _with_measures(bars: pd.DataFrame, measures: dict[str, pd.DataFrame]) -> pd.
     else:
         ((_, m),) = measures.items()
         out = bars.join(m.reindex(bars.index))
-    out.attrs = {**bars.attrs, "intraday": True}
+    set_info(out, dataclasses.replace(frame_info(bars), intraday=True))
     return out

@@ -23,6 +23,7 @@ import pandas as pd
 
 from core.atomic import CorruptFileError, read_parquet_checked, write_parquet_atomic
 from core.errors import DataError
+from core.frameinfo import FrameInfo, frame_info, set_info
 from engine.config import RunConfig
 from engine.walkforward import WalkForwardResult
 from signals.base import realized_target
@@ -38,7 +39,9 @@ class StoredResultsError(DataError):
 
 
 def _stack(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(frames, names=["symbol", "date"])
+    stacked = pd.concat(frames, names=["symbol", "date"])
+    stacked.attrs = {}  # each frame's description is kept by symbol in the file's metadata, not by pandas
+    return stacked
 
 
 def _key(k: tuple) -> str:
@@ -52,7 +55,7 @@ def save_results(run_dir: str | Path, features: dict[str, pd.DataFrame], result:
     from engine import store
 
     run_dir = Path(run_dir)
-    attrs = {sym: store.jsonable(f.attrs) for sym, f in features.items()}
+    attrs = {sym: store.jsonable(frame_info(f).to_json()) for sym, f in features.items()}
     write_parquet_atomic(_stack(features), run_dir / "features.parquet", {"attrs": attrs, "symbols": list(features)})
     write_parquet_atomic(result.fits.reset_index(), run_dir / "fits.parquet")
     training = {
@@ -70,12 +73,12 @@ def _split_key(k: str) -> tuple[str, str, int]:
 
 
 def _unstacked(stacked: pd.DataFrame, meta: dict) -> dict[str, pd.DataFrame]:
-    """The feature frames by symbol, each with its stored attrs."""
+    """The feature frames by symbol, each with its stored description (:class:`core.frameinfo.FrameInfo`)."""
     features = {}
     for sym in meta["symbols"]:
         frame = stacked.xs(sym, level="symbol").copy()
         frame.index = pd.DatetimeIndex(frame.index, name="date")
-        frame.attrs = meta["attrs"].get(sym, {})
+        set_info(frame, FrameInfo.from_json(meta["attrs"].get(sym, {})))  # old folders: the same keys
         features[sym] = frame
     return features
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from core.frameinfo import frame_info
 from core.tables import ScoredTable
 from engine.config import RunConfig, StrategyConfig
 from engine.stages import Prepared
@@ -110,7 +111,7 @@ def leaderboards(result: WalkForwardResult, baseline: str | dict[int, str] | Non
         if "smearing" in result.fits.columns:
             smear = result.fits["smearing"].xs(sym, level="symbol").groupby(level="model").max().reindex(board.index)
             board["smearing"] = smear
-            estimator = str(result.frames[sym].attrs.get("estimator", "default"))
+            estimator = str(frame_info(result.frames[sym]).estimator or "default")
             for m, v in smear.items():
                 text = _smearing_flag(float(v), estimator)
                 if text and (not flags[m] or text.startswith("warning")):

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import ConfigError
+from core.frameinfo import frame_info
 from engine.config import RunConfig
 from engine.data import by_symbol, load
 from engine.summary import format_summary
@@ -135,11 +136,12 @@ def describe(prepared: Prepared) -> str:
     lines = [format_summary(prepared.bars), ""]
     for sym, frame in prepared.features.items():
         complete = frame.dropna(subset=[c for c in frame.columns if c != "vix"])
-        lines.append(f"features for {sym} (target: {frame.attrs['estimator']})")
+        info = frame_info(frame)
+        lines.append(f"features for {sym} (target: {info.estimator})")
         lines.append(f"  columns         {', '.join(frame.columns)}")
         lines.append(f"  usable rows     {len(complete)} of {len(frame)} (the rest are warm-up rows)")
         if "vix" in frame.columns:
-            lines.append(f"  vix coverage    {100 * frame.attrs['vix_coverage']:.1f} % of rows")
+            lines.append(f"  vix coverage    {100 * (info.vix_coverage or 0.0):.1f} % of rows")
         desc = frame["rv"].describe()
         lines.append(
             f"  daily variance  mean {desc['mean']:.3g}, median {desc['50%']:.3g}, max {desc['max']:.3g} "
@@ -263,7 +265,7 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     commit = git_commit()
     wf = prepared.config.walkforward
     return {
-        "data": f"{bars.attrs.get('source')}: {', '.join(bars.attrs.get('symbols', []))}, {bars.index[0].date()} to "
+        "data": f"{frame_info(bars).source}: {', '.join(frame_info(bars).symbols)}, {bars.index[0].date()} to "
         f"{bars.index[-1].date()} ({len(bars)} rows)",
         "target": targets_line(prepared.config),
         "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits" + own_schedules(prepared.config),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.frameinfo import frame_info
 from engine.data import by_symbol
 from signals.features import ESTIMATORS, OHLC_ESTIMATORS, TRADING_DAYS, annual_vol, realized_variance
 
@@ -40,7 +41,7 @@ class SymbolSummary:
 def summarize(bars: pd.DataFrame) -> list[SymbolSummary]:
     """One :class:`SymbolSummary` per symbol of a frame from :func:`engine.data.load`."""
     out = []
-    filled = bars.attrs.get("filled_rows", {})
+    filled = frame_info(bars).filled_rows
     for sym, b in by_symbol(bars).items():
         ohlc = all(c in b.columns for c in ("open", "high", "low"))
         vols: dict[str, float] = {}
@@ -69,8 +70,9 @@ def summarize(bars: pd.DataFrame) -> list[SymbolSummary]:
 def format_summary(bars: pd.DataFrame) -> str:
     """Plain-text summary for the terminal."""
     rows = summarize(bars)
-    lines = [f"source   {bars.attrs.get('source', '?')}", f"symbols  {len(rows)}: {', '.join(r.symbol for r in rows)}"]
-    for note in bars.attrs.get("notes", []):
+    info = frame_info(bars)
+    lines = [f"source   {info.source or '?'}", f"symbols  {len(rows)}: {', '.join(r.symbol for r in rows)}"]
+    for note in info.notes:
         lines.append(f"note     {note}")
     for r in rows:
         lines.append("")

@@ -49,6 +49,7 @@ from core.checks import UNSET, check_choice, check_int, renamed
 from core.errors import ParameterError, TradecastError, TrainingError
 from core.evaluation.losses import Loss, scoring_mask
 from core.evaluation.losses import loss as loss_fn
+from core.frameinfo import frame_info, set_info
 from core.threads import configure_threads
 from engine import __version__
 from engine.executors import Executor, make_executor
@@ -409,7 +410,7 @@ class WalkForwardResult:
 
 def _frames(data: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if isinstance(data, pd.DataFrame):
-        symbols = data.attrs.get("symbols") or ["series"]
+        symbols = frame_info(data).symbols or ("series",)
         return {str(symbols[0]) if len(symbols) == 1 else "series": data}
     if isinstance(data, Mapping) and data and all(isinstance(v, pd.DataFrame) for v in data.values()):
         return {str(k): v for k, v in data.items()}
@@ -1141,10 +1142,10 @@ class _Runner:
 
 
 def _named(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
-    """The task's slice, named by the engine's symbol (``attrs["symbols"]``), so that
-    a model with one member per asset (``BatchedRnnUniverse``) finds its member.
+    """The task's slice, named by the engine's symbol (its :class:`core.frameinfo.FrameInfo`), so
+    that a model with one member per asset (``BatchedRnnUniverse``) finds its member.
     """
-    frame.attrs = {**frame.attrs, "symbols": [symbol]}
+    set_info(frame, dataclasses.replace(frame_info(frame), symbols=(symbol,)))
     return frame
 
 

@@ -364,7 +364,7 @@ class BatchedRnnUniverse(_GroupedRnnBase):
     optimiser, learning-rate schedule, early stopping and best weights, as an
     ``RnnForecaster`` per asset would. The assets must give the same number of
     training samples (one calendar). ``predict`` picks the member by the frame's
-    symbol (``attrs["symbols"]``, set by :func:`engine.data.load`).
+    symbol (:func:`core.frameinfo.frame_info`, set by :func:`engine.data.load`).
 
     Parameters
     ----------
@@ -420,7 +420,8 @@ class BatchedRnnUniverse(_GroupedRnnBase):
         else:
             raise DataError(
                 f"BatchedRnnUniverse: no member for {sym!r}; the members are {self.symbols_}. "
-                f"Hint: predict on a frame from engine.data.load (its attrs['symbols'] names the asset)."
+                "Hint: predict on a frame from engine.data.load (core.frameinfo.frame_info(frame).symbols names "
+                "the asset)."
             )
         scaler = self.scalers_[k]
         X, ok = sliding_windows(scaler.inputs(frame), origins, self.seq_len)

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
@@ -28,6 +29,7 @@ import pandas as pd
 from core.calendar import TRADING_DAYS  # the one annualisation factor (variance stays daily elsewhere)
 from core.checks import UNSET, check_int, renamed
 from core.errors import DataError
+from core.frameinfo import frame_info, set_info
 from signals import realized
 
 __all__ = [
@@ -67,8 +69,8 @@ def annual_vol(variance):
 
 
 def _symbol(obj: pd.Series | pd.DataFrame) -> str:
-    symbols = obj.attrs.get("symbols")
-    if symbols and len(symbols) == 1:
+    symbols = frame_info(obj).symbols
+    if len(symbols) == 1:
         return str(symbols[0])
     return str(obj.name) if isinstance(obj, pd.Series) and obj.name is not None else "the series"
 
@@ -103,41 +105,26 @@ def symbols(frame: pd.DataFrame) -> list[str]:
     """The symbols in a frame from :func:`engine.data.load`, in order."""
     if isinstance(frame.columns, pd.MultiIndex):
         return [str(s) for s in frame.columns.get_level_values(0).unique()]
-    return [str(s) for s in frame.attrs.get("symbols", ["series"])]
+    return list(frame_info(frame).symbols) or ["series"]
 
 
 def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """One bars frame per symbol, each over its own listed span (no leading or
-    trailing empty rows), with ``attrs["symbols"]`` set and every attribute kept by
-    symbol (``filled_rows``, ``trimmed_rows``, ``timezone``) narrowed to its own.
-
-    The narrowing matters for speed as well as meaning: pandas deep-copies ``attrs``
-    into the result of every operation, so a universe-wide dict on each asset's frame
-    made every operation on it cost O(assets), and scoring O(assets^2).
+    trailing empty rows), its :class:`core.frameinfo.FrameInfo` narrowed to its own
+    symbol (:meth:`~core.frameinfo.FrameInfo.for_symbol`: pandas deep-copies ``attrs``
+    into the result of every operation, so a universe-wide description on each asset's
+    frame made every operation on it cost O(assets), and scoring O(assets^2)).
     """
     if not isinstance(frame.columns, pd.MultiIndex):
         return {symbols(frame)[0]: frame}
-    names = symbols(frame)
+    info = frame_info(frame)
     out = {}
-    for sym in names:
+    for sym in symbols(frame):
         sub = frame[sym].dropna(how="all")
         sub.columns.name = "field"
-        own = {k: _own(v, sym, names) for k, v in frame.attrs.items() if k != "symbols"}
-        sub.attrs = {**own, "symbols": [sym]}
+        set_info(sub, info.for_symbol(sym))
         out[sym] = sub
     return out
-
-
-def _own(value: Any, sym: str, names: list[str]) -> Any:
-    """An attribute keyed by symbol (a dict whose keys are all symbols) narrowed to ``sym``'s
-    entry; a list of notes to those not about another symbol (``"OTHER: ..."``).
-    """
-    if isinstance(value, dict) and value and all(k in names for k in value):
-        return {k: v for k, v in value.items() if k == sym}
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        others = tuple(f"{n}: " for n in names if n != sym)
-        return [v for v in value if not v.startswith(others)] if others else value
-    return value
 
 
 def _per_symbol(bars: pd.DataFrame, fn) -> pd.DataFrame:
@@ -343,8 +330,8 @@ def join_vix(frame: pd.DataFrame, vix: pd.Series | pd.DataFrame) -> pd.DataFrame
     """Join the VIX close onto ``frame`` by date, as a ``vix`` column.
 
     Dates that the VIX series lacks stay NaN (the embedded VIX covers 2014–2018
-    only); nothing is filled. ``frame.attrs["vix_coverage"]`` records the share
-    of rows with a value.
+    only); nothing is filled. The frame's ``vix_coverage``
+    (:func:`core.frameinfo.frame_info`) records the share of rows with a value.
 
     Parameters
     ----------
@@ -362,7 +349,8 @@ def join_vix(frame: pd.DataFrame, vix: pd.Series | pd.DataFrame) -> pd.DataFrame
     _check_index(vix, "vix")
     out = frame.copy()
     out["vix"] = vix.reindex(frame.index).to_numpy(dtype=float)
-    out.attrs = {**frame.attrs, "vix_coverage": float(out["vix"].notna().mean()) if len(out) else 0.0}
+    coverage = float(out["vix"].notna().mean()) if len(out) else 0.0
+    set_info(out, dataclasses.replace(frame_info(frame), vix_coverage=coverage))
     return out
 
 
@@ -428,7 +416,7 @@ def feature_frame(
     for measure in INTRADAY_MEASURES:
         if measure in bars.columns:
             out[measure] = bars[measure].astype(float)
-    out.attrs = {**bars.attrs, "estimator": estimator, "overnight": overnight}
+    set_info(out, dataclasses.replace(frame_info(bars), estimator=estimator, overnight=overnight))
     if vix is not None:
         out = join_vix(out, vix)
     return out

@@ -47,6 +47,7 @@ from typing_extensions import override
 
 from core.checks import check_bool, check_choice, check_sizes
 from core.errors import DataWarning, ParameterError
+from core.frameinfo import frame_info
 from signals import realized
 from signals.base import BaseForecaster, Refit, _require, warning_lines
 
@@ -248,7 +249,7 @@ class HarForecaster(BaseForecaster):
         self.n_floored_ = int((finite < self.floor_).sum())
         if self.n_floored_:
             zeros = int((finite <= 0).sum())
-            symbol = ", ".join(map(str, frame.attrs.get("symbols", []))) or "the series"
+            symbol = ", ".join(frame_info(frame).symbols) or "the series"
             warnings.warn(
                 f"HarForecaster(log=True) on {symbol}: {self.n_floored_} of {finite.size} training rv values "
                 f"({zeros} of them zero or negative) lie below the floor {self.floor_:.3g} (1 % of the median "

@@ -359,7 +359,7 @@ class RnnForecaster(BaseForecaster):
                 raise DataError(
                     f"RnnForecaster(normalise='asset'): no scaling for {sym!r}; the network was pooled over "
                     f"{', '.join(by_asset)}. Hint: predict on a frame of one of those assets (its "
-                    "attrs['symbols'] names it), or normalise='pooled'."
+                    "description, core.frameinfo.frame_info(frame).symbols, names it), or normalise='pooled'."
                 )
             return by_asset[sym]
         return SequenceScaler(

@@ -7,6 +7,7 @@ import pytest
 
 from core.checks import UNSET, renamed
 from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
+from core.frameinfo import frame_info
 from engine.config import from_dict, to_dict
 from engine.splits import WalkForward
 from engine.walkforward import walk_forward
@@ -50,7 +51,7 @@ def test_feature_frame_estimator_and_vol_target_weights_target_vol():
         old = feature_frame(bars, target="parkinson")
     new = feature_frame(bars, estimator="parkinson")
     pd.testing.assert_frame_equal(old, new)
-    assert new.attrs["estimator"] == "parkinson"
+    assert frame_info(new).estimator == "parkinson"
     var = new["rv"].dropna().iloc[-300:]
     with pytest.warns(TradecastDeprecationWarning, match=r"vol_target_weights: target= is deprecated.*target_vol=0.15"):
         w_old = vol_target_weights(var, target=0.15)

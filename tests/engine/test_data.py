@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.frameinfo import frame_info
 from engine.data import DataError, DataWarning, by_symbol, load, symbols, validate
 
 
@@ -35,7 +36,7 @@ def test_embedded_index_data(name, symbol):
     assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
     assert bars.index[0] == pd.Timestamp("1999-01-04") and bars.index[-1] == pd.Timestamp("2018-12-31")
     assert len(bars) == 5031 and bars.index.name == "date"
-    assert bars.attrs["symbols"] == [symbol] and symbols(bars) == [symbol]
+    assert frame_info(bars).symbols == (symbol,) and symbols(bars) == [symbol]
     assert bars.dtypes.eq(float).all()
 
 
@@ -43,7 +44,7 @@ def test_embedded_vix_drops_holiday_rows_and_says_so():
     vix = load("embedded:vix")
     assert list(vix.columns) == ["close"]
     assert vix["close"].notna().all() and len(vix) == 1305 - 46
-    assert any("46 market-holiday rows" in n for n in vix.attrs["notes"])
+    assert any("46 market-holiday rows" in n for n in frame_info(vix).notes)
 
 
 def test_start_end_are_inclusive():
@@ -88,7 +89,7 @@ def test_csv_single_symbol_case_insensitive(tmp_path):
     frame.to_csv(path)
     bars = load(f"csv:{path}")
     assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
-    assert bars.attrs["symbols"] == ["spy"]
+    assert frame_info(bars).symbols == ("spy",)
     np.testing.assert_allclose(bars["close"], frame["Close"])
     # A path ending in .csv needs no prefix.
     pd.testing.assert_frame_equal(load(str(path)), bars)
@@ -119,7 +120,7 @@ def test_csv_long_universe(tmp_path):
     assert uni["BBB"].loc[:"2020-01-07"].isna().all().all()
     parts = by_symbol(uni)
     np.testing.assert_allclose(parts["BBB"]["close"], b["close"])
-    assert parts["BBB"].attrs["symbols"] == ["BBB"]
+    assert frame_info(parts["BBB"]).symbols == ("BBB",)
 
 
 def test_csv_wide_yfinance_layout(tmp_path):
@@ -266,7 +267,7 @@ def test_ffill_fills_flat_bar_and_reports_count():
     frame.iloc[5] = np.nan
     with pytest.warns(DataWarning, match=r"fill='ffill' filled 1 row\(s\) of demo with the previous close"):
         out = validate(frame, symbol="demo", fill="ffill")
-    assert out.attrs["filled_rows"] == {"demo": 1}
+    assert frame_info(out).filled_rows == {"demo": 1}
     prev_close = frame["close"].iloc[4]
     assert out.iloc[5][["open", "high", "low", "close"]].tolist() == [prev_close] * 4
     assert out["volume"].iloc[5] == 0.0
@@ -312,7 +313,7 @@ def test_leading_and_trailing_empty_rows_are_trimmed_and_counted():
     frame.iloc[:2] = np.nan
     frame.iloc[-1] = np.nan
     out = validate(frame, symbol="demo")
-    assert len(out) == len(frame) - 3 and out.attrs["trimmed_rows"] == {"demo": 3}
+    assert len(out) == len(frame) - 3 and frame_info(out).trimmed_rows == {"demo": 3}
 
 
 @pytest.mark.parametrize(
@@ -342,7 +343,7 @@ def test_tz_aware_index_keeps_local_dates():
     frame.index = frame.index.tz_localize("America/New_York")
     out = validate(frame, symbol="demo")
     assert out.index.tz is None and out.index[0] == pd.Timestamp("2020-01-01")
-    assert out.attrs["timezone"] == {"demo": "America/New_York"}
+    assert frame_info(out).timezone == {"demo": "America/New_York"}
 
 
 def test_intraday_rows_are_refused():
@@ -363,7 +364,7 @@ def test_universe_missing_day_inside_span_is_a_gap(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         uni = load(f"csv:{path}", fill="ffill")
-    assert uni.attrs["filled_rows"] == {"A": 0, "B": 1}
+    assert frame_info(uni).filled_rows == {"A": 0, "B": 1}
     assert uni[("B", "close")].iloc[7] == uni[("B", "close")].iloc[6]
 
 
@@ -507,7 +508,7 @@ def test_intraday_bars_become_daily_bars_with_realized_measures(tmp_path):
         load(f"csv:{tmp_path / 'twice.csv'}", intraday=True)
     bars = load(f"csv:{path}", intraday=True)
     want = realized_measures(intraday)
-    assert bars.attrs["intraday"] and len(bars) == 120
+    assert frame_info(bars).intraday and len(bars) == 120
     np.testing.assert_allclose(bars["realized"], want["realized"], rtol=1e-12)
     np.testing.assert_allclose(bars["close"], want["close"], rtol=1e-12)
     added = load(f"csv:{path}", intraday=True, intraday_overnight="add")

@@ -15,6 +15,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.evaluation.losses import qlike
+from core.frameinfo import frame_info, set_info
 from engine import store
 from engine.config import RunConfig, StrategyConfig, from_dict
 from engine.job import run_job
@@ -126,7 +127,7 @@ def test_flags_say_how_far_a_log_models_factor_and_a_models_level_lie_off(mixed)
         fits = res.fits.copy()
         fits.loc[("SP500", "loghar", 1), "smearing"] = smearing
         frames = {"SP500": res.frames["SP500"].copy()}
-        frames["SP500"].attrs = {**frames["SP500"].attrs, "estimator": estimator}
+        set_info(frames["SP500"], dataclasses.replace(frame_info(frames["SP500"]), estimator=estimator))
         return leaderboards(dataclasses.replace(res, fits=fits, frames=frames))["SP500"].loc["loghar", "flag"]
 
     assert flag(3935.0).startswith(

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
+from core.frameinfo import frame_info
 from engine.data import by_symbol, load
 from engine.simulate import simulated_universe
 
@@ -17,7 +18,7 @@ def test_the_same_seed_gives_the_same_bars_and_load_validates_them():
     c = simulated_universe(3, start="2015-01-01", end="2016-12-31", seed=1)
     assert not np.allclose(a["S01"]["close"], c["S01"]["close"])
     bars = load("simulated:3", start="2015-01-01")  # load's own OHLC checks pass
-    assert bars.attrs["symbols"] == ["S01", "S02", "S03"]
+    assert frame_info(bars).symbols == ("S01", "S02", "S03")
     frame = by_symbol(bars)["S02"]
     assert (frame["high"] >= frame[["open", "close"]].max(axis=1)).all()
     assert (frame["low"] <= frame[["open", "close"]].min(axis=1)).all()

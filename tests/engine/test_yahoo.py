@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.atomic import read_parquet_checked
+from core.frameinfo import frame_info
 from engine import yahoo
 from engine.data import DataError, DataWarning, load, symbols
 from tests.engine import yf_frames
@@ -88,7 +89,7 @@ def test_tz_aware_index_becomes_local_dates(monkeypatch, tmp_path):
     monkeypatch.setattr(yahoo, "yf_download", FakeYahoo(ignore_tz=False))
     bars = load("yfinance:SPY", cache_dir=tmp_path)
     assert bars.index.tz is None and bars.index[0] == DATES[0]
-    assert bars.attrs["timezone"] == {"SPY": "America/New_York"}
+    assert frame_info(bars).timezone == {"SPY": "America/New_York"}
 
 
 def test_different_calendars_are_gaps_unless_filled(monkeypatch, tmp_path):
@@ -97,7 +98,7 @@ def test_different_calendars_are_gaps_unless_filled(monkeypatch, tmp_path):
         load("yfinance:SPY,EWJ", cache_dir=tmp_path)
     with pytest.warns(DataWarning, match="filled 1 row"):
         uni = load("yfinance:SPY,EWJ", cache_dir=tmp_path, fill="ffill")
-    assert uni.attrs["filled_rows"]["EWJ"] == 1
+    assert frame_info(uni).filled_rows["EWJ"] == 1
 
 
 def test_failed_ticker_names_cache_and_offline_alternatives(monkeypatch, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from core.errors import DataError, ParameterError
+from core.frameinfo import frame_info
 from signals.audit import check_causality
 from signals.batched import GROUPED_DEFAULTS, BatchedRnnEnsemble, BatchedRnnUniverse, GroupedRnn, default_net
 from signals.rnn import RnnForecaster
@@ -58,7 +59,7 @@ def test_batched_training_equals_the_loop_of_single_members():
 
 
 def test_universe_in_one_grouped_model_equals_a_fit_per_asset():
-    frames = {f.attrs["symbols"][0]: f.loc[:"2006-12-31"] for f in (sp500(), nasdaq())}
+    frames = {frame_info(f).symbols[0]: f.loc[:"2006-12-31"] for f in (sp500(), nasdaq())}
     train = {s: f.loc[:"2005-12-31"] for s, f in frames.items()}
     spec = {k: v for k, v in SMALL.items()}
     together = BatchedRnnUniverse(net=_net(**spec)).fit_pooled(train)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
+from core.frameinfo import FrameInfo, frame_info
 from signals import realized
 from signals.features import (
     ESTIMATORS,
@@ -150,7 +151,7 @@ def test_join_vix_by_date_without_filling(bars3):
     vix = pd.Series([15.0, 16.0], index=pd.DatetimeIndex(["2020-01-02", "2020-01-06"]))
     out = join_vix(bars3, vix)
     np.testing.assert_allclose(out["vix"].to_numpy(), [15.0, np.nan, 16.0])
-    assert out.attrs["vix_coverage"] == pytest.approx(2 / 3)
+    assert frame_info(out).vix_coverage == pytest.approx(2 / 3)
 
 
 def test_universe_gives_one_column_per_symbol(bars3):
@@ -328,13 +329,10 @@ def test_each_asset_frame_keeps_only_its_own_entries_of_universe_attributes():
         "notes": ["A: read as close-only", "B: a split on 2020-01-02", "dates are exchange days"],
         "source": "csv",
     }
-    parts = by_symbol(bars)
-    assert parts["A"].attrs == {
-        "filled_rows": {"A": 1},
-        "timezone": {},
-        "notes": ["A: read as close-only", "dates are exchange days"],
-        "source": "csv",
-        "symbols": ["A"],
-    }
-    assert parts["B"].attrs["filled_rows"] == {"B": 2} and parts["C"].attrs["timezone"] == {"C": "America/New_York"}
-    assert bars.attrs["filled_rows"] == {"A": 1, "B": 2}, "the universe's frame keeps its own"
+    parts = by_symbol(bars)  # a universe described the old way, by attrs keys, is read the same
+    assert frame_info(parts["A"]) == FrameInfo(
+        source="csv", symbols=("A",), filled_rows={"A": 1}, notes=("A: read as close-only", "dates are exchange days")
+    )
+    assert frame_info(parts["B"]).filled_rows == {"B": 2}
+    assert frame_info(parts["C"]).timezone == {"C": "America/New_York"}
+    assert frame_info(bars).filled_rows == {"A": 1, "B": 2}, "the universe's frame keeps its own"
