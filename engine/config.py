@@ -35,11 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, cast, get_args, get_origin
 
-import pandas as pd
-
 from core.errors import ConfigError, ParameterError, TradecastDeprecationWarning
 from core.tomlwriter import to_toml, toml_value
-from engine.data import Fill
+from engine.data import DataSpec
 from engine.executors import Executor
 from engine.overrides import apply_overrides
 from engine.splits import (
@@ -54,8 +52,7 @@ from engine.splits import (
 )
 from signals.base import BaseForecaster
 from signals.combination import Combination, CombinationWeights
-from signals.features import Estimator
-from signals.intraday import Overnight
+from signals.features import FeatureSpec
 from signals.registry import FORECASTERS
 from signals.tail_risk import TailMethod
 from strategies.spec import StrategySpec
@@ -118,77 +115,12 @@ def _did_you_mean(value: str, options) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-@dataclass(frozen=True)
-class DataConfig:
-    """``[data]``: where the bars come from (see :func:`engine.data.load`).
+#: ``[data]``: where the bars come from. It is :class:`engine.data.DataSpec` itself.
+DataConfig = DataSpec
 
-    Attributes
-    ----------
-    source : str
-        ``embedded:sp500``, ``yfinance:SPY``, ``csv:PATH``, ...
-    start, end : str, optional
-        ISO dates, inclusive.
-    fill : {"error", "ffill"}
-    auto_adjust : bool
-    cache_dir : str, optional
-        yfinance cache folder.
-    vix : str, optional
-        A source whose close is joined as the ``vix`` feature; ``""`` for none.
-    intraday : bool
-        The CSV or parquet source holds intraday bars: they become daily bars with
-        realized measures (:func:`signals.intraday.realized_measures`), for
-        ``[features] estimator = "realized"``.
-    every : str
-        The sampling grid of intraday prices (pandas frequency, "5min").
-    intraday_overnight : {"separate", "add"}
-        Keep the overnight return as its own column, or add its square to the measures.
-    """
-
-    source: str = "embedded:sp500"
-    start: str | None = None
-    end: str | None = None
-    fill: Fill = "error"
-    auto_adjust: bool = True
-    cache_dir: str | None = None
-    vix: str = "embedded:vix"
-    intraday: bool = False
-    every: str = "5min"
-    intraday_overnight: Overnight = "separate"
-
-    def __post_init__(self) -> None:
-        try:
-            ok = pd.Timedelta(pd.tseries.frequencies.to_offset(self.every)) > pd.Timedelta(0)
-        except (ValueError, TypeError):
-            ok = False
-        if not ok:
-            raise ConfigError(
-                f'data.every must be a pandas frequency such as "5min" or "1min"; got {self.every!r}. Hint: the '
-                "grid intraday prices are sampled on."
-            )
-
-
-@dataclass(frozen=True)
-class FeaturesConfig:
-    """``[features]``: the realized-variance estimator (the variance target) and
-    feature windows (see :func:`signals.features.feature_frame`). ``target`` is the
-    deprecated spelling of ``estimator`` (``target`` now means only a forecast kind).
-    """
-
-    RENAMED: ClassVar[dict[str, str]] = {"target": "estimator"}
-
-    estimator: Estimator = "garman_klass"
-    overnight: bool = False
-    har_lags: tuple[int, ...] = (1, 5, 22)
-    volume_window: int = 20
-
-    def __post_init__(self) -> None:
-        if not self.har_lags or any(k < 1 for k in self.har_lags):
-            raise ConfigError(
-                f"features.har_lags must be a non-empty list of positive integers; got {list(self.har_lags)}. Hint: "
-                "[1, 5, 22]."
-            )
-        if self.volume_window < 1:
-            raise ConfigError(f"features.volume_window must be >= 1; got {self.volume_window}.")
+#: ``[features]``: how each symbol's features are built. It is
+#: :class:`signals.features.FeatureSpec` itself.
+FeaturesConfig = FeatureSpec
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ import io
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, get_args
@@ -55,7 +56,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from core.errors import DataError, DataWarning
+from core.errors import DataError, DataWarning, ParameterError
 from core.frameinfo import FrameInfo, frame_info, set_info
 from signals.features import by_symbol, symbols
 from signals.intraday import Overnight
@@ -64,6 +65,7 @@ __all__ = [
     "FIELDS",
     "SOURCES",
     "DataError",
+    "DataSpec",
     "DataWarning",
     "Fill",
     "by_symbol",
@@ -932,6 +934,75 @@ def _to_timestamp(value: object, name: str) -> pd.Timestamp | None:
         return pd.Timestamp(value)
     except (ValueError, TypeError):
         raise DataError(f"{name} must be a date such as '2008-01-01'; got {value!r}.") from None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the bars come from: :func:`load`'s settings. A config's ``[data]`` table is
+    this object, so the config and the Python API share one set of defaults and checks.
+
+    Attributes
+    ----------
+    source : str
+        ``embedded:sp500``, ``yfinance:SPY``, ``csv:PATH``, ...
+    start, end : str, optional
+        ISO dates, inclusive.
+    fill : {"error", "ffill"}
+    auto_adjust : bool
+    cache_dir : str, optional
+        yfinance cache folder.
+    vix : str, optional
+        A source whose close is joined as the ``vix`` feature; ``""`` for none.
+    intraday : bool
+        The CSV or parquet source holds intraday bars: they become daily bars with
+        realized measures (:func:`signals.intraday.realized_measures`), for
+        ``[features] estimator = "realized"``.
+    every : str
+        The sampling grid of intraday prices (pandas frequency, "5min").
+    intraday_overnight : {"separate", "add"}
+        Keep the overnight return as its own column, or add its square to the measures.
+    """
+
+    source: str = "embedded:sp500"
+    start: str | None = None
+    end: str | None = None
+    fill: Fill = "error"
+    auto_adjust: bool = True
+    cache_dir: str | None = None
+    vix: str = "embedded:vix"
+    intraday: bool = False
+    every: str = "5min"
+    intraday_overnight: Overnight = "separate"
+
+    def __post_init__(self) -> None:
+        try:
+            ok = pd.Timedelta(pd.tseries.frequencies.to_offset(self.every)) > pd.Timedelta(0)
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise ParameterError(
+                f'data.every must be a pandas frequency such as "5min" or "1min"; got {self.every!r}. Hint: the '
+                "grid intraday prices are sampled on."
+            )
+
+    def load(self, *, min_rows: int | None = None) -> pd.DataFrame:
+        """The bars (:func:`load`), each symbol refused with fewer than ``min_rows``."""
+        return load(
+            self.source,
+            start=self.start,
+            end=self.end,
+            fill=self.fill,
+            auto_adjust=self.auto_adjust,
+            cache_dir=self.cache_dir,
+            min_rows=min_rows,
+            intraday=self.intraday,
+            every=self.every,
+            intraday_overnight=self.intraday_overnight,
+        )
+
+    def load_vix(self) -> pd.DataFrame | None:
+        """The ``vix`` source's bars (None without one)."""
+        return load(self.vix, cache_dir=self.cache_dir) if self.vix else None
 
 
 def load(

@@ -17,10 +17,10 @@ import pandas as pd
 from core.errors import ConfigError
 from core.frameinfo import frame_info
 from engine.config import RunConfig
-from engine.data import by_symbol, load
+from engine.data import by_symbol
 from engine.summary import format_summary
 from engine.walkforward import Plan, WalkForwardResult, plan_walk_forward, run_plan
-from signals.features import annual_vol, feature_frame
+from signals.features import annual_vol
 
 __all__ = [
     "Prepared",
@@ -58,28 +58,11 @@ class Prepared:
 def prepare(config: RunConfig) -> Prepared:
     """Load and validate the data, then build each symbol's features."""
     d, f = config.data, config.features
-    windows = max(max(f.har_lags), f.volume_window) + 1
-    bars = load(
-        d.source,
-        start=d.start,
-        end=d.end,
-        fill=d.fill,
-        auto_adjust=d.auto_adjust,
-        cache_dir=d.cache_dir,
-        min_rows=windows,
-        intraday=d.intraday,
-        every=d.every,
-        intraday_overnight=d.intraday_overnight,
-    )
-    vix = load(d.vix, cache_dir=d.cache_dir) if d.vix else None
+    bars = d.load(min_rows=f.rows_needed)
+    vix = d.load_vix()
     per_symbol = by_symbol(bars)
     _check_estimator(f.estimator, per_symbol)
-    features = {
-        sym: feature_frame(
-            b, estimator=f.estimator, overnight=f.overnight, har_lags=f.har_lags, volume_window=f.volume_window, vix=vix
-        )
-        for sym, b in per_symbol.items()
-    }
+    features = {sym: f.frame(b, vix) for sym, b in per_symbol.items()}
     check_columns(config, features)
     return Prepared(config=config, bars=bars, features=features)
 

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from core.calendar import TRADING_DAYS  # the one annualisation factor (variance stays daily elsewhere)
 from core.checks import UNSET, check_int, renamed
-from core.errors import DataError
+from core.errors import DataError, ParameterError
 from core.frameinfo import frame_info, set_info
 from signals import realized
 
@@ -37,6 +38,7 @@ __all__ = [
     "OHLC_ESTIMATORS",
     "TRADING_DAYS",
     "Estimator",
+    "FeatureSpec",
     "annual_vol",
     "by_symbol",
     "feature_frame",
@@ -420,3 +422,53 @@ def feature_frame(
     if vix is not None:
         out = join_vix(out, vix)
     return out
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """How each symbol's features are built: :func:`feature_frame`'s settings.
+
+    A config's ``[features]`` table is this object (as ``[strategy]`` is
+    :class:`strategies.spec.StrategySpec`), so the config and the Python API share one
+    set of defaults and one set of checks. ``target`` is the deprecated spelling of
+    ``estimator`` in a config (``target`` now means only a forecast kind).
+
+    Attributes
+    ----------
+    estimator : Estimator, default "garman_klass", the realized-variance estimator of ``rv``
+    overnight : bool, default False, see :func:`realized_variance`
+    har_lags : tuple of int, default (1, 5, 22)
+    volume_window : int, default 20
+    """
+
+    RENAMED: ClassVar[dict[str, str]] = {"target": "estimator"}
+
+    estimator: Estimator = "garman_klass"
+    overnight: bool = False
+    har_lags: tuple[int, ...] = (1, 5, 22)
+    volume_window: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.har_lags or any(k < 1 for k in self.har_lags):
+            raise ParameterError(
+                f"features.har_lags must be a non-empty list of positive integers; got {list(self.har_lags)}. Hint: "
+                "[1, 5, 22]."
+            )
+        if self.volume_window < 1:
+            raise ParameterError(f"features.volume_window must be >= 1; got {self.volume_window}.")
+
+    @property
+    def rows_needed(self) -> int:
+        """The fewest bars a symbol needs for one complete row of features."""
+        return max(max(self.har_lags), self.volume_window) + 1
+
+    def frame(self, bars: pd.DataFrame, vix: pd.Series | pd.DataFrame | None = None) -> pd.DataFrame:
+        """One symbol's features with these settings (:func:`feature_frame`)."""
+        return feature_frame(
+            bars,
+            estimator=self.estimator,
+            overnight=self.overnight,
+            har_lags=self.har_lags,
+            volume_window=self.volume_window,
+            vix=vix,
+        )

@@ -6,9 +6,10 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from core.errors import TradecastDeprecationWarning
+from core.errors import ParameterError, TradecastDeprecationWarning
 from engine.config import ConfigError, DataConfig, FeaturesConfig, RunConfig, from_dict, load_config, to_dict
 from engine.splits import WalkForward
 from engine.store import to_toml
@@ -502,3 +503,21 @@ def test_the_run_device_reaches_every_network_that_does_not_set_its_own():
         ConfigError, match=r"walkforward.device = 'gpu' is not allowed; choose one of 'auto', 'cpu', 'cuda'"
     ):
         from_dict({"walkforward": {"device": "gpu"}})
+
+
+def test_the_data_and_features_tables_are_the_objects_they_configure():
+    from engine.config import DataConfig, FeaturesConfig
+    from engine.data import DataSpec, load
+    from signals.features import FeatureSpec, feature_frame
+
+    assert DataConfig is DataSpec and FeaturesConfig is FeatureSpec
+    cfg = from_dict({"data": {"source": "embedded:nasdaq", "start": "2015-01-01"}, "features": {"har_lags": [1, 5]}})
+    bars = cfg.data.load(min_rows=cfg.features.rows_needed)
+    pd.testing.assert_frame_equal(bars, load("embedded:nasdaq", start="2015-01-01", min_rows=21))
+    assert cfg.features.rows_needed == 21, "the volume window (20) is the longest, plus the row it ends on"
+    pd.testing.assert_frame_equal(cfg.features.frame(bars), feature_frame(bars, har_lags=(1, 5)))
+    # one set of checks: the Python object refuses what the config refuses, by the same name
+    with pytest.raises(ParameterError, match=r"features.har_lags must be a non-empty list of positive integers"):
+        FeatureSpec(har_lags=(0, 5))
+    with pytest.raises(ParameterError, match=r'data.every must be a pandas frequency such as "5min"'):
+        DataSpec(every="five")
