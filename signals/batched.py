@@ -223,6 +223,10 @@ class _GroupedRnnBase(BaseForecaster):
     shuffle_seed: int = 0
     net_: GroupedRnn = field(init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.net is None:  # None has always meant the default network
+            self.net = default_net()
+
     @property
     def horizon(self) -> int:  # type: ignore[override]
         """The network's horizon."""

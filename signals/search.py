@@ -83,6 +83,13 @@ class SearchForecaster(BaseForecaster):
     sampler: Sampler = "tpe"
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        # None has always meant the defaults (HarForecaster(log=True), no search)
+        if self.model is None:
+            self.model = HarForecaster(log=True)
+        if self.space is None:
+            self.space = {}
+
     @property
     def target(self) -> Target:  # type: ignore[override]
         """The wrapped model's target: a search forecasts what its model forecasts."""

@@ -147,3 +147,8 @@ def test_a_group_takes_a_network_and_refuses_what_its_members_cannot_be():
             BatchedRnnEnsemble(net=net).fit(frame)
     with pytest.raises(ParameterError, match="net must be an RnnForecaster"):
         BatchedRnnUniverse(net=BatchedRnnEnsemble()).fit(frame)
+
+
+def test_none_means_the_default_network():
+    for grouped in (BatchedRnnEnsemble(net=None), BatchedRnnUniverse(net=None)):
+        assert grouped.net.get_params() == default_net().get_params() and grouped.horizon == 1

@@ -181,3 +181,11 @@ def test_a_bad_search_sub_table_is_named(search, match):
 
     with pytest.raises(ConfigError, match=match):
         from_dict({"forecasters": [{"name": "h", "type": "har", "log": True, "search": search}]})
+
+
+def test_none_means_the_default_model_and_no_search():
+    from signals.har import HarForecaster
+
+    s = SearchForecaster(model=None, space=None)
+    assert isinstance(s.model, HarForecaster) and s.model.log and s.space == {}
+    assert s.target == "variance" and s.name == "search-loghar"
