@@ -180,7 +180,9 @@ def rolling_correlation(returns: np.ndarray, window: int) -> np.ndarray:
 
 def covariance(vol: np.ndarray, corr: np.ndarray) -> np.ndarray:
     """:math:`D R D`: shape (T, n, n) from daily volatilities (T, n) and correlations (T, n, n)."""
-    return vol[:, :, None] * corr * vol[:, None, :]
+    cov = corr * vol[:, :, None]  # in place after the first product: a chunk at 500 assets is 128 MB an array
+    cov *= vol[:, None, :]
+    return cov
 
 
 def inverse_vol_weights(vol: np.ndarray) -> np.ndarray:
