@@ -213,7 +213,8 @@ def equal_risk_weights(cov: np.ndarray, *, tol: float = 1e-10, max_iter: int = 5
 
     Parameters
     ----------
-    cov : ndarray, shape (T, n, n), positive definite where finite
+    cov : ndarray, shape (T, n, n), symmetric positive definite where finite (a covariance; the
+        solver reads each row as the matching column)
     tol : float, stop when no weight moves more than this (relative to 1/n)
     max_iter : int, sweeps over the assets at most
 
