@@ -25,7 +25,6 @@ import dataclasses
 import functools
 import hashlib
 import pickle
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,9 +36,6 @@ __all__ = ["SCORES_FILE", "load_scores", "save_scores", "scores_key", "without_p
 
 #: The cache file in a run folder.
 SCORES_FILE = "scores.pickle"
-
-#: Packages whose versions change the scores (the rest change no scored number).
-_PACKAGES = ("numpy", "pandas", "scipy", "arch", "vectorbt", "quantstats", "scikit-learn")
 
 #: The file starts with this, then the key's 64 hex digits and a newline, then the pickle.
 _MAGIC = b"tradecast-scores-1\n"
@@ -58,13 +54,11 @@ def _code_digest() -> str:
 
 
 def _package_versions() -> str:
-    out = []
-    for pkg in _PACKAGES:
-        try:
-            out.append(f"{pkg}={version(pkg)}")
-        except PackageNotFoundError:
-            out.append(f"{pkg}=none")
-    return ",".join(out)
+    """The versions of the packages that decide a run's numbers (the run summary's list), as one line."""
+    from engine.stages import NUMBER_PACKAGES, package_versions
+
+    found = package_versions()
+    return ",".join(f"{pkg}={found.get(pkg, 'none')}" for pkg in NUMBER_PACKAGES)
 
 
 def scores_key(run_dir: str | Path) -> str:

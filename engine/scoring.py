@@ -218,6 +218,8 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
     if not names:
         return tables, backtests
     th = spec.threshold
+    # the threshold's variance model is put on the returns' scale where it forecasts the rv proxy
+    calibrate = spec.calibrate == "proxy" and result.variance_of().get(th.variance_model or "") == "target"
     for sym in result.symbols:
         frame, fc = result.frames[sym], result.for_symbol(sym)
         returns = fc[names].astype(float).copy()
@@ -227,7 +229,7 @@ def trade_returns(spec: StrategyConfig, result: WalkForwardResult) -> tuple[dict
         variance = None
         if th.variance_model:
             variance = fc[th.variance_model].astype(float)
-            if spec.calibrate == "proxy" and result.variance_of().get(th.variance_model) == "target":
+            if calibrate:
                 variance = calibrated(variance, frame["close"], frame["rv"])
         res = threshold_table(frame["close"], returns, spec, variance_forecast=variance)
         # as the variance strategies': nothing reads the vectorbt portfolios

@@ -23,6 +23,7 @@ from engine.walkforward import Plan, WalkForwardResult, plan_walk_forward, run_p
 from signals.features import annual_vol
 
 __all__ = [
+    "NUMBER_PACKAGES",
     "Prepared",
     "check_columns",
     "describe",
@@ -243,12 +244,12 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     from engine import __version__
     from engine.config import to_annotated_toml
 
-    bars = prepared.bars
+    bars, info = prepared.bars, frame_info(prepared.bars)
     versions = [f"{pkg} {v}" for pkg, v in package_versions().items()]
     commit = git_commit()
     wf = prepared.config.walkforward
     return {
-        "data": f"{frame_info(bars).source}: {', '.join(frame_info(bars).symbols)}, {bars.index[0].date()} to "
+        "data": f"{info.source}: {', '.join(info.symbols)}, {bars.index[0].date()} to "
         f"{bars.index[-1].date()} ({len(bars)} rows)",
         "target": targets_line(prepared.config),
         "walk-forward": f"{wf.describe()}, {wf.window} window, {wf.refits} refits" + own_schedules(prepared.config),
@@ -261,12 +262,28 @@ def run_summary(prepared: Prepared) -> dict[str, str]:
     }
 
 
+#: The packages whose versions decide a run's numbers: the run's summary lists them and the kept
+#: scores are keyed on them (:mod:`engine.scores`). numba compiles the portfolio's equal-risk solver.
+NUMBER_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "arch",
+    "torch",
+    "scikit-learn",
+    "vectorbt",
+    "numba",
+    "quantstats",
+    "pyarrow",
+)
+
+
 def package_versions() -> dict[str, str]:
-    """Versions of the packages that decide a run's numbers."""
+    """Versions of :data:`NUMBER_PACKAGES` (those installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("numpy", "pandas", "arch", "torch", "scikit-learn", "vectorbt", "quantstats", "pyarrow"):
+    for pkg in NUMBER_PACKAGES:
         with contextlib.suppress(PackageNotFoundError):
             out[pkg] = version(pkg)
     return out

@@ -120,3 +120,13 @@ def test_a_re_render_writes_its_report_when_the_scores_cannot_be_kept(monkeypatc
     outcome, kept = job._scores_of(Path("."), None, result, rescore=False, since=0.0, echo=said.append)
     assert outcome == "scored" and kept is False
     assert any("could not be kept" in line and "No space left" in line for line in said)
+
+
+def test_the_scores_are_keyed_on_the_packages_the_run_summary_lists():
+    from engine.scores import _package_versions
+    from engine.stages import NUMBER_PACKAGES, package_versions
+
+    assert "numba" in NUMBER_PACKAGES and "scipy" in NUMBER_PACKAGES, "the equal-risk solver and the tests' statistics"
+    keyed = dict(item.split("=", 1) for item in _package_versions().split(","))
+    assert list(keyed) == list(NUMBER_PACKAGES)
+    assert {k: v for k, v in keyed.items() if v != "none"} == package_versions()
