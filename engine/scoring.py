@@ -249,9 +249,8 @@ def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> Portfoli
     kinds = result.variance_of()
     if len(result.symbols) < 2 or not kinds:
         return NO_PORTFOLIO
-    forecasts = {
-        m: pd.concat({sym: result.for_symbol(sym)[m] for sym in result.symbols}, axis=1).astype(float) for m in kinds
-    }
+    per_symbol = {sym: result.for_symbol(sym) for sym in result.symbols}  # each symbol's slice taken once
+    forecasts = {m: pd.concat({sym: fc[m] for sym, fc in per_symbol.items()}, axis=1).astype(float) for m in kinds}
     return portfolio_table(result.frames, forecasts, spec.portfolio, spec, variance_of=kinds)
 
 
