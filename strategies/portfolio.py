@@ -27,11 +27,8 @@ from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance
 from strategies.evaluate import common_window
 from strategies.risk import (
-    covariance,
     equal_risk_weights,
     inverse_vol_weights,
-    portfolio_vol,
-    risk_contributions,
     second_moments,
     to_correlation,
 )
@@ -106,7 +103,10 @@ def _correlation_chunks(
     )
     for start, block in second_moments(x, pos, chunk=chunk or CHUNK, **kwargs):
         ok = np.isfinite(block[:, 0, 0])
-        block[ok] = to_correlation(block[ok])
+        if ok.all():  # in place: no copy of the block
+            to_correlation(block, inplace=True)
+        else:
+            block[ok] = to_correlation(block[ok])
         yield slice(start, start + len(block)), block
 
 
@@ -187,8 +187,9 @@ def weights_of_schemes(
     smooth: int = DEFAULT_SPEC.smooth,
 ) -> dict[tuple[str, str], PortfolioWeights]:
     """:func:`portfolio_weights` of every scheme on every model's forecasts, by (model, scheme):
-    the same numbers, with the correlation forecast of each chunk of dates computed once for
-    all of them (it depends on the returns alone) and equal-risk weights once per model.
+    the same numbers, with the correlation forecast of each chunk of dates and its equal-risk
+    weights computed once for all of them (they depend on the returns alone), and every
+    weight's risk in one matrix product a chunk.
 
     Parameters
     ----------
@@ -218,15 +219,17 @@ def weights_of_schemes(
         for m in vols
         for sch in schemes
     }
+    erc_needed = "equal_risk" in schemes or ("vol_target" in schemes and spec.base == "equal_risk")
     # chunks of dates: a universe of hundreds of assets holds a few (n, n) matrices, not one per day
     for where, corr in _correlation_chunks(returns, spec, first.index):
-        for model, vol in vols.items():
-            cvol = vol[where]
-            cov = covariance(cvol, corr)
-            chunk = per_asset[model][where] if model in per_asset else None
-            for scheme, (w, shares, fvol) in _scheme_weights(cvol, cov, schemes, spec, chunk).items():
-                w_all, shares_all, fvol_all = out[(model, scheme)]
-                w_all[where], shares_all[where], fvol_all[where] = w, shares, fvol
+        # equal risk under D R D is D^-1 times equal risk under R, rescaled (see _scheme_weights):
+        # solved once a chunk for every model
+        erc = equal_risk_weights(corr) if erc_needed else None
+        cvols = {model: vol[where] for model, vol in vols.items()}
+        chunks = {model: w[where] for model, w in per_asset.items()}
+        for key, (w, shares, fvol) in _scheme_weights(cvols, corr, erc, schemes, spec, chunks).items():
+            w_all, shares_all, fvol_all = out[key]
+            w_all[where], shares_all[where], fvol_all[where] = w, shares, fvol
     return {
         key: PortfolioWeights(
             pd.DataFrame(w, index=first.index, columns=first.columns),
@@ -249,34 +252,64 @@ def _per_asset_weights(v: pd.DataFrame, spec: PortfolioSpec) -> np.ndarray:
 
 
 def _scheme_weights(
-    cvol: np.ndarray, cov: np.ndarray, schemes: Sequence[str], spec: PortfolioSpec, per_asset: np.ndarray | None
-) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each scheme's weights on a chunk of dates, capped at the leverage limit, with their risk
-    shares and ex-ante annual volatility; equal-risk weights solved once for all schemes.
+    cvols: Mapping[str, np.ndarray],
+    corr: np.ndarray,
+    erc: np.ndarray | None,
+    schemes: Sequence[str],
+    spec: PortfolioSpec,
+    per_asset: Mapping[str, np.ndarray],
+) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    r"""Each scheme's weights on a chunk of dates for each model's volatilities ``cvols``
+    (T, n), capped at the leverage limit, with their risk shares and ex-ante annual volatility,
+    by (model, scheme).
+
+    The covariance :math:`\Sigma = D R D` (``D = diag(cvol)``, ``R = corr``) is never built:
+    with :math:`y = D w`, :math:`w^\top \Sigma w = y^\top R y` and
+    :math:`w_i (\Sigma w)_i = y_i (R y)_i`, so every weight's risk is one product with ``R``
+    (all of them in one call, which reads the chunk's matrices once). The equal-risk weights
+    under :math:`\Sigma` are :math:`D^{-1} x` rescaled to sum to one, ``x`` (``erc``) those under
+    :math:`R`: each asset's contribution :math:`x_i (R x)_i` is the same.
     """
-    erc: np.ndarray | None = None
-    out = {}
-    for scheme in schemes:
-        if scheme == "per_asset":
-            assert per_asset is not None
-            w = per_asset
-        elif scheme == "inverse_vol":
-            w = inverse_vol_weights(cvol)
-        else:
-            if scheme == "equal_risk" or spec.base == "equal_risk":
-                erc = equal_risk_weights(cov) if erc is None else erc
-                w = erc
+    raw: dict[tuple[str, str], np.ndarray] = {}
+    for model, cvol in cvols.items():
+        for scheme in schemes:
+            if scheme == "per_asset":
+                raw[(model, scheme)] = per_asset[model]
+            elif scheme == "inverse_vol" or (scheme == "vol_target" and spec.base != "equal_risk"):
+                raw[(model, scheme)] = inverse_vol_weights(cvol)
             else:
-                w = inverse_vol_weights(cvol)
-            if scheme == "vol_target":
-                annual = portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS)
-                w = w * (spec.target_vol / annual)[:, None]
+                assert erc is not None
+                w = erc / np.where(cvol > 0, cvol, np.nan)
+                raw[(model, scheme)] = w / w.sum(axis=1, keepdims=True)
+    targeted = [key for key in raw if key[1] == "vol_target"]
+    if targeted:
+        _, totals = _quadratic([raw[key] * cvols[key[0]] for key in targeted], corr)
+        for key, total in zip(targeted, totals, strict=True):
+            raw[key] = raw[key] * (spec.target_vol / (np.sqrt(total) * np.sqrt(TRADING_DAYS)))[:, None]
+    capped = {}
+    for key, w in raw.items():
         gross = np.abs(w).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             w = w * np.minimum(1.0, spec.max_leverage / gross)[:, None]
-        w = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
-        out[scheme] = (w, risk_contributions(w, cov), portfolio_vol(w, cov) * np.sqrt(TRADING_DAYS))
+        capped[key] = np.where(np.isfinite(w).all(axis=1, keepdims=True), w, np.nan)
+    ys = [w * cvols[key[0]] for key, w in capped.items()]
+    rys, totals = _quadratic(ys, corr)
+    out = {}
+    for (key, w), y, ry, total in zip(capped.items(), ys, rys, totals, strict=True):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = y * ry / total[:, None]
+        out[key] = (w, shares, np.sqrt(total) * np.sqrt(TRADING_DAYS))
     return out
+
+
+def _quadratic(ys: Sequence[np.ndarray], corr: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    r""":math:`R y` (T, n) and :math:`y^\top R y` (T,) per row of each ``y`` (T, n), by one batched
+    matrix product for all of them: memory-bound, so ``k`` vectors a row cost about what one does.
+    """
+    stacked = np.stack(ys, axis=2)  # (T, n, k)
+    ry = np.matmul(corr, stacked)
+    total = np.einsum("tik,tik->tk", stacked, ry)
+    return [ry[:, :, j] for j in range(len(ys))], [total[:, j] for j in range(len(ys))]
 
 
 def _panel(frames: Mapping[str, pd.DataFrame], column: str) -> pd.DataFrame:

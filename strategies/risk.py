@@ -49,17 +49,24 @@ __all__ = [
 ]
 
 
-def to_correlation(s: np.ndarray) -> np.ndarray:
-    """Second-moment matrices (..., n, n) to correlation matrices; NaN where a variance is zero."""
-    d = np.sqrt(np.einsum("...ii->...i", s))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / d
-        # in place on one new array: a chunk of 500-asset matrices is 128 MB a pass
-        r = np.multiply(s, inv[..., :, None])
-        r *= inv[..., None, :]
-    n = s.shape[-1]
-    r[..., np.arange(n), np.arange(n)] = np.where(d > 0, 1.0, np.nan)
-    return np.clip(r, -1.0, 1.0, out=r)
+def to_correlation(s: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Second-moment matrices (..., n, n) to correlation matrices; NaN where a variance is zero.
+
+    ``inplace`` converts ``s`` itself, a float array (a block of 500-asset matrices is 128 MB),
+    and returns it; by default a new array.
+    Compiled (:func:`strategies.risk_nb.correlation_rows`): one pass over each matrix instead of
+    four NumPy passes, the same bits.
+    """
+    from strategies.risk_nb import correlation_rows
+
+    n = np.shape(s)[-1]
+    r = s if inplace else np.array(s, dtype=float, copy=True)
+    if r.size:
+        flat = r.reshape(-1, n, n)  # a view where r is contiguous; the kernel writes through it
+        correlation_rows(flat)
+        if not np.shares_memory(flat, r):
+            r[...] = flat.reshape(r.shape)
+    return r
 
 
 def second_moments(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["equal_risk_rows"]
+__all__ = ["correlation_rows", "equal_risk_rows"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -68,3 +68,30 @@ def equal_risk_rows(cov: np.ndarray, tol: float, max_iter: int) -> np.ndarray:  
         for i in range(n):
             out[t, i] = w[i] / total
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def correlation_rows(s: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Second-moment matrices ``s`` (T, n, n) to correlations, in place, in one pass each:
+    ``s[i, j] / sqrt(s[i, i]) / sqrt(s[j, j])`` computed as NumPy's ``(s * inv_i) * inv_j``
+    with ``inv = 1 / sqrt(diag)`` (the same bits), clipped to [-1, 1]; the diagonal 1, or NaN
+    where a variance is zero.
+    """
+    T, n = s.shape[0], s.shape[1]
+    inv = np.empty(n)
+    for t in range(T):
+        m = s[t]
+        for i in range(n):
+            inv[i] = 1.0 / np.sqrt(m[i, i])
+        for i in range(n):
+            for j in range(n):
+                if i == j:
+                    continue
+                r = (m[i, j] * inv[i]) * inv[j]
+                if r > 1.0:
+                    r = 1.0
+                elif r < -1.0:
+                    r = -1.0
+                m[i, j] = r
+        for i in range(n):
+            m[i, i] = 1.0 if np.sqrt(m[i, i]) > 0 else np.nan

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
-from strategies.portfolio import PORTFOLIO_COLUMNS, portfolio_table, portfolio_weights
+from strategies.portfolio import PORTFOLIO_COLUMNS, correlation_forecast, portfolio_table, portfolio_weights
 from strategies.spec import PortfolioSpec, StrategySpec
-from strategies.vol_target import vol_target_weights
+from strategies.vol_target import smoothed_variance, vol_target_weights
 
 
 def universe(n=3, days=1500, rho=0.6, seed=0):
@@ -198,6 +198,38 @@ def test_every_scheme_of_every_model_at_once_equals_one_scheme_at_a_time(base, m
         pd.testing.assert_frame_equal(got.weights, alone.weights)
         pd.testing.assert_frame_equal(got.risk_shares, alone.risk_shares)
         pd.testing.assert_series_equal(got.forecast_vol, alone.forecast_vol)
-    # equal-risk weights are solved once a model and chunk, not once a scheme
+    # equal-risk weights are solved once a chunk (on the correlations), not once a model or a scheme
     chunks = -(-len(truth) // portfolio.CHUNK)
-    assert n_together == len(models) * chunks
+    assert n_together == chunks
+
+
+def test_equal_risk_weights_from_the_correlations_equal_a_solve_on_the_covariance():
+    """Equal risk under D R D is D^-1 times equal risk under R, rescaled: the portfolio's weights
+    and risk shares equal the direct solve (risk.equal_risk_weights on risk.covariance) and the
+    direct quadratic forms, to the solver's tolerance.
+    """
+    from strategies import risk
+
+    frames, truth = universe(n=5, days=600)
+    returns = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    spec = PortfolioSpec(base="equal_risk", max_leverage=1.5)
+    noisy = truth * np.exp(np.random.default_rng(3).normal(0, 0.3, truth.shape))
+    corr = correlation_forecast(returns, spec, noisy.index)
+    vol = np.sqrt(smoothed_variance(noisy, 2).to_numpy())
+    cov = risk.covariance(vol, corr)
+    direct = risk.equal_risk_weights(cov)
+    ok = np.isfinite(direct).all(axis=1)
+    assert ok.sum() > 300
+    for scheme in ("equal_risk", "vol_target"):
+        got = portfolio_weights(noisy, returns, scheme, spec, smooth=2)
+        w = got.weights.to_numpy()
+        expect = direct.copy()
+        if scheme == "vol_target":
+            annual = risk.portfolio_vol(direct, cov) * np.sqrt(252)
+            expect = direct * (0.10 / annual)[:, None]
+            expect *= np.minimum(1.0, 1.5 / np.abs(expect).sum(axis=1))[:, None]
+        np.testing.assert_allclose(w[ok], expect[ok], rtol=1e-8, atol=0)
+        np.testing.assert_allclose(got.risk_shares.to_numpy()[ok], risk.risk_contributions(w, cov)[ok], rtol=1e-9)
+        np.testing.assert_allclose(got.forecast_vol.to_numpy()[ok], risk.portfolio_vol(w, cov)[ok] * np.sqrt(252))
+    erc = portfolio_weights(noisy, returns, "equal_risk", spec, smooth=2)
+    np.testing.assert_allclose(erc.risk_shares.to_numpy()[ok], 0.2, atol=1e-7)  # five assets, a fifth each
