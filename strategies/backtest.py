@@ -379,17 +379,29 @@ def _run_span(
     benchmark = bench_px.mean(axis=1).rename("buy_and_hold")  # equal weight, rebalanced daily, for a universe
     if not multi:
         benchmark = bench_px.iloc[:, 0].rename("buy_and_hold")
+    rf_days = rf.iloc[1:]  # rf is on the span's rows; returns start on its second
+    bench_stats = performance(benchmark, rf_days)  # the same for every strategy of the span
+    growth_days = growth.to_numpy()[1:]
     out = {}
     for g, (label, w) in enumerate(weights.items()):
         cols = slice(g * width, (g + 1) * width)
         mine = orders[(orders["col"] >= cols.start) & (orders["col"] < cols.stop)].copy()
         mine["col"] -= cols.start
-        # vectorbt's frames by position, on the prices' own index (one group or many, the same labels)
-        value = pd.Series(values.iloc[:, g].to_numpy(), index=px_frame.index)
-        held_value = pd.DataFrame(
-            held_values.iloc[:, cols].to_numpy(), index=px_frame.index, columns=[*px_frame.columns, DEPOSIT, LOAN]
+        out[label] = _measure(
+            label,
+            px_frame,
+            w,
+            values.iloc[:, g].to_numpy(),
+            mine,
+            held_values.iloc[:, cols].to_numpy(),
+            growth_days,
+            rf_days,
+            note,
+            benchmark,
+            bench_stats,
+            multi,
+            pf,
         )
-        out[label] = _measure(label, px_frame, w, value, mine, held_value, growth, rf, note, benchmark, multi, pf)
     return out
 
 
@@ -397,49 +409,55 @@ def _measure(
     label: str,
     px_frame: pd.DataFrame,
     weights: pd.Series | pd.DataFrame,
-    value: pd.Series,
+    value: np.ndarray,
     orders: np.ndarray,
-    held_value: pd.DataFrame,
-    growth: pd.DataFrame,
-    rf: pd.Series,
+    held_value: np.ndarray,
+    growth: np.ndarray,
+    rf_days: pd.Series,
     note: str,
     benchmark: pd.Series,
+    bench_stats: dict[str, float],
     multi: bool,
     pf: Any,
 ) -> BacktestResult:
-    """One strategy's result from its group's value, orders and positions."""
+    """One strategy's result from its group's value (T,), orders and positions' values (T, assets + 2:
+    the assets, the deposit, the loan), on the span's rows ``px_frame.index``; ``growth`` (T - 1, 2)
+    is the money market's daily growth and ``rf_days`` the risk-free rate on the days after the first.
+
+    NumPy on the span's arrays (a pandas series per step cost a third of a universe's scoring), the
+    same formulas: a day's return, turnover, costs, holdings and interest are measured on the value
+    at the close before.
+    """
     index = px_frame.index
-    returns = value.pct_change().iloc[1:]
-    prev_value = value.shift(1)
+    days = index[1:]
+    prev = value[:-1]
+    returns = pd.Series(value[1:] / prev - 1, index=days, name=label)
     n_assets = px_frame.shape[1]
-    traded = pd.Series(0.0, index=index)
-    paid = pd.Series(0.0, index=index)
+    traded: np.ndarray = np.zeros(len(index))
+    paid: np.ndarray = np.zeros(len(index))
     assets_only = orders[orders["col"] < n_assets]
     if len(assets_only):
-        when = index[assets_only["idx"]]
-        notional = np.abs(assets_only["size"] * assets_only["price"])
+        at = assets_only["idx"]
         # slippage is inside the fill price: its cost is the price gap times size
-        ref = px_frame.to_numpy()[assets_only["idx"], assets_only["col"]]
+        ref = px_frame.to_numpy()[at, assets_only["col"]]
         slip_cost = np.abs(assets_only["price"] - ref) * assets_only["size"]
-        traded = traded.add(pd.Series(notional, index=when).groupby(level=0).sum(), fill_value=0.0)
-        paid = paid.add(pd.Series(assets_only["fees"] + slip_cost, index=when).groupby(level=0).sum(), fill_value=0.0)
-    base = prev_value.fillna(1.0)
-    turnover = (traded / base).iloc[1:].rename("turnover")
-    costs = (paid / base).iloc[1:].rename("costs")
-    held_all = held_value.div(value, axis=0).shift(1).reindex(returns.index)
+        traded = np.bincount(at, weights=np.abs(assets_only["size"] * assets_only["price"]), minlength=len(index))
+        paid = np.bincount(at, weights=assets_only["fees"] + slip_cost, minlength=len(index))
+    turnover = pd.Series(traded[1:] / prev, index=days, name="turnover")
+    costs = pd.Series(paid[1:] / prev, index=days, name="costs")
     # interest: the money market's value a day before times its growth that day (a loan's value is negative)
-    money = held_value[[DEPOSIT, LOAN]].shift(1).reindex(returns.index)
-    financing = -(money * growth.reindex(returns.index)).sum(axis=1) / value.shift(1).reindex(returns.index)
-    held = held_all[list(px_frame.columns)]
-    held = held if multi else held["asset"].rename(weights.name)
-    targets = weights.reindex(returns.index)
-    rf_days = rf.reindex(returns.index)
-    rows = {label: performance(returns, rf_days), "buy_and_hold": performance(benchmark, rf_days)}
+    financing = -(held_value[:-1, n_assets:] * growth).sum(axis=1) / prev
+    shares = held_value[:-1, :n_assets] / prev[:, None]
+    held: pd.Series | pd.DataFrame = (
+        pd.DataFrame(shares, index=days, columns=px_frame.columns)
+        if multi
+        else pd.Series(shares[:, 0], index=days, name=weights.name)
+    )
+    targets = weights.reindex(days)
+    rows = {label: performance(returns, rf_days), "buy_and_hold": bench_stats}
     stats = pd.DataFrame.from_dict(rows, orient="index")
     years = len(returns) / TRADING_DAYS
     stats["turnover_per_year"] = [turnover.sum() / years, 0.0]
     stats["costs_per_year"] = [costs.sum() / years, 0.0]
     stats["financing_per_year"] = [financing.sum() / years, 0.0]
-    return BacktestResult(
-        pf, returns.rename(label), held, turnover, costs, benchmark, stats, None, targets, rf_days, note
-    )
+    return BacktestResult(pf, returns, held, turnover, costs, benchmark, stats, None, targets, rf_days, note)
