@@ -8,8 +8,9 @@ part is a plain function a script can call alone.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from core.frameinfo import frame_info
 from core.tables import ScoredTable
 from engine.config import RunConfig, StrategyConfig
+from engine.executors import Executor, make_executor
 from engine.stages import Prepared
 from engine.walkforward import WalkForwardResult
 from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
@@ -26,11 +28,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEVEL_RANGE",
+    "SCORING_CHUNK",
     "SMEARING_RANGE",
     "Outcome",
+    "SymbolScores",
     "baselines",
     "leaderboards",
     "outcome_of",
+    "per_symbol_scores",
     "risk_tables",
     "score_and_trade",
     "trade",
@@ -274,12 +279,114 @@ class Outcome:
     risk: dict[str, tuple[ScoredTable, dict[str, pd.DataFrame]]] = field(default_factory=dict)
 
 
-def score_and_trade(config: RunConfig, result: WalkForwardResult) -> Outcome:
+def score_and_trade(config: RunConfig, result: WalkForwardResult, *, n_jobs: int | None = None) -> Outcome:
     """Everything scored of a run: the leaderboards, the strategies, the portfolio, the universe
     board and the risk tables, against the run's strongest econometric model (:func:`baselines`).
+
+    The per-asset parts (leaderboards, strategy, threshold and risk tables) of a universe are
+    scored in parts of :data:`SCORING_CHUNK` assets on ``n_jobs`` workers (by default the run's
+    ``[walkforward]`` ``n_jobs``, on its executor), while this process builds the portfolio and
+    the universe board, which read every asset; each asset's numbers are the same as scored
+    alone (tested).
     """
     base = baselines(result)
-    return outcome_of(config, result, leaderboards(result, base), *trade_forecasts(config.strategy, result), base=base)
+    wf = config.walkforward
+    jobs = wf.n_jobs if n_jobs is None else n_jobs
+    whole: dict[str, Any] = {}
+
+    def across_assets() -> None:
+        whole["portfolio"] = trade_portfolio(config.strategy, result)
+        whole["universe"] = universe_boards(result, base)
+
+    parts = per_symbol_scores(
+        config, result, base, n_jobs=jobs, executor=wf.executor, ray_address=wf.ray_address, meanwhile=across_assets
+    )
+    return Outcome(
+        parts.boards,
+        parts.tables,
+        parts.backtests,
+        parts.threshold_tables,
+        parts.threshold_backtests,
+        whole["portfolio"],
+        whole["universe"],
+        base,
+        parts.risk,
+    )
+
+
+#: Assets per scoring task of :func:`per_symbol_scores`: large enough that a task's pickling is
+#: small beside its work (about 0.3 s an asset), small enough that the workers end together.
+SCORING_CHUNK = 20
+
+
+@dataclass(frozen=True)
+class SymbolScores:
+    """What :func:`per_symbol_scores` gives, each by symbol (the fields of :class:`Outcome` that
+    are computed asset by asset).
+    """
+
+    boards: dict[str, pd.DataFrame]
+    tables: dict[str, ScoredTable]
+    backtests: dict[str, dict]
+    threshold_tables: dict[str, ScoredTable]
+    threshold_backtests: dict[str, dict]
+    risk: dict[str, tuple[ScoredTable, dict[str, pd.DataFrame]]]
+
+
+def per_symbol_scores(
+    config: RunConfig,
+    result: WalkForwardResult,
+    base: dict[int, str],
+    *,
+    n_jobs: int = 1,
+    executor: Executor = "process",
+    ray_address: str | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> SymbolScores:
+    """:func:`leaderboards`, :func:`trade_forecasts`, :func:`trade_returns` and :func:`risk_tables`
+    of every symbol, in the order of ``result.symbols``: in this process for one job or a few
+    symbols, else in parts of :data:`SCORING_CHUNK` symbols (:meth:`WalkForwardResult.select`)
+    on ``n_jobs`` workers of ``executor`` (:func:`engine.executors.make_executor`). Every part
+    is scored by the same functions on its own symbols, so that the numbers do not depend on
+    ``n_jobs``.
+
+    ``meanwhile``, when given, is called once in this process while the workers score (a
+    local pool's main process then takes parts too, once it is done).
+    """
+    symbols = result.symbols
+    if n_jobs <= 1 or len(symbols) <= SCORING_CHUNK:
+        if meanwhile is not None:
+            meanwhile()
+        return _score_part((config, result, base))
+    parts = [symbols[i : i + SCORING_CHUNK] for i in range(0, len(symbols), SCORING_CHUNK)]
+    pool = make_executor(min(n_jobs, len(parts)), executor, ray_address)
+    try:
+        handles = [pool.submit(_score_part, (config, result.select(p), base)) for p in parts]
+        if meanwhile is not None:
+            meanwhile()
+        pending = list(handles)
+        while pending:
+            _, pending = pool.wait(pending)
+        done = [pool.result(h) for h in handles]
+    except BaseException:
+        pool.abort()
+        raise
+    pool.close()
+    merged: dict[str, dict] = {f.name: {} for f in dataclasses.fields(SymbolScores)}
+    for part in done:
+        for name, d in merged.items():
+            d.update(getattr(part, name))
+    return SymbolScores(**merged)
+
+
+def _score_part(task: tuple[RunConfig, WalkForwardResult, dict[int, str]]) -> SymbolScores:
+    """The per-symbol scores of one result (a part of a universe, in a worker)."""
+    config, result, base = task
+    tables, backtests = trade_forecasts(config.strategy, result)
+    th_tables, th_backtests = trade_returns(config.strategy, result)
+    return SymbolScores(
+        leaderboards(result, base), tables, backtests, th_tables, th_backtests, risk_tables(config, result, base)
+    )
 
 
 def outcome_of(

@@ -358,6 +358,33 @@ class WalkForwardResult:
         symbol = self._symbol(symbol)
         return self.forecasts.xs(symbol, level="symbol")
 
+    def select(self, symbols: Sequence[str]) -> WalkForwardResult:
+        """The result of ``symbols`` alone, in that order: their forecasts, fits, curves,
+        folds, frames and combination weights, with every model (what scoring a part of a
+        universe in a worker needs; :func:`engine.scoring.score_and_trade`).
+        """
+        keep = [self._symbol(s) for s in symbols]
+        wanted = set(keep)
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            if frame.empty or "symbol" not in (frame.index.names or ()):
+                return frame
+            return frame[frame.index.get_level_values("symbol").isin(wanted)]
+
+        def by_key(d: dict) -> dict:
+            return {k: v for k, v in d.items() if isinstance(k, tuple) and k and k[0] in wanted}
+
+        return dataclasses.replace(
+            self,
+            forecasts=rows(self.forecasts),
+            fits=rows(self.fits),
+            histories=by_key(self.histories),
+            attention=by_key(self.attention),
+            folds={s: self.folds[s] for s in keep if s in self.folds},
+            frames={s: self.frames[s] for s in keep},
+            weights=by_key(self.weights),
+        )
+
     def _symbol(self, symbol: str | None) -> str:
         if symbol is None:
             if len(self.frames) != 1:
