@@ -35,6 +35,7 @@ realised-variance proxy is put on their scale first
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal, get_args
 
@@ -201,6 +202,14 @@ def t_fit(z: np.ndarray) -> tuple[float, float]:
     return 2.0 + float(np.exp(res.x[0])), float(np.exp(res.x[1]))
 
 
+@functools.lru_cache(maxsize=32)
+def _tail_columns(methods: tuple[str, ...], levels: tuple[float, ...]) -> pd.MultiIndex:
+    """The columns of :func:`tail_forecasts`, built once per (methods, levels): an index is
+    immutable, and building one cost as much as a model's empirical tails.
+    """
+    return pd.MultiIndex.from_product([list(methods), list(levels), ["var", "es"]])
+
+
 def tail_forecasts(
     returns: pd.Series,
     variance: pd.Series,
@@ -261,7 +270,7 @@ def tail_forecasts(
     # the residuals known before each forecast day: those dated strictly earlier
     z_values = z_all.to_numpy()
     known = np.searchsorted(z_all.index.to_numpy(), dates.to_numpy(), side="left")
-    columns = pd.MultiIndex.from_product([list(methods), [float(a) for a in levels], ["var", "es"]])
+    columns = _tail_columns(tuple(methods), tuple(float(a) for a in levels))
     # each day's tails of the standardised returns, per (method, level): (VaR, ES) pairs; times sigma at the end
     unit = {m: np.full((len(dates), 2 * len(levels)), np.nan) for m in methods}
     valid = (known >= min_history) & np.isfinite(sigma)
