@@ -87,13 +87,16 @@ def order_sizes(
     one before carry an order (the first decided weight always does).
     """
     held = weights.reindex(index)
-    sizes = held.shift(-1)
+    prev = held.to_numpy(dtype=float)
+    nxt = np.full_like(prev, np.nan)
+    nxt[:-1] = prev[1:]  # shift(-1), on arrays: a pandas frame per step cost more than the backtest
     if rebalance == "on_change":
-        prev = held
-        changed = (sizes != prev) & sizes.notna()
-        changed |= sizes.notna() & prev.isna()
-        sizes = sizes.where(changed)
-    return sizes
+        known = ~np.isnan(nxt)
+        changed = known & ((nxt != prev) | np.isnan(prev))
+        nxt = np.where(changed, nxt, np.nan)
+    if isinstance(held, pd.DataFrame):
+        return pd.DataFrame(nxt, index=held.index, columns=held.columns)
+    return pd.Series(nxt, index=held.index, name=held.name)
 
 
 @dataclass(frozen=True)
@@ -148,10 +151,10 @@ def financing_sizes(targets: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
     ``targets`` holds the weight each row's order aims at for every asset (NaN where
     undecided), ``sizes`` the orders (NaN where none).
     """
-    net = targets.fillna(0.0).sum(axis=1)
-    placed = sizes.notna().any(axis=1)
-    deposit = np.maximum(1.0 - net, 0.0).where(placed)
-    loan = (-np.maximum(net - 1.0, 0.0)).where(placed)
+    net = targets.fillna(0.0).sum(axis=1).to_numpy()
+    placed = ~np.isnan(sizes.to_numpy(dtype=float)).all(axis=1)
+    deposit = np.where(placed, np.maximum(1.0 - net, 0.0), np.nan)
+    loan = np.where(placed, -np.maximum(net - 1.0, 0.0), np.nan)
     return pd.DataFrame({DEPOSIT: deposit, LOAN: loan}, index=sizes.index)
 
 
