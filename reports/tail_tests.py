@@ -288,7 +288,7 @@ def risk_table(
     """
     from signals.features import log_returns
     from signals.tail_risk import tail_forecasts
-    from strategies.calibration import return_variance
+    from strategies.calibration import close_scale, return_variance
 
     kinds = variance_of or {}
     if calibrate == "proxy" and proxy is None and any(kinds.get(m, "target") == "target" for m in forecasts):
@@ -298,10 +298,13 @@ def risk_table(
         )
     returns = log_returns(close)
     variances, tails = {}, {}
+    scale = None  # the asset's proxy scale once, for every model that needs it
+    if calibrate == "proxy" and proxy is not None and any(kinds.get(m, "target") == "target" for m in forecasts):
+        scale = close_scale(close, proxy)
     for model in forecasts:
         fc = forecasts[model].dropna()
         variances[model] = return_variance(
-            fc, close, proxy, calibrate=calibrate, variance_of=kinds.get(model, "target")
+            fc, close, proxy, calibrate=calibrate, variance_of=kinds.get(model, "target"), scale=scale
         )
         tails[model] = tail_forecasts(
             returns, variances[model], levels=levels, methods=methods, min_history=min_history

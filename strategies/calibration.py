@@ -22,7 +22,7 @@ import pandas as pd
 
 from core.checks import check_int
 
-__all__ = ["Calibrate", "calibrated", "proxy_scale", "return_variance"]
+__all__ = ["Calibrate", "calibrated", "close_scale", "proxy_scale", "return_variance"]
 
 #: How variance forecasts are scaled before vol-targeting: not at all, or by
 #: :func:`proxy_scale` where the forecast is of the realised-variance proxy.
@@ -53,14 +53,26 @@ def proxy_scale(returns: pd.Series, proxy: pd.Series, *, min_periods: int = 21) 
     return (num / den).shift(1).rename("proxy_scale")  # day t from rows < t
 
 
-def calibrated(variance_forecast: pd.Series, close: pd.Series, proxy: pd.Series) -> pd.Series:
+def calibrated(
+    variance_forecast: pd.Series, close: pd.Series, proxy: pd.Series, *, scale: pd.Series | None = None
+) -> pd.Series:
     """A forecast of the realised-variance ``proxy`` put on the scale of the returns
     of ``close``: the forecast times :func:`proxy_scale` of the close's log returns,
     on the forecast's dates (causal: each scale uses rows before its date).
+
+    ``scale``: that :func:`close_scale` already computed, for a caller that puts several
+    forecasts of one asset on its scale (it depends on the close and the proxy alone).
     """
+    if scale is None:
+        scale = close_scale(close, proxy)
+    return variance_forecast * scale.reindex(variance_forecast.index)
+
+
+def close_scale(close: pd.Series, proxy: pd.Series) -> pd.Series:
+    """:func:`proxy_scale` of the log returns of ``close``: what :func:`calibrated` multiplies by."""
     from signals.features import log_returns
 
-    return variance_forecast * proxy_scale(log_returns(close), proxy).reindex(variance_forecast.index)
+    return proxy_scale(log_returns(close), proxy)
 
 
 def return_variance(
@@ -70,14 +82,15 @@ def return_variance(
     *,
     calibrate: Calibrate,
     variance_of: str = "target",
+    scale: pd.Series | None = None,
 ) -> pd.Series:
     """A variance forecast on the scale of the returns of ``close``: :func:`calibrated` where
     ``calibrate`` is ``"proxy"`` and the model forecasts the realised-variance proxy
     (``variance_of == "target"``), as it is otherwise. The one rule vol-targeting, the
-    portfolios and the VaR forecasts share.
+    portfolios and the VaR forecasts share. ``scale``: as :func:`calibrated`'s.
     """
     if calibrate == "proxy" and variance_of == "target":
         if proxy is None:
             raise ValueError("return_variance: calibrate='proxy' needs proxy, the realised-variance series.")
-        return calibrated(variance_forecast, close, proxy)
+        return calibrated(variance_forecast, close, proxy, scale=scale)
     return variance_forecast

@@ -102,3 +102,24 @@ def test_return_variance_scales_only_proxy_forecasts_under_proxy_calibration():
     assert return_variance(fc, close, None, calibrate="none") is fc
     with pytest.raises(ValueError, match="needs proxy"):
         return_variance(fc, close, None, calibrate="proxy")
+
+
+def test_a_scale_computed_once_gives_what_each_call_computes():
+    """Callers with several forecasts of one asset pass the asset's scale once (close_scale):
+    the same bits as each call computing it, and the proxy scale of the close's log returns.
+    """
+    from signals.features import log_returns
+    from strategies.calibration import calibrated, close_scale, proxy_scale, return_variance
+
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    rng = np.random.default_rng(1)
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300))), idx)
+    proxy = pd.Series(rng.uniform(2e-5, 8e-5, 300), idx)
+    scale = close_scale(close, proxy)
+    pd.testing.assert_series_equal(scale, proxy_scale(log_returns(close), proxy))
+    for lag in (1, 3):
+        fc = proxy.shift(lag).iloc[100:]
+        pd.testing.assert_series_equal(calibrated(fc, close, proxy, scale=scale), calibrated(fc, close, proxy))
+        pd.testing.assert_series_equal(
+            return_variance(fc, close, proxy, calibrate="proxy", scale=scale), calibrated(fc, close, proxy)
+        )
