@@ -337,6 +337,10 @@ def _stages(
     store.write_manifest(run_dir, summary=summary)
 
     t = time.perf_counter()
+    jobs = config.walkforward.n_jobs
+    if len(result.symbols) > scoring.SCORING_CHUNK:  # a minute or more: say what runs
+        where = f" in parts of {scoring.SCORING_CHUNK} on {jobs} processes" if jobs > 1 else ""
+        echo(f"\nscoring {len(result.symbols)} assets{where}, and their portfolios")
     outcome = scoring.score_and_trade(config, result)
     timings["metrics_and_strategies"] = time.perf_counter() - t
     summary["wall time"] = (

@@ -248,7 +248,10 @@ def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> Portfoli
     (:func:`strategies.portfolio.portfolio_table`); :data:`strategies.portfolio.NO_PORTFOLIO` for one asset.
 
     Returns the table, the backtests and the weights (with ex-ante risk shares), by (model, scheme).
+    As :func:`trade_forecasts`', the backtests keep their series but not vectorbt's
+    ``Portfolio`` (nothing downstream reads it; at 500 assets it held about a gigabyte).
     """
+    from engine.scores import without_portfolios
     from strategies.portfolio import portfolio_table
 
     kinds = result.variance_of()
@@ -256,7 +259,8 @@ def trade_portfolio(spec: StrategyConfig, result: WalkForwardResult) -> Portfoli
         return NO_PORTFOLIO
     per_symbol = {sym: result.for_symbol(sym) for sym in result.symbols}  # each symbol's slice taken once
     forecasts = {m: pd.concat({sym: fc[m] for sym, fc in per_symbol.items()}, axis=1).astype(float) for m in kinds}
-    return portfolio_table(result.frames, forecasts, spec.portfolio, spec, variance_of=kinds)
+    out = portfolio_table(result.frames, forecasts, spec.portfolio, spec, variance_of=kinds)
+    return dataclasses.replace(out, backtests=without_portfolios(out.backtests))
 
 
 @dataclass(frozen=True)
