@@ -162,11 +162,12 @@ def _load_embedded(name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
 
 
 def _load_simulated(rest: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    from engine.simulate import simulated_universe
+    from engine.simulate import MAX_ASSETS, simulated_universe
 
-    if not re.fullmatch(r"\d{1,3}", rest) or not 1 <= int(rest) <= 500:
+    if not re.fullmatch(r"\d{1,5}", rest) or not 1 <= int(rest) <= MAX_ASSETS:
         raise DataError(
-            f"source 'simulated:{rest}' needs a number of assets from 1 to 500 after the colon. Hint: simulated:20."
+            f"source 'simulated:{rest}' needs a number of assets from 1 to {MAX_ASSETS:,} after the colon. "
+            "Hint: simulated:20."
         )
     n = int(rest)
     return simulated_universe(n), [f"a seeded synthetic universe of {n} assets (engine.simulate), not market data"]

@@ -36,7 +36,20 @@ def test_assets_are_correlated_and_volatility_clusters():
     assert np.corrcoef(r2[1:], r2[:-1])[0, 1] > 0.05  # squared returns persist
 
 
-@pytest.mark.parametrize("source", ["simulated:0", "simulated:x", "simulated:1000"])
+@pytest.mark.parametrize("source", ["simulated:0", "simulated:x", "simulated:5001", "simulated:123456"])
 def test_a_bad_asset_count_is_refused_with_a_hint(source):
-    with pytest.raises(DataError, match=r"needs a number of assets from 1 to 500 .* Hint: simulated:20"):
+    with pytest.raises(DataError, match=r"needs a number of assets from 1 to 5,000 .* Hint: simulated:20"):
         load(source)
+
+
+def test_paths_drawn_in_blocks_of_days_are_the_draws_of_one_array(monkeypatch):
+    """The intraday paths come in blocks of days (memory bound for thousands of assets): the
+    bars are the same bits as when every day is drawn at once.
+    """
+    import engine.simulate as sim
+
+    whole = simulated_universe(7, start="2015-01-01", end="2016-06-30", seed=4)
+    monkeypatch.setattr(sim, "_BLOCK_VALUES", 7 * 26 * 13)  # 13 days a block, the last one shorter
+    blocks = simulated_universe(7, start="2015-01-01", end="2016-06-30", seed=4)
+    for sym, frame in whole.items():
+        pd.testing.assert_frame_equal(blocks[sym], frame, check_exact=True)
