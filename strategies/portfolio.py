@@ -83,8 +83,11 @@ PORTFOLIO_TABLE = TableSchema(
 )
 
 
-#: Dates per block of correlation matrices: memory is CHUNK x assets², whatever the number of days.
+#: Dates per block of correlation matrices at most: memory is CHUNK x assets², whatever the number of days.
 CHUNK = 64
+#: Bytes of one block at most: fewer dates a block where CHUNK of them would take more (64 dates of
+#: 500 assets are 128 MB; one date of 3,000 assets is 72 MB).
+BLOCK_BYTES = 128_000_000
 
 
 def _correlation_chunks(
@@ -101,7 +104,8 @@ def _correlation_chunks(
         if spec.correlation == "ewma"
         else {"window": spec.window}
     )
-    for start, block in second_moments(x, pos, chunk=chunk or CHUNK, **kwargs):
+    per_block = chunk or max(1, min(CHUNK, BLOCK_BYTES // (8 * x.shape[1] ** 2)))
+    for start, block in second_moments(x, pos, chunk=per_block, **kwargs):
         ok = np.isfinite(block[:, 0, 0])
         if ok.all():  # in place: no copy of the block
             to_correlation(block, inplace=True)

@@ -143,6 +143,18 @@ def test_weights_in_chunks_of_days_equal_all_days_at_once(monkeypatch, scheme, c
     assert whole.weights.notna().any().all()
 
 
+def test_a_block_of_matrices_stays_within_its_bytes_however_many_assets(monkeypatch):
+    import strategies.portfolio as portfolio
+
+    frames, truth = universe(n=4, days=300)
+    returns = pd.DataFrame({s: f["return"] for s, f in frames.items()})
+    monkeypatch.setattr(portfolio, "BLOCK_BYTES", 3 * 4 * 4 * 8)  # three 4 x 4 matrices
+    sizes = [b.shape[0] for _, b in portfolio._correlation_chunks(returns, PortfolioSpec(), truth.index)]
+    assert max(sizes) == 3 and sum(sizes) == len(truth)
+    monkeypatch.setattr(portfolio, "BLOCK_BYTES", 1)  # never fewer than one date a block
+    assert {b.shape[0] for _, b in portfolio._correlation_chunks(returns, PortfolioSpec(), truth.index[:5])} == {1}
+
+
 def test_memory_of_the_weights_does_not_grow_with_days_times_assets_squared():
     import tracemalloc
 
