@@ -163,7 +163,7 @@ def strategy_table(
     for model, strategy in weights:
         res = results[(model, strategy)] = runs[f"{model}/{strategy}"]
         tv = res.target_vol
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
         rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
     bench = next(iter(results.values()))
     rows[("buy_and_hold", "-")] = _row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan)
@@ -378,7 +378,7 @@ def _threshold_rows(results: dict[str, BacktestResult], chosen: dict, se_reps: i
     """
     rows = {}
     for model, res in results.items():
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
+        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0
         hits = np.sign(held[active]) == np.sign(res.benchmark[active])

@@ -463,7 +463,7 @@ def _all_weights(
 
 def _portfolio_row(res: BacktestResult, pw: PortfolioWeights, start: Any, end: Any, se_reps: int) -> dict[str, Any]:
     """One portfolio's row of the table: its Sharpe gap to equal weight, risk and costs."""
-    diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free)
+    diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
     s = res.stats.iloc[0]
     return {
         "sharpe": s["sharpe"],

@@ -34,6 +34,8 @@ by Memmel (2003), :math:`\operatorname{Var} = \tfrac1T\left(2 - 2\rho +
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -140,6 +142,7 @@ def sharpe_difference(
     reps: int = 1000,
     seed: int = 0,
     risk_free: pd.Series | float = 0.0,
+    short: Literal["raise", "nan"] = "raise",
 ) -> tuple[float, float]:
     r"""Annualised Sharpe ratio of ``returns`` minus that of ``benchmark``, and its standard error.
 
@@ -154,6 +157,9 @@ def sharpe_difference(
     seed : int, default 0
     risk_free : Series or float, default 0.0
         The risk-free rate earned each day: both Sharpe ratios are of excess returns.
+    short : {"raise", "nan"}, default "raise"
+        Fewer than ``2 * block`` common days: an error, or (for a table that scores a short
+        window) the difference with a NaN standard error (NaN for both below two days).
 
     Returns
     -------
@@ -162,6 +168,11 @@ def sharpe_difference(
     """
     pair = pd.concat([returns, benchmark], axis=1, sort=True).dropna()
     both = excess(pair, risk_free).to_numpy(dtype=float)
+    if short == "nan" and block >= 1 and len(both) < 2 * block:
+        if len(both) < 2:
+            return np.nan, np.nan
+        sr = sharpe_ratio(both)
+        return float(sr[0] - sr[1]), np.nan
     if len(both) < 2 * block or block < 1:
         raise ValueError(
             f"sharpe_difference: needs block >= 1 and at least 2 x block = {2 * block} common days; "

@@ -58,3 +58,25 @@ def test_scoring_in_parts_on_two_workers_equals_one_process(universe, monkeypatc
     outcome = scoring.score_and_trade(config, result)
     assert list(outcome.boards) == result.symbols
     pd.testing.assert_frame_equal(outcome.portfolio.table, scoring.trade_portfolio(config.strategy, result).table)
+
+
+def test_a_short_out_of_sample_window_is_scored_not_a_traceback():
+    """A year out of sample: the regime rule's year of lookback leaves the strategies a few
+    common days, under the two bootstrap blocks a Sharpe gap's error needs. The run is
+    scored (it used to end in a ValueError after the walk-forward), the gaps without errors.
+    """
+    config = from_dict(
+        {
+            "name": "short",
+            "data": {"source": "simulated:3", "start": "2016-01-01", "vix": ""},
+            "walkforward": {"start": "2018-01-01", "n_jobs": 1},
+            "strategy": {"portfolio": {"schemes": ["inverse_vol"]}},
+            "forecasters": [{"name": "ewma", "type": "ewma"}],
+        }
+    )
+    result = forecast(prepare(config), progress=False)
+    outcome = scoring.score_and_trade(config, result)
+    for scored in outcome.tables.values():
+        assert scored.window is not None and scored.window.days < 44
+        assert scored.table["sharpe_vs_bh_se"].isna().all()
+    assert outcome.portfolio.table is not None

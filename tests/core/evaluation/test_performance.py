@@ -97,6 +97,20 @@ def test_sharpe_difference_refuses_too_few_days():
         sharpe_difference(pd.Series(np.ones(30)), pd.Series(np.ones(30)))
 
 
+def test_a_short_window_gives_the_gap_without_a_standard_error_when_asked():
+    """Tables scoring a short window (a year out of sample under a one-year regime lookback)
+    ask for NaN instead of an error: the gap is still the two Sharpe ratios' difference.
+    """
+    rng = np.random.default_rng(2)
+    a, b = pd.Series(rng.normal(0.001, 0.01, 30)), pd.Series(rng.normal(0.0, 0.01, 30))
+    gap, se = sharpe_difference(a, b, short="nan")
+    assert np.isnan(se) and gap == pytest.approx(float(sharpe_ratio(a.to_numpy()) - sharpe_ratio(b.to_numpy())))
+    assert all(np.isnan(sharpe_difference(a.iloc[:1], b.iloc[:1], short="nan")))
+    # enough days: the same numbers whatever ``short`` says
+    long_a, long_b = pd.Series(rng.normal(0.001, 0.01, 300)), pd.Series(rng.normal(0.0, 0.01, 300))
+    assert sharpe_difference(long_a, long_b, reps=50, short="nan") == sharpe_difference(long_a, long_b, reps=50)
+
+
 def test_sharpe_ratio_per_column():
     r = np.array([[0.01, 0.0], [-0.02, 0.0], [0.03, 0.0], [-0.01, 0.0]])
     got = sharpe_ratio(r)
