@@ -18,7 +18,7 @@ import pandas as pd
 from core.frameinfo import frame_info
 from core.tables import ScoredTable
 from engine.config import RunConfig, StrategyConfig
-from engine.executors import Executor, make_executor
+from engine.executors import Executor, make_executor, usable_cores
 from engine.stages import Prepared
 from engine.walkforward import WalkForwardResult
 from strategies.portfolio import NO_PORTFOLIO, PortfolioResult
@@ -363,7 +363,8 @@ def per_symbol_scores(
             meanwhile()
         return _score_part((config, result, base))
     parts = [symbols[i : i + SCORING_CHUNK] for i in range(0, len(symbols), SCORING_CHUNK)]
-    pool = make_executor(min(n_jobs, len(parts)), executor, ray_address)
+    jobs = min(n_jobs, len(parts)) if executor == "ray" else min(n_jobs, len(parts), usable_cores())
+    pool = make_executor(jobs, executor, ray_address)  # capped here: the walk-forward has warned of n_jobs
     try:
         handles = [pool.submit(_score_part, (config, result.select(p), base)) for p in parts]
         if meanwhile is not None:
