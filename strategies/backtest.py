@@ -47,6 +47,7 @@ from strategies.spec import DEFAULT_SPEC
 __all__ = [
     "DEPOSIT",
     "LOAN",
+    "MAX_COLUMNS",
     "BacktestResult",
     "backtest",
     "backtests",
@@ -139,6 +140,11 @@ class BacktestResult:
         """Growth of one unit of capital."""
         return (1 + self.returns).cumprod()
 
+
+#: Columns of one vectorbt call at most (at least one strategy a call): vectorbt reserves an order
+#: record per cell, so memory grows with columns x rows; groups never share cash, so the batches
+#: give the numbers of one call.
+MAX_COLUMNS = 2048
 
 #: Names of the money-market columns a backtest adds beside the assets.
 DEPOSIT, LOAN = "__deposit__", "__loan__"
@@ -296,7 +302,10 @@ def backtests(
     dict of label to :class:`BacktestResult`, in the order of ``weights``. The
     ``portfolio`` of each is the vectorbt portfolio of its whole call, shared: a
     strategy's columns (its assets, deposit and loan) are one cash-sharing group,
-    numbered by its position among the strategies traded over the same span.
+    numbered by its position among the strategies of that call: those traded over
+    the same span, :data:`MAX_COLUMNS` columns a call at most (vectorbt reserves
+    an order record for every cell: 15 portfolios of 500 assets in one call took
+    half a gigabyte).
     """
     check_number("backtest", "fees_bps", fees_bps, lambda v: v >= 0, "a non-negative number of basis points")
     check_number("backtest", "slippage_bps", slippage_bps, lambda v: v >= 0, "a non-negative number of basis points")
@@ -310,12 +319,14 @@ def backtests(
         rows = trading_rows(close, w, "backtest")
         spans.setdefault((rows.start, rows.stop), []).append(label)
     out: dict[str, BacktestResult] = {}
+    width = (close.shape[1] if isinstance(close, pd.DataFrame) else 1) + 2  # a strategy's columns
+    per_call = max(1, MAX_COLUMNS // width)
     for (start, stop), labels in spans.items():
         px = close.iloc[start:stop]
         paths, rf, note = money_market(px.index, risk_free, borrow_spread, "backtest")
-        out |= _run_span(
-            px, {k: weights[k] for k in labels}, paths, rf, note, fees_bps / 1e4, slippage_bps / 1e4, rebalance
-        )
+        for i in range(0, len(labels), per_call):  # groups never share cash: batches change no number
+            batch = {k: weights[k] for k in labels[i : i + per_call]}
+            out |= _run_span(px, batch, paths, rf, note, fees_bps / 1e4, slippage_bps / 1e4, rebalance)
     for label, res in out.items():
         tv = (target_vols or {}).get(label)
         if tv is not None:

@@ -235,3 +235,33 @@ def test_many_strategies_in_one_call_are_each_strategy_alone(universe):
                 pd.testing.assert_series_equal(got, expected, check_freq=False)
     assert batch["late"].returns.index[0] > batch["cash"].returns.index[0]  # its own span
     assert batch["cash"].target_vol == 0.1 and batch["levered"].target_vol is None
+
+
+@pytest.mark.parametrize("universe", [False, True])
+def test_strategies_split_over_several_vectorbt_calls_are_the_same_bits(universe, monkeypatch):
+    """A span's strategies go to vectorbt MAX_COLUMNS columns a call (its order records grow with
+    columns x rows): groups never share cash, so one strategy a call gives one call's numbers.
+    """
+    import strategies.backtest as bt
+
+    a, b = _drifting_prices(seed=3), _drifting_prices(seed=4)
+    close = pd.concat({"A": a, "B": b}, axis=1) if universe else a
+    rng = np.random.default_rng(5)
+    days = close.index[1:]
+
+    def weights(level):
+        w = pd.Series(level * rng.uniform(0.2, 1.0, len(days)), index=days).round(1)
+        return pd.concat({"A": w, "B": 1.5 - w}, axis=1) if universe else w
+
+    strategies = {f"s{i}": weights(0.5 + i / 2) for i in range(4)}
+    one_call = bt.backtests(close, strategies, fees_bps=3.0, slippage_bps=1.0, risk_free=0.02)
+    calls = []
+    run = bt.run_orders
+    monkeypatch.setattr(bt, "run_orders", lambda *args, **kw: calls.append(1) or run(*args, **kw))
+    monkeypatch.setattr(bt, "MAX_COLUMNS", 1)  # one strategy a call, however narrow
+    split = bt.backtests(close, strategies, fees_bps=3.0, slippage_bps=1.0, risk_free=0.02)
+    assert len(calls) == 4
+    for label, res in one_call.items():
+        pd.testing.assert_series_equal(split[label].returns, res.returns, check_exact=True)
+        pd.testing.assert_frame_equal(split[label].stats, res.stats, check_exact=True)
+        pd.testing.assert_series_equal(split[label].turnover, res.turnover, check_exact=True)
