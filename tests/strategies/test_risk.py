@@ -12,6 +12,7 @@ from strategies.risk import (
     portfolio_vol,
     risk_contributions,
     rolling_correlation,
+    to_correlation,
 )
 
 
@@ -120,3 +121,28 @@ def test_the_compiled_solver_equals_numpy_sweeps():
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-15)
     # at the default tolerance (a sweep that moves no weight more than 1e-10 / n ends it), within 1e-10
     np.testing.assert_allclose(equal_risk_weights(covs), slow, rtol=0, atol=1e-10)
+
+
+def test_compiled_correlations_are_the_numpy_passes_bit_for_bit():
+    """to_correlation's compiled pass against the NumPy formula it replaced: (s * inv_i) * inv_j,
+    the diagonal 1 (NaN for a zero variance), clipped to [-1, 1]; in place or into a new array.
+    """
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 40, 9))
+    s = np.einsum("tki,tkj->tij", x, x) / 40
+    s[1, 3, :] = s[1, :, 3] = 0.0  # a zero variance
+    s[2] = np.nan  # no history yet
+    s[4, 0, 5] = s[4, 5, 0] = 50.0  # a product beyond the clip
+    d = np.sqrt(np.einsum("...ii->...i", s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / d
+        expected = s * inv[..., :, None] * inv[..., None, :]
+    expected[..., np.arange(9), np.arange(9)] = np.where(d > 0, 1.0, np.nan)
+    expected = np.clip(expected, -1.0, 1.0)
+    got = to_correlation(s)
+    np.testing.assert_array_equal(got, expected)
+    assert got is not s and not np.shares_memory(got, s)
+    same = s.copy()
+    assert to_correlation(same, inplace=True) is same
+    np.testing.assert_array_equal(same, expected)
+    np.testing.assert_array_equal(to_correlation(s[0]), expected[0])  # one matrix
