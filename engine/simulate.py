@@ -74,19 +74,7 @@ def simulated_universe(
     z = rho * zm[:, None] + np.sqrt(1 - rho**2) * rng.standard_normal((T, n))
     z_night = rho * rng.standard_normal(T)[:, None] + np.sqrt(1 - rho**2) * rng.standard_normal((T, n))
     overnight = np.sqrt(0.1 * v) * z_night
-    # the intraday paths in blocks of days: the same draws in the same order as one (T, n, steps)
-    # array, which at 3,000 assets over 19 years would be 3 GB (and its running sum as much again)
-    session, top, bottom = np.empty((T, n)), np.empty((T, n)), np.empty((T, n))
-    block = max(1, _BLOCK_VALUES // (n * _STEPS))
-    for t0 in range(0, T, block):
-        rows = slice(t0, min(T, t0 + block))
-        steps = rng.standard_normal((rows.stop - rows.start, n, _STEPS))
-        steps = steps / np.sqrt(_STEPS) * np.sqrt(0.9 * v[rows])[:, :, None]
-        # the intraday path ends at the day's return: shift the steps so their sum is the
-        # session's share of z (keeps the cross-asset correlation of the daily returns)
-        steps += (np.sqrt(0.9 * v[rows]) * z[rows] - steps.sum(axis=2))[:, :, None] / _STEPS
-        path = np.cumsum(steps, axis=2)
-        session[rows], top[rows], bottom[rows] = path[:, :, -1], path.max(axis=2), path.min(axis=2)
+    session, top, bottom = _intraday(rng, v, z)
     log_close = np.cumsum(overnight + session, axis=0) + np.log(rng.uniform(20, 200, n))
     log_open = log_close - session
     high = log_open + np.maximum(top, 0.0)
@@ -105,3 +93,25 @@ def simulated_universe(
             index=dates,
         )
     return out
+
+
+def _intraday(rng: np.random.Generator, v: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each day's intraday path of every asset, from ``rng``'s next (days, assets, steps) normal
+    draws: the session's return, its highest and its lowest point, each (days, assets).
+
+    The draws come in blocks of days, in the order of one (days, assets, steps) array, which at
+    3,000 assets over 19 years would be 3 GB (and its running sum as much again).
+    """
+    T, n = v.shape
+    session, top, bottom = np.empty((T, n)), np.empty((T, n)), np.empty((T, n))
+    block = max(1, _BLOCK_VALUES // (n * _STEPS))
+    for t0 in range(0, T, block):
+        rows = slice(t0, min(T, t0 + block))
+        steps = rng.standard_normal((rows.stop - rows.start, n, _STEPS))
+        steps = steps / np.sqrt(_STEPS) * np.sqrt(0.9 * v[rows])[:, :, None]
+        # the intraday path ends at the day's return: shift the steps so their sum is the
+        # session's share of z (keeps the cross-asset correlation of the daily returns)
+        steps += (np.sqrt(0.9 * v[rows]) * z[rows] - steps.sum(axis=2))[:, :, None] / _STEPS
+        path = np.cumsum(steps, axis=2)
+        session[rows], top[rows], bottom[rows] = path[:, :, -1], path.max(axis=2), path.min(axis=2)
+    return session, top, bottom

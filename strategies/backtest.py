@@ -372,18 +372,7 @@ def _run_span(
     px_frame = px if multi else px.to_frame("asset")
     n_assets = px_frame.shape[1]
     width = n_assets + 2
-    prices, orders_in, aims_all, columns = [], [], [], []
-    for g, w in enumerate(weights.values()):
-        w_frame = w if multi else w.to_frame("asset")
-        sizes = order_sizes(w_frame, px.index, rebalance)
-        aims = w_frame.reindex(px.index).shift(-1)  # what each row's orders aim at: the weight held the next day
-        money = financing_sizes(aims, sizes)
-        prices += [px_frame.to_numpy(), paths.to_numpy()]
-        orders_in += [sizes.to_numpy(), money.to_numpy()]
-        aims_all.append(aims)
-        columns += [f"{c}#{g}" for c in range(n_assets)] + [f"{DEPOSIT}{g}", f"{LOAN}{g}"]
-    wide_px = pd.DataFrame(np.hstack(prices), index=px.index, columns=columns)
-    wide_sizes = pd.DataFrame(np.hstack(orders_in), index=px.index, columns=columns)
+    wide_px, wide_sizes = _wide_orders(px_frame, weights, paths, rebalance, multi)
     groups = np.repeat(np.arange(len(weights)), width)
     pf, values, orders = run_orders(wide_px, wide_sizes, fees, slip, group=groups)
     values = values.to_frame() if isinstance(values, pd.Series) else values
@@ -417,6 +406,30 @@ def _run_span(
             pf,
         )
     return out
+
+
+def _wide_orders(
+    px_frame: pd.DataFrame,
+    weights: Mapping[str, pd.Series | pd.DataFrame],
+    paths: pd.DataFrame,
+    rebalance: Rebalance,
+    multi: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The prices and the target-percent orders of every strategy side by side: each strategy's
+    assets, its deposit and its loan (``#g`` and ``g`` suffixes by its position).
+    """
+    n_assets = px_frame.shape[1]
+    prices, orders_in, columns = [], [], []
+    for g, w in enumerate(weights.values()):
+        w_frame = w if multi else w.to_frame("asset")
+        sizes = order_sizes(w_frame, px_frame.index, rebalance)
+        aims = w_frame.reindex(px_frame.index).shift(-1)  # what each row's orders aim at: the weight held the next day
+        money = financing_sizes(aims, sizes)
+        prices += [px_frame.to_numpy(), paths.to_numpy()]
+        orders_in += [sizes.to_numpy(), money.to_numpy()]
+        columns += [f"{c}#{g}" for c in range(n_assets)] + [f"{DEPOSIT}{g}", f"{LOAN}{g}"]
+    wide_px = pd.DataFrame(np.hstack(prices), index=px_frame.index, columns=columns)
+    return wide_px, pd.DataFrame(np.hstack(orders_in), index=px_frame.index, columns=columns)
 
 
 def _measure(
