@@ -270,7 +270,8 @@ def tail_forecasts(
     # the residuals known before each forecast day: those dated strictly earlier
     z_values = z_all.to_numpy()
     known = np.searchsorted(z_all.index.to_numpy(), dates.to_numpy(), side="left")
-    columns = _tail_columns(tuple(methods), tuple(float(a) for a in levels))
+    # a shallow copy of the cached index: its names may be set on one frame without reaching the others
+    columns = _tail_columns(tuple(methods), tuple(float(a) for a in levels)).copy()
     # each day's tails of the standardised returns, per (method, level): (VaR, ES) pairs; times sigma at the end
     unit = {m: np.full((len(dates), 2 * len(levels)), np.nan) for m in methods}
     valid = (known >= min_history) & np.isfinite(sigma)

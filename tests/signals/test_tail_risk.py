@@ -117,3 +117,20 @@ def test_expanding_tails_equal_the_tail_of_each_whole_prefix(gaps):
     got = expanding_tails(z, ns, levels, chunk=64)
     want = np.array([[x for a in levels for x in empirical_tail(z[:n], a)] for n in ns])
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_tail_columns_are_built_once_but_each_frame_names_its_own():
+    """The (method, level, measure) index is cached per (methods, levels); a frame that names its
+    column levels must not rename another's.
+    """
+    idx = pd.bdate_range("2015-01-01", periods=400)
+    rng = np.random.default_rng(3)
+    returns = pd.Series(rng.normal(0, 0.01, 400), idx)
+    variance = pd.Series(1e-4, idx)
+    a = tail_forecasts(returns, variance, methods=("normal",), min_history=50)
+    b = tail_forecasts(returns, variance, methods=("normal",), min_history=50)
+    assert a.columns.equals(b.columns)
+    a.columns.names = ["method", "level", "measure"]
+    assert list(b.columns.names) == [None, None, None]
+    c = tail_forecasts(returns, variance, methods=("normal",), min_history=50)
+    assert list(c.columns.names) == [None, None, None]
