@@ -288,7 +288,7 @@ def risk_table(
     """
     from signals.features import log_returns
     from signals.tail_risk import tail_forecasts
-    from strategies.calibration import close_scale, return_variance
+    from strategies.calibration import return_variance, shared_scale
 
     kinds = variance_of or {}
     if calibrate == "proxy" and proxy is None and any(kinds.get(m, "target") == "target" for m in forecasts):
@@ -298,9 +298,8 @@ def risk_table(
         )
     returns = log_returns(close)
     variances, tails = {}, {}
-    scale = None  # the asset's proxy scale once, for every model that needs it
-    if calibrate == "proxy" and proxy is not None and any(kinds.get(m, "target") == "target" for m in forecasts):
-        scale = close_scale(close, proxy)
+    # the asset's proxy scale once, for every model that needs it
+    scale = shared_scale(close, proxy, calibrate=calibrate, kinds=[kinds.get(m, "target") for m in forecasts])
     for model in forecasts:
         fc = forecasts[model].dropna()
         variances[model] = return_variance(

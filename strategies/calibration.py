@@ -16,13 +16,14 @@ and causal, since the forecast for day :math:`t` is made at the close of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import pandas as pd
 
 from core.checks import check_int
 
-__all__ = ["Calibrate", "calibrated", "close_scale", "proxy_scale", "return_variance"]
+__all__ = ["Calibrate", "calibrated", "close_scale", "proxy_scale", "return_variance", "shared_scale"]
 
 #: How variance forecasts are scaled before vol-targeting: not at all, or by
 #: :func:`proxy_scale` where the forecast is of the realised-variance proxy.
@@ -73,6 +74,18 @@ def close_scale(close: pd.Series, proxy: pd.Series) -> pd.Series:
     from signals.features import log_returns
 
     return proxy_scale(log_returns(close), proxy)
+
+
+def shared_scale(
+    close: pd.Series, proxy: pd.Series | None, *, calibrate: Calibrate, kinds: Iterable[str]
+) -> pd.Series | None:
+    """One asset's :func:`close_scale` for all its models (``kinds``: each model's ``variance_of``),
+    where :func:`return_variance` will use it: ``calibrate`` is ``"proxy"``, there is a proxy and
+    some model forecasts it (``"target"``); None otherwise.
+    """
+    if calibrate != "proxy" or proxy is None or "target" not in set(kinds):
+        return None
+    return close_scale(close, proxy)
 
 
 def return_variance(

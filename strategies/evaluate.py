@@ -16,7 +16,7 @@ from core.errors import ParameterError
 from core.evaluation.performance import sharpe_difference
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
-from strategies.calibration import close_scale, return_variance
+from strategies.calibration import return_variance, shared_scale
 from strategies.spec import DEFAULT_SPEC, StrategySpec
 from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
@@ -183,10 +183,8 @@ def _variance_weights(
     regime weights (on its forecast as it is: the rule ranks it against its own past).
     """
     weights: dict[tuple[str, str], pd.Series] = {}
-    scale = None  # the asset's proxy scale once, for every model that needs it
-    targets = [m for m in variance_forecasts.columns if variance_of.get(m, "target") == "target"]
-    if spec.calibrate == "proxy" and proxy is not None and targets:
-        scale = close_scale(close, proxy)
+    kinds = [variance_of.get(m, "target") for m in variance_forecasts.columns]
+    scale = shared_scale(close, proxy, calibrate=spec.calibrate, kinds=kinds)  # once, for every model
     for model in variance_forecasts.columns:
         fc = variance_forecasts[model].dropna()
         sized = return_variance(

@@ -24,7 +24,7 @@ from core.errors import ParameterError
 from core.evaluation.performance import TRADING_DAYS, sharpe_difference
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
-from strategies.calibration import close_scale, return_variance
+from strategies.calibration import return_variance, shared_scale
 from strategies.evaluate import common_window
 from strategies.risk import (
     equal_risk_weights,
@@ -436,9 +436,10 @@ def _all_weights(
     """Every scheme's weights on every model's forecasts, put on the returns' scale per asset."""
     symbols = list(frames)
     returns = _panel(frames, "return").reindex(columns=symbols)
-    scales = {}  # each asset's proxy scale once, for every model
-    if strategy.calibrate == "proxy" and any(variance_of.get(m, "target") == "target" for m in forecasts):
-        scales = {s: close_scale(frames[s]["close"], frames[s]["rv"]) for s in symbols}
+    kinds = [variance_of.get(m, "target") for m in forecasts]
+    scales = {  # each asset's proxy scale once, for every model
+        s: shared_scale(frames[s]["close"], frames[s]["rv"], calibrate=strategy.calibrate, kinds=kinds) for s in symbols
+    }
     scaled = {}
     for model, fc in forecasts.items():
         fc = fc.reindex(columns=symbols).reindex(dates)

@@ -109,7 +109,7 @@ def test_a_scale_computed_once_gives_what_each_call_computes():
     the same bits as each call computing it, and the proxy scale of the close's log returns.
     """
     from signals.features import log_returns
-    from strategies.calibration import calibrated, close_scale, proxy_scale, return_variance
+    from strategies.calibration import calibrated, close_scale, proxy_scale, return_variance, shared_scale
 
     idx = pd.bdate_range("2015-01-01", periods=300)
     rng = np.random.default_rng(1)
@@ -123,3 +123,8 @@ def test_a_scale_computed_once_gives_what_each_call_computes():
         pd.testing.assert_series_equal(
             return_variance(fc, close, proxy, calibrate="proxy", scale=scale), calibrated(fc, close, proxy)
         )
+    # the shared scale is computed only where return_variance would use it
+    pd.testing.assert_series_equal(shared_scale(close, proxy, calibrate="proxy", kinds=["returns", "target"]), scale)
+    assert shared_scale(close, proxy, calibrate="none", kinds=["target"]) is None
+    assert shared_scale(close, None, calibrate="proxy", kinds=["target"]) is None
+    assert shared_scale(close, proxy, calibrate="proxy", kinds=["returns", "mixed"]) is None
