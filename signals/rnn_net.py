@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from typing_extensions import override
 
+from signals.gru_cpu import gru_layer
 from signals.sequences import SequenceScaler, WindowTensor
 
 __all__ = ["RnnNet", "all_windows", "init_network", "load_net_state", "resolve_device", "window_averages"]
@@ -43,7 +44,11 @@ def window_averages(x: torch.Tensor) -> torch.Tensor:
 
 
 class RnnNet(nn.Module):
-    """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head."""
+    """Stacked LSTM/GRU layers (one size each), optional attention over time, a linear head.
+
+    GRU layers run :func:`signals.gru_cpu.gru_layer`: on the CPU in float32, one fused
+    call per layer (``nn.GRU``'s numbers to float32 rounding), elsewhere ``nn.GRU``.
+    """
 
     def __init__(
         self, n_inputs: int, cell: str, hidden: tuple[int, ...], dropout: float, attention: bool, skip: bool = False
@@ -72,7 +77,7 @@ class RnnNet(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         inputs = x
         for i, layer in enumerate(self.layers):
-            x, _ = layer(x)
+            x = gru_layer(layer, x) if isinstance(layer, nn.GRU) else layer(x)[0]
             if i < len(self.layers) - 1:
                 x = self.drop(x)
         weights = None
