@@ -142,8 +142,8 @@ def _grouped_values(
         groups += [i, i, i]
     wide_px = pd.DataFrame(np.column_stack(prices), index=px.index, columns=columns)
     wide_sizes = pd.DataFrame(np.column_stack(orders), index=px.index, columns=columns)
-    _, value, _ = run_orders(wide_px, wide_sizes, fees_bps / 1e4, slippage_bps / 1e4, group=np.array(groups))
-    return value
+    _, value, _, _ = run_orders(wide_px, wide_sizes, fees_bps / 1e4, slippage_bps / 1e4, group=np.array(groups))
+    return pd.DataFrame(value, index=px.index)
 
 
 def deflate(active_sharpes: Sequence[np.ndarray], winners: Sequence[pd.Series]) -> list[float]:

@@ -265,3 +265,29 @@ def test_strategies_split_over_several_vectorbt_calls_are_the_same_bits(universe
         pd.testing.assert_series_equal(split[label].returns, res.returns, check_exact=True)
         pd.testing.assert_frame_equal(split[label].stats, res.stats, check_exact=True)
         pd.testing.assert_series_equal(split[label].turnover, res.turnover, check_exact=True)
+
+
+@pytest.mark.parametrize("group", [False, True, "array"])
+def test_values_are_vectorbts_own_bit_for_bit(group):
+    """values_of runs vectorbt's kernels without its pandas wrapping: the same bits as
+    Portfolio.value() and Portfolio.asset_value(group_by=False), with and without cash-sharing
+    groups, a NaN price on a day nothing is held, fees and slippage.
+    """
+    from strategies.backtest import run_orders, values_of
+
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2020-01-01", periods=60)
+    px = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (60, 4)), axis=0)), index=days, columns=list("abcd"))
+    px.iloc[0, 3] = np.nan  # not yet listed on day 1: no order that day
+    sizes = pd.DataFrame(rng.uniform(-0.3, 0.6, (60, 4)), index=days, columns=px.columns)
+    sizes.iloc[:, 3] = sizes.iloc[:, 3].where(np.arange(60) > 0)
+    sizes[sizes.abs() < 0.05] = np.nan
+    by = np.array([0, 0, 1, 1]) if group == "array" else group
+    pf, value, held, orders = run_orders(px, sizes, 0.001, 0.0005, group=by)
+    want_value = pf.value().to_numpy()
+    want_value = want_value[:, None] if want_value.ndim == 1 else want_value
+    np.testing.assert_array_equal(value, want_value)
+    np.testing.assert_array_equal(held, pf.asset_value(group_by=False).to_numpy())
+    assert len(orders) > 20
+    again = values_of(pf)
+    np.testing.assert_array_equal(again[0], value)
