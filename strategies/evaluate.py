@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from core.evaluation.performance import sharpe_difference
+from core.evaluation.performance import sharpe_differences
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance, shared_scale
@@ -28,6 +28,7 @@ __all__ = [
     "THRESHOLD_TABLE",
     "StrategyResult",
     "common_window",
+    "sharpe_gaps",
     "strategy_table",
     "threshold_table",
 ]
@@ -161,10 +162,10 @@ def strategy_table(
         **spec.financing(),
     )
     for model, strategy in weights:
-        res = results[(model, strategy)] = runs[f"{model}/{strategy}"]
-        tv = res.target_vol
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
-        rows[(model, strategy)] = _row(res.stats.iloc[0], tv, diff, se)
+        results[(model, strategy)] = runs[f"{model}/{strategy}"]
+    for key, (diff, se) in zip(results, sharpe_gaps(list(results.values()), se_reps), strict=True):
+        res = results[key]
+        rows[key] = _row(res.stats.iloc[0], res.target_vol, diff, se)
     bench = next(iter(results.values()))
     rows[("buy_and_hold", "-")] = _row(bench.stats.loc["buy_and_hold"], None, 0.0, np.nan)
     table = pd.DataFrame.from_dict(rows, orient="index")[list(STRATEGY_COLUMNS)]
@@ -370,13 +371,34 @@ def _chosen_thresholds(close: pd.Series, return_forecasts: pd.DataFrame, spec: S
     return chosen, all_w, grids
 
 
+def sharpe_gaps(results: list[BacktestResult], se_reps: int) -> list[tuple[float, float]]:
+    """Each backtest's Sharpe ratio minus its buy and hold's and the gap's standard error
+    (:func:`core.evaluation.performance.sharpe_difference`, ``short="nan"``), in order; the
+    backtests of one span (the same benchmark and rates) share one call of
+    :func:`~core.evaluation.performance.sharpe_differences`.
+    """
+    spans: dict[tuple[int, int], list[int]] = {}
+    for i, res in enumerate(results):
+        spans.setdefault((id(res.benchmark), id(res.risk_free)), []).append(i)
+    out: list[tuple[float, float]] = [(np.nan, np.nan)] * len(results)
+    for members in spans.values():
+        first = results[members[0]]
+        risk_free = first.risk_free if first.risk_free is not None else 0.0
+        gaps = sharpe_differences(
+            [results[i].returns for i in members], first.benchmark, reps=se_reps, risk_free=risk_free, short="nan"
+        )
+        for i, gap in zip(members, gaps, strict=True):
+            out[i] = gap
+    return out
+
+
 def _threshold_rows(results: dict[str, BacktestResult], chosen: dict, se_reps: int) -> pd.DataFrame:
     """The threshold table: one row per model (its gap to buy and hold, hit rate and
     thresholds) and buy and hold's, with the scored window in ``attrs``.
     """
     rows = {}
-    for model, res in results.items():
-        diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
+    gaps = sharpe_gaps(list(results.values()), se_reps)
+    for (model, res), (diff, se) in zip(results.items(), gaps, strict=True):
         held = res.weights.reindex(res.returns.index)
         active = held.fillna(0) != 0
         hits = np.sign(held[active]) == np.sign(res.benchmark[active])

@@ -116,3 +116,32 @@ def test_sharpe_ratio_per_column():
     got = sharpe_ratio(r)
     assert got[0] == pytest.approx(performance(pd.Series(r[:, 0]))["sharpe"])
     assert np.isnan(got[1])  # returns that never vary: no Sharpe ratio
+
+
+def test_many_gaps_against_one_benchmark_are_each_calls_bit_for_bit():
+    """sharpe_differences shares the benchmark's bootstrap across series: the same bits as one
+    sharpe_difference per series, for series on the benchmark's days, on fewer days (the
+    slow path), with NaN, too short for the bootstrap, with a rate series or a number.
+    """
+    from core.evaluation.performance import sharpe_difference, sharpe_differences
+
+    rng = np.random.default_rng(11)
+    days = pd.bdate_range("2015-01-01", periods=400)
+    bench = pd.Series(rng.normal(3e-4, 0.01, 400), index=days)
+    rf = pd.Series(rng.uniform(0, 2e-4, 400), index=days)
+    series = [pd.Series(rng.normal(4e-4, 0.012, 400), index=days) for _ in range(3)]
+    series.append(series[0].iloc[30:])  # fewer days
+    gappy = series[1].copy()
+    gappy.iloc[[5, 77]] = np.nan
+    series.append(gappy)
+    for risk_free in (rf, 0.0001):
+        got = sharpe_differences(series, bench, reps=300, risk_free=risk_free, short="nan")
+        want = [sharpe_difference(r, bench, reps=300, risk_free=risk_free, short="nan") for r in series]
+        assert got == want
+    short_bench = bench.iloc[:30]
+    short = [r.iloc[:30] for r in series[:2]]
+    got = sharpe_differences(short, short_bench, risk_free=rf, short="nan")
+    assert got == [sharpe_difference(r, short_bench, risk_free=rf, short="nan") for r in short]
+    assert np.isnan(got[0][1]) and np.isfinite(got[0][0])
+    with pytest.raises(ValueError, match="at least 2 x block = 44 common days"):
+        sharpe_differences(short, short_bench, risk_free=rf)
