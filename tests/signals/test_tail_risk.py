@@ -134,3 +134,70 @@ def test_tail_columns_are_built_once_but_each_frame_names_its_own():
     assert list(b.columns.names) == [None, None, None]
     c = tail_forecasts(returns, variance, methods=("normal",), min_history=50)
     assert list(c.columns.names) == [None, None, None]
+
+
+def test_private_shortcuts_give_scipys_bits():
+    """_kurtosis is scipy.stats.kurtosis and _t_tails is t_tail level by level, to the bit: the
+    t fit starts from the kurtosis, so a last-bit change would move every fitted tail.
+    """
+    from scipy import stats
+
+    from signals.tail_risk import _kurtosis, _t_tails
+
+    rng = np.random.default_rng(3)
+    for z in (rng.standard_t(5, 1777), rng.normal(size=250) * 1e-3 + 2.0, np.full(30, 0.7), rng.normal(size=2)):
+        want = float(stats.kurtosis(z))
+        got = _kurtosis(z)
+        assert (np.isnan(want) and np.isnan(got)) or got == want, (want, got)
+    for df, scale in ((2.3, 0.8), (5.0, 1.0), (80.0, 1.3)):
+        levels = (0.01, 0.025, 0.05)
+        assert _t_tails(levels, df, scale) == [x for a in levels for x in t_tail(a, df, scale)]
+
+
+def test_t_fit_newton_is_at_least_as_likely_as_lbfgs_and_falls_back_at_a_bound():
+    """Newton's steps reach the maximum L-BFGS-B approaches (never a less likely fit, over 60
+    samples of 30 to 2,500 fat- or thin-tailed draws); where the optimum is at nu = 500
+    (thinner tails than a normal's) or Newton has no direction, L-BFGS-B answers from the
+    same start.
+    """
+    from scipy.optimize import minimize
+
+    from signals.tail_risk import _kurtosis, _t_loglik, _t_newton
+
+    bounds = (np.log(0.05), np.log(498.0))
+    newton_used = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        df, n = (2.5, 4.0, 8.0, np.inf)[seed % 4], (30, 250, 1000, 2500)[seed % 4 - 1]
+        z = rng.standard_t(df, n) if np.isfinite(df) else rng.normal(size=n)
+        z2, kurt = z * z, _kurtosis(z)
+        nu0 = 4.0 + 6.0 / kurt if kurt > 0.1 else 30.0
+        start = np.array([np.log(nu0 - 2.0), np.log(np.sqrt(np.mean(z2) * (nu0 - 2.0) / nu0))])
+        ref = minimize(
+            lambda th, z2=z2: tuple(-x for x in _t_loglik(z2, th, hessian=False)[:2]),
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[bounds, (None, None)],
+        ).x
+        nu, s = t_fit(z)
+        ours = stats.t.logpdf(z, nu, scale=s).sum()
+        assert ours >= stats.t.logpdf(z, 2 + np.exp(ref[0]), scale=np.exp(ref[1])).sum() - 1e-9 * abs(ours)
+        newton_used += _t_newton(z2, start, bounds) is not None
+    assert newton_used >= 30  # the fast path is the usual one
+    nu, _ = t_fit(np.random.default_rng(1).uniform(-1, 1, 3000))
+    assert nu == pytest.approx(500.0, rel=1e-6)
+
+
+def test_t_loglik_gradient_and_hessian_match_finite_differences():
+    from signals.tail_risk import _t_loglik
+
+    z2 = np.random.default_rng(2).standard_t(5, 500) ** 2
+    theta, h = np.array([np.log(3.1), np.log(0.9)]), 1e-5
+    _, grad, hess = _t_loglik(z2, theta)
+    for j in range(2):
+        e = np.zeros(2)
+        e[j] = h
+        up, down = _t_loglik(z2, theta + e), _t_loglik(z2, theta - e)
+        assert (up[0] - down[0]) / (2 * h) == pytest.approx(grad[j], rel=1e-6)
+        np.testing.assert_allclose((up[1] - down[1]) / (2 * h), hess[:, j], rtol=1e-5)
