@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +42,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 __all__ = ["ENV_SWITCH", "fused_gru_available", "gru_layer"]
 
@@ -62,27 +64,46 @@ def _target() -> tuple[str, list[str]]:
     return "base", ["-O3", "-fno-trapping-math"]
 
 
-@functools.cache
+#: One build or load at a time in a process: the minibatch shards of a pooled fit run in threads.
+_BUILD_LOCK = threading.Lock()
+
+
 def _extension() -> ModuleType | None:
-    """The compiled kernel, built on first use; None (with one warning) where it cannot be built."""
+    """The compiled kernel, built on first use; None where it is switched off (read at each call)
+    or cannot be built.
+    """
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return None
+    with _BUILD_LOCK:
+        return _build()
+
+
+@functools.cache
+def _build() -> ModuleType | None:
+    """Build (or load the cached build of) the kernel, once a process; None, with one warning,
+    where it cannot be built.
+    """
     from torch.utils import cpp_extension
 
     tag, flags = _target()
     name = f"tradecast_gru_cpu_{tag}"
-    built = Path(cpp_extension._get_build_directory(name, verbose=False)) / f"{name}.so"
-    if not built.exists() or built.stat().st_mtime < _SOURCE.stat().st_mtime:  # torch will (re)build it
-        print(f"tradecast: compiling the fused CPU GRU kernel ({tag}; once per machine, about 30 s)", file=sys.stderr)
+    try:
+        built = Path(cpp_extension._get_build_directory(name, verbose=False)) / f"{name}.so"
+        if not built.exists() or built.stat().st_mtime < _SOURCE.stat().st_mtime:  # torch will (re)build it
+            print(
+                f"tradecast: compiling the fused CPU GRU kernel ({tag}; once per machine, about 30 s)", file=sys.stderr
+            )
+    except (AttributeError, OSError):  # a private helper of torch's: only the message depends on it
+        pass
     try:
         return cpp_extension.load(name, [str(_SOURCE)], extra_cflags=flags, verbose=False)
     except Exception as exc:  # no compiler, no ninja, a failed build: nn.GRU still works
         warnings.warn(
             f"the fused CPU GRU kernel could not be built ({type(exc).__name__}: {str(exc)[:200]}); "
-            f"GRU layers run torch.nn.GRU, about 1.7x slower to train on the CPU. "
+            f"GRU layers run torch.nn.GRU, up to twice as slow to train on the CPU. "
             f"Hint: install a C++ compiler and ninja, or set {ENV_SWITCH}=0 to silence this.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         return None
 
@@ -106,6 +127,7 @@ class _FusedGru(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable  # the backward pass is not itself differentiable: say so rather than be wrong
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         ext = _extension()
         assert ext is not None

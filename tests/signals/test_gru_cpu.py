@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -91,12 +92,11 @@ def test_switched_off_or_unbuildable_it_runs_nn_gru(monkeypatch: pytest.MonkeyPa
     torch.manual_seed(4)
     layer, x = nn.GRU(3, 4, batch_first=True), torch.randn(2, 5, 3)
     try:
-        gru_cpu._extension.cache_clear()
         monkeypatch.setenv(gru_cpu.ENV_SWITCH, "0")
         assert not fused_gru_available()
         assert torch.equal(gru_layer(layer, x), layer(x)[0])
 
-        gru_cpu._extension.cache_clear()
+        gru_cpu._build.cache_clear()
         monkeypatch.setenv(gru_cpu.ENV_SWITCH, "1")
 
         def fail(*args, **kwargs):
@@ -110,7 +110,7 @@ def test_switched_off_or_unbuildable_it_runs_nn_gru(monkeypatch: pytest.MonkeyPa
             assert torch.equal(gru_layer(layer, x), layer(x)[0])
     finally:
         monkeypatch.undo()
-        gru_cpu._extension.cache_clear()
+        gru_cpu._build.cache_clear()
     assert fused_gru_available()
 
 
@@ -133,3 +133,34 @@ def test_a_fitted_forecaster_forecasts_as_with_nn_gru(monkeypatch: pytest.Monkey
     plain = fitted_forecasts()
     assert np.isfinite(fused).all() and len(fused) == len(test)
     np.testing.assert_allclose(fused, plain, rtol=1e-6, atol=0)
+
+
+def test_a_second_derivative_is_refused_not_wrong() -> None:
+    torch.manual_seed(6)
+    layer = nn.GRU(2, 3, batch_first=True)
+    x = torch.randn(2, 4, 2, requires_grad=True)
+    (grad,) = torch.autograd.grad(gru_layer(layer, x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"once_differentiable|does not require grad"):
+        torch.autograd.grad(grad.sum(), x)
+
+
+def test_first_use_from_many_threads_builds_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        gru_cpu._build.cache_clear()
+        calls = []
+        build = gru_cpu._build.__wrapped__
+
+        def counted():
+            calls.append(1)
+            return build()
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(gru_cpu, "_build", functools.cache(counted))
+            with ThreadPoolExecutor(4) as pool:
+                modules = list(pool.map(lambda _: gru_cpu._extension(), range(8)))
+        assert all(m is not None and m is modules[0] for m in modules)
+        assert len(calls) == 1
+    finally:
+        gru_cpu._build.cache_clear()
