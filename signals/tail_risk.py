@@ -187,17 +187,15 @@ def standardized(returns: pd.Series, variance: pd.Series) -> pd.Series:
 def t_fit(z: np.ndarray) -> tuple[float, float]:
     r"""Maximum-likelihood (degrees of freedom, scale) of a zero-centred Student t.
 
-        The same estimate as ``scipy.stats.t.fit(z, floc=0)`` (tested) at a fraction
-        of its cost: the log-likelihood in closed form, maximised over
-        :math:`	heta = (\log(
-    u - 2), \log s)` from the moment estimates by Newton's
-        method with the analytic gradient and Hessian (a few steps, each halved until
-        the likelihood does not fall), to a step below 1e-10. Where Newton cannot
-        finish inside the bounds (a Hessian that is not negative definite, the
-        optimum at a bound) L-BFGS-B takes over from the same start. :math:`
-    u` is
-        kept in [2.05, 500]: below 2 the variance is infinite, and above 500 the t is
-        a normal.
+    The same estimate as ``scipy.stats.t.fit(z, floc=0)`` (tested) at a fraction
+    of its cost: the log-likelihood in closed form, maximised over
+    :math:`\theta = (\log(\nu - 2), \log s)` from the moment estimates by Newton's
+    method with the analytic gradient and Hessian (a few steps, each halved until
+    the likelihood does not fall), to a step below 1e-10. Where Newton cannot
+    finish inside the bounds (a Hessian that is not negative definite, the
+    optimum at a bound) L-BFGS-B takes over from the same start. :math:`\nu` is
+    kept in [2.05, 500]: below 2 the variance is infinite, and above 500 the t is
+    a normal.
     """
     z = np.asarray(z, dtype=float)
     z2 = z * z
@@ -219,39 +217,22 @@ def t_fit(z: np.ndarray) -> tuple[float, float]:
 
 
 def _t_loglik(z2: np.ndarray, theta: np.ndarray, *, hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
-    r"""Log-likelihood of a zero-centred t at :math:`	heta = (\log(
-    u - 2), \log s)` for
-        squared observations ``z2``, its gradient (2,) and, with ``hessian``, its Hessian (2, 2).
+    r"""Log-likelihood of a zero-centred t at :math:`\theta = (\log(\nu - 2), \log s)` for
+    squared observations ``z2``, its gradient (2,) and, with ``hessian``, its Hessian (2, 2).
 
-        With :math:`u_i = z_i^2 / (s^2
-    u)` and :math:`w_i = u_i / (1 + u_i)`:
+    With :math:`u_i = z_i^2 / (s^2 \nu)` and :math:`w_i = u_i / (1 + u_i)`:
 
-        .. math::
+    .. math::
 
-            \ell = n\,[\log\Gamma(	frac{
-    u+1}{2}) - \log\Gamma(	frac{
-    u}{2})
-                   - 	frac12 \log(
-    u\pi) - \log s] - 	frac{
-    u+1}{2} \sum \log(1 + u_i),
+        \ell = n\,[\log\Gamma(\tfrac{\nu+1}{2}) - \log\Gamma(\tfrac{\nu}{2})
+               - \tfrac12 \log(\nu\pi) - \log s] - \tfrac{\nu+1}{2} \sum \log(1 + u_i),
 
-            \partial_
-    u \ell = 	frac n2 [\psi(	frac{
-    u+1}{2}) - \psi(	frac{
-    u}{2}) - 	frac1
-    u]
-                   - 	frac12 \sum \log(1 + u_i) + 	frac{
-    u+1}{2
-    u} \sum w_i,
-            \qquad \partial_{\log s} \ell = -n + (
-    u + 1) \sum w_i,
+        \partial_\nu \ell = \tfrac n2 [\psi(\tfrac{\nu+1}{2}) - \psi(\tfrac{\nu}{2}) - \tfrac1\nu]
+               - \tfrac12 \sum \log(1 + u_i) + \tfrac{\nu+1}{2\nu} \sum w_i,
+        \qquad \partial_{\log s} \ell = -n + (\nu + 1) \sum w_i,
 
-        and :math:`\partial w_i / \partial
-    u = -w_i(1 - w_i)/
-    u`,
-        :math:`\partial w_i / \partial \log s = -2 w_i (1 - w_i)`; :math:`d
-    u / d	heta_0 =
-    u - 2`.
+    and :math:`\partial w_i / \partial \nu = -w_i(1 - w_i)/\nu`,
+    :math:`\partial w_i / \partial \log s = -2 w_i (1 - w_i)`; :math:`d\nu / d\theta_0 = \nu - 2`.
     """
     from scipy.special import digamma, gammaln, polygamma
 
