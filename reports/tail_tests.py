@@ -290,8 +290,8 @@ def risk_table(
     from signals.tail_risk import tail_forecasts
     from strategies.calibration import return_variance, shared_scale
 
-    kinds = variance_of or {}
-    if calibrate == "proxy" and proxy is None and any(kinds.get(m, "target") == "target" for m in forecasts):
+    kinds = {m: (variance_of or {}).get(m, "target") for m in forecasts}  # what each model forecasts
+    if calibrate == "proxy" and proxy is None and "target" in kinds.values():
         raise ParameterError(
             "risk_table: calibrate='proxy' needs proxy, the realised-variance series the forecasts were trained on. "
             "Hint: proxy=frame['rv'], or calibrate='none'."
@@ -299,12 +299,10 @@ def risk_table(
     returns = log_returns(close)
     variances, tails = {}, {}
     # the asset's proxy scale once, for every model that needs it
-    scale = shared_scale(close, proxy, calibrate=calibrate, kinds=[kinds.get(m, "target") for m in forecasts])
+    scale = shared_scale(close, proxy, calibrate=calibrate, kinds=kinds.values())
     for model in forecasts:
         fc = forecasts[model].dropna()
-        variances[model] = return_variance(
-            fc, close, proxy, calibrate=calibrate, variance_of=kinds.get(model, "target"), scale=scale
-        )
+        variances[model] = return_variance(fc, close, proxy, calibrate=calibrate, variance_of=kinds[model], scale=scale)
         tails[model] = tail_forecasts(
             returns, variances[model], levels=levels, methods=methods, min_history=min_history
         )

@@ -21,11 +21,11 @@ import pandas as pd
 
 from core.checks import check_choice
 from core.errors import ParameterError
-from core.evaluation.performance import TRADING_DAYS, sharpe_difference
+from core.evaluation.performance import TRADING_DAYS
 from core.tables import ScoredTable, TableSchema, Window
 from strategies.backtest import BacktestResult, backtests
 from strategies.calibration import return_variance, shared_scale
-from strategies.evaluate import common_window
+from strategies.evaluate import common_window, sharpe_gaps
 from strategies.risk import (
     equal_risk_weights,
     inverse_vol_weights,
@@ -402,7 +402,8 @@ def portfolio_table(
         **strategy.financing(),
     )
     results = {(m, n): runs[f"{m}/{n}"] for m, n in built}
-    rows = {key: _portfolio_row(results[key], pw, start, end, se_reps) for key, pw in built.items()}
+    gaps = dict(zip(results, sharpe_gaps(list(results.values()), se_reps), strict=True))
+    rows = {key: _portfolio_row(results[key], pw, start, end, gaps[key]) for key, pw in built.items()}
     first = next(iter(results.values()))
     b = first.stats.loc["buy_and_hold"]
     rows[("equal_weight", "-")] = {
@@ -462,9 +463,13 @@ def _all_weights(
     return {(m, sch): built[(m, sch)] for m in forecasts for sch in spec.schemes}
 
 
-def _portfolio_row(res: BacktestResult, pw: PortfolioWeights, start: Any, end: Any, se_reps: int) -> dict[str, Any]:
-    """One portfolio's row of the table: its Sharpe gap to equal weight, risk and costs."""
-    diff, se = sharpe_difference(res.returns, res.benchmark, reps=se_reps, risk_free=res.risk_free, short="nan")
+def _portfolio_row(
+    res: BacktestResult, pw: PortfolioWeights, start: Any, end: Any, gap: tuple[float, float]
+) -> dict[str, Any]:
+    """One portfolio's row of the table: its Sharpe gap to equal weight (``gap``: the gap and its
+    standard error, :func:`strategies.evaluate.sharpe_gaps`), risk and costs.
+    """
+    diff, se = gap
     s = res.stats.iloc[0]
     return {
         "sharpe": s["sharpe"],
