@@ -34,7 +34,8 @@ by Memmel (2003), :math:`\operatorname{Var} = \tfrac1T\left(2 - 2\rho +
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -170,7 +171,7 @@ def sharpe_difference(
     """
     pair = pd.concat([returns, benchmark], axis=1, sort=True).dropna()
     both = excess(pair, risk_free).to_numpy(dtype=float)
-    return _sharpe_gap(both, block, reps, seed, short)
+    return _sharpe_gap(both, block, reps, seed, short, lambda: _bootstrap_sharpes(both[:, 1], block, reps, seed))
 
 
 def sharpe_differences(
@@ -195,7 +196,7 @@ def sharpe_differences(
     shared = bool(index.is_unique and index.is_monotonic_increasing and not benchmark.isna().any())
     rf = risk_free.reindex(index).to_numpy(dtype=float) if isinstance(risk_free, pd.Series) else float(risk_free)
     bench_excess = benchmark.to_numpy(dtype=float) - rf
-    bench_sharpes: list[np.ndarray] = []  # the benchmark's bootstrap Sharpe ratios, once drawn
+    bench_sharpes = functools.cache(lambda: _bootstrap_sharpes(bench_excess, block, reps, seed))  # drawn once
     out = []
     for r in returns:
         if not (shared and r.index.equals(index) and not r.isna().any()):
@@ -213,11 +214,11 @@ def sharpe_differences(
 
 
 def _sharpe_gap(
-    both: np.ndarray, block: int, reps: int, seed: int, short: str, bench_sharpes: list[np.ndarray] | None = None
+    both: np.ndarray, block: int, reps: int, seed: int, short: str, bench_sharpes: Callable[[], np.ndarray]
 ) -> tuple[float, float]:
     """:func:`sharpe_difference` of the two columns of ``both`` (n, 2): excess returns of the
-    series and of the benchmark on their common days. ``bench_sharpes``, when given, keeps the
-    benchmark column's bootstrap Sharpe ratios for the next call on the same days.
+    series and of the benchmark on their common days; ``bench_sharpes()`` gives the benchmark
+    column's bootstrap Sharpe ratios (:func:`_bootstrap_sharpes`), asked only where needed.
     """
     if short == "nan" and block >= 1 and len(both) < 2 * block:
         if len(both) < 2:
@@ -230,13 +231,7 @@ def _sharpe_gap(
             f"got block={block} and {len(both)} days. Hint: a shorter block for short samples."
         )
     sr = sharpe_ratio(both)
-    if bench_sharpes is None:
-        bench = _bootstrap_sharpes(both[:, 1], block, reps, seed)
-    else:
-        if not bench_sharpes:
-            bench_sharpes.append(_bootstrap_sharpes(both[:, 1], block, reps, seed))
-        bench = bench_sharpes[0]
-    gaps = _bootstrap_sharpes(both[:, 0], block, reps, seed) - bench
+    gaps = _bootstrap_sharpes(both[:, 0], block, reps, seed) - bench_sharpes()
     return float(sr[0] - sr[1]), float(gaps.std(ddof=1))
 
 
