@@ -87,22 +87,21 @@ std::vector<torch::Tensor> gru_forward(torch::Tensor x, torch::Tensor w_ih, torc
   auto hs = torch::empty({T + 1, B, H}, opts);
   hs[0].zero_();
   auto gh = torch::empty({B, 3 * H}, opts);
-  torch::Tensor r_s, z_s, n_s, hn_s;
-  if (save) {
-    r_s = torch::empty({T, B, H}, opts);
-    z_s = torch::empty({T, B, H}, opts);
-    n_s = torch::empty({T, B, H}, opts);
-    hn_s = torch::empty({T, B, H}, opts);
-  }
+  // The gates of every step when the backward pass will read them; else one step's, overwritten.
+  const int64_t kept = save ? T : 1;
+  auto r_s = torch::empty({kept, B, H}, opts);
+  auto z_s = torch::empty({kept, B, H}, opts);
+  auto n_s = torch::empty({kept, B, H}, opts);
+  auto hn_s = torch::empty({kept, B, H}, opts);
   auto w_hh_t = w_hh.t();
   const int64_t step = B * H;  // one time step of a (T, B, H) array
   const float* gi_base = gi.data_ptr<float>();
   const float* gh_p = gh.data_ptr<float>();
   float* hs_base = hs.data_ptr<float>();
-  float* r_base = save ? r_s.data_ptr<float>() : nullptr;
-  float* z_base = save ? z_s.data_ptr<float>() : nullptr;
-  float* n_base = save ? n_s.data_ptr<float>() : nullptr;
-  float* hn_base = save ? hn_s.data_ptr<float>() : nullptr;
+  float* r_base = r_s.data_ptr<float>();
+  float* z_base = z_s.data_ptr<float>();
+  float* n_base = n_s.data_ptr<float>();
+  float* hn_base = hn_s.data_ptr<float>();
   for (int64_t t = 0; t < T; ++t) {
     torch::addmm_out(gh, b_hh, hs.select(0, t), w_hh_t);
     const float* gi_p = gi_base + t * 3 * step;
@@ -113,31 +112,21 @@ std::vector<torch::Tensor> gru_forward(torch::Tensor x, torch::Tensor w_ih, torc
       const float* ghb = gh_p + b * 3 * H;
       const float* hpb = hp + b * H;
       float* hb = hn + b * H;
-      if (save) {
-        const int64_t o = t * step + b * H;
-        float* rb = r_base + o;
-        float* zb = z_base + o;
-        float* nb = n_base + o;
-        float* hnb = hn_base + o;
+      const int64_t o = (save ? t * step : 0) + b * H;
+      float* rb = r_base + o;
+      float* zb = z_base + o;
+      float* nb = n_base + o;
+      float* hnb = hn_base + o;
 #pragma GCC ivdep
-        for (int64_t j = 0; j < H; ++j) {
-          float r = sigmoid_f(gib[j] + ghb[j]);
-          float z = sigmoid_f(gib[H + j] + ghb[H + j]);
-          float n = tanh_f(gib[2 * H + j] + r * ghb[2 * H + j]);
-          rb[j] = r;
-          zb[j] = z;
-          nb[j] = n;
-          hnb[j] = ghb[2 * H + j];
-          hb[j] = n + z * (hpb[j] - n);
-        }
-      } else {
-#pragma GCC ivdep
-        for (int64_t j = 0; j < H; ++j) {
-          float r = sigmoid_f(gib[j] + ghb[j]);
-          float z = sigmoid_f(gib[H + j] + ghb[H + j]);
-          float n = tanh_f(gib[2 * H + j] + r * ghb[2 * H + j]);
-          hb[j] = n + z * (hpb[j] - n);
-        }
+      for (int64_t j = 0; j < H; ++j) {
+        float r = sigmoid_f(gib[j] + ghb[j]);
+        float z = sigmoid_f(gib[H + j] + ghb[H + j]);
+        float n = tanh_f(gib[2 * H + j] + r * ghb[2 * H + j]);
+        rb[j] = r;
+        zb[j] = z;
+        nb[j] = n;
+        hnb[j] = ghb[2 * H + j];
+        hb[j] = n + z * (hpb[j] - n);
       }
     }
   }
