@@ -44,11 +44,18 @@ def _start(args: list[str], log: Path, cpus: int) -> subprocess.Popen:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
+    """Stop a node: SIGTERM to ``ray start`` alone, then SIGKILL to whatever of its group is left.
+
+    ``ray start --block`` stops its own processes on SIGTERM (in about a second). Sent to the
+    whole group, the signal also reached its GCS and raylet, and the node then waited 30 s
+    "draining" for processes already gone.
+    """
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.terminate()
         proc.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @contextlib.contextmanager

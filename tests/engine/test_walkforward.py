@@ -282,10 +282,10 @@ def test_killed_run_resumes_without_redoing_finished_folds(tmp_path):
     total = _folds_on_disk(run)
     refits = len((tmp_path / "resume.log").read_text().splitlines())
     assert total == 13 and refits == total - finished, "finished folds were not recomputed"
-    # the resumed output equals an uninterrupted run
+    # the resumed output equals an uninterrupted run (not slowed: the delay is there for the kill to land mid-run)
     env["TRADECAST_FIT_LOG"] = str(tmp_path / "clean.log")
     subprocess.run(
-        [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "clean"), str(tmp_path / "clean.parquet")],
+        [*cmd[:3], str(tmp_path / "clean"), str(tmp_path / "clean.parquet"), "1", "0"],  # n_jobs 1, no delay
         cwd=ROOT,
         env=env,
         check=True,
