@@ -58,7 +58,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The suite in one process per core (pytest-xdist; each pins torch and BLAS to one thread,
-# tests/conftest.py); tests marked slow run too. make test TEST_WORKERS=0 runs it serially.
+# tests/conftest.py; tests/scheduling.py keeps tests that share a fixture on one worker and
+# starts slow ones first); tests marked slow run too. make test TEST_WORKERS=0 runs it serially.
 TEST_WORKERS ?= auto
 test: lint
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

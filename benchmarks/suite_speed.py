@@ -1,11 +1,12 @@
 """``make test``'s suite on every core against one process: wall time and the tests counted.
 
-Runs ``pytest -n auto`` (what ``make test`` runs: one worker process per core, pytest-xdist)
+Runs ``pytest -n auto`` (what ``make test`` runs: one worker process per core, pytest-xdist,
+with tests/scheduling.py deciding which worker runs which test)
 and ``pytest -n 0`` (serial) on the same checkout, one after the other, and prints each run's
 wall seconds and its summary line (passed, skipped, failed), the speed-up, and whether both
 counted the same tests.
 
-    python benchmarks/test_suite.py
+    python benchmarks/suite_speed.py
 """
 
 from __future__ import annotations
