@@ -104,3 +104,45 @@ def test_an_integer_picks_one_window():
     windows, _ = panel_windows(x, 5)
     np.testing.assert_array_equal(windows[10], x[6:11])
     np.testing.assert_array_equal(windows[-1], np.asarray(windows)[-1])
+
+
+def _training_peak(assets: int, batch_size: int, rows: int = 500, k: int = 2, seq: int = 20) -> tuple[int, int]:
+    """The peak of the bytes one epoch of a GRU(8) allocates on windows of ``assets`` stacked
+    panels (the panel itself made before), and the number of training windows.
+    """
+    from signals.memory import peak_allocated
+    from signals.rnn_net import RnnNet
+    from signals.training import TrainSpec, train_members
+
+    windows, ok = panel_windows(np.random.default_rng(0).normal(size=(assets * rows, k)), seq)
+    windows = windows[ok]
+    n = len(windows)
+    data = (windows.to_torch("cpu"), torch.randn(n), windows[np.arange(64)].to_torch("cpu"), torch.randn(64))
+    torch.manual_seed(0)
+    net = RnnNet(k, "gru", (8,), 0.0, False)
+    spec = TrainSpec(epochs=1, batch_size=batch_size, max_steps=None)
+    _, peak = peak_allocated(
+        lambda: train_members(
+            lambda x: net(x[0])[0].unsqueeze(0),
+            [list(net.parameters())],
+            [net],
+            data,
+            lambda y, z: ((y - z) ** 2).mean(dim=1),
+            spec,
+        )
+    )
+    return peak, n
+
+
+def test_a_training_epoch_allocates_one_minibatch_not_the_windows():
+    # What a device holds beyond the panel: one minibatch's gathered windows and activations,
+    # and the epoch's shuffled order (8 bytes a window). Eight times the windows: only the order grows.
+    small, n_small = _training_peak(4, 64)
+    large, n_large = _training_peak(32, 64)
+    per_batch = small - 8 * n_small
+    assert large - 8 * n_large == pytest.approx(per_batch, rel=0.01)
+    # materialised, the extra windows alone would have taken 20 rows of 2 float32 each (160 bytes a window)
+    assert large - small < (n_large - n_small) * 160 / 10
+    # and the minibatch is what it is made of: twice the batch, more than 1.5 times the bytes
+    double, _ = _training_peak(4, 128)
+    assert double - 8 * n_small > 1.5 * per_batch
