@@ -88,6 +88,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'signals.rnn' has no attribute {name!r}")
 
 
+#: Windows per forward pass when forecasting (and for the attention weights): a pooled
+#: universe's windows at once would hold all their activations.
+FORECAST_CHUNK = 4096
+
 Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
@@ -526,7 +530,7 @@ class RnnForecaster(BaseForecaster):
         """
         import torch
 
-        from signals.rnn_net import all_windows
+        from signals.rnn_net import window_chunks
         from signals.training import train_members
 
         device = self._device()
@@ -569,7 +573,8 @@ class RnnForecaster(BaseForecaster):
         self.attention_weights_ = None
         if self.attention:
             with torch.no_grad():
-                _, w = net(torch.cat([all_windows(data[0]), all_windows(data[2])]))
+                chunks = (chunk for x in (data[0], data[2]) for chunk in window_chunks(x, FORECAST_CHUNK))
+                w = torch.cat([net(chunk)[1] for chunk in chunks])
             mean_w = w.mean(dim=0).cpu().numpy()[::-1]  # reverse: lag 0 is the origin day
             self.attention_weights_ = pd.Series(mean_w, index=pd.RangeIndex(self.seq_len, name="lag"), name="attention")
 
@@ -577,6 +582,8 @@ class RnnForecaster(BaseForecaster):
 
     def _forecast(self, frame: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
         import torch
+
+        from signals.rnn_net import window_chunks
 
         scaler = self._scaler(frame)
         X, ok = self._windows(scaler.inputs(frame), origins)
@@ -589,11 +596,9 @@ class RnnForecaster(BaseForecaster):
             if net64 is None:
                 net64 = self._net64 = copy.deepcopy(self.net_).double().eval()
             device = next(net64.parameters()).device
-            zs = []
             with torch.no_grad():
                 xs = torch.as_tensor(X[ok], dtype=torch.float64, device=device)
-                for i in range(0, len(xs), 4096):
-                    zs.append(net64(xs[i : i + 4096])[0].cpu().numpy())
+                zs = [net64(chunk)[0].cpu().numpy() for chunk in window_chunks(xs, FORECAST_CHUNK)]
             z = np.concatenate(zs).astype(float)
             out[ok] = scaler.y_scale * (np.exp(z) if self._target_scale != "signed" else z)
         return out

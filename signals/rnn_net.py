@@ -8,7 +8,7 @@ network is made, trained or loaded.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TypeVar, cast
 
 import numpy as np
@@ -19,7 +19,7 @@ from typing_extensions import override
 from signals.gru_cpu import gru_layer
 from signals.sequences import SequenceScaler, WindowTensor
 
-__all__ = ["RnnNet", "all_windows", "init_network", "load_net_state", "resolve_device", "window_averages"]
+__all__ = ["RnnNet", "init_network", "load_net_state", "resolve_device", "window_averages", "window_chunks"]
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -31,9 +31,14 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def all_windows(x: torch.Tensor | WindowTensor) -> torch.Tensor:
-    """Every window of ``x`` as one tensor."""
-    return x.materialise() if isinstance(x, WindowTensor) else x
+def window_chunks(x: torch.Tensor | WindowTensor, size: int) -> Iterator[torch.Tensor]:
+    """The windows of ``x`` (shape (n, length, k)) as tensors of at most ``size`` windows, in order.
+
+    Windows kept as a panel (:class:`signals.sequences.WindowTensor`) are gathered a chunk at a time.
+    """
+    n = int(x.shape[0])
+    for a in range(0, n, size):
+        yield x[a : min(a + size, n)]
 
 
 def window_averages(x: torch.Tensor) -> torch.Tensor:

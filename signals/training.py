@@ -20,7 +20,11 @@ grouped network that share one forward pass) with the same rules for each:
   into shards (:func:`shard_bounds`, fixed by its size alone) whose gradients
   are summed in order; the shards run in as many threads as the task has cores
   (:func:`core.threads.available_cores`), so a pooled network refitted alone
-  uses every core and gives the same numbers on one.
+  uses every core and gives the same numbers on one;
+* elsewhere (a GPU), a minibatch or validation pass of more than
+  :data:`DEVICE_CHUNK` samples runs in chunks of at most that many, one after
+  another (:func:`shard_bounds`), gradients summed in order: the device holds
+  one chunk's activations, not a pooled universe's whole minibatch.
 
 Because every rule is per member, training ``M`` members at once equals
 training each alone with the same data order (up to float32 rounding of the
@@ -48,6 +52,7 @@ from core.errors import TrainingError
 from core.threads import available_cores
 
 __all__ = [
+    "DEVICE_CHUNK",
     "MAX_SHARDS",
     "SHARD_SAMPLES",
     "LrSchedule",
@@ -130,6 +135,8 @@ class TrainedMembers:
 SHARD_SAMPLES = 256
 #: At most this many shards per minibatch.
 MAX_SHARDS = 8
+#: Off the CPU, a minibatch or validation pass runs in chunks of at most this many samples.
+DEVICE_CHUNK = 16384
 
 
 def shard_bounds(n: int, device: torch.device) -> list[tuple[int, int]]:
@@ -140,10 +147,18 @@ def shard_bounds(n: int, device: torch.device) -> list[tuple[int, int]]:
     up to ``4 * SHARD_SAMPLES``, and so on; a power of two so that 2, 4 or 8
     cores share them evenly. A function of ``n`` only, never of the cores,
     because float32 kernels round differently with the batch's size: the cores
-    must not change the numbers. One shard on other devices (a GPU wants one
-    large batch).
+    must not change the numbers.
+
+    On other devices (a GPU wants one large batch), one shard up to
+    :data:`DEVICE_CHUNK` samples and ``ceil(n / DEVICE_CHUNK)`` near-equal ones
+    above, run one after another: a pooled universe's minibatch grows with its
+    assets (``max_steps``), and in one piece 3,000 assets' would need gigabytes
+    of activations on the device (``benchmarks/device_memory.py``).
     """
-    if device.type != "cpu" or n < 2 * SHARD_SAMPLES:
+    if device.type != "cpu":
+        k = max(1, math.ceil(n / DEVICE_CHUNK))
+        return list(itertools.pairwise([i * n // k for i in range(k + 1)]))
+    if n < 2 * SHARD_SAMPLES:
         return [(0, n)]
     k = min(MAX_SHARDS, 1 << int(math.log2(n // SHARD_SAMPLES)))
     edges = [i * n // k for i in range(k + 1)]
@@ -260,7 +275,8 @@ def train_members(
     gen = torch.Generator().manual_seed(spec.shuffle_seed)
     # Shards in threads only change who computes them: the same shards, summed in
     # the same order, on one core or several.
-    threads = 1 if _draws_random(modules) else min(available_cores(), MAX_SHARDS)
+    # Off the CPU the shards bound the device's memory: one after another.
+    threads = 1 if _draws_random(modules) or device.type != "cpu" else min(available_cores(), MAX_SHARDS)
     with contextlib.ExitStack() as stack:
         run: Runner = map if threads == 1 else stack.enter_context(ThreadPoolExecutor(threads)).map
 

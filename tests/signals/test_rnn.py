@@ -78,6 +78,21 @@ def test_funnel_stack_attention_and_weights(frame):
     assert [layer.hidden_size for layer in m.net_.layers] == [16, 8, 4]
 
 
+def test_window_chunks_cover_every_window_in_order():
+    import torch
+
+    from signals.rnn_net import window_chunks
+    from signals.sequences import panel_windows
+
+    windows, ok = panel_windows(np.arange(300.0).reshape(100, 3), 7)
+    lazy = windows[ok].to_torch("cpu")
+    dense = lazy.materialise()
+    for x in (lazy, dense):
+        chunks = list(window_chunks(x, 40))
+        assert [len(c) for c in chunks] == [40, 40, 14]
+        assert torch.equal(torch.cat(chunks), dense)
+
+
 def test_return_target(frame):
     m = RnnForecaster(**TINY, target="return").fit(frame)
     p = m.predict(frame, frame.index[-30:])

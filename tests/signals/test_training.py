@@ -1,5 +1,6 @@
 """The one trainer's epoch cap (batch growth with square-root learning rates, or sampled epochs) and its shards."""
 
+import itertools
 import math
 import threading
 
@@ -10,7 +11,15 @@ import torch
 from torch import nn
 
 from core.threads import available_cores, task_cores
-from signals.training import MAX_SHARDS, SHARD_SAMPLES, TrainSpec, _sharded_step, shard_bounds, train_members
+from signals.training import (
+    DEVICE_CHUNK,
+    MAX_SHARDS,
+    SHARD_SAMPLES,
+    TrainSpec,
+    _sharded_step,
+    shard_bounds,
+    train_members,
+)
 
 
 def test_scaled_keeps_small_sets_and_grows_the_batch_of_large_ones():
@@ -88,7 +97,16 @@ def test_shard_bounds_depend_on_the_size_only():
         assert all(b[1] == c[0] for b, c in zip(bounds, bounds[1:], strict=False))  # contiguous, in order
         sizes = [b - a for a, b in bounds]
         assert max(sizes) - min(sizes) <= 1 and min(sizes) >= SHARD_SAMPLES
-    assert shard_bounds(10**6, torch.device("cuda")) == [(0, 10**6)]  # a GPU keeps one large batch
+
+
+def test_off_the_cpu_a_batch_is_one_shard_up_to_the_device_chunk_and_chunks_above():
+    cuda = torch.device("cuda")  # a device object: no GPU needed to ask for its shards
+    assert shard_bounds(DEVICE_CHUNK, cuda) == [(0, DEVICE_CHUNK)]  # a GPU keeps one large batch
+    for n in (1, 600, DEVICE_CHUNK + 1, 250_000):
+        bounds = shard_bounds(n, cuda)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(b == a2 for (_, b), (a2, _) in itertools.pairwise(bounds))  # contiguous, in order
+        assert max(b - a for a, b in bounds) <= DEVICE_CHUNK and len(bounds) == math.ceil(n / DEVICE_CHUNK)
 
 
 def _gru_setup(dropout: float = 0.0, n: int = 1200):
