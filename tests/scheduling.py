@@ -116,8 +116,11 @@ class SharedFixtureScheduling(LoadScopeScheduling):
         The same steps as ``LoadScopeScheduling.schedule`` but for the order of the units.
         """
         assert self.collection_is_completed
-        if self.collection is not None or not self._check_nodes_have_same_collection():
-            super().schedule()  # a rescheduling, or xdist's report of differing collections
+        if self.collection is not None:  # a rescheduling
+            super().schedule()
+            return
+        if not self._check_nodes_have_same_collection():  # which reports the difference
+            self.log("**Different tests collected, aborting run**")
             return
         self.collection = list(next(iter(self.registered_collections.values())))
         if not self.collection:
@@ -125,7 +128,7 @@ class SharedFixtureScheduling(LoadScopeScheduling):
         units: dict[str, dict[str, bool]] = {}
         for nodeid in self.collection:
             units.setdefault(self._split_scope(nodeid), {})[nodeid] = False
-        slow = {self._split_scope(n) for n in self.collection if self.plan.get(n, [n, False])[1]}
+        slow = {self._split_scope(n) for n in self.collection if self.plan.get(n, (n, False))[1]}
         for unit in sorted(units, key=lambda u: (u not in slow, -len(units[u]))):  # stable: else as collected
             self.workqueue[unit] = units[unit]
         for _ in range(max(0, len(self.nodes) - len(self.workqueue))):  # more workers than work
@@ -158,6 +161,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return SharedFixtureScheduling(config, log, _plan_folder(config))
 
 
+@pytest.hookimpl(tryfirst=True)  # before the worker tells the controller its collection is done
 def pytest_collection_finish(session: pytest.Session) -> None:
     """In a worker, write down each test's unit and slowness for the controller's scheduler."""
     folder = getattr(session.config, "workerinput", {}).get(PLAN_KEY)
