@@ -21,8 +21,9 @@ T = TypeVar("T")
 def peak_allocated(fn: Callable[[], T]) -> tuple[T, int]:
     """Run ``fn()``; its result and the most bytes torch held allocated on the CPU while it ran.
 
-    Counted from zero when ``fn`` starts: tensors alive before are not counted, and those it
-    frees count against the peak only after they were allocated inside it.
+    Counted from zero when ``fn`` starts: tensors alive before are not counted, and freeing one
+    inside ``fn`` does not lower the count (the profiler drops the frees of blocks it did not see
+    allocated, with a warning from torch).
 
     Parameters
     ----------

@@ -27,3 +27,14 @@ def test_tensors_alive_before_are_not_counted():
     _, peak = peak_allocated(lambda: torch.zeros(250_000).sum())
     assert kept.numel() == 10_000_000
     assert 1_000_000 <= peak < 2_000_000  # the 1 MB made inside, and the sum's few bytes
+
+
+def test_freeing_a_tensor_made_before_does_not_lower_the_count():
+    held = [torch.zeros(1_000_000)]  # 4 MB, made before
+
+    def work():
+        held.clear()  # freed inside: the profiler never saw it allocated
+        return torch.zeros(2_000_000).numel()  # 8 MB made inside
+
+    _, peak = peak_allocated(work)
+    assert peak == 8_000_000  # not 4 MB (8 less 4)
