@@ -4,8 +4,6 @@ worker runs which test (the plugin in tests/scheduling.py, where pytest-xdist is
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from core.threads import configure_threads
@@ -14,7 +12,7 @@ configure_threads()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if importlib.util.find_spec("xdist") is None:  # its hooks exist only with it
+    if not config.pluginmanager.has_plugin("xdist"):  # not installed, or -p no:xdist: its hooks do not exist
         return
     from tests import scheduling
 

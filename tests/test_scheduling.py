@@ -111,3 +111,16 @@ def test_two_workers_compute_a_shared_fixture_once_and_start_the_slow_test_first
     # the slow test, collected last, was the first thing its worker ran
     (slow,) = [w for what, w in lines if what == "slow"]
     assert next(what for what, w in lines if w == slow) == "slow"
+
+
+def test_the_suite_runs_with_pytest_xdist_switched_off():
+    # the plugin's hooks are pytest-xdist's: registered without it, pytest would stop on "unknown hook"
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q", "tests/core/test_errors.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert " passed" in out.stdout
