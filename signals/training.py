@@ -157,12 +157,11 @@ def shard_bounds(n: int, device: torch.device) -> list[tuple[int, int]]:
     """
     if device.type != "cpu":
         k = max(1, math.ceil(n / DEVICE_CHUNK))
-        return list(itertools.pairwise([i * n // k for i in range(k + 1)]))
-    if n < 2 * SHARD_SAMPLES:
-        return [(0, n)]
-    k = min(MAX_SHARDS, 1 << int(math.log2(n // SHARD_SAMPLES)))
-    edges = [i * n // k for i in range(k + 1)]
-    return list(itertools.pairwise(edges))
+    elif n < 2 * SHARD_SAMPLES:
+        k = 1
+    else:
+        k = min(MAX_SHARDS, 1 << int(math.log2(n // SHARD_SAMPLES)))
+    return list(itertools.pairwise([i * n // k for i in range(k + 1)]))
 
 
 def _draws_random(modules: Sequence[nn.Module]) -> bool:
