@@ -13,8 +13,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
@@ -29,6 +29,7 @@ from core.errors import TradecastError
 from core.threads import configure_threads, task_cores
 
 __all__ = [
+    "WORKER_MODULES",
     "Executor",
     "ProcessExecutor",
     "RayConnectError",
@@ -37,6 +38,7 @@ __all__ = [
     "TaskExecutor",
     "WorkerDied",
     "make_executor",
+    "pool_context",
 ]
 
 Executor = Literal["process", "ray"]
@@ -138,11 +140,12 @@ class SerialExecutor(TaskExecutor):
 
 
 class ProcessExecutor(TaskExecutor):
-    """``n_jobs - 1`` spawned worker processes plus this process.
+    """``n_jobs - 1`` worker processes plus this process.
 
-    The main process would otherwise sit idle waiting; here it runs tasks too,
-    and it starts at once while the workers are still importing torch (about
-    2 s each with spawn, the safe start method with torch's threads). Tasks
+    Workers are started from a fork server (:func:`pool_context`), which imported
+    torch and the engine once; the first pool's workers wait for that (about
+    2 s), a later pool's start in milliseconds. The main process would otherwise
+    sit idle waiting; here it runs tasks too, and it starts at once. Tasks
     wait in a local queue in submission order (longest first); each worker is
     given the next one the moment it finishes its last, by a feeder thread,
     even while the main process is busy with a task of its own, and no task
@@ -156,9 +159,9 @@ class ProcessExecutor(TaskExecutor):
         self._workers = n_jobs - 1
         self._pool = ProcessPoolExecutor(
             max_workers=self._workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=pool_context(),
             initializer=_start_worker,
-            initargs=(os.getpid(),),
+            initargs=(dict(os.environ),),
         )
         self._queue: list[_Deferred] = []
         self._in_pool: dict[_Deferred, Future] = {}
@@ -229,8 +232,8 @@ class ProcessExecutor(TaskExecutor):
         if isinstance(value, BrokenProcessPool):
             raise WorkerDied(
                 "walk_forward: a worker process ended abruptly. The usual cause is a script that calls "
-                "walk_forward (or tradecast's run_job) with n_jobs > 1 at import time: workers are started "
-                "with 'spawn' and import the main script again. Hint: put the script's work under "
+                "walk_forward (or tradecast's run_job) with n_jobs > 1 at import time: each worker "
+                "imports the main script again. Hint: put the script's work under "
                 '`if __name__ == "__main__":`; otherwise the machine may have run out of memory (try fewer n_jobs).'
             ) from value
         return handle.value()
@@ -388,20 +391,49 @@ def _lent(fn: Callable, cores: int, arg: Any) -> Any:
         return fn(arg)
 
 
-def _start_worker(parent: int) -> None:
-    """A worker's set-up: one thread for torch and BLAS, and a watch on the main
-    process, so that a worker whose parent was killed exits instead of living on
-    as an orphan holding its memory.
+#: What a local pool's workers run: imported once by the fork server, not by every worker.
+WORKER_MODULES = ("torch", "engine.walkforward")
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The start method of local pools: a fork server on Linux, spawn elsewhere.
+
+    Spawn starts each worker as a fresh interpreter that imports torch and the engine
+    again: about 2 s a worker, paid by every pool (a walk-forward, then the scoring,
+    then each call in a notebook). The fork server imports :data:`WORKER_MODULES` once,
+    in a process that runs nothing else (it trains no network and starts none of
+    torch's threads, so forking it is safe where forking this process would not be),
+    and forks each new worker from it. A worker still imports the main script again and gets this
+    process's environment (:func:`_start_worker`), as with spawn. Elsewhere (macOS,
+    Windows) forking a process that loaded the system's frameworks is not safe: spawn.
     """
+    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(WORKER_MODULES))  # heeded when the server starts, once a process
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _start_worker(environ: dict[str, str]) -> None:
+    """A worker's set-up: the pool owner's environment, one thread for torch and BLAS,
+    and a watch on the owner, so that a worker whose owner was killed exits instead of
+    living on as an orphan holding its memory.
+
+    The environment is the owner's when the pool started (as spawn gives it): the fork
+    server keeps the one it was started with, which a variable set since (a device, a
+    log file) would otherwise not reach.
+    """
+    os.environ.clear()
+    os.environ.update(environ)
     configure_threads()
+    owner = multiprocessing.parent_process()  # the process that asked for the worker, not the fork server
+    if owner is not None:
+        threading.Thread(target=_exit_with, args=(owner,), name="tradecast-parent-watch", daemon=True).start()
 
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:  # re-parented: the main process is gone
-                os._exit(1)
 
-    threading.Thread(target=watch, name="tradecast-parent-watch", daemon=True).start()
+def _exit_with(owner: multiprocessing.process.BaseProcess) -> None:
+    owner.join()  # returns when the owner's end of the pipe closes: it exited or was killed
+    os._exit(1)
 
 
 def usable_cores() -> int:

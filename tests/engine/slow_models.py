@@ -12,7 +12,9 @@ from signals.har import HarForecaster
 
 
 class LoggedHar(HarForecaster):
-    """A HAR that appends one line per fit to $TRADECAST_FIT_LOG and can be slowed down."""
+    """A HAR that appends one line per fit to $TRADECAST_FIT_LOG (the training data's last
+    date and the fitting process's id) and can be slowed down.
+    """
 
     def __init__(
         self, *, lags: tuple[int, ...] = (1, 5, 22), log: bool = False, horizon: int = 1, delay: float = 0.0
@@ -24,7 +26,7 @@ class LoggedHar(HarForecaster):
         path = os.environ.get("TRADECAST_FIT_LOG")
         if path:
             with open(path, "a") as fh:
-                fh.write(f"{frame.index[-1].date()}\n")
+                fh.write(f"{frame.index[-1].date()} {os.getpid()}\n")
         time.sleep(self.delay)
         super()._fit(frame, y)
 

@@ -69,8 +69,9 @@ def test_a_failing_task_raises_from_result(tmp_path, n_jobs):
         pool.close()
 
 
+@pytest.mark.slow
 def test_a_script_without_a_main_guard_gets_a_hint(tmp_path):
-    # spawn re-imports the main script in each worker; unguarded, the worker dies
+    # each worker re-imports the main script (spawn and the fork server alike); unguarded, it dies
     # while starting, and the user should hear why rather than "BrokenProcessPool"
     script = tmp_path / "unguarded.py"
     script.write_text(
@@ -94,53 +95,84 @@ def test_a_script_without_a_main_guard_gets_a_hint(tmp_path):
     assert "WorkerDied" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-2000:]
 
 
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (from /proc)."""
-    out = []
+def _descendants(pid: int) -> list[int]:
+    """Process ids descended from ``pid`` (from /proc): a pool's workers are the fork server's
+    children, the grandchildren of the process that owns the pool.
+    """
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
             continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
+    out, level = [], [pid]
+    while level:
+        level = [c for c, p in parents.items() if p in level]
+        out += level
     return out
 
 
+def _running(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # gone
+        return False
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_workers_exit_when_the_main_process_is_killed(tmp_path):
-    import os
     import signal
-    import subprocess
-    import sys
-    import time
 
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "TRADECAST_FIT_LOG": str(tmp_path / "fit.log"), "CI": "true"}
+    log = tmp_path / "fit.log"
+    env = {**os.environ, "TRADECAST_FIT_LOG": str(log), "CI": "true"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.engine.wf_script", str(tmp_path / "run"), str(tmp_path / "out.parquet"), "2"],
-        cwd=root,
+        cwd=ROOT,
         env=env,
     )
     deadline = time.time() + 120
-    while not (tmp_path / "fit.log").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)  # the first fit has started: the pool is up
-    workers = [
-        c for c in _children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")
-    ]
-    assert workers, "n_jobs=2 started a worker process"
+    fitters: set[int] = set()
+    while not fitters - {proc.pid} and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # until a worker has fitted
+        fitters = {int(line.split()[1]) for line in log.read_text().splitlines()} if log.exists() else set()
+    workers = fitters - {proc.pid}
+    assert len(workers) == 1, f"n_jobs=2 fitted in one worker besides the main process; fitted in {fitters}"
+    descendants = _descendants(proc.pid)  # the worker, the fork server, multiprocessing's resource tracker
+    assert workers <= set(descendants)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 15
-    while (
-        any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers)
-        and time.time() < deadline
-    ):
+    while any(_running(p) for p in descendants) and time.time() < deadline:
         time.sleep(0.2)
-    alive = [
-        w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"
-    ]
-    assert not alive, f"orphaned workers {alive} outlived the killed main process"
+    alive = [p for p in descendants if _running(p)]
+    assert not alive, f"orphaned processes {alive} outlived the killed main process"
+
+
+def _environ_and_parent(name: str) -> tuple[str | None, int, int]:
+    return os.environ.get(name), os.getpid(), os.getppid()
+
+
+def _run_in_a_worker(fn, arg):
+    pool = ProcessExecutor(2)
+    try:
+        (handle,) = [pool.submit(fn, arg)]  # one task: handed to the worker at once, not run here
+        pool.wait([handle])
+        return pool.result(handle)
+    finally:
+        pool.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's start method here")
+def test_a_later_pool_forks_from_the_same_server_with_the_environment_of_now(monkeypatch):
+    monkeypatch.delenv("TRADECAST_PROBE", raising=False)
+    first = _run_in_a_worker(_environ_and_parent, "TRADECAST_PROBE")
+    monkeypatch.setenv("TRADECAST_PROBE", "set after the fork server started")
+    second = _run_in_a_worker(_environ_and_parent, "TRADECAST_PROBE")
+    assert first[1] != os.getpid() and second[1] != os.getpid(), "the task ran in a worker"
+    assert first[1] != second[1] and first[2] == second[2] != os.getpid(), "both forked by one server"
+    assert (first[0], second[0]) == (None, "set after the fork server started")
 
 
 def test_n_jobs_above_the_cores_is_capped_with_a_warning(monkeypatch):
@@ -208,7 +240,7 @@ def _interrupted_run(tmp_path: Path) -> tuple[float | None, list[int], str]:
     if not (log.exists() and len(log.read_text().splitlines()) >= 2):
         proc.kill()  # its workers exit with it
         pytest.fail("the two fits did not start in 300 s")
-    workers = _children(proc.pid)
+    workers = _descendants(proc.pid)
     t = time.time()
     proc.send_signal(signal.SIGINT)
     try:
@@ -222,6 +254,7 @@ def _interrupted_run(tmp_path: Path) -> tuple[float | None, list[int], str]:
         return None, workers, stacks.read_text() if stacks.exists() else ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_within_seconds(tmp_path):
     # every fit takes a minute: Ctrl-C used to wait for the worker's current fit to end.
     # Two of four full-suite runs on 2026-12-05 saw one run not stop within 60 s (never reproduced
@@ -236,8 +269,8 @@ def test_ctrl_c_stops_the_workers_within_seconds(tmp_path):
         seconds, workers, stacks = _interrupted_run(tmp_path / "second")
         assert seconds is not None, f"Ctrl-C did not stop the run twice; its threads:\n{stacks}"
     assert seconds < 15, "stopped within seconds, not after the fits"
-    time.sleep(0.5)
-    alive = [
-        w for w in workers if Path(f"/proc/{w}").exists() and Path(f"/proc/{w}/stat").read_text().split()[2] != "Z"
-    ]
+    deadline = time.time() + 5  # the fork server exits once the run has (tearing torch down: about a second)
+    while any(_running(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    alive = [w for w in workers if _running(w)]
     assert not alive, f"workers {alive} outlived the interrupted run"
