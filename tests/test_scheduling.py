@@ -113,6 +113,7 @@ def test_two_workers_compute_a_shared_fixture_once_and_start_the_slow_test_first
     assert next(what for what, w in lines if w == slow) == "slow"
 
 
+@pytest.mark.slow
 def test_the_suite_runs_with_pytest_xdist_switched_off():
     # the plugin's hooks are pytest-xdist's: registered without it, pytest would stop on "unknown hook"
     out = subprocess.run(

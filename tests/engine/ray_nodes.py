@@ -79,7 +79,7 @@ def two_nodes(logs: Path, cpus: int = 1) -> Iterator[str]:
             except OSError:
                 assert head.poll() is None, (logs / "head.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, "the Ray head node did not start in 120 s"
-                time.sleep(1)
+                time.sleep(0.1)
         worker = _start([f"--address={address}"], logs / "worker.log", cpus)
         yield address
     finally:
@@ -96,5 +96,5 @@ def wait_for_nodes(n: int = 2, timeout: float = 120.0) -> int:
     deadline = time.monotonic() + timeout
     while (alive := len([x for x in ray.nodes() if x["Alive"]])) < n:
         assert time.monotonic() < deadline, f"only {alive} of {n} Ray nodes joined in {timeout:.0f} s"
-        time.sleep(1)
+        time.sleep(0.1)
     return alive

@@ -40,6 +40,7 @@ def test_select_keeps_the_named_symbols_in_their_order_with_every_model(universe
         result.select(["S9"])
 
 
+@pytest.mark.slow
 def test_scoring_in_parts_on_two_workers_equals_one_process(universe, monkeypatch):
     config, result = universe
     monkeypatch.setattr(scoring, "SCORING_CHUNK", 2)  # 5 assets: three parts, two workers

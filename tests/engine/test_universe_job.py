@@ -92,6 +92,7 @@ def test_a_large_universe_report_folds_assets_and_keeps_one_portfolio_tear_sheet
     assert len(text.encode("utf-8")) < 10e6
 
 
+@pytest.mark.slow
 def test_report_detail_draws_the_named_asset(run):
     assert main(["report", str(run), "--detail", "S06", "--no-tearsheets"]) == 0
     # a universe's scores (portfolio weights, universe boards, risk tables) are kept and read back whole

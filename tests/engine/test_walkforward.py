@@ -119,6 +119,7 @@ def test_a_lone_pooled_warm_chain_on_two_cores_gives_the_numbers_of_one(frame):
     pd.testing.assert_frame_equal(two.forecasts, one.forecasts, check_exact=True)
 
 
+@pytest.mark.slow
 def test_ray_gives_identical_output(frame, models, cold):
     if not os.environ.get("CI"):
         pytest.importorskip("ray", reason="the 'ray' extra is not installed (make test installs it)")

@@ -34,6 +34,7 @@ def report_path(tmp_path_factory) -> Path:
     return report(prepared, result, backtests, tables, tmp_path_factory.mktemp("run") / "report.html")
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_file(report_path):
     text = report_path.read_text(encoding="utf-8")
     for s in SECTIONS:

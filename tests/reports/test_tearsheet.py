@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from reports.tearsheet import years_as_labels
 
@@ -40,6 +41,7 @@ def test_eoy_bars_sit_on_their_year_labels():
     assert broken != centres, "quantstats draws these bars right if this fails: drop years_as_labels"
 
 
+@pytest.mark.slow
 def test_a_cached_tear_sheet_is_drawn_once_and_redrawn_when_the_returns_change(tmp_path, monkeypatch):
     import numpy as np
     import pandas as pd
