@@ -142,9 +142,10 @@ class SerialExecutor(TaskExecutor):
 class ProcessExecutor(TaskExecutor):
     """``n_jobs - 1`` worker processes plus this process.
 
-    Workers are started from a fork server (:func:`pool_context`), which imported
-    torch and the engine once; the first pool's workers wait for that (about
-    2 s), a later pool's start in milliseconds. The main process would otherwise
+    On Linux workers are forked from a fork server (:func:`pool_context`), which
+    imported torch and the engine once: the first pool's workers wait for that
+    (about 2 s), a later pool's start in milliseconds. Elsewhere they are spawned
+    (about 2 s each, every pool). The main process would otherwise
     sit idle waiting; here it runs tasks too, and it starts at once. Tasks
     wait in a local queue in submission order (longest first); each worker is
     given the next one the moment it finishes its last, by a feeder thread,
