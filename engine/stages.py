@@ -26,6 +26,7 @@ __all__ = [
     "NUMBER_PACKAGES",
     "Prepared",
     "check_columns",
+    "check_regime_days",
     "describe",
     "device_line",
     "forecast",
@@ -169,6 +170,41 @@ def plan_of(prepared: Prepared, *, run_dir=None) -> Plan:
         audit=wf.audit,
         run_dir=run_dir,
         schedules=schedules,
+    )
+
+
+def check_regime_days(config: RunConfig, plan: Plan) -> None:
+    """Refuse, before anything is fitted, a run whose regime strategy could not trade.
+
+    The regime rule ranks each variance forecast within the trailing window of
+    ``strategy.regime_lookback`` forecasts, its own included
+    (:func:`strategies.threshold.regime_weights`), so it decides a weight from the
+    ``regime_lookback``-th out-of-sample day on, and the strategy table needs two such
+    days: ``regime_lookback + 1`` forecasts a symbol. Fewer used to stop the run
+    after the whole walk-forward (hours, with networks) in the scoring. Runs without a
+    variance model trade no regime strategy and pass.
+
+    Raises
+    ------
+    ConfigError
+        Naming the symbol with the fewest out-of-sample days, their dates, and the
+        largest lookback that would trade.
+    """
+    if not any(m.target == "variance" for m in plan.models.values()):
+        return
+    lookback = config.strategy.regime_lookback
+    days = {sym: sum(f.test.stop - f.test.start for f in folds) for sym, folds in plan.folds.items()}
+    sym = min(days, key=days.__getitem__)
+    if days[sym] > lookback:
+        return
+    folds = plan.folds[sym]
+    span = f"{folds[0].test_dates[0].date()} to {folds[-1].test_dates[1].date()}" if folds else "none"
+    raise ConfigError(
+        f"strategy.regime_lookback = {lookback} needs at least {lookback + 1} out-of-sample days a symbol (the "
+        f"regime rule's first weight comes with its {lookback}th forecast, and the strategies need two days "
+        f"with a weight); {sym} has {days[sym]} ({span}). Hint: "
+        + (f"strategy.regime_lookback = {days[sym] - 1} or less, or " if days[sym] > 2 else "")
+        + "an earlier walkforward.start; nothing was fitted."
     )
 
 

@@ -272,7 +272,9 @@ class StrategySpec:
     regime_lookback : int >= 2, default 252
         Forecasts in that trailing window. The rule has no weight before it is
         full, so a strategy table starts where every strategy trades (see
-        :func:`strategies.evaluate.strategy_table`).
+        :func:`strategies.evaluate.strategy_table`). ``tradecast run`` refuses,
+        before fitting, a lookback the out-of-sample days cannot fill (it needs
+        ``regime_lookback + 1`` a symbol; :func:`engine.stages.check_regime_days`).
     fees_bps : float >= 0, default 2.0
         Costs per trade, in basis points of traded value.
     slippage_bps : float >= 0, default 0.0

@@ -114,6 +114,61 @@ def test_a_failed_run_says_failed(tmp_path, monkeypatch):
     assert "data_and_features" in manifest["timings"] and manifest["failed"]
 
 
+def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_any_fit(tmp_path, monkeypatch):
+    from core.errors import ParameterError
+    from engine.stages import prepare
+    from strategies.evaluate import strategy_table
+
+    config = from_dict(
+        {
+            "name": "x",
+            "walkforward": {"start": "2018-06-01"},
+            "strategy": {"regime_lookback": 147},
+            "forecasters": [{"name": "ewma", "type": "ewma"}],
+        }
+    )
+    # the rule's own boundary, on the job's data: 147 forecasts trade with a lookback of 146, not with 147
+    frame = prepare(config).features["SP500"]
+    result = walk_forward(frame, {"ewma": EwmaForecaster()}, WalkForward(start="2018-06-01"))
+    fc = result.for_symbol(result.symbols[0])[["ewma"]]
+    assert len(fc) == 147
+    table = strategy_table(frame["close"], fc, StrategySpec(regime_lookback=146), proxy=frame["rv"]).table
+    assert table.loc[("ewma", "regime"), "turnover_per_year"] >= 0 and len(table) == 3
+    with pytest.raises(ParameterError, match="share no trading days"):
+        strategy_table(frame["close"], fc, StrategySpec(regime_lookback=147), proxy=frame["rv"])
+    # the job says so before the walk-forward, which used to run in full first
+    fitted = []
+    monkeypatch.setattr("engine.job.forecast", lambda *a, **k: fitted.append(1))
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "strategy.regime_lookback = 147 needs at least 148 out-of-sample days a symbol (the regime rule's first "
+            "weight comes with its 147th forecast, and the strategies need two days with a weight); SP500 has 147 "
+            "(2018-06-01 to 2018-12-31). Hint: strategy.regime_lookback = 146 or less, or an earlier "
+            "walkforward.start; nothing was fitted."
+        ),
+    ):
+        run_job(config, tmp_path / "run", echo=lambda *_: None)
+    assert not fitted
+    ok = dataclasses.replace(config, strategy=dataclasses.replace(config.strategy, regime_lookback=146))
+    with pytest.raises(RuntimeError, match="past the check"):
+        monkeypatch.setattr(
+            "engine.job.forecast", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("past the check"))
+        )
+        run_job(ok, tmp_path / "ok", echo=lambda *_: None)
+    # a run without a variance model trades no regime strategy: nothing to refuse
+    returns_only = from_dict(
+        {
+            "name": "r",
+            "walkforward": {"start": "2018-06-01"},
+            "strategy": {"regime_lookback": 147},
+            "forecasters": [{"name": "zero", "type": "zero"}],
+        }
+    )
+    with pytest.raises(RuntimeError, match="past the check"):
+        run_job(returns_only, tmp_path / "r", echo=lambda *_: None)
+
+
 def test_flags_say_how_far_a_log_models_factor_and_a_models_level_lie_off(mixed):
     _, res = mixed
     board = leaderboards(res)["SP500"]
