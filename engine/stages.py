@@ -201,7 +201,7 @@ def check_regime_days(config: RunConfig, plan: Plan) -> None:
     span = f"{folds[0].test_dates[0].date()} to {folds[-1].test_dates[1].date()}" if folds else "none"
     raise ConfigError(
         f"strategy.regime_lookback = {lookback} needs at least {lookback + 1} out-of-sample days a symbol (the "
-        f"regime rule's first weight comes with its {lookback}th forecast, and the strategies need two days "
+        f"regime rule decides a weight once it has a window of {lookback} forecasts, and the strategies need two days "
         f"with a weight); {sym} has {days[sym]} ({span}). Hint: "
         + (f"strategy.regime_lookback = {days[sym] - 1} or less, or " if days[sym] > 2 else "")
         + "an earlier walkforward.start; nothing was fitted."

@@ -142,8 +142,9 @@ def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_
     with pytest.raises(
         ConfigError,
         match=re.escape(
-            "strategy.regime_lookback = 147 needs at least 148 out-of-sample days a symbol (the regime rule's first "
-            "weight comes with its 147th forecast, and the strategies need two days with a weight); SP500 has 147 "
+            "strategy.regime_lookback = 147 needs at least 148 out-of-sample days a symbol (the regime rule decides a "
+            "weight once it has a window of 147 forecasts, and the strategies need two days with a weight); SP500 "
+            "has 147 "
             "(2018-06-01 to 2018-12-31). Hint: strategy.regime_lookback = 146 or less, or an earlier "
             "walkforward.start; nothing was fitted."
         ),
