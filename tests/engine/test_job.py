@@ -151,11 +151,14 @@ def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_
     ):
         run_job(config, tmp_path / "run", echo=lambda *_: None)
     assert not fitted
+
+    # one day fewer passes the check: the walk-forward is reached (and stopped there)
+    def reached(*args, **kwargs):
+        raise RuntimeError("past the check")
+
+    monkeypatch.setattr("engine.job.forecast", reached)
     ok = dataclasses.replace(config, strategy=dataclasses.replace(config.strategy, regime_lookback=146))
     with pytest.raises(RuntimeError, match="past the check"):
-        monkeypatch.setattr(
-            "engine.job.forecast", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("past the check"))
-        )
         run_job(ok, tmp_path / "ok", echo=lambda *_: None)
     # a run without a variance model trades no regime strategy: nothing to refuse
     returns_only = from_dict(
