@@ -34,7 +34,7 @@ from engine.scoring import (
 from engine.stages import (
     Prepared,
     check_columns,
-    check_regime_days,
+    check_strategy_days,
     describe,
     forecast,
     git_commit,
@@ -326,7 +326,7 @@ def _stages(
     echo(describe(prepared))
     t = time.perf_counter()
     plan = plan_of(prepared, run_dir=run_dir)
-    check_regime_days(config, plan)
+    check_strategy_days(config, plan)
     echo(_walkforward_line(config, plan, run_dir))
     result = forecast(prepared, run_dir=run_dir, progress=progress, plan=plan)
     timings["walk_forward"] = time.perf_counter() - t

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
@@ -26,7 +27,7 @@ __all__ = [
     "NUMBER_PACKAGES",
     "Prepared",
     "check_columns",
-    "check_regime_days",
+    "check_strategy_days",
     "describe",
     "device_line",
     "forecast",
@@ -173,39 +174,64 @@ def plan_of(prepared: Prepared, *, run_dir=None) -> Plan:
     )
 
 
-def check_regime_days(config: RunConfig, plan: Plan) -> None:
-    """Refuse, before anything is fitted, a run whose regime strategy could not trade.
+def check_strategy_days(config: RunConfig, plan: Plan) -> None:
+    """Refuse, before anything is fitted, a run whose strategies could not trade.
 
-    The regime rule ranks each variance forecast within the trailing window of
-    ``strategy.regime_lookback`` forecasts, its own included
-    (:func:`strategies.threshold.regime_weights`), so it decides a weight from the
-    ``regime_lookback``-th out-of-sample day on, and the strategy table needs two such
-    days: ``regime_lookback + 1`` forecasts a symbol. Fewer used to stop the run
-    after the whole walk-forward (hours, with networks) in the scoring. Runs without a
-    variance model trade no regime strategy and pass.
+    Both rules need out-of-sample days that the config alone decides, and too few used to
+    stop the run in the scoring, after the whole walk-forward (hours, with networks):
+
+    * the regime rule (where a variance model trades) ranks each forecast within the
+      trailing window of ``strategy.regime_lookback`` forecasts, its own included
+      (:func:`strategies.threshold.regime_weights`), so it decides a weight from the
+      ``regime_lookback``-th day on, and the strategy table needs two such days:
+      ``regime_lookback + 1`` forecasts a symbol;
+    * a threshold grid (``strategy.threshold.choose = "grid"``, where a return or price
+      model trades) needs :data:`strategies.evaluate.MIN_THRESHOLD_DAYS` forecasts up to
+      ``validation_end`` to choose on and as many after it to score.
 
     Raises
     ------
     ConfigError
-        Naming the symbol with the fewest out-of-sample days, their dates, and the
-        largest lookback that would trade.
+        Naming the setting, the symbol with the fewest days, their dates, and what would do.
     """
-    if not any(m.target == "variance" for m in plan.models.values()):
-        return
+    from strategies.evaluate import MIN_THRESHOLD_DAYS
+
+    targets = {m.target for m in plan.models.values()}
+    dates = {sym: _test_dates(plan, sym) for sym in plan.folds}
+    sym = min(dates, key=lambda s: len(dates[s]))
     lookback = config.strategy.regime_lookback
-    days = {sym: sum(f.test.stop - f.test.start for f in folds) for sym, folds in plan.folds.items()}
-    sym = min(days, key=days.__getitem__)
-    if days[sym] > lookback:
-        return
-    folds = plan.folds[sym]
-    span = f"{folds[0].test_dates[0].date()} to {folds[-1].test_dates[1].date()}" if folds else "none"
-    raise ConfigError(
-        f"strategy.regime_lookback = {lookback} needs at least {lookback + 1} out-of-sample days a symbol (the "
-        f"regime rule decides a weight once it has a window of {lookback} forecasts, and the strategies need two days "
-        f"with a weight); {sym} has {days[sym]} ({span}). Hint: "
-        + (f"strategy.regime_lookback = {days[sym] - 1} or less, or " if days[sym] > 2 else "")
-        + "an earlier walkforward.start; nothing was fitted."
-    )
+    if "variance" in targets and len(dates[sym]) <= lookback:
+        n = len(dates[sym])
+        raise ConfigError(
+            f"strategy.regime_lookback = {lookback} needs at least {lookback + 1} out-of-sample days a symbol (the "
+            f"regime rule decides a weight once it has a window of {lookback} forecasts, and the strategies need "
+            f"two days with a weight); {sym} has {n} {_span(dates[sym])}. Hint: "
+            + (f"strategy.regime_lookback = {n - 1} or less, or " if n > 2 else "")
+            + "an earlier walkforward.start; nothing was fitted."
+        )
+    th = config.strategy.threshold
+    if th.choose == "grid" and targets & {"return", "price"}:
+        cut = pd.Timestamp(th.validation_end)
+        sides = {s: (int((d <= cut).sum()), int((d > cut).sum())) for s, d in dates.items()}
+        sym = min(sides, key=lambda s: min(sides[s]))
+        before, after = sides[sym]
+        if min(before, after) < MIN_THRESHOLD_DAYS:
+            raise ConfigError(
+                f"strategy.threshold.validation_end = {th.validation_end!r} leaves {sym} {before} out-of-sample days "
+                f"to choose the thresholds on and {after} to score them {_span(dates[sym])}; each side needs "
+                f"{MIN_THRESHOLD_DAYS}. Hint: a validation_end a few months after walkforward.start and before "
+                "the data ends; nothing was fitted."
+            )
+
+
+def _span(dates: pd.DatetimeIndex) -> str:
+    return f"({dates[0].date()} to {dates[-1].date()})" if len(dates) else "(none)"
+
+
+def _test_dates(plan: Plan, sym: str) -> pd.DatetimeIndex:
+    """The dates ``sym``'s folds forecast, in order."""
+    rows = [np.arange(f.test.start, f.test.stop) for f in plan.folds[sym]]
+    return pd.DatetimeIndex(plan.frames[sym].index[np.concatenate(rows)] if rows else [])
 
 
 def forecast(

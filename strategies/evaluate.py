@@ -22,6 +22,7 @@ from strategies.threshold import regime_weights
 from strategies.vol_target import vol_target_weights
 
 __all__ = [
+    "MIN_THRESHOLD_DAYS",
     "STRATEGY_COLUMNS",
     "STRATEGY_TABLE",
     "THRESHOLD_COLUMNS",
@@ -32,6 +33,9 @@ __all__ = [
     "strategy_table",
     "threshold_table",
 ]
+
+#: Forecasts a threshold grid needs on each side of ``validation_end``: to choose on, and to score.
+MIN_THRESHOLD_DAYS = 44
 
 #: The performance columns every strategy table starts with, and the trading costs it ends them with.
 _PERFORMANCE = ("sharpe", "sharpe_vs_bh", "sharpe_vs_bh_se", "max_drawdown", "annual_return", "realised_vol")
@@ -344,7 +348,7 @@ def _chosen_thresholds(close: pd.Series, return_forecasts: pd.DataFrame, spec: S
             chosen[model] = {"upper": th.upper, "lower": lower, "n_trials": 1, "validation_dsr": np.nan}
         else:
             valid, scored = fc[fc.index <= cut], fc[fc.index > cut]
-            if len(valid) < 44 or len(scored) < 44:
+            if len(valid) < MIN_THRESHOLD_DAYS or len(scored) < MIN_THRESHOLD_DAYS:
                 raise ParameterError(
                     f"threshold_table: validation_end={th.validation_end} leaves {len(valid)} forecasts of {model} "
                     f"to choose on and {len(scored)} to score. Hint: a validation_end inside the forecasts, with a "

@@ -274,7 +274,7 @@ class StrategySpec:
         full, so a strategy table starts where every strategy trades (see
         :func:`strategies.evaluate.strategy_table`). ``tradecast run`` refuses,
         before fitting, a lookback the out-of-sample days cannot fill (it needs
-        ``regime_lookback + 1`` a symbol; :func:`engine.stages.check_regime_days`).
+        ``regime_lookback + 1`` a symbol; :func:`engine.stages.check_strategy_days`).
     fees_bps : float >= 0, default 2.0
         Costs per trade, in basis points of traded value.
     slippage_bps : float >= 0, default 0.0

@@ -173,6 +173,54 @@ def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_
         run_job(returns_only, tmp_path / "r", echo=lambda *_: None)
 
 
+def test_a_threshold_grid_without_44_days_on_each_side_is_refused_before_any_fit(tmp_path, monkeypatch):
+    from core.errors import ParameterError
+    from engine.stages import prepare
+    from signals.naive import HistoricalMeanForecaster
+    from strategies.evaluate import MIN_THRESHOLD_DAYS, threshold_table
+
+    def config(validation_end: str):
+        grid = {"choose": "grid", "uppers": [0.0, 0.001], "validation_end": validation_end}
+        return from_dict(
+            {
+                "name": "t",
+                "walkforward": {"start": "2018-01-01"},
+                "strategy": {"threshold": grid},
+                "forecasters": [{"name": "mean", "type": "historical_mean"}],
+            }
+        )
+
+    # the rule's own boundary, on the job's data: 44 forecasts to choose on pass, 43 do not
+    frame = prepare(config("2018-06-29")).features["SP500"]
+    result = walk_forward(frame, {"mean": HistoricalMeanForecaster()}, WalkForward(start="2018-01-01"))
+    fc = result.for_symbol(result.symbols[0])[["mean"]]
+    last_ok, first_short = fc.index[MIN_THRESHOLD_DAYS - 1], fc.index[MIN_THRESHOLD_DAYS - 2]
+    passes, short = (config(str(d.date())).strategy for d in (last_ok, first_short))
+    assert threshold_table(frame["close"], fc, passes).table.loc["mean", "n_trials"] == 2
+    with pytest.raises(ParameterError, match=f"leaves {MIN_THRESHOLD_DAYS - 1} forecasts of mean to choose on"):
+        threshold_table(frame["close"], fc, short)
+
+    # the job says so before the walk-forward
+    def reached(*args, **kwargs):
+        raise RuntimeError("past the check")
+
+    monkeypatch.setattr("engine.job.forecast", reached)
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            f"strategy.threshold.validation_end = '{first_short.date()}' leaves SP500 43 out-of-sample days to choose "
+            f"the thresholds on and {len(fc) - 43} to score them (2018-01-02 to 2018-12-31); each side needs 44. "
+            "Hint: a validation_end a few months after walkforward.start and before the data ends; nothing was "
+            "fitted."
+        ),
+    ):
+        run_job(config(str(first_short.date())), tmp_path / "short", echo=lambda *_: None)
+    with pytest.raises(RuntimeError, match="past the check"):
+        run_job(config(str(last_ok.date())), tmp_path / "ok", echo=lambda *_: None)
+    with pytest.raises(ConfigError, match=r"leaves SP500 \d+ out-of-sample days to choose the thresholds on and 0 to"):
+        run_job(config("2019-06-30"), tmp_path / "late", echo=lambda *_: None)
+
+
 def test_flags_say_how_far_a_log_models_factor_and_a_models_level_lie_off(mixed):
     _, res = mixed
     board = leaderboards(res)["SP500"]
