@@ -264,6 +264,11 @@ class _GroupedRnnBase(BaseForecaster):
                     f"{who}: net.{name}={value!r} is not supported by a grouped model (its members forecast variance "
                     f"with QLIKE, without attention). Hint: net.{name}={allowed[0]!r}, or RnnForecaster alone."
                 )
+        if self.net.precision != "fp32":
+            raise ParameterError(
+                f"{who}: net.precision={self.net.precision!r} is not supported by a grouped model: its members "
+                "train in float32. Hint: net.precision='fp32', or one RnnForecaster pooled over the assets."
+            )
         check_int(who, "shuffle_seed", self.shuffle_seed, 0)
 
     def _template(self, seed: int) -> RnnForecaster:

@@ -135,6 +135,13 @@ class _FusedGru(torch.autograd.Function):
         return tuple(ext.backward(grad_out.contiguous(), x, w_ih, w_hh, *saved, ctx.needs_input_grad[0]))
 
 
+def _cpu_autocast() -> bool:
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4 names it apart
+        return torch.is_autocast_cpu_enabled()
+
+
 def _fusable(layer: nn.GRU, x: torch.Tensor) -> bool:
     return (
         x.device.type == "cpu"
@@ -165,6 +172,11 @@ def gru_layer(layer: nn.GRU, x: torch.Tensor) -> torch.Tensor:
     torch.Tensor, shape (batch, time, hidden)
         What ``layer(x)[0]`` returns, to float32 rounding.
     """
+    if x.device.type == "cpu" and _cpu_autocast():
+        # The kernel is float32 only (it stopped with "expected scalar type Float but found
+        # BFloat16" under bf16 autocast): the recurrence stays float32, the layers around it do not.
+        with torch.autocast("cpu", enabled=False):
+            return gru_layer(layer, x.float())
     if not _fusable(layer, x):
         return layer(x)[0]
     x = x.contiguous()

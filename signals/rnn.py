@@ -96,6 +96,7 @@ Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["fp32", "bf16"]
 
 
 def weight_count(cell: str, n_inputs: int, hidden: tuple[int, ...]) -> int:
@@ -211,6 +212,14 @@ class RnnForecaster(BaseForecaster):
         reading ``rv``) at a log-HAR-like persistence forecast; see the module
         docstring. With and without it: ``benchmarks/accuracy.py``, figures in
         ``benchmarks/results.md``.
+    precision : {"fp32", "bf16"}, default "fp32"
+        The arithmetic of training's forward passes: "bf16" runs them under bfloat16
+        autocast on the fit's device (:func:`signals.training.in_precision`), with
+        float32 weights, gradients, optimiser and output layers (the output is a log
+        level, which bfloat16 would round to 6 % steps). On the CPU the LSTM computes
+        in bfloat16; a GRU would not (its fused kernel is float32 only), so a GRU with
+        "bf16" on the CPU is refused. Forecasts are computed in float64 either way.
+        QLIKE and time against "fp32": ``benchmarks/precision.py``.
 
     Attributes
     ----------
@@ -266,6 +275,7 @@ class RnnForecaster(BaseForecaster):
     max_steps: int | None = 200
     step_rule: StepRule = "batch"
     normalise: Normalise = "pooled"
+    precision: Precision = "fp32"
 
     @property
     @override
@@ -321,6 +331,7 @@ class RnnForecaster(BaseForecaster):
                 "'return')."
             )
         check_choice(who, "device", self.device, ("auto", "cpu", "cuda"))
+        check_choice(who, "precision", self.precision, ("fp32", "bf16"))
         check_memory(who, self.cell, len(self.features), tuple(self.hidden))
         if self.device == "cuda" and not _cuda_available():
             raise ParameterError(
@@ -531,9 +542,15 @@ class RnnForecaster(BaseForecaster):
         import torch
 
         from signals.rnn_net import window_chunks
-        from signals.training import train_members
+        from signals.training import in_precision, train_members
 
         device = self._device()
+        if self.precision == "bf16" and self.cell == "gru" and device.type == "cpu":
+            raise ParameterError(
+                "RnnForecaster: precision='bf16' would change nothing for a GRU on the CPU: its recurrence runs "
+                "in float32 (the fused kernel knows no other) and so do the output layers. Hint: precision='fp32', "
+                "or cell='lstm', whose CPU kernel computes in bfloat16."
+            )
         net = self.new_net(self.seed).to(device)
         if warm_start is not None:
             same = (
@@ -558,7 +575,7 @@ class RnnForecaster(BaseForecaster):
             return torch_loss("mse", y, z, reduce=False).mean(dim=1)
 
         trained = train_members(
-            lambda x: net(x[0])[0].unsqueeze(0),
+            in_precision(lambda x: net(x[0])[0].unsqueeze(0), self.precision, device),
             [list(net.parameters())],
             [net],
             data,

@@ -92,9 +92,13 @@ class RnnNet(nn.Module):
             ctx = (weights.unsqueeze(-1) * x).sum(dim=1)
         else:
             ctx = x[:, -1]
-        out = self.head(self.drop(ctx)).squeeze(-1)
-        if self.skip is not None:
-            out = out + self.skip(window_averages(inputs)).squeeze(-1)
+        # The output is a level (a log variance near -10): under bfloat16 autocast its last
+        # step would round it to 2**-4, 6 % of the variance. The head and skip stay float32.
+        with torch.autocast(ctx.device.type, enabled=False):
+            dtype = self.head.weight.dtype  # float32 in training, float64 in inference
+            out = self.head(self.drop(ctx.to(dtype))).squeeze(-1)
+            if self.skip is not None:
+                out = out + self.skip(window_averages(inputs.to(dtype))).squeeze(-1)
         return out, weights
 
 

@@ -56,9 +56,11 @@ __all__ = [
     "MAX_SHARDS",
     "SHARD_SAMPLES",
     "LrSchedule",
+    "Precision",
     "StepRule",
     "TrainSpec",
     "TrainedMembers",
+    "in_precision",
     "shard_bounds",
     "train_members",
 ]
@@ -69,6 +71,31 @@ StepRule = Literal["batch", "sample"]
 
 #: A forward pass: inputs of a minibatch to outputs of shape (n_members, batch).
 Forward = Callable[[torch.Tensor], torch.Tensor]
+#: The arithmetic of a training forward pass: float32, or bfloat16 where autocast chooses it.
+Precision = Literal["fp32", "bf16"]
+
+
+def in_precision(forward: Forward, precision: Precision, device: torch.device) -> Forward:
+    """``forward`` run in ``precision``, its outputs in float32 for the loss.
+
+    "bf16" runs the pass under ``torch.autocast(device.type, dtype=torch.bfloat16)``:
+    matrix products, linear layers and the recurrent layers autocast lists (on the CPU,
+    the LSTM through mkldnn) compute in bfloat16 with float32 weights; the fused CPU GRU
+    stays float32 (:func:`signals.gru_cpu.gru_layer`). The context is entered inside each
+    call, so the shards that run in threads get it too (autocast is per thread).
+    Gradients and the optimiser stay float32. "fp32" returns ``forward`` itself.
+    """
+    if precision == "fp32":
+        return forward
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            out = forward(x)
+        return out.float()
+
+    return run
+
+
 #: Per-member loss: (targets, outputs), both (n_members, batch), to shape (n_members,).
 MemberLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 #: ``map``, or a thread pool's: runs a function over shards and yields the results in order.

@@ -142,6 +142,10 @@ def test_a_group_takes_a_network_and_refuses_what_its_members_cannot_be():
         (RnnForecaster(**{**SMALL, "attention": True}), r"net.attention=True is not supported by a grouped model"),
         (RnnForecaster(**{**SMALL, "loss": "logmse"}), r"net.loss='logmse' is not supported"),
         (RnnForecaster(**{**SMALL, "hidden": (8, 0)}), "hidden"),
+        (
+            RnnForecaster(**{**SMALL, "cell": "lstm", "precision": "bf16"}),
+            r"net.precision='bf16' is not supported by a grouped model: its members train in float32",
+        ),
     ):
         with pytest.raises(ParameterError, match=match):
             BatchedRnnEnsemble(net=net).fit(frame)
