@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     import torch
 
     from signals.rnn_net import RnnNet
-    from signals.training import LrSchedule, StepRule, TrainSpec
+    from signals.training import LrSchedule, Precision, StepRule, TrainSpec
 
 #: The network's pieces moved to :mod:`signals.rnn_net` (so that this module reads without torch);
 #: the old imports from here still work, loading torch when asked.
@@ -96,7 +96,6 @@ Cell = Literal["lstm", "gru"]
 Normalise = Literal["pooled", "asset"]
 RnnLoss = Literal["auto", "qlike", "logmse", "mse"]
 Device = Literal["auto", "cpu", "cuda"]
-Precision = Literal["fp32", "bf16"]
 
 
 def weight_count(cell: str, n_inputs: int, hidden: tuple[int, ...]) -> int:
