@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.evaluation.performance import blank_se_reason
 from core.evaluation.universe import UniverseBoard
 from core.tables import Window
 from engine.config import RunConfig, StrategyConfig
@@ -50,6 +51,7 @@ def window_line(window: Window) -> str:
     return (
         f"every strategy and buy and hold on the same {window.span()} (the days on which every strategy holds a "
         "position); sharpe_vs_bh: Sharpe minus buy and hold's, with its block-bootstrap standard error"
+        + _blank_se(window)
     )
 
 
@@ -75,8 +77,13 @@ def portfolio_window_line(window: Window) -> str:
         f"every portfolio and the equal-weight one (rebalanced daily, no costs) on the same {window.span()}; "
         "sharpe_vs_ew: Sharpe minus equal weight's, with its block-bootstrap standard error; forecast_vol: ex-ante "
         "annual vol of the weights held; max_risk_share: the largest asset's ex-ante share of the variance, mean "
-        "over days"
+        "over days" + _blank_se(window)
     )
+
+
+def _blank_se(window: Window) -> str:
+    reason = blank_se_reason(window.days)
+    return f"; {reason}" if reason else ""
 
 
 def describe_strategies(st: StrategyConfig) -> str:

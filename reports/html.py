@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
+from core.evaluation.performance import blank_se_reason
 from core.evaluation.universe import UniverseBoard
-from core.tables import ScoredTable
+from core.tables import ScoredTable, Window
 from reports import figures, interactive
 from reports.leaderboards import LEADERBOARDS
 from reports.metrics import (
@@ -471,7 +472,7 @@ def _threshold_section(
         f'<p class="note">Every threshold strategy and buy and hold are scored on the same {scored.window.span()}. '
         "sharpe_vs_bh: Sharpe minus buy and hold's on those days, with its "
         "circular-block-bootstrap standard error. hit_rate: share of days in the market whose return had the "
-        "position's sign.</p>"
+        f"position's sign.{_blank_se(scored.window)}</p>"
     )
     if scored.validation is not None:
         window += (
@@ -1181,9 +1182,16 @@ def _strategy_table_html(inputs: ReportInputs, sym: str) -> str:
         window = (
             f'<p class="note">Every strategy and buy and hold are scored on the same {scored.window.span()}: '
             "the days on which every strategy holds a position. sharpe_vs_bh is the Sharpe ratio minus buy and "
-            "hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error.</p>"
+            f"hold's on those days, sharpe_vs_bh_se its circular-block-bootstrap standard error."
+            f"{_blank_se(scored.window)}</p>"
         )
     return note + window + _table(table, floatfmt="{:.3f}", main=STRATEGY_TABLE.main_of(table.columns))
+
+
+def _blank_se(window: Window) -> str:
+    """A sentence saying why the window's standard errors are blank ("" when they are not)."""
+    reason = blank_se_reason(window.days)
+    return f" {html.escape(reason[0].upper() + reason[1:])}." if reason else ""
 
 
 def _strategy_section(asset: _Asset, inputs: ReportInputs, best: Any, base: Any) -> None:

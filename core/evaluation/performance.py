@@ -46,7 +46,9 @@ from core.calendar import TRADING_DAYS
 from core.evaluation.bootstrap import block_starts
 
 __all__ = [
+    "SHARPE_BLOCK",
     "TRADING_DAYS",
+    "blank_se_reason",
     "deflated_sharpe",
     "excess",
     "max_drawdown",
@@ -56,6 +58,24 @@ __all__ = [
     "sharpe_ratio",
 ]
 _EULER = 0.5772156649015329
+
+#: Days in a block of the Sharpe-gap bootstrap (about a month of trading days); the
+#: bootstrap needs two blocks, so a shorter window's standard error is left blank.
+SHARPE_BLOCK = 22
+
+
+def blank_se_reason(days: int, block: int = SHARPE_BLOCK) -> str:
+    """Why a Sharpe gap scored on ``days`` days has no standard error, in words ("" when it has one).
+
+    :func:`sharpe_difference` with ``short="nan"`` leaves it blank below ``2 * block`` days;
+    tables that do so say this beside the window they were scored on.
+    """
+    if days >= 2 * block:
+        return ""
+    return (
+        f"the standard errors are blank: {days} days are fewer than the {2 * block} that the block bootstrap needs "
+        f"(two blocks of {block})"
+    )
 
 
 def max_drawdown(returns: pd.Series) -> float:
@@ -141,7 +161,7 @@ def sharpe_difference(
     returns: pd.Series,
     benchmark: pd.Series,
     *,
-    block: int = 22,
+    block: int = SHARPE_BLOCK,
     reps: int = 1000,
     seed: int = 0,
     risk_free: pd.Series | float = 0.0,
@@ -178,7 +198,7 @@ def sharpe_differences(
     returns: Sequence[pd.Series],
     benchmark: pd.Series,
     *,
-    block: int = 22,
+    block: int = SHARPE_BLOCK,
     reps: int = 1000,
     seed: int = 0,
     risk_free: pd.Series | float = 0.0,

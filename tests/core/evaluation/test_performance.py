@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.evaluation.performance import deflated_sharpe, max_drawdown, performance, sharpe_difference, sharpe_ratio
+from core.evaluation.performance import (
+    SHARPE_BLOCK,
+    blank_se_reason,
+    deflated_sharpe,
+    max_drawdown,
+    performance,
+    sharpe_difference,
+    sharpe_ratio,
+)
 
 
 def test_by_hand():
@@ -145,3 +153,17 @@ def test_many_gaps_against_one_benchmark_are_each_calls_bit_for_bit():
     assert np.isnan(got[0][1]) and np.isfinite(got[0][0])
     with pytest.raises(ValueError, match="at least 2 x block = 44 common days"):
         sharpe_differences(short, short_bench, risk_free=rf)
+
+
+def test_the_words_for_a_blank_standard_error_follow_the_bootstrap_rule():
+    # the reason is given exactly where sharpe_difference(short="nan") leaves the error blank
+    rng = np.random.default_rng(0)
+    days = pd.bdate_range("2020-01-01", periods=2 * SHARPE_BLOCK)
+    r = pd.Series(rng.normal(0.0005, 0.01, len(days)), index=days)
+    b = pd.Series(rng.normal(0.0003, 0.01, len(days)), index=days)
+    for n in (2 * SHARPE_BLOCK - 1, 2 * SHARPE_BLOCK):
+        _, se = sharpe_difference(r.iloc[:n], b.iloc[:n], reps=50, short="nan")
+        assert np.isnan(se) == bool(blank_se_reason(n)), n
+    assert blank_se_reason(43) == (
+        "the standard errors are blank: 43 days are fewer than the 44 that the block bootstrap needs (two blocks of 22)"
+    )
