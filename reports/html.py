@@ -686,11 +686,9 @@ def _gap(row: pd.Series, against: str = "buy and hold", column: str = "sharpe_vs
     gap, se = float(row[column]), float(row[f"{column}_se"])
     if not np.isfinite(gap):
         return "no trades"
-    verdict = (
-        "more than two standard errors"
-        if np.isfinite(se) and abs(gap) > 2 * se
-        else "within two standard errors: noise"
-    )
+    if not np.isfinite(se):  # too few days for the bootstrap: no error, so no verdict either way
+        return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} against {against} (no standard error, so no verdict)"
+    verdict = "more than two standard errors" if abs(gap) > 2 * se else "within two standard errors: noise"
     return f"Sharpe {row['sharpe']:.3f}, {gap:+.3f} ± {se:.3f} against {against} ({verdict})"
 
 

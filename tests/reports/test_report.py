@@ -365,3 +365,17 @@ def test_the_run_summary_names_every_target_kind():
         "the daily garman_klass realized variance (1, 5 days ahead); the absolute log return (1 day ahead); "
         "the close (1 day ahead)"
     )
+
+
+def test_a_sharpe_gap_without_a_standard_error_gets_no_verdict():
+    import numpy as np
+    import pandas as pd
+
+    from reports.html import _gap
+
+    row = pd.Series({"sharpe": 0.5, "sharpe_vs_bh": 0.2, "sharpe_vs_bh_se": np.nan})
+    assert _gap(row) == "Sharpe 0.500, +0.200 against buy and hold (no standard error, so no verdict)"
+    row["sharpe_vs_bh_se"] = 0.05
+    assert _gap(row) == "Sharpe 0.500, +0.200 ± 0.050 against buy and hold (more than two standard errors)"
+    row["sharpe_vs_bh_se"] = 0.15
+    assert _gap(row).endswith("(within two standard errors: noise)")
