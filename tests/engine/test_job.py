@@ -114,6 +114,11 @@ def test_a_failed_run_says_failed(tmp_path, monkeypatch):
     assert "data_and_features" in manifest["timings"] and manifest["failed"]
 
 
+def _past_the_check(*args, **kwargs):
+    """A stand-in for the walk-forward: a run that reaches it passed the checks before it."""
+    raise RuntimeError("past the check")
+
+
 def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_any_fit(tmp_path, monkeypatch):
     from core.errors import ParameterError
     from engine.stages import prepare
@@ -153,10 +158,7 @@ def test_a_regime_lookback_the_out_of_sample_days_cannot_fill_is_refused_before_
     assert not fitted
 
     # one day fewer passes the check: the walk-forward is reached (and stopped there)
-    def reached(*args, **kwargs):
-        raise RuntimeError("past the check")
-
-    monkeypatch.setattr("engine.job.forecast", reached)
+    monkeypatch.setattr("engine.job.forecast", _past_the_check)
     ok = dataclasses.replace(config, strategy=dataclasses.replace(config.strategy, regime_lookback=146))
     with pytest.raises(RuntimeError, match="past the check"):
         run_job(ok, tmp_path / "ok", echo=lambda *_: None)
@@ -201,10 +203,7 @@ def test_a_threshold_grid_without_44_days_on_each_side_is_refused_before_any_fit
         threshold_table(frame["close"], fc, short)
 
     # the job says so before the walk-forward
-    def reached(*args, **kwargs):
-        raise RuntimeError("past the check")
-
-    monkeypatch.setattr("engine.job.forecast", reached)
+    monkeypatch.setattr("engine.job.forecast", _past_the_check)
     with pytest.raises(
         ConfigError,
         match=re.escape(
